@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/testutil.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+char *tu_path(const char *rel)
+{
+	return g_build_filename(CP_TESTDIR, rel, NULL);
+}
+
+static void rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	if (d) {
+		const char *n;
+		while ((n = g_dir_read_name(d))) {
+			char *p = g_build_filename(path, n, NULL);
+			if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+				rm_rf(p);
+			else
+				g_unlink(p);
+			g_free(p);
+		}
+		g_dir_close(d);
+	}
+	g_rmdir(path);
+}
+
+char *tu_scratch(const char *name)
+{
+	const char *build = g_getenv("BUILD");
+	char *dir = g_build_filename(build ? build : CP_TESTDIR "/../build", "tests",
+	                             "scratch", name, NULL);
+	rm_rf(dir);
+	g_mkdir_with_parents(dir, 0755);
+	return dir;
+}
+
+char *tu_write(const char *dir, const char *name, const char *text)
+{
+	char *p = g_build_filename(dir, name, NULL);
+	g_assert_true(g_file_set_contents(p, text, -1, NULL));
+	return p;
+}
+
+void tu_assert_error(cp_error **err, cp_code code, const char *needle)
+{
+	g_assert_nonnull(*err);
+	char *m = cp_error_format(*err);
+	g_test_message("error as expected: %s", m);
+	g_assert_cmpint((*err)->code, ==, code);
+	if (needle && !strstr(m, needle)) {
+		g_test_message("expected the message to contain '%s'", needle);
+		g_assert_nonnull(strstr(m, needle));
+	}
+	g_free(m);
+	cp_error_free(*err);
+	*err = NULL;
+}

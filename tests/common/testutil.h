@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the unit tests (GLib g_test, TAP output). */
+#ifndef CP_TESTUTIL_H
+#define CP_TESTUTIL_H
+
+#include <glib.h>
+
+#include "certpress.h"
+
+/* Absolute path of a file under tests/ (CP_TESTDIR). Free with g_free(). */
+char *tu_path(const char *rel);
+/* A fresh, empty scratch folder under the build tree for one test; removed by
+ * nobody (left for inspection). Free with g_free(). */
+char *tu_scratch(const char *name);
+/* Writes text to dir/name and returns the full path. Free with g_free(). */
+char *tu_write(const char *dir, const char *name, const char *text);
+/* Fails the test with the error's formatted text when err is not NULL. */
+#define tu_assert_no_error(err) \
+	do { \
+		if (err) { \
+			char *m_ = cp_error_format(err); \
+			g_test_message("unexpected error: %s", m_); \
+			g_free(m_); \
+			g_assert_null(err); \
+		} \
+	} while (0)
+/* Asserts that err is set with the given code and that its formatted text
+ * contains needle (may be NULL). Frees err and sets it to NULL. */
+void tu_assert_error(cp_error **err, cp_code code, const char *needle);
+
+#endif
