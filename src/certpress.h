@@ -51,7 +51,7 @@ typedef struct cp_error {
 	char *message; /* translated sentence, no trailing newline */
 	char *file;    /* the file the error is about, or NULL */
 	long line;     /* 1-based line in that file, or 0 */
-	long row;      /* 1-based data row (record number), or 0 */
+	long row;      /* spreadsheet row of the record (header = 1), or 0 */
 	char *column;  /* CSV column header, template/profile key or field, or NULL */
 } cp_error;
 
@@ -98,7 +98,8 @@ bool cp_field_required(cp_field f);
 /* One data row. A plain value: the reader fills raw[] and cells[], the checker
  * fills value[] and the parsed parts. Release with cp_record_clear(). */
 typedef struct cp_record {
-	long row;                    /* 1-based data row (header excluded) */
+	long row;                    /* spreadsheet row as Excel/WPS number it: the
+	                                header is row 1, the first record row 2 */
 	long line;                   /* physical CSV line on which the row starts */
 	char **cells;                /* every cell of the row as read, UTF-8 */
 	size_t ncells;
@@ -175,7 +176,7 @@ typedef enum cp_severity { CP_SEV_ERROR, CP_SEV_WARNING } cp_severity;
 
 typedef struct cp_problem {
 	cp_severity severity;
-	long row;           /* 1-based data row, 0 for the whole file */
+	long row;           /* spreadsheet row (header = 1), 0 for the whole file */
 	long line;          /* CSV line where the row starts */
 	int field;          /* cp_field, or -1 */
 	char *column;       /* the CSV header of that column, or NULL */

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of the certpress command. Each parses its own options (GNU
+ * getopt_long, --help), prints diagnostics on stderr and results on stdout,
+ * and returns the exit status: 0 success, 1 records refused or checks failed,
+ * 2 usage or environment error. */
+#ifndef CP_CLI_H
+#define CP_CLI_H
+
+int cli_check(int argc, char **argv);
+int cli_render(int argc, char **argv);
+int cli_calibrate(int argc, char **argv);
+int cli_ledger(int argc, char **argv);
+
+#endif
