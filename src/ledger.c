@@ -242,8 +242,8 @@ static void db_error(cp_ledger *l, int rc, cp_error **err)
 	int prim = rc & 0xff;
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL,
-		             _("the ledger is in use by another process (waited %d s)"),
-		             l->busy_ms / 1000);
+		             _("the ledger is in use by another process (waited %.1f s)"),
+		             l->busy_ms / 1000.0);
 	else if (prim == SQLITE_CONSTRAINT)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("the ledger refused an entry that contradicts it: %s"),
@@ -385,6 +385,17 @@ static bool begin_immediate(cp_ledger *l, cp_error **err)
 		return false;
 	}
 	return exec(l, "BEGIN IMMEDIATE", err);
+}
+
+/* A read snapshot, so that a report's several queries see one moment. */
+static bool begin_read(cp_ledger *l, cp_error **err)
+{
+	if (l->batch) {
+		cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
+		             _("a print batch is open on this ledger; commit or abort it first"));
+		return false;
+	}
+	return exec(l, "BEGIN", err);
 }
 
 static void rollback(cp_ledger *l)
@@ -1240,7 +1251,7 @@ bool cp_ledger_balance_at(cp_ledger *l, const char *date, cp_ledger_balance *out
 		return false;
 	}
 	/* One read transaction so that the four counts see the same moment. */
-	if (!exec(l, "BEGIN", err))
+	if (!begin_read(l, err))
 		return false;
 	bool ok = balance(l, date, 0, out, err);
 	rollback(l);
@@ -1299,13 +1310,24 @@ static const char *activity_label(size_t i)
 	}
 }
 
+/* A label padded to `width` terminal columns (CJK characters take two, so
+ * printf's byte count would misalign translated reports), then a number. */
+static void labelled(GString *s, const char *label, int width, int64_t n)
+{
+	int cols = 0;
+	for (const char *p = label; *p; p = g_utf8_next_char(p))
+		cols += g_unichar_iswide(g_utf8_get_char(p)) ? 2 : 1;
+	g_string_append_printf(s, "  %s%*s %10" PRId64 "\n", label,
+	                       cols < width ? width - cols : 0, "", n);
+}
+
 static void balance_text(GString *s, const cp_ledger_balance *b)
 {
-	g_string_append_printf(s, "  %-12s %10" PRId64 "\n", _("received"), b->received);
-	g_string_append_printf(s, "  %-12s %10" PRId64 "\n", _("issued"), b->issued);
-	g_string_append_printf(s, "  %-12s %10" PRId64 "\n", _("spoiled"), b->spoiled);
-	g_string_append_printf(s, "  %-12s %10" PRId64 "\n", _("destroyed"), b->destroyed);
-	g_string_append_printf(s, "  %-12s %10" PRId64 "\n", _("remaining"), b->remaining);
+	labelled(s, _("received"), 12, b->received);
+	labelled(s, _("issued"), 12, b->issued);
+	labelled(s, _("spoiled"), 12, b->spoiled);
+	labelled(s, _("destroyed"), 12, b->destroyed);
+	labelled(s, _("remaining"), 12, b->remaining);
 }
 
 static void balance_json(GString *s, const cp_ledger_balance *b)
@@ -1350,7 +1372,7 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 			g_string_append(s, _("Period: everything recorded\n"));
 		g_string_append_printf(s, "\n%s\n", _("Activity in the period"));
 		for (size_t i = 0; i < NACT; i++)
-			g_string_append_printf(s, "  %-40s %10" PRId64 "\n", activity_label(i), act[i]);
+			labelled(s, activity_label(i), 40, act[i]);
 		g_string_append_printf(s, "\n%s\n", _("Batches"));
 	}
 
@@ -1480,7 +1502,7 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 		             _("the period starts (%s) after it ends (%s)"), from, to);
 		return NULL;
 	}
-	if (!exec(l, "BEGIN", err))
+	if (!begin_read(l, err))
 		return NULL;
 	GString *s = g_string_new(NULL);
 	bool ok = report_body(l, from, to, json, s, err);
@@ -1528,7 +1550,7 @@ static const char *kind_label(const char *k)
 
 char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 {
-	if (!check_cert_no(cert_no, err) || !exec(l, "BEGIN", err))
+	if (!check_cert_no(cert_no, err) || !begin_read(l, err))
 		return NULL;
 	GString *s = g_string_new(NULL);
 	sqlite3_stmt *st = q(l, err, history_sql, "t", cert_no);
@@ -1671,12 +1693,7 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 
 bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err)
 {
-	if (l->batch) {
-		cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
-		             _("a print batch is open on this ledger; commit or abort it first"));
-		return false;
-	}
-	if (!exec(l, "BEGIN", err))
+	if (!begin_read(l, err))
 		return false;
 	bool ok = export_rows(l, out, err);
 	rollback(l);
