@@ -1291,8 +1291,8 @@ static const char *const activity_sql[NACT] = {
 	"SELECT count(*) FROM print WHERE kind = 'reprint' AND substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
 	"SELECT count(*) FROM print WHERE kind = 'reissue' AND substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
 	"SELECT count(*) FROM spoil WHERE substr(at, 1, 10) BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	"WHERE substr(x.at, 1, 10) BETWEEN ?1 AND ?2",
+	("SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
+	 "WHERE substr(x.at, 1, 10) BETWEEN ?1 AND ?2"),
 	"SELECT count(*) FROM revocation WHERE substr(at, 1, 10) BETWEEN ?1 AND ?2",
 };
 
