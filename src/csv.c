@@ -60,6 +60,8 @@ struct cp_reader {
 	size_t ncur;       /* complete cells in the current row */
 	long row_line;     /* line where the current row starts */
 	long cell_line;    /* line where the current cell starts */
+	bool stop_unquoted[256]; /* bytes that end a run of plain text */
+	bool stop_quoted[256];
 	bool failed;
 
 	/* Header. */
@@ -360,6 +362,20 @@ static inline bool put(cp_reader *r, char c, cp_error **err)
 	return true;
 }
 
+/* Appends a run of plain text at once: most bytes of a file are such runs,
+ * and copying them byte by byte is what makes a naive reader slow. */
+static bool put_run(cp_reader *r, const char *p, size_t n, cp_error **err)
+{
+	if (r->rowlen - r->cellstart[r->ncur] + n > CP_CSV_MAX_FIELD)
+		return cell_too_long(r, err);
+	while (r->rowlen + n + 1 >= r->rowcap)
+		if (!grow_row(r, err))
+			return false;
+	memcpy(r->rowbuf + r->rowlen, p, n);
+	r->rowlen += n;
+	return true;
+}
+
 static bool end_cell(cp_reader *r, cp_error **err)
 {
 	if (r->ncur >= CP_CSV_MAX_COLUMNS) {
@@ -396,6 +412,20 @@ static int read_row(cp_reader *r, cp_error **err)
 				return -1;
 			if (k == 0)
 				break;
+		}
+		if (st == S_UNQUOTED || st == S_QUOTED) {
+			/* No line break in a run: prev_cr and skip_lf stay false. */
+			const bool *stop = st == S_QUOTED ? r->stop_quoted : r->stop_unquoted;
+			size_t i = r->dpos;
+			while (i < r->dlen && !stop[(unsigned char)r->dec[i]])
+				i++;
+			if (i > r->dpos) {
+				if (!put_run(r, r->dec + r->dpos, i - r->dpos, err))
+					return -1;
+				r->dpos = i;
+				r->prev_cr = false;
+				continue;
+			}
 		}
 		char c = r->dec[r->dpos++];
 		/* Lines end at LF, CRLF or a lone CR. */
@@ -526,21 +556,21 @@ static bool read_header(cp_reader *r, cp_error **err)
 		int f = cp_field_lookup(r->header[i]);
 		if (f < 0)
 			continue; /* unknown columns are carried in cells only */
-		if (r->colidx[f] >= 0) {
-			char *label = field_label(f);
-			cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row,
-			             r->header[i],
-			             _("columns %d (%s) and %zu (%s) both give %s"),
-			             r->colidx[f] + 1, r->header[r->colidx[f]], i + 1,
-			             r->header[i], label);
-			g_free(label);
-			return false;
-		}
-		r->colidx[f] = (int)i;
 		const char *s = r->header[i];
 		size_t n = strlen(s);
 		cp_csv_trim(&s, &n);
-		r->column[f] = g_strndup(s, n);
+		char *name = g_strndup(s, n);
+		if (r->colidx[f] >= 0) {
+			char *label = field_label(f);
+			cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row, name,
+			             _("columns %d (%s) and %zu (%s) both give %s"),
+			             r->colidx[f] + 1, r->column[f], i + 1, name, label);
+			g_free(label);
+			g_free(name);
+			return false;
+		}
+		r->colidx[f] = (int)i;
+		r->column[f] = name;
 	}
 
 	GString *missing = NULL;
@@ -610,6 +640,11 @@ cp_reader *cp_reader_open(const char *path, cp_error **err)
 	if (!detect_encoding(r, err))
 		goto fail;
 	r->delim = detect_delimiter(r);
+	static const unsigned char common_stops[] = {'\0', '\n', '\r'};
+	for (size_t i = 0; i < sizeof common_stops; i++)
+		r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
+	r->stop_unquoted[(unsigned char)r->delim] = true;
+	r->stop_quoted['"'] = true;
 	if (!read_header(r, err))
 		goto fail;
 	return r;

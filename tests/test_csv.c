@@ -342,7 +342,7 @@ static void test_header_errors(void)
 	static const char two[] = "name,id_type,occupation,job_type,level,cert_no\n";
 	expect_open_error("hdr", two, sizeof two - 1, CP_E_PARSE,
 	                  "missing required columns: 证件号码 (id_number), 发证日期 (issue_date)");
-	char *dup = g_strdup_printf("%s,身份证号\n", header_zh);
+	char *dup = g_strdup_printf("%s, 身份证号 \n", header_zh);
 	expect_open_error("hdr", dup, strlen(dup), CP_E_PARSE,
 	                  "row 1, column 身份证号: columns 3 (证件号码) and 10 (身份证号) both give "
 	                  "证件号码 (id_number)");
@@ -684,6 +684,40 @@ static void test_invalid_utf8(void)
 	g_string_free(s, TRUE);
 }
 
+/* Proves: a UTF-8 character cut by the end of the 64 KiB sample does not
+ * make the file look like something else, and tab-separated UTF-8 works. */
+static void test_utf8_sample_cut(void)
+{
+	char *tsv = g_strdelimit(g_strdup(header_zh), ",", '\t');
+	GString *s = g_string_new(tsv);
+	g_string_append(s, "\n");
+	long rows = 0;
+	for (; s->len + 100 < CP_CSV_SNIFF; rows++)
+		g_string_append(s, "a\t\t\t\t\t\t\t\t\n");
+	/* pad letters, "\n", then 张 (3 bytes) starting 1 byte before the cut */
+	gsize pad = CP_CSV_SNIFF - 1 - s->len - 1;
+	for (gsize i = 0; i < pad; i++)
+		g_string_append_c(s, 'p');
+	g_string_append(s, "\n张三\t\t\t\t\t\t\t\t\n");
+	g_assert_cmpint((guchar)s->str[CP_CSV_SNIFF - 1], ==, 0xE5);
+	char *p = write_bytes("utf8cut", "t.csv", s->str, s->len);
+	cp_reader *r = open_ok(p);
+	g_assert_cmpstr(cp_reader_encoding(r), ==, "UTF-8");
+	cp_record rec = {0};
+	for (long i = 0; i < rows + 1; i++)
+		next_ok(r, &rec);
+	g_assert_cmpuint(rec.ncells, ==, 1);
+	next_ok(r, &rec);
+	g_assert_cmpuint(rec.ncells, ==, 9);
+	g_assert_cmpstr(rec.raw[CP_FIELD_NAME], ==, "张三");
+	g_assert_cmpint(rec.row, ==, rows + 3);
+	expect_end(r, &rec);
+	cp_reader_free(r);
+	g_free(p);
+	g_string_free(s, TRUE);
+	g_free(tsv);
+}
+
 /* Not a proof: prints how long 10,000 rows take (machines are noisy). */
 static void test_speed(void)
 {
@@ -722,6 +756,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/gb18030-chunks", test_gb18030_chunks);
 	g_test_add_func("/csv/utf16", test_utf16);
 	g_test_add_func("/csv/invalid-utf8", test_invalid_utf8);
+	g_test_add_func("/csv/utf8-sample-cut", test_utf8_sample_cut);
 	g_test_add_func("/csv/quoting", test_quoting);
 	g_test_add_func("/csv/line-endings", test_line_endings);
 	g_test_add_func("/csv/headers", test_headers);
