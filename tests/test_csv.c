@@ -688,8 +688,10 @@ static void test_invalid_utf8(void)
  * make the file look like something else, and tab-separated UTF-8 works. */
 static void test_utf8_sample_cut(void)
 {
-	char *tsv = g_strdelimit(g_strdup(header_zh), ",", '\t');
-	GString *s = g_string_new(tsv);
+	/* All ASCII before the cut: otherwise the UTF-8 header alone would
+	 * fail as GB18030 and hide what this tests. */
+	GString *s = g_string_new("name\tid_type\tid_number\toccupation\tjob_type\tlevel\t"
+	                          "cert_no\tissue_date\tphoto");
 	g_string_append(s, "\n");
 	long rows = 0;
 	for (; s->len + 100 < CP_CSV_SNIFF; rows++)
@@ -715,7 +717,6 @@ static void test_utf8_sample_cut(void)
 	cp_reader_free(r);
 	g_free(p);
 	g_string_free(s, TRUE);
-	g_free(tsv);
 }
 
 /* Not a proof: prints how long 10,000 rows take (machines are noisy). */
