@@ -429,7 +429,6 @@ struct cp_html {
 	out_file out; /* the page, opened at once so an unwritable folder fails early */
 	FILE *body;   /* records, unlinked scratch file in the same folder */
 	GArray *refused_rows; /* long: rows to list at the top, with links */
-	long nadded;
 };
 
 static void html_esc(FILE *f, const char *s)
@@ -514,7 +513,6 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 		return false;
 	}
 	FILE *f = h->body;
-	h->nadded++;
 	if (!valid)
 		g_array_append_val(h->refused_rows, rec->row);
 
@@ -557,9 +555,8 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 			const cp_problem *p = &ps_of_this_row->items[i];
 			bool warn = p->severity == CP_SEV_WARNING;
 			fprintf(f, "<li class=\"%s\">", warn ? "warning" : "error");
-			if (warn) {
+			if (warn)
 				html_esc(f, _("warning: "));
-			}
 			if (p->column) {
 				fputs("<b>", f);
 				html_esc(f, p->column);
