@@ -11,34 +11,6 @@
 
 #include "report.h"
 
-/* ---- Stand-ins until src/record.c (branch records) lands on main --------
- * report.c calls cp_field_key() and cp_mask_id() from the public API. These
- * weak definitions follow certpress.h's contract and let this test link before
- * that module exists; once it does, its strong definitions win. The tests below
- * never hard-code a mask: they compare with whatever cp_mask_id() returns. */
-__attribute__((weak)) const char *cp_field_key(cp_field f)
-{
-	static const char *const keys[CP_FIELD_COUNT] = {
-		"name", "id_type", "id_number", "occupation", "job_type",
-		"level", "cert_no", "issue_date", "photo", "print_serial",
-	};
-	return (unsigned)f < CP_FIELD_COUNT ? keys[f] : NULL;
-}
-
-__attribute__((weak)) char *cp_mask_id(const char *id)
-{
-	glong n = g_utf8_strlen(id, -1);
-	GString *g = g_string_new(NULL);
-	const char *p = id;
-	for (glong i = 0; i < n; i++, p = g_utf8_next_char(p)) {
-		if (n > 8 && (i < 4 || i >= n - 4))
-			g_string_append_len(g, p, g_utf8_next_char(p) - p);
-		else
-			g_string_append_c(g, '*');
-	}
-	return g_string_free(g, FALSE);
-}
-/* ------------------------------------------------------------------------ */
 
 static const char *const header[] = {
 	"姓名", "证件类型", "证件号码", "职业名称", "工种/职业方向",
