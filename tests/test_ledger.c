@@ -501,6 +501,17 @@ static void test_validation(void)
 	g_assert_false(cp_ledger_batch_check(b, &p, &err));
 	tu_assert_error(&err, CP_E_USAGE, "not a stock serial");
 	g_assert_cmpuint(cp_ledger_batch_count(b), ==, 0);
+	/* what cp_mask_id() makes of an ID card and a passport number is accepted */
+	char *m1 = cp_mask_id("440101199001011234"), *m2 = cp_mask_id("E12345678");
+	p = page(CERT("000001"), NULL, 1);
+	p.id_masked = m1;
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	p = page(CERT("000002"), NULL, 2);
+	p.id_masked = m2;
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_no_error(err);
+	g_free(m1);
+	g_free(m2);
 	cp_ledger_batch_abort(b);
 	cp_ledger_batch_abort(NULL);
 	cp_ledger_free(NULL);
