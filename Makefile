@@ -46,7 +46,7 @@ MO       := $(PO:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/certpress.mo)
 LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
-.PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot
+.PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot po-update
 
 all: $(PROGRAM) $(MO)
 
@@ -106,8 +106,15 @@ demo: $(PROGRAM) $(MO)
 		-o out/sample.pdf templates/sample/batch.csv
 	@echo "demo: wrote $(abspath out/sample.pdf)"
 
+# Message catalogue (po/README.md). The keywords here and in tests/test_i18n.c
+# must agree: g_dngettext is the CLI's plural form.
 pot:
-	xgettext --from-code=UTF-8 -k_ -kN_ -o po/certpress.pot src/*.c
+	xgettext --from-code=UTF-8 --package-name=certpress -k_ -kN_ -kg_dngettext:2,3 \
+		-o po/certpress.pot src/*.c
+
+po-update: pot
+	msgmerge --quiet --update --backup=none po/zh_CN.po po/certpress.pot
+	@msgfmt --check --statistics -o /dev/null po/zh_CN.po
 
 clean:
 	rm -rf build build-asan build-fuzz out tests/out
