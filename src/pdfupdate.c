@@ -195,6 +195,21 @@ static const dict_entry *dict_find(GArray *entries, const char *key)
 	return NULL;
 }
 
+/* g_strstr_len() and friends stop at a NUL byte, which binary streams hold. */
+static const char *mem_find(const char *h, size_t hlen, const char *needle)
+{
+	return memmem(h, hlen, needle, strlen(needle));
+}
+
+static const char *mem_rfind(const char *h, size_t hlen, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = hlen >= n ? hlen - n + 1 : 0; i-- > 0;)
+		if (memcmp(h + i, needle, n) == 0)
+			return h + i;
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- file */
 
 typedef struct pdf_file {
@@ -254,9 +269,20 @@ static bool scan_xref(const pdf_file *f, int64_t off, revision_scan *rs, cp_erro
 		const char *q;
 		if (parse_uint(p, end, MAX_OBJECTS, &a, &q) &&
 		    parse_uint(skip_ws(q, end), end, 65535, &b, &q) &&
-		    is_keyword(skip_ws(q, end), end, "obj"))
-			return bad(err, f, _("it uses a cross-reference stream (compressed PDF 1.5 "
-			                     "structure), which is not supported"));
+		    is_keyword(skip_ws(q, end), end, "obj")) {
+			/* An object: say "stream" only if it really is one. */
+			char dict[1024];
+			ssize_t m = read_at(f, off, dict, sizeof dict, err);
+			if (m < 0)
+				return false;
+			for (const char *x = dict; (x = mem_find(x, (size_t)(dict + m - x), "/XRef"));
+			     x += 5) {
+				if (x + 5 < dict + m && (is_ws(x[5]) || is_delim(x[5])))
+					return bad(err, f,
+					           _("it uses a cross-reference stream (compressed "
+					             "PDF 1.5 structure), which is not supported"));
+			}
+		}
 		return bad(err, f, _("startxref does not point at a cross-reference table"));
 	}
 	int64_t pos = off + (p - buf) + 4;
@@ -421,13 +447,13 @@ bool cp_pdf_set_catalog_entry_fd(int fd, const char *label, const char *key,
 	if (n < 0)
 		return false;
 	tail[n] = 0;
-	const char *sx = g_strrstr_len(tail, n, "startxref");
+	const char *sx = mem_rfind(tail, (size_t)n, "startxref");
 	if (!sx)
 		return bad(err, &f, _("no startxref at the end (is the file truncated?)"));
 	const char *tend = tail + n, *q;
 	int64_t xref_off;
 	if (!parse_uint(skip_ws(sx + 9, tend), tend, INT64_C(9999999999), &xref_off, &q) ||
-	    !g_strstr_len(q, tend - q, "%%EOF"))
+	    !mem_find(q, (size_t)(tend - q), "%%EOF"))
 		return bad(err, &f, _("damaged startxref or no %%EOF (is the file truncated?)"));
 	if (xref_off >= f.size)
 		return bad(err, &f, _("startxref points past the end of the file"));
