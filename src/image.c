@@ -143,6 +143,18 @@ static void png_read_cb(png_structp png, png_bytep out, size_t n)
 static cairo_surface_t *png_decode(const char *path, const unsigned char *data, size_t len,
                                    bool want_pixels, cp_image_info *info, cp_error **err)
 {
+	/* The size is checked from IHDR (always the first chunk) before libpng
+	 * reads on: png_read_info() goes on to the first IDAT, and a header
+	 * announcing a giant image should be refused as such, not as a short
+	 * file. */
+	if (len >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+		long w = (long)((uint32_t)data[16] << 24 | (uint32_t)data[17] << 16 |
+		                (uint32_t)data[18] << 8 | data[19]);
+		long h = (long)((uint32_t)data[20] << 24 | (uint32_t)data[21] << 16 |
+		                (uint32_t)data[22] << 8 | data[23]);
+		if (w > 0 && h > 0 && !check_limits(path, w, h, err))
+			return NULL;
+	}
 	png_src src = {.data = data, .len = len};
 	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_err, png_warn);
 	png_infop pi = png ? png_create_info_struct(png) : NULL;
