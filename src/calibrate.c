@@ -114,7 +114,7 @@ static void crosshair(cairo_t *cr, double x, double y)
 	cairo_stroke(cr);
 	char label[48];
 	g_snprintf(label, sizeof label, "%g, %g", x, y);
-	text_at(cr, x + 1.2, y + 1.0, 1.8, ALIGN_LEFT, false, label, 0);
+	text_at(cr, x + 3.4, y + 0.5, 1.8, ALIGN_LEFT, false, label, 0);
 }
 
 /* One offset scale. vertical: the lines are vertical (x = base + v), spread
@@ -130,14 +130,15 @@ static void offset_scale(cairo_t *cr, bool vertical, double base, double along)
 			line(cr, c, along, c, along + len);
 		else
 			line(cr, along, c, along + len, c);
-		if (i % 2 == 0) {
+		/* Labels every 2 mm: at 1 mm they would run into each other. */
+		if (i % 4 == 0) {
 			g_snprintf(num, sizeof num, "%+d", i / 2);
 			if (i == 0)
 				g_strlcpy(num, "0", sizeof num);
 			if (vertical)
-				text_at(cr, c, along - 2.4, 1.6, ALIGN_CENTER, false, num, 0);
+				text_at(cr, c, along - 2.2, 1.5, ALIGN_CENTER, false, num, 0);
 			else
-				text_at(cr, along - 0.8, c - 1.1, 1.6, ALIGN_RIGHT, false, num, 0);
+				text_at(cr, along - 0.8, c - 1.0, 1.5, ALIGN_RIGHT, false, num, 0);
 		}
 	}
 	cairo_set_line_width(cr, LINE_MM);
