@@ -317,6 +317,21 @@ cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **
 		goto fail;
 	}
 	FcConfigSetRescanInterval(cfg, 0);
+	/* The Fandol Bold faces declare a regular weight in their OS/2 table,
+	 * so fontconfig would never pick them for bold text. Correct it at scan
+	 * time, for these faces only. */
+	static const char scan_rules[] =
+		"<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">"
+		"<fontconfig><match target=\"scan\">"
+		"<test name=\"style\"><string>Bold</string></test>"
+		"<test name=\"weight\" compare=\"less\"><const>bold</const></test>"
+		"<edit name=\"weight\" mode=\"assign\"><const>bold</const></edit>"
+		"</match></fontconfig>";
+	if (!FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)scan_rules, FcTrue)) {
+		cp_set_error(err, CP_E_FONT, NULL, 0, 0, NULL,
+		             _("cannot set up the font configuration"));
+		goto fail;
+	}
 	if (extra_dir) {
 		if (!g_file_test(extra_dir, G_FILE_TEST_IS_DIR)) {
 			cp_set_error(err, CP_E_FONT, extra_dir, 0, 0, NULL,

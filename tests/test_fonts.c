@@ -222,6 +222,34 @@ static void test_names_have_glyphs(void)
 	cp_fonts_free(f);
 }
 
+/* Bold text gets the Bold faces (whose OS/2 weight says regular, which the
+ * scan-time rule corrects). */
+static void test_bold(void)
+{
+	cp_fonts *f = project_fonts();
+	const char *lists[] = {"FandolSong", "FandolHei"};
+	for (int i = 0; i < 2; i++)
+		for (int bold = 0; bold < 2; bold++) {
+			PangoContext *ctx = cp_fonts_context_new(f);
+			PangoLayout *lay = pango_layout_new(ctx);
+			PangoFontDescription *d = cp_fonts_description(lists[i], 20, bold);
+			pango_layout_set_font_description(lay, d);
+			pango_layout_set_text(lay, "证书", -1);
+			PangoLayoutIter *it = pango_layout_get_iter(lay);
+			PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+			PangoFontDescription *got = pango_font_describe(run->item->analysis.font);
+			g_assert_cmpstr(pango_font_description_get_family(got), ==, lists[i]);
+			g_assert_cmpint(pango_font_description_get_weight(got), ==,
+			                bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+			pango_font_description_free(got);
+			pango_layout_iter_free(it);
+			pango_font_description_free(d);
+			g_object_unref(lay);
+			g_object_unref(ctx);
+		}
+	cp_fonts_free(f);
+}
+
 int main(int argc, char **argv)
 {
 	/* Keep the checksum cache inside the build tree; must precede the
@@ -234,5 +262,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/checksum-cache", test_checksum_and_cache);
 	g_test_add_func("/fonts/fallback", test_fallback);
 	g_test_add_func("/fonts/names", test_names_have_glyphs);
+	g_test_add_func("/fonts/bold", test_bold);
 	return g_test_run();
 }
