@@ -4,7 +4,8 @@
  *
  * Proves that (1) the catalogue the build compiles into CP_LOCALEDIR reaches
  * the library's messages through dgettext("certpress", …): a configuration
- * error, the row/column frame of cp_error_format(), a field rule and a plural
+ * error, the row/column frame of cp_error_format(), a field rule, the layout
+ * field labels and a plural
  * message come out in the Chinese of po/zh_CN.po, so a missing .mo or a
  * catalogue that no longer matches those source strings fails; and (2) every
  * message that `make pot` would extract from the .c files of src/ today has a translation
@@ -26,7 +27,9 @@
 #include "conf.h"
 #include "error.h"
 #include "i18n.h"
+#include "layout.h"
 #include "rules.h"
+#include "template.h"
 
 static char *format_and_free(cp_error *err)
 {
@@ -112,6 +115,15 @@ static void test_rule_message(void)
 	g_assert_cmpuint(v.len, ==, 1);
 	g_assert_true(g_str_has_prefix(v.items[0].message, "不是职业技能等级；请填写"));
 	cp_violations_clear(&v);
+}
+
+/* Field labels of layout refusals come from an N_() table, translated when
+ * they are looked up: the regulation's own words. */
+static void test_layout_labels(void)
+{
+	g_assert_cmpstr(cp_layout_bind_label(CP_FIELD_ID_NUMBER), ==, "证件号码");
+	g_assert_cmpstr(cp_layout_bind_label(CP_FIELD_CERT_NO), ==, "证书编号");
+	g_assert_cmpstr(cp_layout_bind_label(CP_BIND_ORG_NAME), ==, "评价机构");
 }
 
 /* A plural message (dngettext) through the CSV reader: several columns are
@@ -275,6 +287,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/i18n/conf-error", test_conf_error);
 	g_test_add_func("/i18n/row-column", test_row_column);
 	g_test_add_func("/i18n/rule-message", test_rule_message);
+	g_test_add_func("/i18n/layout-labels", test_layout_labels);
 	g_test_add_func("/i18n/plural", test_plural);
 	return g_test_run();
 }
