@@ -5,11 +5,11 @@
  * Proves that (1) the catalogue the build compiles into CP_LOCALEDIR reaches
  * the library's messages through dgettext("certpress", …): a configuration
  * error, the row/column frame of cp_error_format(), a field rule, the layout
- * field labels and a plural
- * message come out in the Chinese of po/zh_CN.po, so a missing .mo or a
- * catalogue that no longer matches those source strings fails; and (2) every
- * message that `make pot` would extract from the .c files of src/ today has a translation
- * in po/zh_CN.po that is neither empty nor fuzzy — the failure lists them.
+ * field labels and a plural message come out in the Chinese of po/zh_CN.po,
+ * so a missing .mo or a catalogue that no longer matches those source strings
+ * fails; and (2) every message that `make pot` would extract from the .c files
+ * of src/ today has a translation in po/zh_CN.po that is neither empty nor
+ * fuzzy — the failure lists them.
  *
  * Locale: no zh_CN locale is installed on a plain Debian system, and none is
  * needed. glibc ignores LANGUAGE only when the message locale is exactly "C";
