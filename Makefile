@@ -90,8 +90,14 @@ check-tests: $(PROGRAM) $(MO) $(TEST_BIN)
 test: check-tests
 	@CERTPRESS=$(abspath $(PROGRAM)) BUILD=$(abspath $(BUILD)) sh tests/run.sh $(TEST_BIN) $(wildcard tests/cli/*.sh)
 
+# Leaks inside fontconfig/Pango/GLib type registration are process-lifetime
+# caches, not ours: tests/lsan.supp names them by function, never by library,
+# so a leak of our own g_malloc'd memory is still reported.
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
+	 LSAN_OPTIONS=suppressions=$(SRCDIR)/tests/lsan.supp:print_suppressions=0 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 $(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
 
 demo: $(PROGRAM) $(MO)
