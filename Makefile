@@ -61,28 +61,38 @@ $(BUILD)/flags: FORCE | deps
 FORCE:
 .SECONDARY:
 
+# V=1 shows whole command lines.
+Q = $(if $(V),,@)
+E = $(if $(V),@:,@echo)
+
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBRARY): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(E) "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(PROGRAM): $(CLI_OBJ) $(LIBRARY)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
 
 $(BUILD)/locale/%/LC_MESSAGES/certpress.mo: po/%.po
 	@mkdir -p $(dir $@)
-	msgfmt --check -o $@ $<
+	$(E) "  MSGFMT  $<"
+	$(Q)msgfmt --check -o $@ $<
 
 $(BUILD)/tests/common/%.o: tests/common/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' -c $< -o $@
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIBRARY) $(TEST_COMMON_OBJ) $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' $(ALL_LDFLAGS) \
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' $(ALL_LDFLAGS) \
 		-o $@ $< $(TEST_COMMON_OBJ) $(LIBRARY) $(LIBS)
 
 check-tests: $(PROGRAM) $(MO) $(TEST_BIN)

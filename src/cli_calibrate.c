@@ -7,7 +7,11 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include <pango/pangocairo.h>
+
+#include "atomic.h"
 #include "cli.h"
+#include "fonts.h"
 #include "cli_common.h"
 #include "i18n.h"
 
@@ -31,6 +35,47 @@ static void help(void)
 	         "      --size W,H          page size in mm (default 210,297: A4)\n"
 	         "      --dpi N             resolution of PNG output (default 300)\n"
 	         "  -h, --help              show this help\n"));
+}
+
+/* Writes the calibration page as PDF (actual size, like certificates) or,
+ * for a .png name, as a raster at o->dpi. The page's text is set in the
+ * project's own fonts: the private font map becomes Pango's default for this
+ * thread, so machine fonts cannot change the page either. */
+static bool write_page(const char *path, double w, double h, const cp_output_opts *o,
+                       cp_error **err)
+{
+	char *fonts_dir = cli_data_path("fonts");
+	cp_fonts *fonts = cp_fonts_new(fonts_dir, NULL, err);
+	g_free(fonts_dir);
+	if (!fonts)
+		return false;
+	pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(cp_fonts_map(fonts)));
+	bool ok = false;
+	if (g_str_has_suffix(path, ".png") || g_str_has_suffix(path, ".PNG")) {
+		cairo_t *cr = NULL;
+		cairo_surface_t *s = cp_raster_new(w, h, o->dpi, &cr, err);
+		if (s) {
+			ok = cp_calibrate_draw(cr, w, h, o, err);
+			cairo_destroy(cr);
+			ok = ok && cp_png_write(s, path, o->dpi, err);
+			cairo_surface_destroy(s);
+		}
+	} else {
+		cp_doc_info info = {
+			.title = "certpress 打印机校准页 Printer calibration page",
+			.creator = "certpress " CP_VERSION,
+		};
+		cp_pdf_writer *pw = cp_pdf_writer_new(path, w, h, &info, err);
+		cairo_t *cr = pw ? cp_pdf_writer_begin_page(pw, err) : NULL;
+		if (cr && cp_calibrate_draw(cr, w, h, o, err) && cp_pdf_writer_end_page(pw, err)) {
+			ok = cp_pdf_writer_commit(pw, err);
+			pw = NULL;
+		}
+		cp_pdf_writer_abort(pw);
+	}
+	pango_cairo_font_map_set_default(NULL);
+	cp_fonts_free(fonts);
+	return ok;
 }
 
 int cli_calibrate(int argc, char **argv)
@@ -109,7 +154,7 @@ int cli_calibrate(int argc, char **argv)
 		        printer, oo.offset_x_mm, oo.offset_y_mm, oo.scale_x, oo.scale_y);
 	}
 	if (out) {
-		if (!cp_calibrate_write(out, w, h, &oo, &err))
+		if (!cp_atomic_check_target(out, NULL, 0, &err) || !write_page(out, w, h, &oo, &err))
 			return cli_fail(err);
 		fprintf(stderr, _("certpress: wrote calibration page to %s\n"), out);
 	}

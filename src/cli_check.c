@@ -121,16 +121,16 @@ int cli_check(int argc, char **argv)
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);
-		if (!cp_atomic_check_output(rejects, inputs, CP_ATOMIC_REPLACE, &err))
+		if (!cp_atomic_check_target(rejects, inputs, 0, &err))
 			goto out;
 		ctx.rejects = cp_rejects_open(rejects, hdr, nh, &err);
 		if (!ctx.rejects)
 			goto out;
 	}
 	if (html) {
-		if (!cp_atomic_check_output(html, inputs, CP_ATOMIC_REPLACE, &err))
+		if (!cp_atomic_check_target(html, inputs, 0, &err))
 			goto out;
-		ctx.html = cp_html_open(html, NULL, &err);
+		ctx.html = cp_html_open(html, &err);
 		if (!ctx.html)
 			goto out;
 	}

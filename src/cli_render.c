@@ -13,7 +13,9 @@
 #include "cli.h"
 #include "cli_batch.h"
 #include "cli_common.h"
+#include "error.h"
 #include "i18n.h"
+#include "layout.h"
 #include "report.h"
 
 static void help(void)
@@ -46,6 +48,16 @@ static void help(void)
 	         "      --rejects FILE      where refused rows go (default OUTPUT's name\n"
 	         "                          + .rejects.csv with --skip-invalid)\n"
 	         "      --font-dir DIR      the organization's own fonts, ahead of the defaults\n"
+	         "      --ledger FILE       the print ledger (default\n"
+	         "                          ~/.local/share/certpress/ledger.sqlite); every\n"
+	         "                          page of a PDF or PNG folder is recorded there and a\n"
+	         "                          certificate number already issued is refused\n"
+	         "      --no-ledger         a proof: record nothing, refuse nothing issued\n"
+	         "      --reissue REASON    reissue already issued numbers (第十七条): lost,\n"
+	         "                          damaged or wrong; same number, new sheet\n"
+	         "      --old-returned      with --reissue: the old sheet was taken back\n"
+	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
+	         "      --batch NAME        batch name in the ledger (default: generated)\n"
 	         "      --allow-symlink     write through a symbolic link at OUTPUT\n"
 	         "  -q, --quiet             no report on standard error\n"
 	         "  -h, --help              show this help\n\n"
@@ -71,7 +83,61 @@ typedef struct render_ctx {
 	bool refused_any;
 	long pages;
 	cairo_surface_t *preview;
+	cp_ledger_batch *lb;
+	const char *reissue;
+	bool old_returned;
 } render_ctx;
+
+/* The page digest recorded in the ledger: SHA-256 over a canonical listing of
+ * what the page shows (every item's kind, box, size and text, and the photo
+ * file's own SHA-256), so an auditor can tell two prints of a certificate
+ * apart or confirm they are the same. */
+static char *page_digest(const render_ctx *c, const cp_record *rec, const cp_page *pg)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char *head = g_strdup_printf("certpress-page-v1\t%s\n", cp_mode_name(c->oo.mode));
+	g_checksum_update(ck, (const guchar *)head, -1);
+	g_free(head);
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		char buf[160];
+		g_snprintf(buf, sizeof buf, "%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t",
+		           (int)it[i].kind, it[i].bind, it[i].x, it[i].y, it[i].w, it[i].h,
+		           it[i].font_size);
+		g_checksum_update(ck, (const guchar *)buf, -1);
+		if (it[i].text)
+			g_checksum_update(ck, (const guchar *)it[i].text, -1);
+		g_checksum_update(ck, (const guchar *)"\n", 1);
+	}
+	const char *photo = rec->value[CP_FIELD_PHOTO];
+	gchar *data = NULL;
+	gsize len = 0;
+	if (photo && g_file_get_contents(photo, &data, &len, NULL)) {
+		char *ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+		g_checksum_update(ck, (const guchar *)"photo\t", -1);
+		g_checksum_update(ck, (const guchar *)ph, -1);
+		g_free(ph);
+		g_free(data);
+	}
+	char *hex = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return hex;
+}
+
+static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledger_print *p,
+                              char *masked)
+{
+	memset(p, 0, sizeof *p);
+	p->cert_no = rec->value[CP_FIELD_CERT_NO];
+	p->name = rec->value[CP_FIELD_NAME];
+	p->id_masked = masked;
+	p->level = rec->value[CP_FIELD_LEVEL];
+	p->occupation = rec->value[CP_FIELD_OCCUPATION];
+	p->serial = rec->value[CP_FIELD_PRINT_SERIAL];
+	p->reissue_reason = c->reissue;
+	p->old_returned = c->old_returned;
+}
 
 static bool selected(const render_ctx *c, const cp_record *rec)
 {
@@ -123,28 +189,67 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 			return false;
 		return true;
 	}
-	if (!sel || (c->refused_any && !c->skip_invalid))
+	if (!sel)
 		return true;
+	char *masked = NULL;
+	cp_ledger_print lp;
+	if (c->lb) {
+		masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+		ledger_print_init(c, rec, &lp, masked);
+		cp_error *le = NULL;
+		if (!cp_ledger_batch_check(c->lb, &lp, &le)) {
+			g_free(masked);
+			if (le->code != CP_E_LEDGER) {
+				cp_propagate_error(err, le);
+				return false;
+			}
+			/* An issued number is a refusal of this row, reported with
+			 * the others, not the end of the run. */
+			cli_problem_add(row, CP_SEV_ERROR, rec, CP_FIELD_CERT_NO,
+			                cp_reader_column(c->b->reader, CP_FIELD_CERT_NO),
+			                rec->value[CP_FIELD_CERT_NO], "ledger.issued", "第十三条",
+			                le->message);
+			cp_error_free(le);
+			*still_valid = false;
+			c->refused_any = true;
+			if (c->rejects && !cp_rejects_add(c->rejects, rec, row, err))
+				return false;
+			return true;
+		}
+	}
+	/* Once a record is refused nothing will be printed (without
+	 * --skip-invalid): keep checking, stop drawing. */
+	if (c->refused_any && !c->skip_invalid) {
+		g_free(masked);
+		return true;
+	}
+	char *file = NULL;
 	switch (c->kind) {
 	case OUT_PDF: {
 		cairo_t *cr = cp_pdf_writer_begin_page(c->pdf, err);
-		if (!cr)
+		if (cr)
+			cp_engine_draw(c->b->engine, pg, cr, &c->oo);
+		if (!cr || !cp_pdf_writer_end_page(c->pdf, err)) {
+			g_free(masked);
 			return false;
-		cp_engine_draw(c->b->engine, pg, cr, &c->oo);
-		if (!cp_pdf_writer_end_page(c->pdf, err))
-			return false;
+		}
+		file = g_strdup(c->out);
 		break;
 	}
 	case OUT_DIR: {
 		char *name = g_strdup_printf("%s.png", rec->value[CP_FIELD_CERT_NO]);
-		char *path = g_build_filename(cp_atomic_dir_path(c->dir), name, NULL);
+		char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
 		cairo_surface_t *s = draw_raster(c, pg, err);
 		bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
 		cairo_surface_destroy(s);
 		g_free(path);
+		file = g_build_filename(c->out, name, NULL);
 		g_free(name);
-		if (!ok)
+		if (!ok) {
+			g_free(file);
+			g_free(masked);
 			return false;
+		}
 		break;
 	}
 	case OUT_PREVIEW:
@@ -157,13 +262,25 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 		break;
 	}
 	c->pages++;
-	return true;
+	bool ok = true;
+	if (c->lb) {
+		char *digest = page_digest(c, rec, pg);
+		lp.file = file;
+		lp.page = c->kind == OUT_PDF ? (int)c->pages : 1;
+		lp.sha256 = digest;
+		ok = cp_ledger_batch_add(c->lb, &lp, err);
+		g_free(digest);
+	}
+	g_free(file);
+	g_free(masked);
+	return ok;
 }
 
 int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
-	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK };
+	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
+	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"output", required_argument, NULL, 'o'},
@@ -180,6 +297,12 @@ int cli_render(int argc, char **argv)
 		{"rejects", required_argument, NULL, OPT_REJECTS},
 		{"font-dir", required_argument, NULL, OPT_FONT_DIR},
 		{"allow-symlink", no_argument, NULL, OPT_SYMLINK},
+		{"ledger", required_argument, NULL, OPT_LEDGER},
+		{"no-ledger", no_argument, NULL, OPT_NO_LEDGER},
+		{"reissue", required_argument, NULL, OPT_REISSUE},
+		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
+		{"operator", required_argument, NULL, OPT_OPERATOR},
+		{"batch", required_argument, NULL, OPT_BATCH},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -187,6 +310,9 @@ int cli_render(int argc, char **argv)
 	const char *org = NULL, *out = NULL, *tpl = NULL, *printer = NULL,
 		   *printers_dir = NULL, *rejects = NULL, *font_dir = NULL;
 	const char *offset = NULL, *scale = NULL;
+	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
+	bool no_ledger = false;
+	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
 	render_ctx c = {0};
 	cp_output_opts_init(&c.oo);
@@ -224,6 +350,12 @@ int cli_render(int argc, char **argv)
 		case OPT_REJECTS: rejects = optarg; break;
 		case OPT_FONT_DIR: font_dir = optarg; break;
 		case OPT_SYMLINK: allow_symlink = true; break;
+		case OPT_LEDGER: ledger_path = optarg; break;
+		case OPT_NO_LEDGER: no_ledger = true; break;
+		case OPT_REISSUE: c.reissue = optarg; break;
+		case OPT_OLD_RETURNED: c.old_returned = true; break;
+		case OPT_OPERATOR: operator_name = optarg; break;
+		case OPT_BATCH: batch_name = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage_error("render", _("unknown option"));
@@ -237,6 +369,12 @@ int cli_render(int argc, char **argv)
 		return cli_usage_error("render", _("-o OUTPUT is required"));
 	if (c.want_row && c.want_cert)
 		return cli_usage_error("render", _("--row and --cert-no exclude each other"));
+	if (no_ledger && (ledger_path || c.reissue || operator_name || batch_name))
+		return cli_usage_error("render", _("--no-ledger cannot go with --ledger, --reissue, --operator or --batch"));
+	if (c.old_returned && !c.reissue)
+		return cli_usage_error("render", _("--old-returned goes with --reissue REASON"));
+	if (c.reissue && strspn(c.reissue, " \t") == strlen(c.reissue))
+		return cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)"));
 	cp_error *err = NULL;
 	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
 		return cli_fail(err);
@@ -258,6 +396,8 @@ int cli_render(int argc, char **argv)
 	if (c.kind == OUT_PREVIEW && !c.want_row && !c.want_cert)
 		return cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER"));
 	c.out = out;
+	if (c.kind == OUT_PREVIEW && (ledger_path || c.reissue))
+		return cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue"));
 
 	cli_install_signals();
 	char *def_tpl = cli_data_path("templates/certificate.conf");
@@ -273,15 +413,15 @@ int cli_render(int argc, char **argv)
 	if (!cli_batch_open(&b, &bo, &err))
 		goto out;
 	/* An existing output is replaced (atomically), like cc -o; an input never. */
-	unsigned flags = CP_ATOMIC_REPLACE | (allow_symlink ? CP_ATOMIC_FOLLOW_SYMLINK : 0);
-	if (!cp_atomic_check_output(out, inputs, flags, &err))
+	unsigned flags = allow_symlink ? CP_ATOMIC_ALLOW_SYMLINK : 0;
+	if (c.kind != OUT_DIR && !cp_atomic_check_target(out, inputs, flags, &err))
 		goto out;
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);
-		if (!cp_atomic_check_output(rejects, inputs, CP_ATOMIC_REPLACE, &err))
+		if (!cp_atomic_check_target(rejects, inputs, 0, &err))
 			goto out;
 		c.rejects = cp_rejects_open(rejects, hdr, nh, &err);
 		if (!c.rejects)
@@ -305,6 +445,22 @@ int cli_render(int argc, char **argv)
 		c.dir = cp_atomic_dir_open(out, flags, &err);
 		if (!c.dir)
 			goto out;
+	}
+
+	/* A preview is not an issue: only batches go into the ledger. */
+	if (c.kind != OUT_PREVIEW && !no_ledger) {
+		ledger = cp_ledger_open(ledger_path, -1, &err);
+		if (!ledger)
+			goto out;
+		cp_ledger_set_operator(ledger, operator_name);
+		c.lb = cp_ledger_batch_begin(ledger, batch_name, argv[optind], &err);
+		if (!c.lb)
+			goto out;
+	}
+	if (c.oo.mode == CP_MODE_ELECTRONIC && !cp_engine_has_seal(b.engine)) {
+		cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
+		             _("electronic certificates need the organization's seal image: set 'seal' in the profile"));
+		goto out;
 	}
 
 	if (!cli_batch_run(&b, on_record, &c, _("rendering"), &err))
@@ -358,6 +514,14 @@ int cli_render(int argc, char **argv)
 	}
 	if (c.preview && !cp_png_write(c.preview, out, c.oo.dpi, &err))
 		goto out;
+	/* The output is in place: now the ledger. Killed between the two, the
+	 * file exists but nothing is recorded, and a re-run completes both. */
+	if (c.lb) {
+		bool ok = cp_ledger_batch_commit(c.lb, &err);
+		c.lb = NULL;
+		if (!ok)
+			goto out;
+	}
 	if (!quiet)
 		fprintf(stderr, g_dngettext(CP_TEXTDOMAIN, "certpress: wrote %ld certificate to %s\n",
 		                            "certpress: wrote %ld certificates to %s\n", c.pages),
@@ -366,6 +530,8 @@ int cli_render(int argc, char **argv)
 	if (c.refused_any && rejects && !quiet)
 		fprintf(stderr, _("certpress: refused rows written to %s\n"), rejects);
 out:
+	cp_ledger_batch_abort(c.lb);
+	cp_ledger_free(ledger);
 	cp_pdf_writer_abort(c.pdf);
 	cp_atomic_dir_abort(c.dir);
 	cp_rejects_abort(c.rejects);
