@@ -74,13 +74,13 @@ static void test_row_column(void)
 	cp_error *err = NULL;
 	cp_set_error(&err, CP_E_REFUSED, "batch.csv", 6, 5, "证件号码", "%s", _("the ID number is blank"));
 	char *m = format_and_free(err);
-	g_assert_cmpstr(m, ==, "batch.csv:6: 第 5 行, 列 证件号码: 证件号码为空");
+	g_assert_cmpstr(m, ==, "batch.csv:6: 第 5 行，列 证件号码：证件号码为空");
 	g_free(m);
 
 	err = NULL;
 	cp_set_error(&err, CP_E_PARSE, "t.conf", 3, 0, "margin", "%s", _("value must not be empty"));
 	m = format_and_free(err);
-	g_assert_cmpstr(m, ==, "t.conf:3: 键 margin: 值不能为空");
+	g_assert_cmpstr(m, ==, "t.conf:3: 键 margin：值不能为空");
 	g_free(m);
 }
 
@@ -137,7 +137,7 @@ static void test_plural(void)
 	g_assert_null(r);
 	char *m = format_and_free(err);
 	g_test_message("%s", m);
-	g_assert_nonnull(strstr(m, ": 第 1 行: 缺少必需的列："));
+	g_assert_nonnull(strstr(m, ": 第 1 行：缺少必需的列："));
 	g_free(m);
 	g_free(csv);
 	g_free(dir);
