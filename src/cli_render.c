@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,11 +382,18 @@ int cli_render(int argc, char **argv)
 	cp_error *err = NULL;
 	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
 		return cli_fail(err);
-	if (offset && !cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm))
-		return cli_usage_error("render", _("--offset takes X,Y in millimetres, e.g. 1.5,-0.5"));
+	/* The same bounds as a saved printer profile: an offset a profile could
+	 * not hold is a typo (50 for 5.0), and would print off the sheet. */
+	const double mo = CP_PRINTER_MAX_OFFSET_MM;
+	if (offset && (!cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm) ||
+	               !(fabs(c.oo.offset_x_mm) <= mo && fabs(c.oo.offset_y_mm) <= mo)))
+		return cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
+		                       mo, mo);
 	if (scale && (!cli_parse_pair(scale, &c.oo.scale_x, &c.oo.scale_y) ||
-	              c.oo.scale_x < 0.9 || c.oo.scale_x > 1.1 || c.oo.scale_y < 0.9 || c.oo.scale_y > 1.1))
-		return cli_usage_error("render", _("--scale takes SX,SY between 0.9 and 1.1"));
+	              c.oo.scale_x < CP_PRINTER_MIN_SCALE || c.oo.scale_x > CP_PRINTER_MAX_SCALE ||
+	              c.oo.scale_y < CP_PRINTER_MIN_SCALE || c.oo.scale_y > CP_PRINTER_MAX_SCALE))
+		return cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
+		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
 	if ((offset || printer) && c.oo.mode != CP_MODE_FILL && !quiet)
 		fprintf(stderr, _("certpress render: note: the calibration offset also applies in %s mode\n"),
 		        cp_mode_name(c.oo.mode));
