@@ -112,6 +112,14 @@ asan:
 	 $(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
 
+# golden: rewrites golden/*.png from the current code (the only thing that
+# sets CERTPRESS_GOLDEN_UPDATE), then runs the whole golden test against the
+# new references so that the PDF path is checked too. Review `git diff golden/`.
+golden: $(BUILD)/tests/test_golden
+	@CERTPRESS_GOLDEN_UPDATE=1 BUILD=$(abspath $(BUILD)) $(BUILD)/tests/test_golden -p /golden/png
+	@BUILD=$(abspath $(BUILD)) $(BUILD)/tests/test_golden
+	@echo "golden: references rewritten in $(abspath golden); review them with git diff"
+
 # The demo keeps its own ledger under out/ (fresh each time), so that running
 # it twice does not meet its own certificate numbers as already issued.
 demo: $(PROGRAM) $(MO)
