@@ -121,7 +121,7 @@ clean:
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
 FUZZ_ALL      := csv conf template profile rules image pdfupdate
-FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(wildcard src/$(t).c),$(t)))
+FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_MAXLEN_csv       := 70000
