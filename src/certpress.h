@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cairo.h>
 
 #ifdef __cplusplus
@@ -270,6 +271,215 @@ void cp_page_free(cp_page *pg);
  * options' offset and scale are applied here. */
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr,
                     const cp_output_opts *o);
+
+/* ---- outputs ---- */
+
+/* Document information written into a PDF's /Info; any member may be NULL. */
+typedef struct cp_doc_info {
+	const char *title, *author, *subject, *creator, *keywords;
+} cp_doc_info;
+
+/* A batch PDF: pages stream out to a temporary file beside path as they are
+ * finished (memory stays flat), every page exactly width_mm x height_mm. On
+ * commit the file gets /ViewerPreferences << /PrintScaling /None >> (so a
+ * viewer does not "fit to page" a certificate), is synced and renamed into
+ * place; until then an existing file at path is untouched. The creation date
+ * is now, or SOURCE_DATE_EPOCH when set (reproducible output). path must not
+ * be a symlink. Free with cp_pdf_writer_commit() or cp_pdf_writer_abort(). */
+typedef struct cp_pdf_writer cp_pdf_writer;
+cp_pdf_writer *cp_pdf_writer_new(const char *path, double width_mm, double height_mm,
+                                 const cp_doc_info *info, cp_error **err);
+/* Starts a page. The cairo_t is borrowed until cp_pdf_writer_end_page(); its
+ * user space is in millimetres with the origin at the top-left corner. */
+cairo_t *cp_pdf_writer_begin_page(cp_pdf_writer *w, cp_error **err);
+bool cp_pdf_writer_end_page(cp_pdf_writer *w, cp_error **err);
+/* Pages written so far. */
+int cp_pdf_writer_page_count(const cp_pdf_writer *w);
+/* Finishes the document and puts it in place. Frees w whatever happens; on
+ * failure nothing is left at path that was not there before. */
+bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err);
+/* Removes the temporary file and frees w. NULL is allowed. */
+void cp_pdf_writer_abort(cp_pdf_writer *w);
+
+/* Raster pages. Limits: at most CP_RASTER_MAX_SIDE pixels a side. */
+#define CP_RASTER_MAX_SIDE 20000
+/* A white RGB24 page of width_mm x height_mm at dpi (rounded to whole
+ * pixels). *cr (owned by the caller: cairo_destroy) draws in millimetres,
+ * origin top-left. Destroy the surface with cairo_surface_destroy(). */
+cairo_surface_t *cp_raster_new(double width_mm, double height_mm, double dpi,
+                               cairo_t **cr, cp_error **err);
+/* Writes an image surface (RGB24, or ARGB32 which is un-premultiplied and
+ * keeps its alpha) as an 8-bit PNG with a pHYs chunk for dpi, atomically. */
+bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err);
+
+/* Draws the printer calibration page (rulers on all four edges, crosshairs
+ * 20 mm from each corner and at the centre, offset scales near each edge and
+ * a bilingual instruction) on cr, whose user space is in millimetres with the
+ * origin top-left. o's offset and scale are applied (so a saved profile can
+ * be checked); o may be NULL. Fails when the page is smaller than
+ * 100 x 100 mm or cairo reports an error. */
+bool cp_calibrate_draw(cairo_t *cr, double width_mm, double height_mm,
+                       const cp_output_opts *o, cp_error **err);
+
+/* Printer profiles: dir/NAME.conf holding
+ *     [printer]
+ *     offset = X Y      millimetres, each within +-CP_PRINTER_MAX_OFFSET_MM
+ *     scale = SX SY     each within CP_PRINTER_MIN_SCALE..CP_PRINTER_MAX_SCALE
+ * (both optional when loading: 0 0 and 1 1). dir NULL means
+ * g_get_user_config_dir()/certpress/printers. NAME is 1-64 characters of
+ * [A-Za-z0-9._-] not starting with '.'. Loading sets only the offset and
+ * scale members of *o. */
+#define CP_PRINTER_MAX_OFFSET_MM 20.0
+#define CP_PRINTER_MIN_SCALE 0.9
+#define CP_PRINTER_MAX_SCALE 1.1
+bool cp_printer_load(const char *name, const char *dir, cp_output_opts *o, cp_error **err);
+/* Saves (atomically; creating dir when missing) the offset and scale of o. */
+bool cp_printer_save(const char *name, const char *dir, const cp_output_opts *o,
+                     cp_error **err);
+/* The profile's file path. Free with free(). NULL with CP_E_USAGE for a bad
+ * name. */
+char *cp_printer_path(const char *name, const char *dir, cp_error **err);
+
+/* ---- ledger ---- */
+/*
+ * The print ledger (印制、核发、销毁、补发和余存台账, 第十八条): an SQLite file
+ * recording blank stock received, every page printed for issue, spoiled
+ * sheets, reissues (第十七条), destruction and revocation (第二十四条).
+ * It holds personal data (names, masked ID numbers): it is created owner-only
+ * (file 0600, folder 0700) and never stores a whole ID number.
+ *
+ * A stock serial (证书印制流水码) is an alphanumeric prefix followed by a
+ * fixed-width number, e.g. GD2026000001; a range is two serials with the same
+ * prefix and width.
+ *
+ * Printing a batch:
+ *   l = cp_ledger_open(path, -1, &err);
+ *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // BEGIN IMMEDIATE
+ *   for each record: cp_ledger_batch_check(b, &p, &err);  // refusals first
+ *   for each page:   cp_ledger_batch_add(b, &p, &err);    // after rendering
+ *   rename the output file into place;
+ *   cp_ledger_batch_commit(b, &err);  // or cp_ledger_batch_abort(b)
+ * Until the commit nothing is visible to others, and a process killed at any
+ * point leaves the ledger as it was. While a batch is open the ledger is
+ * locked for writing; other processes wait up to the busy timeout.
+ */
+
+typedef struct cp_ledger cp_ledger;
+typedef struct cp_ledger_batch cp_ledger_batch;
+
+#define CP_LEDGER_BUSY_TIMEOUT_MS 60000 /* default wait for another writer */
+
+/* $XDG_DATA_HOME/certpress/ledger.sqlite (g_get_user_data_dir()).
+ * Free with free(). */
+char *cp_ledger_default_path(void);
+
+/* Opens (creating when absent) a ledger. path NULL means the default path.
+ * busy_timeout_ms < 0 means CP_LEDGER_BUSY_TIMEOUT_MS. A new file is created
+ * 0600 and a missing folder 0700. Refuses a file of a newer schema version
+ * or one that is not a certpress ledger; migrates an older one. The operator
+ * recorded with every entry is $USER until cp_ledger_set_operator(). */
+cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err);
+/* Closes the ledger; an open batch is rolled back first. NULL is allowed. */
+void cp_ledger_free(cp_ledger *l);
+/* Borrowed: the file's path. */
+const char *cp_ledger_path(const cp_ledger *l);
+/* Sets the operator name recorded from now on (copied). NULL or "" keeps the
+ * current one. */
+void cp_ledger_set_operator(cp_ledger *l, const char *operator_name);
+
+/* One printed page. Strings are borrowed for the call only. */
+typedef struct cp_ledger_print {
+	const char *cert_no;        /* 证书编号, required */
+	const char *name;           /* holder's name, required for _add */
+	const char *id_masked;      /* cp_mask_id() of the ID number; a value with
+	                               more than 8 characters unmasked is refused */
+	const char *level;          /* e.g. "三级/高级工", required for _add */
+	const char *occupation;     /* required for _add */
+	const char *serial;         /* stock serial consumed, or NULL/"" */
+	const char *file;           /* output file as finally named, for _add */
+	int page;                   /* 1-based page in that file, for _add */
+	const char *sha256;         /* 64 hex digits of the page content, for _add */
+	const char *reissue_reason; /* non-NULL: a reissue (第十七条) */
+	bool old_returned;          /* reissue: the old sheet was taken back */
+} cp_ledger_print;
+
+/* Begins a batch in one write transaction (BEGIN IMMEDIATE), waiting up to the
+ * busy timeout for another writer. name NULL generates a unique one; a name
+ * already in the ledger is refused. note (may be NULL) is kept with the batch,
+ * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
+ * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
+cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
+                                       cp_error **err);
+/* Borrowed: the batch's name. */
+const char *cp_ledger_batch_name(const cp_ledger_batch *b);
+/* Checks that p->cert_no may be printed (and p->serial used) in this batch and
+ * reserves both. Refuses (CP_E_LEDGER, naming the number and the earlier
+ * batch and time) a number already issued unless p->reissue_reason is given,
+ * a reissue of a number never issued, a revoked number, a number or serial
+ * twice in the batch, and a serial not received or already used, spoiled or
+ * destroyed. A number whose every sheet was spoiled may be printed again.
+ * Only cert_no, serial and reissue_reason are looked at. */
+bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
+/* Records one printed page (running the same checks when the number was not
+ * checked before). Every field is validated. */
+bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
+/* Number of pages added so far. */
+size_t cp_ledger_batch_count(const cp_ledger_batch *b);
+/* Commits and frees b (also on failure, after rolling back). */
+bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
+/* Rolls back and frees b. NULL is allowed. */
+void cp_ledger_batch_abort(cp_ledger_batch *b);
+
+/* Records blank stock received: serials first..last inclusive, date
+ * "YYYY-MM-DD" (NULL = today, never in the future), note may be NULL.
+ * A range overlapping stock already received is refused. *count (may be
+ * NULL) receives the number of sheets. */
+bool cp_ledger_stock_add(cp_ledger *l, const char *first, const char *last,
+                         const char *date, const char *note, int64_t *count,
+                         cp_error **err);
+/* Records a spoiled sheet (misfeed, smudge). serial: a received sheet, blank
+ * or printed; cert_no, when given, must match the certificate printed on it.
+ * serial NULL spoils the last issued sheet of cert_no printed without a
+ * serial. The certificate on a spoiled sheet may then be printed again
+ * without becoming a reissue. */
+bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
+                     const char *reason, cp_error **err);
+/* Records destruction of sheets first..last (last NULL = first only): each
+ * must be received and blank, spoiled, or the old sheet taken back by a
+ * reissue. *count (may be NULL) receives the number destroyed. */
+bool cp_ledger_destroy(cp_ledger *l, const char *first, const char *last,
+                       const char *reason, int64_t *count, cp_error **err);
+/* Revokes an issued certificate (第二十四条); it can never be printed again. */
+bool cp_ledger_revoke(cp_ledger *l, const char *cert_no, const char *reason,
+                      cp_error **err);
+
+/* Stock balance: received = issued + spoiled + destroyed + remaining. A sheet
+ * printed for issue, reprint or reissue counts as issued until it is spoiled
+ * or destroyed; a spoiled sheet counts as spoiled until destroyed. */
+typedef struct cp_ledger_balance {
+	int64_t received, issued, spoiled, destroyed, remaining;
+} cp_ledger_balance;
+
+/* The balance at the end of day `date` ("YYYY-MM-DD"; NULL = now). */
+bool cp_ledger_balance_at(cp_ledger *l, const char *date, cp_ledger_balance *out,
+                          cp_error **err);
+/* A report for the auditors: activity from `from` to `to` (inclusive
+ * "YYYY-MM-DD"; either may be NULL for open-ended), every batch in the
+ * period, and the stock balance at the period's end. Plain text or JSON.
+ * Free with free(). */
+char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json,
+                       cp_error **err);
+/* The whole history of one certificate, oldest first, as text lines.
+ * Refuses (CP_E_LEDGER) a number the ledger does not know. Free with free(). */
+char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err);
+/* Writes every entry as CSV (RFC 4180, UTF-8 with BOM so that spreadsheet
+ * programs read the Chinese text, CRLF line ends), oldest first. */
+bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err);
+/* The same into path, atomically (a temporary file renamed into place), 0600. */
+bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err);
+/* Copies the ledger with SQLite's online backup API into path (atomically,
+ * 0600): a consistent single-file copy that cp_ledger_open() accepts. */
+bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err);
 
 #ifdef __cplusplus
 }

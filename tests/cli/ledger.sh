@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# End-to-end tests of `certpress ledger` (TAP). Prints come from
+# `certpress render`; this script covers what the ledger command itself does:
+# stock, spoil, destroy, revoke, report, show, export, backup, exit statuses.
+set -u
+bin=${CERTPRESS:-build/certpress}
+work="${BUILD:-build}/tests/scratch/cli-ledger"
+rm -rf "$work" && mkdir -p "$work"
+export XDG_DATA_HOME="$work/xdg" # never the real ledger
+
+if ! "$bin" ledger --help >/dev/null 2>&1; then
+	echo "1..0 # SKIP $bin does not dispatch 'ledger' to cli_ledger() yet"
+	exit 0
+fi
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+# check DESCRIPTION EXPECTED_STATUS COMMAND... ; output in $work/out, $work/err
+check() {
+	desc=$1 want=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$desc"; else
+		not_ok "$desc (exit $got, wanted $want)"
+		sed 's/^/# /' "$work/err"
+	fi
+}
+grep_ok() { # DESCRIPTION PATTERN FILE
+	if grep -q -- "$2" "$3"; then ok "$1"; else not_ok "$1"; sed 's/^/# /' "$3"; fi
+}
+mode_of() { stat -c %a "$1"; }
+
+L="$work/ledger.sqlite"
+check "stock add records a range" 0 "$bin" ledger stock add --ledger "$L" \
+	--from GD2026000001 --to GD2026000500 --note "box 1, red" --operator alice
+grep_ok "stock add says how many sheets" "recorded 500 sheets" "$work/out"
+[ "$(mode_of "$L")" = 600 ] && ok "ledger file is 0600" || not_ok "ledger file is 0600"
+check "an overlapping range is refused (exit 1)" 1 "$bin" ledger stock add --ledger "$L" \
+	--from GD2026000400 --to GD2026000600
+grep_ok "the refusal names the overlap" "overlaps stock already received" "$work/err"
+check "a missing --to is a usage error" 2 "$bin" ledger stock add --ledger "$L" --from GD1
+check "an unknown option is a usage error" 2 "$bin" ledger report --ledger "$L" --frobnicate
+check "an unknown action is a usage error" 2 "$bin" ledger frob
+check "spoil a blank sheet" 0 "$bin" ledger spoil --ledger "$L" --serial GD2026000007 \
+	--reason misfeed
+check "spoil names the right certificate or is refused" 1 "$bin" ledger spoil --ledger "$L" \
+	--serial GD2026000008 --reason smudge --cert-no S000144123456263000001
+check "destroy a range of blank and spoiled sheets" 0 "$bin" ledger destroy --ledger "$L" \
+	--from GD2026000006 --to GD2026000010 --reason "shredded"
+grep_ok "destroy counts the sheets" "destruction of 5 sheets" "$work/out"
+check "destroy of unreceived stock is refused" 1 "$bin" ledger destroy --ledger "$L" \
+	--serial GD2026009999 --reason x
+check "destroy needs --serial or --from/--to" 2 "$bin" ledger destroy --ledger "$L" --reason x
+check "revoke of an unknown number is refused" 1 "$bin" ledger revoke --ledger "$L" \
+	--cert-no S000144123456263000001 --reason fraud
+check "show of an unknown number is refused" 1 "$bin" ledger show --ledger "$L" \
+	S000144123456263000001
+check "report as JSON" 0 "$bin" ledger report --ledger "$L" --json
+grep_ok "report balance adds up" '"received": 500, "issued": 0, "spoiled": 0, "destroyed": 5, "remaining": 495' "$work/out"
+check "report of a period" 0 "$bin" ledger report --ledger "$L" --from 2000-01-01 --to 2000-12-31
+grep_ok "nothing was received in 2000" "^  received  *0$" "$work/out"
+check "report refuses a bad date" 2 "$bin" ledger report --ledger "$L" --from 2026-02-30
+check "export CSV to a file" 0 "$bin" ledger export --ledger "$L" --csv -o "$work/audit.csv"
+[ "$(mode_of "$work/audit.csv")" = 600 ] && ok "export file is 0600" || not_ok "export file is 0600"
+grep_ok "export quotes a note with a comma" 'alice,"box 1, red"' "$work/audit.csv"
+check "export needs a format" 2 "$bin" ledger export --ledger "$L"
+check "backup" 0 "$bin" ledger backup --ledger "$L" -o "$work/copy.sqlite"
+"$bin" ledger export --ledger "$L" --csv >"$work/a.csv"
+"$bin" ledger export --ledger "$work/copy.sqlite" --csv >"$work/b.csv"
+cmp -s "$work/a.csv" "$work/b.csv" && ok "the backup holds the same entries" ||
+	not_ok "the backup holds the same entries"
+check "reading a missing ledger is an error, not a new file" 2 "$bin" ledger report \
+	--ledger "$work/none/x.sqlite"
+[ ! -e "$work/none" ] && ok "no folder was created for it" || not_ok "no folder was created"
+check "default ledger under XDG_DATA_HOME" 0 "$bin" ledger stock add --from A1 --to A9
+[ "$(mode_of "$XDG_DATA_HOME/certpress")" = 700 ] && ok "default folder is 0700" ||
+	not_ok "default folder is 0700"
+for a in "stock add" spoil destroy revoke report show export backup; do
+	# shellcheck disable=SC2086
+	check "ledger $a --help" 0 "$bin" ledger $a --help
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: MIT */
+/* Print ledger: the rules of 第十三条, 第十七条, 第十八条 and 第二十四条, the
+ * transaction guarantees (concurrent writers, a process killed mid-batch),
+ * backup, schema versions and the auditors' export. */
+#include "common/testutil.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ledger.h"
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define CERT(n) "S000144123456263" n /* 22 characters with a 6-digit n */
+
+static char *scratch_ledger(const char *name)
+{
+	char *dir = tu_scratch(name);
+	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	g_free(dir);
+	return path;
+}
+
+static cp_ledger *open_ok(const char *path)
+{
+	cp_error *err = NULL;
+	cp_ledger *l = cp_ledger_open(path, 10000, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(l);
+	cp_ledger_set_operator(l, "tester");
+	return l;
+}
+
+static cp_ledger_print page(const char *cert, const char *serial, int n)
+{
+	cp_ledger_print p = {
+		.cert_no = cert, .name = "张三", .id_masked = "4401**********1234",
+		.level = "三级/高级工", .occupation = "电工", .serial = serial,
+		.file = "out/batch.pdf", .page = n, .sha256 = SHA_A,
+	};
+	return p;
+}
+
+/* One batch: checks every number first, then adds and commits. Returns false
+ * with err set at the first refusal (the batch is rolled back). */
+static bool issue(cp_ledger *l, const char *name, const char *const *certs,
+                  const char *const *serials, size_t n, const char *reissue,
+                  bool returned, cp_error **err)
+{
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, name, "batch.csv", err);
+	if (!b)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		cp_ledger_print p = page(certs[i], serials ? serials[i] : NULL, (int)i + 1);
+		p.reissue_reason = reissue;
+		p.old_returned = returned;
+		if (!cp_ledger_batch_check(b, &p, err))
+			goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cp_ledger_print p = page(certs[i], serials ? serials[i] : NULL, (int)i + 1);
+		p.reissue_reason = reissue;
+		p.old_returned = returned;
+		if (!cp_ledger_batch_add(b, &p, err))
+			goto fail;
+	}
+	return cp_ledger_batch_commit(b, err);
+fail:
+	cp_ledger_batch_abort(b);
+	return false;
+}
+
+static bool issue1(cp_ledger *l, const char *name, const char *cert, const char *serial,
+                   cp_error **err)
+{
+	return issue(l, name, &cert, serial ? &serial : NULL, 1, NULL, false, err);
+}
+
+static void stock(cp_ledger *l, const char *from, const char *to, const char *date)
+{
+	cp_error *err = NULL;
+	g_assert_true(cp_ledger_stock_add(l, from, to, date, "from the province", NULL, &err));
+	tu_assert_no_error(err);
+}
+
+static char *export_string(cp_ledger *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	cp_error *err = NULL;
+	g_assert_true(cp_ledger_export_csv(l, f, &err));
+	tu_assert_no_error(err);
+	fclose(f);
+	return buf;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static char *yesterday(void)
+{
+	GDateTime *now = g_date_time_new_now_local();
+	GDateTime *y = g_date_time_add_days(now, -1);
+	char *s = g_date_time_format(y, "%Y-%m-%d");
+	g_date_time_unref(y);
+	g_date_time_unref(now);
+	return s;
+}
+
+/* Proves: a new ledger and its new folder are owner-only (personal data,
+ * 第二十一条), it is in WAL mode and at the current schema version. */
+static void test_create_mode(void)
+{
+	char *dir = tu_scratch("ledger-mode");
+	char *path = g_build_filename(dir, "private", "sub", "ledger.sqlite", NULL);
+	cp_ledger *l = open_ok(path);
+	g_assert_cmpstr(cp_ledger_path(l), ==, path);
+	stock(l, "GD01", "GD09", NULL); /* a write, so -wal/-shm exist */
+	GStatBuf st;
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	char *wal = g_strconcat(path, "-wal", NULL);
+	g_assert_cmpint(g_stat(wal, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	char *sub = g_path_get_dirname(path);
+	g_assert_cmpint(g_stat(sub, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+	cp_ledger_free(l);
+
+	sqlite3 *db;
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+	g_assert_cmpint(sqlite3_step(s), ==, SQLITE_ROW);
+	g_assert_cmpint(sqlite3_column_int(s, 0), ==, CP_LEDGER_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
+	g_assert_cmpint(sqlite3_step(s), ==, SQLITE_ROW);
+	g_assert_cmpstr((const char *)sqlite3_column_text(s, 0), ==, "wal");
+	sqlite3_finalize(s);
+	/* rows are append-only: a correction is a new entry, never an edit */
+	g_assert_cmpint(sqlite3_exec(db, "DELETE FROM stock", NULL, NULL, NULL), !=, SQLITE_OK);
+	sqlite3_close(db);
+
+	/* the default location follows XDG_DATA_HOME */
+	char *def = cp_ledger_default_path();
+	g_assert_true(g_str_has_suffix(def, "/certpress/ledger.sqlite"));
+	g_free(def);
+	g_free(sub);
+	g_free(wal);
+	g_free(path);
+	g_free(dir);
+}
+
+/* Proves: a number issued in one batch is refused in a later one, naming the
+ * number and the earlier batch; twice in one batch is refused; and a refusal
+ * at check time leaves nothing of the batch behind. */
+static void test_duplicate(void)
+{
+	char *path = scratch_ledger("ledger-dup");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	const char *first[] = {CERT("000001"), CERT("000002")};
+	g_assert_true(issue(l, "batch-1", first, NULL, 2, NULL, false, &err));
+	tu_assert_no_error(err);
+
+	const char *second[] = {CERT("000003"), CERT("000002")};
+	g_assert_false(issue(l, "batch-2", second, NULL, 2, NULL, false, &err));
+	tu_assert_error(&err, CP_E_LEDGER, CERT("000002") " was already issued in batch batch-1");
+	/* 000003 was checked in the refused batch but never committed */
+	g_assert_null(cp_ledger_history(l, CERT("000003"), &err));
+	tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
+
+	const char *twice[] = {CERT("000004"), CERT("000004")};
+	g_assert_false(issue(l, "batch-3", twice, NULL, 2, NULL, false, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "appears twice in this batch");
+
+	/* adding without checking first runs the same rules */
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "batch-4", NULL, &err);
+	tu_assert_no_error(err);
+	cp_ledger_print p = page(CERT("000001"), NULL, 1);
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued");
+	p = page(CERT("000005"), NULL, 1);
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "appears twice");
+	g_assert_cmpuint(cp_ledger_batch_count(b), ==, 1);
+	/* a batch name is unique; one batch at a time per handle */
+	g_assert_null(cp_ledger_batch_begin(l, "batch-5", NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "batch is open");
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	g_assert_null(cp_ledger_batch_begin(l, "batch-1", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "batch named batch-1 is already");
+
+	char *h = cp_ledger_history(l, CERT("000002"), &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(h, "batch batch-1"));
+	g_assert_cmpint(count_of(h, "  issued"), ==, 1);
+	g_free(h);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves 第十七条: a reissue keeps the number, takes a new serial, records
+ * reason and whether the old sheet came back; a returned old sheet may be
+ * destroyed, an issued one not; a never-issued number cannot be reissued. */
+static void test_reissue(void)
+{
+	char *path = scratch_ledger("ledger-reissue");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD2026000001", "GD2026000010", NULL);
+	g_assert_true(issue1(l, "b1", CERT("000001"), "GD2026000001", &err));
+	g_assert_true(issue1(l, "b2", CERT("000002"), "GD2026000002", &err));
+	tu_assert_no_error(err);
+
+	const char *c1 = CERT("000001"), *s_used = "GD2026000002", *s3 = "GD2026000003";
+	/* a reissue needs a new serial: the old one (or any used) is refused */
+	g_assert_false(issue(l, "r0", &c1, &s_used, 1, "damaged", true, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000002 was already used for certificate");
+	g_assert_true(issue(l, "r1", &c1, &s3, 1, "damaged", true, &err));
+	tu_assert_no_error(err);
+
+	const char *never = CERT("000009");
+	g_assert_false(issue(l, "r2", &never, NULL, 1, "lost", false, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "never issued");
+	/* an empty reason is no reason */
+	g_assert_false(issue(l, "r3", &c1, NULL, 1, "", false, &err));
+	tu_assert_error(&err, CP_E_USAGE, "reissue_reason");
+
+	/* lost: a second reissue, old sheet not returned */
+	g_assert_true(issue(l, "r4", &c1, NULL, 1, "lost by the holder", false, &err));
+	tu_assert_no_error(err);
+
+	char *h = cp_ledger_history(l, c1, &err);
+	tu_assert_no_error(err);
+	g_test_message("%s", h);
+	g_assert_cmpint(count_of(h, "reissued"), ==, 2);
+	g_assert_nonnull(strstr(h, "serial GD2026000003"));
+	g_assert_nonnull(strstr(h, "reason: damaged  old sheet taken back"));
+	g_assert_nonnull(strstr(h, "reason: lost by the holder  old sheet not returned"));
+	g_free(h);
+
+	/* the damaged original came back and may be destroyed; the holder's
+	 * sheets may not */
+	int64_t n = 0;
+	g_assert_true(cp_ledger_destroy(l, "GD2026000001", NULL, "returned, damaged", &n, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(n, ==, 1);
+	g_assert_false(cp_ledger_destroy(l, "GD2026000003", NULL, "oops", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "which is issued");
+	g_assert_false(cp_ledger_destroy(l, "GD2026000002", NULL, "oops", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000002 carries certificate");
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves: after a spoiled sheet the certificate is printed again as a
+ * reprint, not a reissue; then it counts as issued again. A spoil must name
+ * the right certificate, and a sheet is spoiled once. */
+static void test_spoil(void)
+{
+	char *path = scratch_ledger("ledger-spoil");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD2026000001", "GD2026000010", NULL);
+	const char *c1 = CERT("000001");
+	g_assert_true(issue1(l, "b1", c1, "GD2026000001", &err));
+	tu_assert_no_error(err);
+
+	g_assert_false(cp_ledger_spoil(l, "GD2026000001", CERT("000002"), "smudge", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "carries certificate " CERT("000001") ", not");
+	g_assert_false(cp_ledger_spoil(l, "GD2026000009", c1, "smudge", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "no certificate was printed on stock serial");
+	g_assert_false(cp_ledger_spoil(l, "GD2026000001", c1, "", &err));
+	tu_assert_error(&err, CP_E_USAGE, "--reason");
+	g_assert_true(cp_ledger_spoil(l, "GD2026000001", c1, "smudge", &err));
+	tu_assert_no_error(err);
+	g_assert_false(cp_ledger_spoil(l, "GD2026000001", NULL, "again", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "spoiled already");
+	/* the spoiled serial itself cannot carry a new print */
+	g_assert_false(issue1(l, "b2", c1, "GD2026000001", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000001 was already used");
+	/* a reissue is wrong here: nothing was issued */
+	const char *s2 = "GD2026000002";
+	g_assert_false(issue(l, "b2", &c1, &s2, 1, "damaged", false, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "every sheet printed for it was spoiled");
+	g_assert_true(issue1(l, "b3", c1, "GD2026000002", &err));
+	tu_assert_no_error(err);
+	/* now it is issued again */
+	g_assert_false(issue1(l, "b4", c1, "GD2026000003", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued in batch b3");
+
+	/* a blank sheet lost in a misfeed */
+	g_assert_true(cp_ledger_spoil(l, "GD2026000004", NULL, "misfeed", &err));
+	tu_assert_no_error(err);
+	/* a sheet printed without a serial is named by its number */
+	g_assert_true(issue1(l, "b5", CERT("000005"), NULL, &err));
+	g_assert_true(cp_ledger_spoil(l, NULL, CERT("000005"), "toner streak", &err));
+	tu_assert_no_error(err);
+	g_assert_false(cp_ledger_spoil(l, NULL, CERT("000005"), "again", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "no issued sheet printed without a stock serial");
+	g_assert_true(issue1(l, "b6", CERT("000005"), NULL, &err));
+	tu_assert_no_error(err);
+
+	char *h = cp_ledger_history(l, c1, &err);
+	tu_assert_no_error(err);
+	g_test_message("%s", h);
+	g_assert_nonnull(strstr(h, "sheet spoiled  serial GD2026000001  reason: smudge"));
+	g_assert_nonnull(strstr(h, "printed again (earlier sheet spoiled)  batch b3"));
+	g_assert_null(strstr(h, "reissued"));
+	g_free(h);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves 第二十四条: a revoked number is never printed again, not even as a
+ * reissue; only a number in the ledger can be revoked, once. */
+static void test_revoke(void)
+{
+	char *path = scratch_ledger("ledger-revoke");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	const char *c = CERT("000001");
+	g_assert_false(cp_ledger_revoke(l, c, "fraud", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
+	g_assert_true(issue1(l, "b1", c, NULL, &err));
+	g_assert_true(cp_ledger_revoke(l, c, "obtained by fraud", &err));
+	tu_assert_no_error(err);
+	g_assert_false(cp_ledger_revoke(l, c, "twice", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "was revoked");
+	g_assert_false(issue1(l, "b2", c, NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, CERT("000001") " was revoked on");
+	g_assert_false(issue(l, "b3", &c, NULL, 1, "lost", false, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "can never be printed again");
+	char *h = cp_ledger_history(l, c, &err);
+	g_assert_nonnull(strstr(h, "revoked (第二十四条)  reason: obtained by fraud"));
+	g_free(h);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+static void assert_balance(cp_ledger *l, const char *date, int64_t rec, int64_t iss,
+                           int64_t spo, int64_t des, int64_t rem)
+{
+	cp_error *err = NULL;
+	cp_ledger_balance b;
+	g_assert_true(cp_ledger_balance_at(l, date, &b, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(b.received, ==, rec);
+	g_assert_cmpint(b.issued, ==, iss);
+	g_assert_cmpint(b.spoiled, ==, spo);
+	g_assert_cmpint(b.destroyed, ==, des);
+	g_assert_cmpint(b.remaining, ==, rem);
+	g_assert_cmpint(b.received, ==, b.issued + b.spoiled + b.destroyed + b.remaining);
+}
+
+/* Proves 第十八条's stock ledger: received = issued + spoiled + destroyed +
+ * remaining through every kind of event, at the end of a past day too; and
+ * the stock rules (overlap, future date, unknown serial, all-or-nothing
+ * destruction). */
+static void test_balance(void)
+{
+	char *path = scratch_ledger("ledger-balance");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	char *yday = yesterday();
+	stock(l, "GD2026000001", "GD2026000010", yday);
+	stock(l, "GD2026000011", "GD2026000015", NULL);
+	assert_balance(l, NULL, 15, 0, 0, 0, 15);
+
+	g_assert_false(cp_ledger_stock_add(l, "GD2026000015", "GD2026000020", NULL, NULL, NULL,
+	                                   &err));
+	tu_assert_error(&err, CP_E_LEDGER, "overlaps stock already received (GD2026000011 to "
+	                                   "GD2026000015)");
+	g_assert_false(cp_ledger_stock_add(l, "GD20", "GD2026000020", NULL, NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "is not a range");
+	g_assert_false(cp_ledger_stock_add(l, "GD30", "GD31", "2999-01-01", NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "in the future");
+	g_assert_false(cp_ledger_stock_add(l, "GD30", "GD31", "2026-02-30", NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "not a date");
+	g_assert_false(cp_ledger_stock_add(l, "GD*1", "GD*2", NULL, NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "is not a stock serial");
+	g_assert_false(issue1(l, "bx", CERT("000099"), "HB0001", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "HB0001 was never received");
+
+	const char *certs[] = {CERT("000001"), CERT("000002"), CERT("000003")};
+	const char *serials[] = {"GD2026000001", "GD2026000002", "GD2026000003"};
+	g_assert_true(issue(l, "b1", certs, serials, 3, NULL, false, &err));
+	tu_assert_no_error(err);
+	assert_balance(l, NULL, 15, 3, 0, 0, 12);
+	g_assert_true(cp_ledger_spoil(l, "GD2026000004", NULL, "misfeed", &err));
+	g_assert_true(cp_ledger_spoil(l, "GD2026000003", NULL, "smudge", &err));
+	tu_assert_no_error(err);
+	assert_balance(l, NULL, 15, 2, 2, 0, 11);
+
+	/* a range with an issued sheet in it is refused as a whole */
+	g_assert_false(cp_ledger_destroy(l, "GD2026000001", "GD2026000006", "wet", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000001 carries certificate");
+	assert_balance(l, NULL, 15, 2, 2, 0, 11);
+	int64_t n = 0;
+	g_assert_true(cp_ledger_destroy(l, "GD2026000004", "GD2026000006", "spoiled and wet", &n,
+	                                &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(n, ==, 3);
+	g_assert_false(cp_ledger_destroy(l, "GD2026000006", NULL, "twice", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "destroyed already");
+	g_assert_false(cp_ledger_destroy(l, "GD2026000099", NULL, "unknown", NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "never received");
+	/* spoiled 3 and 4, destroyed 4..6: 2 issued, 1 spoiled, 3 destroyed */
+	assert_balance(l, NULL, 15, 2, 1, 3, 9);
+	/* a destroyed sheet cannot be printed on or spoiled */
+	g_assert_false(issue1(l, "b2", CERT("000007"), "GD2026000005", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000005 was destroyed on");
+	g_assert_false(cp_ledger_spoil(l, "GD2026000005", NULL, "x", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "destroyed already");
+	/* the reprint after the spoiled sheet consumes a new one */
+	g_assert_true(issue1(l, "b3", CERT("000003"), "GD2026000011", &err));
+	assert_balance(l, NULL, 15, 3, 1, 3, 8);
+
+	/* at the end of yesterday only the first range was there, untouched */
+	assert_balance(l, yday, 10, 0, 0, 0, 10);
+	g_assert_false(cp_ledger_balance_at(l, "yesterday", &(cp_ledger_balance){0}, &err));
+	tu_assert_error(&err, CP_E_USAGE, "not a date");
+
+	/* the report shows the same numbers, as text and as JSON */
+	char *r = cp_ledger_report(l, NULL, NULL, false, &err);
+	tu_assert_no_error(err);
+	g_test_message("%s", r);
+	g_assert_nonnull(strstr(r, "remaining             8"));
+	g_assert_nonnull(strstr(r, "GD2026000011 to GD2026000015"));
+	g_assert_nonnull(strstr(r, "b3  "));
+	g_free(r);
+	r = cp_ledger_report(l, NULL, NULL, true, &err);
+	tu_assert_no_error(err);
+	g_test_message("%s", r);
+	g_assert_nonnull(strstr(r, "\"balance\": {\"at\": null, \"received\": 15, \"issued\": 3, "
+	                           "\"spoiled\": 1, \"destroyed\": 3, \"remaining\": 8}"));
+	g_assert_nonnull(strstr(r, "\"printed\": 4, \"issued\": 3, \"reprinted\": 1"));
+	g_free(r);
+	/* a period that ended yesterday saw the first range only, no printing */
+	r = cp_ledger_report(l, yday, yday, true, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(r, "\"stock_received\": 10, \"printed\": 0"));
+	g_assert_nonnull(strstr(r, "\"batches\": []"));
+	g_free(r);
+	g_assert_null(cp_ledger_report(l, "2026-02-01", "2026-01-01", false, &err));
+	tu_assert_error(&err, CP_E_USAGE, "starts");
+	g_free(yday);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves: bad values are refused with a clear error, and a whole ID number
+ * never enters the ledger or the message. */
+static void test_validation(void)
+{
+	char *path = scratch_ledger("ledger-valid");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, NULL, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_true(g_str_has_prefix(cp_ledger_batch_name(b), "20"));
+	cp_ledger_print p = page(CERT("000001"), NULL, 1);
+	p.id_masked = "440101199001011234";
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	g_assert_nonnull(err);
+	char *m = cp_error_format(err);
+	g_assert_null(strstr(m, "199001011234"));
+	tu_assert_error(&err, CP_E_USAGE, "not masked");
+	g_free(m);
+	p = page(CERT("000001"), NULL, 1);
+	p.sha256 = "abc";
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "SHA-256");
+	p = page(CERT("000001"), NULL, 0);
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "page 0");
+	p = page("Y0001-44", NULL, 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "letters and digits");
+	p = page(CERT("000001"), NULL, 1);
+	p.name = "张\n三";
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "control character");
+	p = page(CERT("000001"), "GD-*-1", 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "not a stock serial");
+	p = page(CERT("000001"), "GD1234567890123456789", 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "not a stock serial");
+	g_assert_cmpuint(cp_ledger_batch_count(b), ==, 0);
+	/* what cp_mask_id() makes of an ID card and a passport number is accepted */
+	char *m1 = cp_mask_id("440101199001011234"), *m2 = cp_mask_id("E12345678");
+	p = page(CERT("000001"), NULL, 1);
+	p.id_masked = m1;
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	p = page(CERT("000002"), NULL, 2);
+	p.id_masked = m2;
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_no_error(err);
+	g_free(m1);
+	g_free(m2);
+	cp_ledger_batch_abort(b);
+	cp_ledger_batch_abort(NULL);
+	cp_ledger_free(NULL);
+
+	cp_serial s;
+	g_assert_true(cp_serial_parse("GD2026000042", "x", &s, &err));
+	g_assert_cmpstr(s.prefix, ==, "GD");
+	g_assert_cmpint(s.width, ==, 10);
+	g_assert_cmpint(s.number, ==, 2026000042);
+	char *f = cp_serial_format(&s, 7);
+	g_assert_cmpstr(f, ==, "GD0000000007");
+	g_free(f);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* ---------------------------------------------------------- concurrency */
+
+#define RACE_N 40
+
+/* Child of the race: waits for the start signal, then tries to issue every
+ * number in its own one-page batch, writing each number it won to out. */
+static int race_child(int k, const char *path, int start_fd, const char *out)
+{
+	cp_error *err = NULL;
+	cp_ledger *l = cp_ledger_open(path, 20000, &err);
+	if (!l)
+		return 4;
+	char c;
+	if (read(start_fd, &c, 1) < 0)
+		return 3;
+	GString *won = g_string_new(NULL);
+	/* opposite orders meet in the middle; the pause inside the batch (where
+	 * the renderer would draw) makes the other process wait on the lock, so
+	 * the numbers near the middle are contested under the lock */
+	for (int j = 1; j <= RACE_N; j++) {
+		int i = k == 0 ? j : RACE_N + 1 - j;
+		char cert[32];
+		g_snprintf(cert, sizeof cert, "S000144123456263%06d", i);
+		cp_ledger_batch *b = cp_ledger_batch_begin(l, NULL, NULL, &err);
+		cp_ledger_print p = page(cert, NULL, 1);
+		if (b && cp_ledger_batch_check(b, &p, &err)) {
+			g_usleep(500);
+			if (!cp_ledger_batch_add(b, &p, &err) || !cp_ledger_batch_commit(b, &err))
+				return 5;
+			g_string_append_printf(won, "%s\n", cert);
+			/* SQLite's busy wait is not fair: give the other process a gap
+			 * to take the lock, as real runs between batches would */
+			g_usleep(2000);
+		} else if (b && err->code == CP_E_LEDGER && strstr(err->message, "already issued")) {
+			cp_ledger_batch_abort(b);
+			cp_error_free(err);
+			err = NULL;
+		} else {
+			return 6;
+		}
+	}
+	cp_ledger_free(l);
+	return g_file_set_contents(out, won->str, -1, NULL) ? 0 : 7;
+}
+
+/* Proves: two processes issuing the same numbers at the same time never both
+ * win one: every number is issued exactly once, by one of them. */
+static void test_race(void)
+{
+	char *dir = tu_scratch("ledger-race");
+	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	cp_ledger_free(open_ok(path));
+	int start[2];
+	g_assert_cmpint(pipe(start), ==, 0);
+	pid_t pid[2];
+	char *out[2];
+	for (int k = 0; k < 2; k++) {
+		out[k] = g_strdup_printf("%s/won-%d.txt", dir, k);
+		fflush(NULL);
+		pid[k] = fork();
+		g_assert_cmpint(pid[k], >=, 0);
+		if (pid[k] == 0) {
+			close(start[1]);
+			_exit(race_child(k, path, start[0], out[k]));
+		}
+	}
+	close(start[0]);
+	close(start[1]); /* both children see EOF and start together */
+	for (int k = 0; k < 2; k++) {
+		int st;
+		g_assert_cmpint(waitpid(pid[k], &st, 0), ==, pid[k]);
+		g_assert_true(WIFEXITED(st));
+		g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+	}
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (int k = 0; k < 2; k++) {
+		char *text = NULL;
+		g_assert_true(g_file_get_contents(out[k], &text, NULL, NULL));
+		char **lines = g_strsplit(text, "\n", -1);
+		int wins = 0;
+		for (char **p = lines; *p && **p; p++, wins++) {
+			g_assert_false(g_hash_table_contains(seen, *p)); /* never both */
+			g_hash_table_add(seen, g_strdup(*p));
+		}
+		g_test_message("process %d won %d numbers", k, wins);
+		g_strfreev(lines);
+		g_free(text);
+		g_free(out[k]);
+	}
+	g_assert_cmpuint(g_hash_table_size(seen), ==, RACE_N); /* and none lost */
+	cp_ledger *l = open_ok(path);
+	char *csv = export_string(l);
+	g_assert_cmpint(count_of(csv, "\r\nissue,"), ==, RACE_N);
+	g_free(csv);
+	cp_ledger_free(l);
+	g_hash_table_destroy(seen);
+	g_free(path);
+	g_free(dir);
+}
+
+/* Proves: a second writer waits for the busy timeout, then gives up with a
+ * clear error instead of hanging or corrupting the open batch. */
+static void test_busy(void)
+{
+	char *path = scratch_ledger("ledger-busy");
+	cp_ledger *a = open_ok(path);
+	cp_error *err = NULL;
+	cp_ledger *b = cp_ledger_open(path, 100, &err);
+	tu_assert_no_error(err);
+	cp_ledger_batch *ba = cp_ledger_batch_begin(a, "a", NULL, &err);
+	tu_assert_no_error(err);
+	gint64 t0 = g_get_monotonic_time();
+	g_assert_null(cp_ledger_batch_begin(b, "b", NULL, &err));
+	gint64 waited = g_get_monotonic_time() - t0;
+	tu_assert_error(&err, CP_E_IO, "in use by another process");
+	g_assert_cmpint(waited, >=, 80000);
+	/* readers are not blocked by the open batch (WAL) */
+	char *r = cp_ledger_report(b, NULL, NULL, false, &err);
+	tu_assert_no_error(err);
+	g_free(r);
+	cp_ledger_print p = page(CERT("000001"), NULL, 1);
+	g_assert_true(cp_ledger_batch_add(ba, &p, &err));
+	g_assert_true(cp_ledger_batch_commit(ba, &err));
+	tu_assert_no_error(err);
+	g_assert_false(issue1(b, "b", CERT("000001"), NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued in batch a");
+	cp_ledger_free(a);
+	cp_ledger_free(b);
+	g_free(path);
+}
+
+/* Proves: a process killed with SIGKILL in the middle of a batch (pages
+ * added, not committed) leaves the ledger exactly as before, and running the
+ * batch again completes it. */
+static void test_kill(void)
+{
+	char *path = scratch_ledger("ledger-kill");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD2026000001", "GD2026000020", NULL);
+	g_assert_true(issue1(l, "earlier", CERT("000100"), "GD2026000020", &err));
+	tu_assert_no_error(err);
+	char *before = export_string(l);
+	cp_ledger_free(l);
+
+	static const char *certs[10], *serials[10];
+	char cbuf[10][32], sbuf[10][32];
+	for (int i = 0; i < 10; i++) {
+		g_snprintf(cbuf[i], 32, "S000144123456263%06d", i + 1);
+		g_snprintf(sbuf[i], 32, "GD2026%06d", i + 1);
+		certs[i] = cbuf[i];
+		serials[i] = sbuf[i];
+	}
+	int ready[2];
+	g_assert_cmpint(pipe(ready), ==, 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		cp_ledger *cl = cp_ledger_open(path, 10000, NULL);
+		cp_ledger_batch *b = cl ? cp_ledger_batch_begin(cl, "killed", NULL, NULL) : NULL;
+		if (!b)
+			_exit(3);
+		for (int i = 0; i < 10; i++) {
+			cp_ledger_print p = page(certs[i], serials[i], i + 1);
+			if (!cp_ledger_batch_check(b, &p, NULL))
+				_exit(4);
+		}
+		for (int i = 0; i < 5; i++) {
+			cp_ledger_print p = page(certs[i], serials[i], i + 1);
+			if (!cp_ledger_batch_add(b, &p, NULL))
+				_exit(5);
+		}
+		if (write(ready[1], "x", 1) != 1)
+			_exit(6);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c;
+	g_assert_cmpint(read(ready[0], &c, 1), ==, 1); /* mid-batch now */
+	close(ready[0]);
+	g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+	int st;
+	g_assert_cmpint(waitpid(pid, &st, 0), ==, pid);
+	g_assert_true(WIFSIGNALED(st));
+
+	l = open_ok(path);
+	char *after = export_string(l);
+	g_assert_cmpstr(after, ==, before);
+	g_assert_null(cp_ledger_history(l, certs[0], &err));
+	tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
+	/* the same batch name is free again: nothing of it was recorded */
+	g_assert_true(issue(l, "killed", certs, serials, 10, NULL, false, &err));
+	tu_assert_no_error(err);
+	char *done = export_string(l);
+	g_assert_cmpint(count_of(done, "\r\nissue,"), ==, 11);
+	cp_ledger_balance bal;
+	g_assert_true(cp_ledger_balance_at(l, NULL, &bal, &err));
+	g_assert_cmpint(bal.issued, ==, 11);
+	g_assert_cmpint(bal.remaining, ==, 9);
+	g_free(done);
+	g_free(after);
+	g_free(before);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* ------------------------------------------------ backup, schema, export */
+
+/* Proves: the online backup is a consistent, owner-only, single-file copy
+ * that opens as a ledger with the same history and the same rules. */
+static void test_backup(void)
+{
+	char *dir = tu_scratch("ledger-backup");
+	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	char *copy = g_build_filename(dir, "copy.sqlite", NULL);
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD01", "GD20", NULL);
+	const char *certs[] = {CERT("000001"), CERT("000002")};
+	const char *serials[] = {"GD01", "GD02"};
+	g_assert_true(issue(l, "b1", certs, serials, 2, NULL, false, &err));
+	g_assert_true(cp_ledger_spoil(l, "GD02", NULL, "smudge", &err));
+	g_assert_true(cp_ledger_revoke(l, certs[0], "fraud", &err));
+	tu_assert_no_error(err);
+
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "open", NULL, &err);
+	g_assert_false(cp_ledger_backup(l, copy, &err));
+	tu_assert_error(&err, CP_E_USAGE, "batch is open");
+	cp_ledger_batch_abort(b);
+
+	g_assert_true(cp_ledger_backup(l, copy, &err));
+	tu_assert_no_error(err);
+	GStatBuf st;
+	g_assert_cmpint(g_stat(copy, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	char *wal = g_strconcat(copy, "-wal", NULL);
+	g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+
+	cp_ledger *c = open_ok(copy);
+	char *e1 = export_string(l), *e2 = export_string(c);
+	g_assert_cmpstr(e1, ==, e2);
+	char *h1 = cp_ledger_history(l, certs[1], &err), *h2 = cp_ledger_history(c, certs[1], &err);
+	tu_assert_no_error(err);
+	g_assert_cmpstr(h1, ==, h2);
+	/* the copy enforces the same history */
+	g_assert_false(issue1(c, "b2", certs[0], NULL, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "revoked");
+	g_assert_true(issue1(c, "b2", certs[1], "GD03", &err));
+	tu_assert_no_error(err);
+	g_free(h1);
+	g_free(h2);
+	g_free(e1);
+	g_free(e2);
+	g_free(wal);
+	cp_ledger_free(c);
+	cp_ledger_free(l);
+	g_free(copy);
+	g_free(path);
+	g_free(dir);
+}
+
+static void sql_file(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Proves: a newer schema is refused clearly, a foreign SQLite file and a
+ * non-database are refused, and an empty version-0 database is migrated. */
+static void test_schema(void)
+{
+	char *dir = tu_scratch("ledger-schema");
+	cp_error *err = NULL;
+
+	char *newer = g_build_filename(dir, "newer.sqlite", NULL);
+	cp_ledger_free(open_ok(newer));
+	sql_file(newer, "PRAGMA user_version = 99");
+	g_assert_null(cp_ledger_open(newer, 1000, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "schema version 99, newer than the 1");
+
+	char *foreign = g_build_filename(dir, "foreign.sqlite", NULL);
+	sql_file(foreign, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+	g_assert_null(cp_ledger_open(foreign, 1000, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "not a certpress ledger");
+
+	char *other = g_build_filename(dir, "other.sqlite", NULL);
+	sql_file(other, "PRAGMA application_id = 12345");
+	g_assert_null(cp_ledger_open(other, 1000, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "another program");
+
+	char *junk = g_build_filename(dir, "junk.sqlite", NULL);
+	g_assert_true(g_file_set_contents(junk, "this is not a database, just some text that "
+	                                        "is long enough to have a header page",
+	                                  -1, NULL));
+	g_assert_null(cp_ledger_open(junk, 1000, &err));
+	tu_assert_error(&err, CP_E_IO, "junk.sqlite");
+
+	/* version 0: an SQLite file with no tables, as sqlite3 leaves it */
+	char *v0 = g_build_filename(dir, "v0.sqlite", NULL);
+	sql_file(v0, "PRAGMA user_version = 0; VACUUM");
+	cp_ledger *l = open_ok(v0);
+	stock(l, "GD01", "GD02", NULL);
+	cp_ledger_free(l);
+	l = open_ok(v0); /* reopening an up-to-date ledger changes nothing */
+	assert_balance(l, NULL, 2, 0, 0, 0, 2);
+	cp_ledger_free(l);
+
+	g_assert_null(cp_ledger_open("", 1000, &err));
+	tu_assert_error(&err, CP_E_USAGE, "empty");
+	g_free(v0);
+	g_free(junk);
+	g_free(other);
+	g_free(foreign);
+	g_free(newer);
+	g_free(dir);
+}
+
+/* Proves: the auditors' CSV has a BOM, CRLF lines, every event in order, and
+ * quotes values holding commas, quotes or edge blanks (RFC 4180); an atomic
+ * file export is owner-only and complete. */
+static void test_export(void)
+{
+	char *dir = tu_scratch("ledger-export");
+	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	g_assert_true(cp_ledger_stock_add(l, "GD01", "GD03", "2026-01-05", "box 1, \"red\"", NULL,
+	                                  &err));
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "b1", NULL, &err);
+	cp_ledger_print p = page(CERT("000001"), "GD01", 1);
+	p.name = "李\"四,五";
+	p.occupation = " 电工";
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	g_assert_true(cp_ledger_spoil(l, "GD01", NULL, "smudge, left edge", &err));
+	g_assert_true(cp_ledger_destroy(l, "GD01", "GD02", "shredded", NULL, &err));
+	tu_assert_no_error(err);
+
+	char *csv = export_string(l);
+	g_test_message("%s", csv);
+	char **lines = g_strsplit(csv, "\r\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 7); /* header, 5 events, "" */
+	g_assert_cmpstr(lines[0], ==,
+	                "\xEF\xBB\xBF" "event,time,cert_no,name,id_masked,level,occupation,serial,"
+	                "serial_to,batch,file,page,sha256,reason,old_sheet_returned,operator,note");
+	g_assert_cmpstr(lines[1], ==,
+	                "stock,2026-01-05,,,,,,GD01,GD03,,,,,,,tester,\"box 1, \"\"red\"\"\"");
+	g_assert_true(g_str_has_prefix(lines[2], "issue,"));
+	char *want = g_strdup_printf(",%s,\"李\"\"四,五\",4401**********1234,三级/高级工,"
+	                             "\" 电工\",GD01,,b1,out/batch.pdf,1,%s,,,tester,",
+	                             CERT("000001"), SHA_A);
+	g_assert_nonnull(strstr(lines[2], want));
+	g_free(want);
+	g_assert_true(g_str_has_prefix(lines[3], "spoil,"));
+	g_assert_true(g_str_has_suffix(lines[3], ",GD01,,,,,,\"smudge, left edge\",,tester,"));
+	g_assert_true(g_str_has_prefix(lines[4], "destroy,"));
+	g_assert_nonnull(strstr(lines[4], ",GD01,"));
+	g_assert_nonnull(strstr(lines[5], ",GD02,"));
+	g_assert_cmpstr(lines[6], ==, "");
+	g_strfreev(lines);
+
+	char *file = g_build_filename(dir, "audit.csv", NULL);
+	g_assert_true(cp_ledger_export_csv_file(l, file, &err));
+	tu_assert_no_error(err);
+	char *text = NULL;
+	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, csv);
+	GStatBuf st;
+	g_assert_cmpint(g_stat(file, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_false(cp_ledger_export_csv_file(l, "/nonexistent/dir/audit.csv", &err));
+	tu_assert_error(&err, CP_E_IO, "/nonexistent/dir/audit.csv");
+	g_free(text);
+	g_free(file);
+	g_free(csv);
+	cp_ledger_free(l);
+	g_free(path);
+	g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	/* the default path must never be the developer's real ledger */
+	char *home = tu_scratch("ledger-xdg");
+	g_setenv("XDG_DATA_HOME", home, TRUE);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/ledger/create-mode", test_create_mode);
+	g_test_add_func("/ledger/duplicate", test_duplicate);
+	g_test_add_func("/ledger/reissue", test_reissue);
+	g_test_add_func("/ledger/spoil", test_spoil);
+	g_test_add_func("/ledger/revoke", test_revoke);
+	g_test_add_func("/ledger/balance", test_balance);
+	g_test_add_func("/ledger/validation", test_validation);
+	g_test_add_func("/ledger/race", test_race);
+	g_test_add_func("/ledger/busy", test_busy);
+	g_test_add_func("/ledger/kill", test_kill);
+	g_test_add_func("/ledger/backup", test_backup);
+	g_test_add_func("/ledger/schema", test_schema);
+	g_test_add_func("/ledger/export", test_export);
+	int rc = g_test_run();
+	g_free(home);
+	return rc;
+}
