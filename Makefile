@@ -157,7 +157,8 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIBRARY) $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBRARY) $(LIBS)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBRARY) $(LIBS)
 
 fuzz: fuzz-build
 	@fail=0; for t in $(FUZZ_TARGETS); do \
