@@ -112,4 +112,7 @@ pot:
 clean:
 	rm -rf build build-asan build-fuzz out tests/out
 
+# bench, bench-peers: bench/Makefile.inc (owned by the benchmark).
+include bench/Makefile.inc
+
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_COMMON_OBJ:.o=.d) $(TEST_BIN:=.d)
