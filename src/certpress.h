@@ -272,6 +272,74 @@ void cp_page_free(cp_page *pg);
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr,
                     const cp_output_opts *o);
 
+/* ---- outputs ---- */
+
+/* Document information written into a PDF's /Info; any member may be NULL. */
+typedef struct cp_doc_info {
+	const char *title, *author, *subject, *creator, *keywords;
+} cp_doc_info;
+
+/* A batch PDF: pages stream out to a temporary file beside path as they are
+ * finished (memory stays flat), every page exactly width_mm x height_mm. On
+ * commit the file gets /ViewerPreferences << /PrintScaling /None >> (so a
+ * viewer does not "fit to page" a certificate), is synced and renamed into
+ * place; until then an existing file at path is untouched. The creation date
+ * is now, or SOURCE_DATE_EPOCH when set (reproducible output). path must not
+ * be a symlink. Free with cp_pdf_writer_commit() or cp_pdf_writer_abort(). */
+typedef struct cp_pdf_writer cp_pdf_writer;
+cp_pdf_writer *cp_pdf_writer_new(const char *path, double width_mm, double height_mm,
+                                 const cp_doc_info *info, cp_error **err);
+/* Starts a page. The cairo_t is borrowed until cp_pdf_writer_end_page(); its
+ * user space is in millimetres with the origin at the top-left corner. */
+cairo_t *cp_pdf_writer_begin_page(cp_pdf_writer *w, cp_error **err);
+bool cp_pdf_writer_end_page(cp_pdf_writer *w, cp_error **err);
+/* Pages written so far. */
+int cp_pdf_writer_page_count(const cp_pdf_writer *w);
+/* Finishes the document and puts it in place. Frees w whatever happens; on
+ * failure nothing is left at path that was not there before. */
+bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err);
+/* Removes the temporary file and frees w. NULL is allowed. */
+void cp_pdf_writer_abort(cp_pdf_writer *w);
+
+/* Raster pages. Limits: at most CP_RASTER_MAX_SIDE pixels a side. */
+#define CP_RASTER_MAX_SIDE 20000
+/* A white RGB24 page of width_mm x height_mm at dpi (rounded to whole
+ * pixels). *cr (owned by the caller: cairo_destroy) draws in millimetres,
+ * origin top-left. Destroy the surface with cairo_surface_destroy(). */
+cairo_surface_t *cp_raster_new(double width_mm, double height_mm, double dpi,
+                               cairo_t **cr, cp_error **err);
+/* Writes an image surface (RGB24, or ARGB32 which is un-premultiplied and
+ * keeps its alpha) as an 8-bit PNG with a pHYs chunk for dpi, atomically. */
+bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err);
+
+/* Draws the printer calibration page (rulers on all four edges, crosshairs
+ * 20 mm from each corner and at the centre, offset scales near each edge and
+ * a bilingual instruction) on cr, whose user space is in millimetres with the
+ * origin top-left. o's offset and scale are applied (so a saved profile can
+ * be checked); o may be NULL. Fails when the page is smaller than
+ * 100 x 100 mm or cairo reports an error. */
+bool cp_calibrate_draw(cairo_t *cr, double width_mm, double height_mm,
+                       const cp_output_opts *o, cp_error **err);
+
+/* Printer profiles: dir/NAME.conf holding
+ *     [printer]
+ *     offset = X Y      millimetres, each within +-CP_PRINTER_MAX_OFFSET_MM
+ *     scale = SX SY     each within CP_PRINTER_MIN_SCALE..CP_PRINTER_MAX_SCALE
+ * (both optional when loading: 0 0 and 1 1). dir NULL means
+ * g_get_user_config_dir()/certpress/printers. NAME is 1-64 characters of
+ * [A-Za-z0-9._-] not starting with '.'. Loading sets only the offset and
+ * scale members of *o. */
+#define CP_PRINTER_MAX_OFFSET_MM 20.0
+#define CP_PRINTER_MIN_SCALE 0.9
+#define CP_PRINTER_MAX_SCALE 1.1
+bool cp_printer_load(const char *name, const char *dir, cp_output_opts *o, cp_error **err);
+/* Saves (atomically; creating dir when missing) the offset and scale of o. */
+bool cp_printer_save(const char *name, const char *dir, const cp_output_opts *o,
+                     cp_error **err);
+/* The profile's file path. Free with free(). NULL with CP_E_USAGE for a bad
+ * name. */
+char *cp_printer_path(const char *name, const char *dir, cp_error **err);
+
 /* ---- ledger ---- */
 /*
  * The print ledger (印制、核发、销毁、补发和余存台账, 第十八条): an SQLite file

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fonts: the pinned font set listed in fonts/fonts.manifest, verified by
+ * SHA-256, loaded into a private fontconfig configuration (no system fonts, no
+ * user configuration) and exposed as a PangoCairo font map. Text is measured
+ * with hinting off and unhinted metrics so that the same layout comes out on
+ * PDF and PNG at any resolution.
+ *
+ * Verified checksums are cached in $XDG_CACHE_HOME/certpress/fonts-verified,
+ * keyed by (path, size, mtime): a font is rehashed only when its size or
+ * modification time change. A missing, unreadable or damaged cache only costs
+ * time; it never fails a run.
+ */
+#ifndef CP_FONTS_H
+#define CP_FONTS_H
+
+#include <pango/pangocairo.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "certpress.h"
+
+#define CP_FONTS_MAX_ENTRIES 200          /* fonts in one manifest */
+#define CP_FONTS_MANIFEST "fonts.manifest"
+
+/* The fallback chain appended to every font list: FangSong for field text,
+ * then a full CJK serif face, then HanaMin A/B for rare Ext A/B characters. */
+#define CP_FONTS_FALLBACK "FandolFang, Noto Serif CJK SC, HanaMinA, HanaMinB"
+#define CP_FONTS_DEFAULT_FIELD "FandolFang"
+
+/* One manifest line. */
+typedef struct cp_font_entry {
+	char *file;    /* as written in the manifest */
+	char *path;    /* resolved against the manifest's folder */
+	char *sha256;  /* 64 lowercase hex digits */
+	char *note;    /* "provided by" text, may be "" */
+	long line;
+} cp_font_entry;
+
+typedef struct cp_font_manifest {
+	char *path;    /* of the manifest file */
+	cp_font_entry *entries;
+	size_t n;
+} cp_font_manifest;
+
+/* Reads fonts_dir/fonts.manifest. Errors: CP_E_FONT when it cannot be read
+ * (the fonts are part of the installation), CP_E_PARSE naming file and line
+ * for a malformed line. Free with cp_font_manifest_free(). */
+cp_font_manifest *cp_font_manifest_load(const char *fonts_dir, cp_error **err);
+void cp_font_manifest_free(cp_font_manifest *m);
+
+/* Hex SHA-256 of a file (g_free), or NULL with CP_E_IO. */
+char *cp_fonts_sha256_file(const char *path, cp_error **err);
+
+/* Borrowed: the font map (one per cp_fonts; not thread-safe, like Pango). */
+PangoFontMap *cp_fonts_map(cp_fonts *f);
+
+/* A new Pango context on the private font map, set up for measuring in
+ * points (resolution 72) with hinting off and unhinted metrics. Free with
+ * g_object_unref(). */
+PangoContext *cp_fonts_context_new(cp_fonts *f);
+
+/* Borrowed: the manifest folder actually used. */
+const char *cp_fonts_dir(const cp_fonts *f);
+
+/* Number of font files that were hashed (not taken from the cache) by the
+ * cp_fonts_new() call that made f; lets tests prove the cache works. */
+size_t cp_fonts_hashed_count(const cp_fonts *f);
+
+/* A font description for the comma-separated font_list (NULL or "" for the
+ * field default) followed by the fallback chain, at size_pt points. Free with
+ * pango_font_description_free(). */
+PangoFontDescription *cp_fonts_description(const char *font_list, double size_pt,
+                                           bool bold);
+
+/* The family name of the font Pango picks for the first character of text in
+ * the given font list (with the fallback chain appended). g_free(); NULL when
+ * no configured font has a glyph for it. */
+char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text);
+
+#endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/* Fonts: the manifest, checksum verification and its cache, the private
+ * fontconfig set and the fallback chain. */
+#include "common/testutil.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include "fonts.h"
+
+static const char *fonts_dir(void)
+{
+	return CP_TESTDIR "/../fonts";
+}
+
+/* The manifest grammar: comments, relative and absolute names, notes with
+ * blanks; malformed lines are errors naming the line. */
+static void test_manifest_parse(void)
+{
+	char *dir = tu_scratch("fonts-manifest");
+	char *mf = tu_write(dir, "fonts.manifest",
+		"# comment\n"
+		"\n"
+		"a.otf  0000000000000000000000000000000000000000000000000000000000000000  pkg a 1.0\n"
+		"/abs/b.ttc ABCDEF0000000000000000000000000000000000000000000000000000000000\n");
+	cp_error *err = NULL;
+	cp_font_manifest *m = cp_font_manifest_load(dir, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(m->n, ==, 2);
+	char *want = g_build_filename(dir, "a.otf", NULL);
+	g_assert_cmpstr(m->entries[0].path, ==, want);
+	g_assert_cmpstr(m->entries[0].note, ==, "pkg a 1.0");
+	g_assert_cmpint(m->entries[0].line, ==, 3);
+	g_assert_cmpstr(m->entries[1].path, ==, "/abs/b.ttc");
+	g_assert_cmpstr(m->entries[1].sha256, ==,
+	                "abcdef0000000000000000000000000000000000000000000000000000000000");
+	g_assert_cmpstr(m->entries[1].note, ==, "");
+	cp_font_manifest_free(m);
+	g_free(want);
+	g_free(mf);
+
+	mf = tu_write(dir, "fonts.manifest", "# x\nonlyafile.otf\n");
+	g_assert_null(cp_font_manifest_load(dir, &err));
+	tu_assert_error(&err, CP_E_PARSE, "fonts.manifest:2:");
+	g_free(mf);
+	mf = tu_write(dir, "fonts.manifest", "a.otf 1234\n");
+	g_assert_null(cp_font_manifest_load(dir, &err));
+	tu_assert_error(&err, CP_E_PARSE, "is not a SHA-256");
+	g_free(mf);
+	mf = tu_write(dir, "fonts.manifest", "# nothing\n");
+	g_assert_null(cp_font_manifest_load(dir, &err));
+	tu_assert_error(&err, CP_E_FONT, "lists no fonts");
+	g_free(mf);
+	char *none = g_build_filename(dir, "nowhere", NULL);
+	g_assert_null(cp_font_manifest_load(none, &err));
+	tu_assert_error(&err, CP_E_FONT, "cannot read the font manifest");
+	g_free(none);
+	g_free(dir);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char *data;
+	gsize len;
+	g_assert_true(g_file_get_contents(from, &data, &len, NULL));
+	g_assert_true(g_file_set_contents(to, data, (gssize)len, NULL));
+	g_free(data);
+}
+
+/* A font whose bytes differ from the pinned checksum, or that is absent, is
+ * CP_E_FONT naming the file; the verified-checksum cache skips rehashing
+ * until size or mtime change, and a garbage cache does no harm. */
+static void test_checksum_and_cache(void)
+{
+	char *dir = tu_scratch("fonts-checksum");
+	char *src = g_build_filename(fonts_dir(), "FandolHei-Bold.otf", NULL);
+	char *font = g_build_filename(dir, "Hei.otf", NULL);
+	copy_file(src, font);
+	cp_error *err = NULL;
+	char *sha = cp_fonts_sha256_file(font, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpstr(sha, ==, "42ca2de27b45e16a284768673b6205a5add9e17871ee0e7db9c0d03f061d96fd");
+
+	char *text = g_strdup_printf("Hei.otf %s test copy\n", sha);
+	g_free(tu_write(dir, "fonts.manifest", text));
+	g_free(text);
+	cp_fonts *f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(cp_fonts_hashed_count(f), ==, 1);
+	cp_fonts_free(f);
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(cp_fonts_hashed_count(f), ==, 0); /* from the cache */
+	cp_fonts_free(f);
+
+	/* A new mtime forces a rehash. */
+	struct utimbuf ut = {.actime = 1000000000, .modtime = 1000000000};
+	g_assert_cmpint(g_utime(font, &ut), ==, 0);
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(cp_fonts_hashed_count(f), ==, 1);
+	cp_fonts_free(f);
+
+	/* A damaged cache is ignored, never fatal. */
+	char *cache = g_build_filename(g_get_user_cache_dir(), "certpress",
+	                               "fonts-verified", NULL);
+	g_assert_true(g_file_test(cache, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_set_contents(cache, "zz 1 2\n\xff\xfe garbage 3 4 5\n", -1, NULL));
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(cp_fonts_hashed_count(f), ==, 1);
+	cp_fonts_free(f);
+	g_free(cache);
+
+	/* Changed bytes: the size changes, the cache is bypassed, the checksum
+	 * no longer matches. */
+	FILE *fp = fopen(font, "ab");
+	g_assert_nonnull(fp);
+	fputs("tampered", fp);
+	fclose(fp);
+	g_assert_null(cp_fonts_new(dir, NULL, &err));
+	tu_assert_error(&err, CP_E_FONT, "Hei.otf is not the pinned one");
+
+	g_unlink(font);
+	g_assert_null(cp_fonts_new(dir, NULL, &err));
+	tu_assert_error(&err, CP_E_FONT, "Hei.otf is missing; it is provided by test copy");
+
+	/* Right checksum, but not a font. */
+	g_free(tu_write(dir, "Hei.otf", "not a font"));
+	char *s2 = cp_fonts_sha256_file(font, &err);
+	text = g_strdup_printf("Hei.otf %s\n", s2);
+	g_free(tu_write(dir, "fonts.manifest", text));
+	g_assert_null(cp_fonts_new(dir, NULL, &err));
+	tu_assert_error(&err, CP_E_FONT, "Hei.otf cannot be loaded");
+
+	/* The extra folder must exist. */
+	g_assert_null(cp_fonts_new(NULL, "/nonexistent/fonts", &err));
+	tu_assert_error(&err, CP_E_FONT, "/nonexistent/fonts");
+	g_free(text);
+	g_free(s2);
+	g_free(sha);
+	g_free(font);
+	g_free(src);
+	g_free(dir);
+}
+
+static cp_fonts *project_fonts(void)
+{
+	cp_error *err = NULL;
+	cp_fonts *f = cp_fonts_new(NULL, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(f);
+	return f;
+}
+
+static void assert_family(cp_fonts *f, const char *list, const char *text,
+                          const char *family)
+{
+	char *got = cp_fonts_family_for(f, list, text);
+	g_test_message("'%s' in '%s' -> %s", text, list ? list : "(default)", got);
+	g_assert_cmpstr(got, ==, family);
+	g_free(got);
+}
+
+/* The chain: FangSong for ordinary text; rare Ext A/B characters come from
+ * Noto Serif CJK SC (which covers 䶮 and 𠇔) or, failing that, HanaMin;
+ * a machine font (DejaVu Sans is installed system-wide) is never used;
+ * a code point no pinned font has gets no font at all. */
+static void test_fallback(void)
+{
+	cp_fonts *f = project_fonts();
+	assert_family(f, NULL, "张", "FandolFang");
+	assert_family(f, NULL, "A", "FandolFang");
+	assert_family(f, NULL, "·", "FandolFang");
+	assert_family(f, NULL, "䶮", "Noto Serif CJK SC");     /* U+4DAE, Ext A */
+	assert_family(f, NULL, "𠇔", "Noto Serif CJK SC");     /* U+201D4, Ext B */
+	assert_family(f, NULL, "𠀁", "HanaMinB");              /* U+20001: only HanaMinB */
+	assert_family(f, NULL, "䷀", "HanaMinA");              /* U+4DC0: only HanaMinA */
+	assert_family(f, "FandolSong", "证", "FandolSong");
+	assert_family(f, "FandolHei", "证", "FandolHei");
+	assert_family(f, "DejaVu Sans", "A", "FandolFang");
+	char *none = cp_fonts_family_for(f, NULL, "\xf4\x8f\xbf\xbd"); /* U+10FFFD */
+	g_assert_null(none);
+	cp_fonts_free(f);
+}
+
+static int unknown_glyphs(cp_fonts *f, const char *text)
+{
+	PangoContext *ctx = cp_fonts_context_new(f);
+	PangoLayout *lay = pango_layout_new(ctx);
+	PangoFontDescription *d = cp_fonts_description(NULL, 12, false);
+	pango_layout_set_font_description(lay, d);
+	pango_layout_set_text(lay, text, -1);
+	int n = 0;
+	PangoLayoutIter *it = pango_layout_get_iter(lay);
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+		if (!run)
+			continue;
+		for (int i = 0; i < run->glyphs->num_glyphs; i++)
+			n += (run->glyphs->glyphs[i].glyph & PANGO_GLYPH_UNKNOWN_FLAG) != 0;
+	} while (pango_layout_iter_next_run(it));
+	pango_layout_iter_free(it);
+	pango_font_description_free(d);
+	g_object_unref(lay);
+	g_object_unref(ctx);
+	return n;
+}
+
+/* Names in Latin letters and minority names with a middle dot lay out with no
+ * missing glyph; the counter does see a missing one. */
+static void test_names_have_glyphs(void)
+{
+	cp_fonts *f = project_fonts();
+	g_assert_cmpint(unknown_glyphs(f, "John O'Brien-Smith"), ==, 0);
+	g_assert_cmpint(unknown_glyphs(f, "阿依古丽·买买提"), ==, 0);
+	g_assert_cmpint(unknown_glyphs(f, "Zoë Müller"), ==, 0);
+	g_assert_cmpint(unknown_glyphs(f, "李䶮𠇔"), ==, 0);
+	g_assert_cmpint(unknown_glyphs(f, "a\xf4\x8f\xbf\xbd" "b"), ==, 1);
+	cp_fonts_free(f);
+}
+
+/* Bold text gets the Bold faces (whose OS/2 weight says regular, which the
+ * scan-time rule corrects). */
+static void test_bold(void)
+{
+	cp_fonts *f = project_fonts();
+	const char *lists[] = {"FandolSong", "FandolHei"};
+	for (int i = 0; i < 2; i++)
+		for (int bold = 0; bold < 2; bold++) {
+			PangoContext *ctx = cp_fonts_context_new(f);
+			PangoLayout *lay = pango_layout_new(ctx);
+			PangoFontDescription *d = cp_fonts_description(lists[i], 20, bold);
+			pango_layout_set_font_description(lay, d);
+			pango_layout_set_text(lay, "证书", -1);
+			PangoLayoutIter *it = pango_layout_get_iter(lay);
+			PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+			PangoFontDescription *got = pango_font_describe(run->item->analysis.font);
+			g_assert_cmpstr(pango_font_description_get_family(got), ==, lists[i]);
+			g_assert_cmpint(pango_font_description_get_weight(got), ==,
+			                bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+			pango_font_description_free(got);
+			pango_layout_iter_free(it);
+			pango_font_description_free(d);
+			g_object_unref(lay);
+			g_object_unref(ctx);
+		}
+	cp_fonts_free(f);
+}
+
+int main(int argc, char **argv)
+{
+	/* Keep the checksum cache inside the build tree; must precede the
+	 * first g_get_user_cache_dir() call, which caches the answer. */
+	char *cache = tu_scratch("fonts-cache-home");
+	g_setenv("XDG_CACHE_HOME", cache, TRUE);
+	g_free(cache);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/fonts/manifest", test_manifest_parse);
+	g_test_add_func("/fonts/checksum-cache", test_checksum_and_cache);
+	g_test_add_func("/fonts/fallback", test_fallback);
+	g_test_add_func("/fonts/names", test_names_have_glyphs);
+	g_test_add_func("/fonts/bold", test_bold);
+	return g_test_run();
+}

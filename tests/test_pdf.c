@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/testutil.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "image.h"
+
+static char *run(const char *const *argv, int *status)
+{
+	char *out = NULL;
+	GError *gerr = NULL;
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+	                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+	                           &out, NULL, status, &gerr));
+	g_assert_no_error(gerr);
+	return out;
+}
+
+static bool have(const char *prog)
+{
+	char *p = g_find_program_in_path(prog);
+	g_free(p);
+	return p != NULL;
+}
+
+static size_t count(const char *hay, size_t len, const char *needle)
+{
+	size_t n = 0, nl = strlen(needle);
+	for (const char *p = hay; (p = memmem(p, len - (size_t)(p - hay), needle, nl)); p += nl)
+		n++;
+	return n;
+}
+
+/* Three A4 pages with metadata: poppler reads 3 pages of 595.28 x 841.89 pt
+ * and the title; qpdf finds no error; the catalog carries PrintScaling /None;
+ * a JPEG drawn on every page is embedded once, byte for byte. */
+static void test_three_pages(void)
+{
+	char *dir = tu_scratch("pdf-three");
+	char *path = g_build_filename(dir, "batch.pdf", NULL);
+	char *photo_path = tu_path("data/image/photo.jpg");
+	cp_error *err = NULL;
+	cairo_surface_t *photo = cp_image_load(photo_path, NULL, &err);
+	tu_assert_no_error(err);
+	cp_doc_info info = {.title = "职业技能等级证书", .author = "certpress test",
+	                    .subject = "batch", .creator = "certpress", .keywords = "a, b"};
+	g_setenv("SOURCE_DATE_EPOCH", "1767225600", TRUE); /* 2026-01-01 UTC */
+	cp_pdf_writer *w = cp_pdf_writer_new(path, 210, 297, &info, &err);
+	g_unsetenv("SOURCE_DATE_EPOCH");
+	tu_assert_no_error(err);
+	for (int i = 0; i < 3; i++) {
+		cairo_t *cr = cp_pdf_writer_begin_page(w, &err);
+		tu_assert_no_error(err);
+		g_assert_null(cp_pdf_writer_begin_page(w, &err));
+		tu_assert_error(&err, CP_E_USAGE, "already open");
+		cairo_rectangle(cr, 10 + i, 10, 190, 277); /* millimetres */
+		cairo_set_line_width(cr, 0.5);
+		cairo_stroke(cr);
+		cairo_save(cr);
+		cairo_translate(cr, 30, 40);
+		cairo_scale(cr, 35.0 / 90, 35.0 / 90);
+		cairo_set_source_surface(cr, photo, 0, 0);
+		cairo_paint(cr);
+		cairo_restore(cr);
+		g_assert_true(cp_pdf_writer_end_page(w, &err));
+		tu_assert_no_error(err);
+	}
+	g_assert_cmpint(cp_pdf_writer_page_count(w), ==, 3);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS)); /* not before commit */
+	g_assert_true(cp_pdf_writer_commit(w, &err));
+	tu_assert_no_error(err);
+	cairo_surface_destroy(photo);
+
+	char *pdf, *jpeg;
+	gsize plen, jlen;
+	g_assert_true(g_file_get_contents(path, &pdf, &plen, NULL));
+	g_assert_true(g_file_get_contents(photo_path, &jpeg, &jlen, NULL));
+	g_assert_cmpuint(count(pdf, plen, "/DCTDecode"), ==, 1);
+	g_assert_nonnull(memmem(pdf, plen, jpeg, jlen));
+	g_assert_true(g_str_has_prefix(pdf, "%PDF-1.5"));
+	g_free(jpeg);
+	g_free(pdf);
+
+	if (have("pdfinfo")) {
+		int st;
+		const char *argv[] = {"pdfinfo", "-isodates", "-enc", "UTF-8", path, NULL};
+		char *out = run(argv, &st);
+		g_test_message("%s", out);
+		g_assert_cmpint(st, ==, 0);
+		g_assert_nonnull(strstr(out, "Pages:           3"));
+		const char *ps = strstr(out, "Page size:");
+		g_assert_nonnull(ps);
+		double pw = 0, ph = 0;
+		g_assert_cmpint(sscanf(ps, "Page size: %lf x %lf pts", &pw, &ph), ==, 2);
+		g_assert_cmpfloat_with_epsilon(pw, 595.28, 0.01);
+		g_assert_cmpfloat_with_epsilon(ph, 841.89, 0.01);
+		g_assert_nonnull(strstr(out, "Title:           职业技能等级证书"));
+		g_assert_nonnull(strstr(out, "Author:          certpress test"));
+		g_assert_nonnull(strstr(out, "Keywords:        a, b"));
+		g_assert_nonnull(strstr(out, "CreationDate:    2026-01-01T00:00:00"));
+		g_free(out);
+	} else {
+		g_test_message("pdfinfo not installed: page size not checked by poppler");
+	}
+	if (have("qpdf")) {
+		int st;
+		const char *argv[] = {"qpdf", "--check", path, NULL};
+		g_free(run(argv, &st));
+		g_assert_cmpint(st, ==, 0);
+		const char *argv2[] = {"qpdf", "--json", path, NULL};
+		char *json = run(argv2, &st);
+		g_assert_cmpint(st, ==, 0);
+		g_assert_nonnull(strstr(json, "\"/PrintScaling\": \"/None\""));
+		g_free(json);
+	}
+	g_free(photo_path);
+	g_free(path);
+	g_free(dir);
+}
+
+/* An existing file is untouched until commit; abort leaves it as it was and
+ * no temporary file behind; committing with no pages or an open page fails
+ * and writes nothing. */
+static void test_abort_and_misuse(void)
+{
+	char *dir = tu_scratch("pdf-abort");
+	char *path = tu_write(dir, "out.pdf", "previous run");
+	cp_error *err = NULL;
+	cp_pdf_writer *w = cp_pdf_writer_new(path, 85.6, 54, NULL, &err);
+	tu_assert_no_error(err);
+	cairo_t *cr = cp_pdf_writer_begin_page(w, &err);
+	cairo_paint(cr);
+	g_assert_true(cp_pdf_writer_end_page(w, &err));
+	cp_pdf_writer_abort(w);
+	cp_pdf_writer_abort(NULL);
+	char *s;
+	g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+	g_assert_cmpstr(s, ==, "previous run");
+	g_free(s);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	int n = 0;
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	g_assert_cmpint(n, ==, 1);
+
+	w = cp_pdf_writer_new(path, 210, 297, NULL, &err);
+	g_assert_false(cp_pdf_writer_commit(w, &err));
+	tu_assert_error(&err, CP_E_USAGE, "no pages");
+	w = cp_pdf_writer_new(path, 210, 297, NULL, &err);
+	g_assert_false(cp_pdf_writer_end_page(w, &err));
+	tu_assert_error(&err, CP_E_USAGE, "no page is open");
+	cp_pdf_writer_begin_page(w, &err);
+	g_assert_false(cp_pdf_writer_commit(w, &err));
+	tu_assert_error(&err, CP_E_USAGE, "still open");
+	g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+	g_assert_cmpstr(s, ==, "previous run");
+	g_free(s);
+
+	g_assert_null(cp_pdf_writer_new(path, 0, 297, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "page size");
+	g_assert_null(cp_pdf_writer_new(path, 210, 1e9, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "page size");
+	cp_doc_info bad = {.title = "\xff\xfe"};
+	g_assert_null(cp_pdf_writer_new(path, 210, 297, &bad, &err));
+	tu_assert_error(&err, CP_E_USAGE, "UTF-8");
+	char *missing = g_build_filename(dir, "nope", "out.pdf", NULL);
+	g_assert_null(cp_pdf_writer_new(missing, 210, 297, NULL, &err));
+	tu_assert_error(&err, CP_E_IO, "does not exist");
+	g_free(missing);
+	g_free(path);
+	g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/pdf/three-pages", test_three_pages);
+	g_test_add_func("/pdf/abort-and-misuse", test_abort_and_misuse);
+	return g_test_run();
+}

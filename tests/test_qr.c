@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* QR codes: encoding, the drawn module grid, the quiet zone, pixel snapping
+ * on raster targets, and a real decoder (zbarimg) reading what we draw. */
+#include "common/testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "qr.h"
+
+static const char url[] = "http://jndj.osta.org.cn/certificate?no=S000044000123265000001";
+
+/* Encoding picks a version whose width follows 17 + 4v; errors for empty and
+ * oversized content; higher EC levels need bigger symbols. */
+static void test_encode(void)
+{
+	cp_error *err = NULL;
+	cp_qr *q = cp_qr_encode(url, 1, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpint(cp_qr_version(q), >=, 1);
+	g_assert_cmpint(cp_qr_width(q), ==, 17 + 4 * cp_qr_version(q));
+	/* finder pattern: the top-left 7×7 ring is dark, the next ring light */
+	for (int i = 0; i < 7; i++) {
+		g_assert_true(cp_qr_dark(q, i, 0));
+		g_assert_true(cp_qr_dark(q, 0, i));
+		g_assert_false(cp_qr_dark(q, 7, i));
+	}
+	g_assert_false(cp_qr_dark(q, -1, 0));
+	g_assert_false(cp_qr_dark(q, 0, cp_qr_width(q)));
+	/* runs merge: fewer rectangles than dark modules */
+	int dark = 0;
+	for (int y = 0; y < cp_qr_width(q); y++)
+		for (int x = 0; x < cp_qr_width(q); x++)
+			dark += cp_qr_dark(q, x, y);
+	g_assert_cmpint(cp_qr_run_count(q), <, dark);
+	g_assert_cmpint(cp_qr_run_count(q), >, 0);
+	cp_qr *h = cp_qr_encode(url, 3, &err);
+	tu_assert_no_error(err);
+	g_assert_cmpint(cp_qr_version(h), >, cp_qr_version(q));
+	cp_qr_free(h);
+	cp_qr_free(q);
+	cp_qr_free(NULL);
+
+	g_assert_null(cp_qr_encode("", 1, &err));
+	tu_assert_error(&err, CP_E_REFUSED, "empty");
+	g_assert_null(cp_qr_encode(NULL, 1, &err));
+	tu_assert_error(&err, CP_E_REFUSED, "empty");
+	char *big = g_strnfill(CP_QR_MAX_BYTES + 1, 'a');
+	g_assert_null(cp_qr_encode(big, 1, &err));
+	tu_assert_error(&err, CP_E_REFUSED, "at most 1024");
+	g_free(big);
+}
+
+#define DPI 150.0
+#define PX(mm) ((int)ceil((mm) / 25.4 * DPI))
+
+/* Draws the code into a 25 mm box at (10, 10) mm on a grey page (as on
+ * pre-printed artwork) at 150 dpi. */
+static cairo_surface_t *render(const cp_qr *q, double module_offset_mm)
+{
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, PX(45), PX(45));
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+	cairo_paint(cr);
+	cairo_scale(cr, DPI / 25.4, DPI / 25.4);
+	cp_qr_draw(q, cr, 10 + module_offset_mm, 10 + module_offset_mm, 25, 25,
+	           CP_QR_MIN_QUIET, NULL);
+	cairo_destroy(cr);
+	cairo_surface_flush(s);
+	return s;
+}
+
+static guint32 px(cairo_surface_t *s, int x, int y)
+{
+	const unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s);
+	return ((const guint32 *)(d + (size_t)y * (size_t)stride))[x] & 0xffffff;
+}
+
+/* On an image surface modules are whole pixels wide, pure black or white,
+ * every module's centre matches the symbol, and a ≥ 4-module white quiet zone
+ * surrounds it even on a grey page, whatever the sub-pixel position. */
+static void test_raster_grid(void)
+{
+	cp_error *err = NULL;
+	cp_qr *q = cp_qr_encode(url, 1, &err);
+	tu_assert_no_error(err);
+	for (int k = 0; k < 3; k++) {
+		cairo_surface_t *s = render(q, k * 0.037);
+		int W = cairo_image_surface_get_width(s);
+		int minx = W, miny = W, maxx = -1, maxy = -1;
+		for (int y = 0; y < W; y++)
+			for (int x = 0; x < W; x++) {
+				guint32 c = px(s, x, y);
+				if (c == 0) {
+					minx = MIN(minx, x);
+					maxx = MAX(maxx, x);
+					miny = MIN(miny, y);
+					maxy = MAX(maxy, y);
+				}
+			}
+		int side = maxx - minx + 1, n = cp_qr_width(q);
+		g_assert_cmpint(side, ==, maxy - miny + 1);
+		g_assert_cmpint(side % n, ==, 0); /* whole-pixel modules */
+		int m = side / n;
+		g_assert_cmpint(m, >=, 2);
+		for (int y = 0; y < n; y++)
+			for (int x = 0; x < n; x++) {
+				guint32 c = px(s, minx + x * m + m / 2, miny + y * m + m / 2);
+				g_assert_cmphex(c, ==, cp_qr_dark(q, x, y) ? 0 : 0xffffff);
+			}
+		/* every pixel of symbol + quiet zone is pure black or white */
+		int qz = CP_QR_MIN_QUIET * m;
+		for (int y = miny - qz; y <= maxy + qz; y++)
+			for (int x = minx - qz; x <= maxx + qz; x++) {
+				guint32 c = px(s, x, y);
+				g_assert_true(c == 0 || c == 0xffffff);
+				bool in_zone = x < minx || x > maxx || y < miny || y > maxy;
+				if (in_zone)
+					g_assert_cmphex(c, ==, 0xffffff);
+			}
+		/* and it stays inside its 25 mm box */
+		g_assert_cmpint(minx - qz, >=, PX(10 + k * 0.037) - 1);
+		g_assert_cmpint(maxx + qz, <=, PX(35 + k * 0.037));
+		cairo_surface_destroy(s);
+	}
+	cp_qr_free(q);
+}
+
+static char *zbar(const char *png)
+{
+	char *prog = g_find_program_in_path("zbarimg");
+	if (!prog)
+		return NULL;
+	char *argv[] = {prog, "--raw", "-q", (char *)png, NULL};
+	char *out = NULL;
+	int status = 0;
+	GError *ge = NULL;
+	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+	                           &out, NULL, &status, &ge));
+	g_free(prog);
+	g_strchomp(out);
+	return out;
+}
+
+/* A real decoder reads both the pixel-snapped raster drawing and the vector
+ * drawing (recorded, then rasterised at an awkward scale). */
+static void test_zbar_round_trip(void)
+{
+	char *prog = g_find_program_in_path("zbarimg");
+	if (!prog) {
+		g_test_skip("zbarimg is not installed");
+		return;
+	}
+	g_free(prog);
+	cp_error *err = NULL;
+	cp_qr *q = cp_qr_encode(url, 1, &err);
+	tu_assert_no_error(err);
+	char *dir = tu_scratch("qr");
+
+	cairo_surface_t *s = render(q, 0.05);
+	char *png = g_build_filename(dir, "raster.png", NULL);
+	g_assert_cmpint(cairo_surface_write_to_png(s, png), ==, CAIRO_STATUS_SUCCESS);
+	char *got = zbar(png);
+	g_assert_cmpstr(got, ==, url);
+	g_free(got);
+	g_free(png);
+	cairo_surface_destroy(s);
+
+	/* vector: a recording surface is not an image, so no snapping */
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR, NULL);
+	cairo_t *cr = cairo_create(rec);
+	cp_qr_draw(q, cr, 10, 10, 25, 31, CP_QR_MIN_QUIET, (double[]){0, 0, 0.3, 1});
+	cairo_destroy(cr);
+	double ix, iy, iw, ih;
+	cairo_recording_surface_ink_extents(rec, &ix, &iy, &iw, &ih);
+	/* centred square: the white quiet zone covers the whole 25 mm width */
+	g_assert_cmpfloat(fabs(ix - 10), <, 0.01);
+	g_assert_cmpfloat(fabs(iw - 25), <, 0.01);
+	g_assert_cmpfloat(fabs(iy - 13), <, 0.01); /* extents come whole-unit rounded */
+	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 300, 300);
+	cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, 6.37, 6.37);
+	cairo_set_source_surface(cr, rec, 0, 0);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	png = g_build_filename(dir, "vector.png", NULL);
+	g_assert_cmpint(cairo_surface_write_to_png(s, png), ==, CAIRO_STATUS_SUCCESS);
+	got = zbar(png);
+	g_assert_cmpstr(got, ==, url);
+	g_free(got);
+	g_free(png);
+	cairo_surface_destroy(s);
+	cairo_surface_destroy(rec);
+
+	/* Chinese text in byte mode survives as UTF-8 */
+	cp_qr *zh = cp_qr_encode("证书编号 S000044000123265000001", 1, &err);
+	tu_assert_no_error(err);
+	s = render(zh, 0);
+	png = g_build_filename(dir, "utf8.png", NULL);
+	g_assert_cmpint(cairo_surface_write_to_png(s, png), ==, CAIRO_STATUS_SUCCESS);
+	got = zbar(png);
+	g_assert_cmpstr(got, ==, "证书编号 S000044000123265000001");
+	g_free(got);
+	g_free(png);
+	cairo_surface_destroy(s);
+	cp_qr_free(zh);
+	cp_qr_free(q);
+	g_free(dir);
+}
+
+/* The module size the layout reports follows the box and the quiet zone. */
+static void test_module_size(void)
+{
+	cp_error *err = NULL;
+	cp_qr *q = cp_qr_encode(url, 1, &err);
+	tu_assert_no_error(err);
+	int n = cp_qr_width(q);
+	g_assert_cmpfloat(fabs(cp_qr_module_mm(q, 25, 30, 4) - 25.0 / (n + 8)), <, 1e-12);
+	g_assert_cmpfloat(fabs(cp_qr_module_mm(q, 25, 30, 1) - 25.0 / (n + 8)), <, 1e-12);
+	g_assert_cmpfloat(fabs(cp_qr_module_mm(q, 40, 20, 6) - 20.0 / (n + 12)), <, 1e-12);
+	cp_qr_free(q);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/qr/encode", test_encode);
+	g_test_add_func("/qr/raster-grid", test_raster_grid);
+	g_test_add_func("/qr/zbar", test_zbar_round_trip);
+	g_test_add_func("/qr/module-size", test_module_size);
+	return g_test_run();
+}
