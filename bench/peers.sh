@@ -78,7 +78,7 @@ STEP=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	sort -n | awk '{ s[NR] = $0 } END { print s[int((NR + 1) / 2)] }')
 
 awk -v step="$STEP" -v n="$N" -v cpus="$(getconf _NPROCESSORS_ONLN)" \
-	-v load="$BENCH_LOAD" -v runs="$RUNS" -v mode=table '
+	-v load="$BENCH_LOAD" -v runs="$RUNS" '
 BEGIN { FS = "\t"; split(step, st, " ") }
 { name[NR] = $1; wall[NR] = $4; cpu[NR] = $5 + $6; rss[NR] = $7; bytes[NR] = $9; other[NR] = $10 }
 END {
@@ -108,7 +108,7 @@ END {
 	       > "bench/results-peers.json.tmp"
 	printf "  \"ratio_whole_process\": %.3f, \"ratio_render_step\": %.3f, " \
 	       "\"target_ratio\": 3, \"met\": %s\n}\n", cp / ty, cp / tystep,
-	       cp / tystep >= 3 ? "true" : "false" > "bench/results-peers.json.tmp"
+	       (cp / tystep >= 3 ? "true" : "false") > "bench/results-peers.json.tmp"
 }' "$OUT/results.tsv"
 mv bench/results-peers.json.tmp bench/results-peers.json
 echo "(written to bench/results-peers.json)"
