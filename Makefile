@@ -46,7 +46,7 @@ MO       := $(PO:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/certpress.mo)
 LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
-.PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot
+.PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot po-update
 
 all: $(PROGRAM) $(MO)
 
@@ -61,28 +61,38 @@ $(BUILD)/flags: FORCE | deps
 FORCE:
 .SECONDARY:
 
+# V=1 shows whole command lines.
+Q = $(if $(V),,@)
+E = $(if $(V),@:,@echo)
+
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBRARY): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(E) "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(PROGRAM): $(CLI_OBJ) $(LIBRARY)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
 
 $(BUILD)/locale/%/LC_MESSAGES/certpress.mo: po/%.po
 	@mkdir -p $(dir $@)
-	msgfmt --check -o $@ $<
+	$(E) "  MSGFMT  $<"
+	$(Q)msgfmt --check -o $@ $<
 
 $(BUILD)/tests/common/%.o: tests/common/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' -c $< -o $@
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIBRARY) $(TEST_COMMON_OBJ) $(BUILD)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' $(ALL_LDFLAGS) \
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' $(ALL_LDFLAGS) \
 		-o $@ $< $(TEST_COMMON_OBJ) $(LIBRARY) $(LIBS)
 
 check-tests: $(PROGRAM) $(MO) $(TEST_BIN)
@@ -102,14 +112,25 @@ asan:
 	 $(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
 
+# The demo keeps its own ledger under out/ (fresh each time), so that running
+# it twice does not meet its own certificate numbers as already issued.
 demo: $(PROGRAM) $(MO)
 	@mkdir -p out
-	$(PROGRAM) render --org templates/org.conf --template templates/certificate.conf \
+	@rm -f out/demo-ledger.sqlite out/demo-ledger.sqlite-wal out/demo-ledger.sqlite-shm
+	$(PROGRAM) check --org templates/org.conf templates/sample/batch.csv
+	$(PROGRAM) render --org templates/org.conf --ledger out/demo-ledger.sqlite \
 		-o out/sample.pdf templates/sample/batch.csv
-	@echo "demo: wrote $(abspath out/sample.pdf)"
+	@echo "demo: the sample batch is in $(abspath out/sample.pdf)"
 
+# Message catalogue (po/README.md). The keywords here and in tests/test_i18n.c
+# must agree: g_dngettext is the CLI's plural form.
 pot:
-	xgettext --from-code=UTF-8 -k_ -kN_ -o po/certpress.pot src/*.c
+	xgettext --from-code=UTF-8 --package-name=certpress -k_ -kN_ -kg_dngettext:2,3 \
+		-o po/certpress.pot src/*.c
+
+po-update: pot
+	msgmerge --quiet --update --backup=none po/zh_CN.po po/certpress.pot
+	@msgfmt --check --statistics -o /dev/null po/zh_CN.po
 
 clean:
 	rm -rf build build-asan build-fuzz out tests/out

@@ -198,8 +198,8 @@ bool cp_calibrate_draw(cairo_t *cr, double width_mm, double height_mm,
 		"   Scale: measure between the left and right crosshair centres (nominal %g mm); "
 		"X scale = nominal ÷ measured. Top to bottom (nominal %g mm) gives the Y scale.\n"
 		"4. 保存 / Save:\n"
-		"   certpress calibrate --save 名称/NAME --offset X Y --scale SX SY\n"
-		"   然后打印时使用 / then print with: --printer NAME",
+		"   certpress calibrate --printer 名称/NAME --offset X,Y --scale SX,SY --save\n"
+		"   然后打印时使用 / then print with: certpress render --printer NAME …",
 		nx, ny, nx, ny);
 	text_at(cr, 30, H / 2 + 14, 2.6, ALIGN_LEFT, false, how, W - 60);
 	g_free(how);

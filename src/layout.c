@@ -420,6 +420,8 @@ cp_page *cp_engine_layout(cp_engine *e, const cp_record *rec, cp_error **err)
 		bool ok = true;
 		switch (el->kind) {
 		case CP_EL_TEXT:
+			if (el->with >= 0 && blank(bind_value(e, rec, el->with)))
+				break; /* the label of an empty optional field */
 			it->text = el->text;
 			place_text(it, pv, g_object_ref(e->static_layouts[i]), el,
 			           e->static_size[i]);
@@ -502,7 +504,8 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 		switch (it->kind) {
 		case CP_EL_TEXT:
 		case CP_EL_FIELD:
-			draw_text(cr, it, pv);
+			if (it->text)
+				draw_text(cr, it, pv);
 			break;
 		case CP_EL_LINE:
 			cairo_save(cr);

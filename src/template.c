@@ -265,6 +265,17 @@ static bool parse_text(parser *p, const cp_conf_section *s, cp_element *e,
 	e->text = g_strdup(v);
 	e->layer = CP_LAYER_STATIC;
 	e->max_lines = 1;
+	/* A label printed beside an empty optional field would be a blank for
+	 * someone to fill in by hand (第十五条): "with" ties the two. */
+	const char *w = cp_conf_get(s, "with");
+	if (w) {
+		e->with = bind_lookup(w);
+		if (e->with < 0 || e->with == CP_FIELD_PHOTO) {
+			cp_set_error(p->err, CP_E_PARSE, p->c->path, key_line(s, "with"), 0, "with",
+			             _("'%s' is not a field"), w);
+			return false;
+		}
+	}
 	return layer_key(p, s, e) && box_key(p, s, e) && text_keys(p, s, e, page_font);
 }
 
@@ -507,7 +518,7 @@ cp_template *cp_template_parse(const char *text, size_t len, const char *path,
 		}
 		t->el = g_renew(cp_element, t->el, t->n + 1);
 		cp_element *e = &t->el[t->n++];
-		*e = (cp_element){.kind = (cp_el_kind)kind, .line = s->line, .bind = -1,
+		*e = (cp_element){.kind = (cp_el_kind)kind, .line = s->line, .bind = -1, .with = -1,
 		                  .color = {0, 0, 0, 1}, .name = g_strdup(s->name)};
 		bool ok = false;
 		switch (e->kind) {

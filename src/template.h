@@ -59,6 +59,8 @@ typedef struct cp_element {
 
 	/* text and field */
 	char *text;         /* [text]: the words (plain text, may hold \n) */
+	int with;           /* [text]: shown only when this bind has a value
+	                       (a label of an optional field); -1: always */
 	int bind;           /* [field]: a cp_field or CP_BIND_*; -1 otherwise */
 	bool required;      /* [field]: an empty value refuses the record */
 	char *font;         /* comma-separated families; the fallback chain follows */

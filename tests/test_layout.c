@@ -257,7 +257,8 @@ static void test_plain_record(void)
 	const cp_page_item *items = cp_page_items(pg, &n);
 	for (size_t i = 0; i < n; i++) {
 		const cp_page_item *it = &items[i];
-		if ((it->kind == CP_EL_FIELD && it->el->required) || it->kind == CP_EL_TEXT ||
+		if ((it->kind == CP_EL_FIELD && it->el->required) ||
+		    (it->kind == CP_EL_TEXT && it->text) ||
 		    it->kind == CP_EL_QR || it->kind == CP_EL_PHOTO) {
 			ink k = ink_in(full, it->x, it->y, it->w, it->h);
 			if (k.dark == 0)
@@ -294,6 +295,43 @@ static void test_job_type_dashes(void)
 	set(&fx.rec, CP_FIELD_JOB_TYPE, "--");
 	set(&fx.rec, CP_FIELD_CERT_NO, NULL);
 	layout_refused(&fx, "column cert_no");
+	fx_clear(&fx);
+}
+
+/* The label of an optional field comes and goes with its value: a labelled
+ * empty space would be a blank for someone to fill in by pen. */
+static void test_optional_label(void)
+{
+	fixture fx;
+	fx_init(&fx, false);
+	cp_page *pg = layout_ok(&fx);
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	const cp_page_item *label = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (it[i].kind == CP_EL_TEXT && it[i].el->with == CP_FIELD_PRINT_SERIAL)
+			label = &it[i];
+	g_assert_nonnull(label);
+	g_assert_nonnull(label->text);
+	cairo_surface_t *s = render(&fx, pg, CP_MODE_FULL, 0, 0);
+	ink with = ink_in(s, label->x, label->y, label->w, label->h);
+	cairo_surface_destroy(s);
+	g_assert_cmpint(with.dark, >, 0);
+	cp_page_free(pg);
+
+	set(&fx.rec, CP_FIELD_PRINT_SERIAL, NULL);
+	pg = layout_ok(&fx);
+	it = cp_page_items(pg, &n);
+	label = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (it[i].kind == CP_EL_TEXT && it[i].el->with == CP_FIELD_PRINT_SERIAL)
+			label = &it[i];
+	g_assert_null(label->text);
+	s = render(&fx, pg, CP_MODE_FULL, 0, 0);
+	ink without = ink_in(s, label->x, label->y, label->w, label->h);
+	cairo_surface_destroy(s);
+	g_assert_cmpint(without.dark, ==, 0);
+	cp_page_free(pg);
 	fx_clear(&fx);
 }
 
@@ -410,7 +448,7 @@ static void test_modes(void)
 	int statics = 0;
 	for (size_t i = 0; i < n; i++) {
 		const cp_page_item *it = &items[i];
-		if (it->kind != CP_EL_TEXT || it->layer != CP_LAYER_STATIC)
+		if (it->kind != CP_EL_TEXT || it->layer != CP_LAYER_STATIC || !it->text)
 			continue;
 		statics++;
 		g_assert_cmpint(ink_in(full, it->x, it->y, it->w, it->h).dark, >, 0);
@@ -612,6 +650,7 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/layout/plain", test_plain_record);
 	g_test_add_func("/layout/job-type-dashes", test_job_type_dashes);
+	g_test_add_func("/layout/optional-label", test_optional_label);
 	g_test_add_func("/layout/occupation-wraps", test_long_occupation_wraps);
 	g_test_add_func("/layout/name-shrinks", test_name_shrinks_or_refuses);
 	g_test_add_func("/layout/missing-glyph", test_missing_glyph);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces shared by the subcommands: locale set-up, data folder, error
+ * printing, signals and terminal progress. */
+#ifndef CP_CLI_COMMON_H
+#define CP_CLI_COMMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "certpress.h"
+
+/* Binds the message catalogue ($CERTPRESS_LOCALEDIR or the build's). */
+void cli_init_i18n(void);
+
+/* The project's data folder: $CERTPRESS_DATADIR or the source tree it was
+ * built from. Borrowed. */
+const char *cli_datadir(void);
+/* datadir/rel; free with g_free(). */
+char *cli_data_path(const char *rel);
+
+/* Prints "certpress: <formatted error>" on stderr, frees err and returns the
+ * exit status for it. */
+int cli_fail(cp_error *err);
+/* Prints a usage error ("certpress CMD: …", then a hint to --help) and
+ * returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses "X,Y" (or "X Y") into two numbers. */
+bool cli_parse_pair(const char *s, double *x, double *y);
+/* Parses a whole decimal number in [min, max]. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
+/* SIGINT/SIGTERM set cli_interrupted; loops poll it and abort cleanly. A
+ * second signal removes every live temporary file and exits at once. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_install_signals(void);
+
+/* Progress on a terminal (stderr is a tty): count, rate and time left,
+ * redrawn at most ten times a second; silent otherwise. */
+typedef struct cli_progress {
+	bool on;
+	long total;
+	long done;
+	double start, last;
+	const char *what;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *what, long total);
+void cli_progress_step(cli_progress *p);
+void cli_progress_end(cli_progress *p);
+
+#endif
