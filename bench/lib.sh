@@ -47,12 +47,12 @@ ensure_batch() {
 # bench/rusage, appending one line to $OUT/NAME.runs. Output goes to
 # $OUT/NAME.log; a failure prints its end and stops the benchmark.
 run_once() {
-	_name=$1 _prep=$2
+	_ro_name=$1 _ro_prep=$2
 	shift 2
-	eval "$_prep"
-	if ! "$BIN/rusage" "$OUT/$_name.runs" "$@" > "$OUT/$_name.log" 2>&1; then
-		echo "bench: $_name failed: $*" >&2
-		tail -n 15 "$OUT/$_name.log" >&2
+	eval "$_ro_prep"
+	if ! "$BIN/rusage" "$OUT/$_ro_name.runs" "$@" > "$OUT/$_ro_name.log" 2>&1; then
+		echo "bench: $_ro_name failed: $*" >&2
+		tail -n 15 "$OUT/$_ro_name.log" >&2
 		exit 1
 	fi
 }

@@ -60,8 +60,9 @@ TOP=$(pwd)
 _i=0
 while [ $_i -lt "$RUNS" ]; do
 	echo "bench: run $((_i + 1)) of $RUNS: certpress, then Typst ($N certificates)" >&2
-	run_once peer-certpress "rm -f '$OUT/peer-certpress.pdf'" \
-		"$CERTPRESS" render --org "$ORG" -o "$OUT/peer-certpress.pdf" "$CACHE/batch-$N.csv"
+	run_once peer-certpress "rm -f '$OUT/peer-certpress.pdf' '$OUT/peer-certpress.ledger'*" \
+		"$CERTPRESS" render --org "$ORG" --ledger "$OUT/peer-certpress.ledger" \
+		-o "$OUT/peer-certpress.pdf" "$CACHE/batch-$N.csv"
 	run_once peer-typst "rm -f '$OUT/peer-typst.pdf'" \
 		node bench/typst-compile.mjs "$TOP/$CACHE" "$TOP/bench" "$TOP/bench/certificate.typ" \
 		"/cache/batch-$N.tsv" "$OUT/peer-typst.pdf" "$TOP/$CACHE/typst-fonts"
@@ -83,7 +84,7 @@ BEGIN { FS = "\t"; split(step, st, " ") }
 { name[NR] = $1; wall[NR] = $4; cpu[NR] = $5 + $6; rss[NR] = $7; bytes[NR] = $9; other[NR] = $10 }
 END {
 	cp = n / wall[1]; ty = n / wall[2]; tystep = n / (st[1] / 1000)
-	printf "certpress vs Typst: %d certificates, %d CPUs, load %s at start, median of %d runs\n",
+	printf "certpress vs Typst: %d certificates, %d CPUs, load %s at start, median of %d run(s)\n",
 	       n, cpus, load, runs
 	printf "%-26s %9s %9s %8s %8s %10s %10s\n", "", "wall s", "certs/s", "cpu ms", "RSS MB",
 	       "bytes/cert", "w/o photo"

@@ -46,11 +46,11 @@ END {
 	}
 
 	if (mode == "table") {
-		printf "%-10s %7s %4s %9s %9s %8s %8s %8s %10s %10s\n", "test", "certs", "runs",
+		printf "%-12s %7s %4s %9s %9s %8s %8s %8s %10s %10s\n", "test", "certs", "runs",
 		       "wall s", "certs/s", "ms/cert", "cpu ms", "RSS MB", "bytes/cert",
 		       "w/o photo"
 		for (k = 1; k <= NR; k++)
-			printf "%-10s %7d %4d %9.3f %9.1f %8.3f %8.3f %8.1f %10s %10s\n", name[k],
+			printf "%-12s %7d %4d %9.3f %9.1f %8.3f %8.3f %8.1f %10s %10s\n", name[k],
 			       n[k], runs[k], wall[k], rate(k), msper(k), cpuper(k), mb(rss[k]),
 			       bytes[k] == "" ? "-" : bytes[k], other[k] == "" ? "-" : other[k]
 		print ""

@@ -18,14 +18,24 @@ ensure_batch 1000
 ensure_batch 10000
 [ "$QUICK" = 1 ] || ensure_batch 100000
 
-# pdf NAME N RUNS
+# pdf NAME N RUNS [--no-ledger]: every run prints into a fresh ledger, as a
+# first print of the batch does (the ledger refuses numbers already issued),
+# or into none at all (a proof).
 pdf() {
+	_name=$1 _n=$2 _runs=$3
+	if [ "${4:-}" = --no-ledger ]; then
+		set -- --no-ledger
+	else
+		set -- --ledger "$OUT/$_name.ledger"
+	fi
 	_i=0
-	while [ $_i -lt "$3" ]; do
-		run_once "$1" "rm -f '$OUT/$1.pdf'" \
-			"$CERTPRESS" render --org "$ORG" -o "$OUT/$1.pdf" "$CACHE/batch-$2.csv"
+	while [ $_i -lt "$_runs" ]; do
+		run_once "$_name" "rm -f '$OUT/$_name.pdf' '$OUT/$_name.ledger'*" \
+			"$CERTPRESS" render --org "$ORG" "$@" -o "$OUT/$_name.pdf" \
+			"$CACHE/batch-$_n.csv"
 		_i=$((_i + 1))
 	done
+	set -- "$_name" "$_n"
 	record "$1" pdf "$2" $(pdf_bytes "$OUT/$1.pdf" "$2")
 	# 100k pages are hundreds of MB: keep only what is cheap to keep.
 	[ "$2" -lt 100000 ] || rm -f "$OUT/$1.pdf"
@@ -33,6 +43,8 @@ pdf() {
 
 echo "bench: PDF, 1,000 certificates ($RUNS runs)" >&2
 pdf pdf-1k 1000 "$RUNS"
+echo "bench: PDF, 1,000 certificates, --no-ledger ($RUNS runs)" >&2
+pdf pdf-1k-proof 1000 "$RUNS" --no-ledger
 echo "bench: PDF, 10,000 certificates ($RUNS runs)" >&2
 pdf pdf-10k 10000 "$RUNS"
 if [ "$QUICK" = 0 ]; then
@@ -51,8 +63,9 @@ record check-10k check 10000 "" ""
 echo "bench: PNG 300 dpi, 100 certificates ($RUNS runs)" >&2
 _i=0
 while [ $_i -lt "$RUNS" ]; do
-	run_once png-100 "rm -rf '$OUT/png-100'" \
-		"$CERTPRESS" render --org "$ORG" --dpi 300 -o "$OUT/png-100" "$CACHE/batch-100.csv"
+	run_once png-100 "rm -rf '$OUT/png-100' '$OUT/png-100.ledger'*" \
+		"$CERTPRESS" render --org "$ORG" --ledger "$OUT/png-100.ledger" --dpi 300 \
+		-o "$OUT/png-100" "$CACHE/batch-100.csv"
 	_i=$((_i + 1))
 done
 _n=$(find "$OUT/png-100" -name '*.png' | wc -l)
@@ -70,6 +83,6 @@ mv bench/results.json.tmp bench/results.json
 
 echo
 echo "certpress benchmark: $(getconf _NPROCESSORS_ONLN) CPUs," \
-	"load $BENCH_LOAD at start, median of $RUNS runs (100k: 1 run)"
+	"load $BENCH_LOAD at start; median of $RUNS run(s) each, 100k: 1 run"
 awk -f bench/report.awk -v mode=table "$OUT/results.tsv"
 echo "(written to bench/results.json)"
