@@ -628,7 +628,7 @@ static void test_with_reader(void)
 	r = cp_reader_open(csv, &err);
 	tu_assert_no_error(err);
 	g_assert_null(cp_checker_new(prof, cp_reader_dir(r), r, &err));
-	tu_assert_error(&err, CP_E_REFUSED, "no 照片 column");
+	tu_assert_error(&err, CP_E_PARSE, "no 照片 column");
 	cp_reader_free(r);
 	cp_profile_free(prof);
 	g_free(csv);
