@@ -144,6 +144,9 @@ po-update: pot
 clean:
 	rm -rf build build-asan build-fuzz out tests/out
 
+# bench, bench-peers: bench/Makefile.inc (owned by the benchmark).
+include bench/Makefile.inc
+
 # ---- fuzz: libFuzzer harnesses (fuzz/README.md) --------------------------
 # A target is built once its module (src/<target>.c) is on the branch. The
 # library is compiled into build-fuzz/ with fuzzer-no-link coverage and

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make bench: times certpress on synthetic batches (bench/README.md).
+#   BENCH_QUICK=1   skip the 100,000-certificate PDF
+#   BENCH_RUNS=N    runs per cheap test (default 3; the median is reported)
+. bench/lib.sh
+
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 0 ] || QUICK=1
+RUNS=${BENCH_RUNS:-3}
+case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive number" ;; esac
+
+rm -f "$OUT"/*.runs "$OUT/results.tsv"
+: > "$OUT/results.tsv"
+
+ensure_batch 100
+ensure_batch 1000
+ensure_batch 10000
+[ "$QUICK" = 1 ] || ensure_batch 100000
+
+# pdf NAME N RUNS [--no-ledger]: every run prints into a fresh ledger, as a
+# first print of the batch does (the ledger refuses numbers already issued),
+# or into none at all (a proof).
+pdf() {
+	_name=$1 _n=$2 _runs=$3
+	if [ "${4:-}" = --no-ledger ]; then
+		set -- --no-ledger
+	else
+		set -- --ledger "$OUT/$_name.ledger"
+	fi
+	_i=0
+	while [ $_i -lt "$_runs" ]; do
+		run_once "$_name" "rm -f '$OUT/$_name.pdf' '$OUT/$_name.ledger'*" \
+			"$CERTPRESS" render --org "$ORG" "$@" -o "$OUT/$_name.pdf" \
+			"$CACHE/batch-$_n.csv"
+		_i=$((_i + 1))
+	done
+	set -- "$_name" "$_n"
+	record "$1" pdf "$2" $(pdf_bytes "$OUT/$1.pdf" "$2")
+	# 100k pages are hundreds of MB: keep only what is cheap to keep.
+	[ "$2" -lt 100000 ] || rm -f "$OUT/$1.pdf"
+}
+
+echo "bench: PDF, 1,000 certificates ($RUNS runs)" >&2
+pdf pdf-1k 1000 "$RUNS"
+echo "bench: PDF, 1,000 certificates, --no-ledger ($RUNS runs)" >&2
+pdf pdf-1k-proof 1000 "$RUNS" --no-ledger
+echo "bench: PDF, 10,000 certificates ($RUNS runs)" >&2
+pdf pdf-10k 10000 "$RUNS"
+if [ "$QUICK" = 0 ]; then
+	echo "bench: PDF, 100,000 certificates (1 run)" >&2
+	pdf pdf-100k 100000 1
+fi
+
+echo "bench: check, 10,000 certificates ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once check-10k : "$CERTPRESS" check --org "$ORG" "$CACHE/batch-10000.csv"
+	_i=$((_i + 1))
+done
+record check-10k check 10000 "" ""
+
+echo "bench: PNG 300 dpi, 100 certificates ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once png-100 "rm -rf '$OUT/png-100' '$OUT/png-100.ledger'*" \
+		"$CERTPRESS" render --org "$ORG" --ledger "$OUT/png-100.ledger" --dpi 300 \
+		-o "$OUT/png-100" "$CACHE/batch-100.csv"
+	_i=$((_i + 1))
+done
+_n=$(find "$OUT/png-100" -name '*.png' | wc -l)
+[ "$_n" -eq 100 ] || die "png-100: $_n PNG files written, expected 100"
+record png-100 png 100 $(($(cat "$OUT"/png-100/*.png | wc -c) / 100)) ""
+
+{
+	echo "{"
+	printf '  "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"
+	machine_json
+	awk -f bench/report.awk -v mode=json "$OUT/results.tsv"
+	echo "}"
+} > bench/results.json.tmp
+mv bench/results.json.tmp bench/results.json
+
+echo
+echo "certpress benchmark: $(getconf _NPROCESSORS_ONLN) CPUs," \
+	"load $BENCH_LOAD at start; median of $RUNS run(s) each, 100k: 1 run"
+awk -f bench/report.awk -v mode=table "$OUT/results.tsv"
+echo "(written to bench/results.json)"
