@@ -117,7 +117,8 @@ int cli_check(int argc, char **argv)
 	int status = 2;
 	if (!cli_batch_open(&b, &bo, &err))
 		goto out;
-	const char *inputs[] = {argv[optind], org, NULL};
+	/* The template too: --html over it would replace it with a report. */
+	const char *inputs[] = {argv[optind], org, bo.template_path, NULL};
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);
