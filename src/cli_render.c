@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atomic.h"
 #include "cli.h"
@@ -276,6 +277,46 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	return ok;
 }
 
+/* True when a and b name the same file: the same inode when both exist,
+ * else the same absolute path once "." and ".." are resolved. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ca = g_canonicalize_filename(a, NULL);
+	char *cb = g_canonicalize_filename(b, NULL);
+	bool same = strcmp(ca, cb) == 0;
+	g_free(ca);
+	g_free(cb);
+	return same;
+}
+
+/* The outputs of one run must be distinct files: each is renamed into place
+ * on its own, so the last rename would silently replace the other. Worst is
+ * the ledger: a PDF renamed over it throws away the audit record while the
+ * batch still commits into the unlinked file. */
+static bool distinct_outputs(const char *out, const char *rejects, const char *ledger,
+                             cp_error **err)
+{
+	if (ledger && same_file(out, ledger)) {
+		cp_set_error(err, CP_E_USAGE, out, 0, 0, NULL,
+		             _("the output is the ledger file %s"), ledger);
+		return false;
+	}
+	if (rejects && same_file(rejects, out)) {
+		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
+		             _("the rejects file is the output %s"), out);
+		return false;
+	}
+	if (rejects && ledger && same_file(rejects, ledger)) {
+		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
+		             _("the rejects file is the ledger file %s"), ledger);
+		return false;
+	}
+	return true;
+}
+
 int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
@@ -402,6 +443,7 @@ int cli_render(int argc, char **argv)
 	cli_install_signals();
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	char *def_rejects = NULL;
+	char *ledger_file = NULL;
 	cli_batch_opts bo = {
 		.csv = argv[optind], .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
@@ -418,6 +460,10 @@ int cli_render(int argc, char **argv)
 		goto out;
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
+	if (c.kind != OUT_PREVIEW && !no_ledger)
+		ledger_file = ledger_path ? g_strdup(ledger_path) : cp_ledger_default_path();
+	if (!distinct_outputs(out, rejects, ledger_file, &err))
+		goto out;
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);
@@ -449,7 +495,7 @@ int cli_render(int argc, char **argv)
 
 	/* A preview is not an issue: only batches go into the ledger. */
 	if (c.kind != OUT_PREVIEW && !no_ledger) {
-		ledger = cp_ledger_open(ledger_path, -1, &err);
+		ledger = cp_ledger_open(ledger_file, -1, &err);
 		if (!ledger)
 			goto out;
 		cp_ledger_set_operator(ledger, operator_name);
@@ -540,6 +586,7 @@ out:
 	cli_batch_close(&b);
 	g_free(def_tpl);
 	g_free(def_rejects);
+	g_free(ledger_file);
 	if (err)
 		status = cli_fail(err);
 	return status;
