@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "fonts.h"
 #include "report.h"
 #include "rules.h"
 
@@ -289,6 +290,36 @@ static void test_csv_hostile(void)
 	g_free(dir);
 }
 
+/* ------------------------------------------------------------ font sets */
+
+/* A program embedding the library may load fonts once per job: a new/free
+ * pair (with the fonts used in between) must give its memory back. Pango
+ * used to keep the whole scanned font set, about 600 KB, every time. */
+static void test_fonts_cycle(void)
+{
+	if (TU_SANITIZED) {
+		g_test_skip("resident memory is not measured under sanitizers");
+		return;
+	}
+	char *dir = g_build_filename(CP_TESTDIR, "..", "fonts", NULL);
+	long before = 0;
+	for (int i = 0; i < 24; i++) {
+		if (i == 4)
+			before = maxrss_kib(); /* after caches (hash cache, FreeType) settle */
+		cp_error *err = NULL;
+		cp_fonts *f = cp_fonts_new(dir, NULL, &err);
+		tu_assert_no_error(err);
+		char *fam = cp_fonts_family_for(f, NULL, "陈");
+		g_assert_nonnull(fam);
+		g_free(fam);
+		cp_fonts_free(f);
+	}
+	long grew = maxrss_kib() - before;
+	g_test_message("20 more cp_fonts_new/free cycles: peak memory +%ld KiB", grew);
+	g_assert_cmpint(grew, <, 2048);
+	g_free(dir);
+}
+
 /* ----------------------------------------------------- command peak memory */
 
 static const char *certpress_path(void)
@@ -441,6 +472,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hostile/text-chars", test_text_chars);
 	g_test_add_func("/hostile/report-escapes", test_report_escapes);
 	g_test_add_func("/hostile/csv", test_csv_hostile);
+	g_test_add_func("/hostile/fonts-cycle", test_fonts_cycle);
 	g_test_add_func("/hostile/peak-rss", test_peak_rss);
 	return g_test_run();
 }
