@@ -8,7 +8,6 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "atomic.h"
 #include "cli.h"
@@ -277,21 +276,6 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	return ok;
 }
 
-/* True when a and b name the same file: the same inode when both exist,
- * else the same absolute path once "." and ".." are resolved. */
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	char *ca = g_canonicalize_filename(a, NULL);
-	char *cb = g_canonicalize_filename(b, NULL);
-	bool same = strcmp(ca, cb) == 0;
-	g_free(ca);
-	g_free(cb);
-	return same;
-}
-
 /* The outputs of one run must be distinct files: each is renamed into place
  * on its own, so the last rename would silently replace the other. Worst is
  * the ledger: a PDF renamed over it throws away the audit record while the
@@ -299,17 +283,17 @@ static bool same_file(const char *a, const char *b)
 static bool distinct_outputs(const char *out, const char *rejects, const char *ledger,
                              cp_error **err)
 {
-	if (ledger && same_file(out, ledger)) {
+	if (ledger && cli_same_file(out, ledger)) {
 		cp_set_error(err, CP_E_USAGE, out, 0, 0, NULL,
 		             _("the output is the ledger file %s"), ledger);
 		return false;
 	}
-	if (rejects && same_file(rejects, out)) {
+	if (rejects && cli_same_file(rejects, out)) {
 		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
 		             _("the rejects file is the output %s"), out);
 		return false;
 	}
-	if (rejects && ledger && same_file(rejects, ledger)) {
+	if (rejects && ledger && cli_same_file(rejects, ledger)) {
 		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
 		             _("the rejects file is the ledger file %s"), ledger);
 		return false;

@@ -188,6 +188,9 @@ contains "$T_ERR" "the output is the ledger file" "…saying so"
 file_absent out.pdf "…and neither file exists"
 run render --no-ledger --org org.conf --skip-invalid --rejects ./out.pdf -o out.pdf good.csv
 expect_status 2 "--rejects the output: refused"
+run check --org org.conf --rejects out.x --html ./out.x good.csv
+expect_status 2 "check --html the same file as --rejects: refused"
+file_absent out.x "…and nothing written"
 # Symbolic links at the output are refused, and the file they point to
 # stays as it was.
 echo keep >"$T_TMP/victim"
