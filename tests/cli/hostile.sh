@@ -253,6 +253,20 @@ contains "$T_ERR" "missing.conf: cannot read" "…naming it"
 run check --org missing.conf good.csv
 expect_status 2 "a missing profile: exit 2"
 contains "$T_ERR" "missing.conf: cannot read" "…naming it"
+# A device or an endless file where a profile or template belongs: read up
+# to the 1 MiB limit and refused, not read until memory runs out.
+for a in "--org /dev/zero" "--org org.conf -t /dev/zero" "--org $D"; do
+	t0=$(date +%s%N)
+	# shellcheck disable=SC2086
+	run check $a good.csv
+	ms=$(ms_since "$t0")
+	expect_status 2 "check $a: refused"
+	case $a in
+	*/dev/zero) contains "$T_ERR" "/dev/zero: file is larger than 1048576 bytes" "check $a: says why" ;;
+	*) contains "$T_ERR" "cannot read" "check $a: says why" ;;
+	esac
+	fast "check $a" "$ms"
+done
 sed 's/^seal = .*/seal = noseal.png/' org.conf >org-noseal.conf
 run check --org org-noseal.conf good.csv
 expect_status 2 "a missing seal image: exit 2"
