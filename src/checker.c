@@ -114,7 +114,7 @@ cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
 	if (reader) {
 		cp_reader_header(reader, &c->ncolumns);
 		if (c->photos == CP_PHOTO_PRINTED && !cp_reader_column(reader, CP_FIELD_PHOTO)) {
-			cp_set_error(err, CP_E_REFUSED, cp_reader_path(reader), 1, 0,
+			cp_set_error(err, CP_E_PARSE, cp_reader_path(reader), 1, 0,
 			             cp_field_header(CP_FIELD_PHOTO),
 			             _("the profile prints photos (photos = printed) but the "
 			               "CSV has no %s column (第十五条)"),

@@ -5,6 +5,7 @@
  * template. */
 #include <getopt.h>
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 
 #include <pango/pangocairo.h>
@@ -140,13 +141,16 @@ int cli_calibrate(int argc, char **argv)
 		cp_error_free(err);
 		err = NULL;
 	}
+	const double mo = CP_PRINTER_MAX_OFFSET_MM;
 	if (offset && (!cli_parse_pair(offset, &oo.offset_x_mm, &oo.offset_y_mm) ||
-	               oo.offset_x_mm < -20 || oo.offset_x_mm > 20 ||
-	               oo.offset_y_mm < -20 || oo.offset_y_mm > 20))
-		return cli_usage_error("calibrate", _("--offset takes X,Y in millimetres, each between -20 and 20"));
+	               !(fabs(oo.offset_x_mm) <= mo && fabs(oo.offset_y_mm) <= mo)))
+		return cli_usage_error("calibrate", _("--offset takes X,Y in millimetres, each between -%g and %g"),
+		                       mo, mo);
 	if (scale && (!cli_parse_pair(scale, &oo.scale_x, &oo.scale_y) ||
-	              oo.scale_x < 0.9 || oo.scale_x > 1.1 || oo.scale_y < 0.9 || oo.scale_y > 1.1))
-		return cli_usage_error("calibrate", _("--scale takes SX,SY between 0.9 and 1.1"));
+	              oo.scale_x < CP_PRINTER_MIN_SCALE || oo.scale_x > CP_PRINTER_MAX_SCALE ||
+	              oo.scale_y < CP_PRINTER_MIN_SCALE || oo.scale_y > CP_PRINTER_MAX_SCALE))
+		return cli_usage_error("calibrate", _("--scale takes SX,SY between %g and %g"),
+		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
 	if (save) {
 		if (!cp_printer_save(printer, dir, &oo, &err))
 			return cli_fail(err);

@@ -146,10 +146,12 @@ void cli_progress_step(cli_progress *p)
 	double rate = el > 0 ? p->done / el : 0;
 	if (p->total > 0 && rate > 0) {
 		double left = (p->total - p->done) / rate;
-		fprintf(stderr, _("\r%s: %ld/%ld, %.0f/s, %.0f s left   "), p->what,
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %ld/%ld, %.0f/s, %.0f s left   "), p->what,
 		        p->done, p->total, rate, left);
 	} else {
-		fprintf(stderr, _("\r%s: %ld, %.0f/s   "), p->what, p->done, rate);
+		fputc('\r', stderr);
+		fprintf(stderr, _("%s: %ld, %.0f/s   "), p->what, p->done, rate);
 	}
 	fflush(stderr);
 }

@@ -4,10 +4,14 @@
  * output goes to temporary files that are only renamed into place when the
  * whole batch succeeded, so a refused record or an interruption leaves
  * nothing behind. */
+#include <errno.h>
 #include <getopt.h>
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atomic.h"
 #include "cli.h"
@@ -403,11 +407,18 @@ int cli_render(int argc, char **argv)
 	cp_error *err = NULL;
 	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
 		return cli_fail(err);
-	if (offset && !cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm))
-		return cli_usage_error("render", _("--offset takes X,Y in millimetres, e.g. 1.5,-0.5"));
+	/* The same bounds as a saved printer profile: an offset a profile could
+	 * not hold is a typo (50 for 5.0), and would print off the sheet. */
+	const double mo = CP_PRINTER_MAX_OFFSET_MM;
+	if (offset && (!cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm) ||
+	               !(fabs(c.oo.offset_x_mm) <= mo && fabs(c.oo.offset_y_mm) <= mo)))
+		return cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
+		                       mo, mo);
 	if (scale && (!cli_parse_pair(scale, &c.oo.scale_x, &c.oo.scale_y) ||
-	              c.oo.scale_x < 0.9 || c.oo.scale_x > 1.1 || c.oo.scale_y < 0.9 || c.oo.scale_y > 1.1))
-		return cli_usage_error("render", _("--scale takes SX,SY between 0.9 and 1.1"));
+	              c.oo.scale_x < CP_PRINTER_MIN_SCALE || c.oo.scale_x > CP_PRINTER_MAX_SCALE ||
+	              c.oo.scale_y < CP_PRINTER_MIN_SCALE || c.oo.scale_y > CP_PRINTER_MAX_SCALE))
+		return cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
+		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
 	if ((offset || printer) && c.oo.mode != CP_MODE_FILL && !quiet)
 		fprintf(stderr, _("certpress render: note: the calibration offset also applies in %s mode\n"),
 		        cp_mode_name(c.oo.mode));
@@ -428,6 +439,7 @@ int cli_render(int argc, char **argv)
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	char *def_rejects = NULL;
 	char *ledger_file = NULL;
+	char *resolved = NULL; /* from realpath(): free() */
 	cli_batch_opts bo = {
 		.csv = argv[optind], .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
@@ -442,11 +454,24 @@ int cli_render(int argc, char **argv)
 	unsigned flags = allow_symlink ? CP_ATOMIC_ALLOW_SYMLINK : 0;
 	if (c.kind != OUT_DIR && !cp_atomic_check_target(out, inputs, flags, &err))
 		goto out;
+	/* The PDF and PNG writers never write through a link (their contract);
+	 * with --allow-symlink the file the link points to is what the operator
+	 * means to replace, so they are handed that file. */
+	struct stat lst;
+	if (c.kind != OUT_DIR && allow_symlink && lstat(out, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		resolved = realpath(out, NULL);
+		if (!resolved) {
+			cp_set_error(&err, CP_E_IO, out, 0, 0, NULL,
+			             _("cannot resolve the symbolic link: %s"), g_strerror(errno));
+			goto out;
+		}
+		c.out = resolved;
+	}
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
 	if (c.kind != OUT_PREVIEW && !no_ledger)
 		ledger_file = ledger_path ? g_strdup(ledger_path) : cp_ledger_default_path();
-	if (!distinct_outputs(out, rejects, ledger_file, &err))
+	if (!distinct_outputs(c.out, rejects, ledger_file, &err))
 		goto out;
 	if (rejects) {
 		size_t nh;
@@ -466,7 +491,7 @@ int cli_render(int argc, char **argv)
 			.creator = "certpress " CP_VERSION,
 			.keywords = cp_mode_name(c.oo.mode),
 		};
-		c.pdf = cp_pdf_writer_new(out, cp_template_page_width_mm(b.tpl),
+		c.pdf = cp_pdf_writer_new(c.out, cp_template_page_width_mm(b.tpl),
 		                          cp_template_page_height_mm(b.tpl), &info, &err);
 		g_free(subject);
 		if (!c.pdf)
@@ -542,7 +567,7 @@ int cli_render(int argc, char **argv)
 		if (!ok)
 			goto out;
 	}
-	if (c.preview && !cp_png_write(c.preview, out, c.oo.dpi, &err))
+	if (c.preview && !cp_png_write(c.preview, c.out, c.oo.dpi, &err))
 		goto out;
 	/* The output is in place: now the ledger. Killed between the two, the
 	 * file exists but nothing is recorded, and a re-run completes both. */
@@ -571,6 +596,7 @@ out:
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);
+	free(resolved);
 	if (err)
 		status = cli_fail(err);
 	return status;

@@ -76,18 +76,15 @@ char *cp_error_format(const cp_error *err)
 			g_string_append_printf(s, ":%ld", err->line);
 		g_string_append(s, ": ");
 	}
-	if (err->row > 0) {
-		g_string_append_printf(s, _("row %ld"), err->row);
-		if (err->column) {
-			g_string_append(s, ", ");
-			g_string_append_printf(s, _("column %s"), err->column);
-		}
-		g_string_append(s, ": ");
-	} else if (err->column) {
+	/* Whole frames, not pieces, so that a translation can use its own
+	 * punctuation ("第 5 行，列 姓名："). */
+	if (err->row > 0 && err->column)
+		g_string_append_printf(s, _("row %ld, column %s: "), err->row, err->column);
+	else if (err->row > 0)
+		g_string_append_printf(s, _("row %ld: "), err->row);
+	else if (err->column)
 		/* Template and profile errors: the column is the key. */
-		g_string_append_printf(s, _("key %s"), err->column);
-		g_string_append(s, ": ");
-	}
+		g_string_append_printf(s, _("key %s: "), err->column);
 	g_string_append(s, err->message ? err->message : "");
 	return g_string_free(s, FALSE);
 }

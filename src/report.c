@@ -175,20 +175,22 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 			g_string_append(g, ": ");
 		}
 		const char *key = p->field >= 0 ? cp_field_key((cp_field)p->field) : NULL;
-		if (p->row > 0)
-			g_string_append_printf(g, _("row %ld"), p->row);
+		GString *col = NULL;
 		if (p->column || key) {
-			if (p->row > 0)
-				g_string_append(g, ", ");
-			GString *col = g_string_new(NULL);
+			col = g_string_new(NULL);
 			append_clean(col, p->column ? p->column : key);
-			g_string_append_printf(g, _("column %s"), col->str);
-			g_string_free(col, TRUE);
 			if (p->column && key && strcmp(p->column, key) != 0)
-				g_string_append_printf(g, " (%s)", key);
+				g_string_append_printf(col, " (%s)", key);
 		}
-		if (p->row > 0 || p->column || key)
-			g_string_append(g, ": ");
+		/* Whole frames, so that a translation can use its own punctuation. */
+		if (p->row > 0 && col)
+			g_string_append_printf(g, _("row %ld, column %s: "), p->row, col->str);
+		else if (p->row > 0)
+			g_string_append_printf(g, _("row %ld: "), p->row);
+		else if (col)
+			g_string_append_printf(g, _("column %s: "), col->str);
+		if (col)
+			g_string_free(col, TRUE);
 		if (p->severity == CP_SEV_WARNING)
 			g_string_append(g, _("warning: "));
 		if (p->rule) {
@@ -198,12 +200,10 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 			g_string_append(g, "] ");
 		}
 		append_clean(g, p->message ? p->message : "");
-		if (p->value) {
+		if (p->value && *p->value) {
 			GString *v = g_string_new(NULL);
 			append_clean(v, p->value);
-			g_string_append(g, " (");
-			g_string_append_printf(g, _("value %s"), v->str);
-			g_string_append(g, ")");
+			g_string_append_printf(g, _(" (value %s)"), v->str);
 			g_string_free(v, TRUE);
 		}
 		g_string_append_c(g, '\n');
@@ -217,8 +217,7 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 		}
 		append_counts(g, s);
 		if (s->encoding) {
-			g_string_append(g, "; ");
-			g_string_append_printf(g, _("encoding %s"), s->encoding);
+			g_string_append_printf(g, _("; encoding %s"), s->encoding);
 		}
 		g_string_append_c(g, '\n');
 		fputs(g->str, out);

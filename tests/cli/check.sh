@@ -1,0 +1,182 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# End-to-end tests of `certpress check` (TAP): the sample batch passes; a batch
+# with one broken row per rule family fails with one line per problem naming
+# row, column and rule, and never shows a whole ID number; --json, --rejects
+# (and re-checking the corrected rejects) and --html; a GB18030 copy of the
+# sample; usage errors; and every subcommand's --help documents every long
+# option in the source's getopt table.
+. "$(dirname "$0")/lib.sh"
+
+ORG="$T_TOP/templates/org.conf"
+DATA="$T_TOP/tests/data/cli"
+cp -r "$T_TOP/templates/sample/photos" "$T_TMP/photos"
+cp "$T_TOP/templates/sample/batch.csv" "$T_TMP/sample.csv"
+# The control character of row 15 is put in here, not committed raw.
+sed 's/@BEL@/\x07/' "$DATA/broken.csv" >"$T_TMP/broken.csv"
+
+# --- the sample batch -------------------------------------------------------
+run check --org "$ORG" "$T_TMP/sample.csv"
+expect_status 0 "the sample batch is valid"
+contains "$T_ERR" "20 records, 20 valid, 0 refused, 0 warnings" "summary line on stderr"
+[ -z "$T_OUT" ] && ok "nothing on stdout without --json" || not_ok "nothing on stdout" "$T_OUT"
+
+# --- one broken row per rule family -----------------------------------------
+run check --org "$ORG" "$T_TMP/broken.csv"
+expect_status 1 "a batch with refused rows"
+# row|column|rule: exactly the problem each row of broken.csv was built for.
+expected='3|姓名|name.missing
+4|职业技能等级|level.unknown
+5|证书编号|cert_no.prefix
+6|证书编号|cert_no.year
+7|证书编号|cert_no.level
+8|证书编号|cert_no.duplicate
+9|证件号码|id_number.check
+10|发证日期|issue_date.calendar
+11|职业名称|scope.occupation
+12|职业技能等级|scope.level
+13|照片|photo.missing
+14|照片|photo.outside
+15|姓名|text.control'
+echo "$expected" | while IFS='|' read -r row col rule; do
+	if grep -q "row $row, column $col ([a-z_]*): \[$rule " "$T_TMP/stderr"; then
+		echo "ok"
+	else
+		echo "missing row $row $col $rule"
+	fi
+done >"$T_TMP/found"
+miss=$(grep -v '^ok$' "$T_TMP/found")
+[ -z "$miss" ] && ok "each broken row reported with its row, column and rule id" ||
+	not_ok "each broken row reported with its row, column and rule id" "$miss"
+lines=$(grep -c ': row [0-9]*, column ' "$T_TMP/stderr")
+[ "$lines" -eq 13 ] && ok "one line per problem, no more (13)" ||
+	not_ok "one line per problem: got $lines" "$(head -20 "$T_TMP/stderr")"
+contains "$T_ERR" "15 records, 2 valid, 13 refused, 0 warnings" "summary counts the refused rows"
+contains "$T_ERR" "4404**********2118" "the wrong ID number is shown masked"
+# Every ID number of the batch (column 3), whole, must appear nowhere.
+cut -d, -f3 "$T_TMP/broken.csv" | tail -n +2 | tr -d '\r' | grep . >"$T_TMP/ids"
+leaks() { grep -F -f "$T_TMP/ids" "$1" | head -3; }
+l=$(leaks "$T_TMP/stderr")
+[ -z "$l" ] && ok "no whole ID number on stderr" || not_ok "no whole ID number on stderr" "$l"
+
+# --- --json, --rejects, --html in one run -----------------------------------
+run check --org "$ORG" -q --json --rejects "$T_TMP/rejects.csv" --html "$T_TMP/report.html" \
+	"$T_TMP/broken.csv"
+expect_status 1 "check --json --rejects --html"
+[ -z "$T_ERR" ] && ok "--quiet: nothing on stderr" || not_ok "--quiet: nothing on stderr" "$T_ERR"
+if perl -MJSON::PP -e 'decode_json(join "", <STDIN>)' <"$T_TMP/stdout" 2>"$T_TMP/perl.err"; then
+	ok "--json output is valid JSON"
+else
+	not_ok "--json output is valid JSON" "$(cat "$T_TMP/perl.err")"
+fi
+# records valid refused warnings problems, then row:field:rule of each problem
+got=$(perl -MJSON::PP -e '
+	my $d = decode_json(join "", <STDIN>); my $s = $d->{summary};
+	print join(" ", @$s{qw(records valid refused warnings)}, scalar @{$d->{problems}}), "\n";
+	print join(" ", map { "$_->{row}:$_->{rule}" } @{$d->{problems}}), "\n";
+	print "$d->{encoding}\n";' <"$T_TMP/stdout" 2>&1)
+want="15 2 13 0 13
+3:name.missing 4:level.unknown 5:cert_no.prefix 6:cert_no.year 7:cert_no.level 8:cert_no.duplicate 9:id_number.check 10:issue_date.calendar 11:scope.occupation 12:scope.level 13:photo.missing 14:photo.outside 15:text.control
+UTF-8"
+[ "$got" = "$want" ] && ok "--json: counts, and each problem's row and rule" ||
+	not_ok "--json: counts, and each problem's row and rule" "got: $got"
+l=$(leaks "$T_TMP/stdout")
+[ -z "$l" ] && ok "no whole ID number in --json" || not_ok "no whole ID number in --json" "$l"
+
+# The rejects file: header + reason column, then exactly rows 3..15 as read.
+file_present "$T_TMP/rejects.csv" "--rejects file written"
+if perl -e '
+	open my $in, "<", $ARGV[0] or die; open my $rj, "<", $ARGV[1] or die;
+	my @in = map { s/\r?\n$//r } <$in>; my @rj = map { s/\r?\n$//r } <$rj>;
+	$rj[0] =~ s/^\x{ef}\x{bb}\x{bf}//;
+	die "header: $rj[0]\n" unless $rj[0] eq "$in[0],拒绝原因";
+	my @want = @in[2 .. 14];   # spreadsheet rows 3..15
+	die "rows: " . (@rj - 1) . "\n" unless @rj - 1 == @want;
+	for my $i (0 .. $#want) {
+		my $r = $rj[$i + 1];
+		die "row " . ($i + 3) . ": $r\n" unless index($r, "$want[$i],") == 0 && length $r > length($want[$i]) + 1;
+	}' "$T_TMP/broken.csv" "$T_TMP/rejects.csv" 2>"$T_TMP/perl.err"; then
+	ok "rejects: the 13 refused rows as read, each with a reason, nothing else"
+else
+	not_ok "rejects: the 13 refused rows as read, each with a reason" "$(cat "$T_TMP/perl.err")"
+fi
+sed -f "$DATA/fix-rejects.sed" "$T_TMP/rejects.csv" >"$T_TMP/fixed.csv"
+run check --org "$ORG" "$T_TMP/fixed.csv"
+expect_status 0 "the corrected rejects file checks clean"
+contains "$T_ERR" "13 records, 13 valid, 0 refused" "the reason column is ignored on re-check"
+
+file_present "$T_TMP/report.html" "--html report written"
+thumbs=$(grep -o 'data:image/png;base64,[A-Za-z0-9+/]' "$T_TMP/report.html" | wc -l)
+[ "$thumbs" -eq 2 ] && ok "--html: one PNG thumbnail per valid row (2)" ||
+	not_ok "--html: one PNG thumbnail per valid row: got $thumbs"
+html=$(cat "$T_TMP/report.html")
+contains "$html" "the name is blank" "--html gives the reason of a refused row"
+contains "$html" "2026-02-30 is not a day of the calendar" "--html gives the date refusal"
+contains "$html" "id_number.check" "--html names the rule"
+l=$(leaks "$T_TMP/report.html")
+[ -z "$l" ] && ok "no whole ID number in the HTML" || not_ok "no whole ID number in the HTML" "$l"
+
+# --- encodings --------------------------------------------------------------
+# Excel's "CSV" on a Chinese Windows writes GB18030 without a BOM; iconv also
+# turns the BOM into GB18030's own four bytes: both must read the same.
+sed '1s/^\xEF\xBB\xBF//' "$T_TMP/sample.csv" | iconv -f UTF-8 -t GB18030 >"$T_TMP/gb.csv"
+iconv -f UTF-8 -t GB18030 "$T_TMP/sample.csv" >"$T_TMP/gb-bom.csv"
+for f in gb gb-bom; do
+	run check --org "$ORG" "$T_TMP/$f.csv"
+	expect_status 0 "GB18030 copy ($f) of the sample is valid"
+	contains "$T_ERR" "20 records, 20 valid, 0 refused, 0 warnings; encoding GB18030" \
+		"GB18030 ($f) detected and every record read"
+done
+
+# --- usage and environment errors -------------------------------------------
+cut -d, -f1-6,8-9 "$T_TMP/sample.csv" >"$T_TMP/nocert.csv"
+run check --org "$ORG" "$T_TMP/nocert.csv"
+expect_status 2 "a missing required column"
+contains "$T_ERR" "missing required column: 证书编号" "the missing column is named"
+run check "$T_TMP/sample.csv"
+expect_status 2 "check without --org"
+contains "$T_ERR" "--org" "the message names --org"
+run check --org "$ORG" --frobnicate "$T_TMP/sample.csv"
+expect_status 2 "an unknown option"
+contains "$T_ERR" "certpress check --help" "an unknown option points to --help"
+run check --org "$ORG"
+expect_status 2 "check without a CSV file"
+run check --org "$T_TMP/none.conf" "$T_TMP/sample.csv"
+expect_status 2 "a missing profile"
+run check --org "$ORG" --no-layout "$T_TMP/sample.csv"
+expect_status 0 "--no-layout checks the rules only"
+run check --org "$ORG" --rejects "$T_TMP/sample.csv" "$T_TMP/sample.csv"
+expect_status 2 "--rejects onto the input CSV is refused"
+cmp -s "$T_TOP/templates/sample/batch.csv" "$T_TMP/sample.csv" && ok "the input is untouched" ||
+	not_ok "the input is untouched"
+
+# --- --help documents every long option -------------------------------------
+# The option names come from each command's own getopt table, so adding an
+# option without documenting it fails here.
+for cmd in check render calibrate; do
+	src="$T_TOP/src/cli_$cmd.c"
+	opts=$(sed -n '/struct option longopts\[\]/,/{NULL, 0, NULL, 0}/p' "$src" |
+		sed -n 's/^[[:space:]]*{"\([a-z0-9-]*\)".*/\1/p')
+	nopts=$(echo "$opts" | grep -c .)
+	run "$cmd" --help
+	expect_status 0 "$cmd --help"
+	[ "$nopts" -ge 5 ] && ok "$cmd: $nopts long options read from $src" ||
+		not_ok "$cmd: long options read from $src: only $nopts"
+	undoc=""
+	for o in $opts; do
+		echo "$T_OUT" | grep -q -- "--$o\b" || undoc="$undoc --$o"
+	done
+	[ -z "$undoc" ] && ok "$cmd --help mentions all its long options" ||
+		not_ok "$cmd --help mentions all its long options: missing$undoc"
+done
+cmds=$(sed -n 's/^[[:space:]]*{"\([a-z]*\)", cli_[a-z]*,.*/\1/p' "$T_TOP/src/main.c")
+run --help
+expect_status 0 "certpress --help"
+undoc=""
+for c in $cmds; do echo "$T_OUT" | grep -q "^  $c " || undoc="$undoc $c"; done
+[ -n "$cmds" ] && [ -z "$undoc" ] && ok "certpress --help lists every command ($(echo $cmds))" ||
+	not_ok "certpress --help lists every command: missing$undoc"
+run frobnicate
+expect_status 2 "an unknown command"
+
+done_testing
