@@ -243,7 +243,7 @@ bool cp_conf_read_file(const char *path, size_t max, char **text, size_t *len,
 			close(fd);
 			g_string_free(g, TRUE);
 			cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL,
-			             _("file is larger than %zu bytes"), max);
+			             _("file is larger than %u bytes"), (unsigned)max);
 			return false;
 		}
 		g_string_append_len(g, buf, n);
