@@ -60,7 +60,7 @@ static long maxrss_kib(void)
  * and variation selectors are not of category Cf but are default-ignorable:
  * they print as nothing. */
 static const gunichar refused_chars[] = {
-	0x0000 + 0x07, 0x1B, 0x7F, 0x85,          /* C0/C1 controls, DEL */
+	0x07, 0x1B, 0x7F, 0x85,                   /* C0/C1 controls, DEL */
 	0x202A, 0x202B, 0x202C, 0x202D, 0x202E,  /* bidi embeddings, overrides */
 	0x2066, 0x2067, 0x2068, 0x2069,          /* bidi isolates */
 	0x200E, 0x200F, 0x061C,                  /* bidi marks */
