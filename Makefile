@@ -5,6 +5,7 @@
 #   make demo       render the shipped sample batch to out/sample.pdf
 #   make test       build and run the whole test suite
 #   make asan       the same suite under AddressSanitizer + UBSan
+#   make valgrind   the command on the sample under Valgrind Memcheck
 #   make deps       install missing Debian packages and fonts (idempotent)
 #   make golden     regenerate golden reference images on purpose
 #   make fuzz       run every libFuzzer harness for a bounded time
@@ -46,7 +47,7 @@ MO       := $(PO:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/certpress.mo)
 LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
-.PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot po-update
+.PHONY: all deps demo test check-tests asan valgrind golden fuzz bench bench-peers clean pot po-update
 .PHONY: fuzz-build fuzz-bins
 
 all: $(PROGRAM) $(MO)
@@ -112,6 +113,13 @@ asan:
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 $(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
+
+# The command on the shipped sample (check, render PDF, PNG preview, a
+# refused row) under Valgrind Memcheck: any memory error or definite leak
+# fails. tests/valgrind.supp names the libraries' process-lifetime
+# allocations by function, like tests/lsan.supp.
+valgrind: $(PROGRAM) $(MO)
+	@sh tests/valgrind.sh $(abspath $(PROGRAM))
 
 # golden: rewrites golden/*.png from the current code (the only thing that
 # sets CERTPRESS_GOLDEN_UPDATE), then runs the whole golden test against the

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_batch.h"
 #include "cli_common.h"
+#include "error.h"
 #include "i18n.h"
 #include "report.h"
 
@@ -117,7 +118,15 @@ int cli_check(int argc, char **argv)
 	int status = 2;
 	if (!cli_batch_open(&b, &bo, &err))
 		goto out;
-	const char *inputs[] = {argv[optind], org, NULL};
+	/* The template too: --html over it would replace it with a report. */
+	const char *inputs[] = {argv[optind], org, bo.template_path, NULL};
+	/* Each is renamed into place on its own: the second would replace the
+	 * first. */
+	if (rejects && html && cli_same_file(rejects, html)) {
+		cp_set_error(&err, CP_E_USAGE, html, 0, 0, NULL,
+		             _("the HTML report is the rejects file %s"), rejects);
+		goto out;
+	}
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -87,6 +88,19 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+bool cli_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ca = g_canonicalize_filename(a, NULL);
+	char *cb = g_canonicalize_filename(b, NULL);
+	bool same = strcmp(ca, cb) == 0;
+	g_free(ca);
+	g_free(cb);
+	return same;
 }
 
 static void on_signal(int sig)

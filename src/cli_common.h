@@ -32,6 +32,11 @@ bool cli_parse_pair(const char *s, double *x, double *y);
 /* Parses a whole decimal number in [min, max]. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
+/* True when a and b name the same file: the same inode when both exist,
+ * else the same absolute path once "." and ".." are resolved (two outputs
+ * not yet written). */
+bool cli_same_file(const char *a, const char *b);
+
 /* SIGINT/SIGTERM set cli_interrupted; loops poll it and abort cleanly. A
  * second signal removes every live temporary file and exits at once. */
 extern volatile sig_atomic_t cli_interrupted;

@@ -280,6 +280,31 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	return ok;
 }
 
+/* The outputs of one run must be distinct files: each is renamed into place
+ * on its own, so the last rename would silently replace the other. Worst is
+ * the ledger: a PDF renamed over it throws away the audit record while the
+ * batch still commits into the unlinked file. */
+static bool distinct_outputs(const char *out, const char *rejects, const char *ledger,
+                             cp_error **err)
+{
+	if (ledger && cli_same_file(out, ledger)) {
+		cp_set_error(err, CP_E_USAGE, out, 0, 0, NULL,
+		             _("the output is the ledger file %s"), ledger);
+		return false;
+	}
+	if (rejects && cli_same_file(rejects, out)) {
+		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
+		             _("the rejects file is the output %s"), out);
+		return false;
+	}
+	if (rejects && ledger && cli_same_file(rejects, ledger)) {
+		cp_set_error(err, CP_E_USAGE, rejects, 0, 0, NULL,
+		             _("the rejects file is the ledger file %s"), ledger);
+		return false;
+	}
+	return true;
+}
+
 int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
@@ -413,6 +438,7 @@ int cli_render(int argc, char **argv)
 	cli_install_signals();
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	char *def_rejects = NULL;
+	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
 	cli_batch_opts bo = {
 		.csv = argv[optind], .org = org, .font_dir = font_dir,
@@ -443,6 +469,10 @@ int cli_render(int argc, char **argv)
 	}
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
+	if (c.kind != OUT_PREVIEW && !no_ledger)
+		ledger_file = ledger_path ? g_strdup(ledger_path) : cp_ledger_default_path();
+	if (!distinct_outputs(c.out, rejects, ledger_file, &err))
+		goto out;
 	if (rejects) {
 		size_t nh;
 		const char *const *hdr = cp_reader_header(b.reader, &nh);
@@ -474,7 +504,7 @@ int cli_render(int argc, char **argv)
 
 	/* A preview is not an issue: only batches go into the ledger. */
 	if (c.kind != OUT_PREVIEW && !no_ledger) {
-		ledger = cp_ledger_open(ledger_path, -1, &err);
+		ledger = cp_ledger_open(ledger_file, -1, &err);
 		if (!ledger)
 			goto out;
 		cp_ledger_set_operator(ledger, operator_name);
@@ -565,6 +595,7 @@ out:
 	cli_batch_close(&b);
 	g_free(def_tpl);
 	g_free(def_rejects);
+	g_free(ledger_file);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

@@ -2,10 +2,13 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "i18n.h"
@@ -201,17 +204,62 @@ fail:
 	return NULL;
 }
 
+bool cp_conf_read_file(const char *path, size_t max, char **text, size_t *len,
+                       cp_error **err)
+{
+	/* Not g_file_get_contents(): it trusts st_size, which is 0 for
+	 * /dev/zero or a pipe, and then reads until memory runs out. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
+		             g_strerror(EISDIR));
+		return false;
+	}
+	GString *g = g_string_sized_new(S_ISREG(st.st_mode) && (size_t)st.st_size <= max
+	                                ? (size_t)st.st_size + 1 : 4096);
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			g_string_free(g, TRUE);
+			cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
+			             g_strerror(e));
+			return false;
+		}
+		if (n == 0)
+			break;
+		if (g->len + (size_t)n > max) {
+			close(fd);
+			g_string_free(g, TRUE);
+			cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL,
+			             _("file is larger than %u bytes"), (unsigned)max);
+			return false;
+		}
+		g_string_append_len(g, buf, n);
+	}
+	close(fd);
+	*len = g->len;
+	*text = g_string_free(g, FALSE);
+	return true;
+}
+
 cp_conf *cp_conf_load(const char *path, cp_error **err)
 {
 	char *text = NULL;
-	gsize len = 0;
-	GError *ge = NULL;
-	if (!g_file_get_contents(path, &text, &len, &ge)) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
-		             ge->message);
-		g_error_free(ge);
+	size_t len = 0;
+	if (!cp_conf_read_file(path, CP_CONF_MAX_BYTES, &text, &len, err))
 		return NULL;
-	}
 	cp_conf *c = cp_conf_parse(text, len, path, err);
 	g_free(text);
 	return c;

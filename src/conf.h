@@ -47,7 +47,16 @@ typedef struct cp_conf {
 	size_t nsections;
 } cp_conf;
 
-/* Reads and parses a file. Errors (CP_E_IO, CP_E_PARSE) name file and line. */
+/* Reads a whole file of at most max bytes into *text (NUL-terminated, free
+ * with g_free()) and its length into *len. Reading stops after max + 1
+ * bytes, so a device or an endless file (/dev/zero) cannot exhaust memory:
+ * CP_E_NOMEM "larger than" then; CP_E_IO for a file that cannot be read or
+ * is a folder. Errors name path. */
+bool cp_conf_read_file(const char *path, size_t max, char **text, size_t *len,
+                       cp_error **err);
+
+/* Reads (at most CP_CONF_MAX_BYTES) and parses a file. Errors (CP_E_IO,
+ * CP_E_PARSE, CP_E_NOMEM) name file and line. */
 cp_conf *cp_conf_load(const char *path, cp_error **err);
 /* Parses text of len bytes; path is used for messages and relative names
  * (may be NULL: then the current folder). */

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "i18n.h"
+#include "rules.h"
 
 /* ------------------------------------------------------- atomic files */
 
@@ -116,7 +117,10 @@ static bool out_commit(out_file *o, cp_error **err)
 
 /* Text taken from the CSV reaches terminals and browsers: make it valid
  * UTF-8 and show control characters (an ESC could drive the terminal, a
- * newline would break one-line-per-problem) as visible escapes. */
+ * newline would break one-line-per-problem) and invisible ones as visible
+ * escapes: a bidi override (U+202E) echoed raw would reorder the rest of the
+ * terminal line, the report's own words included, and a zero-width character
+ * would hide the very thing that was refused. */
 static void append_clean(GString *g, const char *s)
 {
 	char *v = g_utf8_make_valid(s, -1);
@@ -128,7 +132,7 @@ static void append_clean(GString *g, const char *s)
 			g_string_append(g, "\\r");
 		else if (c == '\t')
 			g_string_append(g, "\\t");
-		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || cp_rule_char_invisible(c))
 			g_string_append_printf(g, "\\u%04x", c);
 		else
 			g_string_append_len(g, p, g_utf8_next_char(p) - p);
@@ -434,12 +438,14 @@ static void html_esc(FILE *f, const char *s)
 {
 	if (!s)
 		return;
-	/* g_markup_escape_text() expects valid UTF-8. */
-	char *v = g_utf8_make_valid(s, -1);
-	char *e = g_markup_escape_text(v, -1);
+	/* append_clean() makes it valid UTF-8, which g_markup_escape_text()
+	 * expects, and shows what a browser would hide or reorder. */
+	GString *v = g_string_new(NULL);
+	append_clean(v, s);
+	char *e = g_markup_escape_text(v->str, -1);
 	fputs(e, f);
 	g_free(e);
-	g_free(v);
+	g_string_free(v, TRUE);
 }
 
 cp_html *cp_html_open(const char *path, cp_error **err)

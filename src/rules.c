@@ -768,6 +768,24 @@ static bool is_bidi_control(gunichar c)
 	       c == 0x200E || c == 0x200F || c == 0x061C;
 }
 
+/* Default-ignorable code points (Unicode DerivedCoreProperties) that are not
+ * of category Cf: they draw nothing, so a value holding them prints the same
+ * as one without and two "equal" printed names differ in the data. Hangul
+ * fillers are the classic blank-looking letter in spoofed names. */
+static bool is_ignorable_letter(gunichar c)
+{
+	return c == 0x034F || c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+	       (c >= 0x180B && c <= 0x180F) || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
+	       c == 0xFFA0 || (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+bool cp_rule_char_invisible(gunichar c)
+{
+	GUnicodeType t = g_unichar_type(c);
+	return t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+	       t == G_UNICODE_PARAGRAPH_SEPARATOR || is_ignorable_letter(c);
+}
+
 bool cp_rule_text(const char *label, const char *s, size_t max_chars,
                   cp_violations *v)
 {
@@ -824,6 +842,8 @@ bool cp_rule_text(const char *label, const char *s, size_t max_chars,
 			k = K_UNASSIGNED;
 			break;
 		default:
+			if (is_ignorable_letter(c))
+				k = K_INVISIBLE;
 			break;
 		}
 		if (k < 0)

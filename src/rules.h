@@ -18,6 +18,7 @@
 #ifndef CP_RULES_H
 #define CP_RULES_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -126,11 +127,18 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int issue_y, int issue_m,
 /* ------------------------------------------------------------------- text */
 
 /* The text rule for any printed field: valid UTF-8, at most max_chars
- * characters, no control, bidi, invisible format, private-use or unassigned
- * characters. label is the field's name for messages. A blank value passes
+ * characters, no control, bidi, invisible format (any default-ignorable
+ * code point: zero-width, Hangul fillers, variation selectors …), private-use
+ * or unassigned characters. label is the field's name for messages. A blank value passes
  * (blankness is the caller's business). */
 bool cp_rule_text(const char *label, const char *s, size_t max_chars,
                   cp_violations *v);
+
+/* True for a character that prints as nothing or reorders its neighbours:
+ * format characters (zero-width, bidi controls …), line and paragraph
+ * separators and the other default-ignorable code points the text rule
+ * refuses. Reports show these as escapes. */
+bool cp_rule_char_invisible(gunichar c);
 
 /* The holder name rule (第十一条): the text rule plus CJK ideographs (Ext A–H
  * and compatibility ideographs included), Latin letters with single spaces,

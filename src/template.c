@@ -547,13 +547,9 @@ fail:
 cp_template *cp_template_load(const char *path, cp_error **err)
 {
 	char *text = NULL;
-	gsize len = 0;
-	GError *ge = NULL;
-	if (!g_file_get_contents(path, &text, &len, &ge)) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"), ge->message);
-		g_error_free(ge);
+	size_t len = 0;
+	if (!cp_conf_read_file(path, CP_CONF_MAX_BYTES, &text, &len, err))
 		return NULL;
-	}
 	cp_template *t = cp_template_parse(text, len, path, err);
 	g_free(text);
 	return t;
