@@ -27,7 +27,8 @@ struct cp_engine {
 typedef struct item_priv {
 	PangoLayout *layout;   /* a reference, or NULL */
 	double dx, dy;         /* layout origin relative to the box, mm */
-	cairo_surface_t *img;  /* photo (owned) */
+	cairo_surface_t *img;  /* photo (owned); may be a stand-in (image.h) */
+	int img_w, img_h;      /* the photo's size in pixels */
 	cp_qr *qr;
 	char *text;
 } item_priv;
@@ -364,7 +365,10 @@ static bool layout_photo(cp_engine *e, const cp_record *rec, const cp_element *e
 		return true; /* pasted on by hand */
 	}
 	cp_error *ie = NULL;
-	pv->img = cp_image_load(path, NULL, &ie);
+	/* Not decoded here: on a PDF page Cairo embeds the JPEG file itself;
+	 * cp_engine_draw() decodes it for any other target. */
+	cp_image_info info;
+	pv->img = cp_image_load_for_pdf(path, &info, &ie);
 	if (!pv->img) {
 		cp_set_error(err, CP_E_REFUSED, ie->file, 0, rec->row,
 		             cp_field_key(CP_FIELD_PHOTO), _("the photo cannot be used: %s"),
@@ -372,6 +376,8 @@ static bool layout_photo(cp_engine *e, const cp_record *rec, const cp_element *e
 		cp_error_free(ie);
 		return false;
 	}
+	pv->img_w = info.width;
+	pv->img_h = info.height;
 	it->has_image = true;
 	return true;
 }
@@ -453,21 +459,47 @@ static void set_rgba(cairo_t *cr, const cp_rgba *c)
 	cairo_set_source_rgba(cr, c->r, c->g, c->b, c->a);
 }
 
-/* Scales an image into the box keeping its aspect ratio, centred. */
-static void draw_image(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
+/* Scales an iw x ih pixel image into the box keeping its aspect ratio,
+ * centred. img may be smaller than iw x ih (a stand-in, image.h): its whole
+ * area is stretched over the image's place. */
+static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
+                       const cp_page_item *it)
 {
-	int iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
-	if (iw <= 0 || ih <= 0)
+	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
+	if (iw <= 0 || ih <= 0 || sw <= 0 || sh <= 0)
 		return;
 	double s = fmin(it->w / iw, it->h / ih);
 	cairo_save(cr);
 	cairo_translate(cr, it->x + (it->w - iw * s) / 2, it->y + (it->h - ih * s) / 2);
-	cairo_scale(cr, s, s);
+	cairo_scale(cr, s * iw / sw, s * ih / sh);
 	cairo_set_source_surface(cr, img, 0, 0);
 	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
-	cairo_rectangle(cr, 0, 0, iw, ih);
+	cairo_rectangle(cr, 0, 0, sw, sh);
 	cairo_fill(cr);
 	cairo_restore(cr);
+}
+
+static void draw_surface(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
+{
+	draw_image(cr, img, cairo_image_surface_get_width(img),
+	           cairo_image_surface_get_height(img), it);
+}
+
+/* A photo laid out without pixels goes into a PDF as its JPEG file; any
+ * other target (PNG, a recording surface) needs it decoded. The file was
+ * validated when it was laid out, so only a lack of memory can fail here. */
+static void draw_photo(cairo_t *cr, const item_priv *pv, const cp_page_item *it)
+{
+	if (cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF ||
+	    cp_image_has_pixels(pv->img)) {
+		draw_image(cr, pv->img, pv->img_w, pv->img_h, it);
+		return;
+	}
+	cairo_surface_t *px = cp_image_with_pixels(pv->img, NULL);
+	if (px) {
+		draw_image(cr, px, pv->img_w, pv->img_h, it);
+		cairo_surface_destroy(px);
+	}
 }
 
 static void draw_text(cairo_t *cr, const cp_page_item *it, const item_priv *pv)
@@ -535,11 +567,11 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 			break;
 		case CP_EL_IMAGE:
 			if ((el->modes & (1u << o->mode)) && e->images[i])
-				draw_image(cr, e->images[i], it);
+				draw_surface(cr, e->images[i], it);
 			break;
 		case CP_EL_PHOTO:
 			if (pv->img) {
-				draw_image(cr, pv->img, it);
+				draw_photo(cr, pv, it);
 			} else if (o->mode == CP_MODE_FULL && el->frame) {
 				/* Marks where the photo is pasted; thin and light. */
 				cairo_save(cr);
@@ -561,7 +593,7 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 			/* Paper certificates are sealed by hand; only the electronic
 			 * one carries the seal image. */
 			if (o->mode == CP_MODE_ELECTRONIC && e->seal)
-				draw_image(cr, e->seal, it);
+				draw_surface(cr, e->seal, it);
 			break;
 		}
 	}
