@@ -47,6 +47,7 @@ LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
 .PHONY: all deps demo test check-tests asan golden fuzz bench bench-peers clean pot po-update
+.PHONY: fuzz-build fuzz-bins
 
 all: $(PROGRAM) $(MO)
 
@@ -112,6 +113,14 @@ asan:
 	 $(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
 
+# golden: rewrites golden/*.png from the current code (the only thing that
+# sets CERTPRESS_GOLDEN_UPDATE), then runs the whole golden test against the
+# new references so that the PDF path is checked too. Review `git diff golden/`.
+golden: $(BUILD)/tests/test_golden
+	@CERTPRESS_GOLDEN_UPDATE=1 BUILD=$(abspath $(BUILD)) $(BUILD)/tests/test_golden -p /golden/png
+	@BUILD=$(abspath $(BUILD)) $(BUILD)/tests/test_golden
+	@echo "golden: references rewritten in $(abspath golden); review them with git diff"
+
 # The demo keeps its own ledger under out/ (fresh each time), so that running
 # it twice does not meet its own certificate numbers as already issued.
 demo: $(PROGRAM) $(MO)
@@ -134,5 +143,63 @@ po-update: pot
 
 clean:
 	rm -rf build build-asan build-fuzz out tests/out
+
+# ---- fuzz: libFuzzer harnesses (fuzz/README.md) --------------------------
+# A target is built once its module (src/<target>.c) is on the branch. The
+# library is compiled into build-fuzz/ with fuzzer-no-link coverage and
+# ASan+UBSan; each harness is linked with -fsanitize=fuzzer. `make fuzz` runs
+# each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
+# fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
+# any crash, leak, timeout or over-limit allocation, naming the reproducer.
+FUZZ_ALL      := csv conf template profile rules image pdfupdate
+FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
+FUZZ_SECONDS  ?= 60
+FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_MAXLEN_csv       := 70000
+FUZZ_MAXLEN_conf      := 8192
+FUZZ_MAXLEN_template  := 16384
+FUZZ_MAXLEN_profile   := 16384
+FUZZ_MAXLEN_rules     := 1024
+FUZZ_MAXLEN_image     := 65536
+FUZZ_MAXLEN_pdfupdate := 65536
+FUZZ_OPTS     = -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		CFLAGS='-O1 -g -fno-omit-frame-pointer' SAN='$(FUZZ_SAN)' fuzz-bins
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIBRARY) $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(E) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBRARY) $(LIBS)
+
+fuzz: fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		c=build-fuzz/corpus/$$t; a=build-fuzz/artifacts/$$t; l=build-fuzz/logs/$$t.log; \
+		mkdir -p $$c $$a build-fuzz/logs; \
+		for s in fuzz/corpus/$$t/* tests/data/fuzz-regress/$$t/*; do \
+			[ -f "$$s" ] && cp -f "$$s" $$c/; done; \
+		maxlen=$$(for p in $(foreach t,$(FUZZ_ALL),$(t):$(FUZZ_MAXLEN_$(t))); do \
+			case $$p in $$t:*) echo $${p#*:};; esac; done); \
+		dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+		printf 'fuzz %-10s %ss ... ' $$t $(FUZZ_SECONDS); \
+		if LSAN_OPTIONS=suppressions=$(SRCDIR)/tests/lsan.supp:print_suppressions=0 \
+		   build-fuzz/fuzz/fuzz_$$t $$c -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen \
+		   $(FUZZ_OPTS) $$dict -artifact_prefix=$$a/ >$$l 2>&1; then \
+			grep -E '^stat::number_of_executed_units' $$l | sed 's/.*: *//;s/$$/ runs, ok/'; \
+		else \
+			fail=1; echo "FAILED (log: $$l)"; \
+			grep -E 'ERROR: |SUMMARY: |invariant broken|runtime error' $$l | head -5 | sed 's/^/    /'; \
+			grep -E 'Test unit written to' $$l | sed 's/.*written to /    reproducer: /'; \
+		fi; \
+	done; exit $$fail
+
+# The regression test replays the seeds and every crash ever found through
+# the same harness code; it learns which targets exist from the same list.
+$(BUILD)/tests/test_fuzz_regress: private ALL_CFLAGS += $(FUZZ_TARGETS:%=-DCP_FUZZ_HAVE_%)
+
+-include $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%.d)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_COMMON_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -255,8 +255,12 @@ bool cp_conf_numbers(const cp_conf *c, const cp_conf_section *s, const char *key
 		return missing(c, s, key, required, err);
 	const char *p = e->value;
 	double tmp[16];
-	if (n > G_N_ELEMENTS(tmp))
+	if (n > G_N_ELEMENTS(tmp)) {
+		cp_set_error(err, CP_E_USAGE, c->path, e->line, 0, key,
+		             "internal: cp_conf_numbers asked for %zu numbers (at most %zu)",
+		             n, G_N_ELEMENTS(tmp));
 		return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;

@@ -328,7 +328,9 @@ static int lookup(const pdf_file *f, const revision_scan *rs, int64_t num, int64
 		const subsection *s = &g_array_index(rs->subs, subsection, i);
 		if (num < s->start || num >= s->start + s->count)
 			continue;
-		char e[20];
+		/* One byte more than an entry, kept NUL: the checks below look at
+		 * *q and q[1] after numbers that may run to the end of the 20. */
+		char e[21] = {0};
 		ssize_t n = read_at(f, s->entries_at + 20 * (num - s->start), e, 20, err);
 		if (n < 0)
 			return -1;

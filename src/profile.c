@@ -220,6 +220,21 @@ static bool load_qr(cp_profile *p, const cp_conf *c, const cp_conf_section *s,
 		             _("the QR pattern is not a valid URL"));
 		return false;
 	}
+	/* Values are escaped into the URL, which keeps a path, query or
+	 * fragment valid whatever a record holds, but not a host: there the
+	 * sample above may pass where a real name would not (found by
+	 * fuzz_profile: qr = http://{name}{cert_no}). */
+	if (is_http_url(pat)) {
+		const char *auth = strstr(pat, "://") + 3;
+		const char *brace = memchr(auth, '{', strcspn(auth, "/?#"));
+		if (brace) {
+			cp_set_error(err, CP_E_PARSE, c->path, e->line, 0, "qr",
+			             _("a placeholder at byte %ld stands in the host part of "
+			               "the QR URL; placeholders belong in its path or query"),
+			             (long)(brace - pat) + 1);
+			return false;
+		}
+	}
 	p->qr = g_strdup(pat);
 	return true;
 }

@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Complete-field checks: nothing a certificate must carry is ever missing
+ * from what is printed. The checks are derived from the template's own items
+ * (cp_page_items), never written per field, and run on every fixture record
+ * of tests/data/golden/records.csv and every record of the shipped sample
+ * batch, read with cp_reader, checked with cp_checker and laid out by the
+ * engine exactly as the product does:
+ *
+ *  - full mode: every required [field] (and org_name, the photo, the QR code)
+ *    has ink in its box;
+ *  - full and fill: the seal area carries no ink but the elements laid over
+ *    it; fill (offset 2, -1.5 mm): nothing outside the variable items' boxes,
+ *    i.e. nothing of the static layer;
+ *  - no mode draws outside the printable area (the template's margin);
+ *  - the QR code decodes (zbarimg) to exactly cp_profile_qr_content(), from
+ *    the PNG path and from the PDF (pdftoppm);
+ *  - the PDF (cp_pdf_writer) has every field value of every page in its text
+ *    layer (pdftotext), every font embedded (pdffonts) and every page exactly
+ *    595.28 x 841.89 pt (pdfinfo);
+ *  - the other side: a record missing a field, with a field that cannot fit,
+ *    or with a character no font has yields no page, and the reason names
+ *    the field or the character.
+ */
+#include "common/testutil.h"
+
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+
+#include "common/image_compare.h"
+#include "layout.h"
+#include "template.h"
+
+#define DPI 100.0
+#define QR_DPI 300.0
+#define FILL_DX 2.0
+#define FILL_DY (-1.5)
+/* Antialiasing of an element's edge may reach this far past its box. */
+#define AA_PAD_MM 0.5
+
+typedef struct batch {
+	const char *label;
+	const char *csv, *profile; /* relative to tests/ */
+	ic_batch *b;
+	char *load_problem;
+	char *dir;                 /* scratch */
+	char *pdf;                 /* written on first use */
+	char *pdf_problem;
+	int npages;                /* pages in the PDF */
+	size_t *page_rec;          /* PDF page i holds record page_rec[i] */
+} batch;
+
+static cp_fonts *fonts;
+static batch batches[] = {
+	{.label = "fixtures", .csv = "data/golden/records.csv",
+	 .profile = "data/golden/org.conf"},
+	{.label = "sample", .csv = "../templates/sample/batch.csv",
+	 .profile = "../templates/org.conf"},
+};
+
+/* ------------------------------------------------------------------ setup */
+
+static bool loaded(batch *bt)
+{
+	if (bt->load_problem) {
+		g_test_message("%s: %s", bt->label, bt->load_problem);
+		g_test_fail();
+		return false;
+	}
+	return true;
+}
+
+static void load(batch *bt)
+{
+	char *csv = tu_path(bt->csv), *org = tu_path(bt->profile);
+	char *tmpl = tu_path("../templates/certificate.conf");
+	char *why = NULL;
+	bt->b = ic_batch_load(csv, org, tmpl, fonts, &why);
+	if (!bt->b)
+		bt->load_problem = why;
+	else if (bt->b->n == 0)
+		bt->load_problem = g_strdup_printf("%s has no records", csv);
+	char *name = g_strconcat("fields-", bt->label, NULL);
+	bt->dir = tu_scratch(name);
+	g_free(name);
+	g_free(csv);
+	g_free(org);
+	g_free(tmpl);
+}
+
+static void unload(batch *bt)
+{
+	ic_batch_free(bt->b);
+	g_free(bt->load_problem);
+	g_free(bt->dir);
+	g_free(bt->pdf);
+	g_free(bt->pdf_problem);
+	g_free(bt->page_rec);
+}
+
+static cairo_surface_t *render(batch *bt, size_t i, cp_mode mode, double dx, double dy)
+{
+	cp_output_opts o;
+	cp_output_opts_init(&o);
+	o.mode = mode;
+	o.offset_x_mm = dx;
+	o.offset_y_mm = dy;
+	o.dpi = DPI;
+	return ic_render(bt->b->engine, bt->b->pages[i], bt->b->tmpl, &o, DPI, NULL);
+}
+
+/* Every printable record as one PDF, through the product's PDF writer. */
+static bool pdf(batch *bt)
+{
+	if (bt->pdf || bt->pdf_problem)
+		goto done;
+	bt->pdf = g_build_filename(bt->dir, "batch.pdf", NULL);
+	bt->page_rec = g_new0(size_t, bt->b->n);
+	cp_error *err = NULL;
+	cp_pdf_writer *w = cp_pdf_writer_new(bt->pdf, cp_template_page_width_mm(bt->b->tmpl),
+	                                     cp_template_page_height_mm(bt->b->tmpl), NULL,
+	                                     &err);
+	tu_assert_no_error(err);
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		cairo_t *cr = cp_pdf_writer_begin_page(w, &err);
+		tu_assert_no_error(err);
+		cp_engine_draw(bt->b->engine, bt->b->pages[i], cr, NULL);
+		g_assert_true(cp_pdf_writer_end_page(w, &err));
+		bt->page_rec[bt->npages++] = i;
+	}
+	g_assert_true(cp_pdf_writer_commit(w, &err));
+	tu_assert_no_error(err);
+	g_test_message("%s: %s, %d pages", bt->label, bt->pdf, bt->npages);
+done:
+	if (bt->pdf_problem) {
+		g_test_message("%s", bt->pdf_problem);
+		g_test_fail();
+		return false;
+	}
+	return true;
+}
+
+static bool tools(const char *const *progs)
+{
+	const char *missing = NULL;
+	if (ic_have_tools(progs, &missing))
+		return true;
+	/* scripts/deps.sh installs them on CI; a missing one is a failure
+	 * there, not a silent pass */
+	g_test_message("%s is not installed (scripts/deps.sh installs poppler-utils and "
+	               "zbar-tools)", missing);
+	g_test_fail();
+	return false;
+}
+
+static const char *row_name(const batch *bt, size_t i)
+{
+	const char *n = bt->b->recs[i].value[CP_FIELD_NAME];
+	return n ? n : "?";
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* Every record of the batch is accepted by the checker and laid out. */
+static void test_printable(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	if (!loaded(bt))
+		return;
+	for (size_t i = 0; i < bt->b->n; i++)
+		if (!bt->b->pages[i]) {
+			g_test_message("%s row %ld refused: %s", bt->label, bt->b->recs[i].row,
+			               bt->b->refusal[i]);
+			g_test_fail();
+		}
+}
+
+/* A required value: a [field] bound to a required record field or to the
+ * organization's name. */
+static bool required_bind(int bind)
+{
+	if (bind == CP_BIND_ORG_NAME)
+		return true;
+	return bind >= 0 && bind < CP_FIELD_COUNT && cp_field_required((cp_field)bind);
+}
+
+/* Full mode: the box of every required field, the photo and the QR code has
+ * ink. Boxes are shrunk by 0.2 mm so that a neighbour's antialiased edge or
+ * the rule under a field does not count. */
+static void test_required_inked(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	if (!loaded(bt))
+		return;
+	int checked = 0, pages = 0;
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		pages++;
+		cairo_surface_t *s = render(bt, i, CP_MODE_FULL, 0, 0);
+		size_t n;
+		const cp_page_item *items = cp_page_items(bt->b->pages[i], &n);
+		for (size_t k = 0; k < n; k++) {
+			const cp_page_item *it = &items[k];
+			bool need = (it->kind == CP_EL_FIELD && required_bind(it->bind)) ||
+			            it->kind == CP_EL_QR ||
+			            (it->kind == CP_EL_PHOTO &&
+			             cp_profile_photo_policy(bt->b->profile) == CP_PHOTO_PRINTED);
+			if (!need)
+				continue;
+			checked++;
+			long ink = ic_ink_in(s, DPI, it->x + 0.2, it->y + 0.2, it->w - 0.4,
+			                     it->h - 0.4, IC_INK_LEVEL);
+			if (ink == 0) {
+				char *what = ic_item_name(bt->b->pages[i], k);
+				g_test_message("%s row %ld (%s): %s has no ink in full mode%s%s%s",
+				               bt->label, bt->b->recs[i].row, row_name(bt, i), what,
+				               it->text ? " (value \"" : "", it->text ? it->text : "",
+				               it->text ? "\")" : "");
+				g_free(what);
+				g_test_fail();
+			}
+		}
+		cairo_surface_destroy(s);
+	}
+	/* 8 required record fields (all but photo and print serial) + org_name
+	 * + photo + QR on every page */
+	g_test_message("%d boxes checked", checked);
+	g_assert_cmpint(checked, >=, 11 * pages);
+}
+
+/* The items' boxes (grown by pad, moved by dx, dy) except those for which
+ * skip returns true. g_free(). */
+static ic_box *boxes(const cp_page *pg, bool (*skip)(const cp_page_item *), double dx,
+                     double dy, size_t *nb)
+{
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	ic_box *b = g_new(ic_box, 4 * (n ? n : 1));
+	*nb = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (skip(&items[k]))
+			continue;
+		const cp_page_item *it = &items[k];
+		double x0 = MIN(it->x, it->x + it->w) + dx, y0 = MIN(it->y, it->y + it->h) + dy;
+		double w = fabs(it->w), h = fabs(it->h);
+		double st = (it->kind == CP_EL_LINE || it->kind == CP_EL_RECT) ? it->el->stroke : 0;
+		if (it->kind == CP_EL_RECT && !it->el->has_fill) {
+			/* a frame covers its outline, not what it encloses */
+			b[(*nb)++] = (ic_box){x0 - st / 2, y0 - st / 2, w + st, st};
+			b[(*nb)++] = (ic_box){x0 - st / 2, y0 + h - st / 2, w + st, st};
+			b[(*nb)++] = (ic_box){x0 - st / 2, y0 - st / 2, st, h + st};
+			b[(*nb)++] = (ic_box){x0 + w - st / 2, y0 - st / 2, st, h + st};
+			continue;
+		}
+		b[(*nb)++] = (ic_box){x0 - st / 2, y0 - st / 2, w + st, h + st};
+	}
+	return b;
+}
+
+static bool is_seal(const cp_page_item *it)
+{
+	return it->kind == CP_EL_SEAL;
+}
+
+static bool is_static(const cp_page_item *it)
+{
+	return it->layer == CP_LAYER_STATIC;
+}
+
+/* Full and fill mode: the seal is applied by hand on paper, so its area holds
+ * no seal red and no ink except the elements laid over it (organization
+ * name, date, their labels). */
+static void test_seal_area_empty(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	if (!loaded(bt))
+		return;
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		size_t n;
+		const cp_page_item *items = cp_page_items(bt->b->pages[i], &n);
+		for (int m = 0; m < 2; m++) {
+			cp_mode mode = m ? CP_MODE_FILL : CP_MODE_FULL;
+			double dx = m ? FILL_DX : 0, dy = m ? FILL_DY : 0;
+			cairo_surface_t *s = render(bt, i, mode, dx, dy);
+			size_t nb;
+			ic_box *others = boxes(bt->b->pages[i], is_seal, dx, dy, &nb);
+			for (size_t k = 0; k < n; k++) {
+				if (items[k].kind != CP_EL_SEAL)
+					continue;
+				ic_box area = {items[k].x + dx, items[k].y + dy, items[k].w, items[k].h};
+				long red = ic_red_in(s, DPI, area.x, area.y, area.w, area.h);
+				ic_box where;
+				long ink = ic_ink_outside(s, DPI, &area, others, nb, AA_PAD_MM,
+				                          IC_INK_LEVEL, &where);
+				if (red || ink) {
+					g_test_message("%s row %ld, %s mode: the seal area has %ld seal-red "
+					               "pixels and %ld ink pixels outside the elements "
+					               "over it (x %.1f–%.1f, y %.1f–%.1f mm)", bt->label,
+					               bt->b->recs[i].row, cp_mode_name(mode), red, ink,
+					               where.x, where.x + where.w, where.y,
+					               where.y + where.h);
+					g_test_fail();
+				}
+			}
+			g_free(others);
+			cairo_surface_destroy(s);
+		}
+	}
+}
+
+/* Fill mode prints on pre-printed stock: nothing of the static layer, i.e.
+ * no ink outside the variable items' boxes, at the printer offset. */
+static void test_fill_no_static(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	if (!loaded(bt))
+		return;
+	double W = cp_template_page_width_mm(bt->b->tmpl);
+	double H = cp_template_page_height_mm(bt->b->tmpl);
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		cairo_surface_t *s = render(bt, i, CP_MODE_FILL, FILL_DX, FILL_DY);
+		size_t nb;
+		ic_box *var = boxes(bt->b->pages[i], is_static, FILL_DX, FILL_DY, &nb);
+		ic_box page = {0, 0, W, H}, where;
+		long ink = ic_ink_outside(s, DPI, &page, var, nb, AA_PAD_MM, IC_INK_LEVEL, &where);
+		if (ink) {
+			g_test_message("%s row %ld, fill mode: %ld ink pixels outside every variable "
+			               "element (x %.1f–%.1f, y %.1f–%.1f mm): the static layer "
+			               "is printed", bt->label, bt->b->recs[i].row, ink, where.x,
+			               where.x + where.w, where.y, where.y + where.h);
+			g_test_fail();
+		}
+		/* and the variable layer is there */
+		g_assert_cmpint(ic_ink_in(s, DPI, 0, 0, W, H, IC_INK_LEVEL), >, 1000);
+		g_free(var);
+		cairo_surface_destroy(s);
+	}
+}
+
+/* No mode draws in the margin the template declares non-printable. */
+static void test_inside_printable_area(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	if (!loaded(bt))
+		return;
+	double W = cp_template_page_width_mm(bt->b->tmpl);
+	double H = cp_template_page_height_mm(bt->b->tmpl);
+	double mg = bt->b->tmpl->margin;
+	g_assert_cmpfloat(mg, >, 0);
+	ic_box page = {0, 0, W, H}, printable = {mg, mg, W - 2 * mg, H - 2 * mg};
+	static const struct {
+		cp_mode mode;
+		double dx, dy;
+	} modes[] = {{CP_MODE_FULL, 0, 0},
+	             {CP_MODE_FILL, FILL_DX, FILL_DY},
+	             {CP_MODE_ELECTRONIC, 0, 0}};
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
+			cairo_surface_t *s = render(bt, i, modes[m].mode, modes[m].dx, modes[m].dy);
+			ic_box where;
+			/* any ink at all, even faint antialiasing, counts here */
+			long ink = ic_ink_outside(s, DPI, &page, &printable, 1, 0, 250, &where);
+			if (ink) {
+				g_test_message("%s row %ld, %s mode: %ld pixels drawn in the %g mm "
+				               "margin (x %.1f–%.1f, y %.1f–%.1f mm)", bt->label,
+				               bt->b->recs[i].row, cp_mode_name(modes[m].mode), ink, mg,
+				               where.x, where.x + where.w, where.y, where.y + where.h);
+				g_test_fail();
+			}
+			cairo_surface_destroy(s);
+		}
+	}
+}
+
+static const cp_page_item *qr_item(const cp_page *pg)
+{
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	for (size_t k = 0; k < n; k++)
+		if (items[k].kind == CP_EL_QR)
+			return &items[k];
+	return NULL;
+}
+
+/* The QR code's text as zbarimg reads it from png, or NULL with *why. */
+static char *decode(const char *png, char **why)
+{
+	const char *argv[] = {"zbarimg", "--raw", "-q", png, NULL};
+	char *out = ic_run(argv, why);
+	if (out)
+		g_strchomp(out);
+	return out;
+}
+
+static void check_qr(const batch *bt, size_t i, const char *png, const char *path_kind)
+{
+	char *want = cp_profile_qr_content(bt->b->profile, &bt->b->recs[i]);
+	char *why = NULL;
+	char *got = decode(png, &why);
+	if (!got && strstr(why, "code 4")) { /* zbarimg's "no symbol found" */
+		g_free(why);
+		why = g_strdup("no QR code found");
+	}
+	if (!got || strcmp(got, want) != 0) {
+		g_test_message("%s row %ld (%s): the QR code of the %s %s %s%s%s, expected "
+		               "\"%s\"", bt->label, bt->b->recs[i].row, row_name(bt, i), path_kind,
+		               png, got ? "reads \"" : "does not decode: ", got ? got : why,
+		               got ? "\"" : "", want);
+		g_test_fail();
+	}
+	g_free(got);
+	g_free(why);
+	g_free(want);
+}
+
+/* The QR code decodes to exactly the profile's content for the record: on a
+ * 300 dpi render of its box, and on poppler's 300 dpi render of the PDF. */
+static void test_qr_decodes(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	static const char *const need[] = {"zbarimg", "pdftoppm", NULL};
+	if (!loaded(bt) || !tools(need) || !pdf(bt))
+		return;
+	const cp_page_item *q0 = NULL;
+	for (size_t i = 0; i < bt->b->n; i++) {
+		if (!bt->b->pages[i])
+			continue;
+		const cp_page_item *q = qr_item(bt->b->pages[i]);
+		g_assert_nonnull(q);
+		q0 = q;
+		double crop[4] = {q->x - 2, q->y - 2, q->w + 4, q->h + 4};
+		cp_output_opts o;
+		cp_output_opts_init(&o);
+		cairo_surface_t *s = ic_render(bt->b->engine, bt->b->pages[i], bt->b->tmpl, &o,
+		                               QR_DPI, crop);
+		char *png = g_strdup_printf("%s/qr-row%ld.png", bt->dir, bt->b->recs[i].row);
+		g_assert_cmpint(cairo_surface_write_to_png(s, png), ==, CAIRO_STATUS_SUCCESS);
+		cairo_surface_destroy(s);
+		check_qr(bt, i, png, "PNG render");
+		g_free(png);
+	}
+	/* The same box from the PDF: every page cropped to it by pdftoppm
+	 * (the template places the QR code identically on every page). */
+	double k = QR_DPI / 25.4;
+	char *x = g_strdup_printf("%d", (int)floor((q0->x - 2) * k));
+	char *y = g_strdup_printf("%d", (int)floor((q0->y - 2) * k));
+	char *w = g_strdup_printf("%d", (int)ceil((q0->w + 4) * k));
+	char *h = g_strdup_printf("%d", (int)ceil((q0->h + 4) * k));
+	char *prefix = g_build_filename(bt->dir, "pdfqr", NULL);
+	const char *argv[] = {"pdftoppm", "-r", "300", "-x", x, "-y", y, "-W", w, "-H", h,
+	                      "-png", bt->pdf, prefix, NULL};
+	char *why = NULL;
+	char *out = ic_run(argv, &why);
+	if (!out) {
+		g_test_message("%s", why);
+		g_test_fail();
+	}
+	for (int p = 0; out && p < bt->npages; p++) {
+		char *png = NULL;
+		for (int digits = 1; digits <= 3 && !png; digits++) {
+			char *c = g_strdup_printf("%s-%0*d.png", prefix, digits, p + 1);
+			if (g_file_test(c, G_FILE_TEST_EXISTS))
+				png = c;
+			else
+				g_free(c);
+		}
+		g_assert_nonnull(png);
+		check_qr(bt, bt->page_rec[p], png, "PDF page");
+		g_free(png);
+	}
+	g_free(out);
+	g_free(why);
+	g_free(prefix);
+	g_free(x);
+	g_free(y);
+	g_free(w);
+	g_free(h);
+}
+
+static char *strip_space(const char *s)
+{
+	GString *o = g_string_new(NULL);
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (!g_unichar_isspace(c))
+			g_string_append_unichar(o, c);
+	}
+	return g_string_free(o, FALSE);
+}
+
+/* The text of the PDF's page (1-based) inside an item's box, whitespace
+ * removed, or NULL. */
+static char *box_text(const batch *bt, int page, const cp_page_item *it)
+{
+	double k = 72 / 25.4; /* pdftotext crops in points at its default 72 dpi */
+	char *pg = g_strdup_printf("%d", page);
+	char *x = g_strdup_printf("%d", (int)floor(it->x * k));
+	char *y = g_strdup_printf("%d", (int)floor(it->y * k));
+	char *w = g_strdup_printf("%d", (int)ceil(it->w * k) + 1);
+	char *h = g_strdup_printf("%d", (int)ceil(it->h * k) + 1);
+	const char *argv[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-f", pg, "-l", pg,
+	                      "-x", x, "-y", y, "-W", w, "-H", h, bt->pdf, "-", NULL};
+	char *why = NULL;
+	char *out = ic_run(argv, &why);
+	char *flat = out ? strip_space(out) : NULL;
+	if (!out)
+		g_test_message("%s", why);
+	g_free(why);
+	g_free(out);
+	g_free(pg);
+	g_free(x);
+	g_free(y);
+	g_free(w);
+	g_free(h);
+	return flat;
+}
+
+/* The PDF's text layer holds every field value of every page as laid out
+ * (the item's text; a wrapped value may break lines, so whitespace is
+ * removed on both sides). */
+static void test_pdf_text(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	static const char *const need[] = {"pdftotext", NULL};
+	if (!loaded(bt) || !tools(need) || !pdf(bt))
+		return;
+	const char *argv[] = {"pdftotext", "-layout", "-enc", "UTF-8", bt->pdf, "-", NULL};
+	char *why = NULL;
+	char *text = ic_run(argv, &why);
+	if (!text) {
+		g_test_message("%s", why);
+		g_test_fail();
+		g_free(why);
+		return;
+	}
+	char **pages = g_strsplit(text, "\f", -1);
+	g_assert_cmpuint(g_strv_length(pages), >=, (guint)bt->npages);
+	int values = 0;
+	for (int p = 0; p < bt->npages; p++) {
+		size_t i = bt->page_rec[p];
+		char *flat = strip_space(pages[p]);
+		size_t n;
+		const cp_page_item *items = cp_page_items(bt->b->pages[i], &n);
+		for (size_t k = 0; k < n; k++) {
+			if (items[k].kind != CP_EL_FIELD || !items[k].text || !*items[k].text)
+				continue;
+			char *v = strip_space(items[k].text);
+			values++;
+			bool found = strstr(flat, v) != NULL;
+			if (!found && items[k].lines > 1) {
+				/* -layout may set a label between the lines of a wrapped
+				 * value: read the item's own box then */
+				char *box = box_text(bt, p + 1, &items[k]);
+				found = box && strstr(box, v);
+				g_free(box);
+			}
+			if (!found) {
+				char *what = ic_item_name(bt->b->pages[i], k);
+				g_test_message("%s PDF page %d (row %ld): %s \"%s\" is not in the text "
+				               "layer", bt->label, p + 1, bt->b->recs[i].row, what,
+				               items[k].text);
+				g_free(what);
+				g_test_fail();
+			}
+			g_free(v);
+		}
+		g_free(flat);
+	}
+	g_test_message("%d values found in the text of %d pages", values, bt->npages);
+	g_strfreev(pages);
+	g_free(text);
+}
+
+/* Every font in the PDF is embedded: pdffonts' "emb" column says yes on
+ * every row. */
+static void test_pdf_fonts_embedded(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	static const char *const need[] = {"pdffonts", NULL};
+	if (!loaded(bt) || !tools(need) || !pdf(bt))
+		return;
+	const char *argv[] = {"pdffonts", bt->pdf, NULL};
+	char *why = NULL;
+	char *out = ic_run(argv, &why);
+	if (!out) {
+		g_test_message("%s", why);
+		g_test_fail();
+		g_free(why);
+		return;
+	}
+	char **lines = g_strsplit(out, "\n", -1);
+	int fonts_seen = 0;
+	for (char **l = lines; *l; l++) {
+		if (!**l || g_str_has_prefix(*l, "name ") || g_str_has_prefix(*l, "-----"))
+			continue;
+		/* name type… encoding emb sub uni object-id generation: the type
+		 * may be several words, so count from the end */
+		char **tok = g_strsplit_set(g_strstrip(*l), " ", -1);
+		GPtrArray *t = g_ptr_array_new();
+		for (char **q = tok; *q; q++)
+			if (**q)
+				g_ptr_array_add(t, *q);
+		g_assert_cmpuint(t->len, >=, 6);
+		const char *emb = t->pdata[t->len - 5];
+		fonts_seen++;
+		if (strcmp(emb, "yes") != 0) {
+			g_test_message("%s: font not embedded: %s", bt->label, *l);
+			g_test_fail();
+		}
+		g_ptr_array_free(t, TRUE);
+		g_strfreev(tok);
+	}
+	g_test_message("%d fonts, all embedded", fonts_seen);
+	g_assert_cmpint(fonts_seen, >, 0);
+	g_strfreev(lines);
+	g_free(out);
+}
+
+/* Every page is exactly A4 as the template says: 595.28 x 841.89 pt (to the
+ * hundredth of a point). */
+static void test_pdf_page_size(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	static const char *const need[] = {"pdfinfo", NULL};
+	if (!loaded(bt) || !tools(need) || !pdf(bt))
+		return;
+	char *last = g_strdup_printf("%d", bt->npages);
+	const char *argv[] = {"pdfinfo", "-f", "1", "-l", last, bt->pdf, NULL};
+	char *why = NULL;
+	char *out = ic_run(argv, &why);
+	g_free(last);
+	if (!out) {
+		g_test_message("%s", why);
+		g_test_fail();
+		g_free(why);
+		return;
+	}
+	char *want = g_strdup_printf("%.2f x %.2f pts",
+	                             cp_template_page_width_mm(bt->b->tmpl) / 25.4 * 72,
+	                             cp_template_page_height_mm(bt->b->tmpl) / 25.4 * 72);
+	g_assert_cmpstr(want, ==, "595.28 x 841.89 pts");
+	char **lines = g_strsplit(out, "\n", -1);
+	int pages = 0;
+	for (char **l = lines; *l; l++) {
+		if (!g_str_has_prefix(*l, "Page ") || !strstr(*l, " size:"))
+			continue;
+		pages++;
+		double w = 0, h = 0;
+		const char *sz = strstr(*l, " size:") + 6;
+		/* pdfinfo prints up to three decimals: 595.276 x 841.89 */
+		if (sscanf(sz, " %lf x %lf pts", &w, &h) != 2 || fabs(w - 595.28) > 0.005 ||
+		    fabs(h - 841.89) > 0.005) {
+			g_test_message("%s: %s (expected %s)", bt->label, *l, want);
+			g_test_fail();
+		}
+	}
+	g_assert_cmpint(pages, ==, bt->npages);
+	g_free(want);
+	g_strfreev(lines);
+	g_free(out);
+}
+
+/* ------------------------------------------------------- the refusals */
+
+/* A copy of a printable record's values (the layout reads value[] only). */
+static void copy_record(const cp_record *from, cp_record *to)
+{
+	memset(to, 0, sizeof *to);
+	to->row = from->row;
+	to->level = from->level;
+	for (int f = 0; f < CP_FIELD_COUNT; f++)
+		to->value[f] = g_strdup(from->value[f]);
+}
+
+static void expect_refused(const batch *bt, const cp_record *rec, const char *needle1,
+                           const char *needle2, const char *what)
+{
+	cp_error *err = NULL;
+	cp_page *pg = cp_engine_layout(bt->b->engine, rec, &err);
+	if (pg) {
+		g_test_message("%s: a page was laid out", what);
+		cp_page_free(pg);
+		g_test_fail();
+		return;
+	}
+	g_assert_nonnull(err);
+	char *m = cp_error_format(err);
+	g_test_message("%s: refused: %s", what, m);
+	if (err->code != CP_E_REFUSED || err->row != rec->row || !strstr(m, needle1) ||
+	    (needle2 && !strstr(m, needle2))) {
+		g_test_message("%s: expected CP_E_REFUSED naming \"%s\"%s%s%s", what, needle1,
+		               needle2 ? " and \"" : "", needle2 ? needle2 : "",
+		               needle2 ? "\"" : "");
+		g_test_fail();
+	}
+	g_free(m);
+	cp_error_free(err);
+}
+
+/* For every [field] of the template bound to a record value: blanking a
+ * required one, making it too long for its box, or putting a character no
+ * font has into it refuses the record, naming the field (and the code
+ * point). */
+static void test_refusals_per_field(void)
+{
+	batch *bt = &batches[0];
+	if (!loaded(bt))
+		return;
+	const cp_record *good = NULL;
+	for (size_t i = 0; i < bt->b->n && !good; i++)
+		if (bt->b->pages[i])
+			good = &bt->b->recs[i];
+	g_assert_nonnull(good);
+	const cp_template *t = bt->b->tmpl;
+	GString *huge = g_string_new(NULL);
+	for (int i = 0; i < 200; i++)
+		g_string_append(huge, "電");
+	int fields = 0;
+	for (size_t k = 0; k < t->n; k++) {
+		const cp_element *el = &t->el[k];
+		if (el->kind != CP_EL_FIELD || el->bind < 0 || el->bind >= CP_FIELD_COUNT)
+			continue;
+		fields++;
+		const char *label = cp_layout_bind_label(el->bind);
+		cp_record rec;
+		char *what;
+		if (el->required) {
+			copy_record(good, &rec);
+			g_free(rec.value[el->bind]);
+			rec.value[el->bind] = NULL;
+			what = g_strdup_printf("%s missing", label);
+			expect_refused(bt, &rec, label, NULL, what);
+			g_free(what);
+			cp_record_clear(&rec);
+		}
+		copy_record(good, &rec);
+		g_free(rec.value[el->bind]);
+		rec.value[el->bind] = g_strdup(huge->str);
+		what = g_strdup_printf("%s too long", label);
+		expect_refused(bt, &rec, label, "does not fit", what);
+		g_free(what);
+		cp_record_clear(&rec);
+
+		copy_record(good, &rec);
+		char *v = g_strconcat(rec.value[el->bind] ? rec.value[el->bind] : "",
+		                      "\xf4\x8f\xbf\xbd", NULL); /* U+10FFFD */
+		g_free(rec.value[el->bind]);
+		rec.value[el->bind] = v;
+		what = g_strdup_printf("%s with U+10FFFD", label);
+		expect_refused(bt, &rec, label, "U+10FFFD", what);
+		g_free(what);
+		cp_record_clear(&rec);
+	}
+	g_string_free(huge, TRUE);
+	g_assert_cmpint(fields, >=, 8);
+}
+
+/* Through the whole path (reader, checker, engine): a record with a missing
+ * field, an unfittable name, a private-use character or a character no font
+ * has gets no page, and the reason names the field and the character. */
+static void test_refusals_from_csv(void)
+{
+	char *dir = tu_scratch("fields-refused");
+	char *src = tu_path("data/golden/photos/a.jpg");
+	char *photo = g_build_filename(dir, "a.jpg", NULL);
+	char *jpg = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(src, &jpg, &len, NULL));
+	g_assert_true(g_file_set_contents(photo, jpg, (gssize)len, NULL));
+	char *csv = tu_write(
+		dir, "refused.csv",
+		"姓名,证件类型,证件号码,职业名称,工种/职业方向,职业技能等级,证书编号,发证日期,照片\n"
+		",居民身份证,440305200101010950,电工,维修电工,三级,S000044000123263000001,"
+		"2026-11-27,a.jpg\n"
+		"MAXIMILIANA ALEXANDRINA KONSTANTINOPOULOU-WOLFESCHLEGELSTEIN,护照,"
+		"C8R2TX7N4,电工,维修电工,三级,S000044000123263000002,2026-11-27,a.jpg\n"
+		"王\xf3\xb0\x80\x80,居民身份证,440305200101010950,电工,维修电工,三级,"
+		"S000044000123263000003,2026-11-27,a.jpg\n"
+		"王\xf0\xb0\x80\x80,居民身份证,440305200101010950,电工,维修电工,三级," /* U+30000 */
+		"S000044000123263000005,2026-11-27,a.jpg\n"
+		"张伟,居民身份证,440305200101010950,电工,维修电工,三级,S000044000123263000004,"
+		"2026-11-27,a.jpg\n");
+	char *org = tu_path("data/golden/org.conf");
+	char *tmpl = tu_path("../templates/certificate.conf");
+	char *why = NULL;
+	ic_batch *b = ic_batch_load(csv, org, tmpl, fonts, &why);
+	if (!b)
+		g_test_message("%s", why);
+	g_assert_nonnull(b);
+	g_assert_cmpuint(b->n, ==, 5);
+	static const char *const expect[][2] = {
+		{"姓名", "name is blank"},       /* the checker, naming the column */
+		{"name (姓名)", "does not fit"}, /* the engine */
+		{"姓名", "U+F0000"},             /* the checker: private use */
+		{"name (姓名)", "U+30000"},      /* the engine: Ext G, in no font */
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
+		g_test_message("row %ld: %s", b->recs[i].row,
+		               b->refusal[i] ? b->refusal[i] : "(printed)");
+		g_assert_null(b->pages[i]);
+		g_assert_nonnull(b->refusal[i]);
+		g_assert_nonnull(strstr(b->refusal[i], expect[i][0]));
+		g_assert_nonnull(strstr(b->refusal[i], expect[i][1]));
+	}
+	/* and a good record after them still prints */
+	g_assert_nonnull(b->pages[4]);
+	ic_batch_free(b);
+	g_free(tmpl);
+	g_free(org);
+	g_free(csv);
+	g_free(jpg);
+	g_free(photo);
+	g_free(src);
+	g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "C.UTF-8"); /* messages hold Chinese text */
+	char *cache = tu_scratch("fields-cache-home");
+	g_setenv("XDG_CACHE_HOME", cache, TRUE);
+	g_free(cache);
+	/* Every failure at once: one broken rule shows in several checks, and
+	 * together they say which. */
+	char **args = g_new0(char *, (size_t)argc + 2);
+	memcpy(args, argv, sizeof *argv * (size_t)argc);
+	args[argc++] = "--keep-going";
+	argv = args;
+	g_test_init(&argc, &argv, NULL);
+	cp_error *err = NULL;
+	fonts = cp_fonts_new(NULL, NULL, &err);
+	tu_assert_no_error(err);
+	for (size_t i = 0; i < G_N_ELEMENTS(batches); i++)
+		load(&batches[i]);
+
+	static const struct {
+		const char *name;
+		GTestDataFunc fn;
+	} checks[] = {
+		{"printable", test_printable},
+		{"required-inked", test_required_inked},
+		{"seal-area-empty", test_seal_area_empty},
+		{"fill-no-static", test_fill_no_static},
+		{"printable-area", test_inside_printable_area},
+		{"qr-decodes", test_qr_decodes},
+		{"pdf-text", test_pdf_text},
+		{"pdf-fonts-embedded", test_pdf_fonts_embedded},
+		{"pdf-page-size", test_pdf_page_size},
+	};
+	for (size_t b = 0; b < G_N_ELEMENTS(batches); b++)
+		for (size_t c = 0; c < G_N_ELEMENTS(checks); c++) {
+			char *path = g_strdup_printf("/fields/%s/%s", batches[b].label,
+			                             checks[c].name);
+			g_test_add_data_func(path, &batches[b], checks[c].fn);
+			g_free(path);
+		}
+	g_test_add_func("/fields/refused/per-field", test_refusals_per_field);
+	g_test_add_func("/fields/refused/csv", test_refusals_from_csv);
+	int rc = g_test_run();
+	for (size_t i = 0; i < G_N_ELEMENTS(batches); i++)
+		unload(&batches[i]);
+	cp_fonts_free(fonts);
+	g_free(args);
+	return rc;
+}
