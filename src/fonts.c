@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "error.h"
@@ -19,6 +20,7 @@ struct cp_fonts {
 	PangoFontMap *map;
 	cairo_font_options_t *options;
 	size_t hashed;
+	bool cached;      /* fonts loaded through fontconfig's folder cache */
 };
 
 /* ------------------------------------------------------------- manifest */
@@ -269,6 +271,187 @@ static bool verify(const cp_font_manifest *m, const cp_font_entry *e, GHashTable
 	return true;
 }
 
+/* ------------------------------------------------- fontconfig cache */
+
+/* FcConfigAppFontAddFile() has no cache: every run rescanned every face of
+ * the big CJK collections (about half a second). Fontconfig caches whole
+ * folders, so the manifest's fonts are put in a private folder of symbolic
+ * links, named after a hash of the manifest (paths, checksums) and the scan
+ * rules: any change of font gives a new folder, scanned once. Fontconfig
+ * trusts a folder cache while the folder's mtime is unchanged; ours is built
+ * once, atomically, and checked to hold exactly the expected links before
+ * each use. The font files themselves were verified against the manifest
+ * just before. */
+#define FONTDIR_VERSION "certpress-fontdir-1"
+
+static char *link_name(size_t i, const char *path)
+{
+	char *base = g_path_get_basename(path);
+	/* The number keeps the manifest's order (fontconfig scans a folder in
+	 * name order) and tells apart two fonts of the same name. */
+	char *name = g_strdup_printf("%03zu-%s", i, base);
+	g_free(base);
+	return name;
+}
+
+/* True when dir holds exactly one link per manifest font, each to its
+ * canonical path, and nothing else. */
+static bool fontdir_ok(const char *dir, const cp_font_manifest *m, char *const *targets)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (!d)
+		return false;
+	size_t seen = 0;
+	bool ok = true;
+	const char *name;
+	while (ok && (name = g_dir_read_name(d)) != NULL) {
+		char *end;
+		guint64 i = g_ascii_strtoull(name, &end, 10);
+		char *want = i < m->n && *end == '-' ? link_name(i, m->entries[i].path) : NULL;
+		char *full = g_build_filename(dir, name, NULL);
+		char *to = want && strcmp(want, name) == 0 ? g_file_read_link(full, NULL) : NULL;
+		ok = to && strcmp(to, targets[i]) == 0;
+		seen += ok;
+		g_free(to);
+		g_free(full);
+		g_free(want);
+	}
+	g_dir_close(d);
+	return ok && seen == m->n;
+}
+
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (d) {
+		const char *name;
+		while ((name = g_dir_read_name(d)) != NULL) {
+			char *full = g_build_filename(dir, name, NULL);
+			g_unlink(full);
+			g_free(full);
+		}
+		g_dir_close(d);
+	}
+	g_rmdir(dir);
+}
+
+/* Returns the folder of links (g_free) and sets *cachedir, or NULL when the
+ * cache folder cannot be used (read-only home …): the caller then loads the
+ * files one by one. */
+static char *fontdir_prepare(const cp_font_manifest *m, const char *rules, char **cachedir)
+{
+	char **targets = g_new0(char *, m->n + 1);
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, (const guchar *)FONTDIR_VERSION "\n", -1);
+	g_checksum_update(ck, (const guchar *)rules, -1);
+	for (size_t i = 0; i < m->n; i++) {
+		targets[i] = g_canonicalize_filename(m->entries[i].path, NULL);
+		char *line = g_strdup_printf("\n%s\t%s", m->entries[i].sha256, targets[i]);
+		g_checksum_update(ck, (const guchar *)line, -1);
+		g_free(line);
+	}
+	char key[33];
+	g_strlcpy(key, g_checksum_get_string(ck), sizeof key);
+	g_checksum_free(ck);
+	/* Lexically canonical, as fontconfig records FC_FILE (add_cached()
+	 * looks each link up there). */
+	char *cache_root = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig",
+	                                    NULL);
+	char *root = g_canonicalize_filename(cache_root, NULL);
+	g_free(cache_root);
+	char *dir = g_build_filename(root, key, NULL);
+	char *tmp = NULL;
+	bool ok = false;
+	if (g_mkdir_with_parents(root, 0700) != 0)
+		goto out;
+	for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+		if (fontdir_ok(dir, m, targets)) {
+			ok = true;
+			break;
+		}
+		/* Missing, half-made or tampered with: made anew beside it and
+		 * renamed into place, so no reader ever sees a partial folder. */
+		if (g_file_test(dir, G_FILE_TEST_EXISTS))
+			remove_dir(dir);
+		g_free(tmp);
+		tmp = g_build_filename(root, "tmp-XXXXXX", NULL);
+		if (!g_mkdtemp_full(tmp, 0700))
+			goto out;
+		bool made = true;
+		for (size_t i = 0; i < m->n && made; i++) {
+			char *name = link_name(i, m->entries[i].path);
+			char *full = g_build_filename(tmp, name, NULL);
+			made = symlink(targets[i], full) == 0;
+			g_free(full);
+			g_free(name);
+		}
+		if (made && rename(tmp, dir) == 0) {
+			ok = fontdir_ok(dir, m, targets);
+		} else {
+			/* Another process may have won the race: look again. */
+			remove_dir(tmp);
+		}
+	}
+out:
+	g_free(tmp);
+	g_strfreev(targets);
+	if (!ok) {
+		g_free(dir);
+		g_free(root);
+		return NULL;
+	}
+	*cachedir = g_build_filename(root, "cache", NULL);
+	g_free(root);
+	return dir;
+}
+
+/* Adds the manifest's fonts through the cached folder. Returns 1 when done,
+ * 0 when that cannot be set up (nothing added: load the files one by one),
+ * -1 with CP_E_FONT when a manifest file gave no font, as
+ * FcConfigAppFontAddFile() would have failed for it. */
+static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rules,
+                      cp_error **err)
+{
+	char *cachedir = NULL;
+	char *dir = fontdir_prepare(m, rules, &cachedir);
+	if (!dir)
+		return 0;
+	char *esc = g_markup_escape_text(cachedir, -1);
+	char *xml = g_strdup_printf("<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM "
+	                            "\"fonts.dtd\"><fontconfig><cachedir>%s</cachedir>"
+	                            "</fontconfig>", esc);
+	int ret = g_mkdir_with_parents(cachedir, 0700) == 0 &&
+	          FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)xml, FcTrue) &&
+	          FcConfigAppFontAddDir(cfg, (const FcChar8 *)dir);
+	g_free(xml);
+	g_free(esc);
+	g_free(cachedir);
+	if (ret) {
+		/* Every link must have given at least one face. */
+		GHashTable *files = g_hash_table_new(g_str_hash, g_str_equal);
+		FcFontSet *set = FcConfigGetFonts(cfg, FcSetApplication);
+		for (int i = 0; set && i < set->nfont; i++) {
+			FcChar8 *file;
+			if (FcPatternGetString(set->fonts[i], FC_FILE, 0, &file) == FcResultMatch)
+				g_hash_table_add(files, file);
+		}
+		for (size_t i = 0; i < m->n && ret > 0; i++) {
+			char *name = link_name(i, m->entries[i].path);
+			char *full = g_build_filename(dir, name, NULL);
+			if (!g_hash_table_contains(files, full)) {
+				cp_set_error(err, CP_E_FONT, m->path, m->entries[i].line, 0, NULL,
+				             _("font file %s cannot be loaded"), m->entries[i].path);
+				ret = -1;
+			}
+			g_free(full);
+			g_free(name);
+		}
+		g_hash_table_destroy(files);
+	}
+	g_free(dir);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- fonts */
 
 void cp_fonts_free(cp_fonts *f)
@@ -352,7 +535,11 @@ cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **
 			goto fail;
 		}
 	}
-	for (size_t i = 0; i < m->n; i++) {
+	int cached = add_cached(cfg, m, scan_rules, err);
+	if (cached < 0)
+		goto fail;
+	f->cached = cached > 0;
+	for (size_t i = 0; i < m->n && !f->cached; i++) {
 		if (!FcConfigAppFontAddFile(cfg, (const FcChar8 *)m->entries[i].path)) {
 			cp_set_error(err, CP_E_FONT, m->path, m->entries[i].line, 0, NULL,
 			             _("font file %s cannot be loaded"), m->entries[i].path);
@@ -397,6 +584,11 @@ PangoFontMap *cp_fonts_map(cp_fonts *f)
 const char *cp_fonts_dir(const cp_fonts *f)
 {
 	return f->dir;
+}
+
+bool cp_fonts_from_cache(const cp_fonts *f)
+{
+	return f->cached;
 }
 
 size_t cp_fonts_hashed_count(const cp_fonts *f)

@@ -10,6 +10,12 @@
  * keyed by (path, size, mtime): a font is rehashed only when its size or
  * modification time change. A missing, unreadable or damaged cache only costs
  * time; it never fails a run.
+ *
+ * The verified fonts reach fontconfig through a private folder of symbolic
+ * links, $XDG_CACHE_HOME/certpress/fontconfig/<hash of the manifest>, with
+ * fontconfig's own folder cache beside it (…/fontconfig/cache): the large
+ * CJK collections are scanned once, not on every run. The folder is checked
+ * to hold exactly the manifest's links before each use and rebuilt if not.
  */
 #ifndef CP_FONTS_H
 #define CP_FONTS_H
@@ -62,6 +68,12 @@ PangoContext *cp_fonts_context_new(cp_fonts *f);
 
 /* Borrowed: the manifest folder actually used. */
 const char *cp_fonts_dir(const cp_fonts *f);
+
+/* True when the fonts were loaded through fontconfig's folder cache in
+ * $XDG_CACHE_HOME/certpress/fontconfig (a private folder of links to the
+ * manifest's fonts, named by a hash of the manifest); false when that folder
+ * could not be used and the files were scanned one by one. */
+bool cp_fonts_from_cache(const cp_fonts *f);
 
 /* Number of font files that were hashed (not taken from the cache) by the
  * cp_fonts_new() call that made f; lets tests prove the cache works. */

@@ -40,4 +40,38 @@ bool cp_image_probe(const char *path, cp_image_info *info, cp_error **err);
 cairo_surface_t *cp_image_load(const char *path, cp_image_info *info,
                                cp_error **err);
 
+/* Checks that the whole file decodes, as cp_image_load() would (same errors),
+ * without keeping the pixels: a JPEG is decoded at 1/8 scale (every
+ * entropy-coded byte is still read), a PNG row by row through one row buffer.
+ * Files that passed (this, cp_image_load() or cp_image_load_for_pdf()) are
+ * remembered by identity (device, inode, size, mtime, ctime) for the life of
+ * the process, at most 4096 of them, so a photo used by many records or
+ * checked and then laid out is read once. info may be NULL. */
+bool cp_image_validate(const char *path, cp_image_info *info, cp_error **err);
+
+/* Forgets every file remembered as valid (tests). */
+void cp_image_forget_validated(void);
+
+/* For output on a Cairo PDF surface only. Like cp_image_load(), except that a
+ * JPEG that Cairo embeds as-is (not CMYK) is not decoded: the result is a
+ * 1 x 1 RGB24 stand-in surface carrying the file as by cp_image_load()
+ * (CAIRO_MIME_TYPE_JPEG and a content-derived CAIRO_MIME_TYPE_UNIQUE_ID). Its
+ * one pixel is not the image: draw the surface's unit square scaled to
+ * info->width x info->height, which Cairo's PDF backend fills with the
+ * embedded JPEG at its real size. Any other target must first get the pixels
+ * with cp_image_with_pixels(). The file is validated as by
+ * cp_image_validate() unless it is remembered as valid. PNG and CMYK JPEG
+ * are decoded (a full-size surface). info gets the size to draw at. Free with
+ * cairo_surface_destroy(). */
+cairo_surface_t *cp_image_load_for_pdf(const char *path, cp_image_info *info,
+                                       cp_error **err);
+
+/* False for a stand-in surface made by cp_image_load_for_pdf(). */
+bool cp_image_has_pixels(cairo_surface_t *s);
+
+/* s itself (a new reference) when it has pixels, else a new full-size surface
+ * decoded from the stand-in's JPEG data, with that data attached again. Free
+ * with cairo_surface_destroy(). */
+cairo_surface_t *cp_image_with_pixels(cairo_surface_t *s, cp_error **err);
+
 #endif

@@ -21,13 +21,17 @@ struct cp_engine {
 	double *static_size;
 	cairo_surface_t **images;     /* per element: [image] artwork, or NULL */
 	cairo_surface_t *seal;
+	bool *shared;                 /* per element: drawn in the shared layer */
+	cairo_surface_t *layer[3];    /* per cp_mode: the shared layer, or NULL */
+	unsigned serial;              /* tells engines' layers apart in one PDF */
 };
 
 /* Per-item drawing state that tests do not need to see. */
 typedef struct item_priv {
 	PangoLayout *layout;   /* a reference, or NULL */
 	double dx, dy;         /* layout origin relative to the box, mm */
-	cairo_surface_t *img;  /* photo (owned) */
+	cairo_surface_t *img;  /* photo (owned); may be a stand-in (image.h) */
+	int img_w, img_h;      /* the photo's size in pixels */
 	cp_qr *qr;
 	char *text;
 } item_priv;
@@ -184,6 +188,10 @@ void cp_engine_free(cp_engine *e)
 	g_free(e->static_layouts);
 	g_free(e->static_size);
 	g_free(e->images);
+	g_free(e->shared);
+	for (size_t m = 0; m < G_N_ELEMENTS(e->layer); m++)
+		if (e->layer[m])
+			cairo_surface_destroy(e->layer[m]);
 	if (e->seal)
 		cairo_surface_destroy(e->seal);
 	if (e->ctx)
@@ -191,9 +199,71 @@ void cp_engine_free(cp_engine *e)
 	g_free(e);
 }
 
+bool cp_engine_element_shared(const cp_engine *e, size_t i)
+{
+	return i < e->t->n && e->shared[i];
+}
+
 bool cp_engine_has_seal(const cp_engine *e)
 {
 	return e->seal != NULL;
+}
+
+/* ------------------------------------------------------- shared layer */
+
+/* On a PDF, the static elements that are the same on every certificate
+ * (border, rules, title, labels, body text, artwork) are drawn once into a
+ * recording surface with a CAIRO_MIME_TYPE_UNIQUE_ID, which Cairo writes as
+ * one Form XObject that every page paints: each page's content stream then
+ * only holds the record's own text, photo and QR code.
+ *
+ * The layer is painted first, so an element may join it only if moving it
+ * under everything that preceded it changes nothing: its box (widened by
+ * SHARED_MARGIN_MM for ink beyond boxes and antialiasing) must not meet the
+ * box of any earlier element left on the page. A label that appears only
+ * with its optional field is per record and stays on the page. */
+#define SHARED_MARGIN_MM 0.5
+
+static void element_bounds(const cp_element *el, double b[4])
+{
+	double m = SHARED_MARGIN_MM + (el->kind == CP_EL_LINE || el->kind == CP_EL_RECT
+	                                       ? el->stroke
+	                                       : 0);
+	double x0 = el->x, y0 = el->y, x1, y1;
+	if (el->kind == CP_EL_LINE) {
+		x1 = fmax(el->x, el->x2), y1 = fmax(el->y, el->y2);
+		x0 = fmin(el->x, el->x2), y0 = fmin(el->y, el->y2);
+	} else {
+		x1 = el->x + el->w, y1 = el->y + el->h;
+	}
+	b[0] = x0 - m, b[1] = y0 - m, b[2] = x1 + m, b[3] = y1 + m;
+}
+
+static void plan_shared_layer(cp_engine *e)
+{
+	const cp_template *t = e->t;
+	e->shared = g_new0(bool, t->n);
+	static unsigned serials;
+	e->serial = g_atomic_int_add(&serials, 1);
+	for (size_t i = 0; i < t->n; i++) {
+		const cp_element *el = &t->el[i];
+		bool fixed = el->layer == CP_LAYER_STATIC &&
+		             ((el->kind == CP_EL_TEXT && el->with < 0) || el->kind == CP_EL_LINE ||
+		              el->kind == CP_EL_RECT || el->kind == CP_EL_IMAGE);
+		if (!fixed)
+			continue;
+		double a[4];
+		element_bounds(el, a);
+		bool clear = true;
+		for (size_t j = 0; j < i && clear; j++) {
+			if (e->shared[j])
+				continue;
+			double b[4];
+			element_bounds(&t->el[j], b);
+			clear = a[2] < b[0] || b[2] < a[0] || a[3] < b[1] || b[3] < a[1];
+		}
+		e->shared[i] = clear;
+	}
 }
 
 cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
@@ -237,6 +307,7 @@ cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
 			}
 		}
 	}
+	plan_shared_layer(e);
 	const char *seal = cp_profile_seal_path(p);
 	if (seal) {
 		e->seal = cp_image_load(seal, NULL, err);
@@ -364,7 +435,10 @@ static bool layout_photo(cp_engine *e, const cp_record *rec, const cp_element *e
 		return true; /* pasted on by hand */
 	}
 	cp_error *ie = NULL;
-	pv->img = cp_image_load(path, NULL, &ie);
+	/* Not decoded here: on a PDF page Cairo embeds the JPEG file itself;
+	 * cp_engine_draw() decodes it for any other target. */
+	cp_image_info info;
+	pv->img = cp_image_load_for_pdf(path, &info, &ie);
 	if (!pv->img) {
 		cp_set_error(err, CP_E_REFUSED, ie->file, 0, rec->row,
 		             cp_field_key(CP_FIELD_PHOTO), _("the photo cannot be used: %s"),
@@ -372,6 +446,8 @@ static bool layout_photo(cp_engine *e, const cp_record *rec, const cp_element *e
 		cp_error_free(ie);
 		return false;
 	}
+	pv->img_w = info.width;
+	pv->img_h = info.height;
 	it->has_image = true;
 	return true;
 }
@@ -453,21 +529,47 @@ static void set_rgba(cairo_t *cr, const cp_rgba *c)
 	cairo_set_source_rgba(cr, c->r, c->g, c->b, c->a);
 }
 
-/* Scales an image into the box keeping its aspect ratio, centred. */
-static void draw_image(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
+/* Scales an iw x ih pixel image into the box keeping its aspect ratio,
+ * centred. img may be smaller than iw x ih (a stand-in, image.h): its whole
+ * area is stretched over the image's place. */
+static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
+                       const cp_page_item *it)
 {
-	int iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
-	if (iw <= 0 || ih <= 0)
+	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
+	if (iw <= 0 || ih <= 0 || sw <= 0 || sh <= 0)
 		return;
 	double s = fmin(it->w / iw, it->h / ih);
 	cairo_save(cr);
 	cairo_translate(cr, it->x + (it->w - iw * s) / 2, it->y + (it->h - ih * s) / 2);
-	cairo_scale(cr, s, s);
+	cairo_scale(cr, s * iw / sw, s * ih / sh);
 	cairo_set_source_surface(cr, img, 0, 0);
 	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
-	cairo_rectangle(cr, 0, 0, iw, ih);
+	cairo_rectangle(cr, 0, 0, sw, sh);
 	cairo_fill(cr);
 	cairo_restore(cr);
+}
+
+static void draw_surface(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
+{
+	draw_image(cr, img, cairo_image_surface_get_width(img),
+	           cairo_image_surface_get_height(img), it);
+}
+
+/* A photo laid out without pixels goes into a PDF as its JPEG file; any
+ * other target (PNG, a recording surface) needs it decoded. The file was
+ * validated when it was laid out, so only a lack of memory can fail here. */
+static void draw_photo(cairo_t *cr, const item_priv *pv, const cp_page_item *it)
+{
+	if (cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF ||
+	    cp_image_has_pixels(pv->img)) {
+		draw_image(cr, pv->img, pv->img_w, pv->img_h, it);
+		return;
+	}
+	cairo_surface_t *px = cp_image_with_pixels(pv->img, NULL);
+	if (px) {
+		draw_image(cr, px, pv->img_w, pv->img_h, it);
+		cairo_surface_destroy(px);
+	}
 }
 
 static void draw_text(cairo_t *cr, const cp_page_item *it, const item_priv *pv)
@@ -483,6 +585,102 @@ static void draw_text(cairo_t *cr, const cp_page_item *it, const item_priv *pv)
 	cairo_restore(cr);
 }
 
+static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
+                      const cp_output_opts *o)
+{
+	const cp_page_item *it = &pg->items[i];
+	const item_priv *pv = &pg->priv[i];
+	const cp_element *el = it->el;
+	switch (it->kind) {
+	case CP_EL_TEXT:
+	case CP_EL_FIELD:
+		if (it->text)
+			draw_text(cr, it, pv);
+		break;
+	case CP_EL_LINE:
+		cairo_save(cr);
+		cairo_set_line_width(cr, el->stroke);
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+		set_rgba(cr, &el->color);
+		cairo_move_to(cr, el->x, el->y);
+		cairo_line_to(cr, el->x2, el->y2);
+		cairo_stroke(cr);
+		cairo_restore(cr);
+		break;
+	case CP_EL_RECT:
+		cairo_save(cr);
+		cairo_rectangle(cr, el->x, el->y, el->w, el->h);
+		if (el->has_fill) {
+			set_rgba(cr, &el->fill);
+			cairo_fill_preserve(cr);
+		}
+		if (el->stroke > 0) {
+			cairo_set_line_width(cr, el->stroke);
+			cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+			set_rgba(cr, &el->color);
+			cairo_stroke(cr);
+		}
+		cairo_new_path(cr);
+		cairo_restore(cr);
+		break;
+	case CP_EL_IMAGE:
+		if ((el->modes & (1u << o->mode)) && e->images[i])
+			draw_surface(cr, e->images[i], it);
+		break;
+	case CP_EL_PHOTO:
+		if (pv->img) {
+			draw_photo(cr, pv, it);
+		} else if (o->mode == CP_MODE_FULL && el->frame) {
+			/* Marks where the photo is pasted; thin and light. */
+			cairo_save(cr);
+			cairo_set_line_width(cr, 0.25);
+			cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+			cairo_rectangle(cr, el->x + 0.125, el->y + 0.125, el->w - 0.25,
+			                el->h - 0.25);
+			cairo_stroke(cr);
+			cairo_restore(cr);
+		}
+		break;
+	case CP_EL_QR:
+		if (pv->qr) {
+			double c[4] = {el->color.r, el->color.g, el->color.b, el->color.a};
+			cp_qr_draw(pv->qr, cr, el->x, el->y, el->w, el->h, el->quiet, c);
+		}
+		break;
+	case CP_EL_SEAL:
+		/* Paper certificates are sealed by hand; only the electronic
+		 * one carries the seal image. */
+		if (o->mode == CP_MODE_ELECTRONIC && e->seal)
+			draw_surface(cr, e->seal, it);
+		break;
+	}
+}
+
+/* The shared layer for o->mode, recorded from pg on first use. */
+static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_output_opts *o)
+{
+	if (e->layer[o->mode])
+		return e->layer[o->mode];
+	cairo_rectangle_t ext = {0, 0, cp_template_page_width_mm(e->t),
+	                         cp_template_page_height_mm(e->t)};
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+	cairo_t *rc = cairo_create(rec);
+	for (size_t i = 0; i < pg->n; i++)
+		if (e->shared[i])
+			draw_item(e, pg, i, rc, o);
+	cairo_destroy(rc);
+	char *id = g_strdup_printf("certpress-shared-layer-%u-%d", e->serial, (int)o->mode);
+	if (cairo_surface_status(rec) != CAIRO_STATUS_SUCCESS ||
+	    cairo_surface_set_mime_data(rec, CAIRO_MIME_TYPE_UNIQUE_ID, (unsigned char *)id,
+	                                strlen(id), g_free, id) != CAIRO_STATUS_SUCCESS) {
+		g_free(id);
+		cairo_surface_destroy(rec);
+		return NULL;
+	}
+	e->layer[o->mode] = rec;
+	return rec;
+}
+
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_output_opts *o)
 {
 	cp_output_opts def;
@@ -495,75 +693,22 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 	 * transform first, so translate after scaling. */
 	cairo_scale(cr, o->scale_x, o->scale_y);
 	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+	/* Only a PDF shares the layer; a raster page is drawn element by
+	 * element (painting a recording would cost more than it saves). */
+	cairo_surface_t *layer = NULL;
+	if (o->mode != CP_MODE_FILL &&
+	    cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF)
+		layer = shared_layer(e, pg, o);
+	if (layer) {
+		cairo_set_source_surface(cr, layer, 0, 0);
+		cairo_paint(cr);
+	}
 	for (size_t i = 0; i < pg->n; i++) {
-		const cp_page_item *it = &pg->items[i];
-		const item_priv *pv = &pg->priv[i];
-		const cp_element *el = it->el;
-		if (o->mode == CP_MODE_FILL && it->layer == CP_LAYER_STATIC)
+		if (o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC)
 			continue;
-		switch (it->kind) {
-		case CP_EL_TEXT:
-		case CP_EL_FIELD:
-			if (it->text)
-				draw_text(cr, it, pv);
-			break;
-		case CP_EL_LINE:
-			cairo_save(cr);
-			cairo_set_line_width(cr, el->stroke);
-			cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-			set_rgba(cr, &el->color);
-			cairo_move_to(cr, el->x, el->y);
-			cairo_line_to(cr, el->x2, el->y2);
-			cairo_stroke(cr);
-			cairo_restore(cr);
-			break;
-		case CP_EL_RECT:
-			cairo_save(cr);
-			cairo_rectangle(cr, el->x, el->y, el->w, el->h);
-			if (el->has_fill) {
-				set_rgba(cr, &el->fill);
-				cairo_fill_preserve(cr);
-			}
-			if (el->stroke > 0) {
-				cairo_set_line_width(cr, el->stroke);
-				cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
-				set_rgba(cr, &el->color);
-				cairo_stroke(cr);
-			}
-			cairo_new_path(cr);
-			cairo_restore(cr);
-			break;
-		case CP_EL_IMAGE:
-			if ((el->modes & (1u << o->mode)) && e->images[i])
-				draw_image(cr, e->images[i], it);
-			break;
-		case CP_EL_PHOTO:
-			if (pv->img) {
-				draw_image(cr, pv->img, it);
-			} else if (o->mode == CP_MODE_FULL && el->frame) {
-				/* Marks where the photo is pasted; thin and light. */
-				cairo_save(cr);
-				cairo_set_line_width(cr, 0.25);
-				cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
-				cairo_rectangle(cr, el->x + 0.125, el->y + 0.125, el->w - 0.25,
-				                el->h - 0.25);
-				cairo_stroke(cr);
-				cairo_restore(cr);
-			}
-			break;
-		case CP_EL_QR:
-			if (pv->qr) {
-				double c[4] = {el->color.r, el->color.g, el->color.b, el->color.a};
-				cp_qr_draw(pv->qr, cr, el->x, el->y, el->w, el->h, el->quiet, c);
-			}
-			break;
-		case CP_EL_SEAL:
-			/* Paper certificates are sealed by hand; only the electronic
-			 * one carries the seal image. */
-			if (o->mode == CP_MODE_ELECTRONIC && e->seal)
-				draw_image(cr, e->seal, it);
-			break;
-		}
+		if (layer && e->shared[i])
+			continue;
+		draw_item(e, pg, i, cr, o);
 	}
 	cairo_restore(cr);
 }

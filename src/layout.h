@@ -47,6 +47,12 @@ const cp_page_item *cp_page_find(const cp_page *pg, int bind);
 /* The human label used in refusals: "occupation (职业名称)". Static. */
 const char *cp_layout_bind_label(int bind);
 
+/* True when template element i is drawn, on a PDF page, in the layer shared
+ * by every page (a recording surface Cairo writes once as a Form XObject):
+ * static, the same for every record, and not overlapping any earlier element
+ * that stays on the page (so painting it first changes nothing). */
+bool cp_engine_element_shared(const cp_engine *e, size_t i);
+
 /* True when the engine has a seal image for electronic mode. */
 bool cp_engine_has_seal(const cp_engine *e);
 

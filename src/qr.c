@@ -102,6 +102,37 @@ static int add_runs(const cp_qr *q, cairo_t *cr, double ox, double oy, double m)
 	return runs;
 }
 
+/* The symbol as a CAIRO_FORMAT_A1 surface, one pixel a module, dark = 1;
+ * NULL when out of memory. */
+static cairo_surface_t *module_mask(const cp_qr *q)
+{
+	int w = q->code->width;
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_A1, w, w);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(s);
+		return NULL;
+	}
+	cairo_surface_flush(s);
+	unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s);
+	for (int y = 0; y < w; y++) {
+		/* pixman's a1: 32-bit words in native order, the first pixel in
+		 * the least significant bit on little-endian machines. */
+		uint32_t *row = (uint32_t *)(d + (size_t)y * (size_t)stride);
+		for (int x = 0; x < w; x++) {
+			if (!cp_qr_dark(q, x, y))
+				continue;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+			row[x / 32] |= 1u << (x % 32);
+#else
+			row[x / 32] |= 0x80000000u >> (x % 32);
+#endif
+		}
+	}
+	cairo_surface_mark_dirty(s);
+	return s;
+}
+
 int cp_qr_run_count(const cp_qr *q)
 {
 	return add_runs(q, NULL, 0, 0, 0);
@@ -162,6 +193,26 @@ void cp_qr_draw(const cp_qr *q, cairo_t *cr, double x, double y, double w, doubl
 		cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2], rgba[3]);
 	else
 		cairo_set_source_rgb(cr, 0, 0, 0);
+	if (cairo_surface_get_type(target) == CAIRO_SURFACE_TYPE_PDF) {
+		cairo_surface_t *mask = module_mask(q);
+		if (mask) {
+			/* A 1-bit stencil, one pixel a module, scaled with
+			 * nearest-neighbour sampling: Cairo writes it as an
+			 * /ImageMask of a few hundred bytes instead of a path of
+			 * hundreds of rectangles whose coordinates dominate the
+			 * page's content stream, and viewers keep module edges
+			 * sharp. */
+			cairo_translate(cr, ox + quiet * m, oy + quiet * m);
+			cairo_scale(cr, m, m);
+			cairo_pattern_t *pat = cairo_pattern_create_for_surface(mask);
+			cairo_pattern_set_filter(pat, CAIRO_FILTER_NEAREST);
+			cairo_mask(cr, pat);
+			cairo_pattern_destroy(pat);
+			cairo_surface_destroy(mask);
+			cairo_restore(cr);
+			return;
+		}
+	}
 	/* One path, one fill: runs share edges, and separate fills would leave
 	 * hairline seams in PDF viewers. */
 	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);

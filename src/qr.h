@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * QR codes for the national query service: libqrencode in byte mode, error
- * correction M or better, a quiet zone of at least 4 modules, drawn as one
- * filled path. On raster targets every module edge falls on a whole device
+ * correction M or better, a quiet zone of at least 4 modules. On a PDF the
+ * symbol is a 1-bit image mask (one pixel a module, nearest-neighbour scaled:
+ * /ImageMask, /Interpolate false); on other vector targets one filled path;
+ * on raster targets a path whose every module edge falls on a whole device
  * pixel so that scanners (and zbar) read the image as reliably as paper.
  */
 #ifndef CP_QR_H

@@ -250,6 +250,117 @@ static void test_bold(void)
 	cp_fonts_free(f);
 }
 
+/* The single cache file fontconfig wrote for our folder, or NULL. */
+static char *fc_cache_file(void)
+{
+	char *dir = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig",
+	                             "cache", NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	char *found = NULL;
+	const char *name;
+	while (d && (name = g_dir_read_name(d)) != NULL)
+		if (strstr(name, ".cache-") && !found)
+			found = g_build_filename(dir, name, NULL);
+	if (d)
+		g_dir_close(d);
+	g_free(dir);
+	return found;
+}
+
+/* The manifest's fonts load through fontconfig's folder cache: the first
+ * run writes one cache file, later runs read it without rewriting it (same
+ * inode and mtime), and text still finds the same faces. A font slipped into
+ * the private folder of links is removed before use (only manifest fonts),
+ * and a new manifest (another checksum) gets a folder of its own. */
+static void test_fontconfig_cache(void)
+{
+	char *dir = tu_scratch("fonts-fccache");
+	char *src = g_build_filename(fonts_dir(), "FandolFang-Regular.otf", NULL);
+	char *font = g_build_filename(dir, "Fang.otf", NULL);
+	copy_file(src, font);
+	cp_error *err = NULL;
+	char *sha = cp_fonts_sha256_file(font, &err);
+	char *text = g_strdup_printf("Fang.otf %s test copy\n", sha);
+	g_free(tu_write(dir, "fonts.manifest", text));
+	g_free(text);
+	cp_fonts *f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_fonts_from_cache(f));
+	cp_fonts_free(f);
+	char *cache = fc_cache_file();
+	g_assert_nonnull(cache);
+	GStatBuf st1, st2;
+	g_assert_cmpint(g_stat(cache, &st1), ==, 0);
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_fonts_from_cache(f));
+	char *fam = cp_fonts_family_for(f, "FandolFang", "证");
+	g_assert_cmpstr(fam, ==, "FandolFang");
+	g_free(fam);
+	/* Hei is not in this manifest */
+	fam = cp_fonts_family_for(f, "FandolHei", "A");
+	g_assert_cmpstr(fam, ==, "FandolFang");
+	g_free(fam);
+	cp_fonts_free(f);
+	g_assert_cmpint(g_stat(cache, &st2), ==, 0);
+	g_assert_cmpuint(st1.st_ino, ==, st2.st_ino);
+	g_assert_cmpint(st1.st_mtime, ==, st2.st_mtime);
+
+	/* Find our folder of links and slip a foreign font into it. */
+	char *root = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig", NULL);
+	GDir *d = g_dir_open(root, 0, NULL);
+	g_assert_nonnull(d);
+	char *ours = NULL;
+	const char *name;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *full = g_build_filename(root, name, "000-Fang.otf", NULL);
+		char *to = g_file_read_link(full, NULL);
+		char *canon = g_canonicalize_filename(font, NULL);
+		if (to && strcmp(to, canon) == 0)
+			ours = g_build_filename(root, name, NULL);
+		g_free(canon);
+		g_free(to);
+		g_free(full);
+	}
+	g_dir_close(d);
+	g_assert_nonnull(ours);
+	char *hei = g_build_filename(fonts_dir(), "FandolHei-Bold.otf", NULL);
+	char *intruder = g_build_filename(ours, "001-Hei.otf", NULL);
+	g_assert_cmpint(symlink(hei, intruder), ==, 0);
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_fonts_from_cache(f));
+	g_assert_false(g_file_test(intruder, G_FILE_TEST_EXISTS));
+	fam = cp_fonts_family_for(f, "FandolHei", "A");
+	g_assert_cmpstr(fam, ==, "FandolFang");
+	g_free(fam);
+	cp_fonts_free(f);
+
+	/* Another font under the same name: a new checksum, a new folder. */
+	copy_file(hei, font);
+	g_free(sha);
+	sha = cp_fonts_sha256_file(font, &err);
+	text = g_strdup_printf("Fang.otf %s now Hei\n", sha);
+	g_free(tu_write(dir, "fonts.manifest", text));
+	g_free(text);
+	f = cp_fonts_new(dir, NULL, &err);
+	tu_assert_no_error(err);
+	fam = cp_fonts_family_for(f, "FandolFang", "A");
+	g_assert_cmpstr(fam, ==, "FandolHei");
+	g_free(fam);
+	cp_fonts_free(f);
+
+	g_free(intruder);
+	g_free(hei);
+	g_free(ours);
+	g_free(root);
+	g_free(cache);
+	g_free(sha);
+	g_free(font);
+	g_free(src);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	/* Keep the checksum cache inside the build tree; must precede the
@@ -260,6 +371,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/fonts/manifest", test_manifest_parse);
 	g_test_add_func("/fonts/checksum-cache", test_checksum_and_cache);
+	g_test_add_func("/fonts/fontconfig-cache", test_fontconfig_cache);
 	g_test_add_func("/fonts/fallback", test_fallback);
 	g_test_add_func("/fonts/names", test_names_have_glyphs);
 	g_test_add_func("/fonts/bold", test_bold);

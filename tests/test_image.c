@@ -4,6 +4,7 @@
  * density, a header announcing 60000 x 60000). */
 #include "common/testutil.h"
 
+#include <cairo-pdf.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <jpeglib.h>
@@ -396,6 +397,247 @@ static void test_bad_files(void)
 	expect_fail(scratch, CP_E_IO, "not a regular file");
 }
 
+/* A w x h RGB JPEG of pseudo-random noise: its entropy-coded data is dense,
+ * so damage anywhere in it hits real Huffman codes. */
+static char *write_noise_jpeg(const char *name, int w, int h)
+{
+	char *path = g_build_filename(scratch, name, NULL);
+	FILE *fp = fopen(path, "wb");
+	g_assert_nonnull(fp);
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, fp);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, 90, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	unsigned char *row = g_malloc((size_t)w * 3);
+	guint32 seed = 12345;
+	while (c.next_scanline < c.image_height) {
+		for (int i = 0; i < w * 3; i++) {
+			seed = seed * 1103515245u + 12345u;
+			row[i] = (unsigned char)(seed >> 24);
+		}
+		JSAMPROW r = row;
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	g_free(row);
+	fclose(fp);
+	return path;
+}
+
+static void expect_invalid(const char *path, cp_code code, const char *needle)
+{
+	cp_error *err = NULL;
+	g_assert_false(cp_image_validate(path, NULL, &err));
+	tu_assert_error(&err, code, needle);
+	g_assert_null(cp_image_load_for_pdf(path, NULL, &err));
+	tu_assert_error(&err, code, needle);
+}
+
+/* cp_image_validate() reads every byte without keeping pixels: good JPEG
+ * and PNG (plain and interlaced) pass with their header facts; a truncated
+ * or damaged JPEG (noise, so the damage lands in real Huffman codes), a
+ * truncated PNG and a PNG with a bad CRC fail with cp_image_load()'s
+ * messages. */
+static void test_validate(void)
+{
+	cp_image_forget_validated();
+	cp_error *err = NULL;
+	cp_image_info info;
+	char *j = write_noise_jpeg("noise.jpg", 160, 120);
+	g_assert_true(cp_image_validate(j, &info, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(info.format, ==, CP_IMAGE_JPEG);
+	g_assert_cmpint(info.width, ==, 160);
+	g_assert_cmpint(info.height, ==, 120);
+	char *data;
+	gsize len;
+	g_assert_true(g_file_get_contents(j, &data, &len, NULL));
+	char *t = write_bytes("noise-cut.jpg", data, len * 3 / 4);
+	expect_invalid(t, CP_E_PARSE, "damaged JPEG image");
+	g_free(t);
+	/* a marker in the middle of the scan: the entropy decoder runs into it
+	 * with blocks still to read */
+	data[len / 2] = (char)0xff;
+	data[len / 2 + 1] = (char)0xd3;
+	t = write_bytes("noise-damaged.jpg", data, len);
+	g_assert_null(cp_image_load(t, NULL, &err));
+	tu_assert_error(&err, CP_E_PARSE, "damaged JPEG image");
+	expect_invalid(t, CP_E_PARSE, "damaged JPEG image");
+	g_free(t);
+	g_free(data);
+	g_free(j);
+
+	char *p = write_png("rgb8-v.png", 200, 100, PNG_COLOR_TYPE_RGB, 8, false, 0, false);
+	char *pi = write_png("rgb8-vi.png", 33, 17, PNG_COLOR_TYPE_RGB, 8, true, 11811, false);
+	g_assert_true(cp_image_validate(p, &info, &err));
+	g_assert_cmpint(info.format, ==, CP_IMAGE_PNG);
+	g_assert_cmpint(info.width, ==, 200);
+	g_assert_true(cp_image_validate(pi, &info, &err));
+	g_assert_cmpfloat_with_epsilon(info.dpi_x, 300, 0.01);
+	tu_assert_no_error(err);
+	g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+	t = write_bytes("rgb8-v-cut.png", data, len - 40);
+	expect_invalid(t, CP_E_PARSE, "damaged PNG image");
+	g_free(t);
+	data[len / 2] ^= 0x55;
+	t = write_bytes("rgb8-v-crc.png", data, len);
+	expect_invalid(t, CP_E_PARSE, "damaged PNG image");
+	g_free(t);
+	g_free(data);
+	g_free(pi);
+	g_free(p);
+}
+
+/* A file remembered as valid is known by its identity, not its name: the
+ * same path rewritten with a truncated copy (new size and ctime) is read and
+ * refused again, and cp_image_forget_validated() forgets. */
+static void test_validate_cache(void)
+{
+	cp_image_forget_validated();
+	char *j = write_noise_jpeg("cached.jpg", 96, 96);
+	cp_error *err = NULL;
+	g_assert_true(cp_image_validate(j, NULL, &err));
+	char *data;
+	gsize len;
+	g_assert_true(g_file_get_contents(j, &data, &len, NULL));
+	g_assert_true(g_file_set_contents(j, data, (gssize)(len / 2), NULL));
+	g_assert_false(cp_image_validate(j, NULL, &err));
+	tu_assert_error(&err, CP_E_PARSE, "damaged JPEG image");
+	g_assert_true(g_file_set_contents(j, data, (gssize)len, NULL));
+	g_assert_true(cp_image_validate(j, NULL, &err));
+	tu_assert_no_error(err);
+	g_free(data);
+	g_free(j);
+}
+
+/* Renders one image to PDF bytes in memory: drawn as draw_image in
+ * layout.c does, stretched from the surface's own size to iw x ih pixels at
+ * 0.1 mm a pixel. */
+static cairo_status_t append(void *closure, const unsigned char *d, unsigned int n)
+{
+	g_byte_array_append(closure, d, n);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static int count(const GByteArray *ba, const char *needle)
+{
+	int n = 0;
+	size_t nl = strlen(needle);
+	for (const guint8 *p = ba->data, *end = ba->data + ba->len;
+	     (p = memmem(p, (size_t)(end - p), needle, nl)) != NULL; p += nl)
+		n++;
+	return n;
+}
+
+static GByteArray *pdf_of(cairo_surface_t *img, int iw, int ih)
+{
+	GByteArray *ba = g_byte_array_new();
+	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(append, ba, 200, 200);
+	cairo_pdf_surface_set_metadata(pdf, CAIRO_PDF_METADATA_CREATE_DATE, "2026-01-01T00:00:00Z");
+	cairo_t *cr = cairo_create(pdf);
+	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
+	cairo_translate(cr, 10, 20);
+	cairo_scale(cr, 0.1 * iw / sw, 0.1 * ih / sh);
+	cairo_set_source_surface(cr, img, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+	cairo_rectangle(cr, 0, 0, sw, sh);
+	cairo_fill(cr);
+	cairo_show_page(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(pdf);
+	cairo_surface_destroy(pdf);
+	return ba;
+}
+
+/* cp_image_load_for_pdf(): a JPEG becomes a 1 x 1 stand-in carrying the
+ * file and its sha256 id, with the real size in info; the PDF drawn from it
+ * is byte for byte the PDF drawn from the decoded image (so Cairo used only
+ * the attached file, never the pixels), and holds the JPEG once as
+ * /DCTDecode. cp_image_with_pixels() decodes the stand-in; PNG and CMYK are
+ * decoded at once. */
+static void test_load_for_pdf(void)
+{
+	cp_image_forget_validated();
+	const unsigned char orange[3] = {240, 120, 10};
+	char *p = write_jpeg("pdf.jpg", 40, 30, JCS_RGB, orange, 300);
+	cp_error *err = NULL;
+	cp_image_info info;
+	cairo_surface_t *s = cp_image_load_for_pdf(p, &info, &err);
+	tu_assert_no_error(err);
+	g_assert_false(cp_image_has_pixels(s));
+	g_assert_cmpint(cairo_image_surface_get_width(s), ==, 1);
+	g_assert_cmpint(info.width, ==, 40);
+	g_assert_cmpint(info.height, ==, 30);
+	const unsigned char *mime;
+	unsigned long mlen;
+	char *file;
+	gsize flen;
+	g_assert_true(g_file_get_contents(p, &file, &flen, NULL));
+	cairo_surface_get_mime_data(s, CAIRO_MIME_TYPE_JPEG, &mime, &mlen);
+	g_assert_cmpuint(mlen, ==, flen);
+	g_assert_cmpint(memcmp(mime, file, flen), ==, 0);
+	cairo_surface_get_mime_data(s, CAIRO_MIME_TYPE_UNIQUE_ID, &mime, &mlen);
+	char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)file, flen);
+	g_assert_cmpuint(mlen, ==, strlen(sha));
+	g_assert_cmpint(memcmp(mime, sha, mlen), ==, 0);
+	g_free(sha);
+
+	cairo_surface_t *full = cp_image_load(p, NULL, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_image_has_pixels(full));
+	GByteArray *a = pdf_of(full, 40, 30), *b = pdf_of(s, 40, 30);
+	g_assert_cmpuint(a->len, ==, b->len);
+	g_assert_cmpint(memcmp(a->data, b->data, a->len), ==, 0);
+	g_assert_cmpint(count(b, "/DCTDecode"), ==, 1);
+	g_assert_nonnull(memmem(b->data, b->len, file, flen));
+	g_byte_array_free(a, TRUE);
+	g_byte_array_free(b, TRUE);
+	cairo_surface_destroy(full);
+
+	cairo_surface_t *px = cp_image_with_pixels(s, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_image_has_pixels(px));
+	g_assert_cmpint(cairo_image_surface_get_width(px), ==, 40);
+	uint32_t c = pixel(px, 20, 15);
+	g_assert_cmpint(abs((int)R(c) - 240), <=, 6);
+	g_assert_cmpint(abs((int)B(c) - 10), <=, 6);
+	cairo_surface_get_mime_data(px, CAIRO_MIME_TYPE_JPEG, &mime, &mlen);
+	g_assert_cmpuint(mlen, ==, flen);
+	cairo_surface_destroy(px);
+	px = cp_image_with_pixels(full = cp_image_load(p, NULL, &err), &err);
+	g_assert_true(px == full);
+	cairo_surface_destroy(px);
+	cairo_surface_destroy(full);
+	cairo_surface_destroy(s);
+	g_free(file);
+	g_free(p);
+
+	const unsigned char red[4] = {255, 0, 0, 255};
+	p = write_jpeg("pdf-cmyk.jpg", 16, 16, JCS_CMYK, red, 0);
+	s = cp_image_load_for_pdf(p, &info, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_image_has_pixels(s));
+	g_assert_cmpint(R(pixel(s, 8, 8)), >=, 245);
+	cairo_surface_destroy(s);
+	g_free(p);
+	p = write_png("pdf.png", 20, 10, PNG_COLOR_TYPE_RGB_ALPHA, 8, false, 0, false);
+	s = cp_image_load_for_pdf(p, &info, &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_image_has_pixels(s));
+	g_assert_cmpint(cairo_image_surface_get_format(s), ==, CAIRO_FORMAT_ARGB32);
+	cairo_surface_destroy(s);
+	g_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -406,6 +648,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/image/jpeg-cmyk", test_jpeg_cmyk);
 	g_test_add_func("/image/sniffing", test_sniffing);
 	g_test_add_func("/image/bad-files", test_bad_files);
+	g_test_add_func("/image/validate", test_validate);
+	g_test_add_func("/image/validate-cache", test_validate_cache);
+	g_test_add_func("/image/load-for-pdf", test_load_for_pdf);
 	int rc = g_test_run();
 	g_free(scratch);
 	return rc;

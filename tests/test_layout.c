@@ -5,6 +5,8 @@
  * build/tests/scratch/layout/ (PNG files) for people to look at. */
 #include "common/testutil.h"
 
+#include <cairo-pdf.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -635,6 +637,106 @@ static void test_static_text_checked(void)
 	g_free(ref);
 }
 
+static cairo_status_t append_bytes(void *closure, const unsigned char *d, unsigned int n)
+{
+	g_byte_array_append(closure, d, n);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static int count_in(const GByteArray *ba, const char *needle)
+{
+	int n = 0;
+	size_t nl = strlen(needle);
+	for (const guint8 *p = ba->data, *end = ba->data + ba->len;
+	     (p = memmem(p, (size_t)(end - p), needle, nl)) != NULL; p += nl)
+		n++;
+	return n;
+}
+
+/* Three pages of one engine on a PDF. */
+static GByteArray *pdf_pages(fixture *fx, const cp_page *pg, cp_mode mode)
+{
+	GByteArray *ba = g_byte_array_new();
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(append_bytes, ba, 595, 842);
+	cp_output_opts o;
+	cp_output_opts_init(&o);
+	o.mode = mode;
+	for (int i = 0; i < 3; i++) {
+		cairo_t *cr = cairo_create(s);
+		cairo_scale(cr, 72 / 25.4, 72 / 25.4);
+		cp_engine_draw(fx->e, pg, cr, &o);
+		cairo_show_page(cr);
+		g_assert_cmpint(cairo_status(cr), ==, CAIRO_STATUS_SUCCESS);
+		cairo_destroy(cr);
+	}
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	return ba;
+}
+
+/* On a PDF the record-independent static elements are one Form XObject
+ * painted by every page (full and electronic mode; none in fill mode). An
+ * element joins it only when it is static, fixed (not a label shown with an
+ * optional field) and clear of every earlier element left on the page: a
+ * [text] after a field whose box it overlaps stays on the page, the same
+ * text elsewhere is shared. */
+static void test_shared_layer(void)
+{
+	fixture fx;
+	fx_init(&fx, false);
+	cp_page *pg = layout_ok(&fx);
+	GByteArray *full = pdf_pages(&fx, pg, CP_MODE_FULL);
+	GByteArray *el = pdf_pages(&fx, pg, CP_MODE_ELECTRONIC);
+	GByteArray *fill = pdf_pages(&fx, pg, CP_MODE_FILL);
+	g_assert_cmpint(count_in(full, "/Subtype /Form"), ==, 1);
+	g_assert_cmpint(count_in(el, "/Subtype /Form"), ==, 1);
+	g_assert_cmpint(count_in(fill, "/Subtype /Form"), ==, 0);
+	g_assert_cmpint(count_in(full, "/Type /Page\n") + count_in(full, "/Type /Page "), ==, 3);
+	g_byte_array_free(full, TRUE);
+	g_byte_array_free(el, TRUE);
+	g_byte_array_free(fill, TRUE);
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	int shared = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cp_element *e = items[i].el;
+		bool fixed = e->layer == CP_LAYER_STATIC && e->kind != CP_EL_FIELD &&
+		             !(e->kind == CP_EL_TEXT && e->with >= 0);
+		if (!fixed)
+			g_assert_false(cp_engine_element_shared(fx.e, i));
+		shared += cp_engine_element_shared(fx.e, i);
+	}
+	g_assert_cmpint(shared, >, 20); /* border, title, labels, body text */
+	cp_page_free(pg);
+	fx_clear(&fx);
+
+	/* the reference certificate plus a text over the name field's box (after
+	 * it) and the same text in an empty corner */
+	cp_error *err = NULL;
+	char *ref = NULL;
+	g_assert_true(g_file_get_contents(CP_TESTDIR "/../templates/certificate.conf", &ref,
+	                                  NULL, NULL));
+	char *text = g_strconcat(ref,
+	                         "[text over]\nbox = 100 70 30 5\ntext = 覆盖\nsize = 8\n"
+	                         "[text clear]\nbox = 8 285 20 4\ntext = 别处\nsize = 8\n",
+	                         NULL);
+	cp_template *t = cp_template_parse(text, strlen(text), "shared.conf", &err);
+	tu_assert_no_error(err);
+	cp_profile *p = profile(false, false);
+	cp_engine *e = cp_engine_new(t, p, fonts, &err);
+	tu_assert_no_error(err);
+	size_t last = t->n - 1;
+	g_assert_false(cp_engine_element_shared(e, last - 1));
+	g_assert_true(cp_engine_element_shared(e, last));
+	g_assert_false(cp_engine_element_shared(e, last + 1));
+	cp_engine_free(e);
+	cp_profile_free(p);
+	cp_template_free(t);
+	g_free(text);
+	g_free(ref);
+}
+
 int main(int argc, char **argv)
 {
 	char *cache = tu_scratch("layout-cache-home");
@@ -660,6 +762,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/layout/photo-policy", test_photo_policy);
 	g_test_add_func("/layout/page-qr", test_page_qr_decodes);
 	g_test_add_func("/layout/static-text", test_static_text_checked);
+	g_test_add_func("/layout/shared-layer", test_shared_layer);
 	int rc = g_test_run();
 	cp_fonts_free(fonts);
 	g_free(photo_png);

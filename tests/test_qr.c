@@ -3,6 +3,8 @@
  * on raster targets, and a real decoder (zbarimg) reading what we draw. */
 #include "common/testutil.h"
 
+#include <cairo-pdf.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -211,6 +213,68 @@ static void test_zbar_round_trip(void)
 	g_free(dir);
 }
 
+/* On a PDF the symbol is one 1-bit /ImageMask (one pixel a module, not
+ * interpolated) instead of a path of rectangles: the file holds exactly one
+ * stencil of width x width pixels, and poppler's rendering at 300 and 150 dpi
+ * decodes with zbar (which also proves the mask's bit order). */
+static void test_pdf_mask(void)
+{
+	cp_error *err = NULL;
+	cp_qr *q = cp_qr_encode(url, 1, &err);
+	tu_assert_no_error(err);
+	char *dir = tu_scratch("qr-pdf");
+	char *pdf = g_build_filename(dir, "qr.pdf", NULL);
+	cairo_surface_t *s = cairo_pdf_surface_create(pdf, 200, 200);
+	cairo_t *cr = cairo_create(s);
+	cairo_scale(cr, 72 / 25.4, 72 / 25.4);
+	cp_qr_draw(q, cr, 10, 10, 25, 31, CP_QR_MIN_QUIET, NULL);
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	char *data;
+	gsize len;
+	g_assert_true(g_file_get_contents(pdf, &data, &len, NULL));
+	int masks = 0;
+	for (const char *p = data; (p = memmem(p, len - (size_t)(p - data), "/ImageMask true", 15));
+	     p += 15)
+		masks++;
+	g_assert_cmpint(masks, ==, 1);
+	char *w = g_strdup_printf("/Width %d", cp_qr_width(q));
+	g_assert_nonnull(memmem(data, len, w, strlen(w)));
+	g_assert_nonnull(memmem(data, len, "/Interpolate false", 18));
+	g_free(w);
+	g_free(data);
+
+	char *pdftoppm = g_find_program_in_path("pdftoppm");
+	char *zbarimg = g_find_program_in_path("zbarimg");
+	if (pdftoppm && zbarimg) {
+		for (int dpi = 150; dpi <= 300; dpi += 150) {
+			char *r = g_strdup_printf("%d", dpi);
+			char *base = g_build_filename(dir, r, NULL);
+			char *argv[] = {pdftoppm, "-r", r, "-png", "-singlefile", pdf, base, NULL};
+			int status = 0;
+			g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+			                           NULL, NULL, NULL, &status, NULL));
+			g_assert_cmpint(status, ==, 0);
+			char *png = g_strdup_printf("%s.png", base);
+			char *got = zbar(png);
+			g_assert_cmpstr(got, ==, url);
+			g_free(got);
+			g_free(png);
+			g_free(base);
+			g_free(r);
+		}
+	} else {
+		g_test_message("pdftoppm or zbarimg missing: the PDF was not rasterised");
+	}
+	g_free(pdftoppm);
+	g_free(zbarimg);
+	g_free(pdf);
+	g_free(dir);
+	cp_qr_free(q);
+}
+
 /* The module size the layout reports follows the box and the quiet zone. */
 static void test_module_size(void)
 {
@@ -231,5 +295,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/qr/raster-grid", test_raster_grid);
 	g_test_add_func("/qr/zbar", test_zbar_round_trip);
 	g_test_add_func("/qr/module-size", test_module_size);
+	g_test_add_func("/qr/pdf-mask", test_pdf_mask);
 	return g_test_run();
 }
