@@ -115,16 +115,22 @@ static char *page_digest(const render_ctx *c, const cp_record *rec, const cp_pag
 			g_checksum_update(ck, (const guchar *)it[i].text, -1);
 		g_checksum_update(ck, (const guchar *)"\n", 1);
 	}
+	/* The photo's own SHA-256: already computed for a JPEG (its PDF id),
+	 * so only other photos are read and hashed again here. */
 	const char *photo = rec->value[CP_FIELD_PHOTO];
+	const char *known = cp_page_photo_sha256(pg);
 	gchar *data = NULL;
 	gsize len = 0;
-	if (photo && g_file_get_contents(photo, &data, &len, NULL)) {
-		char *ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
-		g_checksum_update(ck, (const guchar *)"photo\t", -1);
-		g_checksum_update(ck, (const guchar *)ph, -1);
-		g_free(ph);
+	char *ph = NULL;
+	if (!known && photo && g_file_get_contents(photo, &data, &len, NULL)) {
+		ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
 		g_free(data);
 	}
+	if (known || ph) {
+		g_checksum_update(ck, (const guchar *)"photo\t", -1);
+		g_checksum_update(ck, (const guchar *)(known ? known : ph), -1);
+	}
+	g_free(ph);
 	char *hex = g_strdup(g_checksum_get_string(ck));
 	g_checksum_free(ck);
 	return hex;

@@ -522,6 +522,22 @@ cp_page *cp_engine_layout(cp_engine *e, const cp_record *rec, cp_error **err)
 	return pg;
 }
 
+const char *cp_page_photo_sha256(const cp_page *pg)
+{
+	for (size_t i = 0; i < pg->n; i++) {
+		if (pg->items[i].kind != CP_EL_PHOTO || !pg->priv[i].img)
+			continue;
+		const unsigned char *id = NULL;
+		unsigned long len = 0;
+		cairo_surface_get_mime_data(pg->priv[i].img, CAIRO_MIME_TYPE_UNIQUE_ID, &id, &len);
+		/* image.c's id is the content's SHA-256 in hex; anything else is
+		 * not ours to vouch for. */
+		if (id && len == 64)
+			return (const char *)id;
+	}
+	return NULL;
+}
+
 /* -------------------------------------------------------------------- draw */
 
 static void set_rgba(cairo_t *cr, const cp_rgba *c)
@@ -650,8 +666,15 @@ static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
 	case CP_EL_SEAL:
 		/* Paper certificates are sealed by hand; only the electronic
 		 * one carries the seal image. */
-		if (o->mode == CP_MODE_ELECTRONIC && e->seal)
+		if (o->mode == CP_MODE_ELECTRONIC && e->seal) {
+			/* Ink, not paint: like a stamp, the seal darkens what is
+			 * under it, so the organization's name and the date stay
+			 * readable through the red. */
+			cairo_save(cr);
+			cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
 			draw_surface(cr, e->seal, it);
+			cairo_restore(cr);
+		}
 		break;
 	}
 }

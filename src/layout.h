@@ -53,6 +53,9 @@ const char *cp_layout_bind_label(int bind);
  * that stays on the page (so painting it first changes nothing). */
 bool cp_engine_element_shared(const cp_engine *e, size_t i);
 
+/* Borrowed: the SHA-256 (hex) of the photo file on this page when it is
+ * already known (a JPEG carries it as its Cairo unique id), or NULL. */
+const char *cp_page_photo_sha256(const cp_page *pg);
 /* True when the engine has a seal image for electronic mode. */
 bool cp_engine_has_seal(const cp_engine *e);
 
