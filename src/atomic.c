@@ -91,11 +91,11 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-void cp_atomic_install_signal_handlers(void)
+void cp_atomic_install_signal_handlers(void (*handler)(int))
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = handler ? handler : on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -74,9 +74,10 @@ void cp_atomic_dir_abort(cp_atomic_dir *d);
  * against another thread committing at the same moment. */
 void cp_atomic_cleanup_all(void);
 
-/* Installs SIGINT/SIGTERM/SIGHUP handlers that call cp_atomic_cleanup_all()
- * and then die of the same signal (exit status 128+N in a shell). Optional:
- * a program with its own handler calls cp_atomic_cleanup_all() from it. */
-void cp_atomic_install_signal_handlers(void);
+/* Installs handler for SIGINT, SIGTERM and SIGHUP. handler NULL installs the
+ * default one, which calls cp_atomic_cleanup_all() and then dies of the same
+ * signal (exit status 128+N in a shell); a program with its own handler
+ * calls cp_atomic_cleanup_all() from it when it gives up. */
+void cp_atomic_install_signal_handlers(void (*handler)(int));
 
 #endif

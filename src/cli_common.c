@@ -115,13 +115,7 @@ static void on_signal(int sig)
 
 void cli_install_signals(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cp_atomic_install_signal_handlers(on_signal);
 }
 
 void cli_progress_start(cli_progress *p, const char *what, long total)

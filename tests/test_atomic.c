@@ -194,7 +194,7 @@ static void test_signal(void)
 	pid_t pid = fork();
 	g_assert_cmpint(pid, >=, 0);
 	if (pid == 0) {
-		cp_atomic_install_signal_handlers();
+		cp_atomic_install_signal_handlers(NULL);
 		cp_atomic *a = cp_atomic_open(path, 0, NULL);
 		if (!a)
 			_exit(3);
