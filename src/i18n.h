@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Message translation. The library translates in its own text domain so that
- * a program embedding it gets Chinese messages without extra set-up. */
+/* Message translation. The library translates in its own text domain
+ * ("certpress"), independent of the embedding program's domain: the program
+ * only has to bind it (bindtextdomain("certpress", dir), as the CLI does in
+ * cli_init_i18n) or install the catalogue in the system locale folder. */
 #ifndef CP_I18N_H
 #define CP_I18N_H
 
