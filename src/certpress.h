@@ -148,6 +148,10 @@ const char *cp_reader_encoding(const cp_reader *r);
 const char *cp_reader_dir(const cp_reader *r);
 /* Borrowed: the path given to cp_reader_open(). */
 const char *cp_reader_path(const cp_reader *r);
+/* How far reading has come, as the fraction of the file's bytes taken in so
+ * far (read ahead by up to one chunk), for progress displays. Returns false
+ * when the size is unknown (a pipe, a device). */
+bool cp_reader_progress(const cp_reader *r, double *fraction);
 
 /* ----------------------------------------------------------------- profile */
 

@@ -135,6 +135,7 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 		else
 			b->refused++;
 		cli_problems_move(&b->problems, &row);
+		cp_reader_progress(b->reader, &prog.fraction);
 		cli_progress_step(&prog);
 	}
 	cli_progress_end(&prog);

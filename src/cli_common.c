@@ -138,15 +138,20 @@ void cli_progress_step(cli_progress *p)
 	p->last = now;
 	double el = now - p->start;
 	double rate = el > 0 ? p->done / el : 0;
-	if (p->total > 0 && rate > 0) {
-		double left = (p->total - p->done) / rate;
-		fputc('\r', stderr);
+	double left = -1;
+	if (p->total > 0 && rate > 0)
+		left = (p->total - p->done) / rate;
+	else if (p->fraction > 0.01)
+		left = el * (1 - p->fraction) / p->fraction;
+	fputc('\r', stderr);
+	if (p->total > 0 && rate > 0)
 		fprintf(stderr, _("%s: %ld/%ld, %.0f/s, %.0f s left   "), p->what,
 		        p->done, p->total, rate, left);
-	} else {
-		fputc('\r', stderr);
+	else if (left >= 0)
+		fprintf(stderr, _("%s: %ld, %.0f/s, about %.0f s left   "), p->what,
+		        p->done, rate, left);
+	else
 		fprintf(stderr, _("%s: %ld, %.0f/s   "), p->what, p->done, rate);
-	}
 	fflush(stderr);
 }
 

@@ -43,12 +43,14 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_install_signals(void);
 
 /* Progress on a terminal (stderr is a tty): count, rate and time left,
- * redrawn at most ten times a second; silent otherwise. */
+ * redrawn at most ten times a second; silent otherwise. Time left comes from
+ * total when known, else from fraction (set by the caller from the reader). */
 typedef struct cli_progress {
 	bool on;
 	long total;
 	long done;
 	double start, last;
+	double fraction; /* of the input read, when total is unknown; 0: unknown */
 	const char *what;
 } cli_progress;
 void cli_progress_start(cli_progress *p, const char *what, long total);

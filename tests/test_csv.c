@@ -719,6 +719,38 @@ static void test_utf8_sample_cut(void)
 	g_string_free(s, TRUE);
 }
 
+/* Progress follows the bytes actually consumed, never goes back, and reaches
+ * 1 exactly at the end, for plain and converted (GB18030) files alike. */
+static void test_progress(void)
+{
+	const char *files[] = {"data/csv/basic.csv", "data/csv/gb18030.csv"};
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *path = tu_path(files[i]);
+		cp_error *err = NULL;
+		cp_reader *r = cp_reader_open(path, &err);
+		tu_assert_no_error(err);
+		double f = -1, last = 0;
+		g_assert_true(cp_reader_progress(r, &f));
+		g_assert_cmpfloat(f, >=, 0);
+		g_assert_cmpfloat(f, <, 1);
+		cp_record rec = {0};
+		int n;
+		while ((n = cp_reader_next(r, &rec, &err)) == 1) {
+			g_assert_true(cp_reader_progress(r, &f));
+			g_assert_cmpfloat(f, >=, last);
+			last = f;
+		}
+		g_assert_cmpint(n, ==, 0);
+		g_assert_true(cp_reader_progress(r, &f));
+		g_assert_cmpfloat(f, ==, 1);
+		cp_record_clear(&rec);
+		cp_reader_free(r);
+		g_free(path);
+	}
+	g_assert_false(cp_reader_progress(NULL, &(double){0}));
+}
+
+
 /* Not a proof: prints how long 10,000 rows take (machines are noisy). */
 static void test_speed(void)
 {
@@ -768,6 +800,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/nul", test_nul);
 	g_test_add_func("/csv/limits", test_limits);
 	g_test_add_func("/csv/empty-and-missing", test_empty_and_missing);
+	g_test_add_func("/csv/progress", test_progress);
 	g_test_add_func("/csv/speed", test_speed);
 	return g_test_run();
 }
