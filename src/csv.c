@@ -249,6 +249,16 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 	r->rawlen = n;
 	const unsigned char *u = (const unsigned char *)r->raw;
 	size_t skip = 0;
+	/* Operators often hand over the workbook itself: name it and say how to
+	 * export it, rather than report a NUL byte on line 1. */
+	if ((n >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) ||
+	    (n >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("this is a spreadsheet workbook (.xlsx, .xls or .et), not a CSV "
+		               "file: in Excel or WPS choose Save As, \"CSV UTF-8 (comma "
+		               "delimited)\", and check that file"));
+		return false;
+	}
 	if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
 		r->encoding = "UTF-8 (BOM)";
 		skip = 3;

@@ -719,6 +719,28 @@ static void test_utf8_sample_cut(void)
 	g_string_free(s, TRUE);
 }
 
+/* A workbook handed over instead of its CSV export is named as such, with
+ * the way to export it, not reported as a stray NUL byte. */
+static void test_workbook(void)
+{
+	char *dir = tu_scratch("csv-workbook");
+	static const char xlsx[] = "PK\x03\x04\x14\x00\x06\x00[Content_Types].xml";
+	static const char xls[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00";
+	const struct { const char *name; const char *data; size_t len; } cases[] = {
+		{"batch.xlsx", xlsx, sizeof xlsx - 1},
+		{"batch.xls", xls, sizeof xls - 1},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *path = g_build_filename(dir, cases[i].name, NULL);
+		g_assert_true(g_file_set_contents(path, cases[i].data, (gssize)cases[i].len, NULL));
+		cp_error *err = NULL;
+		g_assert_null(cp_reader_open(path, &err));
+		tu_assert_error(&err, CP_E_PARSE, "spreadsheet workbook");
+		g_free(path);
+	}
+	g_free(dir);
+}
+
 /* Progress follows the bytes actually consumed, never goes back, and reaches
  * 1 exactly at the end, for plain and converted (GB18030) files alike. */
 static void test_progress(void)
@@ -800,6 +822,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/nul", test_nul);
 	g_test_add_func("/csv/limits", test_limits);
 	g_test_add_func("/csv/empty-and-missing", test_empty_and_missing);
+	g_test_add_func("/csv/workbook", test_workbook);
 	g_test_add_func("/csv/progress", test_progress);
 	g_test_add_func("/csv/speed", test_speed);
 	return g_test_run();
