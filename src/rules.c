@@ -657,6 +657,15 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 		      "characters)"));
 		return false;
 	}
+	if (g_regex_match_simple("^[0-9]+(\\.[0-9]+)?[eE]\\+?[0-9]+$", buf, 0, 0)) {
+		/* The spreadsheet took the column for numbers: 4.40103E+17 has
+		 * lost the last digits for good, so only re-export can help. */
+		ERR(v, "id_number.excel", ART_CONTENT,
+		    _("the spreadsheet turned the ID number into a number in scientific "
+		      "notation and dropped digits; format the column as Text, type the "
+		      "numbers again and export once more"));
+		return false;
+	}
 	if (has_non_ascii(buf)) {
 		char *what = describe_non_ascii(buf, false);
 		ERR(v, "id_number.charset", ART_CONTENT,

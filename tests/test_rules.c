@@ -348,6 +348,13 @@ static void test_id_resident(void)
 	                                2026, 1, 1, norm, &v));
 	expect_clean(&v);
 
+	/* a spreadsheet that took the column for numbers */
+	g_assert_false(cp_rule_id_number(CP_ID_RESIDENT, "4.40106E+17", 2026, 11, 27, norm, &v));
+	expect_rule(&v, "id_number.excel", "format the column as Text");
+	g_assert_false(cp_rule_id_number(CP_ID_RESIDENT, "4.4010619900307E17", 2026, 11, 27,
+	                                 norm, &v));
+	expect_rule(&v, "id_number.excel", "scientific notation");
+
 	/* a wrong check digit: every other digit value is refused */
 	id = make_id("44010619900307123");
 	const char right = id[17];
