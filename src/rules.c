@@ -295,7 +295,25 @@ bool cp_rule_issue_date(const char *s, int *y, int *m, int *d, char *display,
 	}
 	char buf[64];
 	int yy, mm, dd;
-	if (!fold_ascii(s, false, buf, sizeof buf) || !parse_date(buf, &yy, &mm, &dd)) {
+	bool folded = fold_ascii(s, false, buf, sizeof buf);
+	if (folded) {
+		/* A date cell that also holds a time exports as "2026/11/27 0:00";
+		 * the day is what the certificate prints. */
+		GRegex *re = g_regex_new("\\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$", 0, 0, NULL);
+		char *cut = g_regex_replace_literal(re, buf, -1, 0, "", 0, NULL);
+		g_regex_unref(re);
+		if (cut) {
+			g_strlcpy(buf, cut, sizeof buf);
+			g_free(cut);
+		}
+	}
+	if (folded && g_regex_match_simple("^\\s*[0-9]{5}(\\.[0-9]+)?\\s*$", buf, 0, 0)) {
+		ERR(v, "issue_date.excel", ART_CONTENT,
+		    _("the spreadsheet exported the date as its serial number; format the "
+		      "column as a date (2026/11/27) and export again"));
+		return false;
+	}
+	if (!folded || !parse_date(buf, &yy, &mm, &dd)) {
 		ERR(v, "issue_date.format", ART_CONTENT,
 		    _("not a date; write 2026-11-27, 2026/11/27, 2026.11.27 or "
 		      "2026年11月27日"));

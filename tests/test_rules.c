@@ -98,6 +98,23 @@ static void test_level(void)
 
 static void test_date(void)
 {
+	{
+		/* what spreadsheets export: a date cell with a time, and a date
+		 * cell formatted as General */
+		cp_violations ve = {0};
+		int ey, em, ed;
+		char shown[CP_RULES_DATE_BYTES];
+		g_assert_true(cp_rule_issue_date("2026/11/27 0:00", &ey, &em, &ed, shown, &ve));
+		g_assert_cmpstr(shown, ==, "2026年11月27日");
+		g_assert_true(cp_rule_issue_date("2026-11-27 09:30:00", &ey, &em, &ed, shown, &ve));
+		g_assert_cmpint(ed, ==, 27);
+		expect_clean(&ve);
+		g_assert_false(cp_rule_issue_date("46353", &ey, &em, &ed, shown, &ve));
+		expect_rule(&ve, "issue_date.excel", "serial number");
+		g_assert_false(cp_rule_issue_date("2026/11/27 25", &ey, &em, &ed, shown, &ve));
+		expect_rule(&ve, "issue_date.format", NULL);
+	}
+
 	static const char *const ok[] = {
 		"2026-11-27", "2026/11/27", "2026.11.27", "2026年11月27日", " 2026-11-27 ",
 		"２０２６－１１－２７", "2026年11月27日",
