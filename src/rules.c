@@ -15,6 +15,19 @@
 #define ART_NUMBER "第十三条"
 #define ART_PRINT "第十五条"
 
+/* A compiled pattern kept for the life of the process: the rules run once
+ * per record and compiling a GRegex costs more than matching it. Patterns
+ * are constant, so a failure to compile is a programming error. */
+static GRegex *cached_regex(GRegex *volatile *slot, const char *pattern)
+{
+	if (g_once_init_enter((gsize *)slot)) {
+		GRegex *re = g_regex_new(pattern, G_REGEX_OPTIMIZE, 0, NULL);
+		g_assert(re);
+		g_once_init_leave((gsize *)slot, (gsize)re);
+	}
+	return *slot;
+}
+
 static void add(cp_violations *v, cp_severity sev, const char *rule,
                 const char *article, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -299,15 +312,17 @@ bool cp_rule_issue_date(const char *s, int *y, int *m, int *d, char *display,
 	if (folded) {
 		/* A date cell that also holds a time exports as "2026/11/27 0:00";
 		 * the day is what the certificate prints. */
-		GRegex *re = g_regex_new("\\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$", 0, 0, NULL);
+		static GRegex *volatile time_re;
+		GRegex *re = cached_regex(&time_re, "\\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$");
 		char *cut = g_regex_replace_literal(re, buf, -1, 0, "", 0, NULL);
-		g_regex_unref(re);
 		if (cut) {
 			g_strlcpy(buf, cut, sizeof buf);
 			g_free(cut);
 		}
 	}
-	if (folded && g_regex_match_simple("^\\s*[0-9]{5}(\\.[0-9]+)?\\s*$", buf, 0, 0)) {
+	static GRegex *volatile serial_re;
+	if (folded && g_regex_match(cached_regex(&serial_re, "^\\s*[0-9]{5}(\\.[0-9]+)?\\s*$"),
+	                            buf, 0, NULL)) {
 		ERR(v, "issue_date.excel", ART_CONTENT,
 		    _("the spreadsheet exported the date as its serial number; format the "
 		      "column as a date (2026/11/27) and export again"));
@@ -675,7 +690,9 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 		      "characters)"));
 		return false;
 	}
-	if (g_regex_match_simple("^[0-9]+(\\.[0-9]+)?[eE]\\+?[0-9]+$", buf, 0, 0)) {
+	static GRegex *volatile sci;
+	if (g_regex_match(cached_regex(&sci, "^[0-9]+(\\.[0-9]+)?[eE]\\+?[0-9]+$"), buf, 0,
+	                  NULL)) {
 		/* The spreadsheet took the column for numbers: 4.40103E+17 has
 		 * lost the last digits for good, so only re-export can help. */
 		ERR(v, "id_number.excel", ART_CONTENT,
