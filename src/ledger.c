@@ -637,25 +637,35 @@ static int stock_of(cp_ledger *l, const char *serial, int64_t *stock_id, cp_erro
 	return r;
 }
 
-bool cp_ledger_stock_add(cp_ledger *l, const char *first, const char *last,
-                         const char *date, const char *note, int64_t *count,
-                         cp_error **err)
+/* Parses first..last as one range of stock serials: same prefix and width,
+ * in order, at most CP_LEDGER_MAX_RANGE sheets. */
+static bool parse_range(const char *first, const char *last, cp_serial *a, cp_serial *b,
+                        cp_error **err)
 {
-	cp_serial a, b;
-	if (!cp_serial_parse(first, "--from", &a, err) || !cp_serial_parse(last, "--to", &b, err))
+	if (!cp_serial_parse(first, "--from", a, err) || !cp_serial_parse(last, "--to", b, err))
 		return false;
-	if (strcmp(a.prefix, b.prefix) != 0 || a.width != b.width || a.number > b.number) {
+	if (strcmp(a->prefix, b->prefix) != 0 || a->width != b->width || a->number > b->number) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
 		             _("%s to %s is not a range: both ends need the same prefix and "
 		               "number of digits, the first not above the last"),
 		             first, last);
 		return false;
 	}
-	if (b.number - a.number >= CP_LEDGER_MAX_RANGE) {
+	if (b->number - a->number >= CP_LEDGER_MAX_RANGE) {
 		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
 		             _("a range holds at most %d sheets"), CP_LEDGER_MAX_RANGE);
 		return false;
 	}
+	return true;
+}
+
+bool cp_ledger_stock_add(cp_ledger *l, const char *first, const char *last,
+                         const char *date, const char *note, int64_t *count,
+                         cp_error **err)
+{
+	cp_serial a, b;
+	if (!parse_range(first, last, &a, &b, err))
+		return false;
 	char *day = today();
 	bool ok = false;
 	if (date && !valid_date(date)) {
@@ -1141,20 +1151,8 @@ bool cp_ledger_destroy(cp_ledger *l, const char *first, const char *last,
 	cp_serial a, b;
 	if (!last || !*last)
 		last = first;
-	if (!cp_serial_parse(first, "--from", &a, err) || !cp_serial_parse(last, "--to", &b, err))
+	if (!parse_range(first, last, &a, &b, err))
 		return false;
-	if (strcmp(a.prefix, b.prefix) != 0 || a.width != b.width || a.number > b.number) {
-		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
-		             _("%s to %s is not a range: both ends need the same prefix and "
-		               "number of digits, the first not above the last"),
-		             first, last);
-		return false;
-	}
-	if (b.number - a.number >= CP_LEDGER_MAX_RANGE) {
-		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
-		             _("a range holds at most %d sheets"), CP_LEDGER_MAX_RANGE);
-		return false;
-	}
 	if (!check_text(reason, "--reason", true, err) || !begin_immediate(l, err))
 		return false;
 	char *at = now_stamp();
