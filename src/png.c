@@ -112,30 +112,39 @@ static void on_png_flush(png_structp png)
 {
 }
 
-/* Converts one cairo row (native-endian premultiplied xRGB/ARGB) to bytes. */
-static void pack_row(const uint32_t *src, unsigned char *dst, int width, bool alpha)
+/* Converts one cairo row (native-endian premultiplied xRGB/ARGB) to bytes.
+ * Two loops, not one with a per-pixel branch on the format: the opaque one is
+ * a plain shuffle the compiler keeps in registers, and at 300 dpi it runs
+ * over 8.7 million pixels a page. */
+static void pack_row_rgb(const uint32_t *restrict src, unsigned char *restrict dst, int width)
+{
+	for (int x = 0; x < width; x++) {
+		uint32_t p = src[x];
+		dst[0] = (unsigned char)(p >> 16);
+		dst[1] = (unsigned char)(p >> 8);
+		dst[2] = (unsigned char)p;
+		dst += 3;
+	}
+}
+
+static void pack_row_rgba(const uint32_t *restrict src, unsigned char *restrict dst, int width)
 {
 	for (int x = 0; x < width; x++) {
 		uint32_t p = src[x];
 		unsigned a = p >> 24, r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
-		if (alpha) {
-			if (a == 0) {
-				r = g = b = 0;
-			} else if (a != 255) {
-				r = (r * 255 + a / 2) / a;
-				g = (g * 255 + a / 2) / a;
-				b = (b * 255 + a / 2) / a;
-				if (r > 255) r = 255;
-				if (g > 255) g = 255;
-				if (b > 255) b = 255;
-			}
-			dst[0] = (unsigned char)r, dst[1] = (unsigned char)g;
-			dst[2] = (unsigned char)b, dst[3] = (unsigned char)a;
-			dst += 4;
-		} else {
-			dst[0] = (unsigned char)r, dst[1] = (unsigned char)g, dst[2] = (unsigned char)b;
-			dst += 3;
+		if (a == 0) {
+			r = g = b = 0;
+		} else if (a != 255) {
+			r = (r * 255 + a / 2) / a;
+			g = (g * 255 + a / 2) / a;
+			b = (b * 255 + a / 2) / a;
+			if (r > 255) r = 255;
+			if (g > 255) g = 255;
+			if (b > 255) b = 255;
 		}
+		dst[0] = (unsigned char)r, dst[1] = (unsigned char)g;
+		dst[2] = (unsigned char)b, dst[3] = (unsigned char)a;
+		dst += 4;
 	}
 }
 
@@ -201,7 +210,11 @@ bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_err
 	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTERS);
 	png_write_info(png, info);
 	for (int y = 0; y < height; y++) {
-		pack_row((const uint32_t *)(data + (size_t)y * (size_t)stride), row, width, alpha);
+		const uint32_t *src = (const uint32_t *)(data + (size_t)y * (size_t)stride);
+		if (alpha)
+			pack_row_rgba(src, row, width);
+		else
+			pack_row_rgb(src, row, width);
 		png_write_row(png, row);
 	}
 	png_write_end(png, info);
