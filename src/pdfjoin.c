@@ -11,7 +11,8 @@
 #include "pdfsyntax.h"
 
 #define FIRST_READ 4096 /* most objects' text (page, font, stream dictionaries) fit */
-#define TAIL_CHECK 256  /* where "endstream endobj" must be at the end of a stream object */
+#define TAIL_CHECK 256
+#define OBUF_BYTES (64u << 10)  /* where "endstream endobj" must be at the end of a stream object */
 
 /* What an object number of a part is. */
 enum kind {
@@ -42,10 +43,17 @@ typedef struct joiner {
 	const char *label;
 	FILE *out;
 	int64_t pos;    /* bytes written */
-	char *buf;      /* text of the object being read */
+	/* Reads go through a window of CP_PDF_JOIN_COPY_BYTES over one part:
+	 * objects follow each other in the file, so one pread serves many. */
+	char *win;
+	const part *win_pt;
+	int64_t win_at;
+	size_t win_len;
+	char *buf;      /* reads larger than the window */
 	size_t cap;
-	GString *text;  /* its rewritten text */
-	char *copy;     /* CP_PDF_JOIN_COPY_BYTES */
+	GString *text;  /* the rewritten text of one object */
+	char *obuf;     /* output not yet given to stdio, OBUF_BYTES */
+	size_t olen;
 	int64_t root, catalog;
 	int64_t nout;   /* the output's /Size */
 	int64_t *xref;  /* output offsets by new number; 0 = free */
@@ -80,14 +88,39 @@ static bool bad_obj(const part *pt, int64_t at, int64_t num, const char *fmt, cp
 
 /* ------------------------------------------------------------ output */
 
-static bool put(joiner *j, const void *data, size_t len, cp_error **err)
+static bool out_write(joiner *j, const void *data, size_t len, cp_error **err)
 {
+	errno = 0;
 	if (len && fwrite(data, 1, len, j->out) != len) {
 		cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL, _("cannot write: %s"),
 		             g_strerror(errno ? errno : EIO));
 		return false;
 	}
+	return true;
+}
+
+static bool flush(joiner *j, cp_error **err)
+{
+	bool ok = out_write(j, j->obuf, j->olen, err);
+	j->olen = 0;
+	return ok;
+}
+
+/* Small writes are gathered so that stdio sees few large ones. */
+static bool put(joiner *j, const void *data, size_t len, cp_error **err)
+{
 	j->pos += (int64_t)len;
+	if (j->olen + len <= OBUF_BYTES) {
+		memcpy(j->obuf + j->olen, data, len);
+		j->olen += len;
+		return true;
+	}
+	if (!flush(j, err))
+		return false;
+	if (len >= OBUF_BYTES)
+		return out_write(j, data, len, err);
+	memcpy(j->obuf, data, len);
+	j->olen = len;
 	return true;
 }
 
@@ -130,7 +163,42 @@ static int64_t extent_end(const part *pt, uint32_t num)
 	return lo < pt->nused ? pt->offs[pt->order[lo]] : pt->xref_off;
 }
 
-static bool read_xref_entries(part *pt, GArray *subs, char *chunk, cp_error **err)
+/* Bytes [off, off + want) of the part, or fewer at its end (*got): a
+ * pointer into the window or into j->buf, valid until the next fetch. */
+static const char *fetch(joiner *j, const part *pt, int64_t off, size_t want, size_t *got,
+                         cp_error **err)
+{
+	if (j->win_pt == pt && off >= j->win_at &&
+	    off + (int64_t)want <= j->win_at + (int64_t)j->win_len) {
+		*got = want;
+		return j->win + (off - j->win_at);
+	}
+	char *into = j->win;
+	size_t len = CP_PDF_JOIN_COPY_BYTES;
+	if (want > len) {
+		if (j->cap < want) {
+			g_free(j->buf);
+			j->buf = g_malloc(want);
+			j->cap = want;
+		}
+		into = j->buf;
+		len = want;
+	} else {
+		j->win_pt = NULL;
+	}
+	ssize_t n = cp_pdfsyntax_read_at(&pt->src, off, into, len, err);
+	if (n < 0)
+		return NULL;
+	if (into == j->win) {
+		j->win_pt = pt;
+		j->win_at = off;
+		j->win_len = (size_t)n;
+	}
+	*got = MIN(want, (size_t)n);
+	return into;
+}
+
+static bool read_xref_entries(joiner *j, part *pt, GArray *subs, cp_error **err)
 {
 	const size_t per_read = CP_PDF_JOIN_COPY_BYTES / 20;
 	for (guint i = 0; i < subs->len; i++) {
@@ -141,10 +209,11 @@ static bool read_xref_entries(part *pt, GArray *subs, char *chunk, cp_error **er
 		for (int64_t k = 0; k < s->count;) {
 			size_t n = (size_t)MIN((int64_t)per_read, s->count - k);
 			int64_t at = s->entries_at + 20 * k;
-			ssize_t got = cp_pdfsyntax_read_at(&pt->src, at, chunk, 20 * n, err);
-			if (got < 0)
+			size_t got;
+			const char *chunk = fetch(j, pt, at, 20 * n, &got, err);
+			if (!chunk)
 				return false;
-			if ((size_t)got != 20 * n)
+			if (got != 20 * n)
 				return bad(pt, at, _("truncated cross-reference entry"), err);
 			for (size_t e = 0; e < n; e++, k++) {
 				int64_t num = s->start + k, off, gen;
@@ -191,25 +260,20 @@ static bool read_xref_entries(part *pt, GArray *subs, char *chunk, cp_error **er
 	return true;
 }
 
-/* Reads the start of object num (at most max bytes of its extent) into
- * *text (grown as needed, owned by the caller) and checks its "num 0 obj"
- * header. Sets *body after "obj", *end, and *whole when the whole extent was
- * read. */
-static bool read_object(part *pt, uint32_t num, size_t max, char **text, size_t *cap,
-                        const char **body, const char **end, bool *whole, cp_error **err)
+/* Fetches the start of object num (at most max bytes of its extent) and
+ * checks its "num 0 obj" header. Sets *start to the object's first byte,
+ * *body after "obj", *end, and *whole when the whole extent was read. */
+static bool read_object(joiner *j, part *pt, uint32_t num, int64_t ext, size_t max,
+                        const char **start, const char **body, const char **end, bool *whole,
+                        cp_error **err)
 {
-	int64_t off = pt->offs[num], len = extent_end(pt, num) - off;
-	size_t want = len < (int64_t)max ? (size_t)len : max;
-	if (*cap < want + 1) {
-		*cap = want + 1;
-		g_free(*text);
-		*text = g_malloc(*cap);
-	}
-	ssize_t got = cp_pdfsyntax_read_at(&pt->src, off, *text, want, err);
-	if (got < 0)
+	int64_t off = pt->offs[num], len = ext - off;
+	size_t want = len < (int64_t)max ? (size_t)len : max, got;
+	const char *text = fetch(j, pt, off, want, &got, err);
+	if (!text)
 		return false;
-	const char *e = *text + got, *q;
-	const char *p = cp_pdfsyntax_skip_ws(*text, e);
+	const char *e = text + got, *q;
+	const char *p = cp_pdfsyntax_skip_ws(text, e);
 	int64_t n, g;
 	if (!cp_pdfsyntax_parse_uint(p, e, CP_PDFSYNTAX_MAX_OBJECTS, &n, &q) || n != num ||
 	    !cp_pdfsyntax_parse_uint(cp_pdfsyntax_skip_ws(q, e), e, 65535, &g, &q) || g != 0 ||
@@ -217,6 +281,7 @@ static bool read_object(part *pt, uint32_t num, size_t max, char **text, size_t 
 		return bad_obj(pt, off, num,
 		               _("the cross-reference entry of object %lld does not point at it"),
 		               err);
+	*start = text;
 	*body = p + 3;
 	*end = e;
 	*whole = (int64_t)got == len;
@@ -224,17 +289,19 @@ static bool read_object(part *pt, uint32_t num, size_t max, char **text, size_t 
 }
 
 /* Reads object num's dictionary (growing the read up to max bytes) into
- * entries, pointing into *text. */
-static bool read_dict_object(part *pt, uint32_t num, size_t max, char **text, size_t *cap,
-                             GArray *entries, cp_error **err)
+ * entries, pointing into the text [*start, *end) fetch() gave. */
+static bool read_dict_object(joiner *j, part *pt, uint32_t num, size_t max,
+                             const char **start, const char **end, GArray *entries,
+                             cp_error **err)
 {
 	for (size_t want = FIRST_READ;; want = want > max / 4 ? max : want * 4) {
-		const char *body, *end;
+		const char *body;
 		bool whole;
-		if (!read_object(pt, num, want, text, cap, &body, &end, &whole, err))
+		if (!read_object(j, pt, num, extent_end(pt, num), want, start, &body, end, &whole,
+		                 err))
 			return false;
 		g_array_set_size(entries, 0);
-		if (cp_pdfsyntax_parse_dict(body, end, entries))
+		if (cp_pdfsyntax_parse_dict(body, *end, entries))
 			return true;
 		if (whole || want >= max)
 			return bad_obj(pt, pt->offs[num], num,
@@ -250,11 +317,11 @@ typedef struct inherited {
 	const cp_pdf_dict_entry *e[G_N_ELEMENTS(inheritable)];
 } inherited;
 
-static bool walk(part *pt, uint32_t num, const inherited *inh, int depth, int64_t *leaves,
-                 char **pbuf, size_t *pcap, cp_error **err);
+static bool walk(joiner *j, part *pt, uint32_t num, const inherited *inh, int depth,
+                 int64_t *leaves, cp_error **err);
 
-static bool walk_node(part *pt, uint32_t num, GArray *d, const inherited *from, int depth,
-                      int64_t *leaves, char **pbuf, size_t *pcap, cp_error **err)
+static bool walk_node(joiner *j, part *pt, uint32_t num, GArray *d, const inherited *from,
+                      int depth, int64_t *leaves, cp_error **err)
 {
 	int64_t at = pt->offs[num];
 	inherited inh = *from;
@@ -284,7 +351,7 @@ static bool walk_node(part *pt, uint32_t num, GArray *d, const inherited *from, 
 			return bad_obj(pt, at, n,
 			               _("the page tree refers to object %lld, which is missing or "
 			                 "already in the tree"), err);
-		if (!walk(pt, (uint32_t)n, &inh, depth + 1, leaves, pbuf, pcap, err))
+		if (!walk(j, pt, (uint32_t)n, &inh, depth + 1, leaves, err))
 			return false;
 	}
 	if (*leaves - before != want)
@@ -316,28 +383,29 @@ static bool walk_page(part *pt, uint32_t num, GArray *d, const inherited *inh,
 	return true;
 }
 
-/* Visits the page-tree node or page num. A node's text is kept in its own
- * buffer while its kids are visited (the inherited entries point into it);
- * pages share *pbuf. */
-static bool walk(part *pt, uint32_t num, const inherited *inh, int depth, int64_t *leaves,
-                 char **pbuf, size_t *pcap, cp_error **err)
+/* Visits the page-tree node or page num. A node's text is copied out of the
+ * read window while its kids are visited (the inherited entries point into
+ * it). */
+static bool walk(joiner *j, part *pt, uint32_t num, const inherited *inh, int depth,
+                 int64_t *leaves, cp_error **err)
 {
 	if (depth > CP_PDF_JOIN_MAX_TREE_DEPTH)
 		return bad(pt, pt->offs[num], _("the page tree is nested too deeply"), err);
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
-	char *own = NULL;
-	size_t own_cap = 0;
-	bool ok = read_dict_object(pt, num, CP_PDF_JOIN_MAX_NODE_BYTES, pbuf, pcap, d, err);
+	const char *start, *end;
+	bool ok = read_dict_object(j, pt, num, CP_PDF_JOIN_MAX_NODE_BYTES, &start, &end, d, err);
 	if (ok) {
 		const cp_pdf_dict_entry *type = cp_pdfsyntax_dict_find(d, "Type");
 		if (cp_pdfsyntax_entry_is(type, "/Pages")) {
 			pt->kind[num] = K_NODE;
-			/* Keep this node's text: the kids reuse *pbuf. */
-			own = *pbuf;
-			own_cap = *pcap;
-			*pbuf = NULL;
-			*pcap = 0;
-			ok = walk_node(pt, num, d, inh, depth, leaves, pbuf, pcap, err);
+			char *own = g_memdup2(start, (gsize)(end - start));
+			for (guint i = 0; i < d->len; i++) {
+				cp_pdf_dict_entry *e = &g_array_index(d, cp_pdf_dict_entry, i);
+				e->key = own + (e->key - start);
+				e->val = own + (e->val - start);
+			}
+			ok = walk_node(j, pt, num, d, inh, depth, leaves, err);
+			g_free(own);
 		} else if (cp_pdfsyntax_entry_is(type, "/Page")) {
 			ok = walk_page(pt, num, d, inh, err) && ++*leaves > 0;
 		} else {
@@ -345,11 +413,6 @@ static bool walk(part *pt, uint32_t num, const inherited *inh, int depth, int64_
 			             _("object %lld in the page tree is neither a page nor a page-tree "
 			               "node"), err);
 		}
-	}
-	if (own) {
-		g_free(*pbuf);
-		*pbuf = own;
-		*pcap = own_cap;
 	}
 	g_array_free(d, TRUE);
 	return ok;
@@ -374,8 +437,8 @@ static bool ref_value(const cp_pdf_dict_entry *e, int64_t *num)
 }
 
 /* Reads part index's structure: cross-reference table, trailer, catalog and
- * page tree. chunk is a CP_PDF_JOIN_COPY_BYTES scratch buffer. */
-static bool part_load(part *pt, int fd, int index, const char *label, char *chunk,
+ * page tree. */
+static bool part_load(joiner *j, part *pt, int fd, int index, const char *label,
                       cp_error **err)
 {
 	pt->src = (cp_pdf_src){.fd = fd, .label = label, .bad = join_bad, .part = index};
@@ -384,7 +447,7 @@ static bool part_load(part *pt, int fd, int index, const char *label, char *chun
 	GArray *subs = g_array_new(FALSE, FALSE, sizeof(cp_pdf_xref_sub));
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	char *text = NULL;
-	size_t tlen = 0, cap = 0;
+	size_t tlen = 0;
 	bool ok = false;
 	int64_t trailer_at, size, root, pages, info = -1;
 	const char *q;
@@ -440,15 +503,16 @@ static bool part_load(part *pt, int fd, int index, const char *label, char *chun
 	for (uint32_t k = 0; k < pt->size; k++)
 		pt->offs[k] = -1;
 	pt->kind = g_new0(uint8_t, pt->size);
-	if (!read_xref_entries(pt, subs, chunk, err))
+	if (!read_xref_entries(j, pt, subs, err))
 		goto done;
 
 	if (pt->kind[root] != K_OBJ) {
 		bad(pt, trailer_at, _("the trailer's /Root is not in use"), err);
 		goto done;
 	}
-	if (!read_dict_object(pt, (uint32_t)root, CP_PDF_JOIN_MAX_OBJECT_BYTES, &text, &cap, d,
-	                      err))
+	const char *start, *end;
+	if (!read_dict_object(j, pt, (uint32_t)root, CP_PDF_JOIN_MAX_OBJECT_BYTES, &start, &end,
+	                      d, err))
 		goto done;
 	if (!cp_pdfsyntax_entry_is(cp_pdfsyntax_dict_find(d, "Type"), "/Catalog") ||
 	    !ref_value(cp_pdfsyntax_dict_find(d, "Pages"), &pages) || pages >= size ||
@@ -459,7 +523,7 @@ static bool part_load(part *pt, int fd, int index, const char *label, char *chun
 	pt->kind[root] = K_CATALOG;
 	int64_t leaves = 0;
 	inherited none = {{NULL}};
-	if (!walk(pt, (uint32_t)pages, &none, 0, &leaves, &text, &cap, err))
+	if (!walk(j, pt, (uint32_t)pages, &none, 0, &leaves, err))
 		goto done;
 	if (pt->kind[pages] != K_NODE) {
 		bad(pt, pt->offs[pages], _("the catalog's /Pages is not a page-tree node"), err);
@@ -521,6 +585,19 @@ static bool map_ref(const rewriter *rw, int64_t num, int64_t gen, int64_t *out)
 	}
 }
 
+static void append_ref(GString *o, int64_t num)
+{
+	char tmp[32], *t = tmp + sizeof tmp;
+	*--t = 'R';
+	*--t = ' ';
+	*--t = '0';
+	*--t = ' ';
+	do
+		*--t = (char)('0' + num % 10);
+	while ((num /= 10) > 0);
+	g_string_append_len(o, t, tmp + sizeof tmp - t);
+}
+
 /* Copies the object text [p, end) (after "N 0 obj") to o with every
  * indirect reference renumbered, up to and including "endobj" or the
  * end-of-line after "stream". With fragment set, [p, end) is a run of
@@ -532,6 +609,7 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 {
 	int depth = 0;
 	bool top_dict_seen = false;
+	const char *copied = p; /* text before this is in o: copied in spans */
 	rw->bad_num = -1;
 	while (p < end) {
 		const char *s = p;
@@ -573,6 +651,8 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 				return RW_BAD;
 			}
 			if (--depth == 0 && !top_dict_seen && extra) {
+				g_string_append_len(o, copied, p - copied);
+				copied = p;
 				rewriter sub = *rw;
 				enum rw r = rewrite(&sub, extra, extra + strlen(extra), true, NULL, o);
 				if (r != RW_END) {
@@ -618,8 +698,9 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 					rw->bad_num = num;
 					return RW_BAD;
 				}
-				g_string_append_printf(o, "%" PRId64 " 0 R", to);
-				p = r;
+				g_string_append_len(o, copied, s - copied);
+				append_ref(o, to);
+				p = copied = r;
 				continue;
 			}
 			if (g_ascii_isdigit(c) && !fragment) {
@@ -649,7 +730,7 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 					}
 					p++;
 				}
-				g_string_append_len(o, s, p - s);
+				g_string_append_len(o, copied, p - copied);
 				rw->stop = p;
 				return s[0] == 's' ? RW_STREAM : RW_END;
 			}
@@ -665,10 +746,11 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 				return RW_BAD;
 			}
 		}
-		g_string_append_len(o, s, p - s);
 	}
-	if (fragment && depth == 0)
+	if (fragment && depth == 0) {
+		g_string_append_len(o, copied, p - copied);
 		return RW_END;
+	}
 	if (fragment) {
 		rw->why = _("an unbalanced \"<<\" or \"[\"");
 		return RW_BAD;
@@ -678,15 +760,15 @@ static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragme
 
 /* Checks that the stream object's bytes [data, ext) end with "endstream",
  * "endobj" and white-space only; sets *copy_end after "endobj". */
-static bool stream_tail(part *pt, uint32_t num, int64_t data, int64_t ext,
+static bool stream_tail(joiner *j, part *pt, uint32_t num, int64_t data, int64_t ext,
                         int64_t *copy_end, cp_error **err)
 {
-	char tail[TAIL_CHECK];
 	int64_t from = MAX(data, ext - TAIL_CHECK);
-	ssize_t n = cp_pdfsyntax_read_at(&pt->src, from, tail, (size_t)(ext - from), err);
-	if (n < 0)
+	size_t n;
+	const char *t = fetch(j, pt, from, (size_t)(ext - from), &n, err);
+	if (!t)
 		return false;
-	const char *t = tail, *e = tail + n;
+	const char *e = t + n;
 	while (e > t && cp_pdfsyntax_is_ws(e[-1]))
 		e--;
 	const char *eo = e - t >= 6 ? e - 6 : NULL;
@@ -707,31 +789,34 @@ static bool stream_tail(part *pt, uint32_t num, int64_t data, int64_t ext,
 static bool copy_range(joiner *j, part *pt, int64_t from, int64_t to, cp_error **err)
 {
 	while (from < to) {
-		size_t n = (size_t)MIN((int64_t)CP_PDF_JOIN_COPY_BYTES, to - from);
-		ssize_t got = cp_pdfsyntax_read_at(&pt->src, from, j->copy, n, err);
-		if (got < 0)
+		size_t n = (size_t)MIN((int64_t)CP_PDF_JOIN_COPY_BYTES, to - from), got;
+		const char *data = fetch(j, pt, from, n, &got, err);
+		if (!data)
 			return false;
-		if ((size_t)got != n)
-			return bad(pt, from + got, _("the file ends early"), err);
-		if (!put(j, j->copy, n, err))
+		if (got != n)
+			return bad(pt, from + (int64_t)got, _("the file ends early"), err);
+		if (!put(j, data, n, err))
 			return false;
 		from += (int64_t)n;
 	}
 	return true;
 }
 
-static bool copy_object(joiner *j, part *pt, uint32_t num, cp_error **err)
+/* Copies object num, which ends where the next object (or the table)
+ * starts, at ext. */
+static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error **err)
 {
-	int64_t off = pt->offs[num], ext = extent_end(pt, num);
+	int64_t off = pt->offs[num];
 	const char *extra = pt->inherit ? g_hash_table_lookup(pt->inherit,
 	                                                      GUINT_TO_POINTER(num)) : NULL;
 	rewriter rw = {.pt = pt, .j = j};
 	enum rw r;
+	const char *start;
 	for (size_t want = FIRST_READ;; want = want > CP_PDF_JOIN_MAX_OBJECT_BYTES / 4
 	                                          ? CP_PDF_JOIN_MAX_OBJECT_BYTES : want * 4) {
 		const char *body, *end;
 		bool whole;
-		if (!read_object(pt, num, want, &j->buf, &j->cap, &body, &end, &whole, err))
+		if (!read_object(j, pt, num, ext, want, &start, &body, &end, &whole, err))
 			return false;
 		g_string_truncate(j->text, 0);
 		r = rewrite(&rw, body, end, false, extra, j->text);
@@ -739,7 +824,7 @@ static bool copy_object(joiner *j, part *pt, uint32_t num, cp_error **err)
 			char *what = rw.bad_num >= 0 ? g_strdup_printf(rw.why, (long long)rw.bad_num)
 			                             : g_strdup(rw.why);
 			char *msg = g_strdup_printf(_("object %lld: %s"), (long long)num, what);
-			bad(pt, off + (body - j->buf), msg, err);
+			bad(pt, off + (body - start), msg, err);
 			g_free(msg);
 			g_free(what);
 			return false;
@@ -752,11 +837,13 @@ static bool copy_object(joiner *j, part *pt, uint32_t num, cp_error **err)
 			                     : _("object %lld is larger than the limit"),
 			               err);
 	}
-	int64_t data = off + (rw.stop - j->buf), copy_end = 0;
-	if (r == RW_STREAM && !stream_tail(pt, num, data, ext, &copy_end, err))
+	int64_t data = off + (rw.stop - start), copy_end = 0;
+	if (r == RW_STREAM && !stream_tail(j, pt, num, data, ext, &copy_end, err))
 		return false;
 	j->xref[pt->base + num] = j->pos;
-	if (!putf(j, err, "%" PRId64 " 0 obj", pt->base + num) ||
+	char head[32];
+	int hl = snprintf(head, sizeof head, "%" PRId64 " 0 obj", pt->base + num);
+	if (!put(j, head, (size_t)hl, err) ||
 	    !put(j, j->text->str, j->text->len, err))
 		return false;
 	if (r == RW_STREAM && !copy_range(j, pt, data, copy_end, err))
@@ -881,8 +968,6 @@ static bool write_tail(joiner *j, const part *p0, cp_error **err)
 {
 	int64_t xref_at = j->pos;
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	char *line = j->copy;
-	size_t used = 0;
 	bool ok = putf(j, err, "xref\n0 %" PRId64 "\n", j->nout);
 	int64_t next_free = 0;
 	/* The entry of a free number names the next free number (the last
@@ -896,20 +981,17 @@ static bool write_tail(joiner *j, const part *p0, cp_error **err)
 		}
 	}
 	for (int64_t n = 0; ok && n < j->nout; n++) {
-		if (used + 20 > CP_PDF_JOIN_COPY_BYTES) {
-			g_checksum_update(sum, (const guchar *)line, used);
-			ok = put(j, line, used, err);
-			used = 0;
-		}
+		if (j->olen + 20 > OBUF_BYTES && !(ok = flush(j, err)))
+			break;
+		/* Formatted in place in the output buffer. */
+		char *e = j->obuf + j->olen;
 		if (xr[n] < 0)
-			xref_entry(line + used, -xr[n] - 1, n == 0 ? 65535 : 0, 'f');
+			xref_entry(e, -xr[n] - 1, n == 0 ? 65535 : 0, 'f');
 		else
-			xref_entry(line + used, xr[n], 0, 'n');
-		used += 20;
-	}
-	if (ok) {
-		g_checksum_update(sum, (const guchar *)line, used);
-		ok = put(j, line, used, err);
+			xref_entry(e, xr[n], 0, 'n');
+		g_checksum_update(sum, (const guchar *)e, 20);
+		j->olen += 20;
+		j->pos += 20;
 	}
 	const char *id = g_checksum_get_string(sum);
 	if (ok)
@@ -946,14 +1028,15 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 	}
 
 	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2};
-	j.copy = g_malloc(CP_PDF_JOIN_COPY_BYTES);
+	j.win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
+	j.obuf = g_malloc(OBUF_BYTES);
 	j.text = g_string_sized_new(FIRST_READ);
 	part *parts = g_new0(part, nparts);
 	bool ok = false;
 	long total = 0;
 	int64_t next = 3; /* after the new root and catalog */
 	for (int p = 0; p < nparts; p++) {
-		if (!part_load(&parts[p], fds[p], p, label, j.copy, err))
+		if (!part_load(&j, &parts[p], fds[p], p, label, err))
 			goto done;
 		parts[p].base = next - 1; /* object 0 is always free */
 		next += parts[p].size - 1;
@@ -977,11 +1060,13 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 		for (uint32_t i = 0; i < pt->nused; i++) {
 			uint32_t num = pt->order[i];
 			if ((pt->kind[num] == K_OBJ || pt->kind[num] == K_PAGE) &&
-			    !copy_object(&j, pt, num, err))
+			    !copy_object(&j, pt, num,
+			                 i + 1 < pt->nused ? pt->offs[pt->order[i + 1]] : pt->xref_off,
+			                 err))
 				goto done;
 		}
 	}
-	if (!write_tail(&j, &parts[0], err))
+	if (!write_tail(&j, &parts[0], err) || !flush(&j, err))
 		goto done;
 	if (fflush(out) != 0 || ferror(out)) {
 		cp_set_error(err, CP_E_IO, label, 0, 0, NULL, _("cannot write: %s"),
@@ -995,7 +1080,8 @@ done:
 	g_free(parts);
 	g_free(j.xref);
 	g_free(j.buf);
-	g_free(j.copy);
+	g_free(j.win);
+	g_free(j.obuf);
 	g_string_free(j.text, TRUE);
 	return ok;
 }
@@ -1003,11 +1089,12 @@ done:
 bool cp_pdf_part_pages(int fd, long *pages, cp_error **err)
 {
 	part pt = {0};
-	char *chunk = g_malloc(CP_PDF_JOIN_COPY_BYTES);
-	bool ok = part_load(&pt, fd, 0, _("PDF part"), chunk, err);
+	joiner j = {.win = g_malloc(CP_PDF_JOIN_COPY_BYTES)};
+	bool ok = part_load(&j, &pt, fd, 0, _("PDF part"), err);
 	if (ok)
 		*pages = (long)pt.pages->len;
 	part_clear(&pt);
-	g_free(chunk);
+	g_free(j.win);
+	g_free(j.buf);
 	return ok;
 }

@@ -40,7 +40,7 @@
 #define CP_PDF_JOIN_MAX_NODE_BYTES (32u << 20)   /* a page-tree node (its /Kids) */
 #define CP_PDF_JOIN_MAX_TREE_DEPTH 32            /* nesting of page-tree nodes */
 #define CP_PDF_JOIN_MAX_OBJECTS 8388607          /* objects in the joined file */
-#define CP_PDF_JOIN_COPY_BYTES (64u << 10)       /* stream copy buffer */
+#define CP_PDF_JOIN_COPY_BYTES (256u << 10)      /* read window and copy buffer */
 
 typedef struct cp_pdf_run {
 	int part;   /* index into fds */
