@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/testutil.h"
+
+#include <cairo-pdf.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "pdfjoin.h"
+
+#define VP "/ViewerPreferences << /PrintScaling /None >>"
+
+static char *run(const char *const *argv, int *status)
+{
+	char *out = NULL, *errout = NULL;
+	GError *gerr = NULL;
+	gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+	                           &out, &errout, status, &gerr);
+	g_assert_no_error(gerr);
+	g_assert_true(ok);
+	if (errout && *errout)
+		g_test_message("%s: %s", argv[0], errout);
+	g_free(errout);
+	return out;
+}
+
+static bool have(const char *prog)
+{
+	char *p = g_find_program_in_path(prog);
+	g_free(p);
+	return p != NULL;
+}
+
+static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned int len)
+{
+	return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS
+	                                            : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* A part as a certpress worker writes it: a Cairo stream surface into an
+ * (unlinked) temporary file; page i shows "P<part>-<i>", even pages paint
+ * one shared image (stored once: CAIRO_MIME_TYPE_UNIQUE_ID), every page
+ * paints one recording surface (a Form XObject). Returns the descriptor. */
+static int make_part(int part, int pages, const char *title)
+{
+	FILE *f = tmpfile();
+	g_assert_nonnull(f);
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(to_file, f, 595.28, 841.89);
+	cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
+	if (title)
+		cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
+	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 32, 32);
+	unsigned char *px = cairo_image_surface_get_data(img);
+	for (int i = 0; i < 32 * 32 * 4; i++)
+		px[i] = (unsigned char)(i * 7 + part);
+	cairo_surface_mark_dirty(img);
+	static const unsigned char uid[] = "certpress-test-image";
+	cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_UNIQUE_ID, uid, sizeof uid - 1, NULL,
+	                            NULL);
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+	cairo_t *rc = cairo_create(rec);
+	cairo_set_source_rgb(rc, 0.1, 0.2, 0.8);
+	cairo_rectangle(rc, 0, 0, 40, 20);
+	cairo_fill(rc);
+	cairo_destroy(rc);
+	cairo_t *cr = cairo_create(s);
+	for (int i = 0; i < pages; i++) {
+		char text[32];
+		g_snprintf(text, sizeof text, "P%d-%d", part, i);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+		cairo_set_font_size(cr, 24);
+		cairo_move_to(cr, 72, 100);
+		cairo_show_text(cr, text);
+		if (i % 2 == 0) {
+			cairo_set_source_surface(cr, img, 72, 200);
+			cairo_paint(cr);
+		}
+		cairo_set_source_surface(cr, rec, 300, 300);
+		cairo_paint(cr);
+		cairo_show_page(cr);
+	}
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	cairo_surface_destroy(img);
+	cairo_surface_destroy(rec);
+	g_assert_cmpint(fflush(f), ==, 0);
+	int fd = dup(fileno(f));
+	fclose(f);
+	lseek(fd, 3, SEEK_SET); /* the joiner must not depend on the position */
+	return fd;
+}
+
+static char *join_to_file(const char *dir, const char *name, const int *fds, int n,
+                          const cp_pdf_run *runs, size_t nruns, const char *extra,
+                          cp_error **err)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	FILE *out = fopen(path, "wb");
+	g_assert_nonnull(out);
+	bool ok = cp_pdf_join(out, path, fds, n, runs, nruns, extra, err);
+	g_assert_cmpint(fclose(out), ==, 0);
+	if (!ok) {
+		g_free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static void qpdf_check_ok(const char *path)
+{
+	int st;
+	const char *argv[] = {"qpdf", "--check", path, NULL};
+	char *out = run(argv, &st);
+	g_test_message("qpdf --check: %s", out);
+	g_assert_cmpint(st, ==, 0);
+	g_assert_null(strstr(out, "WARNING"));
+	g_free(out);
+}
+
+/* The text of each page, in order, as poppler extracts it. */
+static char **page_texts(const char *path, int *n)
+{
+	int st;
+	const char *argv[] = {"pdftotext", "-layout", path, "-", NULL};
+	char *out = run(argv, &st);
+	g_assert_cmpint(st, ==, 0);
+	char **pages = g_strsplit(out, "\f", -1);
+	g_free(out);
+	*n = (int)g_strv_length(pages) - 1; /* the text ends with a form feed */
+	for (int i = 0; pages[i]; i++)
+		g_strstrip(pages[i]);
+	return pages;
+}
+
+/* The page texts are exactly what the runs ask for, in their order. */
+static void expect_order(const char *path, const cp_pdf_run *runs, size_t nruns)
+{
+	int n;
+	char **pages = page_texts(path, &n);
+	int next[8] = {0}, k = 0;
+	for (size_t r = 0; r < nruns; r++)
+		for (long i = 0; i < runs[r].pages; i++, k++) {
+			char want[32];
+			g_snprintf(want, sizeof want, "P%d-%d", runs[r].part, next[runs[r].part]++);
+			g_assert_cmpint(k, <, n);
+			g_assert_cmpstr(pages[k], ==, want);
+		}
+	g_assert_cmpint(k, ==, n);
+	g_strfreev(pages);
+}
+
+static char *pdfinfo(const char *path)
+{
+	int st;
+	const char *argv[] = {"pdfinfo", path, NULL};
+	char *out = run(argv, &st);
+	g_assert_cmpint(st, ==, 0);
+	return out;
+}
+
+static bool have_tools(void)
+{
+	if (have("qpdf") && have("pdfinfo") && have("pdftotext"))
+		return true;
+	g_test_skip("qpdf or poppler-utils is not installed");
+	return false;
+}
+
+/* Two and three parts with interleaved runs: a valid file (qpdf finds no
+ * warning), every page in run order, part 0's title, the caller's catalog
+ * entry, one page count. */
+static void test_interleaved(void)
+{
+	if (!have_tools())
+		return;
+	char *dir = tu_scratch("pdfjoin-ok");
+	int fds[3] = {make_part(0, 3, "Part zero"), make_part(1, 4, "Part one"),
+	              make_part(2, 2, NULL)};
+	long pages;
+	cp_error *err = NULL;
+	g_assert_true(cp_pdf_part_pages(fds[1], &pages, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(pages, ==, 4);
+
+	const cp_pdf_run two[] = {{0, 2}, {1, 3}, {0, 1}, {1, 1}};
+	char *path = join_to_file(dir, "two.pdf", fds, 2, two, G_N_ELEMENTS(two), VP, &err);
+	tu_assert_no_error(err);
+	qpdf_check_ok(path);
+	expect_order(path, two, G_N_ELEMENTS(two));
+	char *info = pdfinfo(path);
+	g_assert_nonnull(strstr(info, "Pages:           7"));
+	g_assert_nonnull(strstr(info, "Title:           Part zero"));
+	g_free(info);
+	int st;
+	const char *argv[] = {"qpdf", "--show-object=2", path, NULL};
+	char *cat = run(argv, &st);
+	g_assert_cmpint(st, ==, 0);
+	g_test_message("catalog: %s", cat);
+	g_assert_nonnull(strstr(cat, "/Type /Catalog"));
+	g_assert_nonnull(strstr(cat, "/ViewerPreferences << /PrintScaling /None >>"));
+	g_free(cat);
+	const char *targv[] = {"qpdf", "--show-object=trailer", path, NULL};
+	char *trailer = run(targv, &st);
+	g_assert_nonnull(strstr(trailer, "/Root 2 0 R"));
+	g_assert_nonnull(strstr(trailer, "/ID ["));
+	g_free(trailer);
+
+	const cp_pdf_run three[] = {{2, 1}, {0, 1}, {1, 2}, {0, 2}, {2, 1}, {1, 2}};
+	char *path3 = join_to_file(dir, "three.pdf", fds, 3, three, G_N_ELEMENTS(three), NULL,
+	                           &err);
+	tu_assert_no_error(err);
+	qpdf_check_ok(path3);
+	expect_order(path3, three, G_N_ELEMENTS(three));
+	info = pdfinfo(path3);
+	g_assert_nonnull(strstr(info, "Pages:           9"));
+	g_assert_nonnull(strstr(info, "Title:           Part zero"));
+	g_free(info);
+
+	/* The same input twice: the same bytes (the /ID too). */
+	char *again = join_to_file(dir, "three-again.pdf", fds, 3, three, G_N_ELEMENTS(three),
+	                           NULL, &err);
+	tu_assert_no_error(err);
+	char *a, *b;
+	gsize alen, blen;
+	g_assert_true(g_file_get_contents(path3, &a, &alen, NULL));
+	g_assert_true(g_file_get_contents(again, &b, &blen, NULL));
+	g_assert_cmpuint(alen, ==, blen);
+	g_assert_true(memcmp(a, b, alen) == 0);
+	g_free(a);
+	g_free(b);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	g_free(again);
+	g_free(path3);
+	g_free(path);
+	g_free(dir);
+}
+
+/* One part alone: a valid file with the same page texts. */
+static void test_identity(void)
+{
+	if (!have_tools())
+		return;
+	char *dir = tu_scratch("pdfjoin-one");
+	int fd = make_part(0, 5, "Alone");
+	const cp_pdf_run runs[] = {{0, 5}};
+	cp_error *err = NULL;
+	char *path = join_to_file(dir, "one.pdf", &fd, 1, runs, 1, NULL, &err);
+	tu_assert_no_error(err);
+	qpdf_check_ok(path);
+	expect_order(path, runs, 1);
+	char *info = pdfinfo(path);
+	g_assert_nonnull(strstr(info, "Title:           Alone"));
+	g_assert_nonnull(strstr(info, "595.28 x 841.89 pts"));
+	g_free(info);
+	close(fd);
+	g_free(path);
+	g_free(dir);
+}
+
+static void expect_join_error(const int *fds, int n, const cp_pdf_run *runs, size_t nruns,
+                              const char *extra, cp_code code, const char *needle)
+{
+	FILE *out = tmpfile();
+	cp_error *err = NULL;
+	g_assert_false(cp_pdf_join(out, "out.pdf", fds, n, runs, nruns, extra, &err));
+	tu_assert_error(&err, code, needle);
+	fclose(out);
+}
+
+/* Runs that do not take every page exactly once, a bad part index, a bad
+ * catalog addition: CP_E_USAGE. */
+static void test_bad_runs(void)
+{
+	int fds[2] = {make_part(0, 3, NULL), make_part(1, 2, NULL)};
+	const cp_pdf_run skip[] = {{0, 2}, {1, 2}};
+	expect_join_error(fds, 2, skip, G_N_ELEMENTS(skip), NULL, CP_E_USAGE, "2 of the 3 pages");
+	const cp_pdf_run over[] = {{0, 3}, {1, 2}, {0, 1}};
+	expect_join_error(fds, 2, over, G_N_ELEMENTS(over), NULL, CP_E_USAGE, "only 0 left");
+	const cp_pdf_run index[] = {{0, 3}, {2, 2}};
+	expect_join_error(fds, 2, index, G_N_ELEMENTS(index), NULL, CP_E_USAGE, "part 2");
+	const cp_pdf_run neg[] = {{-1, 3}};
+	expect_join_error(fds, 2, neg, G_N_ELEMENTS(neg), NULL, CP_E_USAGE, "part -1");
+	const cp_pdf_run zero[] = {{0, 0}, {0, 3}, {1, 2}};
+	expect_join_error(fds, 2, zero, G_N_ELEMENTS(zero), NULL, CP_E_USAGE, "0 pages");
+	expect_join_error(fds, 2, NULL, 0, NULL, CP_E_USAGE, "0 of the 3 pages");
+	const cp_pdf_run all[] = {{0, 3}, {1, 2}};
+	expect_join_error(fds, 2, all, 2, "/A 1 0 R", CP_E_USAGE, "not PDF key/value");
+	expect_join_error(fds, 2, all, 2, "/A >> endobj", CP_E_USAGE, "not PDF key/value");
+	expect_join_error(fds, 2, all, 2, "/A endobj", CP_E_USAGE, "not PDF key/value");
+	expect_join_error(fds, 0, all, 2, NULL, CP_E_USAGE, "no parts");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static int fd_from(const char *data, size_t len)
+{
+	FILE *f = tmpfile();
+	g_assert_nonnull(f);
+	g_assert_cmpuint(fwrite(data, 1, len, f), ==, len);
+	fflush(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	return fd;
+}
+
+static char *fd_contents(int fd, size_t *len)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	char *buf = g_malloc((size_t)end + 1);
+	g_assert_cmpint(pread(fd, buf, (size_t)end, 0), ==, end);
+	buf[end] = 0;
+	*len = (size_t)end;
+	return buf;
+}
+
+/* Replaces the first occurrence of from (which must exist) by to, of the
+ * same length, in a copy of data. */
+static int patched(const char *data, size_t len, const char *from, const char *to)
+{
+	g_assert_cmpuint(strlen(from), ==, strlen(to));
+	char *copy = g_memdup2(data, len);
+	char *at = memmem(copy, len, from, strlen(from));
+	g_assert_nonnull(at);
+	memcpy(at, to, strlen(to));
+	int fd = fd_from(copy, len);
+	g_free(copy);
+	return fd;
+}
+
+/* A part made of data with bytes [at, at + cut) replaced by insert (the
+ * data holds NUL bytes: no printf on it). */
+static int spliced(const char *data, size_t len, size_t at, size_t cut, const char *insert)
+{
+	GString *s = g_string_new_len(data, (gssize)at);
+	g_string_append(s, insert);
+	g_string_append_len(s, data + at + cut, (gssize)(len - at - cut));
+	int fd = fd_from(s->str, s->len);
+	g_string_free(s, TRUE);
+	return fd;
+}
+
+static void expect_parse_error(int bad, int good, const char *needle)
+{
+	int fds[2] = {good, bad};
+	const cp_pdf_run runs[] = {{0, 1}, {1, 1}};
+	/* The page count is never reached: the part fails first. */
+	expect_join_error(fds, 2, runs, 2, NULL, CP_E_PARSE, needle);
+	close(bad);
+}
+
+/* Parts that are not PDFs of the expected shape: CP_E_PARSE naming part 1
+ * and what is wrong, never a crash (this test also runs under make asan). */
+static void test_bad_parts(void)
+{
+	int good = make_part(0, 1, NULL);
+	size_t len;
+	char *data = fd_contents(make_part(1, 1, "x"), &len);
+
+	expect_parse_error(fd_from(data, len / 2), good, "part 1");
+	expect_parse_error(fd_from("garbage, not a PDF\n", 19), good, "not a PDF file");
+	expect_parse_error(fd_from("", 0), good, "not a PDF file");
+	/* no trailer: the keyword renamed */
+	expect_parse_error(patched(data, len, "trailer", "trai1er"), good,
+	                   "damaged cross-reference table");
+	/* startxref off by one byte into the table */
+	const char *sx = g_strrstr_len(data + len - 64, 64, "startxref\n");
+	g_assert_nonnull(sx);
+	char *bent = g_strdup_printf("startxref\n%d\n%%%%EOF\n", atoi(sx + 10) + 1);
+	expect_parse_error(spliced(data, len, (size_t)(sx - data), len - (size_t)(sx - data), bent),
+	                   good, "cross-reference table");
+	g_free(bent);
+	/* an xref entry pointing one byte off its object */
+	expect_parse_error(patched(data, len, "0000000015 00000 n", "0000000016 00000 n"), good,
+	                   "does not point at it");
+	/* a reference to object 10^9, to one past /Size, to a free one */
+	expect_parse_error(patched(data, len, "      /Type /Group", "/T 1000000000 0 R "), good,
+	                   "damaged reference");
+	expect_parse_error(patched(data, len, "/Resources 3 0 R", "/Re 8000000 0 R "), good,
+	                   "object 8000000, which is not in use");
+	expect_parse_error(patched(data, len, "/Resources 3 0 R", "/Resources 0 0 R"), good,
+	                   "object 0, which is not in use");
+	/* a huge /Size (the trailer follows every offset: its length may change) */
+	const char *size = memmem(data, len, "/Size ", 6);
+	g_assert_nonnull(size);
+	size_t at = (size_t)(size - data), cut = (size_t)(strchr(size, '\n') - size);
+	expect_parse_error(spliced(data, len, at, cut, "/Size 4000000000"), good, "/Size");
+	expect_parse_error(spliced(data, len, at, cut, "/Size 8000000"), good, "/Size");
+	/* a generation other than 0, an encrypted or updated part */
+	expect_parse_error(patched(data, len, "/Root", "/Prev"), good, "incrementally");
+	expect_parse_error(patched(data, len, "/Type /Catalog", "/Type /Catalot"), good,
+	                   "not a catalog");
+	expect_parse_error(patched(data, len, "/Type /Page ", "/Type /Pagx "), good,
+	                   "neither a page");
+	expect_parse_error(patched(data, len, "/Count 1", "/Count 2"), good, "/Count");
+	expect_parse_error(patched(data, len, "endstream", "endstrean"), good, "endstream");
+	expect_parse_error(patched(data, len, "stream\n", "strea \n"), good, "part 1");
+	g_free(data);
+	close(good);
+}
+
+/* A page tree with an intermediate node that gives its pages /MediaBox and
+ * /Rotate by inheritance: the joined pages keep them. */
+static void test_inherited(void)
+{
+	if (!have_tools())
+		return;
+	/* object 1 root -> 2 node (inheritable attributes) -> 3, 4 pages */
+	GString *pdf = g_string_new("%PDF-1.5\n");
+	int64_t offs[8];
+	const char *objs[] = {
+		NULL,
+		"<< /Type /Pages /Kids [ 2 0 R ] /Count 2 /Resources 6 0 R >>",
+		"<< /Type /Pages /Parent 1 0 R /Kids [ 3 0 R 4 0 R ] /Count 2\n"
+		"   /MediaBox [ 0 0 200 100 ] /Rotate 90 >>",
+		"<< /Type /Page % a comment with >> and (\n   /Parent 2 0 R /Contents 5 0 R >>",
+		"<< /Type /Page /Parent 2 0 R /Contents 5 0 R /MediaBox [0 0 300 300] "
+		"/Title (a \\) string with 9 0 R % and >> inside) /H <41 42> >>",
+		"<< /Length 20 >>\nstream\n0 0 m 10 10 l S %%%\nendstream",
+		"<< /ProcSet [ /PDF ] >>",
+		"<< /Type /Catalog /Pages 1 0 R >>",
+	};
+	for (int i = 1; i < 8; i++) {
+		offs[i] = (int64_t)pdf->len;
+		g_string_append_printf(pdf, "%d 0 obj\n%s\nendobj\n", i, objs[i]);
+	}
+	size_t xref = pdf->len;
+	g_string_append(pdf, "xref\n0 8\n0000000000 65535 f \n");
+	for (int i = 1; i < 8; i++)
+		g_string_append_printf(pdf, "%010lld 00000 n \n", (long long)offs[i]);
+	g_string_append_printf(pdf, "trailer\n<< /Size 8 /Root 7 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+	                       xref);
+	int fd = fd_from(pdf->str, pdf->len);
+	g_string_free(pdf, TRUE);
+	char *dir = tu_scratch("pdfjoin-inherit");
+	const cp_pdf_run runs[] = {{0, 2}};
+	cp_error *err = NULL;
+	char *path = join_to_file(dir, "inherit.pdf", &fd, 1, runs, 1, NULL, &err);
+	tu_assert_no_error(err);
+	qpdf_check_ok(path);
+	int st;
+	const char *argv[] = {"pdfinfo", "-f", "1", "-l", "2", path, NULL};
+	char *info = run(argv, &st);
+	g_test_message("%s", info);
+	g_assert_nonnull(strstr(info, "Page    1 size:  200 x 100 pts"));
+	g_assert_nonnull(strstr(info, "Page    1 rot:   90"));
+	g_assert_nonnull(strstr(info, "Page    2 size:  300 x 300 pts"));
+	g_assert_nonnull(strstr(info, "Page    2 rot:   90"));
+	g_free(info);
+	/* the string with ") 9 0 R %" kept as it was, the reference in the
+	 * resources renumbered */
+	char *out;
+	gsize olen;
+	g_assert_true(g_file_get_contents(path, &out, &olen, NULL));
+	g_assert_nonnull(strstr(out, "/Title (a \\) string with 9 0 R % and >> inside)"));
+	g_assert_nonnull(strstr(out, "/Resources 8 0 R"));
+	g_free(out);
+	close(fd);
+	g_free(path);
+	g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/pdfjoin/interleaved", test_interleaved);
+	g_test_add_func("/pdfjoin/identity", test_identity);
+	g_test_add_func("/pdfjoin/bad-runs", test_bad_runs);
+	g_test_add_func("/pdfjoin/bad-parts", test_bad_parts);
+	g_test_add_func("/pdfjoin/inherited", test_inherited);
+	return g_test_run();
+}
