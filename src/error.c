@@ -40,6 +40,18 @@ void cp_propagate_error(cp_error **dst, cp_error *src)
 		cp_error_free(src);
 }
 
+cp_error *cp_error_copy(const cp_error *e)
+{
+	if (!e)
+		return NULL;
+	cp_error *c = g_new0(cp_error, 1);
+	*c = *e;
+	c->message = g_strdup(e->message);
+	c->file = g_strdup(e->file);
+	c->column = g_strdup(e->column);
+	return c;
+}
+
 void cp_error_free(cp_error *err)
 {
 	if (!err)

@@ -20,4 +20,7 @@ void cp_set_errorv(cp_error **err, cp_code code, const char *file, long line,
 /* Moves src into *dst (same first-wins rule); src is freed when not moved. */
 void cp_propagate_error(cp_error **dst, cp_error *src);
 
+/* A deep copy of e (NULL for NULL): one cause reported to several callers. */
+cp_error *cp_error_copy(const cp_error *e);
+
 #endif

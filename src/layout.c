@@ -538,6 +538,48 @@ const char *cp_page_photo_sha256(const cp_page *pg)
 	return NULL;
 }
 
+/* The page digest recorded in the ledger (see layout.h): SHA-256 over a canonical listing of
+ * what the page shows (every item's kind, box, size and text, and the photo
+ * file's own SHA-256), so an auditor can tell two prints of a certificate
+ * apart or confirm they are the same. */
+char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char *head = g_strdup_printf("certpress-page-v1\t%s\n", cp_mode_name(mode));
+	g_checksum_update(ck, (const guchar *)head, -1);
+	g_free(head);
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		char buf[160];
+		g_snprintf(buf, sizeof buf, "%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t",
+		           (int)it[i].kind, it[i].bind, it[i].x, it[i].y, it[i].w, it[i].h,
+		           it[i].font_size);
+		g_checksum_update(ck, (const guchar *)buf, -1);
+		if (it[i].text)
+			g_checksum_update(ck, (const guchar *)it[i].text, -1);
+		g_checksum_update(ck, (const guchar *)"\n", 1);
+	}
+	/* The photo's own SHA-256: already computed for a JPEG (its PDF id),
+	 * so only other photos are read and hashed again here. */
+	const char *known = cp_page_photo_sha256(pg);
+	gchar *data = NULL;
+	gsize len = 0;
+	char *ph = NULL;
+	if (!known && photo && g_file_get_contents(photo, &data, &len, NULL)) {
+		ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+		g_free(data);
+	}
+	if (known || ph) {
+		g_checksum_update(ck, (const guchar *)"photo\t", -1);
+		g_checksum_update(ck, (const guchar *)(known ? known : ph), -1);
+	}
+	g_free(ph);
+	char *hex = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return hex;
+}
+
 /* -------------------------------------------------------------------- draw */
 
 static void set_rgba(cairo_t *cr, const cp_rgba *c)

@@ -56,6 +56,12 @@ bool cp_engine_element_shared(const cp_engine *e, size_t i);
 /* Borrowed: the SHA-256 (hex) of the photo file on this page when it is
  * already known (a JPEG carries it as its Cairo unique id), or NULL. */
 const char *cp_page_photo_sha256(const cp_page *pg);
+/* The digest the ledger records for a printed page: SHA-256 (hex) over a
+ * canonical listing of the page (every item's kind, box, size and text, in
+ * mode) and the SHA-256 of the photo file at photo (NULL: none). Free with
+ * g_free(). Safe to call from any thread for a page that thread owns. */
+char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo);
+
 /* True when the engine has a seal image for electronic mode. */
 bool cp_engine_has_seal(const cp_engine *e);
 
