@@ -305,6 +305,43 @@ bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err);
 /* Removes the temporary file and frees w. NULL is allowed. */
 void cp_pdf_writer_abort(cp_pdf_writer *w);
 
+/* A batch PDF drawn by several threads at once: each thread draws its pages
+ * into its own part (a Cairo surface over an unlinked temporary file beside
+ * path), and the commit joins the parts into one file at path, pages in the
+ * order cp_pdf_parts_order() was told, objects shared by the pages of a part
+ * (fonts, the static layer, photos) stored once per part. Same guarantees as
+ * cp_pdf_writer: page size, /PrintScaling /None, creation date, nothing at
+ * path until a successful commit.
+ * Threads: the functions taking a part may be called from any thread, one
+ * thread per part at a time; the others from the thread that created p. */
+#define CP_PDF_MAX_PARTS 64
+typedef struct cp_pdf_parts cp_pdf_parts;
+cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_mm,
+                               const cp_doc_info *info, int nparts, cp_error **err);
+/* A part is written as files of at most this many pages each (Cairo holds a
+ * little memory per page until its document is finished; finishing a file
+ * every few thousand pages keeps a batch of any length flat in memory, at
+ * the cost of storing shared resources once per file). */
+#define CP_PDF_PART_PAGES 5000
+/* Changes that number for p (tests; before the first page). */
+void cp_pdf_parts_set_part_pages(cp_pdf_parts *p, long pages);
+/* Starts a page of part (0..nparts-1); the cairo_t is borrowed until
+ * cp_pdf_parts_end_page(), its user space in millimetres from the top left. */
+cairo_t *cp_pdf_parts_begin_page(cp_pdf_parts *p, int part, cp_error **err);
+bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err);
+/* Completes part (fonts are subset here, the costly step): from the part's
+ * own thread when it has drawn its last page, so parts finish in parallel.
+ * The commit finishes any part not finished yet. */
+bool cp_pdf_parts_finish(cp_pdf_parts *p, int part, cp_error **err);
+/* Appends the next pages pages of part to the final page order. */
+bool cp_pdf_parts_order(cp_pdf_parts *p, int part, long pages, cp_error **err);
+/* Pages placed in the order so far. */
+long cp_pdf_parts_page_count(const cp_pdf_parts *p);
+/* Joins the parts and puts the file in place; frees p whatever happens. */
+bool cp_pdf_parts_commit(cp_pdf_parts *p, cp_error **err);
+/* Removes every temporary file and frees p. NULL is allowed. */
+void cp_pdf_parts_abort(cp_pdf_parts *p);
+
 /* Raster pages. Limits: at most CP_RASTER_MAX_SIDE pixels a side. */
 #define CP_RASTER_MAX_SIDE 20000
 /* A white RGB24 page of width_mm x height_mm at dpi (rounded to whole

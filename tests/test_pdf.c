@@ -174,10 +174,221 @@ static void test_abort_and_misuse(void)
 	g_free(dir);
 }
 
+/* ------------------------------------------------------------------ parts */
+
+#define PARTS_PAGES 12
+/* Which part draws each page of the final document: interleaved, part 3
+ * never used (a worker that got no work). */
+static const int part_of_page[PARTS_PAGES] = {0, 0, 1, 2, 2, 2, 1, 0, 1, 2, 0, 0};
+
+typedef struct part_job {
+	cp_pdf_parts *p;
+	int part;
+	cairo_surface_t *photo;
+	cp_error *err;
+} part_job;
+
+/* One thread per part, all drawing at once: page n says "PAGE-n". */
+static gpointer draw_part(gpointer data)
+{
+	part_job *j = data;
+	for (int n = 0; n < PARTS_PAGES; n++) {
+		if (part_of_page[n] != j->part)
+			continue;
+		cairo_t *cr = cp_pdf_parts_begin_page(j->p, j->part, &j->err);
+		if (!cr)
+			return NULL;
+		char text[32];
+		g_snprintf(text, sizeof text, "PAGE-%02d", n);
+		cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+		cairo_set_font_size(cr, 12);
+		cairo_move_to(cr, 20, 30);
+		cairo_show_text(cr, text);
+		cairo_set_source_surface(cr, j->photo, 60, 60);
+		cairo_paint(cr);
+		if (!cp_pdf_parts_end_page(j->p, j->part, &j->err))
+			return NULL;
+	}
+	cp_pdf_parts_finish(j->p, j->part, &j->err);
+	return NULL;
+}
+
+/* Four parts drawn by four threads at once and joined: every page is where
+ * the order put it (poppler reads PAGE-n on page n+1), the document is
+ * valid for qpdf, keeps the title and PrintScaling, each part's photo is
+ * stored once per file of a part that used it, and no temporary file is
+ * left. With part_pages > 0 the parts rotate to a new file that often. */
+static void check_parts(long part_pages)
+{
+	char *dir = tu_scratch(part_pages ? "pdf-parts-rotating" : "pdf-parts");
+	char *path = g_build_filename(dir, "joined.pdf", NULL);
+	char *photo_path = tu_path("data/image/photo.jpg");
+	cp_error *err = NULL;
+	cairo_surface_t *photo = cp_image_load(photo_path, NULL, &err);
+	tu_assert_no_error(err);
+	cp_doc_info info = {.title = "职业技能等级证书"};
+	cp_pdf_parts *p = cp_pdf_parts_new(path, 210, 297, &info, 4, &err);
+	tu_assert_no_error(err);
+	if (part_pages)
+		cp_pdf_parts_set_part_pages(p, part_pages);
+	part_job jobs[4];
+	GThread *th[4];
+	for (int k = 0; k < 4; k++) {
+		jobs[k] = (part_job){.p = p, .part = k, .photo = photo};
+		th[k] = g_thread_new("part", draw_part, &jobs[k]);
+	}
+	for (int k = 0; k < 4; k++) {
+		g_thread_join(th[k]);
+		tu_assert_no_error(jobs[k].err);
+	}
+	for (int n = 0; n < PARTS_PAGES; n++)
+		g_assert_true(cp_pdf_parts_order(p, part_of_page[n], 1, &err));
+	g_assert_cmpint(cp_pdf_parts_page_count(p), ==, PARTS_PAGES);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS)); /* not before commit */
+	g_assert_true(cp_pdf_parts_commit(p, &err));
+	tu_assert_no_error(err);
+	cairo_surface_destroy(photo);
+
+	char *pdf;
+	gsize plen;
+	g_assert_true(g_file_get_contents(path, &pdf, &plen, NULL));
+	size_t files = 0;
+	for (int k = 0; k < 4; k++) {
+		long n = 0;
+		for (int i = 0; i < PARTS_PAGES; i++)
+			n += part_of_page[i] == k;
+		long per = part_pages ? part_pages : CP_PDF_PART_PAGES;
+		files += (size_t)((n + per - 1) / per);
+	}
+	g_assert_cmpuint(files, ==, part_pages == 2 ? 7 : 3);
+	g_assert_cmpuint(count(pdf, plen, "/DCTDecode"), ==, files);
+	g_free(pdf);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	int left = 0;
+	while (g_dir_read_name(d))
+		left++;
+	g_dir_close(d);
+	g_assert_cmpint(left, ==, 1);
+
+	if (have("pdftotext")) {
+		for (int n = 0; n < PARTS_PAGES; n++) {
+			char page[8], want[32];
+			g_snprintf(page, sizeof page, "%d", n + 1);
+			g_snprintf(want, sizeof want, "PAGE-%02d", n);
+			int st;
+			const char *argv[] = {"pdftotext", "-f", page, "-l", page, path, "-", NULL};
+			char *out = run(argv, &st);
+			g_assert_cmpint(st, ==, 0);
+			g_assert_nonnull(strstr(out, want));
+			g_free(out);
+		}
+	}
+	if (have("qpdf")) {
+		int st;
+		const char *argv[] = {"qpdf", "--check", path, NULL};
+		char *out = run(argv, &st);
+		g_test_message("%s", out);
+		g_assert_cmpint(st, ==, 0);
+		g_assert_null(strstr(out, "WARNING"));
+		g_free(out);
+		const char *argv2[] = {"qpdf", "--json", path, NULL};
+		char *json = run(argv2, &st);
+		g_assert_cmpint(st, ==, 0);
+		g_assert_nonnull(strstr(json, "\"/PrintScaling\": \"/None\""));
+		g_free(json);
+	}
+	if (have("pdfinfo")) {
+		int st;
+		const char *argv[] = {"pdfinfo", "-enc", "UTF-8", path, NULL};
+		char *out = run(argv, &st);
+		g_assert_cmpint(st, ==, 0);
+		g_assert_nonnull(strstr(out, "Pages:           12"));
+		g_assert_nonnull(strstr(out, "Title:           职业技能等级证书"));
+		g_free(out);
+	}
+	g_free(photo_path);
+	g_free(path);
+	g_free(dir);
+}
+
+static void test_parts(void)
+{
+	check_parts(0);
+}
+
+static void test_parts_rotating(void)
+{
+	check_parts(2);
+}
+
+/* An order that does not match what the parts hold, or a part out of range,
+ * is refused and leaves nothing behind; so does an abort. */
+static void test_parts_misuse(void)
+{
+	char *dir = tu_scratch("pdf-parts-misuse");
+	char *path = tu_write(dir, "out.pdf", "previous run");
+	cp_error *err = NULL;
+	g_assert_null(cp_pdf_parts_new(path, 210, 297, NULL, 0, &err));
+	tu_assert_error(&err, CP_E_USAGE, "parts");
+	g_assert_null(cp_pdf_parts_new(path, 210, 297, NULL, CP_PDF_MAX_PARTS + 1, &err));
+	tu_assert_error(&err, CP_E_USAGE, "parts");
+
+	cp_pdf_parts *p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
+	g_assert_null(cp_pdf_parts_begin_page(p, 2, &err));
+	tu_assert_error(&err, CP_E_USAGE, "part 2");
+	g_assert_false(cp_pdf_parts_end_page(p, 0, &err));
+	tu_assert_error(&err, CP_E_USAGE, "no page is open");
+	cairo_t *cr = cp_pdf_parts_begin_page(p, 0, &err);
+	tu_assert_no_error(err);
+	cairo_paint(cr);
+	g_assert_true(cp_pdf_parts_end_page(p, 0, &err));
+	g_assert_true(cp_pdf_parts_order(p, 0, 2, &err)); /* one more than drawn */
+	g_assert_false(cp_pdf_parts_commit(p, &err));
+	g_assert_nonnull(err);
+	g_assert_cmpint(err->code, ==, CP_E_USAGE);
+	cp_error_free(err);
+	err = NULL;
+
+	p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
+	cr = cp_pdf_parts_begin_page(p, 1, &err);
+	cairo_paint(cr);
+	g_assert_true(cp_pdf_parts_end_page(p, 1, &err));
+	g_assert_true(cp_pdf_parts_order(p, 0, 1, &err)); /* part 0 drew nothing */
+	g_assert_false(cp_pdf_parts_commit(p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "part 0");
+
+	p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
+	g_assert_false(cp_pdf_parts_commit(p, &err));
+	tu_assert_error(&err, CP_E_USAGE, "no pages");
+
+	p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
+	cr = cp_pdf_parts_begin_page(p, 0, &err);
+	cairo_paint(cr);
+	g_assert_true(cp_pdf_parts_end_page(p, 0, &err));
+	cp_pdf_parts_abort(p);
+	cp_pdf_parts_abort(NULL);
+
+	char *s;
+	g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+	g_assert_cmpstr(s, ==, "previous run");
+	g_free(s);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	int n = 0;
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	g_assert_cmpint(n, ==, 1);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/pdf/three-pages", test_three_pages);
 	g_test_add_func("/pdf/abort-and-misuse", test_abort_and_misuse);
+	g_test_add_func("/pdf/parts", test_parts);
+	g_test_add_func("/pdf/parts-rotating", test_parts_rotating);
+	g_test_add_func("/pdf/parts-misuse", test_parts_misuse);
 	return g_test_run();
 }
