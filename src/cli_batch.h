@@ -15,6 +15,8 @@ typedef struct cli_batch_opts {
 	const char *org;
 	const char *template_path; /* NULL: do not lay out (check --no-layout) */
 	const char *font_dir;      /* extra fonts, or NULL */
+	bool workers_lay_out;      /* load the template but leave fonts and the
+	                              engine to cli_batch_run_pool()'s workers */
 } cli_batch_opts;
 
 typedef struct cli_batch {
@@ -24,6 +26,7 @@ typedef struct cli_batch {
 	cp_engine *engine;
 	cp_reader *reader;
 	cp_checker *checker;
+	char *fonts_dir, *font_dir; /* for the engines of pool workers */
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
 } cli_batch;
@@ -41,6 +44,48 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err);
 bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
                    cp_error **err);
 void cli_batch_close(cli_batch *b);
+
+/* The same loop on several cores: the calling thread reads and checks the
+ * records in order and hands them, a few dozen at a time, to worker threads
+ * (each with its own fonts and engine, as Pango and fontconfig objects must
+ * not be shared between threads) that lay them out and draw them; the
+ * results come back to the calling thread in row order again. Reports,
+ * ledger and rejects therefore see exactly the sequence of the plain loop. */
+typedef struct cli_item {
+	cp_record rec;
+	cp_problems row; /* the row's problems so far */
+	bool valid;      /* printable as far as known before layout */
+	bool draw;       /* set by admit: draw the page when it lays out */
+	/* Set by the worker: */
+	cp_error *refusal; /* layout refused the record (CP_E_REFUSED) */
+	int part;          /* the worker that drew the page, or -1 */
+	char *digest;      /* for draw to fill (g_free'd with the item) */
+} cli_item;
+
+typedef struct cli_pool_ops {
+	/* Calling thread, row order, after the checker (it->valid says how it
+	 * went): may refuse the record (a problem in it->row, it->valid =
+	 * false) and sets it->draw. */
+	bool (*admit)(void *ud, cli_item *it, cp_error **err);
+	/* Worker thread `part` (0..workers-1): draws the laid-out page. Called
+	 * only for records with it->draw that laid out. */
+	bool (*draw)(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
+	             cp_error **err);
+	/* Worker thread `part`, after its last page (e.g. finishes its output). */
+	bool (*done)(void *ud, int part, cp_error **err);
+	/* Calling thread, row order: the record's outcome; *still_valid as for
+	 * cli_record_fn (a layout refusal is already in it->row). */
+	bool (*settle)(void *ud, cli_item *it, bool *still_valid, cp_error **err);
+} cli_pool_ops;
+
+#define CLI_POOL_MAX_WORKERS 16
+/* The number of workers to use by default: the processors online, at most
+ * CLI_POOL_MAX_WORKERS. */
+int cli_pool_default_workers(void);
+/* Runs the loop with up to `workers` threads (started as work arrives, so a
+ * short batch uses one). b must have been opened with workers_lay_out. */
+bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int workers,
+                        const char *what, cp_error **err);
 
 /* Appends a problem to ps (strings copied; rule and article static). */
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,

@@ -63,6 +63,8 @@ static void help(void)
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "      --batch NAME        batch name in the ledger (default: generated)\n"
 	         "      --allow-symlink     write through a symbolic link at OUTPUT\n"
+	         "  -j, --jobs N            threads that lay out and draw the batch (default:\n"
+	         "                          one per processor); every N gives the same pages\n"
 	         "  -q, --quiet             no report on standard error\n"
 	         "  -h, --help              show this help\n\n"
 	         "Exit status: 0 printed, 1 records refused (nothing printed, or with\n"
@@ -77,7 +79,7 @@ typedef struct render_ctx {
 	out_kind kind;
 	const char *out;
 	cp_output_opts oo;
-	cp_pdf_writer *pdf;
+	cp_pdf_parts *parts;    /* PDF: one part per worker, joined at the end */
 	cp_atomic_dir *dir;
 	cp_rejects *rejects;
 	long want_row;
@@ -87,54 +89,12 @@ typedef struct render_ctx {
 	bool refused_any;
 	long pages;
 	cairo_surface_t *preview;
-	cairo_surface_t *page;  /* PNG folder: one raster reused for every page */
+	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
+	                                                  reused for all its pages */
 	cp_ledger_batch *lb;
 	const char *reissue;
 	bool old_returned;
 } render_ctx;
-
-/* The page digest recorded in the ledger: SHA-256 over a canonical listing of
- * what the page shows (every item's kind, box, size and text, and the photo
- * file's own SHA-256), so an auditor can tell two prints of a certificate
- * apart or confirm they are the same. */
-static char *page_digest(const render_ctx *c, const cp_record *rec, const cp_page *pg)
-{
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	char *head = g_strdup_printf("certpress-page-v1\t%s\n", cp_mode_name(c->oo.mode));
-	g_checksum_update(ck, (const guchar *)head, -1);
-	g_free(head);
-	size_t n;
-	const cp_page_item *it = cp_page_items(pg, &n);
-	for (size_t i = 0; i < n; i++) {
-		char buf[160];
-		g_snprintf(buf, sizeof buf, "%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t",
-		           (int)it[i].kind, it[i].bind, it[i].x, it[i].y, it[i].w, it[i].h,
-		           it[i].font_size);
-		g_checksum_update(ck, (const guchar *)buf, -1);
-		if (it[i].text)
-			g_checksum_update(ck, (const guchar *)it[i].text, -1);
-		g_checksum_update(ck, (const guchar *)"\n", 1);
-	}
-	/* The photo's own SHA-256: already computed for a JPEG (its PDF id),
-	 * so only other photos are read and hashed again here. */
-	const char *photo = rec->value[CP_FIELD_PHOTO];
-	const char *known = cp_page_photo_sha256(pg);
-	gchar *data = NULL;
-	gsize len = 0;
-	char *ph = NULL;
-	if (!known && photo && g_file_get_contents(photo, &data, &len, NULL)) {
-		ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
-		g_free(data);
-	}
-	if (known || ph) {
-		g_checksum_update(ck, (const guchar *)"photo\t", -1);
-		g_checksum_update(ck, (const guchar *)(known ? known : ph), -1);
-	}
-	g_free(ph);
-	char *hex = g_strdup(g_checksum_get_string(ck));
-	g_checksum_free(ck);
-	return hex;
-}
 
 static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledger_print *p,
                               char *masked)
@@ -171,8 +131,9 @@ static bool selected(const render_ctx *c, const cp_record *rec)
 	return true;
 }
 
-/* A new white raster page with pg drawn on it. */
-static cairo_surface_t *draw_raster(render_ctx *c, const cp_page *pg, cp_error **err)
+/* A new white raster page with pg drawn on it by engine e. */
+static cairo_surface_t *draw_raster(render_ctx *c, cp_engine *e, const cp_page *pg,
+                                    cp_error **err)
 {
 	cairo_t *cr = NULL;
 	cairo_surface_t *s = cp_raster_new(cp_template_page_width_mm(c->b->tpl),
@@ -180,38 +141,96 @@ static cairo_surface_t *draw_raster(render_ctx *c, const cp_page *pg, cp_error *
 	                                   c->oo.dpi, &cr, err);
 	if (!s)
 		return NULL;
-	cp_engine_draw(c->b->engine, pg, cr, &c->oo);
+	cp_engine_draw(e, pg, cr, &c->oo);
 	cairo_destroy(cr);
 	return s;
 }
 
-/* Like draw_raster(), but into one page kept for the whole folder: a fresh
- * 35 MB A4 page at 300 dpi per certificate cost as much in page faults
- * (mapping, zeroing, unmapping) as drawing it. Borrowed: valid until the
- * next call. */
-static cairo_surface_t *reuse_raster(render_ctx *c, const cp_page *pg, cp_error **err)
+/* Like draw_raster(), but into one page kept in *slot for the whole folder
+ * (one per worker): a fresh 35 MB A4 page at 300 dpi per certificate cost as
+ * much in page faults (mapping, zeroing, unmapping) as drawing it. Borrowed:
+ * valid until the next call. */
+static cairo_surface_t *reuse_raster(render_ctx *c, cp_engine *e, cairo_surface_t **slot,
+                                     const cp_page *pg, cp_error **err)
 {
-	if (!c->page) {
-		c->page = draw_raster(c, pg, err);
-		return c->page;
+	if (!*slot) {
+		*slot = draw_raster(c, e, pg, err);
+		return *slot;
 	}
-	cairo_t *cr = cairo_create(c->page);
+	cairo_t *cr = cairo_create(*slot);
 	cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
 	cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
 	/* The user space cp_raster_new() sets up. */
 	cairo_scale(cr, c->oo.dpi / 25.4, c->oo.dpi / 25.4);
-	cp_engine_draw(c->b->engine, pg, cr, &c->oo);
+	cp_engine_draw(e, pg, cr, &c->oo);
 	cairo_status_t st = cairo_status(cr);
 	cairo_destroy(cr);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("out of memory"));
 		return NULL;
 	}
-	return c->page;
+	return *slot;
 }
 
+/* The ledger's verdict on a record about to be printed: a number already
+ * issued refuses the row (reported with the others, not the end of the run).
+ * False only on a stopping error. */
+static bool ledger_admit(render_ctx *c, const cp_record *rec, cp_problems *row, bool *valid,
+                         cp_error **err)
+{
+	char *masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+	cp_ledger_print lp;
+	ledger_print_init(c, rec, &lp, masked);
+	cp_error *le = NULL;
+	bool ok = cp_ledger_batch_check(c->lb, &lp, &le);
+	g_free(masked);
+	if (ok)
+		return true;
+	if (le->code != CP_E_LEDGER) {
+		cp_propagate_error(err, le);
+		return false;
+	}
+	cli_problem_add(row, CP_SEV_ERROR, rec, CP_FIELD_CERT_NO,
+	                cp_reader_column(c->b->reader, CP_FIELD_CERT_NO),
+	                rec->value[CP_FIELD_CERT_NO], "ledger.issued", "第十三条", le->message);
+	cp_error_free(le);
+	*valid = false;
+	return true;
+}
+
+/* Records a printed page in the ledger. */
+static bool ledger_record(render_ctx *c, const cp_record *rec, const char *file, int page,
+                          const char *digest, cp_error **err)
+{
+	char *masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+	cp_ledger_print lp;
+	ledger_print_init(c, rec, &lp, masked);
+	lp.file = file;
+	lp.page = page;
+	lp.sha256 = digest;
+	bool ok = cp_ledger_batch_add(c->lb, &lp, err);
+	g_free(masked);
+	return ok;
+}
+
+/* A refused row: from now on nothing is printed (unless --skip-invalid), and
+ * the row goes to the rejects file. */
+static bool refuse(render_ctx *c, const cp_record *rec, const cp_problems *row, cp_error **err)
+{
+	c->refused_any = true;
+	return !c->rejects || cp_rejects_add(c->rejects, rec, row, err);
+}
+
+/* Once a record is refused nothing will be printed (without --skip-invalid):
+ * keep checking, stop drawing. */
+static bool drawing(const render_ctx *c)
+{
+	return !c->refused_any || c->skip_invalid;
+}
+
+/* A preview: one record, drawn by this thread. */
 static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
                       bool *still_valid, cp_error **err)
 {
@@ -220,98 +239,131 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	if (sel)
 		c->matched = true;
 	if (!*still_valid) {
-		/* A preview only cares about its own row; a batch about all. */
-		if (c->kind != OUT_PREVIEW || sel)
+		/* A preview only cares about its own row. */
+		if (sel)
 			c->refused_any = true;
-		if (c->rejects && !cp_rejects_add(c->rejects, rec, row, err))
-			return false;
+		return !c->rejects || cp_rejects_add(c->rejects, rec, row, err);
+	}
+	/* Kept until the run ends: written only if it ends well. */
+	if (!sel || c->preview || c->refused_any)
+		return true;
+	c->preview = draw_raster(c, c->b->engine, pg, err);
+	if (!c->preview)
+		return false;
+	c->pages++;
+	return true;
+}
+
+/* A PDF or a PNG folder: the pool's steps (cli_batch.h). admit and settle
+ * run on this thread in row order; draw and done on the workers. */
+static bool batch_admit(void *ud, cli_item *it, cp_error **err)
+{
+	render_ctx *c = ud;
+	bool sel = selected(c, &it->rec);
+	if (sel)
+		c->matched = true;
+	if (!it->valid) {
+		c->refused_any = true;
 		return true;
 	}
 	if (!sel)
 		return true;
-	char *masked = NULL;
-	cp_ledger_print lp;
-	if (c->lb) {
-		masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
-		ledger_print_init(c, rec, &lp, masked);
-		cp_error *le = NULL;
-		if (!cp_ledger_batch_check(c->lb, &lp, &le)) {
-			g_free(masked);
-			if (le->code != CP_E_LEDGER) {
-				cp_propagate_error(err, le);
-				return false;
-			}
-			/* An issued number is a refusal of this row, reported with
-			 * the others, not the end of the run. */
-			cli_problem_add(row, CP_SEV_ERROR, rec, CP_FIELD_CERT_NO,
-			                cp_reader_column(c->b->reader, CP_FIELD_CERT_NO),
-			                rec->value[CP_FIELD_CERT_NO], "ledger.issued", "第十三条",
-			                le->message);
-			cp_error_free(le);
-			*still_valid = false;
-			c->refused_any = true;
-			if (c->rejects && !cp_rejects_add(c->rejects, rec, row, err))
-				return false;
-			return true;
-		}
-	}
-	/* Once a record is refused nothing will be printed (without
-	 * --skip-invalid): keep checking, stop drawing. */
-	if (c->refused_any && !c->skip_invalid) {
-		g_free(masked);
+	if (c->lb && !ledger_admit(c, &it->rec, &it->row, &it->valid, err))
+		return false;
+	if (!it->valid)
+		c->refused_any = true;
+	it->draw = it->valid && drawing(c);
+	return true;
+}
+
+static bool pdf_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
+                     cp_error **err)
+{
+	render_ctx *c = ud;
+	cairo_t *cr = cp_pdf_parts_begin_page(c->parts, part, err);
+	if (!cr)
+		return false;
+	cp_engine_draw(e, pg, cr, &c->oo);
+	if (!cp_pdf_parts_end_page(c->parts, part, err))
+		return false;
+	if (c->lb)
+		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
+	return true;
+}
+
+static bool pdf_done(void *ud, int part, cp_error **err)
+{
+	render_ctx *c = ud;
+	return cp_pdf_parts_finish(c->parts, part, err);
+}
+
+static bool pdf_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!*still_valid)
+		return refuse(c, &it->rec, &it->row, err);
+	/* Not drawn: not the selected row, or nothing is going to be printed. */
+	if (it->part < 0)
 		return true;
-	}
-	char *file = NULL;
-	switch (c->kind) {
-	case OUT_PDF: {
-		cairo_t *cr = cp_pdf_writer_begin_page(c->pdf, err);
-		if (cr)
-			cp_engine_draw(c->b->engine, pg, cr, &c->oo);
-		if (!cr || !cp_pdf_writer_end_page(c->pdf, err)) {
-			g_free(masked);
-			return false;
-		}
-		file = g_strdup(c->out);
-		break;
-	}
-	case OUT_DIR: {
-		char *name = g_strdup_printf("%s.png", rec->value[CP_FIELD_CERT_NO]);
-		char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
-		cairo_surface_t *s = reuse_raster(c, pg, err);
-		bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
-		g_free(path);
-		file = g_build_filename(c->out, name, NULL);
-		g_free(name);
-		if (!ok) {
-			g_free(file);
-			g_free(masked);
-			return false;
-		}
-		break;
-	}
-	case OUT_PREVIEW:
-		/* Kept until the run ends: written only if it ends well. */
-		if (c->preview)
-			return true;
-		c->preview = draw_raster(c, pg, err);
-		if (!c->preview)
-			return false;
-		break;
-	}
+	if (!cp_pdf_parts_order(c->parts, it->part, 1, err))
+		return false;
 	c->pages++;
-	bool ok = true;
-	if (c->lb) {
-		char *digest = page_digest(c, rec, pg);
-		lp.file = file;
-		lp.page = c->kind == OUT_PDF ? (int)c->pages : 1;
-		lp.sha256 = digest;
-		ok = cp_ledger_batch_add(c->lb, &lp, err);
-		g_free(digest);
-	}
-	g_free(file);
-	g_free(masked);
+	return !c->lb || ledger_record(c, &it->rec, c->out, (int)c->pages, it->digest, err);
+}
+
+static char *png_name(const cp_record *rec)
+{
+	return g_strdup_printf("%s.png", rec->value[CP_FIELD_CERT_NO]);
+}
+
+static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
+                     cp_error **err)
+{
+	render_ctx *c = ud;
+	char *name = png_name(&it->rec);
+	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
+	g_free(name);
+	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
+	bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
+	g_free(path);
+	if (ok && c->lb)
+		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;
 }
+
+static bool png_done(void *ud, int part, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (c->raster[part])
+		cairo_surface_destroy(c->raster[part]);
+	c->raster[part] = NULL;
+	return true;
+}
+
+static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!*still_valid)
+		return refuse(c, &it->rec, &it->row, err);
+	if (it->part < 0)
+		return true;
+	c->pages++;
+	if (!c->lb)
+		return true;
+	char *name = png_name(&it->rec);
+	char *file = g_build_filename(c->out, name, NULL);
+	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
+	g_free(file);
+	g_free(name);
+	return ok;
+}
+
+static const cli_pool_ops pdf_ops = {
+	.admit = batch_admit, .draw = pdf_draw, .done = pdf_done, .settle = pdf_settle,
+};
+static const cli_pool_ops png_ops = {
+	.admit = batch_admit, .draw = png_draw, .done = png_done, .settle = png_settle,
+};
 
 /* The outputs of one run must be distinct files: each is renamed into place
  * on its own, so the last rename would silently replace the other. Worst is
@@ -343,6 +395,7 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
+	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"output", required_argument, NULL, 'o'},
@@ -365,6 +418,7 @@ int cli_render(int argc, char **argv)
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -381,7 +435,7 @@ int cli_render(int argc, char **argv)
 	int ch;
 	long v;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "O:o:t:m:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "O:o:t:m:j:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'O': org = optarg; break;
 		case 'o': out = optarg; break;
@@ -418,6 +472,12 @@ int cli_render(int argc, char **argv)
 		case OPT_OLD_RETURNED: c.old_returned = true; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
+		case 'j':
+			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
+				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
+				                       CLI_POOL_MAX_WORKERS);
+			jobs = (int)v;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage_error("render", _("unknown option"));
@@ -476,6 +536,8 @@ int cli_render(int argc, char **argv)
 	cli_batch_opts bo = {
 		.csv = argv[optind], .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
+		/* A batch is laid out and drawn by the pool's workers. */
+		.workers_lay_out = c.kind != OUT_PREVIEW,
 	};
 	cli_batch b = {0};
 	c.b = &b;
@@ -524,10 +586,10 @@ int cli_render(int argc, char **argv)
 			.creator = "certpress " CP_VERSION,
 			.keywords = cp_mode_name(c.oo.mode),
 		};
-		c.pdf = cp_pdf_writer_new(c.out, cp_template_page_width_mm(b.tpl),
-		                          cp_template_page_height_mm(b.tpl), &info, &err);
+		c.parts = cp_pdf_parts_new(c.out, cp_template_page_width_mm(b.tpl),
+		                           cp_template_page_height_mm(b.tpl), &info, jobs, &err);
 		g_free(subject);
-		if (!c.pdf)
+		if (!c.parts)
 			goto out;
 	} else if (c.kind == OUT_DIR) {
 		c.dir = cp_atomic_dir_open(out, flags, &err);
@@ -545,13 +607,15 @@ int cli_render(int argc, char **argv)
 		if (!c.lb)
 			goto out;
 	}
-	if (c.oo.mode == CP_MODE_ELECTRONIC && !cp_engine_has_seal(b.engine)) {
+	if (c.oo.mode == CP_MODE_ELECTRONIC && !cp_profile_seal_path(b.profile)) {
 		cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
 		             _("electronic certificates need the organization's seal image: set 'seal' in the profile"));
 		goto out;
 	}
 
-	if (!cli_batch_run(&b, on_record, &c, _("rendering"), &err))
+	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
+	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops : &png_ops,
+	                                                &c, jobs, _("rendering"), &err))
 		goto out;
 
 	cp_report_summary sum = {
@@ -588,9 +652,9 @@ int cli_render(int argc, char **argv)
 		if (!ok)
 			goto out;
 	}
-	if (c.pdf) {
-		bool ok = cp_pdf_writer_commit(c.pdf, &err);
-		c.pdf = NULL;
+	if (c.parts) {
+		bool ok = cp_pdf_parts_commit(c.parts, &err);
+		c.parts = NULL;
 		if (!ok)
 			goto out;
 	}
@@ -620,13 +684,14 @@ int cli_render(int argc, char **argv)
 out:
 	cp_ledger_batch_abort(c.lb);
 	cp_ledger_free(ledger);
-	cp_pdf_writer_abort(c.pdf);
+	cp_pdf_parts_abort(c.parts);
 	cp_atomic_dir_abort(c.dir);
 	cp_rejects_abort(c.rejects);
 	if (c.preview)
 		cairo_surface_destroy(c.preview);
-	if (c.page)
-		cairo_surface_destroy(c.page);
+	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
+		if (c.raster[i])
+			cairo_surface_destroy(c.raster[i]);
 	cli_batch_close(&b);
 	g_free(def_tpl);
 	g_free(def_rejects);

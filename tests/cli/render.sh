@@ -250,6 +250,81 @@ dups=$(tail -n +2 "$IN/big.csv" | cut -d, -f7 | sort | uniq -d | head -3)
 	ok "a 300-record batch with unique numbers" || not_ok "a 300-record batch" "$dups"
 run check --org "$ORG" --no-layout "$IN/big.csv"
 expect_status 0 "the 300-record batch is valid"
+
+# --- several workers ----------------------------------------------------------
+# The PDF is laid out and drawn by worker threads and joined: whatever the
+# number of workers, the pages, their order, the refusals, the rejects file and
+# the ledger's page numbers are those of one worker.
+mkdir "$T_TMP/jobs"
+for j in 1 3; do
+	run render --org "$ORG" --jobs $j --ledger "$T_TMP/jobs/l$j.sqlite" \
+		-o "$T_TMP/jobs/j$j.pdf" "$IN/big.csv"
+	expect_status 0 "--jobs $j: the 300-record batch renders"
+	contains "$T_ERR" "wrote 300 certificates" "--jobs $j: 300 pages reported"
+done
+if have pdftotext && have qpdf && have pdfinfo; then
+	for j in 1 3; do
+		qpdf --check "$T_TMP/jobs/j$j.pdf" >"$T_TMP/jobs/qpdf$j" 2>&1 &&
+			! grep -q WARNING "$T_TMP/jobs/qpdf$j" && ok "--jobs $j: qpdf --check is clean" ||
+			not_ok "--jobs $j: qpdf --check is clean" "$(tail -3 "$T_TMP/jobs/qpdf$j")"
+		pdftotext "$T_TMP/jobs/j$j.pdf" "$T_TMP/jobs/j$j.txt"
+	done
+	cmp -s "$T_TMP/jobs/j1.txt" "$T_TMP/jobs/j3.txt" &&
+		ok "--jobs 3 and --jobs 1: the same text on the same pages" ||
+		not_ok "--jobs 3 and --jobs 1: the same text on the same pages" \
+			"$(diff "$T_TMP/jobs/j1.txt" "$T_TMP/jobs/j3.txt" | head -5)"
+	# Page 150 is the 150th record: its number is on it, and only there.
+	want=$(sed -n 151p "$IN/big.csv" | cut -d, -f7)
+	pdftotext -f 150 -l 150 "$T_TMP/jobs/j3.pdf" - | grep -qF "$want" &&
+		ok "--jobs 3: page 150 is row 151's certificate" ||
+		not_ok "--jobs 3: page 150 is row 151's certificate ($want)"
+	pages=$(pdfinfo "$T_TMP/jobs/j3.pdf" | sed -n 's/^Pages: *//p')
+	[ "$pages" = 300 ] && ok "--jobs 3: 300 pages" || not_ok "--jobs 3: 300 pages, got '$pages'"
+else
+	skip "poppler-utils or qpdf not installed"
+	skip "poppler-utils or qpdf not installed"
+	skip "poppler-utils or qpdf not installed"
+	skip "poppler-utils or qpdf not installed"
+	skip "poppler-utils or qpdf not installed"
+	skip "poppler-utils or qpdf not installed"
+fi
+# The ledger: the same numbers on the same pages with the same page digests
+# (cert_no, page and sha256 of every print; times, files and batches aside).
+for j in 1 3; do
+	"$CERTPRESS" ledger export --csv --ledger "$T_TMP/jobs/l$j.sqlite" |
+		awk -F, 'NR > 1 { print $3 "," $12 "," $13 }' | sort >"$T_TMP/jobs/l$j.csv"
+done
+[ "$(wc -l <"$T_TMP/jobs/l3.csv")" -eq 300 ] && ok "--jobs 3: 300 prints in the ledger" ||
+	not_ok "--jobs 3: 300 prints in the ledger" "$(wc -l <"$T_TMP/jobs/l3.csv")"
+cmp -s "$T_TMP/jobs/l1.csv" "$T_TMP/jobs/l3.csv" &&
+	ok "--jobs 3 and --jobs 1: the ledger has each number on the same page, same digest" ||
+	not_ok "--jobs 3 and --jobs 1: the same ledger entries" \
+		"$(diff "$T_TMP/jobs/l1.csv" "$T_TMP/jobs/l3.csv" | head -4)"
+# Rows 100 and 200 refused (no photo) with --skip-invalid: 298 pages, the two
+# rows in the rejects file in order, and every page still in row order.
+awk -F, 'BEGIN { OFS = "," } NR == 101 || NR == 201 { $9 = "photos/missing.jpg" } { print }' \
+	"$IN/big.csv" >"$IN/holes.csv"
+run render --org "$ORG" --jobs 2 --no-ledger --skip-invalid -o "$T_TMP/jobs/holes.pdf" \
+	"$IN/holes.csv"
+expect_status 1 "--jobs 2 --skip-invalid: exit 1 with refused rows"
+contains "$T_ERR" "wrote 298 certificates" "--jobs 2 --skip-invalid: 298 pages"
+rej="$T_TMP/jobs/holes.pdf.rejects.csv"
+[ "$(tail -n +2 "$rej" | cut -d, -f7 | tr '\n' ' ')" = \
+	"$(sed -n '101p;201p' "$IN/big.csv" | cut -d, -f7 | tr '\n' ' ')" ] &&
+	ok "--jobs 2: the rejects file holds rows 101 and 201, in order" ||
+	not_ok "--jobs 2: the rejects file holds rows 101 and 201, in order" "$(cat "$rej")"
+if have pdftotext; then
+	want=$(sed -n 202p "$IN/big.csv" | cut -d, -f7)
+	pdftotext -f 199 -l 199 "$T_TMP/jobs/holes.pdf" - | grep -qF "$want" &&
+		ok "--jobs 2: after two refusals, page 199 is row 202's certificate" ||
+		not_ok "--jobs 2: after two refusals, page 199 is row 202's certificate ($want)"
+else
+	skip "pdftotext not installed"
+fi
+run render --org "$ORG" --jobs 0 --no-ledger -o "$T_TMP/jobs/x.pdf" "$IN/small.csv"
+expect_status 2 "--jobs 0 is a usage error"
+contains "$T_ERR" "--jobs" "--jobs 0: the message names the option"
+
 mkdir "$T_TMP/int"
 "$CERTPRESS" render --org "$ORG" --ledger "$T_TMP/int.sqlite" -o "$T_TMP/int/big.pdf" \
 	"$IN/big.csv" >"$T_TMP/int.out" 2>"$T_TMP/int.err" &
