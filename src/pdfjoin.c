@@ -21,7 +21,8 @@ enum kind {
 	K_PAGE,     /* copied; a leaf of the page tree */
 	K_NODE,     /* page-tree node: replaced by the new root */
 	K_CATALOG,  /* replaced by the new catalog */
-	K_DROP,     /* another part's /Info: left out */
+	K_DROP,     /* another part's /Info: left out unless referenced */
+	K_LATE,     /* a K_DROP object something refers to: copied after the rest */
 };
 
 typedef struct part {
@@ -557,7 +558,7 @@ done:
 enum rw { RW_END, RW_STREAM, RW_MORE, RW_BAD };
 
 typedef struct rewriter {
-	const part *pt;
+	part *pt;
 	const joiner *j;
 	const char *why;  /* RW_BAD: translated reason */
 	int64_t bad_num;  /* for a reason naming an object, else -1 */
@@ -566,12 +567,18 @@ typedef struct rewriter {
 
 static bool map_ref(const rewriter *rw, int64_t num, int64_t gen, int64_t *out)
 {
-	const part *pt = rw->pt;
+	part *pt = rw->pt;
 	if (num >= pt->size || gen != 0)
 		return false;
 	switch (pt->kind[num]) {
+	case K_DROP:
+		/* Odd but valid: keep it after all (its number is reserved). */
+		pt->kind[num] = K_LATE;
+		*out = pt->base + num;
+		return true;
 	case K_OBJ:
 	case K_PAGE:
+	case K_LATE:
 		*out = pt->base + num;
 		return true;
 	case K_NODE:
@@ -1057,14 +1064,18 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 		goto done;
 	for (int p = 0; p < nparts; p++) {
 		part *pt = &parts[p];
-		for (uint32_t i = 0; i < pt->nused; i++) {
-			uint32_t num = pt->order[i];
-			if ((pt->kind[num] == K_OBJ || pt->kind[num] == K_PAGE) &&
-			    !copy_object(&j, pt, num,
-			                 i + 1 < pt->nused ? pt->offs[pt->order[i + 1]] : pt->xref_off,
-			                 err))
-				goto done;
-		}
+		/* Second pass: the dropped /Info when something referred to it. */
+		for (int pass = 0; pass < 2; pass++)
+			for (uint32_t i = 0; i < pt->nused; i++) {
+				uint32_t num = pt->order[i];
+				uint8_t k = pt->kind[num];
+				if ((pass == 0 ? k == K_OBJ || k == K_PAGE : k == K_LATE) &&
+				    !copy_object(&j, pt, num,
+				                 i + 1 < pt->nused ? pt->offs[pt->order[i + 1]]
+				                                   : pt->xref_off,
+				                 err))
+					goto done;
+			}
 	}
 	if (!write_tail(&j, &parts[0], err) || !flush(&j, err))
 		goto done;

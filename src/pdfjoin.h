@@ -22,9 +22,11 @@
  * structure tree) are not carried over: they describe the part, not the
  * joined document.
  *
- * Memory: about 13 bytes per object of every part plus 4 per page, the text
- * of one object at a time (at most CP_PDF_JOIN_MAX_OBJECT_BYTES) and one
- * CP_PDF_JOIN_COPY_BYTES copy buffer; parts are never read whole.
+ * Memory: about 21 bytes per object of every part plus 4 per page, the text
+ * of one object at a time (at most CP_PDF_JOIN_MAX_OBJECT_BYTES; a page-tree
+ * node up to CP_PDF_JOIN_MAX_NODE_BYTES) and one CP_PDF_JOIN_COPY_BYTES read
+ * window; parts are never read whole nor mapped. Objects are read in file
+ * order, so the window serves many objects per pread().
  */
 #ifndef CP_PDFJOIN_H
 #define CP_PDFJOIN_H

@@ -58,7 +58,12 @@ static int make_part(int part, int pages, const char *title)
 	static const unsigned char uid[] = "certpress-test-image";
 	cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_UNIQUE_ID, uid, sizeof uid - 1, NULL,
 	                            NULL);
-	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+	/* Bounded and with a unique ID, as src/layout.c's shared layer. */
+	cairo_rectangle_t ext = {0, 0, 40, 20};
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+	static const unsigned char rid[] = "certpress-test-layer";
+	cairo_surface_set_mime_data(rec, CAIRO_MIME_TYPE_UNIQUE_ID, rid, sizeof rid - 1, NULL,
+	                            NULL);
 	cairo_t *rc = cairo_create(rec);
 	cairo_set_source_rgb(rc, 0.1, 0.2, 0.8);
 	cairo_rectangle(rc, 0, 0, 40, 20);
@@ -257,6 +262,20 @@ static void test_identity(void)
 	g_assert_nonnull(strstr(info, "Title:           Alone"));
 	g_assert_nonnull(strstr(info, "595.28 x 841.89 pts"));
 	g_free(info);
+	/* The part's one image and one Form XObject, each stored once, are
+	 * still stored once. */
+	char *bytes;
+	gsize blen;
+	g_assert_true(g_file_get_contents(path, &bytes, &blen, NULL));
+	int images = 0, forms = 0;
+	for (const char *p = bytes; (p = memmem(p, blen - (gsize)(p - bytes), "/Subtype /", 10));
+	     p += 10) {
+		images += strncmp(p + 10, "Image", 5) == 0;
+		forms += strncmp(p + 10, "Form", 4) == 0;
+	}
+	g_assert_cmpint(images, ==, 1);
+	g_assert_cmpint(forms, >=, 1);
+	g_free(bytes);
 	close(fd);
 	g_free(path);
 	g_free(dir);
