@@ -4,7 +4,11 @@
 #include <libintl.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "certpress.h"
 #include "cli.h"
@@ -36,6 +40,16 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* glibc gives every thread that allocates its own arena, and memory
+	 * freed in one is not reused by another: with the render workers that
+	 * cost a quarter more peak memory (118 MB instead of 95 for 1,000
+	 * certificates on 2 cores) and more page faults, for no speed gained.
+	 * Two arenas serve the reader and the workers as fast. An operator's
+	 * MALLOC_ARENA_MAX still wins. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 2);
+#endif
 	setlocale(LC_ALL, "");
 	cli_init_i18n();
 	if (argc < 2) {
