@@ -307,6 +307,7 @@ struct cp_pdf_parts {
 	char *date;
 	char *dir;        /* where the part files go */
 	long part_pages;  /* pages per file */
+	GMutex finish_lock;
 	int nparts;
 	pdf_part *parts;
 	cp_pdf_run *runs; /* the final page order, by part */
@@ -361,6 +362,7 @@ cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_
 	p->date = create_date();
 	p->dir = g_path_get_dirname(cp_atomic_temp_path(out));
 	p->part_pages = CP_PDF_PART_PAGES;
+	g_mutex_init(&p->finish_lock);
 	p->nparts = nparts;
 	p->parts = g_new0(pdf_part, nparts);
 	for (int i = 0; i < nparts; i++) {
@@ -385,13 +387,18 @@ static bool part_ok(cp_pdf_parts *p, int part, cp_error **err)
 	return false;
 }
 
-/* Completes the file being written, if any, and adds it to the part's list. */
-static bool part_file_close(pdf_part *t, cp_error **err)
+/* Completes the file being written, if any, and adds it to the part's list.
+ * One file at a time: finishing subsets the fonts, which briefly takes some
+ * 20 MB; two parts finishing at once (as they do at the end of a batch)
+ * would add that to the peak twice, for a wait of a few dozen milliseconds. */
+static bool part_file_close(cp_pdf_parts *p, pdf_part *t, cp_error **err)
 {
 	if (!t->surface)
 		return true;
+	g_mutex_lock(&p->finish_lock);
 	bool ok = surface_finish(&t->sink, t->surface, err);
 	cairo_surface_destroy(t->surface);
+	g_mutex_unlock(&p->finish_lock);
 	t->surface = NULL;
 	fclose(t->sink.fp);
 	t->sink.fp = NULL;
@@ -456,7 +463,7 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err)
 	if (!page_end(&t->sink, t->surface, cr, err))
 		return false;
 	t->pages++;
-	return t->pages < p->part_pages || part_file_close(t, err);
+	return t->pages < p->part_pages || part_file_close(p, t, err);
 }
 
 bool cp_pdf_parts_finish(cp_pdf_parts *p, int part, cp_error **err)
@@ -469,7 +476,7 @@ bool cp_pdf_parts_finish(cp_pdf_parts *p, int part, cp_error **err)
 		return false;
 	}
 	t->finished = true;
-	return part_file_close(t, err);
+	return part_file_close(p, t, err);
 }
 
 bool cp_pdf_parts_order(cp_pdf_parts *p, int part, long pages, cp_error **err)
@@ -614,6 +621,7 @@ void cp_pdf_parts_abort(cp_pdf_parts *p)
 	g_free((char *)p->info.subject);
 	g_free((char *)p->info.creator);
 	g_free((char *)p->info.keywords);
+	g_mutex_clear(&p->finish_lock);
 	g_free(p->date);
 	g_free(p->dir);
 	g_free(p->parts);
