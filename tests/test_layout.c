@@ -280,6 +280,44 @@ static void test_plain_record(void)
 	fx_clear(&fx);
 }
 
+/* The ledger's page digest: the same record gives the same digest (from a
+ * second engine too, as another worker would), and any printed difference
+ * gives another: one character of the name, the mode, the photo file. */
+static void test_page_digest(void)
+{
+	fixture fx;
+	fx_init(&fx, false);
+	cp_page *pg = layout_ok(&fx);
+	char *a = cp_page_digest(pg, CP_MODE_FULL, fx.rec.value[CP_FIELD_PHOTO]);
+	g_assert_cmpuint(strlen(a), ==, 64);
+	cp_error *err = NULL;
+	cp_engine *e2 = cp_engine_new(fx.t, fx.p, fonts, &err);
+	tu_assert_no_error(err);
+	cp_page *pg2 = cp_engine_layout(e2, &fx.rec, &err);
+	tu_assert_no_error(err);
+	char *b = cp_page_digest(pg2, CP_MODE_FULL, fx.rec.value[CP_FIELD_PHOTO]);
+	g_assert_cmpstr(a, ==, b);
+	g_free(b);
+	b = cp_page_digest(pg, CP_MODE_ELECTRONIC, fx.rec.value[CP_FIELD_PHOTO]);
+	g_assert_cmpstr(a, !=, b);
+	g_free(b);
+	b = cp_page_digest(pg, CP_MODE_FULL, seal_png); /* another picture file */
+	g_assert_cmpstr(a, !=, b);
+	g_free(b);
+	cp_page_free(pg2);
+	set(&fx.rec, CP_FIELD_NAME, "张伟伟");
+	pg2 = cp_engine_layout(e2, &fx.rec, &err);
+	tu_assert_no_error(err);
+	b = cp_page_digest(pg2, CP_MODE_FULL, fx.rec.value[CP_FIELD_PHOTO]);
+	g_assert_cmpstr(a, !=, b);
+	g_free(b);
+	g_free(a);
+	cp_page_free(pg2);
+	cp_page_free(pg);
+	cp_engine_free(e2);
+	fx_clear(&fx);
+}
+
 /* An occupation without job types carries "--" (第十二条): printed as such. */
 static void test_job_type_dashes(void)
 {
@@ -751,6 +789,7 @@ int main(int argc, char **argv)
 	tu_assert_no_error(err);
 
 	g_test_add_func("/layout/plain", test_plain_record);
+	g_test_add_func("/layout/page-digest", test_page_digest);
 	g_test_add_func("/layout/job-type-dashes", test_job_type_dashes);
 	g_test_add_func("/layout/optional-label", test_optional_label);
 	g_test_add_func("/layout/occupation-wraps", test_long_occupation_wraps);
