@@ -49,10 +49,29 @@ struct cp_ledger_batch {
 	char *started_at;
 	int64_t row;                 /* batch.id once the first page is added */
 	size_t count;
-	GHashTable *checked_certs;   /* cert_no → serial ("" when none) */
+	GHashTable *certs;           /* cert_no → batch_cert: every number of the batch */
 	GHashTable *checked_serials; /* serial → cert_no */
-	GHashTable *added;           /* cert_no set */
 };
+
+/* A number of the open batch: reserved by a check, then added once printed.
+ * What the check found is kept, so that adding the page does not query the
+ * ledger again (within the batch's transaction only the batch itself writes,
+ * and it cannot give the number or its serial to another record). */
+typedef struct batch_cert {
+	const char *kind; /* "issue", "reprint" or "reissue" (static) */
+	int64_t stock_id;
+	char *serial;     /* the stock serial reserved, or NULL */
+	bool reissue;     /* checked as a reissue (with a reason) */
+	bool added;
+	char cert[];      /* the number: the table's key */
+} batch_cert;
+
+static void batch_cert_free(gpointer p)
+{
+	batch_cert *c = p;
+	g_free(c->serial);
+	g_free(c);
+}
 
 /* ----------------------------------------------------------------- schema */
 
@@ -795,8 +814,8 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 		return false;
 	if (!refuse_revoked(l, cert, err))
 		return false;
-	if (g_hash_table_contains(b->added, cert) ||
-	    (!adding && g_hash_table_contains(b->checked_certs, cert))) {
+	const batch_cert *seen = g_hash_table_lookup(b->certs, cert);
+	if (seen && (seen->added || !adding)) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s appears twice in this batch"), cert);
 		return false;
@@ -850,12 +869,21 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 	return check_serial_free(l, serial, stock_id, err);
 }
 
-static void reserve(cp_ledger_batch *b, const cp_ledger_print *p)
+static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const char *kind,
+                           int64_t stock_id)
 {
-	const char *serial = p->serial && *p->serial ? p->serial : "";
-	g_hash_table_replace(b->checked_certs, g_strdup(p->cert_no), g_strdup(serial));
-	if (*serial)
-		g_hash_table_replace(b->checked_serials, g_strdup(serial), g_strdup(p->cert_no));
+	size_t n = strlen(p->cert_no);
+	batch_cert *c = g_malloc(sizeof *c + n + 1);
+	c->kind = kind;
+	c->stock_id = stock_id;
+	c->serial = p->serial && *p->serial ? g_strdup(p->serial) : NULL;
+	c->reissue = p->reissue_reason != NULL;
+	c->added = false;
+	memcpy(c->cert, p->cert_no, n + 1);
+	g_hash_table_replace(b->certs, c->cert, c);
+	if (c->serial)
+		g_hash_table_replace(b->checked_serials, g_strdup(c->serial), g_strdup(c->cert));
+	return c;
 }
 
 /* ------------------------------------------------------------------ batch */
@@ -881,9 +909,8 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 		g_date_time_unref(dt);
 	}
 	b->note = note && *note ? g_strdup(note) : NULL;
-	b->checked_certs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	b->certs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_cert_free);
 	b->checked_serials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	b->added = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->batch = b;
 	int64_t id;
 	int r = q_int(l, &id, err, "SELECT id FROM batch WHERE name = ?1", "t", b->name);
@@ -913,7 +940,7 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 	int64_t stock_id;
 	if (!check_print(b, p, false, &kind, &stock_id, err))
 		return false;
-	reserve(b, p);
+	reserve(b, p, kind, stock_id);
 	return true;
 }
 
@@ -945,10 +972,21 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 		             _("the page checksum must be 64 hexadecimal digits (SHA-256)"));
 		return false;
 	}
-	const char *kind;
-	int64_t stock_id;
-	if (!check_print(b, p, true, &kind, &stock_id, err))
-		return false;
+	/* Checked already (the usual way: check every record, then add the
+	 * printed pages): the verdict stands unless the serial or the reissue
+	 * changed. */
+	batch_cert *c = g_hash_table_lookup(b->certs, p->cert_no);
+	const char *serial = p->serial && *p->serial ? p->serial : NULL;
+	if (!c || c->added || g_strcmp0(c->serial, serial) != 0 ||
+	    c->reissue != (p->reissue_reason != NULL)) {
+		const char *kind;
+		int64_t stock_id;
+		if (!check_print(b, p, true, &kind, &stock_id, err))
+			return false;
+		c = reserve(b, p, kind, stock_id);
+	}
+	const char *kind = c->kind;
+	int64_t stock_id = c->stock_id;
 	if (!b->row) {
 		if (!run(l, err,
 		         "INSERT INTO batch (name, note, operator, started_at) VALUES (?1, ?2, ?3, ?4)",
@@ -973,8 +1011,7 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	g_free(at);
 	if (!ok)
 		return false;
-	reserve(b, p);
-	g_hash_table_add(b->added, g_strdup(p->cert_no));
+	c->added = true;
 	b->count++;
 	return true;
 }
@@ -983,9 +1020,8 @@ static void batch_free(cp_ledger_batch *b)
 {
 	if (b->l->batch == b)
 		b->l->batch = NULL;
-	g_hash_table_destroy(b->checked_certs);
+	g_hash_table_destroy(b->certs);
 	g_hash_table_destroy(b->checked_serials);
-	g_hash_table_destroy(b->added);
 	g_free(b->name);
 	g_free(b->note);
 	g_free(b->started_at);

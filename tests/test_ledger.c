@@ -196,6 +196,16 @@ static void test_duplicate(void)
 	g_assert_false(cp_ledger_batch_add(b, &p, &err));
 	tu_assert_error(&err, CP_E_LEDGER, "appears twice");
 	g_assert_cmpuint(cp_ledger_batch_count(b), ==, 1);
+	/* what a check found is not taken for granted when the page added
+	 * differs: checked as a reissue, added as a first issue of a number
+	 * already issued, is refused (the verdict is made again) */
+	p = page(CERT("000002"), NULL, 2);
+	p.reissue_reason = "lost";
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	p.reissue_reason = NULL;
+	g_assert_false(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued");
+	g_assert_cmpuint(cp_ledger_batch_count(b), ==, 1);
 	/* a batch name is unique; one batch at a time per handle */
 	g_assert_null(cp_ledger_batch_begin(l, "batch-5", NULL, &err));
 	tu_assert_error(&err, CP_E_USAGE, "batch is open");
