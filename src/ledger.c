@@ -49,20 +49,21 @@ struct cp_ledger_batch {
 	char *started_at;
 	int64_t row;                 /* batch.id once the first page is added */
 	size_t count;
-	GHashTable *certs;           /* cert_no → batch_cert: every number of the batch */
-	GHashTable *checked_serials; /* serial → cert_no */
+	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
+	GHashTable *checked_serials; /* serial → cert_no, for those */
 };
 
-/* A number of the open batch: reserved by a check, then added once printed.
- * What the check found is kept, so that adding the page does not query the
- * ledger again (within the batch's transaction only the batch itself writes,
- * and it cannot give the number or its serial to another record). */
+/* A number of the open batch checked and not yet printed: what the check
+ * found, so that adding the page does not query the ledger again (within the
+ * batch's transaction only the batch itself writes, and it cannot give the
+ * number or its serial to another record). Once the page is added its row in
+ * the print table stands for it, and the entry goes: the table holds the
+ * records in flight, not the whole batch. */
 typedef struct batch_cert {
 	const char *kind; /* "issue", "reprint" or "reissue" (static) */
 	int64_t stock_id;
 	char *serial;     /* the stock serial reserved, or NULL */
 	bool reissue;     /* checked as a reissue (with a reason) */
-	bool added;
 	char cert[];      /* the number: the table's key */
 } batch_cert;
 
@@ -814,15 +815,26 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 		return false;
 	if (!refuse_revoked(l, cert, err))
 		return false;
-	const batch_cert *seen = g_hash_table_lookup(b->certs, cert);
-	if (seen && (seen->added || !adding)) {
+	/* Twice in this batch: checked twice (a reservation still waiting for
+	 * its page), or printed already (its row, in this transaction). */
+	int64_t any = 0, here = 0;
+	sqlite3_stmt *cnt = q(l, err,
+	                      "SELECT count(*), count(CASE WHEN batch_id = ?2 THEN 1 END) "
+	                      "FROM print WHERE cert_no = ?1",
+	                      "ti", cert, b->row);
+	int r = cnt ? step(l, cnt, err) : -1;
+	if (r < 0)
+		return false;
+	if (r == 1) {
+		any = sqlite3_column_int64(cnt, 0);
+		here = sqlite3_column_int64(cnt, 1);
+		sqlite3_reset(cnt);
+	}
+	if (here || (!adding && g_hash_table_contains(b->certs, cert))) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s appears twice in this batch"), cert);
 		return false;
 	}
-	int64_t any = 0;
-	if (q_int(l, &any, err, "SELECT count(*) FROM print WHERE cert_no = ?1", "t", cert) < 0)
-		return false;
 	sqlite3_stmt *st = q(l, err,
 	                     "SELECT b.name, p.printed_at, p.kind FROM print p "
 	                     "JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 "
@@ -878,7 +890,6 @@ static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const c
 	c->stock_id = stock_id;
 	c->serial = p->serial && *p->serial ? g_strdup(p->serial) : NULL;
 	c->reissue = p->reissue_reason != NULL;
-	c->added = false;
 	memcpy(c->cert, p->cert_no, n + 1);
 	g_hash_table_replace(b->certs, c->cert, c);
 	if (c->serial)
@@ -977,7 +988,7 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	 * changed. */
 	batch_cert *c = g_hash_table_lookup(b->certs, p->cert_no);
 	const char *serial = p->serial && *p->serial ? p->serial : NULL;
-	if (!c || c->added || g_strcmp0(c->serial, serial) != 0 ||
+	if (!c || g_strcmp0(c->serial, serial) != 0 ||
 	    c->reissue != (p->reissue_reason != NULL)) {
 		const char *kind;
 		int64_t stock_id;
@@ -1011,7 +1022,10 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	g_free(at);
 	if (!ok)
 		return false;
-	c->added = true;
+	/* The row now speaks for the number and its serial. */
+	if (c->serial)
+		g_hash_table_remove(b->checked_serials, c->serial);
+	g_hash_table_remove(b->certs, c->cert);
 	b->count++;
 	return true;
 }
