@@ -90,10 +90,28 @@ machine_json() {
 	_cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 	_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 	_ver=$("$CERTPRESS" --version 2>/dev/null | head -n 1 || true)
-	printf '  "machine": {"cpus": %s, "cpu": "%s", "loadavg_at_start": "%s"},\n' \
-		"$(getconf _NPROCESSORS_ONLN)" "$_cpu" "$BENCH_LOAD"
+	printf '  "machine": {"cpus": %s, "cores_worth_when_all_busy": %s, "cpu": "%s", "loadavg_at_start": "%s"},\n' \
+		"$(getconf _NPROCESSORS_ONLN)" "${BENCH_PARALLEL:-null}" "$_cpu" "$BENCH_LOAD"
 	printf '  "certpress": {"version": "%s", "commit": "%s"},\n' "$_ver" "$_rev"
 	printf '  "date": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# parallel_capacity: how many cores' worth of work the CPUs do at once (see
+# bench/run.sh), with two decimals.
+parallel_capacity() {
+	_cpus=$(getconf _NPROCESSORS_ONLN)
+	_t0=$(date +%s%N)
+	"$BIN/spin" > /dev/null
+	_t1=$(date +%s%N)
+	_i=0
+	while [ $_i -lt "$_cpus" ]; do
+		"$BIN/spin" > /dev/null &
+		_i=$((_i + 1))
+	done
+	wait
+	_t2=$(date +%s%N)
+	awk -v c="$_cpus" -v a=$((_t1 - _t0)) -v b=$((_t2 - _t1)) \
+		'BEGIN { printf "%.2f", (b > 0 ? c * a / b : 0) }'
 }
 
 BENCH_LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
