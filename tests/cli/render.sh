@@ -321,6 +321,21 @@ if have pdftotext; then
 else
 	skip "pdftotext not installed"
 fi
+# A write that fails half-way (a full disk; here a file-size limit, so that
+# write() fails with EFBIG instead of the process being killed): a clear
+# error, exit 2, and neither the output nor a part file left behind.
+mkdir "$T_TMP/full"
+(
+	trap '' XFSZ
+	ulimit -f 200 # blocks of 512 bytes: far less than 300 pages
+	exec "$CERTPRESS" render --org "$ORG" --jobs 2 --no-ledger -o "$T_TMP/full/big.pdf" \
+		"$IN/big.csv"
+) >"$T_TMP/full.out" 2>"$T_TMP/full.err"
+st=$?
+[ "$st" -eq 2 ] && ok "a failing write: exit 2" || not_ok "a failing write: exit 2, got $st" \
+	"$(cat "$T_TMP/full.err")"
+contains "$(cat "$T_TMP/full.err")" "cannot write" "a failing write: says it cannot write"
+empty_dir "$T_TMP/full" "a failing write: no output and no part file left"
 run render --org "$ORG" --jobs 0 --no-ledger -o "$T_TMP/jobs/x.pdf" "$IN/small.csv"
 expect_status 2 "--jobs 0 is a usage error"
 contains "$T_ERR" "--jobs" "--jobs 0: the message names the option"
