@@ -116,6 +116,18 @@ static bool interrupted(cp_error **err)
 	return true;
 }
 
+/* The next record of the batch: 1, 0 at the end, -1 when the run must stop
+ * (an interrupt, or a read error in *err). */
+static int next_record(cli_batch *b, cp_record *rec, cp_error **err)
+{
+	if (interrupted(err))
+		return -1;
+	int r = cp_reader_next(b->reader, rec, err);
+	if (r > 0)
+		b->records++;
+	return r;
+}
+
 bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
                    cp_error **err)
 {
@@ -126,18 +138,11 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 	cli_progress_start(&prog, what, 0);
 	bool ok = true;
 	for (;;) {
-		if (interrupted(err)) {
-			ok = false;
+		int r = next_record(b, &rec, err);
+		if (r <= 0) {
+			ok = r == 0;
 			break;
 		}
-		int r = cp_reader_next(b->reader, &rec, err);
-		if (r < 0) {
-			ok = false;
-			break;
-		}
-		if (r == 0)
-			break;
-		b->records++;
 		bool valid = cp_checker_check(b->checker, &rec, &row);
 		cp_page *pg = NULL;
 		if (valid && b->engine) {
@@ -423,16 +428,11 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 	chunk *cur = NULL;
 	bool ok = true;
 	for (;;) {
-		if (interrupted(err)) {
-			ok = false;
-			break;
-		}
-		int r = cp_reader_next(b->reader, &rec, err);
+		int r = next_record(b, &rec, err);
 		if (r <= 0) {
 			ok = r == 0;
 			break;
 		}
-		b->records++;
 		if (!cur) {
 			cur = g_new0(chunk, 1);
 			cur->seq = p.next_seq++;

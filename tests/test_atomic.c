@@ -11,17 +11,6 @@
 #include "atomic.h"
 #include "error.h"
 
-static int count_entries(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	g_assert_nonnull(d);
-	int n = 0;
-	while (g_dir_read_name(d))
-		n++;
-	g_dir_close(d);
-	return n;
-}
-
 static char *slurp(const char *path)
 {
 	char *s = NULL;
@@ -47,13 +36,13 @@ static void test_commit_replaces(void)
 	char *s = slurp(path);
 	g_assert_cmpstr(s, ==, "old");
 	g_free(s);
-	g_assert_cmpint(count_entries(dir), ==, 2);
+	g_assert_cmpint(tu_count_entries(dir), ==, 2);
 	g_assert_true(cp_atomic_commit(a, &err));
 	tu_assert_no_error(err);
 	s = slurp(path);
 	g_assert_cmpstr(s, ==, "new");
 	g_free(s);
-	g_assert_cmpint(count_entries(dir), ==, 1);
+	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 	struct stat st;
 	g_assert_cmpint(stat(path, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0644);
@@ -76,7 +65,7 @@ static void test_abort_leaves_nothing(void)
 	cp_atomic_abort(a);
 	cp_atomic_abort(NULL);
 	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
-	g_assert_cmpint(count_entries(dir), ==, 0);
+	g_assert_cmpint(tu_count_entries(dir), ==, 0);
 	g_free(path);
 	g_free(dir);
 }
@@ -172,9 +161,9 @@ static void test_cleanup_all(void)
 	cp_atomic_dir *d = cp_atomic_dir_open(pd, 0, &err);
 	tu_assert_no_error(err);
 	char *inner = tu_write(cp_atomic_dir_temp_path(d), "0001.png", "png");
-	g_assert_cmpint(count_entries(dir), ==, 3);
+	g_assert_cmpint(tu_count_entries(dir), ==, 3);
 	cp_atomic_cleanup_all();
-	g_assert_cmpint(count_entries(dir), ==, 0);
+	g_assert_cmpint(tu_count_entries(dir), ==, 0);
 	cp_atomic_abort(a);
 	cp_atomic_abort(b);
 	cp_atomic_dir_abort(d);
@@ -206,7 +195,7 @@ static void test_signal(void)
 	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
 	g_assert_true(WIFSIGNALED(status));
 	g_assert_cmpint(WTERMSIG(status), ==, SIGTERM);
-	g_assert_cmpint(count_entries(dir), ==, 0);
+	g_assert_cmpint(tu_count_entries(dir), ==, 0);
 	g_free(path);
 	g_free(dir);
 }
@@ -226,7 +215,7 @@ static void test_dir(void)
 	g_assert_true(cp_atomic_dir_commit(d, &err));
 	tu_assert_no_error(err);
 	g_assert_true(g_file_test(target, G_FILE_TEST_IS_DIR));
-	g_assert_cmpint(count_entries(dir), ==, 1);
+	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 
 	g_free(tu_write(target, "keep.txt", "keep"));
 	d = cp_atomic_dir_open(target, 0, &err);
@@ -235,8 +224,8 @@ static void test_dir(void)
 	g_free(tu_write(cp_atomic_dir_temp_path(d), "2.png", "two"));
 	g_assert_true(cp_atomic_dir_commit(d, &err));
 	tu_assert_no_error(err);
-	g_assert_cmpint(count_entries(target), ==, 3);
-	g_assert_cmpint(count_entries(dir), ==, 1);
+	g_assert_cmpint(tu_count_entries(target), ==, 3);
+	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 	char *p = g_build_filename(target, "1.png", NULL);
 	char *s = slurp(p);
 	g_assert_cmpstr(s, ==, "ONE");
@@ -248,7 +237,7 @@ static void test_dir(void)
 	g_free(tu_write(cp_atomic_dir_temp_path(d), "x.png", "x"));
 	cp_atomic_dir_abort(d);
 	cp_atomic_dir_abort(NULL);
-	g_assert_cmpint(count_entries(dir), ==, 1);
+	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 	g_free(other);
 	g_free(target);
 	g_free(dir);

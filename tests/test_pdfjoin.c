@@ -11,27 +11,6 @@
 
 #define VP "/ViewerPreferences << /PrintScaling /None >>"
 
-static char *run(const char *const *argv, int *status)
-{
-	char *out = NULL, *errout = NULL;
-	GError *gerr = NULL;
-	gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-	                           &out, &errout, status, &gerr);
-	g_assert_no_error(gerr);
-	g_assert_true(ok);
-	if (errout && *errout)
-		g_test_message("%s: %s", argv[0], errout);
-	g_free(errout);
-	return out;
-}
-
-static bool have(const char *prog)
-{
-	char *p = g_find_program_in_path(prog);
-	g_free(p);
-	return p != NULL;
-}
-
 static cairo_status_t to_file(void *closure, const unsigned char *data, unsigned int len)
 {
 	return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS
@@ -115,23 +94,12 @@ static char *join_to_file(const char *dir, const char *name, const int *fds, int
 	return path;
 }
 
-static void qpdf_check_ok(const char *path)
-{
-	int st;
-	const char *argv[] = {"qpdf", "--check", path, NULL};
-	char *out = run(argv, &st);
-	g_test_message("qpdf --check: %s", out);
-	g_assert_cmpint(st, ==, 0);
-	g_assert_null(strstr(out, "WARNING"));
-	g_free(out);
-}
-
 /* The text of each page, in order, as poppler extracts it. */
 static char **page_texts(const char *path, int *n)
 {
 	int st;
 	const char *argv[] = {"pdftotext", "-layout", path, "-", NULL};
-	char *out = run(argv, &st);
+	char *out = tu_run(argv, &st);
 	g_assert_cmpint(st, ==, 0);
 	char **pages = g_strsplit(out, "\f", -1);
 	g_free(out);
@@ -162,14 +130,14 @@ static char *pdfinfo(const char *path)
 {
 	int st;
 	const char *argv[] = {"pdfinfo", path, NULL};
-	char *out = run(argv, &st);
+	char *out = tu_run(argv, &st);
 	g_assert_cmpint(st, ==, 0);
 	return out;
 }
 
 static bool have_tools(void)
 {
-	if (have("qpdf") && have("pdfinfo") && have("pdftotext"))
+	if (tu_have("qpdf") && tu_have("pdfinfo") && tu_have("pdftotext"))
 		return true;
 	g_test_skip("qpdf or poppler-utils is not installed");
 	return false;
@@ -194,7 +162,7 @@ static void test_interleaved(void)
 	const cp_pdf_run two[] = {{0, 2}, {1, 3}, {0, 1}, {1, 1}};
 	char *path = join_to_file(dir, "two.pdf", fds, 2, two, G_N_ELEMENTS(two), VP, &err);
 	tu_assert_no_error(err);
-	qpdf_check_ok(path);
+	tu_qpdf_check_ok(path);
 	expect_order(path, two, G_N_ELEMENTS(two));
 	char *info = pdfinfo(path);
 	g_assert_nonnull(strstr(info, "Pages:           7"));
@@ -202,14 +170,14 @@ static void test_interleaved(void)
 	g_free(info);
 	int st;
 	const char *argv[] = {"qpdf", "--show-object=2", path, NULL};
-	char *cat = run(argv, &st);
+	char *cat = tu_run(argv, &st);
 	g_assert_cmpint(st, ==, 0);
 	g_test_message("catalog: %s", cat);
 	g_assert_nonnull(strstr(cat, "/Type /Catalog"));
 	g_assert_nonnull(strstr(cat, "/ViewerPreferences << /PrintScaling /None >>"));
 	g_free(cat);
 	const char *targv[] = {"qpdf", "--show-object=trailer", path, NULL};
-	char *trailer = run(targv, &st);
+	char *trailer = tu_run(targv, &st);
 	g_assert_nonnull(strstr(trailer, "/Root 2 0 R"));
 	g_assert_nonnull(strstr(trailer, "/ID ["));
 	g_free(trailer);
@@ -218,7 +186,7 @@ static void test_interleaved(void)
 	char *path3 = join_to_file(dir, "three.pdf", fds, 3, three, G_N_ELEMENTS(three), NULL,
 	                           &err);
 	tu_assert_no_error(err);
-	qpdf_check_ok(path3);
+	tu_qpdf_check_ok(path3);
 	expect_order(path3, three, G_N_ELEMENTS(three));
 	info = pdfinfo(path3);
 	g_assert_nonnull(strstr(info, "Pages:           9"));
@@ -256,7 +224,7 @@ static void test_identity(void)
 	cp_error *err = NULL;
 	char *path = join_to_file(dir, "one.pdf", &fd, 1, runs, 1, NULL, &err);
 	tu_assert_no_error(err);
-	qpdf_check_ok(path);
+	tu_qpdf_check_ok(path);
 	expect_order(path, runs, 1);
 	char *info = pdfinfo(path);
 	g_assert_nonnull(strstr(info, "Title:           Alone"));
@@ -460,10 +428,10 @@ static void test_inherited(void)
 	cp_error *err = NULL;
 	char *path = join_to_file(dir, "inherit.pdf", &fd, 1, runs, 1, NULL, &err);
 	tu_assert_no_error(err);
-	qpdf_check_ok(path);
+	tu_qpdf_check_ok(path);
 	int st;
 	const char *argv[] = {"pdfinfo", "-f", "1", "-l", "2", path, NULL};
-	char *info = run(argv, &st);
+	char *info = tu_run(argv, &st);
 	g_test_message("%s", info);
 	g_assert_nonnull(strstr(info, "Page    1 size:  200 x 100 pts"));
 	g_assert_nonnull(strstr(info, "Page    1 rot:   90"));

@@ -9,28 +9,6 @@
 
 #define VP "<< /PrintScaling /None >>"
 
-/* Runs argv; returns stdout (free with g_free) and the exit status. */
-static char *run(const char *const *argv, int *status)
-{
-	char *out = NULL, *errout = NULL;
-	GError *gerr = NULL;
-	gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-	                           &out, &errout, status, &gerr);
-	g_assert_no_error(gerr);
-	g_assert_true(ok);
-	if (errout && *errout)
-		g_test_message("%s: %s", argv[0], errout);
-	g_free(errout);
-	return out;
-}
-
-static bool have(const char *prog)
-{
-	char *p = g_find_program_in_path(prog);
-	g_free(p);
-	return p != NULL;
-}
-
 /* A two-page A4 PDF as Cairo writes it. */
 static char *make_pdf(const char *dir, const char *name)
 {
@@ -53,7 +31,7 @@ static char *qpdf_catalog(const char *path)
 {
 	int st;
 	const char *a1[] = {"qpdf", "--show-object=trailer", path, NULL};
-	char *trailer = run(a1, &st);
+	char *trailer = tu_run(a1, &st);
 	g_assert_cmpint(st, ==, 0);
 	const char *r = strstr(trailer, "/Root ");
 	g_assert_nonnull(r);
@@ -61,21 +39,10 @@ static char *qpdf_catalog(const char *path)
 	g_free(trailer);
 	char *obj = g_strdup_printf("--show-object=%d", num);
 	const char *a2[] = {"qpdf", obj, path, NULL};
-	char *cat = run(a2, &st);
+	char *cat = tu_run(a2, &st);
 	g_assert_cmpint(st, ==, 0);
 	g_free(obj);
 	return cat;
-}
-
-static void qpdf_check_ok(const char *path)
-{
-	int st;
-	const char *argv[] = {"qpdf", "--check", path, NULL};
-	char *out = run(argv, &st);
-	g_test_message("qpdf --check: %s", out);
-	g_assert_cmpint(st, ==, 0);
-	g_assert_null(strstr(out, "WARNING"));
-	g_free(out);
 }
 
 /* The update appends a revision with /ViewerPreferences that qpdf accepts
@@ -83,7 +50,7 @@ static void qpdf_check_ok(const char *path)
  * reads page count and size. */
 static void test_set_viewer_preferences(void)
 {
-	if (!have("qpdf") || !have("pdfinfo")) {
+	if (!tu_have("qpdf") || !tu_have("pdfinfo")) {
 		g_test_skip("qpdf or pdfinfo is not installed");
 		return;
 	}
@@ -100,7 +67,7 @@ static void test_set_viewer_preferences(void)
 	g_assert_true(g_file_get_contents(path, &after, &alen, NULL));
 	g_assert_cmpuint(alen, >, blen);
 	g_assert_cmpint(memcmp(before, after, blen), ==, 0);
-	qpdf_check_ok(path);
+	tu_qpdf_check_ok(path);
 	char *cat = qpdf_catalog(path);
 	g_test_message("catalog: %s", cat);
 	g_assert_nonnull(strstr(cat, "/PrintScaling /None"));
@@ -109,7 +76,7 @@ static void test_set_viewer_preferences(void)
 	g_free(cat);
 	int st;
 	const char *argv[] = {"pdfinfo", path, NULL};
-	char *info = run(argv, &st);
+	char *info = tu_run(argv, &st);
 	g_assert_cmpint(st, ==, 0);
 	g_assert_nonnull(strstr(info, "Pages:           2"));
 	g_assert_nonnull(strstr(info, "595.28 x 841.89 pts"));
@@ -122,7 +89,7 @@ static void test_set_viewer_preferences(void)
 	                                       "<< /PrintScaling /AppDefault /Duplex /Simplex >>",
 	                                       &err));
 	tu_assert_no_error(err);
-	qpdf_check_ok(path);
+	tu_qpdf_check_ok(path);
 	cat = qpdf_catalog(path);
 	g_assert_nonnull(strstr(cat, "/Duplex /Simplex"));
 	g_assert_null(strstr(cat, "/PrintScaling /None"));
@@ -202,11 +169,11 @@ static void test_bad_inputs(void)
 
 	/* A cross-reference stream (what qpdf writes with object streams) is
 	 * refused with a message that says so. */
-	if (have("qpdf")) {
+	if (tu_have("qpdf")) {
 		char *xs = g_build_filename(dir, "xrefstream.pdf", NULL);
 		const char *argv[] = {"qpdf", "--object-streams=generate", good, xs, NULL};
 		int st;
-		g_free(run(argv, &st));
+		g_free(tu_run(argv, &st));
 		g_assert_cmpint(st, ==, 0);
 		expect_untouched_failure(xs, "ViewerPreferences", VP, CP_E_PARSE,
 		                         "cross-reference stream");

@@ -58,3 +58,46 @@ void tu_assert_error(cp_error **err, cp_code code, const char *needle)
 	cp_error_free(*err);
 	*err = NULL;
 }
+
+char *tu_run(const char *const *argv, int *status)
+{
+	char *out = NULL, *errout = NULL;
+	GError *gerr = NULL;
+	gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+	                           &out, &errout, status, &gerr);
+	g_assert_no_error(gerr);
+	g_assert_true(ok);
+	if (errout && *errout)
+		g_test_message("%s: %s", argv[0], errout);
+	g_free(errout);
+	return out;
+}
+
+gboolean tu_have(const char *prog)
+{
+	char *p = g_find_program_in_path(prog);
+	g_free(p);
+	return p != NULL;
+}
+
+void tu_qpdf_check_ok(const char *path)
+{
+	int st;
+	const char *argv[] = {"qpdf", "--check", path, NULL};
+	char *out = tu_run(argv, &st);
+	g_test_message("qpdf --check: %s", out);
+	g_assert_cmpint(st, ==, 0);
+	g_assert_null(strstr(out, "WARNING"));
+	g_free(out);
+}
+
+int tu_count_entries(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	g_assert_nonnull(d);
+	int n = 0;
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}

@@ -14,6 +14,16 @@ char *tu_path(const char *rel);
 char *tu_scratch(const char *name);
 /* Writes text to dir/name and returns the full path. Free with g_free(). */
 char *tu_write(const char *dir, const char *name, const char *text);
+/* Runs argv (searched in PATH) and returns its standard output (g_free);
+ * *status is the wait status; standard error goes into the test log. */
+char *tu_run(const char *const *argv, int *status);
+/* True when prog is on PATH (an independent validator: qpdf, poppler …). */
+gboolean tu_have(const char *prog);
+/* Asserts that `qpdf --check` finds neither an error nor a warning in path
+ * (call only when tu_have("qpdf")). */
+void tu_qpdf_check_ok(const char *path);
+/* The number of entries in folder dir (hidden ones too). */
+int tu_count_entries(const char *dir);
 /* Fails the test with the error's formatted text when err is not NULL. */
 #define tu_assert_no_error(err) \
 	do { \
