@@ -21,6 +21,7 @@
 #ifndef CERTPRESS_H
 #define CERTPRESS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -337,6 +338,10 @@ bool cp_pdf_parts_finish(cp_pdf_parts *p, int part, cp_error **err);
 bool cp_pdf_parts_order(cp_pdf_parts *p, int part, long pages, cp_error **err);
 /* Pages placed in the order so far. */
 long cp_pdf_parts_page_count(const cp_pdf_parts *p);
+/* A flag (set by a signal handler, say) that makes the commit stop with
+ * CP_E_INTERRUPTED before the join and before the output is put in place:
+ * joining a long batch takes seconds. NULL: none. */
+void cp_pdf_parts_set_cancel(cp_pdf_parts *p, const volatile sig_atomic_t *flag);
 /* Joins the parts and puts the file in place; frees p whatever happens. */
 bool cp_pdf_parts_commit(cp_pdf_parts *p, cp_error **err);
 /* Removes every temporary file and frees p. NULL is allowed. */

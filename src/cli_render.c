@@ -591,6 +591,7 @@ int cli_render(int argc, char **argv)
 		g_free(subject);
 		if (!c.parts)
 			goto out;
+		cp_pdf_parts_set_cancel(c.parts, &cli_interrupted);
 	} else if (c.kind == OUT_DIR) {
 		c.dir = cp_atomic_dir_open(out, flags, &err);
 		if (!c.dir)
@@ -617,6 +618,12 @@ int cli_render(int argc, char **argv)
 	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops : &png_ops,
 	                                                &c, jobs, _("rendering"), &err))
 		goto out;
+	/* A signal after the last record: still nothing is put in place. */
+	if (cli_interrupted) {
+		cp_set_error(&err, CP_E_INTERRUPTED, NULL, 0, 0, NULL,
+		             _("interrupted; nothing was written"));
+		goto out;
+	}
 
 	cp_report_summary sum = {
 		.records = b.records, .valid = b.valid, .refused = b.refused,

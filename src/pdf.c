@@ -310,6 +310,7 @@ struct cp_pdf_parts {
 	GMutex finish_lock;
 	int nparts;
 	pdf_part *parts;
+	const volatile sig_atomic_t *cancel;
 	cp_pdf_run *runs; /* the final page order, by part */
 	size_t nruns, runs_cap;
 	long pages;
@@ -499,6 +500,20 @@ bool cp_pdf_parts_order(cp_pdf_parts *p, int part, long pages, cp_error **err)
 	return true;
 }
 
+void cp_pdf_parts_set_cancel(cp_pdf_parts *p, const volatile sig_atomic_t *flag)
+{
+	p->cancel = flag;
+}
+
+static bool cancelled(const cp_pdf_parts *p, cp_error **err)
+{
+	if (!p->cancel || !*p->cancel)
+		return false;
+	cp_set_error(err, CP_E_INTERRUPTED, cp_atomic_path(p->out), 0, 0, NULL,
+	             _("interrupted; nothing was written"));
+	return true;
+}
+
 long cp_pdf_parts_page_count(const cp_pdf_parts *p)
 {
 	return p->pages;
@@ -581,10 +596,12 @@ bool cp_pdf_parts_commit(cp_pdf_parts *p, cp_error **err)
 			goto out;
 	/* The joiner checks again that every page of every file is placed
 	 * exactly once. */
-	if (!make_plan(p, &j, err) ||
+	if (cancelled(p, err) || !make_plan(p, &j, err) ||
 	    !cp_pdf_join(cp_atomic_file(p->out), path, (const int *)(void *)j.fds->data,
 	                 (int)j.fds->len, (const cp_pdf_run *)(void *)j.runs->data, j.runs->len,
 	                 "/" CATALOG_KEY " " CATALOG_VALUE, err))
+		goto out;
+	if (cancelled(p, err))
 		goto out;
 	ok = cp_atomic_commit(p->out, err);
 	p->out = NULL;

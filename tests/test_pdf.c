@@ -328,6 +328,17 @@ static void test_parts_misuse(void)
 	g_assert_false(cp_pdf_parts_commit(p, &err));
 	tu_assert_error(&err, CP_E_USAGE, "no pages");
 
+	/* an interrupt before the commit: nothing is put in place */
+	volatile sig_atomic_t stop = 1;
+	p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
+	cp_pdf_parts_set_cancel(p, &stop);
+	cr = cp_pdf_parts_begin_page(p, 0, &err);
+	cairo_paint(cr);
+	g_assert_true(cp_pdf_parts_end_page(p, 0, &err));
+	g_assert_true(cp_pdf_parts_order(p, 0, 1, &err));
+	g_assert_false(cp_pdf_parts_commit(p, &err));
+	tu_assert_error(&err, CP_E_INTERRUPTED, "interrupted");
+
 	p = cp_pdf_parts_new(path, 210, 297, NULL, 2, &err);
 	cr = cp_pdf_parts_begin_page(p, 0, &err);
 	cairo_paint(cr);
