@@ -210,7 +210,6 @@ struct pool {
 	GAsyncQueue *todo, *done;
 	chunk stop;              /* the sentinel that ends a worker */
 	gint abandon;            /* atomic: stop working, the run is over */
-	GMutex setup_lock;       /* workers set up their engines one at a time */
 	chunk **pending;         /* finished chunks by seq % cap, awaiting their turn */
 	size_t cap, next_seq, next_settle, inflight;
 };
@@ -277,13 +276,9 @@ static gpointer worker_main(gpointer data)
 	cp_fonts *fonts = NULL;
 	cp_engine *engine = NULL;
 	cp_error *init_err = NULL;
-	/* Made here, in parallel with the reading, but one worker after the
-	 * other: setting up fonts and an engine briefly maps and reads much of
-	 * the font files (~17 MB more than drawing needs), and two at once
-	 * added that to the peak memory twice. */
-	g_mutex_lock(&p->setup_lock);
+	/* Made here, in parallel with the reading and with the other workers'
+	 * (about 9 MB and 50 ms each; Pango objects stay in their thread). */
 	engine_open(p->b, &fonts, &engine, &init_err);
-	g_mutex_unlock(&p->setup_lock);
 	for (;;) {
 		chunk *ch = g_async_queue_pop(p->todo);
 		if (ch == &p->stop)
@@ -405,7 +400,6 @@ static bool pool_end(pool *p, bool ok, cp_error **err)
 	g_free(p->pending);
 	g_async_queue_unref(p->todo);
 	g_async_queue_unref(p->done);
-	g_mutex_clear(&p->setup_lock);
 	return ok;
 }
 
@@ -418,7 +412,6 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 		                                   ? CLI_POOL_MAX_WORKERS : workers,
 		.todo = g_async_queue_new(), .done = g_async_queue_new(),
 	};
-	g_mutex_init(&p.setup_lock);
 	p.cap = (size_t)p.max_workers * INFLIGHT_PER_WORKER;
 	p.pending = g_new0(chunk *, p.cap);
 	cp_record rec;

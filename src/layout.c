@@ -22,6 +22,12 @@ struct cp_engine {
 	cairo_surface_t **images;     /* per element: [image] artwork, or NULL */
 	cairo_surface_t *seal;
 	bool *shared;                 /* per element: drawn in the shared layer */
+	/* Per [field] element, the last text laid out and its fitted layout:
+	 * in a batch the level, occupation, job type and date repeat from record
+	 * to record, and the same text in the same box fits the same way. */
+	char **last_text;
+	PangoLayout **last_layout;
+	double *last_size;
 	cairo_surface_t *layer[3];    /* per cp_mode: the shared layer, or NULL */
 	unsigned serial;              /* tells engines' layers apart in one PDF */
 };
@@ -182,11 +188,18 @@ void cp_engine_free(cp_engine *e)
 	for (size_t i = 0; i < e->t->n; i++) {
 		if (e->static_layouts[i])
 			g_object_unref(e->static_layouts[i]);
+		if (e->last_layout && e->last_layout[i])
+			g_object_unref(e->last_layout[i]);
+		if (e->last_text)
+			g_free(e->last_text[i]);
 		if (e->images[i])
 			cairo_surface_destroy(e->images[i]);
 	}
 	g_free(e->static_layouts);
 	g_free(e->static_size);
+	g_free(e->last_text);
+	g_free(e->last_layout);
+	g_free(e->last_size);
 	g_free(e->images);
 	g_free(e->shared);
 	for (size_t m = 0; m < G_N_ELEMENTS(e->layer); m++)
@@ -276,6 +289,9 @@ cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
 	e->ctx = cp_fonts_context_new(f);
 	e->static_layouts = g_new0(PangoLayout *, t->n);
 	e->static_size = g_new0(double, t->n);
+	e->last_text = g_new0(char *, t->n);
+	e->last_layout = g_new0(PangoLayout *, t->n);
+	e->last_size = g_new0(double, t->n);
 	e->images = g_new0(cairo_surface_t *, t->n);
 	for (size_t i = 0; i < t->n; i++) {
 		const cp_element *el = &t->el[i];
@@ -373,9 +389,10 @@ static bool blank(const char *s)
 	return true;
 }
 
-static bool layout_field(cp_engine *e, const cp_record *rec, const cp_element *el,
-                         cp_page_item *it, item_priv *pv, cp_error **err)
+static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_item *it,
+                         item_priv *pv, cp_error **err)
 {
+	const cp_element *el = &e->t->el[i];
 	const char *key = cp_template_bind_key(el->bind);
 	const char *v = bind_value(e, rec, el->bind);
 	if (blank(v)) {
@@ -391,6 +408,10 @@ static bool layout_field(cp_engine *e, const cp_record *rec, const cp_element *e
 	}
 	pv->text = g_strdup(v);
 	it->text = pv->text;
+	if (e->last_text[i] && strcmp(e->last_text[i], v) == 0) {
+		place_text(it, pv, g_object_ref(e->last_layout[i]), el, e->last_size[i]);
+		return true;
+	}
 	PangoLayout *lay = new_layout(e, el, v);
 	double size = fit(lay, el);
 	if (size == 0) {
@@ -416,6 +437,13 @@ static bool layout_field(cp_engine *e, const cp_record *rec, const cp_element *e
 		g_object_unref(lay);
 		return false;
 	}
+	/* Only what laid out well is remembered: a refusal is made again. */
+	if (e->last_layout[i])
+		g_object_unref(e->last_layout[i]);
+	g_free(e->last_text[i]);
+	e->last_text[i] = g_strdup(v);
+	e->last_layout[i] = g_object_ref(lay);
+	e->last_size[i] = size;
 	place_text(it, pv, lay, el, size);
 	return true;
 }
@@ -503,7 +531,7 @@ cp_page *cp_engine_layout(cp_engine *e, const cp_record *rec, cp_error **err)
 			           e->static_size[i]);
 			break;
 		case CP_EL_FIELD:
-			ok = layout_field(e, rec, el, it, pv, err);
+			ok = layout_field(e, rec, i, it, pv, err);
 			break;
 		case CP_EL_PHOTO:
 			ok = layout_photo(e, rec, el, it, pv, err);
