@@ -4,6 +4,9 @@
 #include <glib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli_common.h"
 #include "error.h"
@@ -289,11 +292,18 @@ static gpointer worker_main(gpointer data)
 			work_chunk(w, engine, ch);
 		g_async_queue_push(p->done, ch);
 	}
-	if (engine && p->ops->done)
-		p->ops->done(p->ud, w->index, &w->exit_err);
-	cp_error_free(init_err);
+	/* The engine and its fonts go before the output is finished: finishing
+	 * (font subsetting) is the most memory-hungry moment of a batch, and what
+	 * drew the pages is not needed for it (Cairo holds its own references). */
+	bool had_engine = engine != NULL;
 	cp_engine_free(engine);
 	cp_fonts_free(fonts);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	if (had_engine && p->ops->done)
+		p->ops->done(p->ud, w->index, &w->exit_err);
+	cp_error_free(init_err);
 	return NULL;
 }
 
