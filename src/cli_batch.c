@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 
+#include "atomic.h"
 #include "cli_common.h"
 #include "error.h"
 #include "i18n.h"
@@ -48,6 +49,16 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);
 	return b->checker != NULL;
+}
+
+cp_rejects *cli_batch_rejects_open(cli_batch *b, const char *path,
+                                   const char *const *inputs, cp_error **err)
+{
+	if (!cp_atomic_check_target(path, inputs, 0, err))
+		return NULL;
+	size_t nh;
+	const char *const *hdr = cp_reader_header(b->reader, &nh);
+	return cp_rejects_open(path, hdr, nh, err);
 }
 
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,

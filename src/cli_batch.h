@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "certpress.h"
+#include "report.h"
 
 typedef struct cli_batch_opts {
 	const char *csv;
@@ -86,6 +87,12 @@ int cli_pool_default_workers(void);
  * short batch uses one). b must have been opened with workers_lay_out. */
 bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int workers,
                         const char *what, cp_error **err);
+
+/* Opens the rejects file at path for the batch's rows (same header as its
+ * CSV), after checking that path is a sane output that is none of inputs
+ * (NULL-terminated). NULL with err on failure. */
+cp_rejects *cli_batch_rejects_open(cli_batch *b, const char *path,
+                                   const char *const *inputs, cp_error **err);
 
 /* Appends a problem to ps (strings copied; rule and article static). */
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,

@@ -128,11 +128,7 @@ int cli_check(int argc, char **argv)
 		goto out;
 	}
 	if (rejects) {
-		size_t nh;
-		const char *const *hdr = cp_reader_header(b.reader, &nh);
-		if (!cp_atomic_check_target(rejects, inputs, 0, &err))
-			goto out;
-		ctx.rejects = cp_rejects_open(rejects, hdr, nh, &err);
+		ctx.rejects = cli_batch_rejects_open(&b, rejects, inputs, &err);
 		if (!ctx.rejects)
 			goto out;
 	}

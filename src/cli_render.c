@@ -569,11 +569,7 @@ int cli_render(int argc, char **argv)
 	if (!distinct_outputs(c.out, rejects, ledger_file, &err))
 		goto out;
 	if (rejects) {
-		size_t nh;
-		const char *const *hdr = cp_reader_header(b.reader, &nh);
-		if (!cp_atomic_check_target(rejects, inputs, 0, &err))
-			goto out;
-		c.rejects = cp_rejects_open(rejects, hdr, nh, &err);
+		c.rejects = cli_batch_rejects_open(&b, rejects, inputs, &err);
 		if (!c.rejects)
 			goto out;
 	}
