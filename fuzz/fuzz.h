@@ -101,6 +101,23 @@ static inline char *cp_fuzz_write(const char *name, const uint8_t *data, size_t 
 	return path;
 }
 
+/* Puts the shipped seal image (templates/seal.png) beside the inputs once,
+ * for the profiles and templates that name "seal.png". */
+static inline void cp_fuzz_put_seal(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	char *src = g_build_filename(CP_DATADIR, "templates", "seal.png", NULL);
+	char *data = NULL;
+	gsize len = 0;
+	if (g_file_get_contents(src, &data, &len, NULL))
+		g_free(cp_fuzz_write("seal.png", (const uint8_t *)data, len));
+	g_free(data);
+	g_free(src);
+}
+
 /* The contract of every fallible call (certpress.h): failure comes with an
  * error that has a message and formats; success comes without one. Frees the
  * error. */

@@ -16,24 +16,9 @@
 #include "profile.h"
 #include "rules.h"
 
-static void put_seal(void)
-{
-	static bool done;
-	if (done)
-		return;
-	done = true;
-	char *src = g_build_filename(CP_DATADIR, "templates", "seal.png", NULL);
-	char *data = NULL;
-	gsize len = 0;
-	if (g_file_get_contents(src, &data, &len, NULL))
-		g_free(cp_fuzz_write("seal.png", (const uint8_t *)data, len));
-	g_free(data);
-	g_free(src);
-}
-
 int cp_fuzz_profile(const uint8_t *data, size_t size)
 {
-	put_seal();
+	cp_fuzz_put_seal();
 	char *path = cp_fuzz_write("org.conf", data, size);
 	cp_error *err = NULL;
 	cp_profile *p = cp_profile_load(path, &err);

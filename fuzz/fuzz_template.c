@@ -17,21 +17,6 @@
 
 #include "template.h"
 
-static void put_seal_tpl(void)
-{
-	static bool done;
-	if (done)
-		return;
-	done = true;
-	char *src = g_build_filename(CP_DATADIR, "templates", "seal.png", NULL);
-	char *data = NULL;
-	gsize len = 0;
-	if (g_file_get_contents(src, &data, &len, NULL))
-		g_free(cp_fuzz_write("seal.png", (const uint8_t *)data, len));
-	g_free(data);
-	g_free(src);
-}
-
 static void check_color(const cp_rgba *c, const cp_element *e)
 {
 	const double v[4] = {c->r, c->g, c->b, c->a};
@@ -96,7 +81,7 @@ static void check_element(const cp_template *t, const cp_element *e, bool *bound
 
 int cp_fuzz_template(const uint8_t *data, size_t size)
 {
-	put_seal_tpl();
+	cp_fuzz_put_seal();
 	char *path = cp_fuzz_write("fuzz.template", data, size);
 	cp_error *err = NULL;
 	cp_template *t = cp_template_load(path, &err);

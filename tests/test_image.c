@@ -522,26 +522,10 @@ static void test_validate_cache(void)
 /* Renders one image to PDF bytes in memory: drawn as draw_image in
  * layout.c does, stretched from the surface's own size to iw x ih pixels at
  * 0.1 mm a pixel. */
-static cairo_status_t append(void *closure, const unsigned char *d, unsigned int n)
-{
-	g_byte_array_append(closure, d, n);
-	return CAIRO_STATUS_SUCCESS;
-}
-
-static int count(const GByteArray *ba, const char *needle)
-{
-	int n = 0;
-	size_t nl = strlen(needle);
-	for (const guint8 *p = ba->data, *end = ba->data + ba->len;
-	     (p = memmem(p, (size_t)(end - p), needle, nl)) != NULL; p += nl)
-		n++;
-	return n;
-}
-
 static GByteArray *pdf_of(cairo_surface_t *img, int iw, int ih)
 {
 	GByteArray *ba = g_byte_array_new();
-	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(append, ba, 200, 200);
+	cairo_surface_t *pdf = cairo_pdf_surface_create_for_stream(tu_append_bytes, ba, 200, 200);
 	cairo_pdf_surface_set_metadata(pdf, CAIRO_PDF_METADATA_CREATE_DATE, "2026-01-01T00:00:00Z");
 	cairo_t *cr = cairo_create(pdf);
 	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
@@ -597,7 +581,7 @@ static void test_load_for_pdf(void)
 	GByteArray *a = pdf_of(full, 40, 30), *b = pdf_of(s, 40, 30);
 	g_assert_cmpuint(a->len, ==, b->len);
 	g_assert_cmpint(memcmp(a->data, b->data, a->len), ==, 0);
-	g_assert_cmpint(count(b, "/DCTDecode"), ==, 1);
+	g_assert_cmpint(tu_count(b->data, b->len, "/DCTDecode"), ==, 1);
 	g_assert_nonnull(memmem(b->data, b->len, file, flen));
 	g_byte_array_free(a, TRUE);
 	g_byte_array_free(b, TRUE);

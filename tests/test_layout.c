@@ -684,27 +684,11 @@ static void test_static_text_checked(void)
 	g_free(ref);
 }
 
-static cairo_status_t append_bytes(void *closure, const unsigned char *d, unsigned int n)
-{
-	g_byte_array_append(closure, d, n);
-	return CAIRO_STATUS_SUCCESS;
-}
-
-static int count_in(const GByteArray *ba, const char *needle)
-{
-	int n = 0;
-	size_t nl = strlen(needle);
-	for (const guint8 *p = ba->data, *end = ba->data + ba->len;
-	     (p = memmem(p, (size_t)(end - p), needle, nl)) != NULL; p += nl)
-		n++;
-	return n;
-}
-
 /* Three pages of one engine on a PDF. */
 static GByteArray *pdf_pages(fixture *fx, const cp_page *pg, cp_mode mode)
 {
 	GByteArray *ba = g_byte_array_new();
-	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(append_bytes, ba, 595, 842);
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(tu_append_bytes, ba, 595, 842);
 	cp_output_opts o;
 	cp_output_opts_init(&o);
 	o.mode = mode;
@@ -736,10 +720,10 @@ static void test_shared_layer(void)
 	GByteArray *full = pdf_pages(&fx, pg, CP_MODE_FULL);
 	GByteArray *el = pdf_pages(&fx, pg, CP_MODE_ELECTRONIC);
 	GByteArray *fill = pdf_pages(&fx, pg, CP_MODE_FILL);
-	g_assert_cmpint(count_in(full, "/Subtype /Form"), ==, 1);
-	g_assert_cmpint(count_in(el, "/Subtype /Form"), ==, 1);
-	g_assert_cmpint(count_in(fill, "/Subtype /Form"), ==, 0);
-	g_assert_cmpint(count_in(full, "/Type /Page\n") + count_in(full, "/Type /Page "), ==, 3);
+	g_assert_cmpint(tu_count(full->data, full->len, "/Subtype /Form"), ==, 1);
+	g_assert_cmpint(tu_count(el->data, el->len, "/Subtype /Form"), ==, 1);
+	g_assert_cmpint(tu_count(fill->data, fill->len, "/Subtype /Form"), ==, 0);
+	g_assert_cmpint(tu_count(full->data, full->len, "/Type /Page\n") + tu_count(full->data, full->len, "/Type /Page "), ==, 3);
 	g_byte_array_free(full, TRUE);
 	g_byte_array_free(el, TRUE);
 	g_byte_array_free(fill, TRUE);

@@ -99,14 +99,6 @@ static char *export_string(cp_ledger *l)
 	return buf;
 }
 
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
-
 static char *yesterday(void)
 {
 	GDateTime *now = g_date_time_new_now_local();
@@ -216,7 +208,7 @@ static void test_duplicate(void)
 	char *h = cp_ledger_history(l, CERT("000002"), &err);
 	tu_assert_no_error(err);
 	g_assert_nonnull(strstr(h, "batch batch-1"));
-	g_assert_cmpint(count_of(h, "  issued"), ==, 1);
+	g_assert_cmpint(tu_count(h, strlen(h), "  issued"), ==, 1);
 	g_free(h);
 	cp_ledger_free(l);
 	g_free(path);
@@ -256,7 +248,7 @@ static void test_reissue(void)
 	char *h = cp_ledger_history(l, c1, &err);
 	tu_assert_no_error(err);
 	g_test_message("%s", h);
-	g_assert_cmpint(count_of(h, "reissued"), ==, 2);
+	g_assert_cmpint(tu_count(h, strlen(h), "reissued"), ==, 2);
 	g_assert_nonnull(strstr(h, "serial GD2026000003"));
 	g_assert_nonnull(strstr(h, "reason: damaged  old sheet taken back"));
 	g_assert_nonnull(strstr(h, "reason: lost by the holder  old sheet not returned"));
@@ -630,7 +622,7 @@ static void test_race(void)
 	g_assert_cmpuint(g_hash_table_size(seen), ==, RACE_N); /* and none lost */
 	cp_ledger *l = open_ok(path);
 	char *csv = export_string(l);
-	g_assert_cmpint(count_of(csv, "\r\nissue,"), ==, RACE_N);
+	g_assert_cmpint(tu_count(csv, strlen(csv), "\r\nissue,"), ==, RACE_N);
 	g_free(csv);
 	cp_ledger_free(l);
 	g_hash_table_destroy(seen);
@@ -734,7 +726,7 @@ static void test_kill(void)
 	g_assert_true(issue(l, "killed", certs, serials, 10, NULL, false, &err));
 	tu_assert_no_error(err);
 	char *done = export_string(l);
-	g_assert_cmpint(count_of(done, "\r\nissue,"), ==, 11);
+	g_assert_cmpint(tu_count(done, strlen(done), "\r\nissue,"), ==, 11);
 	cp_ledger_balance bal;
 	g_assert_true(cp_ledger_balance_at(l, NULL, &bal, &err));
 	g_assert_cmpint(bal.issued, ==, 11);

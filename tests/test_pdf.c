@@ -7,14 +7,6 @@
 #include "error.h"
 #include "image.h"
 
-static size_t count(const char *hay, size_t len, const char *needle)
-{
-	size_t n = 0, nl = strlen(needle);
-	for (const char *p = hay; (p = memmem(p, len - (size_t)(p - hay), needle, nl)); p += nl)
-		n++;
-	return n;
-}
-
 /* Three A4 pages with metadata: poppler reads 3 pages of 595.28 x 841.89 pt
  * and the title; qpdf finds no error; the catalog carries PrintScaling /None;
  * a JPEG drawn on every page is embedded once, byte for byte. */
@@ -59,7 +51,7 @@ static void test_three_pages(void)
 	gsize plen, jlen;
 	g_assert_true(g_file_get_contents(path, &pdf, &plen, NULL));
 	g_assert_true(g_file_get_contents(photo_path, &jpeg, &jlen, NULL));
-	g_assert_cmpuint(count(pdf, plen, "/DCTDecode"), ==, 1);
+	g_assert_cmpint(tu_count(pdf, plen, "/DCTDecode"), ==, 1);
 	g_assert_nonnull(memmem(pdf, plen, jpeg, jlen));
 	g_assert_true(g_str_has_prefix(pdf, "%PDF-1.5"));
 	g_free(jpeg);
@@ -238,7 +230,7 @@ static void check_parts(long part_pages)
 		files += (size_t)((n + per - 1) / per);
 	}
 	g_assert_cmpuint(files, ==, part_pages == 2 ? 7 : 3);
-	g_assert_cmpuint(count(pdf, plen, "/DCTDecode"), ==, files);
+	g_assert_cmpint(tu_count(pdf, plen, "/DCTDecode"), ==, (int)files);
 	g_free(pdf);
 	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 

@@ -101,3 +101,21 @@ int tu_count_entries(const char *dir)
 	g_dir_close(d);
 	return n;
 }
+
+int tu_count(const void *hay, size_t len, const char *needle)
+{
+	int n = 0;
+	size_t nl = strlen(needle);
+	const char *p = hay, *end = p + len;
+	while ((p = memmem(p, (size_t)(end - p), needle, nl)) != NULL) {
+		n++;
+		p += nl;
+	}
+	return n;
+}
+
+cairo_status_t tu_append_bytes(void *closure, const unsigned char *data, unsigned int len)
+{
+	g_byte_array_append(closure, data, len);
+	return CAIRO_STATUS_SUCCESS;
+}

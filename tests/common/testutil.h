@@ -3,6 +3,7 @@
 #ifndef CP_TESTUTIL_H
 #define CP_TESTUTIL_H
 
+#include <cairo.h>
 #include <glib.h>
 
 #include "certpress.h"
@@ -24,6 +25,11 @@ gboolean tu_have(const char *prog);
 void tu_qpdf_check_ok(const char *path);
 /* The number of entries in folder dir (hidden ones too). */
 int tu_count_entries(const char *dir);
+/* How many times needle occurs in the len bytes at hay (binary-safe, not
+ * overlapping). */
+int tu_count(const void *hay, size_t len, const char *needle);
+/* A cairo_write_func_t appending to the GByteArray given as closure. */
+cairo_status_t tu_append_bytes(void *closure, const unsigned char *data, unsigned int len);
 /* Fails the test with the error's formatted text when err is not NULL. */
 #define tu_assert_no_error(err) \
 	do { \
