@@ -25,20 +25,6 @@
 #define SPEED_LIMIT_S 1.0
 #endif
 
-static char gb11643(const char *d17)
-{
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (d17[i] - '0') * ((1 << (17 - i)) % 11);
-	int c = (12 - sum % 11) % 11;
-	return c == 10 ? 'X' : (char)('0' + c);
-}
-
-static char *make_id(const char *d17)
-{
-	return g_strdup_printf("%s%c", d17, gb11643(d17));
-}
-
 typedef struct fixture {
 	char *dir;          /* data folder (scratch) */
 	cp_profile *profile;
@@ -93,7 +79,7 @@ static void good_record(cp_record *rec, long row, int serial)
 	rec->line = row + 1;
 	rec->raw[CP_FIELD_NAME] = g_strdup("欧阳娜娜");
 	rec->raw[CP_FIELD_ID_TYPE] = g_strdup("居民身份证");
-	rec->raw[CP_FIELD_ID_NUMBER] = make_id("44010619900307123");
+	rec->raw[CP_FIELD_ID_NUMBER] = tu_make_id("44010619900307123");
 	rec->raw[CP_FIELD_OCCUPATION] = g_strdup("电工");
 	rec->raw[CP_FIELD_JOB_TYPE] = g_strdup("维修电工");
 	rec->raw[CP_FIELD_LEVEL] = g_strdup("高级工");
@@ -216,7 +202,7 @@ static void test_all_problems(void)
 	fixture_open(&fx, "checker-all", NULL);
 	cp_record rec;
 	good_record(&rec, 7, 1);
-	char *id = make_id("44010619900307123");
+	char *id = tu_make_id("44010619900307123");
 	id[17] = id[17] == '0' ? '1' : '0';
 	set_raw(&rec, CP_FIELD_ID_NUMBER, id);
 	set_raw(&rec, CP_FIELD_NAME, "张三3");
@@ -575,7 +561,7 @@ static void test_with_reader(void)
 	char *dir = tu_scratch("checker-reader");
 	char *photo = g_build_filename(dir, "p.png", NULL);
 	write_png(photo, 295, 413);
-	char *id = make_id("44010619900307123");
+	char *id = tu_make_id("44010619900307123");
 	char *csv_text = g_strdup_printf(
 		"姓名,证件类型,证件号码,职业名称,工种/职业方向,职业技能等级,cert_no,发证日期,照片\n"
 		"张三,身份证,%s,电工,维修电工,3,S000044000123263000001,2026-11-27,p.png\n"

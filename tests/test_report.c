@@ -56,17 +56,6 @@ static void add_problem(cp_problems *ps, cp_severity sev, long row, int field, c
 	};
 }
 
-static void free_problems(cp_problems *ps)
-{
-	for (size_t i = 0; i < ps->len; i++) {
-		g_free(ps->items[i].column);
-		g_free(ps->items[i].value);
-		g_free(ps->items[i].message);
-	}
-	g_free(ps->items);
-	memset(ps, 0, sizeof *ps);
-}
-
 static char *slurp(const char *path, gsize *len)
 {
 	char *text = NULL;
@@ -134,7 +123,7 @@ static void test_text(void)
 	g_assert_cmpstr(lines[4], ==, "");
 	g_strfreev(lines);
 	free(buf);
-	free_problems(&ps);
+	cp_problems_clear(&ps);
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -248,7 +237,7 @@ static void test_json(void)
 	g_free(path);
 	g_free(dir);
 	g_free(perl);
-	free_problems(&ps);
+	cp_problems_clear(&ps);
 }
 
 /* A full disk is reported as CP_E_IO, not ignored. */
@@ -388,7 +377,7 @@ static void test_rejects_roundtrip(void)
 
 	g_ptr_array_free(rows, TRUE);
 	g_free(text);
-	free_problems(&p1);
+	cp_problems_clear(&p1);
 	free_record(&r1);
 	free_record(&r2);
 	free_record(&r3);
@@ -535,7 +524,7 @@ static void test_html(void)
 	g_free(b64);
 	g_free(page);
 	g_byte_array_unref(png);
-	free_problems(&pb);
+	cp_problems_clear(&pb);
 	g_free(ok.value[CP_FIELD_JOB_TYPE]);
 	free_record(&ok);
 	free_record(&bad);

@@ -8,22 +8,6 @@
 
 /* The test's own GB 11643 (ISO 7064 MOD 11-2) check: sum of digit × 2^(17-i)
  * mod 11, written independently of rules.c so that both must agree. */
-static char gb11643(const char *d17)
-{
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (d17[i] - '0') * ((1 << (17 - i)) % 11);
-	int c = (12 - sum % 11) % 11;
-	return c == 10 ? 'X' : (char)('0' + c);
-}
-
-/* A valid 18-character number from 17 digits. Free with g_free(). */
-static char *make_id(const char *d17)
-{
-	g_assert_cmpuint(strlen(d17), ==, 17);
-	return g_strdup_printf("%s%c", d17, gb11643(d17));
-}
-
 /* Asserts that v holds a violation with this rule id (and, when needle is not
  * NULL, a message containing it), then clears v. */
 static void expect_rule(cp_violations *v, const char *rule, const char *needle)
@@ -326,14 +310,14 @@ static void test_id_check(void)
 {
 	/* GB 11643-1999 example number */
 	g_assert_cmpint(cp_rule_id_check_char("11010519491231002"), ==, 'X');
-	g_assert_cmpint(gb11643("11010519491231002"), ==, 'X');
+	g_assert_cmpint(tu_gb11643("11010519491231002"), ==, 'X');
 	/* both implementations agree on many numbers, covering all 11 check chars */
 	bool seen[11] = {false};
 	char d[18];
 	for (int i = 0; i < 2000; i++) {
 		g_snprintf(d, sizeof d, "4401061990%02d%02d%03d", 1 + i % 12, 1 + i % 28, i % 1000);
 		char c = cp_rule_id_check_char(d);
-		g_assert_cmpint(c, ==, gb11643(d));
+		g_assert_cmpint(c, ==, tu_gb11643(d));
 		seen[c == 'X' ? 10 : c - '0'] = true;
 	}
 	for (int i = 0; i < 11; i++)
@@ -347,7 +331,7 @@ static void test_id_resident(void)
 {
 	cp_violations v = {0};
 	char norm[CP_RULES_ID_BYTES];
-	char *id = make_id("44010619900307123");
+	char *id = tu_make_id("44010619900307123");
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, id, 2026, 11, 27, norm, &v));
 	expect_clean(&v);
 	g_assert_cmpstr(norm, ==, id);
@@ -373,7 +357,7 @@ static void test_id_resident(void)
 	expect_rule(&v, "id_number.excel", "scientific notation");
 
 	/* a wrong check digit: every other digit value is refused */
-	id = make_id("44010619900307123");
+	id = tu_make_id("44010619900307123");
 	const char right = id[17];
 	for (char c = '0'; c <= '9'; c++) {
 		if (c == right)
@@ -384,7 +368,7 @@ static void test_id_resident(void)
 	}
 	g_free(id);
 	/* a transposition of two digits is caught by the check */
-	id = make_id("44010619900307123");
+	id = tu_make_id("44010619900307123");
 	char tmp = id[15];
 	id[15] = id[16];
 	id[16] = tmp;
@@ -408,7 +392,7 @@ static void test_id_resident(void)
 		{"44010620121128123", 2026, 11, 27, "id_number.age", "younger than 14"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-		id = make_id(bad[i].d17);
+		id = tu_make_id(bad[i].d17);
 		g_test_message("id %s", id);
 		g_assert_false(cp_rule_id_number(CP_ID_RESIDENT, id, bad[i].iy, bad[i].im,
 		                                 bad[i].id, norm, &v));
@@ -416,10 +400,10 @@ static void test_id_resident(void)
 		g_free(id);
 	}
 	/* leap-day births, the 14th birthday exactly on the issue date */
-	id = make_id("44010620000229123");
+	id = tu_make_id("44010620000229123");
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, id, 2026, 11, 27, norm, &v));
 	g_free(id);
-	id = make_id("44010620121127123");
+	id = tu_make_id("44010620121127123");
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, id, 2026, 11, 27, norm, &v));
 	/* with the issue date unknown only the calendar and 1900 are checked */
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, id, 0, 0, 0, norm, &v));
@@ -452,7 +436,7 @@ static void test_id_masked_messages(void)
 {
 	cp_violations v = {0};
 	char norm[CP_RULES_ID_BYTES];
-	char *id = make_id("44010619900307123");
+	char *id = tu_make_id("44010619900307123");
 	id[17] = id[17] == '0' ? '1' : '0';
 	g_assert_false(cp_rule_id_number(CP_ID_RESIDENT, id, 2026, 1, 1, norm, &v));
 	g_assert_cmpuint(v.len, ==, 1);
@@ -508,14 +492,14 @@ static void test_id_other(void)
 	expect_clean(&v);
 	g_assert_false(cp_rule_id_number(CP_ID_FOREIGN_PR, "US1110085061501", 2026, 1, 1, norm, &v));
 	expect_rule(&v, "id_number.format", "3 letters");
-	char *pr = make_id("93184019850615001");
+	char *pr = tu_make_id("93184019850615001");
 	g_assert_true(cp_rule_id_number(CP_ID_FOREIGN_PR, pr, 2026, 1, 1, norm, &v));
 	expect_clean(&v);
 	pr[17] = pr[17] == '1' ? '2' : '1';
 	g_assert_false(cp_rule_id_number(CP_ID_FOREIGN_PR, pr, 2026, 1, 1, norm, &v));
 	expect_rule(&v, "id_number.check", NULL);
 	g_free(pr);
-	pr = make_id("83184019850615001");
+	pr = tu_make_id("83184019850615001");
 	g_assert_false(cp_rule_id_number(CP_ID_FOREIGN_PR, pr, 2026, 1, 1, norm, &v));
 	expect_rule(&v, "id_number.format", "starts with 9");
 	g_free(pr);
@@ -526,7 +510,7 @@ static void test_id_other(void)
 	static const char *const hmt[] = {"81000019900307123", "82000019900307123",
 	                                  "83000019900307123"};
 	for (size_t i = 0; i < G_N_ELEMENTS(hmt); i++) {
-		char *r = make_id(hmt[i]);
+		char *r = tu_make_id(hmt[i]);
 		g_assert_true(cp_rule_id_number(CP_ID_HMT_RESIDENCE, r, 2026, 1, 1, norm, &v));
 		expect_clean(&v);
 		/* the same number is not a 居民身份证 (81 is no mainland province) */
@@ -534,11 +518,11 @@ static void test_id_other(void)
 		expect_rule(&v, "id_number.region", NULL);
 		g_free(r);
 	}
-	char *r = make_id("44010619900307123");
+	char *r = tu_make_id("44010619900307123");
 	g_assert_false(cp_rule_id_number(CP_ID_HMT_RESIDENCE, r, 2026, 1, 1, norm, &v));
 	expect_rule(&v, "id_number.region", "810000");
 	g_free(r);
-	r = make_id("81000020200307123");
+	r = tu_make_id("81000020200307123");
 	g_assert_false(cp_rule_id_number(CP_ID_HMT_RESIDENCE, r, 2026, 1, 1, norm, &v));
 	expect_rule(&v, "id_number.age", NULL);
 	g_free(r);

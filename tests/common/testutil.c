@@ -119,3 +119,18 @@ cairo_status_t tu_append_bytes(void *closure, const unsigned char *data, unsigne
 	g_byte_array_append(closure, data, len);
 	return CAIRO_STATUS_SUCCESS;
 }
+
+char tu_gb11643(const char *d17)
+{
+	int sum = 0;
+	for (int i = 0; i < 17; i++)
+		sum += (d17[i] - '0') * ((1 << (17 - i)) % 11);
+	int c = (12 - sum % 11) % 11;
+	return c == 10 ? 'X' : (char)('0' + c);
+}
+
+char *tu_make_id(const char *d17)
+{
+	g_assert_cmpuint(strlen(d17), ==, 17);
+	return g_strdup_printf("%s%c", d17, tu_gb11643(d17));
+}

@@ -25,6 +25,12 @@ gboolean tu_have(const char *prog);
 void tu_qpdf_check_ok(const char *path);
 /* The number of entries in folder dir (hidden ones too). */
 int tu_count_entries(const char *dir);
+/* The tests' own GB 11643 (ISO 7064 MOD 11-2) check character of 17 digits:
+ * sum of digit x 2^(17-i) mod 11, written independently of rules.c so that
+ * both must agree. */
+char tu_gb11643(const char *d17);
+/* A valid 18-character ID number from 17 digits. Free with g_free(). */
+char *tu_make_id(const char *d17);
 /* How many times needle occurs in the len bytes at hay (binary-safe, not
  * overlapping). */
 int tu_count(const void *hay, size_t len, const char *needle);
