@@ -33,8 +33,11 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS     = $(PKG_LIBS) -lm -lpthread
 
-CLI_SRC  := src/main.c $(wildcard src/cli_*.c)
-LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c))
+# src/ is grouped by stage (docs/HACKING.md); scripts/check-layers.sh keeps
+# the includes running one way. Everything but the command line is the library.
+CLI_SRC  := $(wildcard src/cli/*.c)
+LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c src/*/*.c))
+ALL_SRC  := $(LIB_SRC) $(CLI_SRC)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -143,7 +146,7 @@ demo: $(PROGRAM) $(MO)
 # must agree: g_dngettext is the CLI's plural form.
 pot:
 	xgettext --from-code=UTF-8 --package-name=certpress -k_ -kN_ -kg_dngettext:2,3 \
-		-o po/certpress.pot src/*.c
+		-o po/certpress.pot $(sort $(ALL_SRC))
 
 po-update: pot
 	msgmerge --quiet --update --backup=none po/zh_CN.po po/certpress.pot
@@ -156,14 +159,14 @@ clean:
 include bench/Makefile.inc
 
 # ---- fuzz: libFuzzer harnesses (fuzz/README.md) --------------------------
-# A target is built once its module (src/<target>.c) is on the branch. The
+# A target is built once its module (src/<stage>/<target>.c) is on the branch. The
 # library is compiled into build-fuzz/ with fuzzer-no-link coverage and
 # ASan+UBSan; each harness is linked with -fsanitize=fuzzer. `make fuzz` runs
 # each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
 FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin
-FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
+FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/*/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_MAXLEN_csv       := 70000

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "conf": the shared key = value / [section] parser (src/conf.c)
+ * Fuzz target "conf": the shared key = value / [section] parser (src/input/conf.c)
  * and its typed getters, on arbitrary text. Beyond "no crash", it checks the
  * documented limits and that a parsed file written back in canonical form
  * parses to the same sections, keys and values (so quoting and stripping
@@ -10,7 +10,7 @@
 
 #include <math.h>
 
-#include "conf.h"
+#include "input/conf.h"
 
 /* Canonical text of c: every value quoted with the three escapes. */
 static char *conf_unparse(const cp_conf *c)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "csv": the streaming CSV reader (src/csv.c) on arbitrary file
+ * Fuzz target "csv": the streaming CSV reader (src/input/csv.c) on arbitrary file
  * contents — encoding detection (UTF-8, BOM, GB18030, UTF-16), delimiter
  * sniffing, RFC 4180 quoting, header mapping and the size limits.
  */
 #include "fuzz.h"
 
-#include "csv.h"
+#include "input/csv.h"
 
 int cp_fuzz_csv(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "image": PNG/JPEG probing and decoding (src/image.c) on
+ * Fuzz target "image": PNG/JPEG probing and decoding (src/input/image.c) on
  * arbitrary bytes written to <scratch>/fuzz.img. libFuzzer runs with
  * -malloc_limit_mb (see the Makefile), so a header that lies about the size
  * and makes the decoder allocate beyond CP_IMAGE_MAX_PIXELS is a finding.
@@ -12,7 +12,7 @@
  */
 #include "fuzz.h"
 
-#include "image.h"
+#include "input/image.h"
 
 int cp_fuzz_image(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "pdfjoin": the part joiner (src/pdfjoin.c) on arbitrary bytes
+ * Fuzz target "pdfjoin": the part joiner (src/output/pdfjoin.c) on arbitrary bytes
  * in a memfd, as the only part and as both of two parts.
  *
  * Checked beyond "no crash": cp_pdf_join accepts no part that
@@ -12,7 +12,7 @@
 
 #include <sys/mman.h>
 
-#include "pdfjoin.h"
+#include "output/pdfjoin.h"
 
 static int memfd_with(const char *name, const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target "pdfupdate": the PDF incremental-update writer
- * (src/pdfupdate.c) on arbitrary bytes in a memfd (no disk, no path).
+ * (src/output/pdfupdate.c) on arbitrary bytes in a memfd (no disk, no path).
  *
  * Checked beyond "no crash": on failure the file is left exactly as it was;
  * on success the old bytes are an unchanged prefix of the new file, and the
@@ -12,7 +12,7 @@
 
 #include <sys/mman.h>
 
-#include "pdfupdate.h"
+#include "output/pdfupdate.h"
 
 static int pdf_fd = -1;
 

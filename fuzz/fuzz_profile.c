@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "profile": the organization profile loader (src/profile.c) on
+ * Fuzz target "profile": the organization profile loader (src/input/profile.c) on
  * arbitrary text written to <scratch>/org.conf. A copy of the shipped seal
  * (templates/seal.png) sits beside it as seal.png, so that profiles naming
  * it can load completely and reach the scope and QR code.
@@ -13,8 +13,8 @@
  */
 #include "fuzz.h"
 
-#include "profile.h"
-#include "rules.h"
+#include "input/profile.h"
+#include "input/rules.h"
 
 int cp_fuzz_profile(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "rules": the field validators of src/rules.h on arbitrary
+ * Fuzz target "rules": the field validators of src/input/rules.h on arbitrary
  * cells. The input is split at newlines into
  *     level, issue date, certificate number, profile prefix, ID type,
  *     ID number, holder name, free text, flags
@@ -14,7 +14,7 @@
  */
 #include "fuzz.h"
 
-#include "rules.h"
+#include "input/rules.h"
 
 enum { F_LEVEL, F_DATE, F_CERT, F_PREFIX, F_IDTYPE, F_IDNUM, F_NAME, F_TEXT,
        F_FLAGS, F_COUNT };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target "template": the certificate template loader (src/template.c,
- * on top of src/conf.c) through cp_template_load() on arbitrary text written
+ * Fuzz target "template": the certificate template loader (src/layout/template.c,
+ * on top of src/input/conf.c) through cp_template_load() on arbitrary text written
  * to <scratch>/fuzz.template. A copy of templates/seal.png sits beside it as
  * seal.png so that [image] sections naming it can load.
  *
@@ -15,7 +15,7 @@
 
 #include <math.h>
 
-#include "template.h"
+#include "layout/template.h"
 
 static void check_color(const cp_rgba *c, const cp_element *e)
 {

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image.h"
-#include "profile.h"
-#include "rules.h"
+#include "input/image.h"
+#include "input/profile.h"
+#include "input/rules.h"
 
 
 /* ---------------------------------------------------------------- helpers */

@@ -2,7 +2,7 @@
 #include "common/testutil.h"
 
 #include <string.h>
-#include "conf.h"
+#include "input/conf.h"
 #include "error.h"
 
 static const char sample[] =

@@ -29,8 +29,8 @@
 #include <string.h>
 
 #include "common/image_compare.h"
-#include "layout.h"
-#include "template.h"
+#include "layout/layout.h"
+#include "layout/template.h"
 
 #define DPI 100.0
 #define QR_DPI 300.0

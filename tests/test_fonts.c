@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <utime.h>
 
-#include "fonts.h"
+#include "layout/fonts.h"
 
 static const char *fonts_dir(void)
 {

@@ -24,9 +24,9 @@
 #include <string.h>
 
 #include "common/image_compare.h"
-#include "fonts.h"
-#include "layout.h"
-#include "template.h"
+#include "layout/fonts.h"
+#include "layout/layout.h"
+#include "layout/template.h"
 
 #define PAGE_DPI 100.0
 #define CROP_DPI 300.0
@@ -219,7 +219,7 @@ static void compare(const gcase *c, const cp_page *pg, cairo_surface_t *actual,
 		return;
 	}
 	/* The QR code snaps its modules to whole pixels on raster targets
-	 * only (src/qr.c), so in the PDF it is a little larger: it is left out
+	 * only (src/layout/qr.c), so in the PDF it is a little larger: it is left out
 	 * of the PDF comparison and decoded from the PDF by test_fields. */
 	ic_box skip[1];
 	size_t nskip = 0;

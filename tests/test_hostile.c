@@ -24,10 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "csv.h"
-#include "fonts.h"
-#include "report.h"
-#include "rules.h"
+#include "input/csv.h"
+#include "layout/fonts.h"
+#include "output/report.h"
+#include "input/rules.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TU_SANITIZED 1

@@ -24,12 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "input/conf.h"
 #include "error.h"
 #include "i18n.h"
-#include "layout.h"
-#include "rules.h"
-#include "template.h"
+#include "layout/layout.h"
+#include "input/rules.h"
+#include "layout/template.h"
 
 static char *format_and_free(cp_error *err)
 {
@@ -193,6 +193,26 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Adds the .c files under dir to out, descending depth more levels (src/ and
+ * its stage folders). */
+static void add_c_files(const char *dir, GPtrArray *out, int depth)
+{
+	GError *gerr = NULL;
+	GDir *d = g_dir_open(dir, 0, &gerr);
+	g_assert_no_error(gerr);
+	for (const char *n; (n = g_dir_read_name(d));) {
+		char *path = g_build_filename(dir, n, NULL);
+		if (g_str_has_suffix(n, ".c"))
+			g_ptr_array_add(out, path);
+		else if (depth > 0 && g_file_test(path, G_FILE_TEST_IS_DIR)) {
+			add_c_files(path, out, depth - 1);
+			g_free(path);
+		} else
+			g_free(path);
+	}
+	g_dir_close(d);
+}
+
 /* Every message of today's sources has a translation that is neither empty
  * nor fuzzy. Messages of modules not merged yet wait in the catalogue as
  * obsolete (#~) entries; msgmerge brings them back when their source lands. */
@@ -205,13 +225,7 @@ static void test_complete(void)
 	char *merged = g_build_filename(scratch, "merged.po", NULL);
 
 	GPtrArray *c_files = g_ptr_array_new_with_free_func(g_free);
-	GError *gerr = NULL;
-	GDir *d = g_dir_open(srcdir, 0, &gerr);
-	g_assert_no_error(gerr);
-	for (const char *n; (n = g_dir_read_name(d));)
-		if (g_str_has_suffix(n, ".c"))
-			g_ptr_array_add(c_files, g_build_filename(srcdir, n, NULL));
-	g_dir_close(d);
+	add_c_files(srcdir, c_files, 1);
 	g_ptr_array_sort(c_files, cmp_str);
 	g_assert_cmpuint(c_files->len, >, 0);
 

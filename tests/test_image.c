@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "image.h"
+#include "input/image.h"
 
 static char *scratch;
 

@@ -10,10 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "fonts.h"
-#include "layout.h"
-#include "qr.h"
-#include "template.h"
+#include "layout/fonts.h"
+#include "layout/layout.h"
+#include "layout/qr.h"
+#include "layout/template.h"
 
 static cp_fonts *fonts;
 static char *scratch;

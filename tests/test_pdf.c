@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "image.h"
+#include "input/image.h"
 
 /* Three A4 pages with metadata: poppler reads 3 pages of 595.28 x 841.89 pt
  * and the title; qpdf finds no error; the catalog carries PrintScaling /None;

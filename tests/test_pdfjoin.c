@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "pdfjoin.h"
+#include "output/pdfjoin.h"
 
 #define VP "/ViewerPreferences << /PrintScaling /None >>"
 
@@ -37,7 +37,7 @@ static int make_part(int part, int pages, const char *title)
 	static const unsigned char uid[] = "certpress-test-image";
 	cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_UNIQUE_ID, uid, sizeof uid - 1, NULL,
 	                            NULL);
-	/* Bounded and with a unique ID, as src/layout.c's shared layer. */
+	/* Bounded and with a unique ID, as src/layout/layout.c's shared layer. */
 	cairo_rectangle_t ext = {0, 0, 40, 20};
 	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
 	static const unsigned char rid[] = "certpress-test-layer";

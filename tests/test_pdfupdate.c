@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "pdfupdate.h"
+#include "output/pdfupdate.h"
 
 #define VP "<< /PrintScaling /None >>"
 

@@ -6,7 +6,7 @@
 #include <cairo.h>
 #include <string.h>
 
-#include "profile.h"
+#include "input/profile.h"
 
 static const char org_head[] =
 	"[organization]\n"

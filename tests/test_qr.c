@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "qr.h"
+#include "layout/qr.h"
 
 static const char url[] = "http://jndj.osta.org.cn/certificate?no=S000044000123265000001";
 

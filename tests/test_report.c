@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include "output/report.h"
 
 
 static const char *const header[] = {

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "rules.h"
+#include "input/rules.h"
 
 /* The test's own GB 11643 (ISO 7064 MOD 11-2) check: sum of digit × 2^(17-i)
  * mod 11, written independently of rules.c so that both must agree. */

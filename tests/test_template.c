@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "template.h"
+#include "layout/template.h"
 
 /* The smallest complete template: every required field, photo, QR, seal. */
 static const char base[] =

@@ -154,7 +154,7 @@ cmp -s "$T_TOP/templates/sample/batch.csv" "$T_TMP/sample.csv" && ok "the input 
 # The option names come from each command's own getopt table, so adding an
 # option without documenting it fails here.
 for cmd in check render calibrate; do
-	src="$T_TOP/src/cli_$cmd.c"
+	src="$T_TOP/src/cli/cli_$cmd.c"
 	opts=$(sed -n '/struct option longopts\[\]/,/{NULL, 0, NULL, 0}/p' "$src" |
 		sed -n 's/^[[:space:]]*{"\([a-z0-9-]*\)".*/\1/p')
 	nopts=$(echo "$opts" | grep -c .)
@@ -169,7 +169,7 @@ for cmd in check render calibrate; do
 	[ -z "$undoc" ] && ok "$cmd --help mentions all its long options" ||
 		not_ok "$cmd --help mentions all its long options: missing$undoc"
 done
-cmds=$(sed -n 's/^[[:space:]]*{"\([a-z]*\)", cli_[a-z]*,.*/\1/p' "$T_TOP/src/main.c")
+cmds=$(sed -n 's/^[[:space:]]*{"\([a-z]*\)", cli_[a-z]*,.*/\1/p' "$T_TOP/src/cli/main.c")
 run --help
 expect_status 0 "certpress --help"
 undoc=""

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
-#include "template.h"
+#include "layout/layout.h"
+#include "layout/template.h"
 
 #define MM_PER_INCH 25.4
 

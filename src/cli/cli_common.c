@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli/cli_common.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <libintl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "i18n.h"
+
+volatile sig_atomic_t cli_interrupted = 0;
+
+void cli_init_i18n(void)
+{
+	const char *dir = g_getenv("CERTPRESS_LOCALEDIR");
+	bindtextdomain(CP_TEXTDOMAIN, dir ? dir : CP_LOCALEDIR);
+	bind_textdomain_codeset(CP_TEXTDOMAIN, "UTF-8");
+	textdomain(CP_TEXTDOMAIN);
+}
+
+const char *cli_datadir(void)
+{
+	const char *d = g_getenv("CERTPRESS_DATADIR");
+	return d && *d ? d : CP_DATADIR;
+}
+
+char *cli_data_path(const char *rel)
+{
+	return g_build_filename(cli_datadir(), rel, NULL);
+}
+
+int cli_fail(cp_error *err)
+{
+	char *m = cp_error_format(err);
+	fprintf(stderr, "certpress: %s\n", m);
+	g_free(m);
+	int st = cp_error_exit_status(err);
+	cp_error_free(err);
+	return st ? st : 2;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "certpress %s: %s\n", cmd, m);
+	fprintf(stderr, _("Try 'certpress %s --help'.\n"), cmd);
+	g_free(m);
+	return 2;
+}
+
+bool cli_parse_pair(const char *s, double *x, double *y)
+{
+	char *end;
+	errno = 0;
+	double a = g_ascii_strtod(s, &end);
+	if (end == s || errno)
+		return false;
+	while (*end == ' ')
+		end++;
+	if (*end != ',' && *end != 'x' && *end != ' ')
+		return false;
+	s = end + 1;
+	double b = g_ascii_strtod(s, &end);
+	if (end == s || errno || *end)
+		return false;
+	if (!isfinite(a) || !isfinite(b))
+		return false;
+	*x = a;
+	*y = b;
+	return true;
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cli_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ca = g_canonicalize_filename(a, NULL);
+	char *cb = g_canonicalize_filename(b, NULL);
+	bool same = strcmp(ca, cb) == 0;
+	g_free(ca);
+	g_free(cb);
+	return same;
+}
+
+static void on_signal(int sig)
+{
+	if (cli_interrupted) {
+		/* Second signal: the loop did not get there in time. */
+		cp_atomic_cleanup_all();
+		_exit(130);
+	}
+	cli_interrupted = sig;
+}
+
+void cli_install_signals(void)
+{
+	cp_atomic_install_signal_handlers(on_signal);
+}
+
+void cli_progress_start(cli_progress *p, const char *what, long total)
+{
+	memset(p, 0, sizeof *p);
+	p->on = isatty(STDERR_FILENO) && !g_getenv("CERTPRESS_NO_PROGRESS");
+	p->total = total;
+	p->what = what;
+	p->start = p->last = g_get_monotonic_time() / 1e6;
+}
+
+void cli_progress_step(cli_progress *p)
+{
+	p->done++;
+	if (!p->on)
+		return;
+	double now = g_get_monotonic_time() / 1e6;
+	if (now - p->last < 0.1 && p->done != p->total)
+		return;
+	p->last = now;
+	double el = now - p->start;
+	double rate = el > 0 ? p->done / el : 0;
+	double left = -1;
+	if (p->total > 0 && rate > 0)
+		left = (p->total - p->done) / rate;
+	else if (p->fraction > 0.01)
+		left = el * (1 - p->fraction) / p->fraction;
+	fputc('\r', stderr);
+	if (p->total > 0 && rate > 0)
+		fprintf(stderr, _("%s: %ld/%ld, %.0f/s, %.0f s left   "), p->what,
+		        p->done, p->total, rate, left);
+	else if (left >= 0)
+		fprintf(stderr, _("%s: %ld, %.0f/s, about %.0f s left   "), p->what,
+		        p->done, rate, left);
+	else
+		fprintf(stderr, _("%s: %ld, %.0f/s   "), p->what, p->done, rate);
+	fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	if (p->on && p->done > 0)
+		fputc('\n', stderr);
+}

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checker: every rule of SPEC.md applied to each record of a batch, every
+ * problem of a record reported (not only the first), and the printable,
+ * normalised values filled in. The field rules themselves live in rules.c;
+ * this file adds what needs the batch or the world: the organization's scope
+ * (第九条), certificate number uniqueness (第十三条, 一证一号) and the photo
+ * file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <glib.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "i18n.h"
+#include "input/image.h"
+#include "input/profile.h"
+#include "input/rules.h"
+
+/* Photo geometry (第十五条, 2021 notice: 1-inch, 25 × 35 mm). */
+#define PHOTO_ASPECT_MIN 0.65
+#define PHOTO_ASPECT_MAX 0.78
+#define PHOTO_GOOD_W 295 /* 25 mm at 300 dpi */
+#define PHOTO_GOOD_H 413 /* 35 mm at 300 dpi */
+#define PHOTO_MIN_W 148  /* 25 mm at 150 dpi */
+#define PHOTO_MIN_H 207  /* 35 mm at 150 dpi */
+#define PROBLEM_VALUE_MAX_CHARS 120 /* offending values are cut in reports */
+
+typedef struct seen_number {
+	long row, line;
+} seen_number;
+
+struct cp_checker {
+	const cp_profile *profile;
+	const cp_reader *reader;
+	char *data_dir;   /* absolute, symlinks resolved */
+	size_t ncolumns;  /* header cells, 0 when there is no reader */
+	char *column[CP_FIELD_COUNT]; /* the CSV header of each field */
+	cp_photo_policy photos;
+	cp_cert_no_ctx cert_ctx;
+	/* Certificate numbers of the batch: key in `keys`, value index+1 into
+	 * `rows`. One string chunk and one array instead of two small
+	 * allocations per record. */
+	GHashTable *seen;
+	GStringChunk *keys;
+	GArray *rows;
+};
+
+void cp_problems_clear(cp_problems *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < ps->len; i++) {
+		g_free(ps->items[i].column);
+		g_free(ps->items[i].value);
+		g_free(ps->items[i].message);
+	}
+	g_free(ps->items);
+	memset(ps, 0, sizeof *ps);
+}
+
+void cp_checker_free(cp_checker *c)
+{
+	if (!c)
+		return;
+	g_free(c->data_dir);
+	for (int f = 0; f < CP_FIELD_COUNT; f++)
+		g_free(c->column[f]);
+	if (c->seen)
+		g_hash_table_destroy(c->seen);
+	if (c->keys)
+		g_string_chunk_free(c->keys);
+	if (c->rows)
+		g_array_free(c->rows, TRUE);
+	g_free(c);
+}
+
+cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
+                           const cp_reader *reader, cp_error **err)
+{
+	if (!profile) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("the checker needs an organization profile"));
+		return NULL;
+	}
+	const char *dir = data_dir ? data_dir : ".";
+	char *real = realpath(dir, NULL);
+	if (!real) {
+		cp_set_error(err, CP_E_IO, dir, 0, 0, NULL,
+		             _("cannot open the data folder: %s"), g_strerror(errno));
+		return NULL;
+	}
+	if (!g_file_test(real, G_FILE_TEST_IS_DIR)) {
+		cp_set_error(err, CP_E_IO, dir, 0, 0, NULL, _("the data folder is not a folder"));
+		free(real);
+		return NULL;
+	}
+	cp_checker *c = g_new0(cp_checker, 1);
+	c->profile = profile;
+	c->reader = reader;
+	c->data_dir = g_strdup(real);
+	free(real);
+	c->photos = cp_profile_photo_policy(profile);
+	c->cert_ctx.prefix = cp_profile_prefix(profile);
+	c->cert_ctx.special_grades = cp_profile_special_grades(profile);
+	for (int f = 0; f < CP_FIELD_COUNT; f++) {
+		const char *col = reader ? cp_reader_column(reader, (cp_field)f) : NULL;
+		c->column[f] = g_strdup(col ? col : cp_field_header((cp_field)f));
+	}
+	if (reader) {
+		cp_reader_header(reader, &c->ncolumns);
+		if (c->photos == CP_PHOTO_PRINTED && !cp_reader_column(reader, CP_FIELD_PHOTO)) {
+			cp_set_error(err, CP_E_PARSE, cp_reader_path(reader), 1, 0,
+			             cp_field_header(CP_FIELD_PHOTO),
+			             _("the profile prints photos (photos = printed) but the "
+			               "CSV has no %s column (第十五条)"),
+			             cp_field_header(CP_FIELD_PHOTO));
+			cp_checker_free(c);
+			return NULL;
+		}
+	}
+	c->seen = g_hash_table_new(g_str_hash, g_str_equal);
+	c->keys = g_string_chunk_new(16 * 1024);
+	c->rows = g_array_new(FALSE, FALSE, sizeof(seen_number));
+	return c;
+}
+
+/* ---------------------------------------------------------------- reports */
+
+typedef struct ctx {
+	cp_checker *c;
+	cp_record *rec;
+	cp_problems *out;
+	size_t errors;
+} ctx;
+
+static char *shown_value(int field, const char *raw)
+{
+	if (!raw)
+		return NULL;
+	if (field == CP_FIELD_ID_NUMBER)
+		return cp_mask_id(raw);
+	if (!g_utf8_validate(raw, -1, NULL))
+		return g_utf8_make_valid(raw, -1);
+	if (g_utf8_strlen(raw, PROBLEM_VALUE_MAX_CHARS * 4 + 4) > PROBLEM_VALUE_MAX_CHARS) {
+		char *cut = g_utf8_substring(raw, 0, PROBLEM_VALUE_MAX_CHARS);
+		char *s = g_strconcat(cut, "…", NULL);
+		g_free(cut);
+		return s;
+	}
+	return g_strdup(raw);
+}
+
+/* Appends a problem; message is taken over. */
+static void report_take(ctx *x, cp_severity sev, int field, const char *rule,
+                        const char *article, char *message)
+{
+	cp_problems *ps = x->out;
+	if (ps->len == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 16;
+		ps->items = g_renew(cp_problem, ps->items, cap);
+		ps->cap = cap;
+	}
+	ps->items[ps->len++] = (cp_problem){
+		.severity = sev,
+		.row = x->rec->row,
+		.line = x->rec->line,
+		.field = field,
+		.column = field >= 0 ? g_strdup(x->c->column[field]) : NULL,
+		.value = field >= 0 ? shown_value(field, x->rec->raw[field]) : NULL,
+		.rule = rule,
+		.article = article,
+		.message = message,
+	};
+	x->errors += sev == CP_SEV_ERROR;
+}
+
+static void report(ctx *x, cp_severity sev, int field, const char *rule,
+                   const char *article, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void report(ctx *x, cp_severity sev, int field, const char *rule,
+                   const char *article, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	report_take(x, sev, field, rule, article, m);
+}
+
+/* Moves the violations of a rule into the problem list. */
+static void report_rule(ctx *x, int field, cp_violations *v)
+{
+	for (size_t i = 0; i < v->len; i++) {
+		report_take(x, v->items[i].severity, field, v->items[i].rule,
+		            v->items[i].article, v->items[i].message);
+		v->items[i].message = NULL;
+	}
+	v->len = 0;
+}
+
+static void set_value(cp_record *rec, cp_field f, char *v)
+{
+	g_free(rec->value[f]);
+	rec->value[f] = v;
+}
+
+/* ------------------------------------------------------------------ scope */
+
+/* "电工、焊工、…" for messages, at most 10 names. Free with g_free(). */
+static char *scope_list(const cp_profile *p)
+{
+	GString *g = g_string_new(NULL);
+	size_t n = cp_profile_nscopes(p);
+	for (size_t i = 0; i < n && i < 10; i++)
+		g_string_append_printf(g, "%s%s", i ? "、" : "",
+		                       cp_profile_scope_at(p, i)->occupation);
+	if (n > 10)
+		g_string_append(g, "…");
+	return g_string_free(g, FALSE);
+}
+
+static void check_scope(ctx *x, const char *occupation, const char *job_type)
+{
+	cp_record *rec = x->rec;
+	const cp_scope *s = cp_profile_scope(x->c->profile, occupation);
+	if (!s) {
+		char *list = scope_list(x->c->profile);
+		report(x, CP_SEV_ERROR, CP_FIELD_OCCUPATION, "scope.occupation", "第九条",
+		       _("occupation %s is not registered in the organization profile "
+		         "(registered: %s); printing outside the registered scope is "
+		         "forbidden"), occupation, list);
+		g_free(list);
+		return;
+	}
+	bool dash = strcmp(job_type, "--") == 0;
+	if (s->njob_types == 0) {
+		if (!dash)
+			report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第九条",
+			       _("occupation %s is registered without job types; leave the job "
+			         "type blank (printed as --)"), s->occupation);
+	} else if (dash) {
+		char *list = g_strjoinv("、", s->job_types);
+		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第十二条",
+		       _("occupation %s has registered job types (%s); the job type "
+		         "cannot be blank or --"), s->occupation, list);
+		g_free(list);
+	} else if (!cp_scope_has_job_type(s, job_type)) {
+		char *list = g_strjoinv("、", s->job_types);
+		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第九条",
+		       _("job type %s is not registered for occupation %s (registered: %s)"),
+		       job_type, s->occupation, list);
+		g_free(list);
+	}
+	if (rec->level >= 1 && rec->level < s->max_level)
+		report(x, CP_SEV_ERROR, CP_FIELD_LEVEL, "scope.level", "第九条",
+		       _("level %s is above the highest level registered for %s (%s)"),
+		       cp_rule_level_text(rec->level), s->occupation,
+		       cp_rule_level_text(s->max_level));
+}
+
+/* ------------------------------------------------------------------ photo */
+
+static void check_photo(ctx *x)
+{
+	cp_record *rec = x->rec;
+	const char *raw = rec->raw[CP_FIELD_PHOTO];
+	if (x->c->photos == CP_PHOTO_PASTED)
+		return;
+	if (cp_rule_blank(raw)) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		       _("the photo is blank, but the profile prints photos "
+		         "(photos = printed)"));
+		return;
+	}
+	cp_violations v = {0};
+	if (!cp_rule_text(_("the photo file name"), raw, 1000, &v)) {
+		report_rule(x, CP_FIELD_PHOTO, &v);
+		return;
+	}
+	char *rel = cp_rule_trim(raw);
+	/* Photo names come from the spreadsheet, i.e. from outside: they may only
+	 * name files inside the data folder. "..", absolute paths and symlinks
+	 * leading out are refused before anything is opened. */
+	bool dotdot = false;
+	char **parts = g_strsplit_set(rel, "/\\", -1);
+	for (size_t i = 0; parts[i]; i++)
+		dotdot |= strcmp(parts[i], "..") == 0;
+	g_strfreev(parts);
+	if (g_path_is_absolute(rel) || rel[0] == '\\' || dotdot ||
+	    (g_ascii_isalpha(rel[0]) && rel[1] == ':')) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside", "第十五条",
+		       _("the photo path must be relative to the CSV's folder, without "
+		         "'..' or a leading '/'"));
+		g_free(rel);
+		return;
+	}
+	char *joined = g_build_filename(x->c->data_dir, rel, NULL);
+	g_free(rel);
+	char *real = realpath(joined, NULL);
+	g_free(joined);
+	if (!real) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		       _("the photo file cannot be found: %s"), g_strerror(errno));
+		return;
+	}
+	size_t dl = strlen(x->c->data_dir);
+	bool inside = strncmp(real, x->c->data_dir, dl) == 0 &&
+	              (real[dl] == '/' || (dl == 1 && x->c->data_dir[0] == '/'));
+	if (!inside) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside", "第十五条",
+		       _("the photo leads outside the CSV's folder (through a symbolic "
+		         "link)"));
+		free(real);
+		return;
+	}
+	struct stat st;
+	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		       _("the photo is not a regular file"));
+		free(real);
+		return;
+	}
+	cp_error *e = NULL;
+	cp_image_info info;
+	size_t errors_before = x->errors;
+	/* The header first: a far too small or wrongly shaped photo is refused
+	 * without decoding it. */
+	if (!cp_image_probe(real, &info, &e)) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
+		       _("the photo cannot be read as an image: %s"), e->message);
+		cp_error_free(e);
+		free(real);
+		return;
+	}
+	double aspect = (double)info.width / info.height;
+	if (aspect < PHOTO_ASPECT_MIN || aspect > PHOTO_ASPECT_MAX)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
+		       _("the photo is %d × %d pixels (width/height %.2f); a 1-inch "
+		         "portrait photo is 25 × 35 mm (%.2f–%.2f)"), info.width,
+		       info.height, aspect, PHOTO_ASPECT_MIN, PHOTO_ASPECT_MAX);
+	if (info.width < PHOTO_MIN_W || info.height < PHOTO_MIN_H)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.resolution", "第十五条",
+		       _("the photo is %d × %d pixels, below 150 dpi at 25 × 35 mm "
+		         "(%d × %d at least); it would print blurred"), info.width,
+		       info.height, PHOTO_MIN_W, PHOTO_MIN_H);
+	else if (info.width < PHOTO_GOOD_W || info.height < PHOTO_GOOD_H)
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.resolution", "第十五条",
+		       _("the photo is %d × %d pixels, below 300 dpi at 25 × 35 mm "
+		         "(%d × %d)"), info.width, info.height, PHOTO_GOOD_W, PHOTO_GOOD_H);
+	/* Every byte is decoded (a truncated photo would print half grey), but
+	 * no pixels are kept; a file already validated in this process is not
+	 * read again. */
+	if (!cp_image_validate(real, NULL, &e)) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
+		       _("the photo cannot be decoded: %s"), e->message);
+		cp_error_free(e);
+		free(real);
+		return;
+	}
+	if (x->errors == errors_before)
+		set_value(rec, CP_FIELD_PHOTO, g_strdup(real));
+	free(real);
+}
+
+/* --------------------------------------------------------------- the check */
+
+static void check_cells(ctx *x)
+{
+	size_t want = x->c->ncolumns;
+	size_t have = x->rec->ncells;
+	if (want == 0 || have == want)
+		return;
+	bool extra_blank = have > want;
+	for (size_t i = want; extra_blank && i < have; i++)
+		extra_blank = cp_rule_blank(x->rec->cells[i]);
+	report(x, extra_blank ? CP_SEV_WARNING : CP_SEV_ERROR, -1, "row.cells", NULL,
+	       extra_blank ? _("the row has %zu cells but the header has %zu; the "
+	                       "extra cells are blank and ignored")
+	                   : _("the row has %zu cells but the header has %zu; values "
+	                       "may be in the wrong columns"),
+	       have, want);
+}
+
+/* Trimmed copy of a text field after the text rule; NULL with problems when
+ * blank (and required) or bad. */
+static char *text_field(ctx *x, cp_field f, const char *label, bool required,
+                        const char *rule_missing)
+{
+	const char *raw = x->rec->raw[f];
+	if (cp_rule_blank(raw)) {
+		if (required)
+			report(x, CP_SEV_ERROR, f, rule_missing, "第十一条",
+			       _("%s is blank; every certificate must show it"), label);
+		return NULL;
+	}
+	cp_violations v = {0};
+	if (!cp_rule_text(label, raw, CP_RULES_MAX_FIELD_CHARS, &v)) {
+		report_rule(x, f, &v);
+		return NULL;
+	}
+	return cp_rule_trim(raw);
+}
+
+bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
+{
+	ctx x = {.c = c, .rec = rec, .out = out};
+	cp_violations v = {0};
+	for (int f = 0; f < CP_FIELD_COUNT; f++)
+		set_value(rec, (cp_field)f, NULL);
+	rec->level = rec->year = rec->month = rec->day = 0;
+
+	check_cells(&x);
+
+	/* Issue date and level first: the certificate number and the ID number
+	 * are checked against them. */
+	char date[CP_RULES_DATE_BYTES];
+	if (cp_rule_issue_date(rec->raw[CP_FIELD_ISSUE_DATE], &rec->year, &rec->month,
+	                       &rec->day, date, &v))
+		set_value(rec, CP_FIELD_ISSUE_DATE, g_strdup(date));
+	report_rule(&x, CP_FIELD_ISSUE_DATE, &v);
+
+	if (cp_rule_level(rec->raw[CP_FIELD_LEVEL], &rec->level, &v))
+		set_value(rec, CP_FIELD_LEVEL, g_strdup(cp_rule_level_text(rec->level)));
+	report_rule(&x, CP_FIELD_LEVEL, &v);
+
+	char *name = cp_rule_name(rec->raw[CP_FIELD_NAME], &v);
+	report_rule(&x, CP_FIELD_NAME, &v);
+	set_value(rec, CP_FIELD_NAME, name);
+
+	int type = -1;
+	if (cp_rule_id_type(rec->raw[CP_FIELD_ID_TYPE], &type, &v))
+		set_value(rec, CP_FIELD_ID_TYPE, g_strdup(cp_rule_id_type_name(type)));
+	report_rule(&x, CP_FIELD_ID_TYPE, &v);
+	if (type >= 0) {
+		char id[CP_RULES_ID_BYTES];
+		if (cp_rule_id_number((cp_id_type)type, rec->raw[CP_FIELD_ID_NUMBER],
+		                      rec->year, rec->month, rec->day, id, &v))
+			set_value(rec, CP_FIELD_ID_NUMBER, g_strdup(id));
+		report_rule(&x, CP_FIELD_ID_NUMBER, &v);
+	} else if (cp_rule_blank(rec->raw[CP_FIELD_ID_NUMBER])) {
+		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.missing", "第十一条",
+		       _("the ID number is blank"));
+	}
+
+	char *occ = text_field(&x, CP_FIELD_OCCUPATION, _("the occupation"), true,
+	                       "occupation.missing");
+	char *job = NULL;
+	if (cp_rule_blank(rec->raw[CP_FIELD_JOB_TYPE]))
+		job = g_strdup("--"); /* 第十二条: never blank on the certificate */
+	else
+		job = text_field(&x, CP_FIELD_JOB_TYPE, _("the job type"), true,
+		                 "job_type.missing");
+	if (occ && job)
+		check_scope(&x, occ, job);
+	set_value(rec, CP_FIELD_OCCUPATION, occ);
+	set_value(rec, CP_FIELD_JOB_TYPE, job);
+
+	cp_cert_no_ctx cctx = c->cert_ctx;
+	cctx.year = rec->year;
+	cctx.level = rec->level;
+	char no[CP_RULES_CERT_NO_BYTES];
+	bool no_ok = cp_rule_cert_no(rec->raw[CP_FIELD_CERT_NO], &cctx, no, &v);
+	report_rule(&x, CP_FIELD_CERT_NO, &v);
+	if (no[0]) {
+		gpointer idx;
+		if (g_hash_table_lookup_extended(c->seen, no, NULL, &idx)) {
+			seen_number *first = &g_array_index(c->rows, seen_number,
+			                                    GPOINTER_TO_SIZE(idx) - 1);
+			report(&x, CP_SEV_ERROR, CP_FIELD_CERT_NO, "cert_no.duplicate", "第十三条",
+			       _("certificate number %s is already used on row %ld (line %ld); "
+			         "each certificate has its own number"), no, first->row,
+			       first->line);
+			no_ok = false;
+		} else {
+			seen_number sn = {rec->row, rec->line};
+			g_array_append_val(c->rows, sn);
+			g_hash_table_insert(c->seen, g_string_chunk_insert(c->keys, no),
+			                    GSIZE_TO_POINTER(c->rows->len));
+		}
+	}
+	if (no_ok)
+		set_value(rec, CP_FIELD_CERT_NO, g_strdup(no));
+
+	check_photo(&x);
+
+	if (!cp_rule_blank(rec->raw[CP_FIELD_PRINT_SERIAL]))
+		set_value(rec, CP_FIELD_PRINT_SERIAL,
+		          text_field(&x, CP_FIELD_PRINT_SERIAL, _("the print serial"), false,
+		                     "print_serial.missing"));
+	return x.errors == 0;
+}

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CSV reader: spreadsheet exports (RFC 4180 quoting, any line ending) in
+ * UTF-8, GB18030/GBK or UTF-16, read in chunks so that memory stays bounded
+ * whatever the file holds.
+ *
+ * Three layers: the file is read CP_CSV_CHUNK bytes at a time into raw[];
+ * when it is not UTF-8 it is converted with GIConv into dec[] (otherwise the
+ * bytes go to dec[] unchanged); the tokenizer walks dec[] one byte at a time
+ * and builds one row in rowbuf[] (cells separated by NUL, their offsets in
+ * cellstart[]). Only a whole row is turned into a cp_record.
+ */
+#include "input/csv.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "i18n.h"
+#include "input/record.h"
+
+/* Room after a chunk for the few bytes of a multibyte sequence that a chunk
+ * boundary split (kept for the next conversion). */
+#define RAW_CAP (CP_CSV_CHUNK + 16)
+/* UTF-8 never takes more than twice the bytes of GB18030 or UTF-16 input. */
+#define DEC_CAP (2 * RAW_CAP)
+
+enum pending { PEND_NONE, PEND_INVALID, PEND_TRUNCATED };
+enum state { S_START, S_UNQUOTED, S_QUOTED, S_QUOTE_IN_QUOTED };
+
+struct cp_reader {
+	char *path;
+	char *dir;
+	FILE *fp;
+	const char *encoding;
+	char delim;
+	uint64_t size;       /* of a regular file, for progress; 0 when unknown */
+	uint64_t bytes_read; /* raw bytes taken from fp so far */
+
+	/* Input and conversion. */
+	GIConv cd;
+	bool convert;
+	char *raw;
+	size_t rawlen;
+	bool raw_eof;
+	enum pending pending;
+	char *dec;
+	size_t dpos, dlen;
+
+	/* Tokenizer. */
+	long line;      /* physical line of the next byte */
+	bool prev_cr;   /* the last byte was CR: a following LF ends no new line */
+	bool skip_lf;   /* a row ended at CR: swallow the LF of CRLF */
+	long rowno;     /* rows read so far, blank ones included */
+	char *rowbuf;
+	size_t rowlen, rowcap;
+	size_t *cellstart; /* CP_CSV_MAX_COLUMNS + 1 offsets */
+	size_t ncur;       /* complete cells in the current row */
+	long row_line;     /* line where the current row starts */
+	long cell_line;    /* line where the current cell starts */
+	bool stop_unquoted[256]; /* bytes that end a run of plain text */
+	bool stop_quoted[256];
+	bool failed;
+
+	/* Header. */
+	char **header;
+	size_t nheader;
+	long header_row;
+	int colidx[CP_FIELD_COUNT];
+	char *column[CP_FIELD_COUNT]; /* trimmed header text of each mapped field */
+};
+
+/* ------------------------------------------------------------- input */
+
+static const char *pending_message(enum pending p)
+{
+	if (p == PEND_TRUNCATED)
+		return _("the file ends in the middle of a %s character");
+	return _("the text is not valid %s (convert the file to CSV UTF-8)");
+}
+
+static const char *nul_message(void)
+{
+	return _("NUL byte in the text: this is not a CSV file "
+	         "(a UTF-16 file without byte-order mark?)");
+}
+
+/* Converts what raw[] holds into dec[], keeping an incomplete trailing
+ * sequence in raw[] for the next chunk. A conversion failure is remembered
+ * and raised only when the tokenizer has used up the text before it, so that
+ * the error names the line where the bad bytes are. */
+static void convert(cp_reader *r)
+{
+	char *in = r->raw;
+	gsize inleft = r->rawlen;
+	char *out = r->dec;
+	gsize outleft = DEC_CAP;
+	gsize rc = g_iconv(r->cd, &in, &inleft, &out, &outleft);
+	if (rc == (gsize)-1) {
+		if (errno == EILSEQ)
+			r->pending = PEND_INVALID;
+		else if (errno == EINVAL && r->raw_eof)
+			r->pending = PEND_TRUNCATED;
+		/* EINVAL before the end: the rest arrives with the next chunk;
+		 * E2BIG: cannot happen with DEC_CAP, and would just be resumed. */
+	}
+	r->dlen = (size_t)(out - r->dec);
+	r->dpos = 0;
+	memmove(r->raw, in, inleft);
+	r->rawlen = inleft;
+}
+
+static bool read_raw(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error **err)
+{
+	*got = fread(buf, 1, cap, r->fp);
+	r->bytes_read += *got;
+	if (*got < cap) {
+		if (ferror(r->fp)) {
+			cp_set_error(err, CP_E_IO, r->path, r->line, 0, NULL,
+			             _("cannot read the file: %s"), g_strerror(errno));
+			return false;
+		}
+		r->raw_eof = true;
+	}
+	return true;
+}
+
+/* Makes dec[dpos..dlen) non-empty. Returns 1, 0 at the end of the text, -1 on
+ * an error. */
+static int refill(cp_reader *r, cp_error **err)
+{
+	r->dpos = r->dlen = 0;
+	for (;;) {
+		if (r->pending) {
+			cp_set_error(err, CP_E_PARSE, r->path, r->line, r->rowno + 1, NULL,
+			             pending_message(r->pending), r->encoding);
+			return -1;
+		}
+		if (!r->convert) {
+			if (r->raw_eof)
+				return 0;
+			size_t n;
+			if (!read_raw(r, r->dec, CP_CSV_CHUNK, &n, err))
+				return -1;
+			r->dlen = n;
+			if (n)
+				return 1;
+			continue;
+		}
+		if (!r->raw_eof) {
+			size_t n, room = RAW_CAP - r->rawlen;
+			if (room > CP_CSV_CHUNK)
+				room = CP_CSV_CHUNK;
+			if (!read_raw(r, r->raw + r->rawlen, room, &n, err))
+				return -1;
+			r->rawlen += n;
+		}
+		if (r->rawlen == 0 && r->raw_eof)
+			return 0;
+		convert(r);
+		if (r->dlen)
+			return 1;
+	}
+}
+
+/* True when the n bytes at p are valid UTF-8, allowing one character cut off
+ * by the end of the sample when more of the file follows. */
+static bool sample_is_utf8(const char *p, size_t n, bool at_eof)
+{
+	const char *end;
+	if (g_utf8_validate_len(p, n, &end))
+		return true;
+	size_t rest = n - (size_t)(end - p);
+	return !at_eof && rest < 4 &&
+	       g_utf8_get_char_validated(end, (gssize)rest) == (gunichar)-2;
+}
+
+static bool open_converter(cp_reader *r, const char *from, const char *name,
+                           cp_error **err)
+{
+	r->cd = g_iconv_open("UTF-8", from);
+	if (r->cd == (GIConv)-1) {
+		cp_set_error(err, CP_E_IO, r->path, 0, 0, NULL,
+		             _("cannot convert from %s on this system"), from);
+		return false;
+	}
+	r->convert = true;
+	r->encoding = name;
+	return true;
+}
+
+/* Reads the first chunk and decides the encoding (see cp_reader_open). */
+static bool detect_encoding(cp_reader *r, cp_error **err)
+{
+	size_t n;
+	if (!read_raw(r, r->raw, CP_CSV_SNIFF, &n, err))
+		return false;
+	r->rawlen = n;
+	const unsigned char *u = (const unsigned char *)r->raw;
+	size_t skip = 0;
+	/* Operators often hand over the workbook itself: name it and say how to
+	 * export it, rather than report a NUL byte on line 1. */
+	if ((n >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) ||
+	    (n >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("this is a spreadsheet workbook (.xlsx, .xls or .et), not a CSV "
+		               "file: in Excel or WPS choose Save As, \"CSV UTF-8 (comma "
+		               "delimited)\", and check that file"));
+		return false;
+	}
+	if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+		r->encoding = "UTF-8 (BOM)";
+		skip = 3;
+	} else if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+		/* Excel's "Unicode text". */
+		bool le = u[0] == 0xFF;
+		if (!open_converter(r, le ? "UTF-16LE" : "UTF-16BE",
+		                    le ? "UTF-16LE" : "UTF-16BE", err))
+			return false;
+		memmove(r->raw, r->raw + 2, n - 2);
+		r->rawlen = n - 2;
+		convert(r);
+		return true;
+	} else if (memchr(r->raw, '\0', n)) {
+		/* No text in any encoding we take holds NUL; stop before line
+		 * breaks inside UTF-16 code units make the header look odd. */
+		const char *z = memchr(r->raw, '\0', n);
+		long line = 1;
+		for (const char *p = r->raw; p < z; p++)
+			if (*p == '\n' ? p == r->raw || p[-1] != '\r' : *p == '\r')
+				line++;
+		cp_set_error(err, CP_E_PARSE, r->path, line, 0, NULL, "%s", nul_message());
+		return false;
+	} else if (sample_is_utf8(r->raw, n, r->raw_eof)) {
+		r->encoding = "UTF-8";
+	} else {
+		if (!open_converter(r, "GB18030", "GB18030", err))
+			return false;
+		char *in = r->raw;
+		gsize inleft = n;
+		char *out = r->dec;
+		gsize outleft = DEC_CAP;
+		gsize rc = g_iconv(r->cd, &in, &inleft, &out, &outleft);
+		if (rc != (gsize)-1 || errno == EINVAL) {
+			/* Clean, maybe with a character cut by the sample's end:
+			 * redo it through the streaming path from the start. */
+			g_iconv(r->cd, NULL, NULL, NULL, NULL);
+			convert(r);
+			return true;
+		}
+		/* Neither UTF-8 nor GB18030: pass the bytes on and let the
+		 * checker name the rows whose text is invalid. */
+		g_iconv_close(r->cd);
+		r->cd = (GIConv)-1;
+		r->convert = false;
+		r->encoding = "UTF-8";
+	}
+	memcpy(r->dec, r->raw + skip, n - skip);
+	r->dlen = n - skip;
+	r->dpos = 0;
+	r->rawlen = 0;
+	return true;
+}
+
+/* Excel's "Unicode text" and some tools separate cells with tabs: a first
+ * line with tabs and no comma cannot be our comma-separated header, whose
+ * required columns are many. */
+static char detect_delimiter(const cp_reader *r)
+{
+	size_t tabs = 0, commas = 0;
+	for (size_t i = r->dpos; i < r->dlen; i++) {
+		char c = r->dec[i];
+		if (c == '\n' || c == '\r')
+			break;
+		tabs += c == '\t';
+		commas += c == ',';
+	}
+	return tabs && !commas ? '\t' : ',';
+}
+
+/* ------------------------------------------------------------- tokenizer */
+
+static const char *header_name(const cp_reader *r, size_t col)
+{
+	if (col < r->nheader && !cp_text_blank(r->header[col]))
+		return r->header[col];
+	return NULL;
+}
+
+static bool cell_too_long(cp_reader *r, cp_error **err)
+{
+	cp_set_error(err, CP_E_NOMEM, r->path, r->cell_line, r->rowno + 1,
+	             header_name(r, r->ncur),
+	             _("the cell in column %zu is longer than the limit of %u bytes"),
+	             r->ncur + 1, CP_CSV_MAX_FIELD);
+	return false;
+}
+
+static bool grow_row(cp_reader *r, cp_error **err)
+{
+	/* Cells and their NUL separators together. */
+	size_t limit = CP_CSV_MAX_ROW + CP_CSV_MAX_COLUMNS + 1;
+	if (r->rowcap >= limit) {
+		cp_set_error(err, CP_E_NOMEM, r->path, r->row_line, r->rowno + 1, NULL,
+		             _("the row is longer than the limit of %u bytes"),
+		             CP_CSV_MAX_ROW);
+		return false;
+	}
+	size_t cap = r->rowcap * 2;
+	if (cap > limit)
+		cap = limit;
+	r->rowbuf = g_realloc(r->rowbuf, cap);
+	r->rowcap = cap;
+	return true;
+}
+
+static inline bool put(cp_reader *r, char c, cp_error **err)
+{
+	if (G_UNLIKELY(r->rowlen - r->cellstart[r->ncur] >= CP_CSV_MAX_FIELD))
+		return cell_too_long(r, err);
+	if (G_UNLIKELY(r->rowlen + 1 >= r->rowcap) && !grow_row(r, err))
+		return false;
+	r->rowbuf[r->rowlen++] = c;
+	return true;
+}
+
+/* Appends a run of plain text at once: most bytes of a file are such runs,
+ * and copying them byte by byte is what makes a naive reader slow. */
+static bool put_run(cp_reader *r, const char *p, size_t n, cp_error **err)
+{
+	if (r->rowlen - r->cellstart[r->ncur] + n > CP_CSV_MAX_FIELD)
+		return cell_too_long(r, err);
+	while (r->rowlen + n + 1 >= r->rowcap)
+		if (!grow_row(r, err))
+			return false;
+	memcpy(r->rowbuf + r->rowlen, p, n);
+	r->rowlen += n;
+	return true;
+}
+
+static bool end_cell(cp_reader *r, cp_error **err)
+{
+	if (r->ncur >= CP_CSV_MAX_COLUMNS) {
+		cp_set_error(err, CP_E_NOMEM, r->path, r->row_line, r->rowno + 1, NULL,
+		             _("the row has more than the limit of %u cells"),
+		             CP_CSV_MAX_COLUMNS);
+		return false;
+	}
+	if (r->rowlen + 1 >= r->rowcap && !grow_row(r, err))
+		return false;
+	r->rowbuf[r->rowlen++] = '\0';
+	r->cellstart[++r->ncur] = r->rowlen;
+	r->cell_line = r->line;
+	return true;
+}
+
+/* Reads one row into rowbuf/cellstart. Returns 1, 0 at the end of the file
+ * (nothing left), -1 on an error. */
+static int read_row(cp_reader *r, cp_error **err)
+{
+	enum state st = S_START;
+	bool started = false;
+	long quote_line = 0;
+	r->rowlen = 0;
+	r->ncur = 0;
+	r->cellstart[0] = 0;
+	r->row_line = r->cell_line = r->line;
+	const char delim = r->delim;
+
+	for (;;) {
+		if (r->dpos == r->dlen) {
+			int k = refill(r, err);
+			if (k < 0)
+				return -1;
+			if (k == 0)
+				break;
+		}
+		if (st == S_UNQUOTED || st == S_QUOTED) {
+			/* No line break in a run: prev_cr and skip_lf stay false. */
+			const bool *stop = st == S_QUOTED ? r->stop_quoted : r->stop_unquoted;
+			size_t i = r->dpos;
+			while (i < r->dlen && !stop[(unsigned char)r->dec[i]])
+				i++;
+			if (i > r->dpos) {
+				if (!put_run(r, r->dec + r->dpos, i - r->dpos, err))
+					return -1;
+				r->dpos = i;
+				r->prev_cr = false;
+				continue;
+			}
+		}
+		char c = r->dec[r->dpos++];
+		/* Lines end at LF, CRLF or a lone CR. */
+		if (c == '\n') {
+			if (!r->prev_cr)
+				r->line++;
+		} else if (c == '\r') {
+			r->line++;
+		}
+		r->prev_cr = c == '\r';
+		if (r->skip_lf) {
+			r->skip_lf = false;
+			if (c == '\n')
+				continue;
+		}
+		if (G_UNLIKELY(c == '\0')) {
+			cp_set_error(err, CP_E_PARSE, r->path, r->line, r->rowno + 1, NULL,
+			             "%s", nul_message());
+			return -1;
+		}
+		started = true;
+		switch (st) {
+		case S_QUOTED:
+			if (c == '"')
+				st = S_QUOTE_IN_QUOTED;
+			else if (!put(r, c, err))
+				return -1;
+			continue;
+		case S_QUOTE_IN_QUOTED:
+			if (c == '"') {
+				if (!put(r, '"', err))
+					return -1;
+				st = S_QUOTED;
+				continue;
+			}
+			break;
+		case S_START:
+			if (c == '"') {
+				st = S_QUOTED;
+				quote_line = r->line;
+				continue;
+			}
+			break;
+		case S_UNQUOTED:
+			break;
+		}
+		/* Outside quotes. */
+		if (c == delim) {
+			if (!end_cell(r, err))
+				return -1;
+			st = S_START;
+		} else if (c == '\n' || c == '\r') {
+			r->skip_lf = c == '\r';
+			return end_cell(r, err) ? 1 : -1;
+		} else {
+			/* Text after a closing quote, or a quote inside an
+			 * unquoted cell, is kept as it is, as Excel does. */
+			if (!put(r, c, err))
+				return -1;
+			st = S_UNQUOTED;
+		}
+	}
+	if (st == S_QUOTED) {
+		cp_set_error(err, CP_E_PARSE, r->path, quote_line, r->rowno + 1,
+		             header_name(r, r->ncur),
+		             _("the quoted cell that starts on line %ld is never closed"),
+		             quote_line);
+		return -1;
+	}
+	if (!started)
+		return 0;
+	return end_cell(r, err) ? 1 : -1;
+}
+
+static bool row_blank(const cp_reader *r)
+{
+	for (size_t i = 0; i < r->ncur; i++)
+		if (!cp_text_blank(r->rowbuf + r->cellstart[i]))
+			return false;
+	return true;
+}
+
+static char *cell_dup(const cp_reader *r, size_t i)
+{
+	size_t n = r->cellstart[i + 1] - r->cellstart[i]; /* with its NUL */
+	char *s = g_malloc(n);
+	memcpy(s, r->rowbuf + r->cellstart[i], n);
+	return s;
+}
+
+/* Reads rows until one is not blank. Returns 1, 0 at the end, -1. */
+static int next_row(cp_reader *r, cp_error **err)
+{
+	for (;;) {
+		int k = read_row(r, err);
+		if (k <= 0)
+			return k;
+		r->rowno++;
+		if (!row_blank(r))
+			return 1;
+	}
+}
+
+/* ------------------------------------------------------------- header */
+
+static char *field_label(cp_field f)
+{
+	return g_strdup_printf("%s (%s)", cp_field_header(f), cp_field_key(f));
+}
+
+static bool read_header(cp_reader *r, cp_error **err)
+{
+	int k = next_row(r, err);
+	if (k < 0)
+		return false;
+	if (k == 0) {
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("the file has no header row (it is empty)"));
+		return false;
+	}
+	r->header_row = r->rowno;
+	r->nheader = r->ncur;
+	r->header = g_new0(char *, r->ncur + 1);
+	for (size_t i = 0; i < r->ncur; i++)
+		r->header[i] = cell_dup(r, i);
+
+	for (size_t i = 0; i < r->nheader; i++) {
+		int f = cp_field_lookup(r->header[i]);
+		if (f < 0)
+			continue; /* unknown columns are carried in cells only */
+		const char *s = r->header[i];
+		size_t n = strlen(s);
+		cp_text_trim(&s, &n);
+		char *name = g_strndup(s, n);
+		if (r->colidx[f] >= 0) {
+			char *label = field_label(f);
+			cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row, name,
+			             _("columns %d (%s) and %zu (%s) both give %s"),
+			             r->colidx[f] + 1, r->column[f], i + 1, name, label);
+			g_free(label);
+			g_free(name);
+			return false;
+		}
+		r->colidx[f] = (int)i;
+		r->column[f] = name;
+	}
+
+	GString *missing = NULL;
+	int nmissing = 0;
+	for (int f = 0; f < CP_FIELD_COUNT; f++) {
+		if (!cp_field_required(f) || r->colidx[f] >= 0)
+			continue;
+		if (!missing)
+			missing = g_string_new(NULL);
+		else
+			g_string_append(missing, ", ");
+		g_string_append_printf(missing, "%s (%s)", cp_field_header(f), cp_field_key(f));
+		nmissing++;
+	}
+	if (missing) {
+		cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row, NULL,
+		             dngettext(CP_TEXTDOMAIN, "missing required column: %s",
+		                       "missing required columns: %s", (unsigned long)nmissing),
+		             missing->str);
+		g_string_free(missing, TRUE);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------- public */
+
+static char *folder_of(const char *path)
+{
+	char *dir = g_path_get_dirname(path);
+	char *real = realpath(dir, NULL);
+	if (real) {
+		g_free(dir);
+		return real;
+	}
+	char *abs = g_canonicalize_filename(dir, NULL);
+	g_free(dir);
+	return abs;
+}
+
+cp_reader *cp_reader_open(const char *path, cp_error **err)
+{
+	if (!path) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("no CSV file given"));
+		return NULL;
+	}
+	FILE *fp = g_fopen(path, "rb");
+	if (!fp) {
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot open the file: %s"),
+		             g_strerror(errno));
+		return NULL;
+	}
+	cp_reader *r = g_new0(cp_reader, 1);
+	r->fp = fp;
+	struct stat st;
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		r->size = (uint64_t)st.st_size;
+	r->path = g_strdup(path);
+	r->dir = folder_of(path);
+	r->cd = (GIConv)-1;
+	r->raw = g_malloc(RAW_CAP);
+	r->dec = g_malloc(DEC_CAP);
+	r->line = 1;
+	r->rowcap = 4096;
+	r->rowbuf = g_malloc(r->rowcap);
+	r->cellstart = g_new(size_t, CP_CSV_MAX_COLUMNS + 1);
+	for (int f = 0; f < CP_FIELD_COUNT; f++)
+		r->colidx[f] = -1;
+
+	if (!detect_encoding(r, err))
+		goto fail;
+	r->delim = detect_delimiter(r);
+	static const unsigned char common_stops[] = {'\0', '\n', '\r'};
+	for (size_t i = 0; i < sizeof common_stops; i++)
+		r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
+	r->stop_unquoted[(unsigned char)r->delim] = true;
+	r->stop_quoted['"'] = true;
+	if (!read_header(r, err))
+		goto fail;
+	return r;
+fail:
+	cp_reader_free(r);
+	return NULL;
+}
+
+void cp_reader_free(cp_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fp)
+		fclose(r->fp);
+	if (r->cd != (GIConv)-1)
+		g_iconv_close(r->cd);
+	g_free(r->path);
+	free(r->dir); /* realpath() or GLib: both free() (GLib >= 2.46) */
+	g_free(r->raw);
+	g_free(r->dec);
+	g_free(r->rowbuf);
+	g_free(r->cellstart);
+	g_strfreev(r->header);
+	for (int f = 0; f < CP_FIELD_COUNT; f++)
+		g_free(r->column[f]);
+	g_free(r);
+}
+
+int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
+{
+	cp_record_clear(out);
+	if (r->failed) {
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("reading stopped at an earlier error"));
+		return -1;
+	}
+	int k = next_row(r, err);
+	if (k < 0)
+		r->failed = true;
+	if (k <= 0)
+		return k;
+	out->row = r->rowno;
+	out->line = r->row_line;
+	out->ncells = r->ncur;
+	out->cells = g_new(char *, r->ncur + 1);
+	for (size_t i = 0; i < r->ncur; i++)
+		out->cells[i] = cell_dup(r, i);
+	out->cells[r->ncur] = NULL;
+	for (int f = 0; f < CP_FIELD_COUNT; f++) {
+		int c = r->colidx[f];
+		if (c >= 0 && (size_t)c < r->ncur)
+			out->raw[f] = g_strdup(out->cells[c]);
+	}
+	return 1;
+}
+
+const char *const *cp_reader_header(const cp_reader *r, size_t *n)
+{
+	if (n)
+		*n = r->nheader;
+	return (const char *const *)r->header;
+}
+
+const char *cp_reader_column(const cp_reader *r, cp_field f)
+{
+	return (unsigned)f < CP_FIELD_COUNT ? r->column[f] : NULL;
+}
+
+const char *cp_reader_encoding(const cp_reader *r)
+{
+	return r->encoding;
+}
+
+const char *cp_reader_dir(const cp_reader *r)
+{
+	return r->dir;
+}
+
+const char *cp_reader_path(const cp_reader *r)
+{
+	return r->path;
+}
+
+bool cp_reader_progress(const cp_reader *r, double *fraction)
+{
+	if (!r || r->size == 0)
+		return false;
+	/* Bytes read but not yet tokenised still wait in the buffers; after
+	 * conversion the text is UTF-8, about 3/2 of GB18030's bytes. */
+	double pending = (double)(r->dlen - r->dpos);
+	if (r->convert)
+		pending = pending * 2 / 3 + (double)r->rawlen;
+	double f = ((double)r->bytes_read - pending) / (double)r->size;
+	*fraction = f < 0 ? 0 : f > 1 ? 1 : f;
+	return true;
+}

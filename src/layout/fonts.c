@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+#include "layout/fonts.h"
+
+#include <errno.h>
+#include <fontconfig/fontconfig.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <pango/pangofc-fontmap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "input/conf.h"
+#include "error.h"
+#include "i18n.h"
+
+struct cp_fonts {
+	char *dir;
+	PangoFontMap *map;
+	cairo_font_options_t *options;
+	size_t hashed;
+	bool cached;      /* fonts loaded through fontconfig's folder cache */
+};
+
+/* ------------------------------------------------------------- manifest */
+
+void cp_font_manifest_free(cp_font_manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		g_free(m->entries[i].file);
+		g_free(m->entries[i].path);
+		g_free(m->entries[i].sha256);
+		g_free(m->entries[i].note);
+	}
+	g_free(m->entries);
+	g_free(m->path);
+	g_free(m);
+}
+
+static bool is_sha256(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!g_ascii_isxdigit(*p))
+			return false;
+	return true;
+}
+
+cp_font_manifest *cp_font_manifest_load(const char *fonts_dir, cp_error **err)
+{
+	char *path = g_build_filename(fonts_dir, CP_FONTS_MANIFEST, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	cp_error *re = NULL;
+	if (!cp_conf_read_file(path, CP_CONF_MAX_BYTES, &text, &len, &re)) {
+		/* The fonts are part of the installation: without the list no
+		 * output can be trusted, hence a font error, not a plain I/O one. */
+		cp_set_error(err, CP_E_FONT, path, 0, 0, NULL,
+		             _("cannot read the font manifest: %s"), re->message);
+		cp_error_free(re);
+		g_free(path);
+		return NULL;
+	}
+	cp_font_manifest *m = g_new0(cp_font_manifest, 1);
+	m->path = path;
+	if (!g_utf8_validate(text, (gssize)len, NULL) || memchr(text, '\0', len)) {
+		cp_set_error(err, CP_E_PARSE, path, 0, 0, NULL,
+		             _("the font manifest is not UTF-8 text"));
+		goto fail;
+	}
+	char **lines = g_strsplit(text, "\n", -1);
+	for (long ln = 0; lines[ln]; ln++) {
+		char *l = g_strstrip(lines[ln]);
+		if (*l == '\0' || *l == '#')
+			continue;
+		char **w = g_regex_split_simple("[ \t]+", l, 0, 0);
+		guint nw = g_strv_length(w);
+		if (nw < 2) {
+			cp_set_error(err, CP_E_PARSE, path, ln + 1, 0, NULL,
+			             _("expected 'file sha256 [note]'"));
+			g_strfreev(w);
+			g_strfreev(lines);
+			goto fail;
+		}
+		if (!is_sha256(w[1])) {
+			cp_set_error(err, CP_E_PARSE, path, ln + 1, 0, NULL,
+			             _("'%s' is not a SHA-256 checksum (64 hex digits)"), w[1]);
+			g_strfreev(w);
+			g_strfreev(lines);
+			goto fail;
+		}
+		if (m->n >= CP_FONTS_MAX_ENTRIES) {
+			cp_set_error(err, CP_E_PARSE, path, ln + 1, 0, NULL,
+			             _("more than %d fonts in the manifest"), CP_FONTS_MAX_ENTRIES);
+			g_strfreev(w);
+			g_strfreev(lines);
+			goto fail;
+		}
+		m->entries = g_renew(cp_font_entry, m->entries, m->n + 1);
+		cp_font_entry *e = &m->entries[m->n++];
+		e->file = g_strdup(w[0]);
+		e->path = g_path_is_absolute(w[0]) ? g_strdup(w[0])
+		                                   : g_build_filename(fonts_dir, w[0], NULL);
+		e->sha256 = g_ascii_strdown(w[1], -1);
+		e->note = nw > 2 ? g_strjoinv(" ", w + 2) : g_strdup("");
+		e->line = ln + 1;
+		g_strfreev(w);
+	}
+	g_strfreev(lines);
+	if (m->n == 0) {
+		cp_set_error(err, CP_E_FONT, path, 0, 0, NULL,
+		             _("the font manifest lists no fonts"));
+		goto fail;
+	}
+	g_free(text);
+	return m;
+fail:
+	g_free(text);
+	cp_font_manifest_free(m);
+	return NULL;
+}
+
+char *cp_fonts_sha256_file(const char *path, cp_error **err)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
+		             g_strerror(errno));
+		return NULL;
+	}
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	enum { CHUNK = 1 << 20 };
+	guchar *buf = g_malloc(CHUNK);
+	size_t n;
+	while ((n = fread(buf, 1, CHUNK, fp)) > 0)
+		g_checksum_update(ck, buf, n);
+	bool bad = ferror(fp);
+	int saved = errno;
+	fclose(fp);
+	g_free(buf);
+	if (bad) {
+		g_checksum_free(ck);
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read: %s"),
+		             g_strerror(saved));
+		return NULL;
+	}
+	char *hex = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return hex;
+}
+
+/* ------------------------------------------------------ checksum cache */
+
+/* One line per verified file: "sha256 size mtime_ns path". The path comes
+ * last so that it may hold blanks. */
+typedef struct cache_rec {
+	char sha[65];
+	gint64 size, mtime;
+} cache_rec;
+
+static char *cache_path(void)
+{
+	return g_build_filename(g_get_user_cache_dir(), "certpress", "fonts-verified",
+	                        NULL);
+}
+
+static GHashTable *cache_read(void)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	char *p = cache_path();
+	char *text = NULL;
+	gsize len = 0;
+	/* Anything odd in the cache only means "not verified yet". */
+	if (g_file_get_contents(p, &text, &len, NULL) && len < (1u << 20)) {
+		char **lines = g_strsplit(text, "\n", -1);
+		for (char **l = lines; *l; l++) {
+			char sha[65];
+			gint64 size, mtime;
+			int off = 0;
+			if (sscanf(*l, "%64s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %n",
+			           sha, &size, &mtime, &off) != 3 || off <= 0 ||
+			    !is_sha256(sha) || (*l)[off] == '\0')
+				continue;
+			cache_rec *r = g_new(cache_rec, 1);
+			memcpy(r->sha, sha, sizeof r->sha);
+			r->size = size;
+			r->mtime = mtime;
+			g_hash_table_replace(h, g_strdup(*l + off), r);
+		}
+		g_strfreev(lines);
+	}
+	g_free(text);
+	g_free(p);
+	return h;
+}
+
+static void cache_write(GHashTable *h)
+{
+	GString *s = g_string_new("# certpress: font files whose SHA-256 was verified\n");
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, h);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const cache_rec *r = v;
+		if (strchr(k, '\n'))
+			continue;
+		g_string_append_printf(s, "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+		                       r->sha, r->size, r->mtime, (const char *)k);
+	}
+	char *p = cache_path();
+	char *dir = g_path_get_dirname(p);
+	if (g_mkdir_with_parents(dir, 0700) == 0)
+		g_file_set_contents(p, s->str, (gssize)s->len, NULL);
+	g_free(dir);
+	g_free(p);
+	g_string_free(s, TRUE);
+}
+
+static gint64 mtime_ns(const struct stat *st)
+{
+	return (gint64)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* Verifies one font. Returns false with CP_E_FONT naming the file. */
+static bool verify(const cp_font_manifest *m, const cp_font_entry *e, GHashTable *cache,
+                   bool *cache_dirty, size_t *hashed, cp_error **err)
+{
+	struct stat st;
+	if (g_stat(e->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cp_set_error(err, CP_E_FONT, m->path, e->line, 0, NULL,
+		             _("font file %s is missing%s%s"), e->path,
+		             *e->note ? _("; it is provided by ") : "", e->note);
+		return false;
+	}
+	char *abs = g_canonicalize_filename(e->path, NULL);
+	const cache_rec *c = g_hash_table_lookup(cache, abs);
+	if (c && c->size == (gint64)st.st_size && c->mtime == mtime_ns(&st) &&
+	    strcmp(c->sha, e->sha256) == 0) {
+		g_free(abs);
+		return true;
+	}
+	cp_error *ioerr = NULL;
+	char *sha = cp_fonts_sha256_file(e->path, &ioerr);
+	(*hashed)++;
+	if (!sha) {
+		cp_set_error(err, CP_E_FONT, m->path, e->line, 0, NULL,
+		             _("font file %s cannot be read: %s"), e->path, ioerr->message);
+		cp_error_free(ioerr);
+		g_free(abs);
+		return false;
+	}
+	if (strcmp(sha, e->sha256) != 0) {
+		cp_set_error(err, CP_E_FONT, m->path, e->line, 0, NULL,
+		             _("font file %s is not the pinned one: its SHA-256 is %s, "
+		               "the manifest expects %s"), e->path, sha, e->sha256);
+		g_free(sha);
+		g_free(abs);
+		return false;
+	}
+	cache_rec *r = g_new(cache_rec, 1);
+	memcpy(r->sha, sha, sizeof r->sha);
+	r->size = (gint64)st.st_size;
+	r->mtime = mtime_ns(&st);
+	g_hash_table_replace(cache, abs, r);
+	*cache_dirty = true;
+	g_free(sha);
+	return true;
+}
+
+/* ------------------------------------------------- fontconfig cache */
+
+/* FcConfigAppFontAddFile() has no cache: every run rescanned every face of
+ * the big CJK collections (about half a second). Fontconfig caches whole
+ * folders, so the manifest's fonts are put in a private folder of symbolic
+ * links, named after a hash of the manifest (paths, checksums) and the scan
+ * rules: any change of font gives a new folder, scanned once. Fontconfig
+ * trusts a folder cache while the folder's mtime is unchanged; ours is built
+ * once, atomically, and checked to hold exactly the expected links before
+ * each use. The font files themselves were verified against the manifest
+ * just before. */
+#define FONTDIR_VERSION "certpress-fontdir-1"
+
+static char *link_name(size_t i, const char *path)
+{
+	char *base = g_path_get_basename(path);
+	/* The number keeps the manifest's order (fontconfig scans a folder in
+	 * name order) and tells apart two fonts of the same name. */
+	char *name = g_strdup_printf("%03zu-%s", i, base);
+	g_free(base);
+	return name;
+}
+
+/* True when dir holds exactly one link per manifest font, each to its
+ * canonical path, and nothing else. */
+static bool fontdir_ok(const char *dir, const cp_font_manifest *m, char *const *targets)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (!d)
+		return false;
+	size_t seen = 0;
+	bool ok = true;
+	const char *name;
+	while (ok && (name = g_dir_read_name(d)) != NULL) {
+		char *end;
+		guint64 i = g_ascii_strtoull(name, &end, 10);
+		char *want = i < m->n && *end == '-' ? link_name(i, m->entries[i].path) : NULL;
+		char *full = g_build_filename(dir, name, NULL);
+		char *to = want && strcmp(want, name) == 0 ? g_file_read_link(full, NULL) : NULL;
+		ok = to && strcmp(to, targets[i]) == 0;
+		seen += ok;
+		g_free(to);
+		g_free(full);
+		g_free(want);
+	}
+	g_dir_close(d);
+	return ok && seen == m->n;
+}
+
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (d) {
+		const char *name;
+		while ((name = g_dir_read_name(d)) != NULL) {
+			char *full = g_build_filename(dir, name, NULL);
+			g_unlink(full);
+			g_free(full);
+		}
+		g_dir_close(d);
+	}
+	g_rmdir(dir);
+}
+
+/* Returns the folder of links (g_free) and sets *cachedir, or NULL when the
+ * cache folder cannot be used (read-only home …): the caller then loads the
+ * files one by one. */
+static char *fontdir_prepare(const cp_font_manifest *m, const char *rules, char **cachedir)
+{
+	char **targets = g_new0(char *, m->n + 1);
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, (const guchar *)FONTDIR_VERSION "\n", -1);
+	g_checksum_update(ck, (const guchar *)rules, -1);
+	for (size_t i = 0; i < m->n; i++) {
+		targets[i] = g_canonicalize_filename(m->entries[i].path, NULL);
+		char *line = g_strdup_printf("\n%s\t%s", m->entries[i].sha256, targets[i]);
+		g_checksum_update(ck, (const guchar *)line, -1);
+		g_free(line);
+	}
+	char key[33];
+	g_strlcpy(key, g_checksum_get_string(ck), sizeof key);
+	g_checksum_free(ck);
+	/* Lexically canonical, as fontconfig records FC_FILE (add_cached()
+	 * looks each link up there). */
+	char *cache_root = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig",
+	                                    NULL);
+	char *root = g_canonicalize_filename(cache_root, NULL);
+	g_free(cache_root);
+	char *dir = g_build_filename(root, key, NULL);
+	char *tmp = NULL;
+	bool ok = false;
+	if (g_mkdir_with_parents(root, 0700) != 0)
+		goto out;
+	for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+		if (fontdir_ok(dir, m, targets)) {
+			ok = true;
+			break;
+		}
+		/* Missing, half-made or tampered with: made anew beside it and
+		 * renamed into place, so no reader ever sees a partial folder. */
+		if (g_file_test(dir, G_FILE_TEST_EXISTS))
+			remove_dir(dir);
+		g_free(tmp);
+		tmp = g_build_filename(root, "tmp-XXXXXX", NULL);
+		if (!g_mkdtemp_full(tmp, 0700))
+			goto out;
+		bool made = true;
+		for (size_t i = 0; i < m->n && made; i++) {
+			char *name = link_name(i, m->entries[i].path);
+			char *full = g_build_filename(tmp, name, NULL);
+			made = symlink(targets[i], full) == 0;
+			g_free(full);
+			g_free(name);
+		}
+		if (made && rename(tmp, dir) == 0) {
+			ok = fontdir_ok(dir, m, targets);
+		} else {
+			/* Another process may have won the race: look again. */
+			remove_dir(tmp);
+		}
+	}
+out:
+	g_free(tmp);
+	g_strfreev(targets);
+	if (!ok) {
+		g_free(dir);
+		g_free(root);
+		return NULL;
+	}
+	*cachedir = g_build_filename(root, "cache", NULL);
+	g_free(root);
+	return dir;
+}
+
+/* Adds the manifest's fonts through the cached folder. Returns 1 when done,
+ * 0 when that cannot be set up (nothing added: load the files one by one),
+ * -1 with CP_E_FONT when a manifest file gave no font, as
+ * FcConfigAppFontAddFile() would have failed for it. */
+static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rules,
+                      cp_error **err)
+{
+	char *cachedir = NULL;
+	char *dir = fontdir_prepare(m, rules, &cachedir);
+	if (!dir)
+		return 0;
+	char *esc = g_markup_escape_text(cachedir, -1);
+	char *xml = g_strdup_printf("<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM "
+	                            "\"fonts.dtd\"><fontconfig><cachedir>%s</cachedir>"
+	                            "</fontconfig>", esc);
+	int ret = g_mkdir_with_parents(cachedir, 0700) == 0 &&
+	          FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)xml, FcTrue) &&
+	          FcConfigAppFontAddDir(cfg, (const FcChar8 *)dir);
+	g_free(xml);
+	g_free(esc);
+	g_free(cachedir);
+	if (ret) {
+		/* Every link must have given at least one face. */
+		GHashTable *files = g_hash_table_new(g_str_hash, g_str_equal);
+		FcFontSet *set = FcConfigGetFonts(cfg, FcSetApplication);
+		for (int i = 0; set && i < set->nfont; i++) {
+			FcChar8 *file;
+			if (FcPatternGetString(set->fonts[i], FC_FILE, 0, &file) == FcResultMatch)
+				g_hash_table_add(files, file);
+		}
+		for (size_t i = 0; i < m->n && ret > 0; i++) {
+			char *name = link_name(i, m->entries[i].path);
+			char *full = g_build_filename(dir, name, NULL);
+			if (!g_hash_table_contains(files, full)) {
+				cp_set_error(err, CP_E_FONT, m->path, m->entries[i].line, 0, NULL,
+				             _("font file %s cannot be loaded"), m->entries[i].path);
+				ret = -1;
+			}
+			g_free(full);
+			g_free(name);
+		}
+		g_hash_table_destroy(files);
+	}
+	g_free(dir);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- fonts */
+
+void cp_fonts_free(cp_fonts *f)
+{
+	if (!f)
+		return;
+	if (f->map) {
+		/* Pango (1.50) takes a reference on the configuration in
+		 * set_config() and never drops it when the map is finalized:
+		 * every cp_fonts_new()/free() pair leaked the whole scanned font
+		 * set (~600 KB here). Handing the configuration back first
+		 * releases it; the map is not used again. */
+		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), NULL);
+		g_object_unref(f->map);
+	}
+	if (f->options)
+		cairo_font_options_destroy(f->options);
+	g_free(f->dir);
+	g_free(f);
+}
+
+static char *default_dir(void)
+{
+	const char *d = g_getenv("CERTPRESS_DATADIR");
+	if (d && *d)
+		return g_build_filename(d, "fonts", NULL);
+	return g_build_filename(CP_DATADIR, "fonts", NULL);
+}
+
+cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err)
+{
+	cp_fonts *f = g_new0(cp_fonts, 1);
+	f->dir = fonts_dir ? g_strdup(fonts_dir) : default_dir();
+	FcConfig *cfg = NULL;
+	GHashTable *cache = NULL;
+	cp_font_manifest *m = cp_font_manifest_load(f->dir, err);
+	if (!m)
+		goto fail;
+
+	cache = cache_read();
+	bool dirty = false;
+	for (size_t i = 0; i < m->n; i++)
+		if (!verify(m, &m->entries[i], cache, &dirty, &f->hashed, err))
+			goto fail;
+	if (dirty)
+		cache_write(cache);
+
+	/* An empty configuration: no system font folders, no user fonts.conf,
+	 * so the machine's fonts can never change what is printed. */
+	cfg = FcConfigCreate();
+	if (!cfg) {
+		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
+		             _("cannot create a font configuration"));
+		goto fail;
+	}
+	FcConfigSetRescanInterval(cfg, 0);
+	/* The Fandol Bold faces declare a regular weight in their OS/2 table,
+	 * so fontconfig would never pick them for bold text. Correct it at scan
+	 * time, for these faces only. */
+	static const char scan_rules[] =
+		"<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">"
+		"<fontconfig><match target=\"scan\">"
+		"<test name=\"style\"><string>Bold</string></test>"
+		"<test name=\"weight\" compare=\"less\"><const>bold</const></test>"
+		"<edit name=\"weight\" mode=\"assign\"><const>bold</const></edit>"
+		"</match></fontconfig>";
+	if (!FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)scan_rules, FcTrue)) {
+		cp_set_error(err, CP_E_FONT, NULL, 0, 0, NULL,
+		             _("cannot set up the font configuration"));
+		goto fail;
+	}
+	if (extra_dir) {
+		if (!g_file_test(extra_dir, G_FILE_TEST_IS_DIR)) {
+			cp_set_error(err, CP_E_FONT, extra_dir, 0, 0, NULL,
+			             _("the extra font folder does not exist"));
+			goto fail;
+		}
+		if (!FcConfigAppFontAddDir(cfg, (const FcChar8 *)extra_dir)) {
+			cp_set_error(err, CP_E_FONT, extra_dir, 0, 0, NULL,
+			             _("cannot load fonts from this folder"));
+			goto fail;
+		}
+	}
+	int cached = add_cached(cfg, m, scan_rules, err);
+	if (cached < 0)
+		goto fail;
+	f->cached = cached > 0;
+	for (size_t i = 0; i < m->n && !f->cached; i++) {
+		if (!FcConfigAppFontAddFile(cfg, (const FcChar8 *)m->entries[i].path)) {
+			cp_set_error(err, CP_E_FONT, m->path, m->entries[i].line, 0, NULL,
+			             _("font file %s cannot be loaded"), m->entries[i].path);
+			goto fail;
+		}
+	}
+	f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+	if (!f->map) {
+		cp_set_error(err, CP_E_FONT, NULL, 0, 0, NULL,
+		             _("cairo has no FreeType font support"));
+		goto fail;
+	}
+	pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), cfg);
+	FcConfigDestroy(cfg);
+	cfg = NULL;
+
+	/* Outlines exactly as designed: hinting would move glyphs by device
+	 * pixels and make a PNG wrap differently from the PDF. */
+	f->options = cairo_font_options_create();
+	cairo_font_options_set_hint_style(f->options, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_hint_metrics(f->options, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_antialias(f->options, CAIRO_ANTIALIAS_GRAY);
+
+	g_hash_table_destroy(cache);
+	cp_font_manifest_free(m);
+	return f;
+fail:
+	if (cfg)
+		FcConfigDestroy(cfg);
+	if (cache)
+		g_hash_table_destroy(cache);
+	cp_font_manifest_free(m);
+	cp_fonts_free(f);
+	return NULL;
+}
+
+PangoFontMap *cp_fonts_map(cp_fonts *f)
+{
+	return f->map;
+}
+
+const char *cp_fonts_dir(const cp_fonts *f)
+{
+	return f->dir;
+}
+
+bool cp_fonts_from_cache(const cp_fonts *f)
+{
+	return f->cached;
+}
+
+size_t cp_fonts_hashed_count(const cp_fonts *f)
+{
+	return f->hashed;
+}
+
+PangoContext *cp_fonts_context_new(cp_fonts *f)
+{
+	PangoContext *ctx = pango_font_map_create_context(f->map);
+	pango_cairo_context_set_resolution(ctx, 72.0);
+	pango_cairo_context_set_font_options(ctx, f->options);
+	/* Unrounded positions keep the layout independent of the output's
+	 * pixel grid (PDF and PNG agree). */
+	pango_context_set_round_glyph_positions(ctx, FALSE);
+	pango_context_set_language(ctx, pango_language_from_string("zh-cn"));
+	return ctx;
+}
+
+PangoFontDescription *cp_fonts_description(const char *font_list, double size_pt,
+                                           bool bold)
+{
+	char *families = g_strdup_printf("%s, %s",
+	                                 font_list && *font_list ? font_list
+	                                                         : CP_FONTS_DEFAULT_FIELD,
+	                                 CP_FONTS_FALLBACK);
+	PangoFontDescription *d = pango_font_description_new();
+	pango_font_description_set_family(d, families);
+	pango_font_description_set_size(d, (gint)(size_pt * PANGO_SCALE + 0.5));
+	pango_font_description_set_weight(d, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+	g_free(families);
+	return d;
+}
+
+char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text)
+{
+	PangoContext *ctx = cp_fonts_context_new(f);
+	PangoLayout *lay = pango_layout_new(ctx);
+	PangoFontDescription *d = cp_fonts_description(font_list, 12, false);
+	pango_layout_set_font_description(lay, d);
+	pango_layout_set_text(lay, text, -1);
+	char *family = NULL;
+	PangoLayoutIter *it = pango_layout_get_iter(lay);
+	PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+	if (run && run->glyphs->num_glyphs > 0 &&
+	    !(run->glyphs->glyphs[0].glyph & PANGO_GLYPH_UNKNOWN_FLAG)) {
+		PangoFontDescription *fd = pango_font_describe(run->item->analysis.font);
+		family = g_strdup(pango_font_description_get_family(fd));
+		pango_font_description_free(fd);
+	}
+	pango_layout_iter_free(it);
+	pango_font_description_free(d);
+	g_object_unref(lay);
+	g_object_unref(ctx);
+	return family;
+}

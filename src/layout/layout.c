@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: MIT */
+#include "layout/layout.h"
+
+#include <glib.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <string.h>
+
+#include "error.h"
+#include "layout/fonts.h"
+#include "i18n.h"
+#include "input/image.h"
+#include "layout/qr.h"
+
+struct cp_engine {
+	const cp_template *t;
+	const cp_profile *p;
+	cp_fonts *fonts;
+	PangoContext *ctx;
+	PangoLayout **static_layouts; /* per element: laid out once, or NULL */
+	double *static_size;
+	cairo_surface_t **images;     /* per element: [image] artwork, or NULL */
+	cairo_surface_t *seal;
+	bool *shared;                 /* per element: drawn in the shared layer */
+	/* Per [field] element, the last text laid out and its fitted layout:
+	 * in a batch the level, occupation, job type and date repeat from record
+	 * to record, and the same text in the same box fits the same way. */
+	char **last_text;
+	PangoLayout **last_layout;
+	double *last_size;
+	cairo_surface_t *layer[3];    /* per cp_mode: the shared layer, or NULL */
+	unsigned serial;              /* tells engines' layers apart in one PDF */
+};
+
+/* Per-item drawing state that tests do not need to see. */
+typedef struct item_priv {
+	PangoLayout *layout;   /* a reference, or NULL */
+	double dx, dy;         /* layout origin relative to the box, mm */
+	cairo_surface_t *img;  /* photo (owned); may be a stand-in (image.h) */
+	int img_w, img_h;      /* the photo's size in pixels */
+	cp_qr *qr;
+	char *text;
+} item_priv;
+
+struct cp_page {
+	cp_page_item *items;
+	item_priv *priv;
+	size_t n;
+};
+
+static const char *const labels[CP_BIND_COUNT] = {
+	[CP_FIELD_NAME] = N_("name (姓名)"),
+	[CP_FIELD_ID_TYPE] = N_("ID type (证件类型)"),
+	[CP_FIELD_ID_NUMBER] = N_("ID number (证件号码)"),
+	[CP_FIELD_OCCUPATION] = N_("occupation (职业名称)"),
+	[CP_FIELD_JOB_TYPE] = N_("job type (工种/职业方向)"),
+	[CP_FIELD_LEVEL] = N_("level (职业技能等级)"),
+	[CP_FIELD_CERT_NO] = N_("certificate number (证书编号)"),
+	[CP_FIELD_ISSUE_DATE] = N_("issue date (发证日期)"),
+	[CP_FIELD_PHOTO] = N_("photo (照片)"),
+	[CP_FIELD_PRINT_SERIAL] = N_("print serial (证书印制流水码)"),
+	[CP_BIND_ORG_NAME] = N_("organization name (评价机构)"),
+	[CP_BIND_PROVINCE_URL] = N_("provincial query URL"),
+};
+
+const char *cp_layout_bind_label(int bind)
+{
+	return bind >= 0 && bind < CP_BIND_COUNT ? _(labels[bind]) : _("text");
+}
+
+/* ------------------------------------------------------------ text fitting */
+
+static int pt_to_pango(double pt)
+{
+	return (int)lround(pt * PANGO_SCALE);
+}
+
+static double mm_to_pt(double mm)
+{
+	return mm / CP_MM_PER_PT;
+}
+
+static PangoLayout *new_layout(cp_engine *e, const cp_element *el, const char *text)
+{
+	PangoLayout *lay = pango_layout_new(e->ctx);
+	/* Plain text only: a name like "<b>&" must print as written. */
+	pango_layout_set_text(lay, text, -1);
+	pango_layout_set_width(lay, pt_to_pango(mm_to_pt(el->w)));
+	pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
+	pango_layout_set_ellipsize(lay, PANGO_ELLIPSIZE_NONE);
+	static const PangoAlignment al[] = {PANGO_ALIGN_LEFT, PANGO_ALIGN_CENTER,
+	                                    PANGO_ALIGN_RIGHT};
+	pango_layout_set_alignment(lay, al[el->align]);
+	if (el->line_spacing > 0)
+		pango_layout_set_line_spacing(lay, (float)el->line_spacing);
+	return lay;
+}
+
+static bool fits_at(PangoLayout *lay, const cp_element *el, double size)
+{
+	PangoFontDescription *d = cp_fonts_description(el->font, size, el->bold);
+	pango_layout_set_font_description(lay, d);
+	pango_font_description_free(d);
+	if (pango_layout_get_line_count(lay) > el->max_lines)
+		return false;
+	PangoRectangle ink, logical;
+	pango_layout_get_extents(lay, &ink, &logical);
+	/* Half a hundredth of a millimetre of tolerance for rounding to Pango
+	 * units; a real overflow is far larger. */
+	double tol = mm_to_pt(0.005) * PANGO_SCALE;
+	double wmax = mm_to_pt(el->w) * PANGO_SCALE + tol;
+	double hmax = mm_to_pt(el->h) * PANGO_SCALE + tol;
+	if (logical.x < -tol || logical.x + logical.width > wmax || logical.height > hmax)
+		return false;
+	/* Glyphs that poke out of their advance (italic overhang, wide strokes)
+	 * must still stay in the box horizontally. */
+	if (ink.width > 0 && (ink.x < -tol || ink.x + ink.width > wmax))
+		return false;
+	return true;
+}
+
+/* Lays text out in el's box. Returns the final size, or 0 when it cannot fit
+ * even at el->min_size. */
+static double fit(PangoLayout *lay, const cp_element *el)
+{
+	for (double s = el->size; s >= el->min_size - 1e-9; s -= CP_LAYOUT_STEP_PT)
+		if (fits_at(lay, el, s))
+			return s;
+	/* The last step may have skipped past min_size itself. */
+	if (fmod(el->size - el->min_size, CP_LAYOUT_STEP_PT) > 1e-9 &&
+	    fits_at(lay, el, el->min_size))
+		return el->min_size;
+	return 0;
+}
+
+/* Finds the first character with no glyph in any configured font. Returns
+ * its code point, or 0 when every character has a glyph. */
+static gunichar missing_glyph(PangoLayout *lay)
+{
+	const char *text = pango_layout_get_text(lay);
+	PangoLayoutIter *it = pango_layout_get_iter(lay);
+	gunichar bad = 0;
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+		if (!run)
+			continue;
+		const PangoGlyphString *g = run->glyphs;
+		for (int i = 0; i < g->num_glyphs && !bad; i++) {
+			if (!(g->glyphs[i].glyph & PANGO_GLYPH_UNKNOWN_FLAG))
+				continue;
+			/* log_clusters maps the glyph back to its character. */
+			bad = g_utf8_get_char(text + run->item->offset + g->log_clusters[i]);
+			if (!bad)
+				bad = g->glyphs[i].glyph & ~PANGO_GLYPH_UNKNOWN_FLAG;
+		}
+	} while (!bad && pango_layout_iter_next_run(it));
+	pango_layout_iter_free(it);
+	return bad;
+}
+
+static void place_text(cp_page_item *it, item_priv *pv, PangoLayout *lay,
+                       const cp_element *el, double size)
+{
+	PangoRectangle logical;
+	pango_layout_get_extents(lay, NULL, &logical);
+	double lh = logical.height / (double)PANGO_SCALE * CP_MM_PER_PT;
+	double ly = logical.y / (double)PANGO_SCALE * CP_MM_PER_PT;
+	double dy = el->valign == CP_VALIGN_TOP      ? 0
+	            : el->valign == CP_VALIGN_MIDDLE ? (el->h - lh) / 2
+	                                             : el->h - lh;
+	pv->dx = 0;
+	pv->dy = dy - ly;
+	pv->layout = lay;
+	it->font_size = size;
+	it->lines = pango_layout_get_line_count(lay);
+	it->text_x = el->x + logical.x / (double)PANGO_SCALE * CP_MM_PER_PT;
+	it->text_y = el->y + dy;
+	it->text_w = logical.width / (double)PANGO_SCALE * CP_MM_PER_PT;
+	it->text_h = lh;
+}
+
+/* ------------------------------------------------------------------ engine */
+
+void cp_engine_free(cp_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->t->n; i++) {
+		if (e->static_layouts[i])
+			g_object_unref(e->static_layouts[i]);
+		if (e->last_layout && e->last_layout[i])
+			g_object_unref(e->last_layout[i]);
+		if (e->last_text)
+			g_free(e->last_text[i]);
+		if (e->images[i])
+			cairo_surface_destroy(e->images[i]);
+	}
+	g_free(e->static_layouts);
+	g_free(e->static_size);
+	g_free(e->last_text);
+	g_free(e->last_layout);
+	g_free(e->last_size);
+	g_free(e->images);
+	g_free(e->shared);
+	for (size_t m = 0; m < G_N_ELEMENTS(e->layer); m++)
+		if (e->layer[m])
+			cairo_surface_destroy(e->layer[m]);
+	if (e->seal)
+		cairo_surface_destroy(e->seal);
+	if (e->ctx)
+		g_object_unref(e->ctx);
+	g_free(e);
+}
+
+bool cp_engine_element_shared(const cp_engine *e, size_t i)
+{
+	return i < e->t->n && e->shared[i];
+}
+
+bool cp_engine_has_seal(const cp_engine *e)
+{
+	return e->seal != NULL;
+}
+
+/* ------------------------------------------------------- shared layer */
+
+/* On a PDF, the static elements that are the same on every certificate
+ * (border, rules, title, labels, body text, artwork) are drawn once into a
+ * recording surface with a CAIRO_MIME_TYPE_UNIQUE_ID, which Cairo writes as
+ * one Form XObject that every page paints: each page's content stream then
+ * only holds the record's own text, photo and QR code.
+ *
+ * The layer is painted first, so an element may join it only if moving it
+ * under everything that preceded it changes nothing: its box (widened by
+ * SHARED_MARGIN_MM for ink beyond boxes and antialiasing) must not meet the
+ * box of any earlier element left on the page. A label that appears only
+ * with its optional field is per record and stays on the page. */
+#define SHARED_MARGIN_MM 0.5
+
+static void element_bounds(const cp_element *el, double b[4])
+{
+	double m = SHARED_MARGIN_MM + (el->kind == CP_EL_LINE || el->kind == CP_EL_RECT
+	                                       ? el->stroke
+	                                       : 0);
+	double x0 = el->x, y0 = el->y, x1, y1;
+	if (el->kind == CP_EL_LINE) {
+		x1 = fmax(el->x, el->x2), y1 = fmax(el->y, el->y2);
+		x0 = fmin(el->x, el->x2), y0 = fmin(el->y, el->y2);
+	} else {
+		x1 = el->x + el->w, y1 = el->y + el->h;
+	}
+	b[0] = x0 - m, b[1] = y0 - m, b[2] = x1 + m, b[3] = y1 + m;
+}
+
+static void plan_shared_layer(cp_engine *e)
+{
+	const cp_template *t = e->t;
+	e->shared = g_new0(bool, t->n);
+	static unsigned serials;
+	e->serial = g_atomic_int_add(&serials, 1);
+	for (size_t i = 0; i < t->n; i++) {
+		const cp_element *el = &t->el[i];
+		bool fixed = el->layer == CP_LAYER_STATIC &&
+		             ((el->kind == CP_EL_TEXT && el->with < 0) || el->kind == CP_EL_LINE ||
+		              el->kind == CP_EL_RECT || el->kind == CP_EL_IMAGE);
+		if (!fixed)
+			continue;
+		double a[4];
+		element_bounds(el, a);
+		bool clear = true;
+		for (size_t j = 0; j < i && clear; j++) {
+			if (e->shared[j])
+				continue;
+			double b[4];
+			element_bounds(&t->el[j], b);
+			clear = a[2] < b[0] || b[2] < a[0] || a[3] < b[1] || b[3] < a[1];
+		}
+		e->shared[i] = clear;
+	}
+}
+
+cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
+                         cp_error **err)
+{
+	cp_engine *e = g_new0(cp_engine, 1);
+	e->t = t;
+	e->p = p;
+	e->fonts = f;
+	e->ctx = cp_fonts_context_new(f);
+	e->static_layouts = g_new0(PangoLayout *, t->n);
+	e->static_size = g_new0(double, t->n);
+	e->last_text = g_new0(char *, t->n);
+	e->last_layout = g_new0(PangoLayout *, t->n);
+	e->last_size = g_new0(double, t->n);
+	e->images = g_new0(cairo_surface_t *, t->n);
+	for (size_t i = 0; i < t->n; i++) {
+		const cp_element *el = &t->el[i];
+		if (el->kind == CP_EL_IMAGE) {
+			e->images[i] = cp_image_load(el->file, NULL, err);
+			if (!e->images[i])
+				goto fail;
+		} else if (el->kind == CP_EL_TEXT) {
+			/* Fixed words are the template's business: a misfit here
+			 * is a template error, found once and not per record. */
+			PangoLayout *lay = new_layout(e, el, el->text);
+			e->static_layouts[i] = lay;
+			e->static_size[i] = fit(lay, el);
+			if (e->static_size[i] == 0) {
+				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
+				             _("the text does not fit in its box (%g × %g mm) "
+				               "even at %g pt on %d line(s)"),
+				             el->w, el->h, el->min_size, el->max_lines);
+				goto fail;
+			}
+			gunichar bad = missing_glyph(lay);
+			if (bad) {
+				char ch[8] = {0};
+				g_unichar_to_utf8(bad, ch);
+				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
+				             _("the character '%s' (U+%04X) has no glyph in any "
+				               "configured font"), ch, (unsigned)bad);
+				goto fail;
+			}
+		}
+	}
+	plan_shared_layer(e);
+	const char *seal = cp_profile_seal_path(p);
+	if (seal) {
+		e->seal = cp_image_load(seal, NULL, err);
+		if (!e->seal)
+			goto fail;
+	}
+	return e;
+fail:
+	cp_engine_free(e);
+	return NULL;
+}
+
+/* -------------------------------------------------------------------- page */
+
+void cp_page_free(cp_page *pg)
+{
+	if (!pg)
+		return;
+	for (size_t i = 0; i < pg->n; i++) {
+		item_priv *pv = &pg->priv[i];
+		if (pv->layout)
+			g_object_unref(pv->layout);
+		if (pv->img)
+			cairo_surface_destroy(pv->img);
+		cp_qr_free(pv->qr);
+		g_free(pv->text);
+	}
+	g_free(pg->items);
+	g_free(pg->priv);
+	g_free(pg);
+}
+
+const cp_page_item *cp_page_items(const cp_page *pg, size_t *n)
+{
+	*n = pg->n;
+	return pg->items;
+}
+
+const cp_page_item *cp_page_find(const cp_page *pg, int bind)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		if (pg->items[i].kind == CP_EL_FIELD && pg->items[i].bind == bind)
+			return &pg->items[i];
+	return NULL;
+}
+
+static const char *bind_value(const cp_engine *e, const cp_record *rec, int bind)
+{
+	if (bind == CP_BIND_ORG_NAME)
+		return cp_profile_name(e->p);
+	if (bind == CP_BIND_PROVINCE_URL)
+		return cp_profile_province_url(e->p);
+	return rec->value[bind];
+}
+
+static bool blank(const char *s)
+{
+	if (!s)
+		return true;
+	for (; *s; s = g_utf8_next_char(s))
+		if (!g_unichar_isspace(g_utf8_get_char(s)))
+			return false;
+	return true;
+}
+
+static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_item *it,
+                         item_priv *pv, cp_error **err)
+{
+	const cp_element *el = &e->t->el[i];
+	const char *key = cp_template_bind_key(el->bind);
+	const char *v = bind_value(e, rec, el->bind);
+	if (blank(v)) {
+		if (el->required) {
+			cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+			             _("%s is empty; a certificate cannot leave it blank"),
+			             cp_layout_bind_label(el->bind));
+			return false;
+		}
+		pv->text = g_strdup("");
+		it->text = pv->text;
+		return true;
+	}
+	pv->text = g_strdup(v);
+	it->text = pv->text;
+	if (e->last_text[i] && strcmp(e->last_text[i], v) == 0) {
+		place_text(it, pv, g_object_ref(e->last_layout[i]), el, e->last_size[i]);
+		return true;
+	}
+	PangoLayout *lay = new_layout(e, el, v);
+	double size = fit(lay, el);
+	if (size == 0) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+		             el->max_lines > 1
+		                     ? _("%s does not fit in its box (%g × %g mm) even at %g pt "
+		                         "on %d lines")
+		                     : _("%s does not fit in its box (%g × %g mm) even at %g pt "
+		                         "on %d line"),
+		             cp_layout_bind_label(el->bind), el->w, el->h, el->min_size,
+		             el->max_lines);
+		g_object_unref(lay);
+		return false;
+	}
+	gunichar bad = missing_glyph(lay);
+	if (bad) {
+		char ch[8] = {0};
+		g_unichar_to_utf8(bad, ch);
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+		             _("the character '%s' (U+%04X) in %s has no glyph in any "
+		               "configured font; it would print as a blank box"),
+		             ch, (unsigned)bad, cp_layout_bind_label(el->bind));
+		g_object_unref(lay);
+		return false;
+	}
+	/* Only what laid out well is remembered: a refusal is made again. */
+	if (e->last_layout[i])
+		g_object_unref(e->last_layout[i]);
+	g_free(e->last_text[i]);
+	e->last_text[i] = g_strdup(v);
+	e->last_layout[i] = g_object_ref(lay);
+	e->last_size[i] = size;
+	place_text(it, pv, lay, el, size);
+	return true;
+}
+
+static bool layout_photo(cp_engine *e, const cp_record *rec, const cp_element *el,
+                         cp_page_item *it, item_priv *pv, cp_error **err)
+{
+	const char *path = rec->value[CP_FIELD_PHOTO];
+	if (blank(path)) {
+		if (cp_profile_photo_policy(e->p) == CP_PHOTO_PRINTED) {
+			cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row,
+			             cp_field_key(CP_FIELD_PHOTO),
+			             _("the record has no photo, and this organization prints "
+			               "photos"));
+			return false;
+		}
+		return true; /* pasted on by hand */
+	}
+	cp_error *ie = NULL;
+	/* Not decoded here: on a PDF page Cairo embeds the JPEG file itself;
+	 * cp_engine_draw() decodes it for any other target. */
+	cp_image_info info;
+	pv->img = cp_image_load_for_pdf(path, &info, &ie);
+	if (!pv->img) {
+		cp_set_error(err, CP_E_REFUSED, ie->file, 0, rec->row,
+		             cp_field_key(CP_FIELD_PHOTO), _("the photo cannot be used: %s"),
+		             ie->message);
+		cp_error_free(ie);
+		return false;
+	}
+	pv->img_w = info.width;
+	pv->img_h = info.height;
+	it->has_image = true;
+	return true;
+}
+
+static bool layout_qr(cp_engine *e, const cp_record *rec, const cp_element *el,
+                      item_priv *pv, cp_error **err)
+{
+	char *content = cp_profile_qr_content(e->p, rec);
+	cp_error *qe = NULL;
+	pv->qr = cp_qr_encode(content, el->ec, &qe);
+	g_free(content);
+	if (!pv->qr) {
+		cp_set_error(err, qe->code, NULL, 0, rec->row, "qr", "%s", qe->message);
+		cp_error_free(qe);
+		return false;
+	}
+	double m = cp_qr_module_mm(pv->qr, el->w, el->h, el->quiet);
+	if (m < CP_QR_MIN_MODULE_MM) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, "qr",
+		             _("the QR code needs %d modules; in its %g mm box a module "
+		               "would be %.2f mm, below the %.2f mm a scanner needs"),
+		             cp_qr_width(pv->qr), fmin(el->w, el->h), m, CP_QR_MIN_MODULE_MM);
+		return false;
+	}
+	return true;
+}
+
+cp_page *cp_engine_layout(cp_engine *e, const cp_record *rec, cp_error **err)
+{
+	const cp_template *t = e->t;
+	cp_page *pg = g_new0(cp_page, 1);
+	pg->items = g_new0(cp_page_item, t->n);
+	pg->priv = g_new0(item_priv, t->n);
+	pg->n = t->n;
+	for (size_t i = 0; i < t->n; i++) {
+		const cp_element *el = &t->el[i];
+		cp_page_item *it = &pg->items[i];
+		item_priv *pv = &pg->priv[i];
+		*it = (cp_page_item){.el = el, .kind = el->kind, .bind = el->bind,
+		                     .layer = el->layer, .x = el->x, .y = el->y,
+		                     .w = el->w, .h = el->h};
+		if (el->kind == CP_EL_LINE) {
+			it->w = el->x2 - el->x;
+			it->h = el->y2 - el->y;
+		}
+		bool ok = true;
+		switch (el->kind) {
+		case CP_EL_TEXT:
+			if (el->with >= 0 && blank(bind_value(e, rec, el->with)))
+				break; /* the label of an empty optional field */
+			it->text = el->text;
+			place_text(it, pv, g_object_ref(e->static_layouts[i]), el,
+			           e->static_size[i]);
+			break;
+		case CP_EL_FIELD:
+			ok = layout_field(e, rec, i, it, pv, err);
+			break;
+		case CP_EL_PHOTO:
+			ok = layout_photo(e, rec, el, it, pv, err);
+			break;
+		case CP_EL_QR:
+			ok = layout_qr(e, rec, el, pv, err);
+			break;
+		default:
+			break;
+		}
+		if (!ok) {
+			cp_page_free(pg);
+			return NULL;
+		}
+	}
+	return pg;
+}
+
+const char *cp_page_photo_sha256(const cp_page *pg)
+{
+	for (size_t i = 0; i < pg->n; i++) {
+		if (pg->items[i].kind != CP_EL_PHOTO || !pg->priv[i].img)
+			continue;
+		const unsigned char *id = NULL;
+		unsigned long len = 0;
+		cairo_surface_get_mime_data(pg->priv[i].img, CAIRO_MIME_TYPE_UNIQUE_ID, &id, &len);
+		/* image.c's id is the content's SHA-256 in hex; anything else is
+		 * not ours to vouch for. */
+		if (id && len == 64)
+			return (const char *)id;
+	}
+	return NULL;
+}
+
+/* The page digest recorded in the ledger (see layout.h): SHA-256 over a
+ * canonical listing of what the page shows (every item's kind, binding, box
+ * in micrometres, font size in hundredths of a point, and text; then the
+ * photo file's own SHA-256), so an auditor can tell two prints of a
+ * certificate apart or confirm they are the same. Whole numbers, not "%.3f":
+ * the same canonical values, without formatting a hundred floating-point
+ * numbers a page (that was 7 % of a batch's time). */
+char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char *head = g_strdup_printf("certpress-page-v2\t%s\n", cp_mode_name(mode));
+	g_checksum_update(ck, (const guchar *)head, -1);
+	g_free(head);
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		char buf[160];
+		g_snprintf(buf, sizeof buf,
+		           "%d\t%d\t%lld\t%lld\t%lld\t%lld\t%lld\t", (int)it[i].kind, it[i].bind,
+		           llround(it[i].x * 1000), llround(it[i].y * 1000),
+		           llround(it[i].w * 1000), llround(it[i].h * 1000),
+		           llround(it[i].font_size * 100));
+		g_checksum_update(ck, (const guchar *)buf, -1);
+		if (it[i].text)
+			g_checksum_update(ck, (const guchar *)it[i].text, -1);
+		g_checksum_update(ck, (const guchar *)"\n", 1);
+	}
+	/* The photo's own SHA-256: already computed for a JPEG (its PDF id),
+	 * so only other photos are read and hashed again here. */
+	const char *known = cp_page_photo_sha256(pg);
+	gchar *data = NULL;
+	gsize len = 0;
+	char *ph = NULL;
+	if (!known && photo && g_file_get_contents(photo, &data, &len, NULL)) {
+		ph = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+		g_free(data);
+	}
+	if (known || ph) {
+		g_checksum_update(ck, (const guchar *)"photo\t", -1);
+		g_checksum_update(ck, (const guchar *)(known ? known : ph), -1);
+	}
+	g_free(ph);
+	char *hex = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return hex;
+}
+
+/* -------------------------------------------------------------------- draw */
+
+static void set_rgba(cairo_t *cr, const cp_rgba *c)
+{
+	cairo_set_source_rgba(cr, c->r, c->g, c->b, c->a);
+}
+
+/* Scales an iw x ih pixel image into the box keeping its aspect ratio,
+ * centred. img may be smaller than iw x ih (a stand-in, image.h): its whole
+ * area is stretched over the image's place. */
+static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
+                       const cp_page_item *it)
+{
+	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
+	if (iw <= 0 || ih <= 0 || sw <= 0 || sh <= 0)
+		return;
+	double s = fmin(it->w / iw, it->h / ih);
+	cairo_save(cr);
+	cairo_translate(cr, it->x + (it->w - iw * s) / 2, it->y + (it->h - ih * s) / 2);
+	cairo_scale(cr, s * iw / sw, s * ih / sh);
+	cairo_set_source_surface(cr, img, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+	cairo_rectangle(cr, 0, 0, sw, sh);
+	cairo_fill(cr);
+	cairo_restore(cr);
+}
+
+static void draw_surface(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
+{
+	draw_image(cr, img, cairo_image_surface_get_width(img),
+	           cairo_image_surface_get_height(img), it);
+}
+
+/* A photo laid out without pixels goes into a PDF as its JPEG file; any
+ * other target (PNG, a recording surface) needs it decoded. The file was
+ * validated when it was laid out, so only a lack of memory can fail here. */
+static void draw_photo(cairo_t *cr, const item_priv *pv, const cp_page_item *it)
+{
+	if (cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF ||
+	    cp_image_has_pixels(pv->img)) {
+		draw_image(cr, pv->img, pv->img_w, pv->img_h, it);
+		return;
+	}
+	cairo_surface_t *px = cp_image_with_pixels(pv->img, NULL);
+	if (px) {
+		draw_image(cr, px, pv->img_w, pv->img_h, it);
+		cairo_surface_destroy(px);
+	}
+}
+
+static void draw_text(cairo_t *cr, const cp_page_item *it, const item_priv *pv)
+{
+	if (!pv->layout)
+		return;
+	cairo_save(cr);
+	cairo_translate(cr, it->x + pv->dx, it->y + pv->dy);
+	cairo_scale(cr, CP_MM_PER_PT, CP_MM_PER_PT);
+	set_rgba(cr, &it->el->color);
+	cairo_move_to(cr, 0, 0);
+	pango_cairo_show_layout(cr, pv->layout);
+	cairo_restore(cr);
+}
+
+static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
+                      const cp_output_opts *o)
+{
+	const cp_page_item *it = &pg->items[i];
+	const item_priv *pv = &pg->priv[i];
+	const cp_element *el = it->el;
+	switch (it->kind) {
+	case CP_EL_TEXT:
+	case CP_EL_FIELD:
+		if (it->text)
+			draw_text(cr, it, pv);
+		break;
+	case CP_EL_LINE:
+		cairo_save(cr);
+		cairo_set_line_width(cr, el->stroke);
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+		set_rgba(cr, &el->color);
+		cairo_move_to(cr, el->x, el->y);
+		cairo_line_to(cr, el->x2, el->y2);
+		cairo_stroke(cr);
+		cairo_restore(cr);
+		break;
+	case CP_EL_RECT:
+		cairo_save(cr);
+		cairo_rectangle(cr, el->x, el->y, el->w, el->h);
+		if (el->has_fill) {
+			set_rgba(cr, &el->fill);
+			cairo_fill_preserve(cr);
+		}
+		if (el->stroke > 0) {
+			cairo_set_line_width(cr, el->stroke);
+			cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+			set_rgba(cr, &el->color);
+			cairo_stroke(cr);
+		}
+		cairo_new_path(cr);
+		cairo_restore(cr);
+		break;
+	case CP_EL_IMAGE:
+		if ((el->modes & (1u << o->mode)) && e->images[i])
+			draw_surface(cr, e->images[i], it);
+		break;
+	case CP_EL_PHOTO:
+		if (pv->img) {
+			draw_photo(cr, pv, it);
+		} else if (o->mode == CP_MODE_FULL && el->frame) {
+			/* Marks where the photo is pasted; thin and light. */
+			cairo_save(cr);
+			cairo_set_line_width(cr, 0.25);
+			cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+			cairo_rectangle(cr, el->x + 0.125, el->y + 0.125, el->w - 0.25,
+			                el->h - 0.25);
+			cairo_stroke(cr);
+			cairo_restore(cr);
+		}
+		break;
+	case CP_EL_QR:
+		if (pv->qr) {
+			double c[4] = {el->color.r, el->color.g, el->color.b, el->color.a};
+			cp_qr_draw(pv->qr, cr, el->x, el->y, el->w, el->h, el->quiet, c);
+		}
+		break;
+	case CP_EL_SEAL:
+		/* Paper certificates are sealed by hand; only the electronic
+		 * one carries the seal image. */
+		if (o->mode == CP_MODE_ELECTRONIC && e->seal) {
+			/* Ink, not paint: like a stamp, the seal darkens what is
+			 * under it, so the organization's name and the date stay
+			 * readable through the red. */
+			cairo_save(cr);
+			cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+			draw_surface(cr, e->seal, it);
+			cairo_restore(cr);
+		}
+		break;
+	}
+}
+
+/* The shared layer for o->mode, recorded from pg on first use. */
+static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_output_opts *o)
+{
+	if (e->layer[o->mode])
+		return e->layer[o->mode];
+	cairo_rectangle_t ext = {0, 0, cp_template_page_width_mm(e->t),
+	                         cp_template_page_height_mm(e->t)};
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+	cairo_t *rc = cairo_create(rec);
+	for (size_t i = 0; i < pg->n; i++)
+		if (e->shared[i])
+			draw_item(e, pg, i, rc, o);
+	cairo_destroy(rc);
+	char *id = g_strdup_printf("certpress-shared-layer-%u-%d", e->serial, (int)o->mode);
+	if (cairo_surface_status(rec) != CAIRO_STATUS_SUCCESS ||
+	    cairo_surface_set_mime_data(rec, CAIRO_MIME_TYPE_UNIQUE_ID, (unsigned char *)id,
+	                                strlen(id), g_free, id) != CAIRO_STATUS_SUCCESS) {
+		g_free(id);
+		cairo_surface_destroy(rec);
+		return NULL;
+	}
+	e->layer[o->mode] = rec;
+	return rec;
+}
+
+void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_output_opts *o)
+{
+	cp_output_opts def;
+	if (!o) {
+		cp_output_opts_init(&def);
+		o = &def;
+	}
+	cairo_save(cr);
+	/* (p + offset) scaled about the page origin: cairo applies the last
+	 * transform first, so translate after scaling. */
+	cairo_scale(cr, o->scale_x, o->scale_y);
+	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+	/* Only a PDF shares the layer; a raster page is drawn element by
+	 * element (painting a recording would cost more than it saves). */
+	cairo_surface_t *layer = NULL;
+	if (o->mode != CP_MODE_FILL &&
+	    cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF)
+		layer = shared_layer(e, pg, o);
+	if (layer) {
+		cairo_set_source_surface(cr, layer, 0, 0);
+		cairo_paint(cr);
+	}
+	for (size_t i = 0; i < pg->n; i++) {
+		if (o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC)
+			continue;
+		if (layer && e->shared[i])
+			continue;
+		draw_item(e, pg, i, cr, o);
+	}
+	cairo_restore(cr);
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+#include "layout/qr.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <qrencode.h>
+#include <string.h>
+
+#include "error.h"
+#include "i18n.h"
+
+struct cp_qr {
+	QRcode *code;
+};
+
+cp_qr *cp_qr_encode(const char *text, int ec, cp_error **err)
+{
+	size_t len = text ? strlen(text) : 0;
+	if (len == 0) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, 0, "qr",
+		             _("the QR code content is empty"));
+		return NULL;
+	}
+	if (len > CP_QR_MAX_BYTES) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, 0, "qr",
+		             _("the QR code content is %zu bytes long; at most %d fit"),
+		             len, CP_QR_MAX_BYTES);
+		return NULL;
+	}
+	QRecLevel level = ec >= 3 ? QR_ECLEVEL_H : ec == 2 ? QR_ECLEVEL_Q : QR_ECLEVEL_M;
+	/* Byte mode keeps the URL exactly as given (the alphanumeric mode would
+	 * need upper case); version 0 lets the library pick the smallest. Byte
+	 * mode has no fixed encoding: non-ASCII content gets an ECI 26 (UTF-8)
+	 * header, or decoders guess Shift JIS. */
+	QRcode *code = NULL;
+	QRinput *in = QRinput_new2(0, level);
+	bool ascii = true;
+	for (size_t i = 0; i < len; i++)
+		ascii = ascii && (unsigned char)text[i] < 0x80;
+	if (in && (ascii || QRinput_appendECIheader(in, 26) == 0) &&
+	    QRinput_append(in, QR_MODE_8, (int)len, (const unsigned char *)text) == 0)
+		code = QRcode_encodeInput(in);
+	if (in)
+		QRinput_free(in);
+	if (!code) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, 0, "qr",
+		             _("the QR code cannot be encoded: %s"), g_strerror(errno));
+		return NULL;
+	}
+	cp_qr *q = g_new(cp_qr, 1);
+	q->code = code;
+	return q;
+}
+
+void cp_qr_free(cp_qr *q)
+{
+	if (!q)
+		return;
+	QRcode_free(q->code);
+	g_free(q);
+}
+
+int cp_qr_width(const cp_qr *q)
+{
+	return q->code->width;
+}
+
+int cp_qr_version(const cp_qr *q)
+{
+	return q->code->version;
+}
+
+bool cp_qr_dark(const cp_qr *q, int x, int y)
+{
+	int w = q->code->width;
+	if (x < 0 || y < 0 || x >= w || y >= w)
+		return false;
+	/* libqrencode: bit 0 of each byte is the module colour */
+	return q->code->data[(size_t)y * (size_t)w + (size_t)x] & 1;
+}
+
+/* Adds one rectangle per horizontal run of dark modules; module (0, 0) is at
+ * (ox, oy) and modules are m units wide. Returns the number of runs. */
+static int add_runs(const cp_qr *q, cairo_t *cr, double ox, double oy, double m)
+{
+	int w = q->code->width, runs = 0;
+	for (int y = 0; y < w; y++) {
+		for (int x = 0; x < w;) {
+			if (!cp_qr_dark(q, x, y)) {
+				x++;
+				continue;
+			}
+			int x0 = x;
+			while (x < w && cp_qr_dark(q, x, y))
+				x++;
+			if (cr)
+				cairo_rectangle(cr, ox + x0 * m, oy + y * m, (x - x0) * m, m);
+			runs++;
+		}
+	}
+	return runs;
+}
+
+/* The symbol as a CAIRO_FORMAT_A1 surface, one pixel a module, dark = 1;
+ * NULL when out of memory. */
+static cairo_surface_t *module_mask(const cp_qr *q)
+{
+	int w = q->code->width;
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_A1, w, w);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(s);
+		return NULL;
+	}
+	cairo_surface_flush(s);
+	unsigned char *d = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s);
+	for (int y = 0; y < w; y++) {
+		/* pixman's a1: 32-bit words in native order, the first pixel in
+		 * the least significant bit on little-endian machines. */
+		uint32_t *row = (uint32_t *)(d + (size_t)y * (size_t)stride);
+		for (int x = 0; x < w; x++) {
+			if (!cp_qr_dark(q, x, y))
+				continue;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+			row[x / 32] |= 1u << (x % 32);
+#else
+			row[x / 32] |= 0x80000000u >> (x % 32);
+#endif
+		}
+	}
+	cairo_surface_mark_dirty(s);
+	return s;
+}
+
+int cp_qr_run_count(const cp_qr *q)
+{
+	return add_runs(q, NULL, 0, 0, 0);
+}
+
+double cp_qr_module_mm(const cp_qr *q, double w, double h, int quiet)
+{
+	if (quiet < CP_QR_MIN_QUIET)
+		quiet = CP_QR_MIN_QUIET;
+	return fmin(w, h) / (q->code->width + 2 * quiet);
+}
+
+void cp_qr_draw(const cp_qr *q, cairo_t *cr, double x, double y, double w, double h,
+                int quiet, const double *rgba)
+{
+	if (quiet < CP_QR_MIN_QUIET)
+		quiet = CP_QR_MIN_QUIET;
+	int n = q->code->width + 2 * quiet;
+	double m = fmin(w, h) / n;
+	double side = m * n;
+	double ox = x + (w - side) / 2, oy = y + (h - side) / 2;
+
+	cairo_save(cr);
+	cairo_surface_t *target = cairo_get_target(cr);
+	if (cairo_surface_get_type(target) == CAIRO_SURFACE_TYPE_IMAGE) {
+		/* Snap to the pixel grid: whole-pixel modules, no grey seams
+		 * between runs that confuse a decoder's binariser. */
+		double x0 = ox, y0 = oy, x1 = ox + side, y1 = oy + side;
+		cairo_user_to_device(cr, &x0, &y0);
+		cairo_user_to_device(cr, &x1, &y1);
+		double dw = fabs(x1 - x0), dh = fabs(y1 - y0);
+		double pm = floor(fmin(dw, dh) / n);
+		if (pm >= 1) {
+			double px = round(fmin(x0, x1) + (dw - pm * n) / 2);
+			double py = round(fmin(y0, y1) + (dh - pm * n) / 2);
+			cairo_identity_matrix(cr);
+			ox = px + quiet * pm;
+			oy = py + quiet * pm;
+			cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+			cairo_set_source_rgb(cr, 1, 1, 1);
+			cairo_rectangle(cr, px, py, pm * n, pm * n);
+			cairo_fill(cr);
+			if (rgba)
+				cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2], rgba[3]);
+			else
+				cairo_set_source_rgb(cr, 0, 0, 0);
+			add_runs(q, cr, ox, oy, pm);
+			cairo_fill(cr);
+			cairo_restore(cr);
+			return;
+		}
+	}
+	/* The quiet zone must be light even on pre-printed artwork. */
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_rectangle(cr, ox, oy, side, side);
+	cairo_fill(cr);
+	if (rgba)
+		cairo_set_source_rgba(cr, rgba[0], rgba[1], rgba[2], rgba[3]);
+	else
+		cairo_set_source_rgb(cr, 0, 0, 0);
+	if (cairo_surface_get_type(target) == CAIRO_SURFACE_TYPE_PDF) {
+		cairo_surface_t *mask = module_mask(q);
+		if (mask) {
+			/* A 1-bit stencil, one pixel a module, scaled with
+			 * nearest-neighbour sampling: Cairo writes it as an
+			 * /ImageMask of a few hundred bytes instead of a path of
+			 * hundreds of rectangles whose coordinates dominate the
+			 * page's content stream, and viewers keep module edges
+			 * sharp. */
+			cairo_translate(cr, ox + quiet * m, oy + quiet * m);
+			cairo_scale(cr, m, m);
+			cairo_pattern_t *pat = cairo_pattern_create_for_surface(mask);
+			cairo_pattern_set_filter(pat, CAIRO_FILTER_NEAREST);
+			cairo_mask(cr, pat);
+			cairo_pattern_destroy(pat);
+			cairo_surface_destroy(mask);
+			cairo_restore(cr);
+			return;
+		}
+	}
+	/* One path, one fill: runs share edges, and separate fills would leave
+	 * hairline seams in PDF viewers. */
+	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+	add_runs(q, cr, ox + quiet * m, oy + quiet * m, m);
+	cairo_fill(cr);
+	cairo_restore(cr);
+}

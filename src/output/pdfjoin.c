@@ -1,0 +1,1154 @@
+/* SPDX-License-Identifier: MIT */
+#include "output/pdfjoin.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "error.h"
+#include "i18n.h"
+#include "output/pdfsyntax.h"
+
+#define FIRST_READ 4096 /* most objects' text (page, font, stream dictionaries) fit */
+#define TAIL_CHECK 256
+#define OBUF_BYTES (64u << 10)  /* where "endstream endobj" must be at the end of a stream object */
+
+/* What an object number of a part is. */
+enum kind {
+	K_FREE = 0, /* free or not in the table */
+	K_OBJ,      /* copied */
+	K_PAGE,     /* copied; a leaf of the page tree */
+	K_NODE,     /* page-tree node: replaced by the new root */
+	K_CATALOG,  /* replaced by the new catalog */
+	K_DROP,     /* another part's /Info: left out unless referenced */
+	K_LATE,     /* a K_DROP object something refers to: copied after the rest */
+};
+
+typedef struct part {
+	cp_pdf_src src;
+	int64_t xref_off;
+	uint32_t size;       /* the trailer's /Size: numbers 0 .. size-1 */
+	int64_t *offs;       /* by number; -1 when free */
+	uint8_t *kind;       /* enum kind, by number */
+	uint32_t *order;     /* in-use numbers sorted by offset */
+	uint32_t nused;
+	GArray *pages;       /* uint32 page object numbers, in the part's order */
+	GHashTable *inherit; /* page number -> entries it inherits (char *); may be NULL */
+	int64_t info;        /* part 0's /Info number, or -1 */
+	int64_t base;        /* part object k becomes base + k */
+	long taken;          /* pages given to runs so far */
+} part;
+
+typedef struct joiner {
+	const char *label;
+	FILE *out;
+	int64_t pos;    /* bytes written */
+	/* Reads go through a window of CP_PDF_JOIN_COPY_BYTES over one part:
+	 * objects follow each other in the file, so one pread serves many. */
+	char *win;
+	const part *win_pt;
+	int64_t win_at;
+	size_t win_len;
+	char *buf;      /* reads larger than the window */
+	size_t cap;
+	GString *text;  /* the rewritten text of one object */
+	char *obuf;     /* output not yet given to stdio, OBUF_BYTES */
+	size_t olen;
+	int64_t root, catalog;
+	int64_t nout;   /* the output's /Size */
+	int64_t *xref;  /* output offsets by new number; 0 = free */
+} joiner;
+
+/* ------------------------------------------------------------ messages */
+
+static void join_bad(const cp_pdf_src *src, int64_t at, const char *what, cp_error **err)
+{
+	if (at >= 0)
+		cp_set_error(err, CP_E_PARSE, src->label, 0, 0, NULL,
+		             _("part %d is not a PDF that can be joined: %s (at byte %lld)"),
+		             src->part, what, (long long)at);
+	else
+		cp_set_error(err, CP_E_PARSE, src->label, 0, 0, NULL,
+		             _("part %d is not a PDF that can be joined: %s"), src->part, what);
+}
+
+static bool bad(const part *pt, int64_t at, const char *what, cp_error **err)
+{
+	return cp_pdfsyntax_bad(&pt->src, at, what, err);
+}
+
+/* The same with the object number in the message. */
+static bool bad_obj(const part *pt, int64_t at, int64_t num, const char *fmt, cp_error **err)
+{
+	char *what = g_strdup_printf(fmt, (long long)num);
+	bad(pt, at, what, err);
+	g_free(what);
+	return false;
+}
+
+/* ------------------------------------------------------------ output */
+
+static bool out_write(joiner *j, const void *data, size_t len, cp_error **err)
+{
+	errno = 0;
+	if (len && fwrite(data, 1, len, j->out) != len) {
+		cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL, _("cannot write: %s"),
+		             g_strerror(errno ? errno : EIO));
+		return false;
+	}
+	return true;
+}
+
+static bool flush(joiner *j, cp_error **err)
+{
+	bool ok = out_write(j, j->obuf, j->olen, err);
+	j->olen = 0;
+	return ok;
+}
+
+/* Small writes are gathered so that stdio sees few large ones. */
+static bool put(joiner *j, const void *data, size_t len, cp_error **err)
+{
+	j->pos += (int64_t)len;
+	if (j->olen + len <= OBUF_BYTES) {
+		memcpy(j->obuf + j->olen, data, len);
+		j->olen += len;
+		return true;
+	}
+	if (!flush(j, err))
+		return false;
+	if (len >= OBUF_BYTES)
+		return out_write(j, data, len, err);
+	memcpy(j->obuf, data, len);
+	j->olen = len;
+	return true;
+}
+
+static bool putf(joiner *j, cp_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool putf(joiner *j, cp_error **err, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	g_assert(n >= 0 && (size_t)n < sizeof tmp);
+	return put(j, tmp, (size_t)n, err);
+}
+
+/* ------------------------------------------------------- part structure */
+
+static int cmp_by_offset(gconstpointer a, gconstpointer b, gpointer offs)
+{
+	int64_t x = ((const int64_t *)offs)[*(const uint32_t *)a];
+	int64_t y = ((const int64_t *)offs)[*(const uint32_t *)b];
+	return (x > y) - (x < y);
+}
+
+/* Where the object that starts at offs[num] ends: the next object's offset
+ * or the cross-reference table's. */
+static int64_t extent_end(const part *pt, uint32_t num)
+{
+	int64_t off = pt->offs[num];
+	uint32_t lo = 0, hi = pt->nused;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pt->offs[pt->order[mid]] <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pt->nused ? pt->offs[pt->order[lo]] : pt->xref_off;
+}
+
+/* Bytes [off, off + want) of the part, or fewer at its end (*got): a
+ * pointer into the window or into j->buf, valid until the next fetch. */
+static const char *fetch(joiner *j, const part *pt, int64_t off, size_t want, size_t *got,
+                         cp_error **err)
+{
+	if (j->win_pt == pt && off >= j->win_at &&
+	    off + (int64_t)want <= j->win_at + (int64_t)j->win_len) {
+		*got = want;
+		return j->win + (off - j->win_at);
+	}
+	char *into = j->win;
+	size_t len = CP_PDF_JOIN_COPY_BYTES;
+	if (want > len) {
+		if (j->cap < want) {
+			g_free(j->buf);
+			j->buf = g_malloc(want);
+			j->cap = want;
+		}
+		into = j->buf;
+		len = want;
+	} else {
+		j->win_pt = NULL;
+	}
+	ssize_t n = cp_pdfsyntax_read_at(&pt->src, off, into, len, err);
+	if (n < 0)
+		return NULL;
+	if (into == j->win) {
+		j->win_pt = pt;
+		j->win_at = off;
+		j->win_len = (size_t)n;
+	}
+	*got = MIN(want, (size_t)n);
+	return into;
+}
+
+static bool read_xref_entries(joiner *j, part *pt, GArray *subs, cp_error **err)
+{
+	const size_t per_read = CP_PDF_JOIN_COPY_BYTES / 20;
+	for (guint i = 0; i < subs->len; i++) {
+		const cp_pdf_xref_sub *s = &g_array_index(subs, cp_pdf_xref_sub, i);
+		if (s->start + s->count > pt->size)
+			return bad(pt, s->entries_at, _("the cross-reference table goes beyond /Size"),
+			           err);
+		for (int64_t k = 0; k < s->count;) {
+			size_t n = (size_t)MIN((int64_t)per_read, s->count - k);
+			int64_t at = s->entries_at + 20 * k;
+			size_t got;
+			const char *chunk = fetch(j, pt, at, 20 * n, &got, err);
+			if (!chunk)
+				return false;
+			if (got != 20 * n)
+				return bad(pt, at, _("truncated cross-reference entry"), err);
+			for (size_t e = 0; e < n; e++, k++) {
+				int64_t num = s->start + k, off, gen;
+				bool in_use;
+				if (!cp_pdfsyntax_parse_xref_entry(chunk + 20 * e, &off, &gen, &in_use))
+					return bad(pt, at + 20 * (int64_t)e,
+					           _("damaged cross-reference entry"), err);
+				if (pt->kind[num] != K_FREE)
+					return bad_obj(pt, at + 20 * (int64_t)e, num,
+					               _("object %lld is listed twice in the "
+					                 "cross-reference table"), err);
+				if (!in_use) {
+					pt->kind[num] = K_DROP; /* only marks "listed" until the end */
+					continue;
+				}
+				if (num == 0 || gen != 0)
+					return bad_obj(pt, at + 20 * (int64_t)e, num,
+					               _("object %lld has a generation other than 0"),
+					               err);
+				/* 9: "%PDF-1.x" and an end-of-line come first. */
+				if (off < 9 || off >= pt->xref_off)
+					return bad_obj(pt, at + 20 * (int64_t)e, num,
+					               _("the offset of object %lld is outside the "
+					                 "file's body"), err);
+				pt->offs[num] = off;
+				pt->kind[num] = K_OBJ;
+				pt->nused++;
+			}
+		}
+	}
+	memset(pt->kind, K_FREE, pt->size); /* forget the free marks */
+	pt->order = g_new(uint32_t, pt->nused ? pt->nused : 1);
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < pt->size; k++)
+		if (pt->offs[k] >= 0) {
+			pt->order[n++] = k;
+			pt->kind[k] = K_OBJ;
+		}
+	g_qsort_with_data(pt->order, (gint)n, sizeof *pt->order, cmp_by_offset, pt->offs);
+	for (uint32_t k = 1; k < n; k++)
+		if (pt->offs[pt->order[k]] == pt->offs[pt->order[k - 1]])
+			return bad_obj(pt, pt->offs[pt->order[k]], pt->order[k],
+			               _("object %lld starts where another object starts"), err);
+	return true;
+}
+
+/* Fetches the start of object num (at most max bytes of its extent) and
+ * checks its "num 0 obj" header. Sets *start to the object's first byte,
+ * *body after "obj", *end, and *whole when the whole extent was read. */
+static bool read_object(joiner *j, part *pt, uint32_t num, int64_t ext, size_t max,
+                        const char **start, const char **body, const char **end, bool *whole,
+                        cp_error **err)
+{
+	int64_t off = pt->offs[num], len = ext - off;
+	size_t want = len < (int64_t)max ? (size_t)len : max, got;
+	const char *text = fetch(j, pt, off, want, &got, err);
+	if (!text)
+		return false;
+	const char *e = text + got, *q;
+	const char *p = cp_pdfsyntax_skip_ws(text, e);
+	int64_t n, g;
+	if (!cp_pdfsyntax_parse_uint(p, e, CP_PDFSYNTAX_MAX_OBJECTS, &n, &q) || n != num ||
+	    !cp_pdfsyntax_parse_uint(cp_pdfsyntax_skip_ws(q, e), e, 65535, &g, &q) || g != 0 ||
+	    !cp_pdfsyntax_is_keyword((p = cp_pdfsyntax_skip_ws(q, e)), e, "obj"))
+		return bad_obj(pt, off, num,
+		               _("the cross-reference entry of object %lld does not point at it"),
+		               err);
+	*start = text;
+	*body = p + 3;
+	*end = e;
+	*whole = (int64_t)got == len;
+	return true;
+}
+
+/* Reads object num's dictionary (growing the read up to max bytes) into
+ * entries, pointing into the text [*start, *end) fetch() gave. */
+static bool read_dict_object(joiner *j, part *pt, uint32_t num, size_t max,
+                             const char **start, const char **end, GArray *entries,
+                             cp_error **err)
+{
+	for (size_t want = FIRST_READ;; want = want > max / 4 ? max : want * 4) {
+		const char *body;
+		bool whole;
+		if (!read_object(j, pt, num, extent_end(pt, num), want, start, &body, end, &whole,
+		                 err))
+			return false;
+		g_array_set_size(entries, 0);
+		if (cp_pdfsyntax_parse_dict(body, *end, entries))
+			return true;
+		if (whole || want >= max)
+			return bad_obj(pt, pt->offs[num], num,
+			               whole ? _("object %lld is not a valid dictionary")
+			                     : _("object %lld is larger than the limit"),
+			               err);
+	}
+}
+
+/* What a page inherits from its ancestors (7.7.3.4). */
+static const char *const inheritable[] = {"Resources", "MediaBox", "CropBox", "Rotate"};
+typedef struct inherited {
+	const cp_pdf_dict_entry *e[G_N_ELEMENTS(inheritable)];
+} inherited;
+
+static bool walk(joiner *j, part *pt, uint32_t num, const inherited *inh, int depth,
+                 int64_t *leaves, cp_error **err);
+
+static bool walk_node(joiner *j, part *pt, uint32_t num, GArray *d, const inherited *from,
+                      int depth, int64_t *leaves, cp_error **err)
+{
+	int64_t at = pt->offs[num];
+	inherited inh = *from;
+	for (size_t i = 0; i < G_N_ELEMENTS(inheritable); i++) {
+		const cp_pdf_dict_entry *e = cp_pdfsyntax_dict_find(d, inheritable[i]);
+		if (e)
+			inh.e[i] = e;
+	}
+	const cp_pdf_dict_entry *kids = cp_pdfsyntax_dict_find(d, "Kids");
+	const cp_pdf_dict_entry *count = cp_pdfsyntax_dict_find(d, "Count");
+	int64_t want, n, g;
+	const char *q;
+	if (!kids || kids->val[0] != '[' || !count ||
+	    !cp_pdfsyntax_parse_uint(count->val, count->val + count->vlen,
+	                             CP_PDFSYNTAX_MAX_OBJECTS, &want, &q))
+		return bad_obj(pt, at, num, _("page-tree node %lld has no valid /Kids or /Count"),
+		               err);
+	int64_t before = *leaves;
+	const char *p = kids->val + 1, *end = kids->val + kids->vlen - 1;
+	while ((p = cp_pdfsyntax_skip_ws(p, end)) < end) {
+		p = cp_pdfsyntax_match_ref(p, end, &n, &g);
+		if (!p)
+			return bad_obj(pt, at, num,
+			               _("the /Kids of page-tree node %lld holds something other "
+			                 "than references"), err);
+		if (n >= pt->size || g != 0 || pt->kind[n] != K_OBJ)
+			return bad_obj(pt, at, n,
+			               _("the page tree refers to object %lld, which is missing or "
+			                 "already in the tree"), err);
+		if (!walk(j, pt, (uint32_t)n, &inh, depth + 1, leaves, err))
+			return false;
+	}
+	if (*leaves - before != want)
+		return bad_obj(pt, at, num,
+		               _("the /Count of page-tree node %lld is not its number of pages"),
+		               err);
+	return true;
+}
+
+static bool walk_page(part *pt, uint32_t num, GArray *d, const inherited *inh,
+                      cp_error **err)
+{
+	pt->kind[num] = K_PAGE;
+	g_array_append_val(pt->pages, num);
+	GString *extra = NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(inheritable); i++) {
+		if (!inh->e[i] || cp_pdfsyntax_dict_find(d, inheritable[i]))
+			continue;
+		if (!extra)
+			extra = g_string_new(NULL);
+		g_string_append_printf(extra, "\n   /%s ", inheritable[i]);
+		g_string_append_len(extra, inh->e[i]->val, (gssize)inh->e[i]->vlen);
+	}
+	if (extra) {
+		if (!pt->inherit)
+			pt->inherit = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+		g_hash_table_insert(pt->inherit, GUINT_TO_POINTER(num), g_string_free(extra, FALSE));
+	}
+	return true;
+}
+
+/* Visits the page-tree node or page num. A node's text is copied out of the
+ * read window while its kids are visited (the inherited entries point into
+ * it). */
+static bool walk(joiner *j, part *pt, uint32_t num, const inherited *inh, int depth,
+                 int64_t *leaves, cp_error **err)
+{
+	if (depth > CP_PDF_JOIN_MAX_TREE_DEPTH)
+		return bad(pt, pt->offs[num], _("the page tree is nested too deeply"), err);
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	const char *start, *end;
+	bool ok = read_dict_object(j, pt, num, CP_PDF_JOIN_MAX_NODE_BYTES, &start, &end, d, err);
+	if (ok) {
+		const cp_pdf_dict_entry *type = cp_pdfsyntax_dict_find(d, "Type");
+		if (cp_pdfsyntax_entry_is(type, "/Pages")) {
+			pt->kind[num] = K_NODE;
+			char *own = g_memdup2(start, (gsize)(end - start));
+			for (guint i = 0; i < d->len; i++) {
+				cp_pdf_dict_entry *e = &g_array_index(d, cp_pdf_dict_entry, i);
+				e->key = own + (e->key - start);
+				e->val = own + (e->val - start);
+			}
+			ok = walk_node(j, pt, num, d, inh, depth, leaves, err);
+			g_free(own);
+		} else if (cp_pdfsyntax_entry_is(type, "/Page")) {
+			ok = walk_page(pt, num, d, inh, err) && ++*leaves > 0;
+		} else {
+			ok = bad_obj(pt, pt->offs[num], num,
+			             _("object %lld in the page tree is neither a page nor a page-tree "
+			               "node"), err);
+		}
+	}
+	g_array_free(d, TRUE);
+	return ok;
+}
+
+static void part_clear(part *pt)
+{
+	g_free(pt->offs);
+	g_free(pt->kind);
+	g_free(pt->order);
+	if (pt->pages)
+		g_array_free(pt->pages, TRUE);
+	if (pt->inherit)
+		g_hash_table_destroy(pt->inherit);
+	memset(pt, 0, sizeof *pt);
+}
+
+/* Frees what only copying needs (13 bytes an object): the parts are all
+ * loaded first (their sizes and pages make the new page tree), then each is
+ * loaded again just before it is copied, so that the tables of one part at
+ * a time are in memory, not those of all (17 MB for 100,000 pages). */
+static void part_park(part *pt)
+{
+	g_free(pt->offs);
+	g_free(pt->kind);
+	g_free(pt->order);
+	pt->offs = NULL;
+	pt->kind = NULL;
+	pt->order = NULL;
+}
+
+static bool part_load(joiner *j, part *pt, int fd, int index, const char *label,
+                      cp_error **err);
+
+static bool part_reload(joiner *j, part *pt, int index, const char *label, cp_error **err)
+{
+	part fresh = {0};
+	bool ok = part_load(j, &fresh, pt->src.fd, index, label, err);
+	if (ok && (fresh.size != pt->size || fresh.pages->len != pt->pages->len ||
+	           fresh.info != pt->info || fresh.xref_off != pt->xref_off)) {
+		bad(pt, fresh.xref_off, _("the file changed while it was being joined"), err);
+		ok = false;
+	}
+	if (ok) {
+		pt->offs = fresh.offs;
+		pt->kind = fresh.kind;
+		pt->order = fresh.order;
+		pt->nused = fresh.nused;
+		fresh.offs = NULL;
+		fresh.kind = NULL;
+		fresh.order = NULL;
+	}
+	part_clear(&fresh);
+	return ok;
+}
+
+static bool ref_value(const cp_pdf_dict_entry *e, int64_t *num)
+{
+	int64_t gen;
+	return e && cp_pdfsyntax_match_ref(e->val, e->val + e->vlen, num, &gen) && gen == 0;
+}
+
+/* Reads part index's structure: cross-reference table, trailer, catalog and
+ * page tree. */
+static bool part_load(joiner *j, part *pt, int fd, int index, const char *label,
+                      cp_error **err)
+{
+	pt->src = (cp_pdf_src){.fd = fd, .label = label, .bad = join_bad, .part = index};
+	pt->info = -1;
+	pt->pages = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	GArray *subs = g_array_new(FALSE, FALSE, sizeof(cp_pdf_xref_sub));
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	char *text = NULL;
+	size_t tlen = 0;
+	bool ok = false;
+	int64_t trailer_at, size, root, pages, info = -1;
+	const char *q;
+
+	if (!cp_pdfsyntax_open(&pt->src, err) ||
+	    !cp_pdfsyntax_find_startxref(&pt->src, &pt->xref_off, err) ||
+	    !cp_pdfsyntax_scan_xref(&pt->src, pt->xref_off, subs, &trailer_at, err))
+		goto done;
+	text = cp_pdfsyntax_read_text(&pt->src, trailer_at, 4096, &tlen, err);
+	if (!text)
+		goto done;
+	if (!cp_pdfsyntax_parse_dict(text, text + tlen, d)) {
+		bad(pt, trailer_at, _("damaged trailer dictionary"), err);
+		goto done;
+	}
+	const cp_pdf_dict_entry *e = cp_pdfsyntax_dict_find(d, "Size");
+	if (cp_pdfsyntax_dict_find(d, "Prev") || cp_pdfsyntax_dict_find(d, "XRefStm")) {
+		bad(pt, trailer_at, _("it has been updated incrementally"), err);
+		goto done;
+	}
+	if (cp_pdfsyntax_dict_find(d, "Encrypt")) {
+		bad(pt, trailer_at, _("the file is encrypted"), err);
+		goto done;
+	}
+	if (!e || !cp_pdfsyntax_parse_uint(e->val, e->val + e->vlen, CP_PDFSYNTAX_MAX_OBJECTS + 1,
+	                                   &size, &q) || size < 1) {
+		bad(pt, trailer_at, _("the trailer has no valid /Size"), err);
+		goto done;
+	}
+	if (!ref_value(cp_pdfsyntax_dict_find(d, "Root"), &root) || root >= size) {
+		bad(pt, trailer_at, _("the trailer has no valid /Root"), err);
+		goto done;
+	}
+	e = cp_pdfsyntax_dict_find(d, "Info");
+	if (e && (!ref_value(e, &info) || info >= size)) {
+		bad(pt, trailer_at, _("the trailer has no valid /Info"), err);
+		goto done;
+	}
+	/* The table may not be larger than the file can hold: each entry takes
+	 * 20 bytes, so /Size alone cannot make us allocate much. */
+	int64_t listed = 0;
+	for (guint i = 0; i < subs->len; i++) {
+		const cp_pdf_xref_sub *s = &g_array_index(subs, cp_pdf_xref_sub, i);
+		listed = MAX(listed, s->start + s->count);
+	}
+	if (size != listed) {
+		bad(pt, trailer_at, _("/Size in the trailer does not match the cross-reference table"),
+		    err);
+		goto done;
+	}
+	pt->size = (uint32_t)size;
+	pt->offs = g_new(int64_t, pt->size);
+	for (uint32_t k = 0; k < pt->size; k++)
+		pt->offs[k] = -1;
+	pt->kind = g_new0(uint8_t, pt->size);
+	if (!read_xref_entries(j, pt, subs, err))
+		goto done;
+
+	if (pt->kind[root] != K_OBJ) {
+		bad(pt, trailer_at, _("the trailer's /Root is not in use"), err);
+		goto done;
+	}
+	const char *start, *end;
+	if (!read_dict_object(j, pt, (uint32_t)root, CP_PDF_JOIN_MAX_OBJECT_BYTES, &start, &end,
+	                      d, err))
+		goto done;
+	if (!cp_pdfsyntax_entry_is(cp_pdfsyntax_dict_find(d, "Type"), "/Catalog") ||
+	    !ref_value(cp_pdfsyntax_dict_find(d, "Pages"), &pages) || pages >= size ||
+	    pt->kind[pages] != K_OBJ || pages == root) {
+		bad(pt, pt->offs[root], _("the /Root object is not a catalog with /Pages"), err);
+		goto done;
+	}
+	pt->kind[root] = K_CATALOG;
+	int64_t leaves = 0;
+	inherited none = {{NULL}};
+	if (!walk(j, pt, (uint32_t)pages, &none, 0, &leaves, err))
+		goto done;
+	if (pt->kind[pages] != K_NODE) {
+		bad(pt, pt->offs[pages], _("the catalog's /Pages is not a page-tree node"), err);
+		goto done;
+	}
+	if (leaves == 0) {
+		bad(pt, pt->offs[pages], _("it has no pages"), err);
+		goto done;
+	}
+	if (info >= 0) {
+		if (pt->kind[info] != K_OBJ) {
+			bad(pt, trailer_at, _("the trailer's /Info is not an ordinary object in use"),
+			    err);
+			goto done;
+		}
+		if (index == 0)
+			pt->info = info;
+		else
+			pt->kind[info] = K_DROP;
+	}
+	ok = true;
+done:
+	g_free(text);
+	g_array_free(subs, TRUE);
+	g_array_free(d, TRUE);
+	return ok;
+}
+
+/* -------------------------------------------------------- object copying */
+
+enum rw { RW_END, RW_STREAM, RW_MORE, RW_BAD };
+
+typedef struct rewriter {
+	part *pt;
+	const joiner *j;
+	const char *why;  /* RW_BAD: translated reason */
+	int64_t bad_num;  /* for a reason naming an object, else -1 */
+	const char *stop; /* RW_END: after "endobj"; RW_STREAM: first data byte */
+} rewriter;
+
+static bool map_ref(const rewriter *rw, int64_t num, int64_t gen, int64_t *out)
+{
+	part *pt = rw->pt;
+	if (num >= pt->size || gen != 0)
+		return false;
+	switch (pt->kind[num]) {
+	case K_DROP:
+		/* Odd but valid: keep it after all (its number is reserved). */
+		pt->kind[num] = K_LATE;
+		*out = pt->base + num;
+		return true;
+	case K_OBJ:
+	case K_PAGE:
+	case K_LATE:
+		*out = pt->base + num;
+		return true;
+	case K_NODE:
+		*out = rw->j->root;
+		return true;
+	case K_CATALOG:
+		*out = rw->j->catalog;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void append_ref(GString *o, int64_t num)
+{
+	char tmp[32], *t = tmp + sizeof tmp;
+	*--t = 'R';
+	*--t = ' ';
+	*--t = '0';
+	*--t = ' ';
+	do
+		*--t = (char)('0' + num % 10);
+	while ((num /= 10) > 0);
+	g_string_append_len(o, t, tmp + sizeof tmp - t);
+}
+
+/* Copies the object text [p, end) (after "N 0 obj") to o with every
+ * indirect reference renumbered, up to and including "endobj" or the
+ * end-of-line after "stream". With fragment set, [p, end) is a run of
+ * dictionary entries and its end is the end of the text. extra (entries
+ * inherited by a page, or NULL) is inserted before the first top-level
+ * dictionary's ">>". Ends short of end (not a fragment): RW_MORE. */
+static enum rw rewrite(rewriter *rw, const char *p, const char *end, bool fragment,
+                       const char *extra, GString *o)
+{
+	int depth = 0;
+	bool top_dict_seen = false;
+	const char *copied = p; /* text before this is in o: copied in spans */
+	rw->bad_num = -1;
+	while (p < end) {
+		const char *s = p;
+		char c = *p;
+		if (cp_pdfsyntax_is_ws(c)) {
+			while (p < end && cp_pdfsyntax_is_ws(*p))
+				p++;
+		} else if (c == '%') {
+			while (p < end && *p != '\n' && *p != '\r')
+				p++;
+		} else if (c == '(') {
+			p = cp_pdfsyntax_skip_string(p, end);
+			if (!p)
+				return RW_MORE;
+		} else if (c == '<') {
+			if (p + 1 >= end)
+				return RW_MORE;
+			if (p[1] == '<') {
+				if (++depth > CP_PDFSYNTAX_MAX_DEPTH) {
+					rw->why = _("nested too deeply");
+					return RW_BAD;
+				}
+				p += 2;
+			} else {
+				for (p++; p < end && *p != '>'; p++)
+					if (!g_ascii_isxdigit(*p) && !cp_pdfsyntax_is_ws(*p)) {
+						rw->why = _("a damaged hexadecimal string");
+						return RW_BAD;
+					}
+				if (p >= end)
+					return RW_MORE;
+				p++;
+			}
+		} else if (c == '>') {
+			if (p + 1 >= end)
+				return RW_MORE;
+			if (p[1] != '>' || depth == 0) {
+				rw->why = _("an unbalanced \">\" or \">>\"");
+				return RW_BAD;
+			}
+			if (--depth == 0 && !top_dict_seen && extra) {
+				g_string_append_len(o, copied, p - copied);
+				copied = p;
+				rewriter sub = *rw;
+				enum rw r = rewrite(&sub, extra, extra + strlen(extra), true, NULL, o);
+				if (r != RW_END) {
+					*rw = sub;
+					return r;
+				}
+			}
+			if (depth == 0)
+				top_dict_seen = true;
+			p += 2;
+		} else if (c == '[') {
+			if (++depth > CP_PDFSYNTAX_MAX_DEPTH) {
+				rw->why = _("nested too deeply");
+				return RW_BAD;
+			}
+			p++;
+		} else if (c == ']') {
+			if (depth == 0) {
+				rw->why = _("an unbalanced \"]\"");
+				return RW_BAD;
+			}
+			depth--;
+			p++;
+		} else if (c == '/') {
+			p = cp_pdfsyntax_skip_regular(p + 1, end);
+			if (p >= end && !fragment)
+				return RW_MORE;
+		} else if (cp_pdfsyntax_is_delim(c)) {
+			rw->why = _("an unexpected delimiter");
+			return RW_BAD;
+		} else {
+			const char *q = cp_pdfsyntax_skip_regular(p, end);
+			if (q >= end && !fragment)
+				return RW_MORE;
+			int64_t num, gen, to;
+			const char *r = g_ascii_isdigit(c) ? cp_pdfsyntax_match_ref(p, end, &num, &gen)
+			                                   : NULL;
+			if (r && r >= end && !fragment)
+				return RW_MORE;
+			if (r) {
+				if (!map_ref(rw, num, gen, &to)) {
+					rw->why = _("a reference to object %lld, which is not in use");
+					rw->bad_num = num;
+					return RW_BAD;
+				}
+				g_string_append_len(o, copied, s - copied);
+				append_ref(o, to);
+				p = copied = r;
+				continue;
+			}
+			if (g_ascii_isdigit(c) && !fragment) {
+				/* "12 0" then the end: it may be a reference cut short. */
+				const char *t = cp_pdfsyntax_skip_ws(q, end);
+				if (t >= end || (g_ascii_isdigit(*t) &&
+				                 cp_pdfsyntax_skip_ws(cp_pdfsyntax_skip_regular(t, end),
+				                                      end) >= end))
+					return RW_MORE;
+			}
+			p = q;
+			size_t n = (size_t)(q - s);
+			if ((n == 6 && memcmp(s, "endobj", 6) == 0) ||
+			    (n == 6 && memcmp(s, "stream", 6) == 0)) {
+				if (depth != 0 || fragment) {
+					rw->why = _("an object that does not end where it should");
+					return RW_BAD;
+				}
+				if (s[0] == 's') {
+					if (p < end && *p == '\r')
+						p++;
+					if (p >= end)
+						return RW_MORE;
+					if (*p != '\n') {
+						rw->why = _("\"stream\" not followed by an end-of-line");
+						return RW_BAD;
+					}
+					p++;
+				}
+				g_string_append_len(o, copied, p - copied);
+				rw->stop = p;
+				return s[0] == 's' ? RW_STREAM : RW_END;
+			}
+			if (n == 1 && *s == 'R') {
+				rw->why = _("a damaged reference (object number too large?)");
+				return RW_BAD;
+			}
+			if ((n == 3 && memcmp(s, "obj", 3) == 0) ||
+			    (n == 9 && memcmp(s, "endstream", 9) == 0) ||
+			    (n == 7 && memcmp(s, "trailer", 7) == 0) ||
+			    (n == 4 && memcmp(s, "xref", 4) == 0)) {
+				rw->why = _("an object that does not end where it should");
+				return RW_BAD;
+			}
+		}
+	}
+	if (fragment && depth == 0) {
+		g_string_append_len(o, copied, p - copied);
+		return RW_END;
+	}
+	if (fragment) {
+		rw->why = _("an unbalanced \"<<\" or \"[\"");
+		return RW_BAD;
+	}
+	return RW_MORE;
+}
+
+/* Checks that the stream object's bytes [data, ext) end with "endstream",
+ * "endobj" and white-space only; sets *copy_end after "endobj". */
+static bool stream_tail(joiner *j, part *pt, uint32_t num, int64_t data, int64_t ext,
+                        int64_t *copy_end, cp_error **err)
+{
+	int64_t from = MAX(data, ext - TAIL_CHECK);
+	size_t n;
+	const char *t = fetch(j, pt, from, (size_t)(ext - from), &n, err);
+	if (!t)
+		return false;
+	const char *e = t + n;
+	while (e > t && cp_pdfsyntax_is_ws(e[-1]))
+		e--;
+	const char *eo = e - t >= 6 ? e - 6 : NULL;
+	if (eo && memcmp(eo, "endobj", 6) == 0) {
+		const char *es = eo;
+		while (es > t && cp_pdfsyntax_is_ws(es[-1]))
+			es--;
+		if (es - t >= 9 && memcmp(es - 9, "endstream", 9) == 0) {
+			*copy_end = from + (e - t);
+			return true;
+		}
+	}
+	return bad_obj(pt, ext, num,
+	               _("stream object %lld does not end with \"endstream endobj\" before "
+	                 "the next object"), err);
+}
+
+static bool copy_range(joiner *j, part *pt, int64_t from, int64_t to, cp_error **err)
+{
+	while (from < to) {
+		size_t n = (size_t)MIN((int64_t)CP_PDF_JOIN_COPY_BYTES, to - from), got;
+		const char *data = fetch(j, pt, from, n, &got, err);
+		if (!data)
+			return false;
+		if (got != n)
+			return bad(pt, from + (int64_t)got, _("the file ends early"), err);
+		if (!put(j, data, n, err))
+			return false;
+		from += (int64_t)n;
+	}
+	return true;
+}
+
+/* Copies object num, which ends where the next object (or the table)
+ * starts, at ext. */
+static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error **err)
+{
+	int64_t off = pt->offs[num];
+	const char *extra = pt->inherit ? g_hash_table_lookup(pt->inherit,
+	                                                      GUINT_TO_POINTER(num)) : NULL;
+	rewriter rw = {.pt = pt, .j = j};
+	enum rw r;
+	const char *start;
+	for (size_t want = FIRST_READ;; want = want > CP_PDF_JOIN_MAX_OBJECT_BYTES / 4
+	                                          ? CP_PDF_JOIN_MAX_OBJECT_BYTES : want * 4) {
+		const char *body, *end;
+		bool whole;
+		if (!read_object(j, pt, num, ext, want, &start, &body, &end, &whole, err))
+			return false;
+		g_string_truncate(j->text, 0);
+		r = rewrite(&rw, body, end, false, extra, j->text);
+		if (r == RW_BAD) {
+			char *what = rw.bad_num >= 0 ? g_strdup_printf(rw.why, (long long)rw.bad_num)
+			                             : g_strdup(rw.why);
+			char *msg = g_strdup_printf(_("object %lld: %s"), (long long)num, what);
+			bad(pt, off + (body - start), msg, err);
+			g_free(msg);
+			g_free(what);
+			return false;
+		}
+		if (r != RW_MORE)
+			break;
+		if (whole || want >= CP_PDF_JOIN_MAX_OBJECT_BYTES)
+			return bad_obj(pt, off, num,
+			               whole ? _("object %lld does not end before the next object")
+			                     : _("object %lld is larger than the limit"),
+			               err);
+	}
+	int64_t data = off + (rw.stop - start), copy_end = 0;
+	if (r == RW_STREAM && !stream_tail(j, pt, num, data, ext, &copy_end, err))
+		return false;
+	j->xref[pt->base + num] = j->pos;
+	char head[32];
+	int hl = snprintf(head, sizeof head, "%" PRId64 " 0 obj", pt->base + num);
+	if (!put(j, head, (size_t)hl, err) ||
+	    !put(j, j->text->str, j->text->len, err))
+		return false;
+	if (r == RW_STREAM && !copy_range(j, pt, data, copy_end, err))
+		return false;
+	return put(j, "\n", 1, err);
+}
+
+/* ------------------------------------------------------------- joining */
+
+/* The caller's catalog entries: dictionary entries whose values hold no
+ * keywords other than true, false and null (so no "R", "endobj" or
+ * "stream" can get into the catalog). */
+static bool valid_extra(const char *extra)
+{
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	char *text = g_strdup_printf("<< %s\n>>", extra);
+	const char *end = text + strlen(text);
+	bool ok = cp_pdfsyntax_parse_dict(text, end, d) == end;
+	for (const char *p = text; ok && (p = cp_pdfsyntax_skip_ws(p, end)) < end;) {
+		if (*p == '(') {
+			p = cp_pdfsyntax_skip_string(p, end);
+		} else if ((*p == '<' && p[1] == '<') || (*p == '>' && p[1] == '>')) {
+			p += 2;
+		} else if (*p == '<') {
+			p = strchr(p, '>') + 1;
+		} else if (*p == '/') {
+			p = cp_pdfsyntax_skip_regular(p + 1, end);
+		} else if (cp_pdfsyntax_is_delim(*p)) {
+			p++;
+		} else {
+			const char *q = cp_pdfsyntax_skip_regular(p, end);
+			ok = g_ascii_isdigit(*p) || *p == '-' || *p == '+' || *p == '.' ||
+			     cp_pdfsyntax_is_keyword(p, end, "true") ||
+			     cp_pdfsyntax_is_keyword(p, end, "false") ||
+			     cp_pdfsyntax_is_keyword(p, end, "null");
+			if (ok && g_ascii_isdigit(*p)) {
+				int64_t n, g;
+				ok = !cp_pdfsyntax_match_ref(p, end, &n, &g);
+			}
+			p = q;
+		}
+	}
+	g_free(text);
+	g_array_free(d, TRUE);
+	return ok;
+}
+
+static bool check_runs(const char *label, part *parts, int nparts, const cp_pdf_run *runs,
+                       size_t nruns, cp_error **err)
+{
+	for (size_t i = 0; i < nruns; i++) {
+		part *pt = &parts[runs[i].part];
+		long left = (long)pt->pages->len - pt->taken;
+		if (runs[i].pages > left) {
+			cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL,
+			             _("run %zu takes %ld pages of part %d, which has only %ld left"),
+			             i, runs[i].pages, runs[i].part, left);
+			return false;
+		}
+		pt->taken += runs[i].pages;
+	}
+	for (int p = 0; p < nparts; p++) {
+		if (parts[p].taken != (long)parts[p].pages->len) {
+			cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL,
+			             _("the runs take %ld of the %u pages of part %d"), parts[p].taken,
+			             parts[p].pages->len, p);
+			return false;
+		}
+		parts[p].taken = 0;
+	}
+	return true;
+}
+
+static bool write_head(joiner *j, part *parts, const cp_pdf_run *runs, size_t nruns,
+                       long total, const char *extra, cp_error **err)
+{
+	/* The comment's bytes above 127 tell transfer programs the file is binary. */
+	if (!put(j, "%PDF-1.5\n%\xb5\xed\xae\xfb\n", 15, err))
+		return false;
+	j->xref[j->root] = j->pos;
+	if (!putf(j, err, "%" PRId64 " 0 obj\n<< /Type /Pages\n   /Kids [", j->root))
+		return false;
+	for (size_t i = 0; i < nruns; i++) {
+		part *pt = &parts[runs[i].part];
+		for (long k = 0; k < runs[i].pages; k++, pt->taken++) {
+			uint32_t num = g_array_index(pt->pages, uint32_t, pt->taken);
+			if (!putf(j, err, "%s%" PRId64 " 0 R", k % 8 ? " " : "\n      ",
+			          pt->base + num))
+				return false;
+		}
+	}
+	if (!putf(j, err, " ]\n   /Count %ld\n>>\nendobj\n", total))
+		return false;
+	j->xref[j->catalog] = j->pos;
+	if (!putf(j, err, "%" PRId64 " 0 obj\n<< /Type /Catalog\n   /Pages %" PRId64 " 0 R\n",
+	          j->catalog, j->root))
+		return false;
+	if (extra && (!put(j, "   ", 3, err) || !put(j, extra, strlen(extra), err) ||
+	              !put(j, "\n", 1, err)))
+		return false;
+	return put(j, ">>\nendobj\n", 10, err);
+}
+
+/* "oooooooooo ggggg t\r\n": written by hand, a million of them are fast. */
+static void xref_entry(char *e, int64_t value, int gen, char type)
+{
+	for (int i = 9; i >= 0; i--, value /= 10)
+		e[i] = (char)('0' + value % 10);
+	e[10] = ' ';
+	for (int i = 15; i >= 11; i--, gen /= 10)
+		e[i] = (char)('0' + gen % 10);
+	e[16] = ' ';
+	e[17] = type;
+	e[18] = '\r';
+	e[19] = '\n';
+}
+
+/* The cross-reference table, free numbers linked into the free list (7.5.4),
+ * and the trailer; the /ID is a hash of the table, so identical input gives
+ * an identical file. */
+static bool write_tail(joiner *j, const part *p0, cp_error **err)
+{
+	int64_t xref_at = j->pos;
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	bool ok = putf(j, err, "xref\n0 %" PRId64 "\n", j->nout);
+	int64_t next_free = 0;
+	/* The entry of a free number names the next free number (the last
+	 * names 0): linked backwards, stored as -(next) - 1. */
+	int64_t *xr = j->xref;
+	for (int64_t n = j->nout - 1; n >= 0; n--) {
+		if (xr[n] == 0 || n == 0) {
+			int64_t here = next_free;
+			next_free = n;
+			xr[n] = -here - 1; /* marks free, remembers the link */
+		}
+	}
+	for (int64_t n = 0; ok && n < j->nout; n++) {
+		if (j->olen + 20 > OBUF_BYTES && !(ok = flush(j, err)))
+			break;
+		/* Formatted in place in the output buffer. */
+		char *e = j->obuf + j->olen;
+		if (xr[n] < 0)
+			xref_entry(e, -xr[n] - 1, n == 0 ? 65535 : 0, 'f');
+		else
+			xref_entry(e, xr[n], 0, 'n');
+		g_checksum_update(sum, (const guchar *)e, 20);
+		j->olen += 20;
+		j->pos += 20;
+	}
+	const char *id = g_checksum_get_string(sum);
+	if (ok)
+		ok = putf(j, err, "trailer\n<< /Size %" PRId64 "\n   /Root %" PRId64 " 0 R\n", j->nout,
+		          j->catalog);
+	if (ok && p0->info >= 0)
+		ok = putf(j, err, "   /Info %" PRId64 " 0 R\n", p0->base + p0->info);
+	if (ok)
+		ok = putf(j, err, "   /ID [<%.32s> <%.32s>]\n>>\nstartxref\n%" PRId64 "\n%%%%EOF\n",
+		          id, id, xref_at);
+	g_checksum_free(sum);
+	return ok;
+}
+
+bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
+                 const cp_pdf_run *runs, size_t nruns, const char *catalog_extra,
+                 cp_error **err)
+{
+	if (!out || !fds || nparts < 1 || (!runs && nruns)) {
+		cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL, _("no parts to join"));
+		return false;
+	}
+	for (size_t i = 0; i < nruns; i++)
+		if (runs[i].part < 0 || runs[i].part >= nparts || runs[i].pages < 1) {
+			cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL,
+			             _("run %zu names part %d and %ld pages; there are %d parts"), i,
+			             runs[i].part, runs[i].pages, nparts);
+			return false;
+		}
+	if (catalog_extra && !valid_extra(catalog_extra)) {
+		cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL,
+		             _("the catalog entries are not PDF key/value pairs: %s"), catalog_extra);
+		return false;
+	}
+
+	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2};
+	j.win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
+	j.obuf = g_malloc(OBUF_BYTES);
+	j.text = g_string_sized_new(FIRST_READ);
+	part *parts = g_new0(part, nparts);
+	bool ok = false;
+	long total = 0;
+	int64_t next = 3; /* after the new root and catalog */
+	for (int p = 0; p < nparts; p++) {
+		if (!part_load(&j, &parts[p], fds[p], p, label, err))
+			goto done;
+		parts[p].base = next - 1; /* object 0 is always free */
+		next += parts[p].size - 1;
+		total += (long)parts[p].pages->len;
+		part_park(&parts[p]);
+		if (next > CP_PDF_JOIN_MAX_OBJECTS + 1) {
+			cp_set_error(err, CP_E_NOMEM, label, 0, 0, NULL,
+			             _("the joined PDF would have more than %d objects"),
+			             CP_PDF_JOIN_MAX_OBJECTS);
+			goto done;
+		}
+	}
+	if (!check_runs(label, parts, nparts, runs, nruns, err))
+		goto done;
+	j.nout = next;
+	j.xref = g_new0(int64_t, j.nout);
+	errno = 0;
+	if (!write_head(&j, parts, runs, nruns, total, catalog_extra, err))
+		goto done;
+	for (int p = 0; p < nparts; p++) {
+		part *pt = &parts[p];
+		if (!part_reload(&j, pt, p, label, err))
+			goto done;
+		/* Second pass: the dropped /Info when something referred to it. */
+		for (int pass = 0; pass < 2; pass++)
+			for (uint32_t i = 0; i < pt->nused; i++) {
+				uint32_t num = pt->order[i];
+				uint8_t k = pt->kind[num];
+				if ((pass == 0 ? k == K_OBJ || k == K_PAGE : k == K_LATE) &&
+				    !copy_object(&j, pt, num,
+				                 i + 1 < pt->nused ? pt->offs[pt->order[i + 1]]
+				                                   : pt->xref_off,
+				                 err))
+					goto done;
+			}
+		part_park(pt);
+	}
+	if (!write_tail(&j, &parts[0], err) || !flush(&j, err))
+		goto done;
+	if (fflush(out) != 0 || ferror(out)) {
+		cp_set_error(err, CP_E_IO, label, 0, 0, NULL, _("cannot write: %s"),
+		             g_strerror(errno ? errno : EIO));
+		goto done;
+	}
+	ok = true;
+done:
+	for (int p = 0; p < nparts; p++)
+		part_clear(&parts[p]);
+	g_free(parts);
+	g_free(j.xref);
+	g_free(j.buf);
+	g_free(j.win);
+	g_free(j.obuf);
+	g_string_free(j.text, TRUE);
+	return ok;
+}
+
+bool cp_pdf_part_pages(int fd, long *pages, cp_error **err)
+{
+	part pt = {0};
+	joiner j = {.win = g_malloc(CP_PDF_JOIN_COPY_BYTES)};
+	bool ok = part_load(&j, &pt, fd, 0, _("PDF part"), err);
+	if (ok)
+		*pages = (long)pt.pages->len;
+	part_clear(&pt);
+	g_free(j.win);
+	g_free(j.buf);
+	return ok;
+}
