@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# End-to-end tests of `certpress ledger` (TAP). Prints come from
-# `certpress render`; this script covers what the ledger command itself does:
-# stock, spoil, destroy, revoke, report, show, export, backup, exit statuses.
+# End-to-end tests of `certpress ledger` (TAP): stock, spoil, destroy, revoke,
+# report, show, export, backup, exit statuses; what `certpress render` records
+# (the print serial, a reissue's returned old sheet) read back through show,
+# report and export.
 set -u
 bin=${CERTPRESS:-build/certpress}
 work="${BUILD:-build}/tests/scratch/cli-ledger"
@@ -78,6 +79,51 @@ check "reading a missing ledger is an error, not a new file" 2 "$bin" ledger rep
 check "default ledger under XDG_DATA_HOME" 0 "$bin" ledger stock add --from A1 --to A9
 [ "$(mode_of "$XDG_DATA_HOME/certpress")" = 700 ] && ok "default folder is 0700" ||
 	not_ok "default folder is 0700"
+# --- from `certpress render` to show and export ------------------------------
+# The print serial (证书印制流水码) and a reissue's returned old sheet travel
+# from the CSV and the command line through render into the ledger; these
+# read them back through the commands an auditor uses, not the C API.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+R="$work/render.sqlite"
+mkdir -p "$work/r"
+cp -r "$top/templates/sample/photos" "$work/r/photos"
+# two sample records with a serial each; then a reissue of each on a new sheet
+head -n 3 "$top/templates/sample/batch.csv" | tr -d '\r' |
+	sed '1s/$/,证书印制流水码/; 2s/$/,GD2026000001/; 3s/$/,GD2026000002/' >"$work/r/a.csv"
+sed '2s/GD2026000001/GD2026000011/' "$work/r/a.csv" | head -n 2 >"$work/r/back.csv"
+sed -n '1p;3p' "$work/r/a.csv" | sed 's/GD2026000002/GD2026000012/' >"$work/r/kept.csv"
+c1=S000044000123263000001 c2=S000044000123264000001
+check "stock for the render tests" 0 "$bin" ledger stock add --ledger "$R" \
+	--from GD2026000001 --to GD2026000100
+check "render two records with print serials into the ledger" 0 "$bin" render \
+	--org "$top/templates/org.conf" --ledger "$R" -o "$work/r/a.pdf" "$work/r/a.csv"
+check "ledger show after render" 0 "$bin" ledger show --ledger "$R" "$c1"
+grep_ok "show: the print carries its serial" " issued .* serial GD2026000001 " "$work/out"
+check "ledger export after render" 0 "$bin" ledger export --ledger "$R" --csv
+# field 8 is the serial, 15 old_sheet_returned (no quoted commas in these rows)
+row() { grep "^$1,.*,$2," "$work/out" | tr -d '\r'; }
+[ "$(row issue "$c1" | cut -d, -f8)" = GD2026000001 ] && [ "$(row issue "$c2" | cut -d, -f8)" = GD2026000002 ] &&
+	ok "export: each print row has its serial" || { not_ok "export: each print row has its serial"; sed 's/^/# /' "$work/out"; }
+check "report after render" 0 "$bin" ledger report --ledger "$R" --json
+grep_ok "report: the two serials are issued stock" '"received": 100, "issued": 2,' "$work/out"
+check "reissue, the old sheet taken back" 0 "$bin" render --org "$top/templates/org.conf" \
+	--ledger "$R" --reissue damaged --old-returned -o "$work/r/back.pdf" "$work/r/back.csv"
+check "reissue, the old sheet not returned" 0 "$bin" render --org "$top/templates/org.conf" \
+	--ledger "$R" --reissue lost -o "$work/r/kept.pdf" "$work/r/kept.csv"
+check "ledger show of the returned reissue" 0 "$bin" ledger show --ledger "$R" "$c1"
+grep_ok "show: reissue with --old-returned says the old sheet was taken back" \
+	"reissued.* serial GD2026000011 .*reason: damaged  old sheet taken back" "$work/out"
+check "ledger show of the kept reissue" 0 "$bin" ledger show --ledger "$R" "$c2"
+grep_ok "show: reissue without --old-returned says not returned" \
+	"reissued.* serial GD2026000012 .*reason: lost  old sheet not returned" "$work/out"
+check "ledger export after the reissues" 0 "$bin" ledger export --ledger "$R" --csv
+[ "$(row reissue "$c1" | cut -d, -f8,14,15)" = "GD2026000011,damaged,yes" ] &&
+	ok "export: the returned old sheet is 'yes'" || { not_ok "export: the returned old sheet is 'yes'"; sed 's/^/# /' "$work/out"; }
+[ "$(row reissue "$c2" | cut -d, -f8,14,15)" = "GD2026000012,lost,no" ] &&
+	ok "export: the kept old sheet is 'no'" || { not_ok "export: the kept old sheet is 'no'"; sed 's/^/# /' "$work/out"; }
+[ "$(row issue "$c1" | cut -d, -f15)" = "" ] && ok "export: a first issue has no returned-sheet value" ||
+	not_ok "export: a first issue has no returned-sheet value"
+
 for a in "stock add" spoil destroy revoke report show export backup; do
 	# shellcheck disable=SC2086
 	check "ledger $a --help" 0 "$bin" ledger $a --help
