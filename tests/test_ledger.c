@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ledger/ledger.h"
@@ -914,6 +915,129 @@ static void test_export(void)
 	g_free(dir);
 }
 
+/* Sets TZ for this process (GLib and SQLite's libc both read it). */
+static void set_tz(const char *tz)
+{
+	g_setenv("TZ", tz, TRUE);
+	tzset();
+}
+
+static char *report_string(cp_ledger *l, const char *from, const char *to)
+{
+	cp_error *err = NULL;
+	char *r = cp_ledger_report(l, from, to, TRUE, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(r);
+	return r;
+}
+
+/* Proves: times are stored in UTC with the offset; a ledger written before
+ * that, with the recording machine's local times (+08:00), reads the same:
+ * shown in the operator's time zone (TZ=UTC and TZ=Asia/Shanghai on the same
+ * file), exported in time order where the stored strings sort the other way,
+ * and counted in the operator's calendar day by reports and balances. */
+static void test_times(void)
+{
+	char *path = scratch_ledger("ledger-times");
+	char *saved = g_strdup(g_getenv("TZ"));
+	cp_error *err = NULL;
+	cp_ledger *l = open_ok(path);
+	stock(l, "GD01", "GD09", "2026-01-05");
+	g_assert_true(issue1(l, "b1", CERT("000001"), "GD01", &err));
+	g_assert_true(issue1(l, "b2", CERT("000002"), "GD02", &err));
+	tu_assert_no_error(err);
+	cp_ledger_free(l);
+
+	/* what is stored today: UTC, with its offset */
+	sqlite3 *db;
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_stmt *st;
+	g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT printed_at FROM print UNION ALL "
+	                                       "SELECT started_at FROM batch", -1, &st, NULL),
+	                ==, SQLITE_OK);
+	int rows = 0;
+	for (; sqlite3_step(st) == SQLITE_ROW; rows++) {
+		const char *at = (const char *)sqlite3_column_text(st, 0);
+		g_assert_true(g_str_has_suffix(at, "+00:00"));
+		g_assert_cmpint(strlen(at), ==, strlen("2026-01-09T23:30:00+00:00"));
+	}
+	g_assert_cmpint(rows, ==, 4);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	/* an older ledger: local times of a machine in Shanghai for b1, UTC for
+	 * b2; 07:30+08:00 on the 10th is 23:30 UTC on the 9th, before b2's 23:45 */
+	sql_file(path, "DROP TRIGGER print_ro; DROP TRIGGER batch_ro;"
+	               "UPDATE batch SET started_at = '2026-01-10T07:29:00+08:00' WHERE name = 'b1';"
+	               "UPDATE batch SET started_at = '2026-01-09T23:44:00+00:00' WHERE name = 'b2';"
+	               "UPDATE print SET printed_at = '2026-01-10T07:30:00+08:00' "
+	               "  WHERE cert_no = '" CERT("000001") "';"
+	               "UPDATE print SET printed_at = '2026-01-09T23:45:00+00:00' "
+	               "  WHERE cert_no = '" CERT("000002") "';");
+	l = open_ok(path);
+	cp_ledger_balance b;
+
+	set_tz("UTC");
+	char *h = cp_ledger_history(l, CERT("000001"), &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(h, "\n2026-01-09T23:30:00+00:00  issued"));
+	g_free(h);
+	char *e = export_string(l);
+	char *i1 = strstr(e, "issue,2026-01-09T23:30:00+00:00," CERT("000001"));
+	char *i2 = strstr(e, "issue,2026-01-09T23:45:00+00:00," CERT("000002"));
+	g_assert_nonnull(i1);
+	g_assert_nonnull(i2);
+	g_assert_true(i1 < i2);
+	g_free(e);
+	char *r = report_string(l, "2026-01-09", "2026-01-09");
+	g_assert_nonnull(strstr(r, "\"printed\": 2,"));
+	g_assert_nonnull(strstr(r, "\"started_at\": \"2026-01-09T23:29:00+00:00\""));
+	g_free(r);
+	r = report_string(l, "2026-01-10", "2026-01-10");
+	g_assert_nonnull(strstr(r, "\"printed\": 0,"));
+	g_free(r);
+	g_assert_true(cp_ledger_balance_at(l, "2026-01-09", &b, &err));
+	g_assert_cmpint(b.issued, ==, 2);
+
+	set_tz("Asia/Shanghai");
+	h = cp_ledger_history(l, CERT("000002"), &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(h, "\n2026-01-10T07:45:00+08:00  issued"));
+	g_free(h);
+	e = export_string(l);
+	i1 = strstr(e, "issue,2026-01-10T07:30:00+08:00," CERT("000001"));
+	i2 = strstr(e, "issue,2026-01-10T07:45:00+08:00," CERT("000002"));
+	g_assert_nonnull(i1);
+	g_assert_nonnull(i2);
+	g_assert_true(i1 < i2);
+	g_assert_nonnull(strstr(e, "stock,2026-01-05,")); /* a day stays a day */
+	g_free(e);
+	r = report_string(l, "2026-01-10", "2026-01-10");
+	g_assert_nonnull(strstr(r, "\"printed\": 2,"));
+	g_assert_nonnull(strstr(r, "\"started_at\": \"2026-01-10T07:29:00+08:00\""));
+	g_assert_nonnull(strstr(r, "\"started_at\": \"2026-01-10T07:44:00+08:00\""));
+	g_free(r);
+	r = report_string(l, "2026-01-09", "2026-01-09");
+	g_assert_nonnull(strstr(r, "\"printed\": 0,"));
+	g_assert_nonnull(strstr(r, "\"batches\": []"));
+	g_free(r);
+	g_assert_true(cp_ledger_balance_at(l, "2026-01-09", &b, &err));
+	g_assert_cmpint(b.issued, ==, 0);
+	g_assert_true(cp_ledger_balance_at(l, "2026-01-10", &b, &err));
+	g_assert_cmpint(b.issued, ==, 2);
+	tu_assert_no_error(err);
+
+	cp_ledger_free(l);
+	if (saved)
+		set_tz(saved);
+	else {
+		g_unsetenv("TZ");
+		tzset();
+	}
+	g_free(saved);
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	/* the default path must never be the developer's real ledger */
@@ -933,6 +1057,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ledger/backup", test_backup);
 	g_test_add_func("/ledger/schema", test_schema);
 	g_test_add_func("/ledger/export", test_export);
+	g_test_add_func("/ledger/times", test_times);
 	int rc = g_test_run();
 	g_free(home);
 	return rc;

@@ -138,12 +138,55 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Times of entries are stored in UTC with their offset, as
+ * 2026-12-06T04:05:06+00:00. Ledgers written before that hold the recording
+ * machine's local time with its offset (2026-12-06T12:05:06+08:00). Both name
+ * one instant, so both are read alike: queries compare datetime(at), which
+ * SQLite turns into UTC from either form ("YYYY-MM-DD HH:MM:SS"), and every
+ * time shown is converted to the operator's time zone (TZ) by shown_time().
+ * Dates (stock received_on, report periods) are calendar days of the
+ * operator's time zone. */
 static char *now_stamp(void)
 {
-	GDateTime *dt = g_date_time_new_now_local();
+	GDateTime *dt = g_date_time_new_now_utc();
 	char *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S%:z");
 	g_date_time_unref(dt);
 	return s;
+}
+
+/* A stored time in the operator's time zone, with its offset; a value that
+ * is not a time (never written by certpress) is shown as stored. g_free(). */
+static char *shown_time(const char *stored)
+{
+	GDateTime *dt = stored ? g_date_time_new_from_iso8601(stored, NULL) : NULL;
+	if (!dt)
+		return g_strdup(stored ? stored : "");
+	GDateTime *local = g_date_time_to_local(dt);
+	char *s = local ? g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z") : NULL;
+	if (local)
+		g_date_time_unref(local);
+	g_date_time_unref(dt);
+	return s ? s : g_strdup(stored);
+}
+
+/* The instant the operator's day `date` (YYYY-MM-DD, valid) starts, plus
+ * `days` days, in UTC as datetime() writes it, to compare with datetime(at).
+ * Past year 9999 (or before year 1): a bound later (earlier) than any time. */
+static char *day_start_utc(const char *date, int days)
+{
+	GTimeZone *tz = g_time_zone_new_local();
+	GDateTime *d = g_date_time_new(tz, atoi(date), atoi(date + 5), atoi(date + 8), 0, 0, 0);
+	GDateTime *e = d ? g_date_time_add_days(d, days) : NULL;
+	GDateTime *u = e ? g_date_time_to_utc(e) : NULL;
+	char *s = u ? g_date_time_format(u, "%Y-%m-%d %H:%M:%S") : NULL;
+	if (u)
+		g_date_time_unref(u);
+	if (e)
+		g_date_time_unref(e);
+	if (d)
+		g_date_time_unref(d);
+	g_time_zone_unref(tz);
+	return s ? s : g_strdup(days > 0 ? "9999-12-31 23:59:59" : "0000-01-01 00:00:00");
 }
 
 static char *today(void)
@@ -383,6 +426,12 @@ static const char *col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	return t ? (const char *)t : "";
+}
+
+/* Column i, a stored time, in the operator's time zone. g_free(). */
+static char *col_time(sqlite3_stmt *st, int i)
+{
+	return shown_time((const char *)sqlite3_column_text(st, i));
 }
 
 static bool exec(cp_ledger *l, const char *sql, cp_error **err)
@@ -744,10 +793,12 @@ static bool refuse_revoked(cp_ledger *l, const char *cert_no, cp_error **err)
 		return false;
 	int r = step(l, st, err);
 	if (r == 1) {
+		char *when = col_time(st, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s was revoked on %s (%s) and can never be "
 		               "printed again (第二十四条)"),
-		             cert_no, col(st, 0), col(st, 1));
+		             cert_no, when, col(st, 1));
+		g_free(when);
 		sqlite3_reset(st);
 	}
 	return r == 0;
@@ -767,10 +818,12 @@ static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_i
 		return false;
 	int r = step(l, st, err);
 	if (r == 1) {
+		char *when = col_time(st, 2);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("stock serial %s was already used for certificate %s in batch %s "
 		               "on %s"),
-		             serial, col(st, 0), col(st, 1), col(st, 2));
+		             serial, col(st, 0), col(st, 1), when);
+		g_free(when);
 		sqlite3_reset(st);
 	}
 	if (r != 0)
@@ -779,8 +832,10 @@ static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_i
 	if (!st || (r = step(l, st, err)) < 0)
 		return false;
 	if (r == 1) {
+		char *when = col_time(st, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was recorded as spoiled on %s"), serial, col(st, 0));
+		             _("stock serial %s was recorded as spoiled on %s"), serial, when);
+		g_free(when);
 		sqlite3_reset(st);
 		return false;
 	}
@@ -791,8 +846,10 @@ static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_i
 	if (!st || (r = step(l, st, err)) < 0)
 		return false;
 	if (r == 1) {
+		char *when = col_time(st, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was destroyed on %s"), serial, col(st, 0));
+		             _("stock serial %s was destroyed on %s"), serial, when);
+		g_free(when);
 		sqlite3_reset(st);
 		return false;
 	}
@@ -847,10 +904,12 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 	if (live < 0)
 		return false;
 	if (live && !p->reissue_reason) {
+		char *when = col_time(st, 1);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s was already issued in batch %s on %s; "
 		               "printing it again needs a reissue with a reason (第十七条)"),
-		             cert, col(st, 0), col(st, 1));
+		             cert, col(st, 0), when);
+		g_free(when);
 		sqlite3_reset(st);
 		return false;
 	}
@@ -1258,33 +1317,37 @@ static bool balance(cp_ledger *l, const char *date, int64_t stock_id, cp_ledger_
                     cp_error **err)
 {
 	const char *d = date ? date : "9999-12-31";
+	char *end = date ? day_start_utc(date, 1) : g_strdup("9999-12-31 23:59:59");
 	memset(o, 0, sizeof *o);
-	if (q_int(l, &o->received, err,
+	bool ok = !(
+	    q_int(l, &o->received, err,
 	          "SELECT coalesce(sum(last - first + 1), 0) FROM stock "
 	          "WHERE received_on <= ?1 AND (?2 = 0 OR id = ?2)",
 	          "ti", d, stock_id) < 0 ||
 	    q_int(l, &o->destroyed, err,
 	          "SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	          "JOIN stock s ON s.id = d.stock_id WHERE substr(x.at, 1, 10) <= ?1 "
+	          "JOIN stock s ON s.id = d.stock_id WHERE datetime(x.at) < ?3 "
 	          "AND s.received_on <= ?1 AND (?2 = 0 OR s.id = ?2)",
-	          "ti", d, stock_id) < 0 ||
+	          "tit", d, stock_id, end) < 0 ||
 	    q_int(l, &o->spoiled, err,
 	          "SELECT count(*) FROM spoil sp JOIN stock s ON s.id = sp.stock_id "
-	          "WHERE substr(sp.at, 1, 10) <= ?1 AND s.received_on <= ?1 "
+	          "WHERE datetime(sp.at) < ?3 AND s.received_on <= ?1 "
 	          "AND (?2 = 0 OR s.id = ?2) AND NOT EXISTS (SELECT 1 FROM destroyed d "
 	          "  JOIN destruction x ON x.id = d.destruction_id "
-	          "  WHERE d.serial = sp.serial AND substr(x.at, 1, 10) <= ?1)",
-	          "ti", d, stock_id) < 0 ||
+	          "  WHERE d.serial = sp.serial AND datetime(x.at) < ?3)",
+	          "tit", d, stock_id, end) < 0 ||
 	    q_int(l, &o->issued, err,
 	          "SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
-	          "WHERE substr(p.printed_at, 1, 10) <= ?1 AND s.received_on <= ?1 "
+	          "WHERE datetime(p.printed_at) < ?3 AND s.received_on <= ?1 "
 	          "AND (?2 = 0 OR s.id = ?2) "
 	          "AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
-	          "  AND substr(sp.at, 1, 10) <= ?1) "
+	          "  AND datetime(sp.at) < ?3) "
 	          "AND NOT EXISTS (SELECT 1 FROM destroyed d "
 	          "  JOIN destruction x ON x.id = d.destruction_id "
-	          "  WHERE d.serial = p.serial AND substr(x.at, 1, 10) <= ?1)",
-	          "ti", d, stock_id) < 0)
+	          "  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
+	          "tit", d, stock_id, end) < 0);
+	g_free(end);
+	if (!ok)
 		return false;
 	o->remaining = o->received - o->issued - o->spoiled - o->destroyed;
 	return true;
@@ -1332,16 +1395,19 @@ static const char *const activity_keys[] = {
 };
 #define NACT G_N_ELEMENTS(activity_keys)
 
+/* ?1, ?2: the period's first and last day (stock only); ?3, ?4: the
+ * instants (UTC) it starts and ends, for the stored times (see now_stamp()). */
+#define IN_PERIOD(t) " datetime(" t ") >= ?3 AND datetime(" t ") < ?4"
 static const char *const activity_sql[NACT] = {
 	"SELECT coalesce(sum(last - first + 1), 0) FROM stock WHERE received_on BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM print WHERE substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM print WHERE kind = 'issue' AND substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM print WHERE kind = 'reprint' AND substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM print WHERE kind = 'reissue' AND substr(printed_at, 1, 10) BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM spoil WHERE substr(at, 1, 10) BETWEEN ?1 AND ?2",
+	"SELECT count(*) FROM print WHERE" IN_PERIOD("printed_at"),
+	"SELECT count(*) FROM print WHERE kind = 'issue' AND" IN_PERIOD("printed_at"),
+	"SELECT count(*) FROM print WHERE kind = 'reprint' AND" IN_PERIOD("printed_at"),
+	"SELECT count(*) FROM print WHERE kind = 'reissue' AND" IN_PERIOD("printed_at"),
+	"SELECT count(*) FROM spoil WHERE" IN_PERIOD("at"),
 	("SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	 "WHERE substr(x.at, 1, 10) BETWEEN ?1 AND ?2"),
-	"SELECT count(*) FROM revocation WHERE substr(at, 1, 10) BETWEEN ?1 AND ?2",
+	 "WHERE" IN_PERIOD("x.at")),
+	"SELECT count(*) FROM revocation WHERE" IN_PERIOD("at"),
 };
 
 static const char *activity_label(size_t i)
@@ -1387,13 +1453,16 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
 }
 
-static bool report_body(cp_ledger *l, const char *from, const char *to, bool json,
+/* The report, the period given as days (f, t: for the stock received) and as
+ * instants in UTC (fu, tu: for the stored times). */
+static bool report_text(cp_ledger *l, const char *f, const char *t, const char *fu,
+                        const char *tu, const char *from, const char *to, bool json,
                         GString *s, cp_error **err)
 {
-	const char *f = from ? from : "0000-00-00", *t = to ? to : "9999-12-31";
 	int64_t act[NACT];
 	for (size_t i = 0; i < NACT; i++)
-		if (q_int(l, &act[i], err, activity_sql[i], "tt", f, t) < 0)
+		if ((i ? q_int(l, &act[i], err, activity_sql[i], "tttt", f, t, fu, tu)
+		       : q_int(l, &act[i], err, activity_sql[i], "tt", f, t)) < 0)
 			return false;
 	cp_ledger_balance total;
 	if (!balance(l, to, 0, &total, err))
@@ -1429,9 +1498,9 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 	                     "sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
 	                     "sum(p.kind = 'reissue'), count(DISTINCT p.file) "
 	                     "FROM batch b JOIN print p ON p.batch_id = b.id "
-	                     "WHERE substr(b.started_at, 1, 10) BETWEEN ?1 AND ?2 "
+	                     "WHERE datetime(b.started_at) >= ?1 AND datetime(b.started_at) < ?2 "
 	                     "GROUP BY b.id ORDER BY b.id",
-	                     "tt", f, t);
+	                     "tt", fu, tu);
 	if (!st)
 		return false;
 	int r, nb = 0;
@@ -1440,7 +1509,9 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 			g_string_append(s, nb ? ",\n    {\"name\": " : "\n    {\"name\": ");
 			json_str(s, col(st, 0));
 			g_string_append(s, ", \"started_at\": ");
-			json_str(s, col(st, 1));
+			char *when = col_time(st, 1);
+			json_str(s, when);
+			g_free(when);
 			g_string_append(s, ", \"operator\": ");
 			json_str(s, col(st, 2));
 			g_string_append(s, ", \"note\": ");
@@ -1452,11 +1523,13 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 			                       sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
 			                       sqlite3_column_int64(st, 8));
 		} else {
+			char *when = col_time(st, 1);
 			g_string_append_printf(s, _("  %s  %s  operator %s  pages %lld (issue %lld, "
 			                            "again %lld, reissue %lld)"),
-			                       col(st, 0), col(st, 1), col(st, 2),
+			                       col(st, 0), when, col(st, 2),
 			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
 			                       sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7));
+			g_free(when);
 			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 				g_string_append_printf(s, "  %s", col(st, 3));
 			g_string_append_c(s, '\n');
@@ -1537,6 +1610,18 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 	return ok;
 }
 
+static bool report_body(cp_ledger *l, const char *from, const char *to, bool json,
+                        GString *s, cp_error **err)
+{
+	const char *f = from ? from : "0000-00-00", *t = to ? to : "9999-12-31";
+	char *fu = from ? day_start_utc(from, 0) : g_strdup("0000-01-01 00:00:00");
+	char *tu = to ? day_start_utc(to, 1) : g_strdup("9999-12-31 23:59:59");
+	bool ok = report_text(l, f, t, fu, tu, from, to, json, s, err);
+	g_free(fu);
+	g_free(tu);
+	return ok;
+}
+
 char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json,
                        cp_error **err)
 {
@@ -1563,6 +1648,7 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 /* Every entry about one certificate, in time order: its prints, the spoiled
  * sheets and destruction of the sheets it was printed on, its revocation. */
 static const char history_sql[] =
+	"SELECT * FROM ("
 	"SELECT p.printed_at AS at, 1 AS rank, p.id, p.kind, b.name, p.serial, p.file, "
 	"  p.page, p.sha256, p.name, p.id_masked, p.level, p.occupation, p.reason, "
 	"  p.old_returned, p.operator "
@@ -1579,7 +1665,7 @@ static const char history_sql[] =
 	"UNION ALL "
 	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
-	"ORDER BY 1, 2, 3";
+	") ORDER BY datetime(at), 2, 3"; /* in time, whatever offset it was stored with */
 
 static const char *kind_label(const char *k)
 {
@@ -1607,7 +1693,9 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 		const char *kind = col(st, 3);
 		if (!n++)
 			g_string_append_printf(s, _("Certificate %s\n"), cert_no);
-		g_string_append_printf(s, "%s  %s", col(st, 0), kind_label(kind));
+		char *when = col_time(st, 0);
+		g_string_append_printf(s, "%s  %s", when, kind_label(kind));
+		g_free(when);
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			g_string_append_printf(s, _("  batch %s"), col(st, 4));
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
@@ -1635,6 +1723,7 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 /* ----------------------------------------------------------------- export */
 
 static const char export_sql[] =
+	"SELECT * FROM ("
 	"SELECT 'stock' AS event, s.received_on AS at, 0 AS rank, s.id AS id, NULL, NULL, "
 	"  NULL, NULL, NULL, s.prefix, s.width, s.first, s.last, NULL, NULL, NULL, NULL, "
 	"  NULL, NULL, s.operator, s.note "
@@ -1656,7 +1745,10 @@ static const char export_sql[] =
 	"SELECT 'revoke', r.at, 4, 0, r.cert_no, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"  NULL, NULL, NULL, NULL, NULL, r.reason, NULL, r.operator, NULL "
 	"FROM revocation r "
-	"ORDER BY 2, 3, 4, 10";
+	/* in time, whatever offset a time was stored with; stock at the start of
+	 * the operator's day it was received */
+	") ORDER BY CASE WHEN event = 'stock' THEN datetime(at, 'utc') ELSE datetime(at) END, "
+	"3, 4, 10";
 
 static const char *const export_header[] = {
 	"event", "time", "cert_no", "name", "id_masked", "level", "occupation", "serial",
@@ -1708,8 +1800,10 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 		} else {
 			serial = g_strdup((const char *)sqlite3_column_text(st, 9));
 		}
+		/* a time in the operator's time zone; stock has its day received */
+		char *when = stock ? g_strdup(col(st, 1)) : col_time(st, 1);
 		const char *f[17] = {
-			ev, col(st, 1), col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8),
+			ev, when, col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8),
 			serial, serial_to, col(st, 13), col(st, 14), col(st, 15), col(st, 16),
 			col(st, 17),
 			sqlite3_column_type(st, 18) == SQLITE_NULL ? ""
@@ -1720,6 +1814,7 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 			csv_field(s, f[i], i == 16);
 		g_free(serial);
 		g_free(serial_to);
+		g_free(when);
 		/* Stream in pieces so a large ledger does not sit in memory. */
 		if (s->len > 65536) {
 			ok = fwrite(s->str, 1, s->len, out) == s->len;

@@ -3,7 +3,7 @@
 # End-to-end tests of `certpress ledger` (TAP): stock, spoil, destroy, revoke,
 # report, show, export, backup, exit statuses; what `certpress render` records
 # (the print serial, a reissue's returned old sheet) read back through show,
-# report and export.
+# report and export; times shown in the operator's time zone (TZ).
 set -u
 bin=${CERTPRESS:-build/certpress}
 work="${BUILD:-build}/tests/scratch/cli-ledger"
@@ -123,6 +123,66 @@ check "ledger export after the reissues" 0 "$bin" ledger export --ledger "$R" --
 	ok "export: the kept old sheet is 'no'" || { not_ok "export: the kept old sheet is 'no'"; sed 's/^/# /' "$work/out"; }
 [ "$(row issue "$c1" | cut -d, -f15)" = "" ] && ok "export: a first issue has no returned-sheet value" ||
 	not_ok "export: a first issue has no returned-sheet value"
+
+# --- times: stored in UTC, shown in the operator's time zone ----------------
+# The same ledger read with TZ=UTC and TZ=Asia/Shanghai: the same instants,
+# each shown with its zone's offset; a report's days are the operator's.
+# (Old ledgers that hold local times with another offset: test_ledger /ledger/times.)
+if [ ! -e /usr/share/zoneinfo/Asia/Shanghai ]; then
+	not_ok "time zones: /usr/share/zoneinfo/Asia/Shanghai is missing (Debian's tzdata, priority required)"
+else
+	for z in UTC Asia/Shanghai; do
+		f=$(echo "$z" | tr / _)
+		TZ=$z "$bin" ledger show --ledger "$R" "$c1" >"$work/show.$f"
+		TZ=$z "$bin" ledger report --ledger "$R" >"$work/report.$f"
+		TZ=$z "$bin" ledger export --ledger "$R" --csv | tr -d '\r' >"$work/export.$f"
+	done
+	epoch() { date -d "$1" +%s; }
+	first() { sed -n 2p "$1" | cut -d' ' -f1; } # the time of the first entry shown
+	tu=$(first "$work/show.UTC") ts=$(first "$work/show.Asia_Shanghai")
+	case "$tu/$ts" in
+	*+00:00/*+08:00) ok "show: TZ=UTC gives +00:00, TZ=Asia/Shanghai +08:00 ($tu, $ts)" ;;
+	*) not_ok "show: TZ=UTC gives +00:00, TZ=Asia/Shanghai +08:00 ($tu, $ts)" ;;
+	esac
+	[ -n "$tu" ] && [ "$(epoch "$tu")" = "$(epoch "$ts")" ] &&
+		ok "show: both name the same instant" || not_ok "show: both name the same instant"
+	cut -d' ' -f2- "$work/show.UTC" >"$work/a" && cut -d' ' -f2- "$work/show.Asia_Shanghai" >"$work/b"
+	cmp -s "$work/a" "$work/b" && ok "show: only the times differ" || not_ok "show: only the times differ"
+	# report: each batch's start, same instant in both zones
+	bt() { sed -n 's/^  [0-9]*-[0-9]*-[0-9]*-[0-9a-f]*  \([^ ]*\)  operator .*/\1/p' "$1"; }
+	bu=$(bt "$work/report.UTC") bs=$(bt "$work/report.Asia_Shanghai")
+	nu=$(echo "$bu" | grep -c '+00:00$') ns=$(echo "$bs" | grep -c '+08:00$')
+	same=yes
+	for i in 1 2 3; do
+		[ "$(epoch "$(echo "$bu" | sed -n ${i}p)")" = "$(epoch "$(echo "$bs" | sed -n ${i}p)")" ] || same=no
+	done
+	[ "$nu" = 3 ] && [ "$ns" = 3 ] && [ "$same" = yes ] &&
+		ok "report: 3 batches started at the same instants, +00:00 and +08:00" ||
+		not_ok "report: 3 batches started at the same instants, +00:00 and +08:00" "$bu" "$bs"
+	# export: field 2 is the time (a stock row keeps its day received)
+	eu=$(grep -v '^stock,' "$work/export.UTC" | sed 1d | cut -d, -f2)
+	es=$(grep -v '^stock,' "$work/export.Asia_Shanghai" | sed 1d | cut -d, -f2)
+	same=yes k=0
+	for t in $eu; do
+		k=$((k + 1))
+		u=$(echo "$es" | sed -n ${k}p)
+		case "$t/$u" in *+00:00/*+08:00) ;; *) same=no ;; esac
+		[ "$(epoch "$t")" = "$(epoch "$u")" ] || same=no
+	done
+	[ "$k" = 4 ] && [ "$same" = yes ] && ok "export: 4 print times, the same instants in +00:00 and +08:00" ||
+		not_ok "export: 4 print times, the same instants in +00:00 and +08:00" "$eu" "$es"
+	[ "$(grep '^stock,' "$work/export.UTC")" = "$(grep '^stock,' "$work/export.Asia_Shanghai")" ] &&
+		ok "export: the stock's day received is the same in both" || not_ok "export: the stock's day received"
+	# report of one day: the prints whose shown time falls on that day of the zone
+	for z in UTC Asia/Shanghai; do
+		f=$(echo "$z" | tr / _)
+		day=$(TZ=$z date -d "$tu" +%F)
+		want=$(grep -v '^stock,' "$work/export.$f" | sed 1d | cut -d, -f2 | grep -c "^$day")
+		TZ=$z "$bin" ledger report --ledger "$R" --json --from "$day" --to "$day" >"$work/day.$f"
+		grep_ok "report --from $day --to $day with TZ=$z: the $want prints of that day" \
+			"\"printed\": $want," "$work/day.$f"
+	done
+fi
 
 for a in "stock add" spoil destroy revoke report show export backup; do
 	# shellcheck disable=SC2086
