@@ -198,7 +198,7 @@ static char *today(void)
 }
 
 /* Accepts exactly YYYY-MM-DD naming a real day, so that the string compares
- * correctly with the stored timestamps. */
+ * correctly with the stored days (received_on) and day_start_utc() can read it. */
 static bool valid_date(const char *s)
 {
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
