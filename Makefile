@@ -10,6 +10,7 @@
 #   make golden     regenerate golden reference images on purpose
 #   make fuzz       run every libFuzzer harness for a bounded time
 #   make bench      benchmark (bench/README.md)
+#   make fresh-check  the README's two commands in a bare Debian 12 root (docs/fresh-check.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
             glib-2.0 libqrencode libpng libjpeg sqlite3
@@ -51,7 +52,7 @@ LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
 .PHONY: all deps demo test check-tests asan valgrind golden fuzz bench bench-peers clean pot po-update
-.PHONY: fuzz-build fuzz-bins
+.PHONY: fuzz-build fuzz-bins fresh-check
 
 all: $(PROGRAM) $(MO)
 
@@ -151,6 +152,11 @@ pot:
 po-update: pot
 	msgmerge --quiet --update --backup=none po/zh_CN.po po/certpress.pot
 	@msgfmt --check --statistics -o /dev/null po/zh_CN.po
+
+# The newcomer's path, proved: a bare debootstrap root, a clone of HEAD, the
+# README's two set-up commands exactly as written (needs root and the archive).
+fresh-check:
+	@bash scripts/fresh-check.sh
 
 clean:
 	rm -rf build build-asan build-fuzz out tests/out
