@@ -153,6 +153,8 @@ demo: $(PROGRAM) $(MO)
 	$(PROGRAM) render --org templates/org.conf --ledger out/demo-ledger.sqlite \
 		-o out/sample.pdf templates/sample/batch.csv
 	@echo "demo: the sample batch is in $(abspath out/sample.pdf)"
+	@echo "demo: its ledger, apart from yours, is $(abspath out/demo-ledger.sqlite):" \
+		"$(PROGRAM) ledger report --ledger out/demo-ledger.sqlite"
 
 # make install PREFIX=/usr/local DESTDIR=: the command, its data and its
 # catalogues, laid out as src/datadir.c looks for them from the program's own
