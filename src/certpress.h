@@ -246,10 +246,19 @@ typedef struct cp_output_opts {
 /* Defaults: full mode, no offset, scale 1, 300 dpi. */
 void cp_output_opts_init(cp_output_opts *o);
 
+/* The data folder (fonts/, templates/) and the message catalogue folder
+ * (bind the "certpress" text domain to it): $CERTPRESS_DATADIR and
+ * $CERTPRESS_LOCALEDIR when set, else found from the running program's own
+ * location: <prefix>/bin/PROG reads <prefix>/share/certpress and
+ * <prefix>/share/locale; <top>/build/PROG, in a build tree, reads <top> and
+ * <top>/build/locale. Borrowed strings. */
+const char *cp_datadir(void);
+const char *cp_localedir(void);
+
 /* Fonts: a private fontconfig configuration built from the project's fonts/
  * manifest (checksums verified), so machine fonts never change the output.
- * extra_dir (may be NULL) adds an organization's own fonts ahead of the
- * defaults. */
+ * fonts_dir NULL: cp_datadir()/fonts. extra_dir (may be NULL) adds an
+ * organization's own fonts ahead of the defaults. */
 typedef struct cp_fonts cp_fonts;
 cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err);
 void cp_fonts_free(cp_fonts *f);

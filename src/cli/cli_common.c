@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <math.h>
 #include <libintl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,70 @@
 
 volatile sig_atomic_t cli_interrupted = 0;
 
+/* The first of the variables that is set and not empty, or NULL. */
+static const char *first_set(const char *const *names)
+{
+	for (; *names; names++) {
+		const char *v = getenv(*names);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+static bool is_c_locale(const char *l)
+{
+	return strcmp(l, "C") == 0 || strcmp(l, "POSIX") == 0;
+}
+
+/* Messages follow the user's language even where its locale is not
+ * generated (a plain Debian has only C.UTF-8): glibc then leaves every
+ * category at "C", and its gettext ignores LANGUAGE while the message locale
+ * is exactly "C". The built-in C.UTF-8 is not "C" (measured on glibc 2.36),
+ * so the message category moves to it and LANGUAGE carries the language
+ * asked for by LANG/LC_MESSAGES/LC_ALL when LANGUAGE itself is unset. A
+ * locale asked for as C or POSIX keeps the untranslated messages (as
+ * `LC_ALL=C command` always does). Runs before any thread starts. */
+static void init_locale(void)
+{
+	static const char *const posix_vars[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
+	static const char *const language_var[] = {"LANGUAGE", NULL};
+	if (!setlocale(LC_ALL, "")) {
+		/* One variable names a locale that is not there: take each
+		 * category that can be had. */
+		static const int cats[] = {LC_CTYPE, LC_NUMERIC, LC_TIME, LC_COLLATE,
+		                           LC_MONETARY, LC_MESSAGES};
+		for (size_t i = 0; i < G_N_ELEMENTS(cats); i++)
+			setlocale(cats[i], "");
+	}
+	const char *posix = first_set(posix_vars);
+	const char *language = first_set(language_var);
+	const char *msgs = setlocale(LC_MESSAGES, NULL);
+	if ((posix && is_c_locale(posix)) || !msgs || strcmp(msgs, "C") != 0)
+		return;
+	const char *want = language ? language : posix;
+	if (!want || is_c_locale(want))
+		return;
+	if (!setlocale(LC_MESSAGES, "C.UTF-8"))
+		return;
+	const char *ctype = setlocale(LC_CTYPE, NULL);
+	if (ctype && strcmp(ctype, "C") == 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	if (!language)
+		setenv("LANGUAGE", want, 1);
+}
+
 void cli_init_i18n(void)
 {
-	const char *dir = g_getenv("CERTPRESS_LOCALEDIR");
-	bindtextdomain(CP_TEXTDOMAIN, dir ? dir : CP_LOCALEDIR);
+	init_locale();
+	bindtextdomain(CP_TEXTDOMAIN, cp_localedir());
 	bind_textdomain_codeset(CP_TEXTDOMAIN, "UTF-8");
 	textdomain(CP_TEXTDOMAIN);
 }
 
 const char *cli_datadir(void)
 {
-	const char *d = g_getenv("CERTPRESS_DATADIR");
-	return d && *d ? d : CP_DATADIR;
+	return cp_datadir();
 }
 
 char *cli_data_path(const char *rel)

@@ -10,11 +10,13 @@
 
 #include "certpress.h"
 
-/* Binds the message catalogue ($CERTPRESS_LOCALEDIR or the build's). */
+/* Sets the locale from the environment (setlocale(LC_ALL, "") and more:
+ * messages in the language asked for by LANGUAGE, LC_ALL, LC_MESSAGES or
+ * LANG even when that locale is not generated) and binds the message
+ * catalogue (cp_localedir()). First thing in main(), before any thread. */
 void cli_init_i18n(void);
 
-/* The project's data folder: $CERTPRESS_DATADIR or the source tree it was
- * built from. Borrowed. */
+/* The project's data folder, cp_datadir(). Borrowed. */
 const char *cli_datadir(void);
 /* datadir/rel; free with g_free(). */
 char *cli_data_path(const char *rel);

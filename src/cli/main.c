@@ -2,7 +2,6 @@
 /* certpress command: a thin front end over libcertpress. */
 #include <glib.h>
 #include <libintl.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +49,6 @@ int main(int argc, char **argv)
 	if (!getenv("MALLOC_ARENA_MAX"))
 		mallopt(M_ARENA_MAX, 2);
 #endif
-	setlocale(LC_ALL, "");
 	cli_init_i18n();
 	if (argc < 2) {
 		usage(stderr);

@@ -475,10 +475,7 @@ void cp_fonts_free(cp_fonts *f)
 
 static char *default_dir(void)
 {
-	const char *d = g_getenv("CERTPRESS_DATADIR");
-	if (d && *d)
-		return g_build_filename(d, "fonts", NULL);
-	return g_build_filename(CP_DATADIR, "fonts", NULL);
+	return g_build_filename(cp_datadir(), "fonts", NULL);
 }
 
 cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err)
