@@ -522,6 +522,15 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 /* The whole history of one certificate, oldest first, as text lines.
  * Refuses (CP_E_LEDGER) a number the ledger does not know. Free with free(). */
 char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err);
+/* The state of a certificate number for verification (第二十四条): not in the
+ * ledger, issued, reissued (a new sheet of the same number) or revoked; with
+ * revoke_reason (may be NULL) set to the recorded reason (g_free) when
+ * revoked. */
+typedef enum cp_ledger_state {
+	CP_LEDGER_UNKNOWN, CP_LEDGER_ISSUED, CP_LEDGER_REISSUED, CP_LEDGER_REVOKED,
+} cp_ledger_state;
+bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *state,
+                          char **revoke_reason, cp_error **err);
 /* Writes every entry as CSV (RFC 4180, UTF-8 with BOM so that spreadsheet
  * programs read the Chinese text, CRLF line ends), oldest first. */
 bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err);
