@@ -241,6 +241,9 @@ typedef struct cp_output_opts {
 	double offset_x_mm, offset_y_mm; /* printer calibration offset */
 	double scale_x, scale_y;         /* printer calibration scale, 1.0 = none */
 	double dpi;                      /* raster resolution, default 300 */
+	/* Electronic mode: leave the seal out of the page, because a signature's
+	 * widget shows it (signed PDFs; src/trust/sign.h). Default false. */
+	bool seal_in_signature;
 } cp_output_opts;
 
 /* Defaults: full mode, no offset, scale 1, 300 dpi. */

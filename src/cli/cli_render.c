@@ -108,6 +108,7 @@ typedef struct render_ctx {
 	bool pdf_files;           /* FOLDER of signed per-holder PDFs */
 	const char *name_pattern; /* or NULL: {cert_no} */
 	cp_signer *signer;
+	cp_sign_seal *seal;       /* the seal image of the signature widgets */
 	cp_doc_info info;
 	time_t when;              /* the claimed signing time of the batch */
 } render_ctx;
@@ -427,6 +428,7 @@ static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli
 		},
 	};
 	if (seal) {
+		j.so.seal = c->seal;
 		j.so.x_mm = (seal->x + c->oo.offset_x_mm) * c->oo.scale_x;
 		j.so.y_mm = (seal->y + c->oo.offset_y_mm) * c->oo.scale_y;
 		j.so.w_mm = seal->w * c->oo.scale_x;
@@ -772,6 +774,18 @@ int cli_render(int argc, char **argv)
 				               "valid): nothing was signed"));
 				goto out;
 			}
+			/* The seal is the signature's appearance, not page content:
+			 * clicking it opens the reader's signature panel. */
+			const char *sp = cp_profile_seal_path(b.profile);
+			if (!sp) {
+				cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
+				             _("electronic certificates need the organization's seal image: set 'seal' in the profile"));
+				goto out;
+			}
+			c.seal = cp_sign_seal_new(sp, &err);
+			if (!c.seal)
+				goto out;
+			c.oo.seal_in_signature = true;
 			c.info = (cp_doc_info){
 				.title = "职业技能等级证书 Vocational Skill Level Certificate",
 				.author = cp_profile_name(b.profile),
@@ -888,6 +902,7 @@ out:
 			cairo_surface_destroy(c.raster[i]);
 	cli_batch_close(&b);
 	cp_signer_free(c.signer);
+	cp_sign_seal_free(c.seal);
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);

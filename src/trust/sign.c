@@ -10,15 +10,110 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "i18n.h"
+#include "input/image.h"
 #include "output/pdfsyntax.h"
 #include "trust/pdfdoc.h"
 
 #define MM_TO_PT (72.0 / 25.4)
 /* "[0 NNNNNNNNNN NNNNNNNNNN NNNNNNNNNN]" fits; the rest is blanks. */
 #define BYTERANGE_WIDTH 48
+
+struct cp_sign_seal {
+	int w, h;
+	GBytes *rgb, *alpha; /* zlib streams (/FlateDecode) */
+};
+
+static GBytes *deflate_bytes(const unsigned char *d, size_t n)
+{
+	uLongf cap = compressBound((uLong)n);
+	unsigned char *out = g_malloc(cap);
+	if (compress2(out, &cap, d, (uLong)n, 9) != Z_OK) {
+		g_free(out);
+		return NULL;
+	}
+	return g_bytes_new_take(g_realloc(out, cap ? cap : 1), cap);
+}
+
+cp_sign_seal *cp_sign_seal_new(const char *png_path, cp_error **err)
+{
+	cairo_surface_t *img = cp_image_load(png_path, NULL, err);
+	if (!img)
+		return NULL;
+	cairo_surface_t *px = img;
+	if (cairo_image_surface_get_format(img) != CAIRO_FORMAT_ARGB32) {
+		/* Any other format drawn onto ARGB32 is the same picture. */
+		px = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cairo_image_surface_get_width(img),
+		                                cairo_image_surface_get_height(img));
+		cairo_t *cr = cairo_create(px);
+		cairo_set_source_surface(cr, img, 0, 0);
+		cairo_paint(cr);
+		cairo_destroy(cr);
+	}
+	cairo_surface_flush(px);
+	int w = cairo_image_surface_get_width(px), h = cairo_image_surface_get_height(px);
+	int stride = cairo_image_surface_get_stride(px);
+	const unsigned char *data = cairo_image_surface_get_data(px);
+	size_t np = (size_t)w * (size_t)h;
+	unsigned char *rgb = g_malloc(np * 3 + 1), *a = g_malloc(np + 1);
+	for (int y = 0; y < h; y++) {
+		const uint32_t *row = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+		for (int x = 0; x < w; x++) {
+			uint32_t v = row[x];
+			unsigned al = v >> 24, r = (v >> 16) & 255, g = (v >> 8) & 255, b = v & 255;
+			/* Cairo stores premultiplied alpha; PDF wants it separate. */
+			if (al && al < 255) {
+				r = (r * 255 + al / 2) / al;
+				g = (g * 255 + al / 2) / al;
+				b = (b * 255 + al / 2) / al;
+			}
+			size_t i = (size_t)y * (size_t)w + (size_t)x;
+			rgb[3 * i] = (unsigned char)MIN(r, 255u);
+			rgb[3 * i + 1] = (unsigned char)MIN(g, 255u);
+			rgb[3 * i + 2] = (unsigned char)MIN(b, 255u);
+			a[i] = (unsigned char)al;
+		}
+	}
+	cp_sign_seal *s = g_new0(cp_sign_seal, 1);
+	s->w = w;
+	s->h = h;
+	s->rgb = deflate_bytes(rgb, np * 3);
+	s->alpha = deflate_bytes(a, np);
+	g_free(rgb);
+	g_free(a);
+	if (px != img)
+		cairo_surface_destroy(px);
+	cairo_surface_destroy(img);
+	if (!s->rgb || !s->alpha || w <= 0 || h <= 0) {
+		cp_sign_seal_free(s);
+		cp_set_error(err, CP_E_NOMEM, png_path, 0, 0, NULL, _("out of memory"));
+		return NULL;
+	}
+	return s;
+}
+
+void cp_sign_seal_free(cp_sign_seal *s)
+{
+	if (!s)
+		return;
+	if (s->rgb)
+		g_bytes_unref(s->rgb);
+	if (s->alpha)
+		g_bytes_unref(s->alpha);
+	g_free(s);
+}
+
+static void append_stream(GString *u, GBytes *b)
+{
+	gsize n;
+	const char *d = g_bytes_get_data(b, &n);
+	g_string_append_printf(u, " /Length %" G_GSIZE_FORMAT " >>\nstream\n", n);
+	g_string_append_len(u, d, (gssize)n);
+	g_string_append(u, "\nendstream\nendobj\n");
+}
 
 static bool sign_bad(const char *label, const char *why, cp_error **err)
 {
@@ -330,6 +425,8 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 	}
 
 	int64_t sig_num = d.size, wid_num = d.size + 1, ap_num = d.size + 2;
+	int64_t img_num = d.size + 3, mask_num = d.size + 4;
+	int64_t new_size = o->seal ? mask_num + 1 : ap_num + 1;
 	if (n == 0 || (b[n - 1] != '\n' && b[n - 1] != '\r'))
 		g_string_append_c(u, '\n');
 	xent x;
@@ -377,17 +474,49 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 	                       "/F 132 /T (seal)\n   /Rect [%s %s %s %s] /P %" PRId64 " %" PRId64
 	                       " R\n   /V %" PRId64 " 0 R /AP << /N %" PRId64 " 0 R >>\n>>\nendobj\n",
 	                       wid_num, r[0], r[1], r[2], r[3], pnum, pgen, sig_num, ap_num);
-	/* Its appearance: the seal itself is drawn in the page's content (by
-	 * Cairo, multiplied into what is under it like ink); the widget adds
-	 * nothing on top, so signed and unsigned pages look the same. */
+	/* Its appearance: the seal, fitted into the box as the layout fits it
+	 * (centred, aspect kept) and multiplied into the page like ink. */
 	char w[G_ASCII_DTOSTR_BUF_SIZE], h[G_ASCII_DTOSTR_BUF_SIZE];
-	g_ascii_formatd(w, sizeof w, "%.2f", x2 - x1);
-	g_ascii_formatd(h, sizeof h, "%.2f", y2 - y1);
+	g_ascii_formatd(w, sizeof w, "%.4f", x2 - x1);
+	g_ascii_formatd(h, sizeof h, "%.4f", y2 - y1);
 	x = (xent){ap_num, 0, (int64_t)(n + u->len)};
 	g_array_append_val(xr, x);
-	g_string_append_printf(u, "%" PRId64 " 0 obj\n<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s]"
-	                       " /Resources << >> /Length 0 >>\nstream\n\nendstream\nendobj\n",
-	                       ap_num, w, h);
+	if (!o->seal) {
+		g_string_append_printf(u, "%" PRId64 " 0 obj\n<< /Type /XObject /Subtype /Form "
+		                       "/BBox [0 0 %s %s] /Resources << >> /Length 0 >>\nstream\n"
+		                       "\nendstream\nendobj\n", ap_num, w, h);
+	} else {
+		const cp_sign_seal *sl = o->seal;
+		double bw = x2 - x1, bh = y2 - y1;
+		double sc = MIN(bw / sl->w, bh / sl->h);
+		char m[4][G_ASCII_DTOSTR_BUF_SIZE];
+		g_ascii_formatd(m[0], sizeof m[0], "%.4f", sl->w * sc);
+		g_ascii_formatd(m[1], sizeof m[1], "%.4f", sl->h * sc);
+		g_ascii_formatd(m[2], sizeof m[2], "%.4f", (bw - sl->w * sc) / 2);
+		g_ascii_formatd(m[3], sizeof m[3], "%.4f", (bh - sl->h * sc) / 2);
+		char *content = g_strdup_printf("q /G0 gs %s 0 0 %s %s %s cm /Im0 Do Q\n",
+		                                m[0], m[1], m[2], m[3]);
+		g_string_append_printf(u, "%" PRId64 " 0 obj\n<< /Type /XObject /Subtype /Form "
+		                       "/BBox [0 0 %s %s]\n   /Resources << /XObject << /Im0 %" PRId64
+		                       " 0 R >> /ExtGState << /G0 << /BM /Multiply >> >> >>\n"
+		                       "   /Length %zu >>\nstream\n%sendstream\nendobj\n",
+		                       ap_num, w, h, img_num, strlen(content), content);
+		g_free(content);
+		x = (xent){img_num, 0, (int64_t)(n + u->len)};
+		g_array_append_val(xr, x);
+		g_string_append_printf(u, "%" PRId64 " 0 obj\n<< /Type /XObject /Subtype /Image "
+		                       "/Width %d /Height %d /ColorSpace /DeviceRGB\n"
+		                       "   /BitsPerComponent 8 /Interpolate true /SMask %" PRId64
+		                       " 0 R /Filter /FlateDecode", img_num, sl->w, sl->h, mask_num);
+		append_stream(u, sl->rgb);
+		x = (xent){mask_num, 0, (int64_t)(n + u->len)};
+		g_array_append_val(xr, x);
+		g_string_append_printf(u, "%" PRId64 " 0 obj\n<< /Type /XObject /Subtype /Image "
+		                       "/Width %d /Height %d /ColorSpace /DeviceGray\n"
+		                       "   /BitsPerComponent 8 /Interpolate true /Filter /FlateDecode",
+		                       mask_num, sl->w, sl->h);
+		append_stream(u, sl->alpha);
+	}
 	/* The page, now with the widget. */
 	x = (xent){pnum, pgen, (int64_t)(n + u->len)};
 	g_array_append_val(xr, x);
@@ -421,7 +550,7 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 		i = j;
 	}
 	g_string_append_printf(u, "trailer\n<< /Size %" PRId64 "\n   /Root %" PRId64 " %" PRId64
-	                       " R\n", ap_num + 1, d.root_num, d.root_gen);
+	                       " R\n", new_size, d.root_num, d.root_gen);
 	const char *carry[] = {"Info", "ID"};
 	for (size_t i = 0; i < G_N_ELEMENTS(carry); i++) {
 		const cp_pdf_dict_entry *te = cp_pdfsyntax_dict_find(d.trailer, carry[i]);

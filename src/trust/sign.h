@@ -30,11 +30,24 @@
 #define CP_SIGN_MAX_FILE (256u << 20) /* bytes of a PDF signed or verified */
 #define CP_SIGN_MAX_CMS (64u << 10)   /* bytes of a /Contents value */
 
+/* The seal image prepared for signature appearances: decoded once,
+ * compressed once, shared read-only by every signing thread. */
+typedef struct cp_sign_seal cp_sign_seal;
+/* From the seal PNG of the profile (any PNG cp_image_load() reads). Free
+ * with cp_sign_seal_free(). */
+cp_sign_seal *cp_sign_seal_new(const char *png_path, cp_error **err);
+void cp_sign_seal_free(cp_sign_seal *s);
+
 typedef struct cp_sign_opts {
 	/* The seal's box on the first page, millimetres from its top-left
 	 * corner: the signature widget's rectangle. */
 	double x_mm, y_mm, w_mm, h_mm;
 	time_t when;               /* the claimed signing time, /M */
+	/* The widget's appearance: the seal image fitted into the box (centred,
+	 * aspect kept) and multiplied into the page like ink, as the layout
+	 * draws it; the page content must then leave the seal out
+	 * (cp_output_opts.seal_in_signature). NULL: an empty appearance. */
+	const cp_sign_seal *seal;
 	/* The certificate's fields, stored signed in the signature dictionary
 	 * so that `certpress verify` can report them; any may be NULL. */
 	const char *cert_no, *name, *id_masked, *occupation, *level;

@@ -168,6 +168,10 @@ run render --org org.conf --mode electronic --no-ledger --cert-no S0000440001232
 pdftoppm -r 50 "$f" signed && pdftoppm -r 50 plain.pdf plain
 cmp -s signed-1.ppm plain-1.ppm && ok "the signed page renders pixel for pixel like the unsigned one" \
 	|| not_ok "signed and unsigned pages differ"
+# ... and the seal there is the signature's appearance, not page content.
+pdftoppm -r 50 -hide-annotations "$f" bare
+cmp -s bare-1.ppm plain-1.ppm && not_ok "the seal is still in the page content" \
+	|| ok "without annotations the seal is gone: it is the signature widget's appearance"
 
 # -------------------------------------------------- the printer's batch
 run render --org org.conf --mode electronic --no-ledger -o printer.pdf batch.csv
