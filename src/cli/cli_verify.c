@@ -32,8 +32,8 @@ static void help(void)
 	         "  -q, --quiet          no report; only the exit status\n"
 	         "  -h, --help           show this help\n\n"
 	         "Exit status: 0 every file valid, 1 a file invalid, changed after signing,\n"
-	         "unsigned, signed by an unknown signer or revoked, 2 usage or a file that\n"
-	         "cannot be read.\n"));
+	         "unsigned, signed by an unknown signer, revoked or damaged, 2 usage or a\n"
+	         "file that cannot be read.\n"));
 }
 
 static const char *status_word(cp_verify_status s)
@@ -154,14 +154,24 @@ int cli_verify(int argc, char **argv)
 				fprintf(stderr, "certpress verify: %s\n", m);
 				g_free(m);
 			}
-			cp_error_free(err);
-			err = NULL;
-			status = 2;
+			/* A file that is not a PDF we can read is not a valid
+			 * certificate (1); one that cannot be opened is an
+			 * environment error (2). */
+			bool damaged = err->code == CP_E_PARSE;
 			if (json) {
 				g_string_append(js, i > optind ? ",\n {\"file\": " : "\n {\"file\": ");
 				cp_report_json_str(js, f);
-				g_string_append(js, ", \"status\": \"unreadable\"}");
+				g_string_append_printf(js, ", \"valid\": false, \"status\": \"%s\", \"reason\": ",
+				                       damaged ? "damaged" : "unreadable");
+				cp_report_json_str(js, err->message);
+				g_string_append_c(js, '}');
 			}
+			cp_error_free(err);
+			err = NULL;
+			if (damaged && status == 0)
+				status = 1;
+			else if (!damaged)
+				status = 2;
 			continue;
 		}
 		bool good = r.status == CP_VERIFY_VALID;

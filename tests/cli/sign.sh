@@ -191,6 +191,12 @@ run verify --trust ca.pem flip.pdf
 expect_status 1 "verify: a flipped byte is refused"
 contains "$T_OUT" "digest mismatch" "verify names the digest mismatch"
 
+head -c 20000 "$f" >cut.pdf
+run verify --trust ca.pem cut.pdf
+expect_status 1 "verify: a truncated file is not valid"
+run verify --trust ca.pem missing.pdf
+expect_status 2 "verify: a file that cannot be opened is an environment error"
+
 # An incremental update after signing (a new revision of the catalog).
 cp "$f" appended.pdf
 sx=$(tail -c 64 appended.pdf | grep -a -A1 startxref | tail -1)
