@@ -490,10 +490,13 @@ char *cp_keys_csr(const cp_signer *s, const char *org, cp_error **err)
 	return out;
 }
 
-static char *name_line(const X509_NAME *nm)
+/* In the certificate's own order (C, O, …, CN as CAs write them), UTF-8 kept
+ * as it is, ", " between the parts. */
+char *cp_keys_name(const X509_NAME *nm)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	X509_NAME_print_ex(b, nm, 0, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_DN_REV);
+	X509_NAME_print_ex(b, nm, 0, (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) |
+	                   XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN);
 	char *d;
 	long n = BIO_get_mem_data(b, &d);
 	char *s = g_strndup(d, (gsize)n);
@@ -503,7 +506,7 @@ static char *name_line(const X509_NAME *nm)
 
 char *cp_keys_subject(X509 *cert)
 {
-	return name_line(X509_get_subject_name(cert));
+	return cp_keys_name(X509_get_subject_name(cert));
 }
 
 static char *time_line(const ASN1_TIME *t)
@@ -527,7 +530,7 @@ char *cp_keys_describe(X509 *cert)
 {
 	GString *g = g_string_new(NULL);
 	char *s = cp_keys_subject(cert);
-	char *i = name_line(X509_get_issuer_name(cert));
+	char *i = cp_keys_name(X509_get_issuer_name(cert));
 	char *nb = time_line(X509_get0_notBefore(cert));
 	char *na = time_line(X509_get0_notAfter(cert));
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -58,7 +58,10 @@ char *cp_keys_csr(const cp_signer *s, const char *org, cp_error **err);
 /* Subject, issuer, validity, SHA-256 fingerprint and key type of cert, one
  * "label: value" per line; free with g_free(). */
 char *cp_keys_describe(X509 *cert);
-/* The subject as one line (RFC 2253 order reversed: CN first); g_free(). */
+/* A name as one line, in the certificate's order ("C=CN, O=…, CN=…");
+ * g_free(). */
+char *cp_keys_name(const X509_NAME *nm);
+/* The subject as one line, as cp_keys_name(); g_free(). */
 char *cp_keys_subject(X509 *cert);
 /* Whether cert carries the test-seal marking of cp_keys_new_test_seal(). */
 bool cp_keys_is_test_seal(X509 *cert);

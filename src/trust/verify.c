@@ -247,13 +247,7 @@ static bool parse_byterange(const cp_pdf_dict_entry *e, int64_t br[4], size_t n)
 static void fill_signer(cp_verify_result *r, X509 *x)
 {
 	r->signer = cp_keys_subject(x);
-	BIO *b = BIO_new(BIO_s_mem());
-	X509_NAME_print_ex(b, X509_get_issuer_name(x), 0,
-	                   (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_DN_REV);
-	char *d;
-	long n = BIO_get_mem_data(b, &d);
-	r->issuer = g_strndup(d, (gsize)n);
-	BIO_free(b);
+	r->issuer = cp_keys_name(X509_get_issuer_name(x));
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	X509_digest(x, EVP_sha256(), md, &mdlen);
