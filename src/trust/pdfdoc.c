@@ -14,8 +14,9 @@ static bool bad(const cp_pdfdoc *d, const char *what, const char *why, cp_error 
 	return false;
 }
 
-/* Finds trailer dictionary text of the xref section at off. */
-static bool scan_xref(const cp_pdfdoc *d, int64_t off, const char **trailer)
+/* Finds trailer dictionary text of the xref section at off; raises
+ * *next past every object number it lists. */
+static bool scan_xref(const cp_pdfdoc *d, int64_t off, const char **trailer, int64_t *next)
 {
 	const char *p = d->b + off, *end = d->b + d->n;
 	if (!cp_pdfsyntax_is_keyword(p, end, "xref"))
@@ -36,6 +37,8 @@ static bool scan_xref(const cp_pdfdoc *d, int64_t off, const char **trailer)
 		p = cp_pdfsyntax_skip_ws(q, end);
 		if ((end - p) / 20 < count)
 			return false;
+		if (count > 0 && start + count > *next)
+			*next = start + count;
 		p += 20 * count;
 	}
 }
@@ -97,7 +100,7 @@ bool cp_pdfdoc_open(cp_pdfdoc *d, const char *b, size_t n, const char *label,
 			if (g_array_index(d->revs, int64_t, i) == cur)
 				return bad(d, what, _("the /Prev chain loops"), err);
 		const char *t;
-		if (!scan_xref(d, cur, &t))
+		if (!scan_xref(d, cur, &t, &d->next_num))
 			return bad(d, what, _("damaged or compressed cross-reference table "
 			                      "(only classic tables are supported)"), err);
 		g_array_append_val(d->revs, cur);
@@ -127,6 +130,10 @@ bool cp_pdfdoc_open(cp_pdfdoc *d, const char *b, size_t n, const char *label,
 	if (!e || !cp_pdfsyntax_parse_uint(e->val, e->val + e->vlen, CP_PDFSYNTAX_MAX_OBJECTS + 1,
 	                                   &d->size, &q))
 		return bad(d, what, _("the trailer has no valid /Size"), err);
+	if (d->size > d->next_num)
+		d->next_num = d->size;
+	if (d->next_num + 8 > CP_PDFSYNTAX_MAX_OBJECTS)
+		return bad(d, what, _("no object numbers left for the signature"), err);
 	return true;
 }
 

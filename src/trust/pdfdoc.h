@@ -21,6 +21,7 @@ typedef struct cp_pdfdoc {
 	GArray *revs;          /* int64_t: xref offsets, newest first */
 	GArray *trailer;       /* cp_pdf_dict_entry of the newest trailer */
 	int64_t root_num, root_gen, size;
+	int64_t next_num;      /* above every object number any table lists and /Size */
 } cp_pdfdoc;
 
 /* Reads the structure of b[0..n); false with CP_E_PARSE (prefixed by what,

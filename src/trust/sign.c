@@ -424,8 +424,10 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 		goto done;
 	}
 
-	int64_t sig_num = d.size, wid_num = d.size + 1, ap_num = d.size + 2;
-	int64_t img_num = d.size + 3, mask_num = d.size + 4;
+	/* New numbers above every one in use: /Size may be wrong. */
+	int64_t base = d.next_num;
+	int64_t sig_num = base, wid_num = base + 1, ap_num = base + 2;
+	int64_t img_num = base + 3, mask_num = base + 4;
 	int64_t new_size = o->seal ? mask_num + 1 : ap_num + 1;
 	if (n == 0 || (b[n - 1] != '\n' && b[n - 1] != '\r'))
 		g_string_append_c(u, '\n');
