@@ -103,6 +103,30 @@ mkdir encout
 run render --org right.conf --mode electronic --format pdf --no-ledger --row 2 -o encout/ batch.csv
 expect_status 0 "an encrypted key with its passphrase file signs"
 
+# PKCS#12, with its passphrase in a file, and without a terminal to ask.
+openssl pkcs12 -export -inkey seal.key -in seal.pem -certfile ca.pem -passout pass:p12pass \
+	-out seal.p12 2>/dev/null
+chmod 600 seal.p12
+printf 'p12pass\n' >p12.pass && chmod 600 p12.pass
+profile p12.conf seal.p12 chain.pem "passphrase_file = p12.pass
+"
+mkdir p12out
+run render --org p12.conf --mode electronic --format pdf --no-ledger --row 2 -o p12out/ batch.csv
+expect_status 0 "a PKCS#12 key with its passphrase file signs"
+run verify --trust ca.pem p12out/*.pdf
+expect_status 0 "and the file verifies"
+profile p12tty.conf seal.p12 chain.pem
+if have setsid; then
+	setsid "$CERTPRESS" render --org p12tty.conf --mode electronic --format pdf --no-ledger \
+		--row 2 -o p12out/ batch.csv </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	T_STATUS=$? T_ERR=$(cat "$T_TMP/err")
+	expect_status 2 "a passphrase-protected key without a terminal or passphrase file"
+	contains "$T_ERR" "passphrase_file =" "the refusal says where to put the passphrase"
+else
+	skip "setsid is not installed"
+	skip "setsid is not installed"
+fi
+
 # ------------------------------------------------- usage of --format pdf
 run render --org org.conf --format pdf --no-ledger -o x/ batch.csv
 expect_status 2 "--format pdf needs --mode electronic"
