@@ -161,6 +161,41 @@ static void test_claimed_time(void)
 	g_free(dir);
 }
 
+/* A certificate whose key usage excludes signing makes no valid seal. */
+static void test_key_usage(void)
+{
+	char *dir = tu_scratch("sign-key-usage");
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = X509_new();
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 9);
+	X509_set_version(cert, 2);
+	X509_gmtime_adj(X509_getm_notBefore(cert), -DAY);
+	X509_gmtime_adj(X509_getm_notAfter(cert), DAY);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_UTF8,
+	                           (const unsigned char *)"not a seal", -1, -1, 0);
+	X509_set_issuer_name(cert, X509_get_subject_name(cert));
+	X509_set_pubkey(cert, key);
+	X509V3_CTX ctx;
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	X509_EXTENSION *ex = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
+	                                         "critical,keyAgreement");
+	g_assert_nonnull(ex);
+	X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	g_assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+	cp_signer *s = write_signer(dir, key, cert);
+	char *p = signed_pdf(dir, "ku.pdf", s, time(NULL));
+	char *why = NULL;
+	g_assert_cmpint(verify(p, cert, &why), ==, CP_VERIFY_UNTRUSTED);
+	g_assert_nonnull(strstr(why, "not for signing"));
+	g_free(why);
+	g_free(p);
+	cp_signer_free(s);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	g_free(dir);
+}
+
 /* RSA-2048 certificates from a CA must work as well as P-256. */
 static void test_rsa(void)
 {
@@ -306,6 +341,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sign/claimed-time", test_claimed_time);
 	g_test_add_func("/sign/rsa", test_rsa);
+	g_test_add_func("/sign/key-usage", test_key_usage);
 	g_test_add_func("/sign/refusal-leaves-file", test_refusal_leaves_file);
 	g_test_add_func("/sign/key-mismatch", test_key_mismatch);
 	g_test_add_func("/sign/profile", test_profile_signing);

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -300,6 +301,14 @@ static void check_chain(cp_verify_result *r, X509 *signer, STACK_OF(X509) *untru
 	}
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
+	/* A certificate restricted to other uses (only key encipherment, only
+	 * certificate signing …) does not make seals. */
+	uint32_t ku = X509_get_key_usage(signer);
+	if (r->status == CP_VERIFY_VALID && ku != UINT32_MAX &&
+	    !(ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
+		set_status(r, CP_VERIFY_UNTRUSTED,
+		           _("the seal certificate is not for signing (its key usage has neither "
+		             "digitalSignature nor nonRepudiation)"));
 }
 
 /* The CAdES rules OpenSSL checks (signing-certificate-v2 present and naming
