@@ -49,7 +49,6 @@ static void help(void)
 	         "      --printer NAME      use the offset and scale saved for this printer\n"
 	         "      --printers-dir DIR  where printer profiles live\n"
 	         "      --dpi N             resolution of PNG output (default 300)\n"
-
 	         "      --row N             only the record on spreadsheet row N\n"
 	         "      --cert-no NUMBER    only the record with this certificate number\n"
 	         "      --skip-invalid      print the valid records, write the refused ones\n"
