@@ -241,6 +241,9 @@ typedef struct cp_output_opts {
 	double offset_x_mm, offset_y_mm; /* printer calibration offset */
 	double scale_x, scale_y;         /* printer calibration scale, 1.0 = none */
 	double dpi;                      /* raster resolution, default 300 */
+	/* Electronic mode: leave the seal out of the page, because a signature's
+	 * widget shows it (signed PDFs; src/trust/sign.h). Default false. */
+	bool seal_in_signature;
 } cp_output_opts;
 
 /* Defaults: full mode, no offset, scale 1, 300 dpi. */
@@ -531,6 +534,15 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 /* The whole history of one certificate, oldest first, as text lines.
  * Refuses (CP_E_LEDGER) a number the ledger does not know. Free with free(). */
 char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err);
+/* The state of a certificate number for verification (第二十四条): not in the
+ * ledger, issued, reissued (a new sheet of the same number) or revoked; with
+ * revoke_reason (may be NULL) set to the recorded reason (g_free) when
+ * revoked. */
+typedef enum cp_ledger_state {
+	CP_LEDGER_UNKNOWN, CP_LEDGER_ISSUED, CP_LEDGER_REISSUED, CP_LEDGER_REVOKED,
+} cp_ledger_state;
+bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *state,
+                          char **revoke_reason, cp_error **err);
 /* Writes every entry as CSV (RFC 4180, UTF-8 with BOM so that spreadsheet
  * programs read the Chinese text, CRLF line ends), oldest first. */
 bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err);

@@ -20,7 +20,11 @@
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
+#include "input/profile.h"
+#include "output/pdf.h"
 #include "output/report.h"
+#include "trust/keys.h"
+#include "trust/sign.h"
 
 static void help(void)
 {
@@ -70,6 +74,12 @@ static void help(void)
 	         "Exit status: 0 printed, 1 records refused (nothing printed, or with\n"
 	         "--skip-invalid only the valid ones), 2 usage or environment error,\n"
 	         "130 interrupted.\n"));
+	printf(_("\nSigned electronic certificates (a FOLDER output):\n"
+	         "      --format FORMAT     png (default) or pdf: one PDF per certificate,\n"
+	         "                          the seal being a PAdES signature made with the\n"
+	         "                          profile's [signing] key; needs --mode electronic\n"
+	         "      --name PATTERN      file names, e.g. '{cert_no}-{name}' (default\n"
+	         "                          '{cert_no}'; must contain {cert_no})\n"));
 }
 
 typedef enum { OUT_PDF, OUT_DIR, OUT_PREVIEW } out_kind;
@@ -94,6 +104,12 @@ typedef struct render_ctx {
 	cp_ledger_batch *lb;
 	const char *reissue;
 	bool old_returned;
+	bool pdf_files;           /* FOLDER of signed per-holder PDFs */
+	const char *name_pattern; /* or NULL: {cert_no} */
+	cp_signer *signer;
+	cp_sign_seal *seal;       /* the seal image of the signature widgets */
+	cp_doc_info info;
+	time_t when;              /* the claimed signing time of the batch */
 } render_ctx;
 
 static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledger_print *p,
@@ -311,16 +327,149 @@ static bool pdf_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	return !c->lb || ledger_record(c, &it->rec, c->out, (int)c->pages, it->digest, err);
 }
 
-static char *png_name(const cp_record *rec)
+/* A value made safe as (part of) a file name: no folder separators, no
+ * control characters, no leading dot. */
+static void append_safe(GString *g, const char *v)
 {
-	return g_strdup_printf("%s.png", rec->value[CP_FIELD_CERT_NO]);
+	size_t start = g->len;
+	for (const char *p = v ? v : ""; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		g_string_append_c(g, ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\' ? '_' : (char)ch);
+	}
+	if (g->len > start && g->str[start] == '.')
+		g->str[start] = '_';
+}
+
+/* The file name of a holder's page: the pattern with {cert_no} and {name}
+ * (default: the certificate number) and the extension. */
+static char *holder_name(const render_ctx *c, const cp_record *rec, const char *ext)
+{
+	const char *pat = c->name_pattern ? c->name_pattern : "{cert_no}";
+	GString *g = g_string_new(NULL);
+	for (const char *p = pat; *p;) {
+		if (g_str_has_prefix(p, "{cert_no}")) {
+			append_safe(g, rec->value[CP_FIELD_CERT_NO]);
+			p += 9;
+		} else if (g_str_has_prefix(p, "{name}")) {
+			append_safe(g, rec->value[CP_FIELD_NAME]);
+			p += 6;
+		} else {
+			char one[2] = {*p++, 0};
+			append_safe(g, one);
+		}
+	}
+	/* Names stay well inside NAME_MAX (255 bytes), on a character boundary. */
+	if (g->len > 200) {
+		const char *cut = g_utf8_find_prev_char(g->str, g->str + 201);
+		g_string_truncate(g, cut ? (gsize)(cut - g->str) : 200);
+	}
+	g_string_append(g, ext);
+	return g_string_free(g, FALSE);
+}
+
+static char *png_name(const render_ctx *c, const cp_record *rec)
+{
+	return holder_name(c, rec, ".png");
+}
+
+/* ------------------------------------------- one signed PDF per holder */
+
+typedef struct sign_job {
+	const render_ctx *c;
+	cp_sign_opts so;
+} sign_job;
+
+static bool sign_finish(void *ud, int fd, const char *label, cp_error **err)
+{
+	sign_job *j = ud;
+	return cp_sign_pdf_fd(j->c->signer, fd, label, &j->so, err);
+}
+
+static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
+                        cp_error **err)
+{
+	render_ctx *c = ud;
+	char *name = holder_name(c, &it->rec, ".pdf");
+	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
+	g_free(name);
+	bool ok = false;
+	char *masked = NULL;
+	cp_pdf_writer *w = cp_pdf_writer_new(path, cp_template_page_width_mm(c->b->tpl),
+	                                     cp_template_page_height_mm(c->b->tpl), &c->info, err);
+	if (!w)
+		goto out;
+	cairo_t *cr = cp_pdf_writer_begin_page(w, err);
+	if (!cr) {
+		cp_pdf_writer_abort(w);
+		goto out;
+	}
+	cp_engine_draw(e, pg, cr, &c->oo);
+	if (!cp_pdf_writer_end_page(w, err)) {
+		cp_pdf_writer_abort(w);
+		goto out;
+	}
+	/* The widget covers the seal's box, where the seal is drawn. */
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	const cp_page_item *seal = NULL;
+	for (size_t i = 0; i < n && !seal; i++)
+		if (items[i].kind == CP_EL_SEAL)
+			seal = &items[i];
+	const cp_record *rec = &it->rec;
+	masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+	sign_job j = {
+		.c = c,
+		.so = {
+			.when = c->when,
+			.cert_no = rec->value[CP_FIELD_CERT_NO], .name = rec->value[CP_FIELD_NAME],
+			.id_masked = masked, .occupation = rec->value[CP_FIELD_OCCUPATION],
+			.level = rec->value[CP_FIELD_LEVEL],
+		},
+	};
+	if (seal) {
+		j.so.seal = c->seal;
+		j.so.x_mm = (seal->x + c->oo.offset_x_mm) * c->oo.scale_x;
+		j.so.y_mm = (seal->y + c->oo.offset_y_mm) * c->oo.scale_y;
+		j.so.w_mm = seal->w * c->oo.scale_x;
+		j.so.h_mm = seal->h * c->oo.scale_y;
+	}
+	ok = cp_pdf_writer_commit_finish(w, sign_finish, &j, err);
+	if (ok && c->lb)
+		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
+out:
+	g_free(masked);
+	g_free(path);
+	return ok;
+}
+
+static bool pdfdir_done(void *ud, int part, cp_error **err)
+{
+	return true;
+}
+
+static bool pdfdir_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!*still_valid)
+		return refuse(c, &it->rec, &it->row, err);
+	if (it->part < 0)
+		return true;
+	c->pages++;
+	if (!c->lb)
+		return true;
+	char *name = holder_name(c, &it->rec, ".pdf");
+	char *file = g_build_filename(c->out, name, NULL);
+	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
+	g_free(file);
+	g_free(name);
+	return ok;
 }
 
 static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
                      cp_error **err)
 {
 	render_ctx *c = ud;
-	char *name = png_name(&it->rec);
+	char *name = png_name(c, &it->rec);
 	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
 	g_free(name);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
@@ -350,7 +499,7 @@ static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	c->pages++;
 	if (!c->lb)
 		return true;
-	char *name = png_name(&it->rec);
+	char *name = png_name(c, &it->rec);
 	char *file = g_build_filename(c->out, name, NULL);
 	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
 	g_free(file);
@@ -363,6 +512,9 @@ static const cli_pool_ops pdf_ops = {
 };
 static const cli_pool_ops png_ops = {
 	.admit = batch_admit, .draw = png_draw, .done = png_done, .settle = png_settle,
+};
+static const cli_pool_ops pdfdir_ops = {
+	.admit = batch_admit, .draw = pdfdir_draw, .done = pdfdir_done, .settle = pdfdir_settle,
 };
 
 /* The outputs of one run must be distinct files: each is renamed into place
@@ -394,7 +546,8 @@ int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
-	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
+	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH,
+	       OPT_FORMAT, OPT_NAME };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -418,6 +571,8 @@ int cli_render(int argc, char **argv)
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"name", required_argument, NULL, OPT_NAME},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -472,6 +627,13 @@ int cli_render(int argc, char **argv)
 		case OPT_OLD_RETURNED: c.old_returned = true; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "pdf") == 0)
+				c.pdf_files = true;
+			else if (strcmp(optarg, "png") != 0)
+				return cli_usage_error("render", _("--format must be png or pdf, not '%s'"), optarg);
+			break;
+		case OPT_NAME: c.name_pattern = optarg; break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
 				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
@@ -525,6 +687,12 @@ int cli_render(int argc, char **argv)
 	if (c.kind == OUT_PREVIEW && !c.want_row && !c.want_cert)
 		return cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER"));
 	c.out = out;
+	if ((c.pdf_files || c.name_pattern) && c.kind != OUT_DIR)
+		return cli_usage_error("render", _("--format and --name are for a FOLDER output"));
+	if (c.pdf_files && c.oo.mode != CP_MODE_ELECTRONIC)
+		return cli_usage_error("render", _("--format pdf makes signed electronic certificates: it needs --mode electronic"));
+	if (c.name_pattern && !strstr(c.name_pattern, "{cert_no}"))
+		return cli_usage_error("render", _("--name must contain {cert_no}, so that every file has its own name"));
 	if (c.kind == OUT_PREVIEW && (ledger_path || c.reissue))
 		return cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue"));
 
@@ -589,6 +757,41 @@ int cli_render(int argc, char **argv)
 			goto out;
 		cp_pdf_parts_set_cancel(c.parts, &cli_interrupted);
 	} else if (c.kind == OUT_DIR) {
+		if (c.pdf_files) {
+			/* Nothing is signed with a key that cannot be read, a
+			 * certificate that is not valid now, or without a seal. */
+			c.signer = cp_signer_from_profile(b.profile, &err);
+			if (!c.signer)
+				goto out;
+			c.when = time(NULL);
+			X509 *sc = cp_signer_cert(c.signer);
+			if (X509_cmp_time(X509_get0_notAfter(sc), &c.when) <= 0 ||
+			    X509_cmp_time(X509_get0_notBefore(sc), &c.when) >= 0) {
+				cp_set_error(&err, CP_E_USAGE, cp_profile_signing_certificate(b.profile),
+				             0, 0, NULL,
+				             _("the seal certificate is not valid now (expired or not yet "
+				               "valid): nothing was signed"));
+				goto out;
+			}
+			/* The seal is the signature's appearance, not page content:
+			 * clicking it opens the reader's signature panel. */
+			const char *sp = cp_profile_seal_path(b.profile);
+			if (!sp) {
+				cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
+				             _("electronic certificates need the organization's seal image: set 'seal' in the profile"));
+				goto out;
+			}
+			c.seal = cp_sign_seal_new(sp, &err);
+			if (!c.seal)
+				goto out;
+			c.oo.seal_in_signature = true;
+			c.info = (cp_doc_info){
+				.title = "职业技能等级证书 Vocational Skill Level Certificate",
+				.author = cp_profile_name(b.profile),
+				.creator = "certpress " CP_VERSION,
+				.keywords = cp_mode_name(c.oo.mode),
+			};
+		}
 		c.dir = cp_atomic_dir_open(out, flags, &err);
 		if (!c.dir)
 			goto out;
@@ -611,7 +814,8 @@ int cli_render(int argc, char **argv)
 	}
 
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
-	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops : &png_ops,
+	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops
+	                                                    : c.pdf_files ? &pdfdir_ops : &png_ops,
 	                                                &c, jobs, _("rendering"), &err))
 		goto out;
 	/* A signal after the last record: still nothing is put in place. */
@@ -696,6 +900,8 @@ out:
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
 	cli_batch_close(&b);
+	cp_signer_free(c.signer);
+	cp_sign_seal_free(c.seal);
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);

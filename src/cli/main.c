@@ -23,6 +23,8 @@ static const struct {
 	{"render", cli_render, N_("print a batch to PDF, PNG files, or one PNG preview")},
 	{"calibrate", cli_calibrate, N_("print a calibration page; save a printer's offset")},
 	{"ledger", cli_ledger, N_("the print ledger: stock, spoiled sheets, history, reports")},
+	{"keys", cli_keys, N_("the seal's signing key: a test seal, a certificate request, show")},
+	{"verify", cli_verify, N_("check the electronic seal (signature) of certificate PDFs")},
 };
 
 static void usage(FILE *out)

@@ -741,7 +741,7 @@ static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
 	case CP_EL_SEAL:
 		/* Paper certificates are sealed by hand; only the electronic
 		 * one carries the seal image. */
-		if (o->mode == CP_MODE_ELECTRONIC && e->seal) {
+		if (o->mode == CP_MODE_ELECTRONIC && e->seal && !o->seal_in_signature) {
 			/* Ink, not paint: like a stamp, the seal darkens what is
 			 * under it, so the organization's name and the date stay
 			 * readable through the red. */

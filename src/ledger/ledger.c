@@ -1720,6 +1720,35 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 	return g_string_free(s, r != 0);
 }
 
+bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *state,
+                          char **revoke_reason, cp_error **err)
+{
+	*state = CP_LEDGER_UNKNOWN;
+	if (revoke_reason)
+		*revoke_reason = NULL;
+	if (!check_cert_no(cert_no, err) || !begin_read(l, err))
+		return false;
+	sqlite3_stmt *st = q(l, err,
+		"SELECT (SELECT count(*) FROM print WHERE cert_no = ?1), "
+		"  (SELECT count(*) FROM print WHERE cert_no = ?1 AND kind = 'reissue'), "
+		"  (SELECT reason FROM revocation WHERE cert_no = ?1)", "t", cert_no);
+	int r = st ? step(l, st, err) : -1;
+	if (r == 1) {
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			*state = CP_LEDGER_REVOKED;
+			if (revoke_reason)
+				*revoke_reason = g_strdup(col(st, 2));
+		} else if (sqlite3_column_int64(st, 1) > 0) {
+			*state = CP_LEDGER_REISSUED;
+		} else if (sqlite3_column_int64(st, 0) > 0) {
+			*state = CP_LEDGER_ISSUED;
+		}
+		sqlite3_reset(st);
+	}
+	rollback(l);
+	return r == 1;
+}
+
 /* ----------------------------------------------------------------- export */
 
 static const char export_sql[] =

@@ -12,6 +12,7 @@
 #include "certpress.h"
 #include "error.h"
 #include "i18n.h"
+#include "output/pdf.h"
 #include "output/pdfjoin.h"
 #include "output/pdfupdate.h"
 
@@ -232,6 +233,12 @@ int cp_pdf_writer_page_count(const cp_pdf_writer *w)
 
 bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err)
 {
+	return cp_pdf_writer_commit_finish(w, NULL, NULL, err);
+}
+
+bool cp_pdf_writer_commit_finish(cp_pdf_writer *w, cp_pdf_finish_fn finish, void *ud,
+                                 cp_error **err)
+{
 	const char *path = w->sink.label;
 	if (w->cr) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("a page is still open"));
@@ -251,6 +258,10 @@ bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err)
 		cp_propagate_error(err, uerr);
 		goto fail;
 	}
+	/* The last update (a signature) comes after /ViewerPreferences: a
+	 * reader reports anything appended after a signature as a change. */
+	if (finish && !finish(ud, cp_atomic_fd(w->out), path, err))
+		goto fail;
 	cairo_surface_destroy(w->surface);
 	bool ok = cp_atomic_commit(w->out, err);
 	g_free(w);

@@ -229,7 +229,7 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 
 /* RFC 8259 string: quote, backslash and C0 controls escaped; U+2028/U+2029
  * too, so the document can be pasted into JavaScript. */
-static void json_str(GString *g, const char *s)
+void cp_report_json_str(GString *g, const char *s)
 {
 	if (!s) {
 		g_string_append(g, "null");
@@ -256,6 +256,11 @@ static void json_str(GString *g, const char *s)
 	}
 	g_string_append_c(g, '"');
 	g_free(v);
+}
+
+static void json_str(GString *g, const char *s)
+{
+	cp_report_json_str(g, s);
 }
 
 static void json_num_or_null(GString *g, long n)

@@ -24,6 +24,7 @@
 #ifndef CP_REPORT_H
 #define CP_REPORT_H
 
+#include <glib.h>
 #include <stdio.h>
 
 #include "certpress.h"
@@ -113,5 +114,8 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err);
 
 /* Removes the temporary files and frees h. NULL is allowed. */
 void cp_html_abort(cp_html *h);
+
+/* Appends s as an RFC 8259 string (null for NULL; invalid UTF-8 replaced). */
+void cp_report_json_str(GString *g, const char *s);
 
 #endif
