@@ -19,7 +19,7 @@ static void help(void)
 	         "The organization's seal key: the electronic seal on e-certificates is a\n"
 	         "digital signature made with it (PAdES).\n\n"
 	         "Actions:\n"
-	         "  new --key FILE --cert FILE (--org PROFILE | --name ORG) [--days N]\n"
+	         "  new (--org PROFILE | --name ORG --key FILE --cert FILE) [--days N]\n"
 	         "        make a P-256 key and a self-signed TEST seal certificate, for\n"
 	         "        trying things out; it is marked \"TEST SEAL — not for issuing\"\n"
 	         "  csr --org PROFILE [-o FILE]\n"
@@ -91,17 +91,32 @@ int cli_keys(int argc, char **argv)
 	if (strcmp(action, "new") == 0) {
 		if (first < argc)
 			return cli_usage_error("keys", _("'keys new' takes no file operands"));
-		if (!key || !cert)
-			return cli_usage_error("keys", _("'keys new' needs --key FILE and --cert FILE"));
 		if (!!org == !!name)
 			return cli_usage_error("keys", _("'keys new' needs one of --org PROFILE or --name ORG"));
-		if (cli_same_file(key, cert))
-			return cli_usage_error("keys", _("--key and --cert must be different files"));
 		if (org) {
-			p = cp_profile_load(org, &err);
+			/* The files may not exist yet: --org names where they go. */
+			p = cp_profile_load_ex(org, true, &err);
 			if (!p)
 				goto out;
 			name = cp_profile_name(p);
+			if (!key && !cert) {
+				key = cp_profile_signing_key(p);
+				cert = cp_profile_signing_certificate(p);
+				if (!key || !cert) {
+					cp_profile_free(p);
+					return cli_usage_error("keys", _("the profile has no [signing] section: "
+					                                 "name the files with --key and --cert"));
+				}
+			}
+		}
+		if (!key || !cert) {
+			cp_profile_free(p);
+			return cli_usage_error("keys", _("'keys new' needs --key FILE and --cert FILE "
+			                                 "(or --org PROFILE whose [signing] names them)"));
+		}
+		if (cli_same_file(key, cert)) {
+			cp_profile_free(p);
+			return cli_usage_error("keys", _("--key and --cert must be different files"));
 		}
 		if (!cp_keys_new_test_seal(name, (int)days, key, cert, &err))
 			goto out;

@@ -31,6 +31,7 @@ struct cp_profile {
 	char *sign_cert;     /* [signing], absolute, or NULL */
 	char *sign_key;
 	char *sign_pass;     /* passphrase file, absolute, or NULL */
+	bool names_only;     /* [signing] files may not exist yet (keys new) */
 	cp_scope *scopes;
 	size_t nscopes;
 	GHashTable *by_occupation; /* occupation → cp_scope*, borrowed */
@@ -428,9 +429,10 @@ static bool load_scope(cp_profile *p, const cp_conf *c, const cp_conf_section *s
 	return cp_conf_check_unused(c, s, err);
 }
 
-/* A file named in [signing]: absolute, a regular file. */
+/* A file named in [signing]: absolute, a regular file (unless only the
+ * names are asked for: `keys new` makes the files the profile names). */
 static char *signing_file(const cp_conf *c, const cp_conf_section *s, const char *key,
-                          bool required, cp_error **err)
+                          bool required, bool names_only, cp_error **err)
 {
 	const cp_conf_entry *e = cp_conf_find(s, key);
 	if (!e || !*e->value) {
@@ -442,7 +444,7 @@ static char *signing_file(const cp_conf *c, const cp_conf_section *s, const char
 	char *rel = cp_conf_resolve(c, e->value);
 	char *abs = g_canonicalize_filename(rel, NULL);
 	g_free(rel);
-	if (!g_file_test(abs, G_FILE_TEST_IS_REGULAR)) {
+	if (!names_only && !g_file_test(abs, G_FILE_TEST_IS_REGULAR)) {
 		cp_set_error(err, CP_E_PARSE, c->path, e->line, 0, key,
 		             _("%s does not exist or is not a file"), abs);
 		g_free(abs);
@@ -484,24 +486,26 @@ static bool load_signing(cp_profile *p, const cp_conf *c, const cp_conf_section 
 		             _("a second [signing] section"));
 		return false;
 	}
-	p->sign_cert = signing_file(c, s, "certificate", true, err);
+	p->sign_cert = signing_file(c, s, "certificate", true, p->names_only, err);
 	if (!p->sign_cert)
 		return false;
-	p->sign_key = signing_file(c, s, "key", true, err);
+	p->sign_key = signing_file(c, s, "key", true, p->names_only, err);
 	if (!p->sign_key)
 		return false;
 	cp_error *e2 = NULL;
-	if (!cp_profile_secret_file_ok(p->sign_key, &e2)) {
+	if (p->names_only) {
+		/* keys new: only where the files go matters. */
+	} else if (!cp_profile_secret_file_ok(p->sign_key, &e2)) {
 		cp_set_error(err, e2->code, c->path, cp_conf_find(s, "key")->line, 0, "key", "%s",
 		             e2->message);
 		cp_error_free(e2);
 		return false;
 	}
 	if (cp_conf_find(s, "passphrase_file")) {
-		p->sign_pass = signing_file(c, s, "passphrase_file", true, err);
+		p->sign_pass = signing_file(c, s, "passphrase_file", true, p->names_only, err);
 		if (!p->sign_pass)
 			return false;
-		if (!cp_profile_secret_file_ok(p->sign_pass, &e2)) {
+		if (!p->names_only && !cp_profile_secret_file_ok(p->sign_pass, &e2)) {
 			cp_set_error(err, e2->code, c->path, cp_conf_find(s, "passphrase_file")->line,
 			             0, "passphrase_file", "%s", e2->message);
 			cp_error_free(e2);
@@ -528,11 +532,17 @@ const char *cp_profile_signing_passphrase_file(const cp_profile *p)
 
 cp_profile *cp_profile_load(const char *path, cp_error **err)
 {
+	return cp_profile_load_ex(path, false, err);
+}
+
+cp_profile *cp_profile_load_ex(const char *path, bool signing_names_only, cp_error **err)
+{
 	cp_conf *c = cp_conf_load(path, err);
 	if (!c)
 		return NULL;
 	cp_profile *p = g_new0(cp_profile, 1);
 	p->path = g_strdup(path);
+	p->names_only = signing_names_only;
 	p->scopes = g_new0(cp_scope, MIN(c->nsections, (size_t)CP_PROFILE_MAX_SCOPES));
 	p->by_occupation = g_hash_table_new(g_str_hash, g_str_equal);
 	const cp_conf_section *org = NULL;

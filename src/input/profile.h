@@ -41,6 +41,11 @@ char cp_profile_category(const cp_profile *p);
 bool cp_profile_special_grades(const cp_profile *p);
 /* The qr pattern, the default when the profile has none. */
 const char *cp_profile_qr_pattern(const cp_profile *p);
+/* cp_profile_load(), except that with signing_names_only the files named in
+ * [signing] need not exist yet nor be private: `certpress keys new --org`
+ * creates them there. Never sign with a profile loaded this way. */
+cp_profile *cp_profile_load_ex(const char *path, bool signing_names_only, cp_error **err);
+
 /* The path given to cp_profile_load(). */
 const char *cp_profile_path(const cp_profile *p);
 

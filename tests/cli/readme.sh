@@ -12,7 +12,9 @@
 README="$T_TOP/README.md"
 W="$T_TMP/w"
 mkdir -p "$W" "$T_TMP/bin" "$T_TMP/home"
-ln -s "$T_TOP/templates" "$W/templates"
+# A copy: `keys new --org templates/org-signed.conf` writes the test seal there.
+cp -r "$T_TOP/templates" "$W/templates"
+rm -f "$W/templates/seal-test.key" "$W/templates/seal-test.pem"
 ln -s "$CERTPRESS" "$T_TMP/bin/certpress"
 PATH="$T_TMP/bin:$PATH"
 HOME="$T_TMP/home"

@@ -302,4 +302,20 @@ file_present "named/S000044000123263000002-陈志强.pdf" "files named {cert_no}
 run verify batch.csv
 expect_status 2 "verify without --trust or --org is a usage error"
 
+# keys new --org: the files go where the profile's [signing] says; a profile
+# without [signing] needs --key and --cert.
+mkdir -p "$T_TMP/korg"
+sed -n '/^\[organization\]/,$p' "$T_TOP/templates/org.conf" | sed "s#^seal = .*#seal = $T_TOP/templates/seal.png#" >"$T_TMP/korg/plain.conf"
+{ cat "$T_TMP/korg/plain.conf"; printf '\n[signing]\ncertificate = made.pem\nkey = made.key\n'; } >"$T_TMP/korg/org.conf"
+run keys new --org "$T_TMP/korg/org.conf"
+expect_status 0 "keys new --org makes the files its [signing] names"
+if [ -f "$T_TMP/korg/made.key" ] && [ "$(stat -c %a "$T_TMP/korg/made.key")" = 600 ]; then ok "keys new --org: the key is there, mode 0600"
+else not_ok "keys new --org: the key is there, mode 0600"; fi
+run keys show --org "$T_TMP/korg/org.conf"
+expect_status 0 "the profile then loads and shows its seal"
+contains "$T_OUT" "TEST SEAL" "keys show --org: the test seal"
+run keys new --org "$T_TMP/korg/plain.conf"
+expect_status 2 "keys new --org without [signing] is a usage error"
+contains "$T_ERR" "[signing]" "keys new --org without [signing]: says what is missing"
+
 done_testing
