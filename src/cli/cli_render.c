@@ -20,6 +20,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
+#include "output/png.h"
 #include "output/report.h"
 
 static void help(void)
@@ -321,11 +322,10 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 {
 	render_ctx *c = ud;
 	char *name = png_name(&it->rec);
-	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
-	g_free(name);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
-	bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
-	g_free(path);
+	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
+	g_free(name);
+	bool ok = f && cp_png_write_atomic(s, f, c->oo.dpi, err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;

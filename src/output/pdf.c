@@ -361,7 +361,7 @@ cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_
 		p->has_info = true;
 	}
 	p->date = create_date();
-	p->dir = g_path_get_dirname(cp_atomic_temp_path(out));
+	p->dir = g_strdup(cp_atomic_folder(out));
 	p->part_pages = CP_PDF_PART_PAGES;
 	g_mutex_init(&p->finish_lock);
 	p->nparts = nparts;
