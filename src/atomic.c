@@ -466,11 +466,13 @@ static cp_atomic *atomic_new(const char *final, unsigned flags, bool named, cp_e
 				             CP_ATOMIC_MAX_LIVE);
 				goto fail;
 			}
-			/* Held until the file is renamed or removed: a later run
-			 * sees the lock and leaves a live writer's file alone. */
-			(void)flock(fd, LOCK_EX | LOCK_NB);
 		}
 	}
+	/* Held for the file's life, named or not yet (it may get a name in
+	 * the commit step): a later run sees the lock and leaves a live
+	 * writer's file alone, even one in another pid namespace or machine. */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
 	if (fd < 0) {
 		cp_set_error(err, CP_E_IO, final, 0, 0, NULL, _("cannot create a temporary file: %s"),
 		             g_strerror(errno));
@@ -660,6 +662,7 @@ struct cp_atomic_dir {
 	GArray *pages; /* dir_page, while anon */
 	long fd_budget;
 	char *temp;    /* the hidden folder pages are named in; made at commit when anon */
+	int lockfd;    /* on temp, flock'd while it lives (see clean_stale) */
 	int slot;
 	bool failed;
 };
@@ -717,6 +720,9 @@ static bool make_temp_dir(cp_atomic_dir *d, cp_error **err)
 	/* mkdtemp makes 0700; when the folder itself becomes the output it
 	 * should look like any folder the user would have made. */
 	(void)chmod(temp, file_mode(d->flags, true) | 0100);
+	d->lockfd = open(temp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->lockfd >= 0)
+		(void)flock(d->lockfd, LOCK_EX | LOCK_NB);
 	d->temp = temp;
 	d->slot = slot;
 	return true;
@@ -739,6 +745,7 @@ cp_atomic_dir *cp_atomic_dir_open(const char *path, unsigned flags, cp_error **e
 	d->base = g_path_get_basename(final);
 	d->flags = flags;
 	d->slot = -1;
+	d->lockfd = -1;
 	g_mutex_init(&d->lock);
 	clean_stale(d->parent, d->base);
 	d->fd_budget = raise_nofile() - FD_RESERVE;
@@ -899,6 +906,8 @@ static void dir_free(cp_atomic_dir *d, bool remove_temp)
 		rmdir(d->temp);
 	}
 	live_remove(live_dirs, d->slot);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
 	g_mutex_clear(&d->lock);
 	g_free(d->temp);
 	g_free(d->path);
