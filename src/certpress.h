@@ -130,6 +130,11 @@ typedef struct cp_reader cp_reader;
  * the header row and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
+/* The same; the file may also be a pipe or a FIFO, read as records arrive.
+ * When a signal interrupts a read that waits for input and *cancel is then
+ * non-zero, reading stops with CP_E_INTERRUPTED (cancel may be NULL). */
+cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
+                                      cp_error **err);
 void cp_reader_free(cp_reader *r);
 
 /* Reads the next record into *out (cleared first). Returns 1 when a record was

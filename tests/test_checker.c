@@ -16,14 +16,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#define SPEED_LIMIT_S 10.0 /* sanitizers slow everything down several times */
-#else
-#define SPEED_LIMIT_S 1.0
-#endif
 
 typedef struct fixture {
 	char *dir;          /* data folder (scratch) */
@@ -526,7 +518,9 @@ static void test_new_errors(void)
 	g_free(path);
 }
 
-/* 10,000 records in well under a second (photos pasted: no decoding). */
+/* 10,000 records, every one accepted and none with a problem (photos
+ * pasted: no decoding). The time is shown, not judged: it would turn on the
+ * machine; make bench measures speed. */
 static void test_speed(void)
 {
 	fixture fx;
@@ -545,7 +539,6 @@ static void test_speed(void)
 	g_test_message("%d records checked in %.3f s", N, t);
 	g_assert_cmpuint(ok, ==, N);
 	g_assert_cmpuint(fx.problems.len, ==, 0);
-	g_assert_cmpfloat(t, <, SPEED_LIMIT_S);
 	for (int i = 0; i < N; i++)
 		cp_record_clear(&recs[i]);
 	g_free(recs);

@@ -535,45 +535,64 @@ static void test_validation(void)
 
 #define RACE_N 40
 
-/* Child of the race: waits for the start signal, then tries to issue every
- * number in its own one-page batch, writing each number it won to out. */
-static int race_child(int k, const char *path, int start_fd, const char *out)
+/* Child of the race: tries to issue every number in its own one-page batch,
+ * writing each number it won to out. The two children pass a token through
+ * pipes (tok_in, tok_out) so that each one always starts its batch while the
+ * other holds the ledger's lock: child k takes the lock (batch begin), hands
+ * the token over, checks, adds and commits; the other, handed the token,
+ * asks for the lock at once and must wait for that commit. Every batch is
+ * thus contested, in the same order on any machine, with no pause: a ledger
+ * that checked a number before holding the lock would let both issue the
+ * numbers where the two orders meet. Once a child is done it closes its
+ * end, and the other goes on alone (EOF is as good as the token). */
+static int race_child(int k, const char *path, int tok_in, int tok_out, const char *out)
 {
 	cp_error *err = NULL;
 	cp_ledger *l = cp_ledger_open(path, 20000, &err);
 	if (!l)
 		return 4;
-	char c;
-	if (read(start_fd, &c, 1) < 0)
-		return 3;
 	GString *won = g_string_new(NULL);
-	/* opposite orders meet in the middle; the pause inside the batch (where
-	 * the renderer would draw) makes the other process wait on the lock, so
-	 * the numbers near the middle are contested under the lock */
+	bool partner = true;
 	for (int j = 1; j <= RACE_N; j++) {
 		int i = k == 0 ? j : RACE_N + 1 - j;
 		char cert[32];
 		g_snprintf(cert, sizeof cert, "S000144123456263%06d", i);
-		cp_ledger_batch *b = cp_ledger_batch_begin(l, NULL, NULL, &err);
-		cp_ledger_print p = page(cert, NULL, 1);
-		if (b && cp_ledger_batch_check(b, &p, &err)) {
-			g_usleep(500);
-			if (!cp_ledger_batch_add(b, &p, &err) || !cp_ledger_batch_commit(b, &err))
+		char c;
+		if (partner && (k == 1 || j > 1)) {
+			ssize_t n = read(tok_in, &c, 1);
+			if (n < 0)
+				return 3;
+			partner = n == 1;
+		}
+		cp_ledger_batch *b;
+		/* a busy timeout on a very slow machine: ask again */
+		while (!(b = cp_ledger_batch_begin(l, NULL, NULL, &err))) {
+			if (err->code != CP_E_IO || !strstr(err->message, "in use by another"))
 				return 5;
+			cp_error_free(err);
+			err = NULL;
+		}
+		if (tok_out >= 0 && write(tok_out, "t", 1) != 1) {
+			close(tok_out); /* the other is done */
+			tok_out = -1;
+		}
+		cp_ledger_print p = page(cert, NULL, 1);
+		if (cp_ledger_batch_check(b, &p, &err)) {
+			if (!cp_ledger_batch_add(b, &p, &err) || !cp_ledger_batch_commit(b, &err))
+				return 6;
 			g_string_append_printf(won, "%s\n", cert);
-			/* SQLite's busy wait is not fair: give the other process a gap
-			 * to take the lock, as real runs between batches would */
-			g_usleep(2000);
-		} else if (b && err->code == CP_E_LEDGER && strstr(err->message, "already issued")) {
+		} else if (err->code == CP_E_LEDGER && strstr(err->message, "already issued")) {
 			cp_ledger_batch_abort(b);
 			cp_error_free(err);
 			err = NULL;
 		} else {
-			return 6;
+			return 7;
 		}
 	}
+	if (tok_out >= 0)
+		close(tok_out);
 	cp_ledger_free(l);
-	return g_file_set_contents(out, won->str, -1, NULL) ? 0 : 7;
+	return g_file_set_contents(out, won->str, -1, NULL) ? 0 : 8;
 }
 
 /* Proves: two processes issuing the same numbers at the same time never both
@@ -583,8 +602,10 @@ static void test_race(void)
 	char *dir = tu_scratch("ledger-race");
 	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
 	cp_ledger_free(open_ok(path));
-	int start[2];
-	g_assert_cmpint(pipe(start), ==, 0);
+	int to1[2], to0[2]; /* the token: 0 -> 1, 1 -> 0 */
+	g_assert_cmpint(pipe(to1), ==, 0);
+	g_assert_cmpint(pipe(to0), ==, 0);
+	signal(SIGPIPE, SIG_IGN); /* a token to a child that is done */
 	pid_t pid[2];
 	char *out[2];
 	for (int k = 0; k < 2; k++) {
@@ -593,12 +614,17 @@ static void test_race(void)
 		pid[k] = fork();
 		g_assert_cmpint(pid[k], >=, 0);
 		if (pid[k] == 0) {
-			close(start[1]);
-			_exit(race_child(k, path, start[0], out[k]));
+			int in = k == 0 ? to0[0] : to1[0];
+			int outfd = k == 0 ? to1[1] : to0[1];
+			close(k == 0 ? to0[1] : to1[1]);
+			close(k == 0 ? to1[0] : to0[0]);
+			_exit(race_child(k, path, in, outfd, out[k]));
 		}
 	}
-	close(start[0]);
-	close(start[1]); /* both children see EOF and start together */
+	close(to1[0]);
+	close(to1[1]);
+	close(to0[0]);
+	close(to0[1]);
 	for (int k = 0; k < 2; k++) {
 		int st;
 		g_assert_cmpint(waitpid(pid[k], &st, 0), ==, pid[k]);
@@ -616,6 +642,8 @@ static void test_race(void)
 			g_hash_table_add(seen, g_strdup(*p));
 		}
 		g_test_message("process %d won %d numbers", k, wins);
+		/* the token makes the turns alternate: each wins its half */
+		g_assert_cmpint(wins, ==, RACE_N / 2);
 		g_strfreev(lines);
 		g_free(text);
 		g_free(out[k]);

@@ -2,6 +2,8 @@
 #include "cli/cli_batch.h"
 
 #include <glib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -44,7 +46,7 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open(o->csv, err);
+	b->reader = cp_reader_open_cancellable(o->csv, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);
@@ -328,7 +330,17 @@ static bool submit(pool *p, chunk *ch, cp_error **err)
 		char name[16];
 		g_snprintf(name, sizeof name, "cp-worker-%d", w->index);
 		GError *ge = NULL;
+		/* Workers are born with the operator's signals blocked: the
+		 * calling thread takes them, so a SIGINT also breaks its wait for
+		 * more input from a pipe (read() fails with EINTR there). */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
 		w->thread = g_thread_try_new(name, worker_main, w, &ge);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (!w->thread) {
 			if (p->started == 0) {
 				cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,

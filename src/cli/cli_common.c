@@ -166,6 +166,11 @@ static void on_signal(int sig)
 	cli_interrupted = sig;
 }
 
+void cli_notice(const char *message)
+{
+	fprintf(stderr, _("certpress: note: %s\n"), message);
+}
+
 void cli_install_signals(void)
 {
 	cp_atomic_install_signal_handlers(on_signal);

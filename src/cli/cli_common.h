@@ -42,6 +42,9 @@ bool cli_same_file(const char *a, const char *b);
 /* SIGINT/SIGTERM set cli_interrupted; loops poll it and abort cleanly. A
  * second signal removes every live temporary file and exits at once. */
 extern volatile sig_atomic_t cli_interrupted;
+/* Prints "certpress: note: MESSAGE" on standard error (the atomic-output
+ * notice hook: leftovers of interrupted runs). */
+void cli_notice(const char *message);
 void cli_install_signals(void);
 
 /* Progress on a terminal (stderr is a tty): count, rate and time left,

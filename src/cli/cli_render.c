@@ -22,6 +22,7 @@
 #include "layout/layout.h"
 #include "input/profile.h"
 #include "output/pdf.h"
+#include "output/png.h"
 #include "output/report.h"
 #include "trust/keys.h"
 #include "trust/sign.h"
@@ -390,12 +391,14 @@ static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli
 {
 	render_ctx *c = ud;
 	char *name = holder_name(c, &it->rec, ".pdf");
-	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
+	cp_atomic *f = cp_atomic_dir_file(c->dir, name, err);
 	g_free(name);
 	bool ok = false;
 	char *masked = NULL;
-	cp_pdf_writer *w = cp_pdf_writer_new(path, cp_template_page_width_mm(c->b->tpl),
-	                                     cp_template_page_height_mm(c->b->tpl), &c->info, err);
+	cp_pdf_writer *w = f ? cp_pdf_writer_new_atomic(f, cp_template_page_width_mm(c->b->tpl),
+	                                                cp_template_page_height_mm(c->b->tpl),
+	                                                &c->info, err)
+	                     : NULL;
 	if (!w)
 		goto out;
 	cairo_t *cr = cp_pdf_writer_begin_page(w, err);
@@ -438,7 +441,6 @@ static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 out:
 	g_free(masked);
-	g_free(path);
 	return ok;
 }
 
@@ -470,11 +472,10 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 {
 	render_ctx *c = ud;
 	char *name = png_name(c, &it->rec);
-	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
-	g_free(name);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
-	bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
-	g_free(path);
+	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
+	g_free(name);
+	bool ok = f && cp_png_write_atomic(s, f, c->oo.dpi, err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;

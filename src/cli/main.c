@@ -9,6 +9,7 @@
 #include <malloc.h>
 #endif
 
+#include "atomic.h"
 #include "certpress.h"
 #include "cli/cli.h"
 #include "cli/cli_common.h"
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 		mallopt(M_ARENA_MAX, 2);
 #endif
 	cli_init_i18n();
+	cp_atomic_set_notice(cli_notice);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "i18n.h"
@@ -41,6 +42,7 @@ struct cp_reader {
 	char delim;
 	uint64_t size;       /* of a regular file, for progress; 0 when unknown */
 	uint64_t bytes_read; /* raw bytes taken from fp so far */
+	const volatile sig_atomic_t *cancel; /* stop a blocked read when set; may be NULL */
 
 	/* Input and conversion. */
 	GIConv cd;
@@ -115,17 +117,45 @@ static void convert(cp_reader *r)
 	r->rawlen = inleft;
 }
 
+/* One read(2), not fread: from a pipe or a FIFO (`… | certpress render …
+ * /dev/stdin`) the records that have arrived are handed on at once instead of
+ * waiting for a full chunk. A signal that interrupts a blocked read ends the
+ * reading when the caller's cancel flag is set, and is retried otherwise. */
 static bool read_raw(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error **err)
 {
-	*got = fread(buf, 1, cap, r->fp);
-	r->bytes_read += *got;
-	if (*got < cap) {
-		if (ferror(r->fp)) {
-			cp_set_error(err, CP_E_IO, r->path, r->line, 0, NULL,
-			             _("cannot read the file: %s"), g_strerror(errno));
+	ssize_t n;
+	for (;;) {
+		n = read(fileno(r->fp), buf, cap);
+		if (n >= 0 || errno != EINTR)
+			break;
+		if (r->cancel && *r->cancel) {
+			cp_set_error(err, CP_E_INTERRUPTED, r->path, r->line, 0, NULL,
+			             _("interrupted; nothing was written"));
 			return false;
 		}
+	}
+	if (n < 0) {
+		cp_set_error(err, CP_E_IO, r->path, r->line, 0, NULL, _("cannot read the file: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	*got = (size_t)n;
+	r->bytes_read += *got;
+	if (n == 0)
 		r->raw_eof = true;
+	return true;
+}
+
+/* Fills buf as far as cap or the end of the input (the encoding is judged on
+ * a whole sample, however the bytes arrive). */
+static bool read_full(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error **err)
+{
+	*got = 0;
+	while (*got < cap && !r->raw_eof) {
+		size_t n;
+		if (!read_raw(r, buf + *got, cap - *got, &n, err))
+			return false;
+		*got += n;
 	}
 	return true;
 }
@@ -198,7 +228,7 @@ static bool open_converter(cp_reader *r, const char *from, const char *name,
 static bool detect_encoding(cp_reader *r, cp_error **err)
 {
 	size_t n;
-	if (!read_raw(r, r->raw, CP_CSV_SNIFF, &n, err))
+	if (!read_full(r, r->raw, CP_CSV_SNIFF, &n, err))
 		return false;
 	r->rawlen = n;
 	const unsigned char *u = (const unsigned char *)r->raw;
@@ -580,6 +610,12 @@ static char *folder_of(const char *path)
 
 cp_reader *cp_reader_open(const char *path, cp_error **err)
 {
+	return cp_reader_open_cancellable(path, NULL, err);
+}
+
+cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
+                                      cp_error **err)
+{
 	if (!path) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("no CSV file given"));
 		return NULL;
@@ -592,6 +628,7 @@ cp_reader *cp_reader_open(const char *path, cp_error **err)
 	}
 	cp_reader *r = g_new0(cp_reader, 1);
 	r->fp = fp;
+	r->cancel = cancel;
 	struct stat st;
 	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
 		r->size = (uint64_t)st.st_size;

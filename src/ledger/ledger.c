@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "i18n.h"
 
@@ -1873,51 +1874,18 @@ bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err)
 }
 
 /* Creates a temporary 0600 file beside path, for an atomic rename. */
-static int temp_beside(const char *path, char **tmp, cp_error **err)
-{
-	*tmp = g_strdup_printf("%s.XXXXXX", path);
-	int fd = g_mkstemp_full(*tmp, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot create a file beside it: %s"),
-		             g_strerror(e));
-		g_free(*tmp);
-		*tmp = NULL;
-	}
-	return fd;
-}
-
-static bool rename_into_place(const char *tmp, const char *path, cp_error **err)
-{
-	if (g_rename(tmp, path) == 0)
-		return true;
-	int e = errno;
-	cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write: %s"), g_strerror(e));
-	return false;
-}
-
 bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 {
-	char *tmp = NULL;
-	int fd = temp_beside(path, &tmp, err);
-	if (fd < 0)
+	/* An unlinked file until it is complete (atomic.h): a killed export
+	 * leaves nothing, a finished one replaces the previous at once. */
+	cp_atomic *a = cp_atomic_open(path, CP_ATOMIC_PRIVATE, err);
+	if (!a)
 		return false;
-	FILE *f = fdopen(fd, "w");
-	bool ok = f && cp_ledger_export_csv(l, f, err);
-	if (ok && (fflush(f) != 0 || fsync(fd) != 0)) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write: %s"), g_strerror(e));
-		ok = false;
+	if (!cp_ledger_export_csv(l, cp_atomic_file(a), err)) {
+		cp_atomic_abort(a);
+		return false;
 	}
-	if (f ? fclose(f) != 0 : close(fd) != 0)
-		ok = false;
-	ok = ok && rename_into_place(tmp, path, err);
-	if (!ok) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write the export"));
-		g_unlink(tmp);
-	}
-	g_free(tmp);
-	return ok;
+	return cp_atomic_commit(a, err);
 }
 
 /* ----------------------------------------------------------------- backup */
@@ -1930,11 +1898,13 @@ bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err)
 		             _("a print batch is open on this ledger; commit or abort it first"));
 		return false;
 	}
-	char *tmp = NULL;
-	int fd = temp_beside(path, &tmp, err);
-	if (fd < 0)
+	/* SQLite needs a name: a named temporary (.NAME.cptmp-PID-XXXXXX),
+	 * which a later backup to the same file removes if this one was
+	 * killed. */
+	cp_atomic *a = cp_atomic_open_named(path, CP_ATOMIC_PRIVATE, err);
+	if (!a)
 		return false;
-	close(fd);
+	const char *tmp = cp_atomic_temp_path(a);
 	sqlite3 *dst = NULL;
 	bool ok = false;
 	int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
@@ -1974,18 +1944,11 @@ bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err)
 	g_free(check);
 	if (sqlite3_close(dst) != SQLITE_OK)
 		ok = false;
-	if (ok) {
-		fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		ok = fd >= 0 && fsync(fd) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (!ok)
-			cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("backup failed: %s"),
-			             g_strerror(errno));
+	if (!ok) {
+		cp_atomic_abort(a);
+		return false;
 	}
-	ok = ok && rename_into_place(tmp, path, err);
-	if (!ok)
-		g_unlink(tmp);
-	g_free(tmp);
-	return ok;
+	/* SQLite wrote through its own descriptor; the commit's fsync covers
+	 * the same file. */
+	return cp_atomic_commit(a, err);
 }

@@ -188,6 +188,17 @@ cp_pdf_writer *cp_pdf_writer_new(const char *path, double width_mm, double heigh
 	cp_atomic *out = cp_atomic_open(path, 0, err);
 	if (!out)
 		return NULL;
+	return cp_pdf_writer_new_atomic(out, width_mm, height_mm, info, err);
+}
+
+cp_pdf_writer *cp_pdf_writer_new_atomic(cp_atomic *out, double width_mm, double height_mm,
+                                        const cp_doc_info *info, cp_error **err)
+{
+	const char *path = cp_atomic_path(out);
+	if (!check_size(path, width_mm, height_mm, err) || (info && !check_info(path, info, err))) {
+		cp_atomic_abort(out);
+		return NULL;
+	}
 	cp_pdf_writer *w = g_new0(cp_pdf_writer, 1);
 	w->out = out;
 	w->sink.fp = cp_atomic_file(out);
@@ -372,7 +383,7 @@ cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_
 		p->has_info = true;
 	}
 	p->date = create_date();
-	p->dir = g_path_get_dirname(cp_atomic_temp_path(out));
+	p->dir = g_strdup(cp_atomic_folder(out));
 	p->part_pages = CP_PDF_PART_PAGES;
 	g_mutex_init(&p->finish_lock);
 	p->nparts = nparts;

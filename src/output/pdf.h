@@ -5,7 +5,14 @@
 
 #include <stdbool.h>
 
+#include "atomic.h"
 #include "certpress.h"
+
+/* cp_pdf_writer_new() writing into out (e.g. a file of a cp_atomic_dir),
+ * which it owns from here: committed with the writer, or aborted with it or
+ * when this fails. */
+cp_pdf_writer *cp_pdf_writer_new_atomic(cp_atomic *out, double width_mm, double height_mm,
+                                        const cp_doc_info *info, cp_error **err);
 
 /* Called on the finished temporary file (read-write descriptor, label names
  * it), after the /ViewerPreferences update and before it is put in place:

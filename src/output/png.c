@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "output/png.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
@@ -148,21 +150,26 @@ static void pack_row_rgba(const uint32_t *restrict src, unsigned char *restrict 
 	}
 }
 
-bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err)
+/* Writes surface into out and commits it; out is always consumed. */
+static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_error **err)
 {
+	const char *path = cp_atomic_path(out);
 	if (!surface || cairo_surface_get_type(surface) != CAIRO_SURFACE_TYPE_IMAGE) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("not an image surface"));
+		cp_atomic_abort(out);
 		return false;
 	}
 	cairo_format_t fmt = cairo_image_surface_get_format(surface);
 	if (fmt != CAIRO_FORMAT_RGB24 && fmt != CAIRO_FORMAT_ARGB32) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
 		             _("only RGB24 and ARGB32 surfaces can be written as PNG"));
+		cp_atomic_abort(out);
 		return false;
 	}
 	if (!(dpi >= MIN_DPI && dpi <= MAX_DPI)) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
 		             _("resolution %g dpi is outside %g..%g"), dpi, MIN_DPI, MAX_DPI);
+		cp_atomic_abort(out);
 		return false;
 	}
 	cairo_surface_flush(surface);
@@ -175,12 +182,9 @@ bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_err
 	if (!data || width <= 0 || height <= 0 ||
 	    __builtin_mul_overflow((size_t)width, alpha ? 4u : 3u, &rowbytes)) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("the image surface is empty"));
+		cp_atomic_abort(out);
 		return false;
 	}
-
-	cp_atomic *out = cp_atomic_open(path, 0, err);
-	if (!out)
-		return false;
 	png_ctx ctx = {.fp = cp_atomic_file(out)};
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_png_error,
 	                                          on_png_warning);
@@ -221,4 +225,15 @@ bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_err
 	png_destroy_write_struct(&png, &info);
 	g_free(row);
 	return cp_atomic_commit(out, err);
+}
+
+bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err)
+{
+	cp_atomic *out = cp_atomic_open(path, 0, err);
+	return out && write_to(surface, out, dpi, err);
+}
+
+bool cp_png_write_atomic(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_error **err)
+{
+	return write_to(surface, out, dpi, err);
 }

@@ -8,19 +8,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "i18n.h"
 #include "input/rules.h"
 
 /* ------------------------------------------------------- atomic files */
 
-/* A file written under a temporary name beside its destination and renamed
- * over it once complete, so a reader never sees half a report and an
- * interrupted run leaves the previous one intact. */
+/* Reports and rejects go through atomic.h like every output: an unlinked
+ * file until complete, then linked and renamed over the destination, so a
+ * reader never sees half a report and an interrupted run (even a killed
+ * one) leaves the previous one intact. Mode 0600: they hold personal data. */
 typedef struct out_file {
-	char *path; /* destination */
-	char *tmp;  /* temporary name, in the same folder (rename is atomic there) */
-	FILE *f;
+	cp_atomic *a;
+	FILE *f; /* borrowed from a */
 } out_file;
 
 static void set_io_error(cp_error **err, const char *path, int errnum, const char *what)
@@ -28,89 +29,27 @@ static void set_io_error(cp_error **err, const char *path, int errnum, const cha
 	cp_set_error(err, CP_E_IO, path, 0, 0, NULL, "%s: %s", what, g_strerror(errnum));
 }
 
-/* Creates "DIR/.NAME.XXXXXX", mode 0600: the reports hold personal data. */
-static int tmp_beside(const char *path, char **tmp_out)
-{
-	char *dir = g_path_get_dirname(path);
-	char *base = g_path_get_basename(path);
-	char *name = g_strdup_printf(".%s.XXXXXX", base);
-	char *tmp = g_build_filename(dir, name, NULL);
-	g_free(dir);
-	g_free(base);
-	g_free(name);
-	int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-		g_free(tmp);
-		errno = e;
-		return -1;
-	}
-	*tmp_out = tmp;
-	return fd;
-}
-
 static bool out_open(out_file *o, const char *path, cp_error **err)
 {
 	memset(o, 0, sizeof *o);
-	if (!path || !*path) {
-		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, "%s", _("no output file name given"));
+	o->a = cp_atomic_open(path, CP_ATOMIC_PRIVATE, err);
+	if (!o->a)
 		return false;
-	}
-	int fd = tmp_beside(path, &o->tmp);
-	if (fd < 0) {
-		set_io_error(err, path, errno, _("cannot create the file"));
-		return false;
-	}
-	o->f = fdopen(fd, "wb");
-	if (!o->f) {
-		set_io_error(err, path, errno, _("cannot create the file"));
-		close(fd);
-		g_unlink(o->tmp);
-		g_free(o->tmp);
-		o->tmp = NULL;
-		return false;
-	}
-	o->path = g_strdup(path);
+	o->f = cp_atomic_file(o->a);
 	return true;
 }
 
 static void out_abort(out_file *o)
 {
-	if (o->f)
-		fclose(o->f);
-	if (o->tmp)
-		g_unlink(o->tmp);
-	g_free(o->tmp);
-	g_free(o->path);
+	cp_atomic_abort(o->a);
 	memset(o, 0, sizeof *o);
 }
 
-/* Flush, fsync (so a crash after the rename cannot leave an empty file under
- * the final name), close, rename. Any failure removes the temporary file. */
 static bool out_commit(out_file *o, cp_error **err)
 {
-	int e = 0;
-	if (ferror(o->f) || fflush(o->f) != 0)
-		e = errno ? errno : EIO;
-	else if (fsync(fileno(o->f)) != 0 && errno != EINVAL && errno != EROFS)
-		e = errno;
-	if (fclose(o->f) != 0 && !e)
-		e = errno ? errno : EIO;
-	o->f = NULL;
-	if (e) {
-		set_io_error(err, o->path, e, _("cannot write the file"));
-		out_abort(o);
-		return false;
-	}
-	if (g_rename(o->tmp, o->path) != 0) {
-		set_io_error(err, o->path, errno, _("cannot move the finished file into place"));
-		out_abort(o);
-		return false;
-	}
-	g_free(o->tmp);
-	g_free(o->path);
+	bool ok = cp_atomic_commit(o->a, err);
 	memset(o, 0, sizeof *o);
-	return true;
+	return ok;
 }
 
 /* ----------------------------------------------------------- shared */
@@ -352,7 +291,7 @@ static void csv_cell(GString *g, const char *s)
 static bool rejects_write(cp_rejects *r, const GString *g, cp_error **err)
 {
 	if (fwrite(g->str, 1, g->len, r->out.f) != g->len) {
-		set_io_error(err, r->out.path, errno ? errno : EIO, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(r->out.a), errno ? errno : EIO, _("cannot write the file"));
 		return false;
 	}
 	return true;
@@ -460,12 +399,19 @@ cp_html *cp_html_open(const char *path, cp_error **err)
 		g_free(h);
 		return NULL;
 	}
-	char *tmp = NULL;
-	int fd = tmp_beside(path, &tmp);
-	if (fd >= 0) {
-		/* Unlinked at once: nothing is left behind however the run ends. */
-		g_unlink(tmp);
+	/* A scratch file with no name at all: nothing is left behind however
+	 * the run ends. */
+	char *dir = g_path_get_dirname(path);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char *tmp = g_build_filename(dir, ".certpress-html-XXXXXX", NULL);
+		fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			g_unlink(tmp);
 		g_free(tmp);
+	}
+	g_free(dir);
+	if (fd >= 0) {
 		h->body = fdopen(fd, "w+b");
 		if (!h->body)
 			close(fd);
@@ -593,7 +539,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	}
 	fputs("</div>\n</section>\n", f);
 	if (ferror(f)) {
-		set_io_error(err, h->out.path, errno ? errno : EIO, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(h->out.a), errno ? errno : EIO, _("cannot write the file"));
 		return false;
 	}
 	return true;
@@ -685,7 +631,7 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err)
 	h->body = NULL;
 	g_array_free(h->refused_rows, TRUE);
 	if (e) {
-		set_io_error(err, h->out.path, e, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(h->out.a), e, _("cannot write the file"));
 		out_abort(&h->out);
 		g_free(h);
 		return false;

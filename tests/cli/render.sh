@@ -6,7 +6,8 @@
 # moves the text by exactly that much, electronic mode with the seal; a PNG
 # folder with pHYs; single previews and their QR code; outputs that would
 # overwrite an input or write through a symlink; the ledger refusing a second
-# issue and recording a reissue; SIGINT leaving nothing behind.
+# issue and recording a reissue; SIGINT and SIGKILL in the middle of a batch
+# (read from a FIFO) leaving nothing behind; PNG folders created.
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
@@ -340,31 +341,150 @@ run render --org "$ORG" --jobs 0 --no-ledger -o "$T_TMP/jobs/x.pdf" "$IN/small.c
 expect_status 2 "--jobs 0 is a usage error"
 contains "$T_ERR" "--jobs" "--jobs 0: the message names the option"
 
+# --- interrupted and killed renders -------------------------------------------
+# A render that is provably in the middle of its batch, on any machine, fast
+# or slow: the CSV comes through a FIFO that the test holds open, and nothing
+# waits on a clock. Each record carries an extra 10,000-byte column, so the
+# 200 records are 2 MB. A write into a pipe returns only once the reader has
+# made room: when the test's write of all 200 has returned, at most 64 KiB
+# (the pipe) + 64 KiB (the reader's buffer), 13 records, are still unread;
+# with --jobs 1 the reader keeps at most 3 chunks of 32 records in flight and
+# 31 in the chunk it fills, so at least 200 - 13 - 127 = 60 pages have been
+# drawn. The render then waits for the rest of the file, which comes only
+# when the test closes the FIFO: whatever the test does next happens in the
+# middle of the batch.
+pad=$(head -c 10000 /dev/zero | tr '\0' x)
+tr -d '\r' <"$IN/batch.csv" | awk -F, -v pad="$pad" 'BEGIN { OFS = "," }
+	NR == 1 { print $0 ",备注"; next } { row[++n] = $0 }
+	END { for (i = 0; i < 200; i++) { split(row[i % n + 1], f, ","); lv = substr(f[7], 16, 1)
+		f[7] = substr(f[7], 1, 16) sprintf("%06d", 200000 + (++k[lv]))
+		s = f[1]; for (j = 2; j <= 9; j++) s = s OFS f[j]; print s OFS pad } }' >"$T_TMP/pad.csv"
+unset pad
+cp "$T_TMP/pad.csv" "$IN/pad.csv" # beside the photos
+[ "$(wc -c <"$T_TMP/pad.csv")" -gt 2000000 ] && ok "the padded batch is over 2 MB" ||
+	not_ok "the padded batch is over 2 MB"
+run check --org "$ORG" --no-layout "$IN/pad.csv"
+expect_status 0 "the padded 200-record batch is valid"
+# fifo_start ARGS...: starts `certpress render --jobs 1 ARGS... FIFO` (the
+# FIFO beside the photos) and returns once the render has taken in all 200
+# records. Sets fpid (certpress) and rpid (its wrapper). A render that dies
+# early cannot hang the test: its wrapper stops the writer.
+fifo_start() {
+	rm -f "$IN/fifo.csv" "$T_TMP/fifo.pid" "$T_TMP/fifo.st"
+	mkfifo "$IN/fifo.csv"
+	exec 3<>"$IN/fifo.csv" # read-write: opening does not wait for a reader
+	cat "$T_TMP/pad.csv" >&3 &
+	wpid=$!
+	(
+		exec 3>&-
+		sh -c 'echo $$ >"$0"; exec "$@"' "$T_TMP/fifo.pid" \
+			"$CERTPRESS" render --org "$ORG" --jobs 1 "$@" "$IN/fifo.csv" \
+			>"$T_TMP/fifo.out" 2>"$T_TMP/fifo.err"
+		echo $? >"$T_TMP/fifo.st"
+		kill $wpid 2>/dev/null
+	) &
+	rpid=$!
+	wait $wpid
+	wst=$?
+	fpid=$(cat "$T_TMP/fifo.pid")
+	if [ "$wst" -eq 0 ] && [ ! -e "$T_TMP/fifo.st" ]; then fifo_mid=yes; else fifo_mid=no; fi
+}
+# fifo_stop SIGNAL: sends SIGNAL to the render, then closes the FIFO (a
+# render that ignored the signal would now finish and say so), and waits.
+# Sets st to its exit status (128+N when killed by signal N).
+fifo_stop() {
+	kill -"$1" "$fpid"
+	exec 3>&-
+	wait $rpid
+	st=$(cat "$T_TMP/fifo.st")
+	rm -f "$IN/fifo.csv"
+}
+# snap DIR: ls -la of DIR and everything under it, hidden files included,
+# times to the nanosecond.
+snap() { ls -laR --time-style=full-iso "$1" 2>&1; }
+
 mkdir "$T_TMP/int"
-"$CERTPRESS" render --org "$ORG" --ledger "$T_TMP/int.sqlite" -o "$T_TMP/int/big.pdf" \
-	"$IN/big.csv" >"$T_TMP/int.out" 2>"$T_TMP/int.err" &
-pid=$!
-# Interrupt once the output's temporary file exists: the render is then past
-# its set-up (handlers installed) and writing pages.
-i=0
-while [ $i -lt 200 ] && [ -z "$(ls -A "$T_TMP/int")" ] && kill -0 $pid 2>/dev/null; do
-	sleep 0.05
-	i=$((i + 1))
-done
-seen=$(ls -A "$T_TMP/int")
-sleep 0.3
-kill -INT $pid 2>/dev/null
-wait $pid
-st=$?
-if [ -n "$seen" ]; then
-	ok "the render was writing when interrupted ($seen)"
-else
-	not_ok "the render was writing when interrupted: no temporary file seen (exit $st)"
-fi
-[ "$st" -eq 130 ] && ok "SIGINT: exit 130" || not_ok "SIGINT: exit 130, got $st" "$(cat "$T_TMP/int.err")"
-contains "$(cat "$T_TMP/int.err")" "interrupted" "SIGINT: says interrupted"
+fifo_start --ledger "$T_TMP/int.sqlite" -o "$T_TMP/int/big.pdf"
+[ "$fifo_mid" = yes ] && ok "SIGINT: the render took in 200 records and waits for more" ||
+	not_ok "SIGINT: the render was not mid-batch (writer $wst)" "$(cat "$T_TMP/fifo.err")"
+fifo_stop INT
+[ "$st" -eq 130 ] && ok "SIGINT: exit 130" || not_ok "SIGINT: exit 130, got $st" "$(cat "$T_TMP/fifo.err")"
+contains "$(cat "$T_TMP/fifo.err")" "interrupted" "SIGINT: says interrupted"
 empty_dir "$T_TMP/int" "SIGINT: no PDF and no temporary file left"
-run ledger show S000044000123263100001 --ledger "$T_TMP/int.sqlite"
+run ledger show S000044000123263200001 --ledger "$T_TMP/int.sqlite"
 expect_status 1 "SIGINT: nothing recorded in the ledger"
+
+# SIGKILL cannot be caught: the outputs live in unlinked files until the
+# commit, so the folder is byte for byte as it was, hidden files included;
+# the ledger's open batch is rolled back by SQLite; a re-run completes.
+# For a PDF, a PNG preview (written at the end of its run) and a folder of
+# PNG pages (at 50 dpi: 300 would take much longer), each into an
+# empty folder and over a previous output.
+K="$T_TMP/kill"
+KL="$T_TMP/kill-ledgers" # apart: nothing else changes beside the outputs
+mkdir "$K" "$KL"
+n=0
+for out in k.pdf k.png pages/; do
+	for prev in none previous; do
+		n=$((n + 1))
+		d="$K/$n"
+		mkdir "$d"
+		case $out in
+		k.png) extra="--row 150 --dpi 50" prevextra="--row 3 --dpi 50" ;;
+		pages/) extra="--ledger $KL/l$n.sqlite --dpi 50" prevextra=$extra ;;
+		*) extra="--ledger $KL/l$n.sqlite" prevextra=$extra ;;
+		esac
+		if [ $prev = previous ]; then
+			# shellcheck disable=SC2086
+			run render --org "$ORG" --jobs 1 $prevextra -o "$d/$out" "$IN/small.csv"
+			[ "$T_STATUS" -eq 0 ] || not_ok "SIGKILL $out: the previous output" "$T_ERR"
+			rm -f "$KL/l$n.sqlite"*
+		fi
+		before=$(snap "$d")
+		# shellcheck disable=SC2086
+		fifo_start $extra -o "$d/$out"
+		during=$(snap "$d")
+		fifo_stop KILL
+		after=$(snap "$d")
+		[ "$fifo_mid" = yes ] && [ "$st" -eq 137 ] &&
+			ok "SIGKILL $out ($prev): killed in the middle of the batch" ||
+			not_ok "SIGKILL $out ($prev): killed mid-batch (writer $wst, exit $st)" \
+				"$(cat "$T_TMP/fifo.err")"
+		[ "$during" = "$before" ] && [ "$after" = "$before" ] &&
+			ok "SIGKILL $out ($prev): the folder is exactly as it was" ||
+			not_ok "SIGKILL $out ($prev): the folder is exactly as it was" \
+				"before: $before" "after: $after"
+		# shellcheck disable=SC2086
+		run render --org "$ORG" $extra -o "$d/$out" "$IN/pad.csv"
+		expect_status 0 "SIGKILL $out ($prev): a re-run completes"
+		lacks "$T_ERR" "note:" "SIGKILL $out ($prev): the re-run found nothing left over"
+	done
+done
+# The folder of a previous PNG run keeps its other files: 5 from small.csv
+# and 200 from the re-run, none in common.
+[ "$(ls "$K/5/pages" | wc -l)" -eq 200 ] && [ "$(ls "$K/6/pages" | wc -l)" -eq 205 ] &&
+	ok "the re-run PNG folders hold 200 pages (and the 5 earlier ones)" ||
+	not_ok "the re-run PNG folders hold 200 pages" "$(ls "$K/5/pages" | wc -l) $(ls "$K/6/pages" | wc -l)"
+[ "$(ls -A "$K/6" | wc -l)" -eq 1 ] && ok "PNG folder: nothing hidden beside it" ||
+	not_ok "PNG folder: nothing hidden beside it" "$(ls -A "$K/6")"
+run ledger show S000044000123263200001 --ledger "$KL/l1.sqlite"
+expect_status 0 "SIGKILL: the re-run recorded its pages in the ledger"
+# A temporary left by an older certpress (.NAME.XXXXXX) is reported, not
+# removed: nothing proves its writer gone.
+: >"$K/1/.k.pdf.Ab12Cd"
+run render --org "$ORG" --no-ledger -o "$K/1/k.pdf" "$IN/small.csv"
+expect_status 0 "an older temporary beside the output: the render still runs"
+contains "$T_ERR" ".k.pdf.Ab12Cd looks like the temporary file of an interrupted run" \
+	"an older temporary beside the output is reported"
+[ -e "$K/1/.k.pdf.Ab12Cd" ] && ok "...and left alone" || not_ok "...and left alone"
+
+# A PNG folder that does not exist is created; its parent must exist.
+run render --org "$ORG" --no-ledger -o "$T_TMP/newpages/" "$IN/small.csv"
+expect_status 0 "a PNG folder that does not exist yet"
+[ "$(ls "$T_TMP/newpages" | wc -l)" -eq 5 ] && ok "...is created with the 5 pages" ||
+	not_ok "...is created with the 5 pages" "$(ls -A "$T_TMP/newpages")"
+run render --org "$ORG" --no-ledger -o "$T_TMP/no/such/pages/" "$IN/small.csv"
+expect_status 2 "a PNG folder whose parent is missing"
+contains "$T_ERR" "the output folder $T_TMP/no/such does not exist" "...says which folder is missing"
 
 done_testing
