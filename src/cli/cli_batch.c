@@ -12,6 +12,7 @@
 #include "cli/cli_common.h"
 #include "error.h"
 #include "i18n.h"
+#include "layout/layout.h"
 
 /* Fonts and an engine over the batch's template and profile (both only read,
  * so every worker's engine may share them). */
@@ -106,6 +107,45 @@ static void layout_problem(cli_batch *b, const cp_record *rec, cp_error *e,
 	                "layout.print", "第十五条", e->message);
 }
 
+/* A field of the page set in a face other than its own font (layout.h)
+ * becomes a warning of the row naming the characters that forced the face:
+ * the operator sees it before printing and may bring a font that has them. */
+static void font_warnings(const cli_batch *b, const cp_record *rec, const cp_page *pg,
+                          cp_problems *row)
+{
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].kind != CP_EL_FIELD || !it[i].forced)
+			continue;
+		int bind = it[i].bind;
+		int field = bind >= 0 && bind < CP_FIELD_COUNT ? bind : -1;
+		const char *col = field >= 0 ? cp_reader_column(b->reader, field) : NULL;
+		const char *value = field >= 0 && field != CP_FIELD_ID_NUMBER ? rec->value[field]
+		                                                               : NULL;
+		char *msg;
+		if (it[i].faces)
+			msg = g_strdup_printf(
+				_("no font has every character of %s: its font %s lacks %s; it is "
+				  "set in %s except %s, each matched in weight and size; to print it "
+				  "in one face, add a FangSong font that has them (the organization's "
+				  "own licensed one) with --font-dir"),
+				cp_layout_bind_label(bind), it[i].primary, it[i].forced, it[i].face,
+				it[i].faces);
+		else
+			msg = g_strdup_printf(
+				_("%s is set whole in %s, because its font %s lacks %s; to print "
+				  "it in %s like the other fields, add a FangSong font that has "
+				  "them (the organization's own licensed one) with --font-dir"),
+				cp_layout_bind_label(bind), it[i].face, it[i].primary, it[i].forced,
+				it[i].primary);
+		cli_problem_add(row, CP_SEV_WARNING, rec, field,
+		                col ? col : cp_template_bind_key(bind), value,
+		                "layout.font_fallback", NULL, msg);
+		g_free(msg);
+	}
+}
+
 /* The end of every record's trip, in row order: counts, problems kept for
  * the report, progress. */
 static void account(cli_batch *b, cp_problems *row, bool still, cli_progress *prog)
@@ -172,6 +212,8 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 					layout_problem(b, &rec, le, &row);
 				cp_error_free(le);
 				valid = false;
+			} else {
+				font_warnings(b, &rec, pg, &row);
 			}
 		}
 		bool still = valid;
@@ -272,6 +314,8 @@ static void work_chunk(worker *w, cp_engine *engine, chunk *ch)
 			it->refusal = e;
 			continue;
 		}
+		/* The reader's header, read here, is fixed once the file is open. */
+		font_warnings(p->b, &it->rec, pg, &it->row);
 		if (it->draw) {
 			if (!p->ops->draw(p->ud, w->index, engine, pg, it, &ch->fatal)) {
 				cp_page_free(pg);
