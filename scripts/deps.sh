@@ -14,7 +14,7 @@ PKGS="pkg-config gcc make gettext perl
 libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libglib2.0-dev
 libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev
 fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
-zbar-tools poppler-utils qpdf clang libclang-rt-14-dev valgrind"
+zbar-tools poppler-utils qpdf mupdf-tools clang libclang-rt-14-dev valgrind"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"
