@@ -556,6 +556,51 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data,
 	return CAIRO_STATUS_SUCCESS;
 }
 
+#define CUT_MARGIN_MM 1.0
+
+bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
+                 cp_error **err)
+{
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].kind != CP_EL_FIELD || !it[i].text || !*it[i].text ||
+		    (it[i].bind != CP_FIELD_NAME && !it[i].forced))
+			continue;
+		/* The set text's extents, not the whole box: the name fills the
+		 * image the report shows. */
+		double m = CUT_MARGIN_MM;
+		cairo_t *cr = NULL;
+		cairo_surface_t *s = cp_raster_new(it[i].text_w + 2 * m, it[i].text_h + 2 * m, dpi,
+		                                   &cr, err);
+		if (!s)
+			return false;
+		cairo_translate(cr, m - it[i].text_x, m - it[i].text_y);
+		cp_engine_draw_item(b->engine, pg, i, cr);
+		cairo_destroy(cr);
+		GByteArray *ba = g_byte_array_new();
+		cairo_status_t st = cairo_surface_write_to_png_stream(s, append_bytes, ba);
+		cairo_surface_destroy(s);
+		if (st != CAIRO_STATUS_SUCCESS) {
+			g_byte_array_free(ba, TRUE);
+			cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
+			             _("cannot encode a thumbnail: %s"), cairo_status_to_string(st));
+			return false;
+		}
+		/* Where faces mix, each character not in the main face with its own. */
+		char *face = !it[i].forced ? NULL
+		             : it[i].faces ? g_strdup_printf("%s; %s", it[i].face, it[i].faces)
+		                           : g_strdup(it[i].face);
+		bool ok = cp_html_add_cutout(html, cp_layout_bind_label(it[i].bind), it[i].text,
+		                             face, ba->data, ba->len, err);
+		g_free(face);
+		g_byte_array_free(ba, TRUE);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
                    unsigned char **png, size_t *png_len, cp_error **err)
 {

@@ -1106,3 +1106,12 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 	}
 	cairo_restore(cr);
 }
+
+void cp_engine_draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr)
+{
+	if (i >= pg->n)
+		return;
+	cp_output_opts o;
+	cp_output_opts_init(&o);
+	draw_item(e, pg, i, cr, &o);
+}

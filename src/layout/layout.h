@@ -77,6 +77,10 @@ const char *cp_page_photo_sha256(const cp_page *pg);
  * g_free(). Safe to call from any thread for a page that thread owns. */
 char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo);
 
+/* Draws item i of the page alone (full mode, no offset), in page
+ * millimetres like cp_engine_draw(): the HTML report's cut-outs. */
+void cp_engine_draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr);
+
 /* True when the engine has a seal image for electronic mode. */
 bool cp_engine_has_seal(const cp_engine *e);
 
