@@ -692,15 +692,6 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 	}
 	field_plan pl;
 	plan_field(e, i, v, &pl);
-	if (pl.forced && cp_profile_fallback_policy(e->p) == CP_FALLBACK_REFUSE) {
-		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
-		             _("%s has characters its font %s lacks (%s), and this "
-		               "organization prints every field in its own font; add a "
-		               "font that has them with --font-dir"),
-		             cp_layout_bind_label(el->bind), e->chain[i][0].family, pl.forced);
-		plan_clear(&pl);
-		return false;
-	}
 	field_faces ff = {.plan = &pl, .chain = e->chain[i], .line_em = e->line_em[i]};
 	PangoLayout *lay = new_layout(e, el, v);
 	double size = fit(lay, el, pl.forced ? &ff : NULL);
@@ -725,6 +716,18 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 		             _("the character '%s' (U+%04X) in %s has no glyph in any "
 		               "configured font; it would print as a blank box"),
 		             ch, (unsigned)bad, cp_layout_bind_label(el->bind));
+		g_object_unref(lay);
+		plan_clear(&pl);
+		return false;
+	}
+	/* A character no font has is named above; one only its own font lacks
+	 * is refused here when the organization requires one face. */
+	if (pl.forced && cp_profile_fallback_policy(e->p) == CP_FALLBACK_REFUSE) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+		             _("%s has characters its font %s lacks (%s), and this "
+		               "organization prints every field in its own font; add a "
+		               "font that has them with --font-dir"),
+		             cp_layout_bind_label(el->bind), e->chain[i][0].family, pl.forced);
 		g_object_unref(lay);
 		plan_clear(&pl);
 		return false;
