@@ -210,8 +210,12 @@ static void apply_plan(PangoLayout *lay, const field_faces *ff, double size)
 			int rise = pass ? pt_to_pango(f->rise * size) -
 			                          run_offset(lay, (int)(start - text))
 			                : 0;
-			add_face_attrs(next, f, (guint)(start - text), (guint)(p - text), size,
-			               ff->line_em, true, rise);
+			/* A run of another face than the main one must not make the
+			 * line taller (its ink centre is lowered): half the line
+			 * height keeps its logical box inside the main face's. */
+			double line = face == pl->main ? ff->line_em : ff->line_em / 2;
+			add_face_attrs(next, f, (guint)(start - text), (guint)(p - text), size, line,
+			               true, rise);
 		}
 		pango_layout_set_attributes(lay, next);
 		pango_attr_list_unref(next);
