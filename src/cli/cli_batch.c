@@ -127,18 +127,18 @@ static void font_warnings(const cli_batch *b, const cp_record *rec, const cp_pag
 		if (it[i].faces)
 			msg = g_strdup_printf(
 				_("no font has every character of %s: its font %s lacks %s; it is "
-				  "set in %s except %s, each matched in weight and size; to print it "
-				  "in one face, add a FangSong font that has them (the organization's "
-				  "own licensed one) with --font-dir"),
+				  "set in %s except %s, each matched in weight and size; for one "
+				  "face, add the organization's own licensed FangSong that has them "
+				  "with --font-dir, named first in the template's font list"),
 				cp_layout_bind_label(bind), it[i].primary, it[i].forced, it[i].face,
 				it[i].faces);
 		else
 			msg = g_strdup_printf(
-				_("%s is set whole in %s, because its font %s lacks %s; to print "
-				  "it in %s like the other fields, add a FangSong font that has "
-				  "them (the organization's own licensed one) with --font-dir"),
-				cp_layout_bind_label(bind), it[i].face, it[i].primary, it[i].forced,
-				it[i].primary);
+				_("%s is set whole in %s, because its font %s lacks %s; for a "
+				  "FangSong like the other fields, add the organization's own "
+				  "licensed FangSong that has them with --font-dir, named first in "
+				  "the template's font list"),
+				cp_layout_bind_label(bind), it[i].face, it[i].primary, it[i].forced);
 		cli_problem_add(row, CP_SEV_WARNING, rec, field,
 		                col ? col : cp_template_bind_key(bind), value,
 		                "layout.font_fallback", NULL, msg);
