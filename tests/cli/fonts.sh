@@ -3,7 +3,8 @@
 # One face per field through `certpress render` (TAP; issue 16): the worker
 # threads warn like check does, and in the PDF an independent reader
 # (mutool draw -F stext) finds every character of each name in one font,
-# except where no font has every character of it (卢𠀁浩: 𠀁 only in HanaMinB).
+# except where no font has every character of it (卢𠀁浩: 𠀁 only in HanaMinB),
+# and there the fallback keeps the one-em advance and sits where measured.
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
@@ -45,5 +46,24 @@ grep -q '^6|FandolFang' "$T_TMP/fonts" && ok "张伟 stays in FandolFang" ||
 got=$(grep '^7|' "$T_TMP/fonts" | cut -d'|' -f2 | tr '\n' ' ')
 [ "$got" = "FandolFang-Regular HanaMinB " ] && ok "卢𠀁浩: FandolFang, and HanaMinB for 𠀁 alone" ||
 	not_ok "卢𠀁浩 in FandolFang and HanaMinB" "got: $got"
+
+# Matched where faces mix: every character one em (12 pt) from the next, and
+# FandolFang's baseline where a FandolFang-only name has it in the same box.
+mutool draw -q -F stext -o - "$T_TMP/rare.pdf" 2>/dev/null | awk '
+	/<page / { page++ }
+	/<char / {
+		x = $0; sub(/.* x="/, "", x); sub(/".*/, "", x)
+		y = $0; sub(/.* y="/, "", y); sub(/".*/, "", y)
+		if (x >= 198 && x <= 408 && y >= 187 && y <= 218) print page, x, y
+	}' >"$T_TMP/pos"
+adv=$(awk '$1 == 7 { x[n++] = $2 } END { printf "%.2f", x[2] - x[0] }' "$T_TMP/pos")
+[ "$adv" = "24.00" ] && ok "卢𠀁浩: 卢 to 浩 is two em (24.00 pt)" || not_ok "卢𠀁浩: 卢 to 浩 is $adv pt, not 24.00"
+b6=$(awk '$1 == 6 { print $3; exit }' "$T_TMP/pos")
+b7=$(awk '$1 == 7 { print $3; exit }' "$T_TMP/pos")
+[ -n "$b6" ] && [ "$b6" = "$b7" ] && ok "卢 of 卢𠀁浩 on the baseline of 张伟 ($b6 pt)" ||
+	not_ok "卢𠀁浩's FandolFang baseline $b7, 张伟's $b6"
+low=$(awk '$1 == 7 { y[n++] = $3 } END { printf "%.2f", y[1] - y[0] }' "$T_TMP/pos")
+[ "$low" = "0.58" ] && ok "𠀁 lowered by the measured 0.0486 em (0.58 pt)" ||
+	not_ok "𠀁 lowered by $low pt, not 0.58"
 
 done_testing
