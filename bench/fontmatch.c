@@ -4,7 +4,7 @@
  * fallback face can be matched to FandolFang by measurement, not by name
  * (docs/fonts.md, "Matching the fallback face").
  *
- *   fontmatch FONT[:INDEX] ...
+ *   fontmatch [-c CHARS] FONT[:INDEX] ...
  *
  * Every face is rendered with FreeType, unhinted, at 12 pt and 2400 dpi
  * (400 pixels to the em: one pixel is 0.03 pt), antialiased, thresholded at
@@ -20,6 +20,9 @@
  *           above it);
  *   adv     the advance of 国.
  * A character missing from a face is named and left out of its figures.
+ * -c CHARS measures everything (stroke and ink) over CHARS instead: faces
+ * with no common character in the usual sets (HanaMinB has only Extension B)
+ * are compared over characters they share.
  */
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -31,12 +34,13 @@
 #define DPI 2400
 #define PX_PER_PT (DPI / 72.0)
 
-static const char *const refs[] = {
+static const char *const default_refs[] = {
 	"王", "张", "李", "刘", "陈", "杨", "黄", "赵", "周", "吴", "国", "田", "中",
 	"明", "华", "建", "军", "海", "平", "文", "林", "强", "娟", "浩", "阳", "卢",
 	"郭", "丽", "敏", "静", NULL,
 };
-static const char *const boxes[] = {"国", "田", "日", "回", "四", "口", "图", NULL};
+static const char *const default_boxes[] = {"国", "田", "日", "回", "四", "口", "图", NULL};
+static const char *const *refs = default_refs, *const *boxes = default_boxes;
 
 static unsigned long utf8_cp(const char *s)
 {
@@ -182,12 +186,27 @@ static int measure(const char *spec)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: fontmatch FONT[:INDEX] ...\n");
+	int first = 1;
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		/* one string per character of argv[2] */
+		const char *p = argv[2];
+		size_t n = 0;
+		char **set = calloc(strlen(p) + 1, sizeof *set);
+		while (set && *p) {
+			size_t len = (*p & 0x80) == 0 ? 1 : (*p & 0xE0) == 0xC0 ? 2
+			             : (*p & 0xF0) == 0xE0 ? 3 : 4;
+			set[n++] = strndup(p, len);
+			p += strlen(set[n - 1]);
+		}
+		refs = boxes = (const char *const *)set;
+		first = 3;
+	}
+	if (argc <= first) {
+		fprintf(stderr, "usage: fontmatch [-c CHARS] FONT[:INDEX] ...\n");
 		return 2;
 	}
 	int rc = 0;
-	for (int i = 1; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		rc |= measure(argv[i]);
 	return rc;
 }

@@ -658,8 +658,9 @@ char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text)
  * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
  * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
  * 0.944 of the size its ink is as high as FandolFang's and its stroke
- * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB is the same design,
- * with no characters in common to measure) has 9.969 pt of ink. */
+ * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
+ * reference characters, and over the Extension B characters both have the
+ * two measure the same) has 9.969 pt of ink. */
 static const struct face_match {
 	const char *family;
 	PangoWeight weight;
