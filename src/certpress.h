@@ -166,6 +166,13 @@ typedef enum cp_photo_policy {
 	CP_PHOTO_PASTED,  /* photos are pasted on paper stock by hand; may be absent */
 } cp_photo_policy;
 
+/* What to do with a field whose font lacks one of its characters (the field
+ * is then set in a fallback face, layout.h): profile key font_fallback. */
+typedef enum cp_fallback_policy {
+	CP_FALLBACK_WARN,   /* set it in the fallback face, and warn (default) */
+	CP_FALLBACK_REFUSE, /* refuse the record: every field in its own font */
+} cp_fallback_policy;
+
 typedef struct cp_profile cp_profile;
 
 /* Loads an organization profile (see README, "Organization profile"). */
@@ -175,6 +182,7 @@ const char *cp_profile_name(const cp_profile *p);       /* borrowed */
 const char *cp_profile_prefix(const cp_profile *p);     /* 13 characters, borrowed */
 const char *cp_profile_seal_path(const cp_profile *p);  /* absolute, or NULL */
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p);
+cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p);
 /* The QR content for a record: the profile's pattern with {cert_no} (and
  * {name}, {org}) substituted. Free with free(). */
 char *cp_profile_qr_content(const cp_profile *p, const cp_record *rec);

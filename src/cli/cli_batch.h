@@ -106,4 +106,11 @@ void cli_problems_move(cp_problems *dst, cp_problems *src);
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
                    unsigned char **png, size_t *png_len, cp_error **err);
 
+/* The fields of pg an operator proofreads in the HTML report, each cut from
+ * the page at dpi (its set text and 1 mm around) as a PNG and queued with
+ * cp_html_add_cutout(): the name always, and every field set in a face other
+ * than its own font. */
+bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
+                 cp_error **err);
+
 #endif

@@ -38,6 +38,9 @@ static void help(void)
 	         "record refused, 2 usage or environment error.\n"));
 }
 
+/* Print resolution: what the operator proofreads is what the printer gets. */
+#define CLI_CUTOUT_DPI 300
+
 typedef struct check_ctx {
 	cli_batch *b;
 	cp_rejects *rejects;
@@ -56,6 +59,11 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 		size_t png_len = 0;
 		if (pg && !cli_thumbnail(c->b, pg, &c->thumb, &png, &png_len, err))
 			return false;
+		/* The name, and any field in a fallback face, as printed. */
+		if (pg && !cli_cutouts(c->b, pg, CLI_CUTOUT_DPI, c->html, err)) {
+			g_free(png);
+			return false;
+		}
 		bool ok = cp_html_add(c->html, rec, *still_valid, row, png, png_len, err);
 		g_free(png);
 		if (!ok)

@@ -27,6 +27,7 @@ struct cp_profile {
 	char *seal;          /* absolute, or NULL */
 	char *qr;            /* pattern */
 	cp_photo_policy photos;
+	cp_fallback_policy fallback;
 	char *province_url;  /* or NULL */
 	char *sign_cert;     /* [signing], absolute, or NULL */
 	char *sign_key;
@@ -307,6 +308,12 @@ static bool load_organization(cp_profile *p, const cp_conf *c,
 	if (!cp_conf_choice(c, s, "photos", false, photos, &ph, err))
 		return false;
 	p->photos = ph == 1 ? CP_PHOTO_PASTED : CP_PHOTO_PRINTED;
+
+	static const char *const fallbacks[] = {"warn", "refuse", NULL};
+	int fb = CP_FALLBACK_WARN;
+	if (!cp_conf_choice(c, s, "font_fallback", false, fallbacks, &fb, err))
+		return false;
+	p->fallback = fb == 1 ? CP_FALLBACK_REFUSE : CP_FALLBACK_WARN;
 
 	e = cp_conf_find(s, "province_query_url");
 	if (e && *e->value) {
@@ -612,6 +619,11 @@ const char *cp_profile_prefix(const cp_profile *p)
 const char *cp_profile_seal_path(const cp_profile *p)
 {
 	return p->seal;
+}
+
+cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p)
+{
+	return p->fallback;
 }
 
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p)

@@ -376,7 +376,23 @@ struct cp_html {
 	out_file out; /* the page, opened at once so an unwritable folder fails early */
 	FILE *body;   /* records, unlinked scratch file in the same folder */
 	GArray *refused_rows; /* long: rows to list at the top, with links */
+	GPtrArray *cuts;      /* html_cut*: queued for the next record */
 };
+
+typedef struct html_cut {
+	char *label, *text, *face;
+	GBytes *png;
+} html_cut;
+
+static void html_cut_free(gpointer p)
+{
+	html_cut *c = p;
+	g_free(c->label);
+	g_free(c->text);
+	g_free(c->face);
+	g_bytes_unref(c->png);
+	g_free(c);
+}
 
 static void html_esc(FILE *f, const char *s)
 {
@@ -459,6 +475,60 @@ static void html_dd(FILE *f, const char *label, const char *value)
 	fputs("</dd>", f);
 }
 
+bool cp_html_add_cutout(cp_html *h, const char *label, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err)
+{
+	if (!png || png_len < sizeof png_signature ||
+	    memcmp(png, png_signature, sizeof png_signature)) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, "%s",
+		             _("the field's cut-out is not a PNG image"));
+		return false;
+	}
+	html_cut *c = g_new0(html_cut, 1);
+	c->label = g_strdup(label);
+	c->text = g_strdup(text);
+	c->face = g_strdup(face);
+	c->png = g_bytes_new(png, png_len);
+	if (!h->cuts)
+		h->cuts = g_ptr_array_new_with_free_func(html_cut_free);
+	g_ptr_array_add(h->cuts, c);
+	return true;
+}
+
+/* The queued cut-outs, as figures: the image (click: full size) and the
+ * label, the text and the face. */
+static void html_cuts(cp_html *h, FILE *f)
+{
+	if (!h->cuts || h->cuts->len == 0)
+		return;
+	fputs("<div class=\"cuts\">\n", f);
+	for (guint i = 0; i < h->cuts->len; i++) {
+		const html_cut *c = h->cuts->pdata[i];
+		gsize len;
+		const unsigned char *png = g_bytes_get_data(c->png, &len);
+		fputs("<figure class=\"cut\"><img class=\"zoom\" tabindex=\"0\" title=\"", f);
+		html_esc(f, _("as printed; click for full size"));
+		fputs("\" alt=\"", f);
+		html_esc(f, c->text);
+		fputs("\" src=\"data:image/png;base64,", f);
+		html_base64(f, png, len);
+		fputs("\"><figcaption>", f);
+		html_esc(f, c->label);
+		fputs(": ", f);
+		html_esc(f, c->text);
+		if (c->face) {
+			fputs(" <span class=\"face\">", f);
+			char *set = g_strdup_printf(_("(set in %s)"), c->face);
+			html_esc(f, set);
+			g_free(set);
+			fputs("</span>", f);
+		}
+		fputs("</figcaption></figure>\n", f);
+	}
+	fputs("</div>\n", f);
+	g_ptr_array_set_size(h->cuts, 0);
+}
+
 bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems *ps_of_this_row,
                  const unsigned char *png, size_t png_len, cp_error **err)
 {
@@ -472,8 +542,11 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	if (!valid)
 		g_array_append_val(h->refused_rows, rec->row);
 
-	fprintf(f, "<section class=\"rec %s\" id=\"row-%ld\">\n<h2><span class=\"status\">",
-	        valid ? "ok" : "refused", rec->row);
+	bool warned = false;
+	for (size_t i = 0; ps_of_this_row && i < ps_of_this_row->len; i++)
+		warned = warned || ps_of_this_row->items[i].severity == CP_SEV_WARNING;
+	fprintf(f, "<section class=\"rec %s%s\" id=\"row-%ld\">\n<h2><span class=\"status\">",
+	        valid ? "ok" : "refused", warned ? " warned" : "", rec->row);
 	html_esc(f, valid ? _("Printable") : _("Refused"));
 	fputs("</span> ", f);
 	char *row = g_strdup_printf(_("row %ld"), rec->row);
@@ -483,7 +556,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	html_esc(f, rec_text(rec, CP_FIELD_NAME));
 	fputs("</h2>\n<div class=\"body\">\n", f);
 	if (valid && png && png_len > 0) {
-		fputs("<img class=\"thumb\" alt=\"", f);
+		fputs("<img class=\"thumb zoom\" tabindex=\"0\" alt=\"", f);
 		html_esc(f, _("certificate preview"));
 		fputs("\" src=\"data:image/png;base64,", f);
 		html_base64(f, png, png_len);
@@ -504,6 +577,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	html_dd(f, _("Issue date"), rec_text(rec, CP_FIELD_ISSUE_DATE));
 	fputs("</dl>\n", f);
 	free(masked);
+	html_cuts(h, f);
 
 	if (ps_of_this_row && ps_of_this_row->len > 0) {
 		fputs("<ul class=\"problems\">\n", f);
@@ -561,7 +635,15 @@ static const char html_style[] =
 	"dt{color:#666}dd{margin:0}\n"
 	"ul.problems{flex-basis:100%;margin:.3em 0 0;padding-left:1.2em}\n"
 	"li.error{color:#a00}li.warning{color:#850}.rule{color:#777;font-size:.9em}\n"
-	"code{background:#f3f3f3;padding:0 .2em}\n";
+	"code{background:#f3f3f3;padding:0 .2em}\n"
+	".cuts{flex-basis:100%;display:flex;flex-wrap:wrap;gap:.5em 1.5em}\n"
+	"figure.cut{margin:0}figure.cut img{height:3em;width:auto;border:1px solid #ddd;"
+	"cursor:zoom-in;background:#fff}\n"
+	"img.zoom{cursor:zoom-in;outline:none}"
+	"img.zoom:focus{height:auto;width:auto;max-width:100%;cursor:zoom-out}\n"
+	"figcaption{font-size:.85em;color:#555}.face{color:#850}\n"
+	"label.filter{display:inline-block;margin:.5em 0}"
+	"#only-problems:checked~section.rec.ok:not(.warned){display:none}\n";
 
 static void html_summary_row(FILE *f, const char *label, const char *value)
 {
@@ -604,7 +686,12 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err)
 	html_summary_row(f, _("Refused"), buf);
 	snprintf(buf, sizeof buf, "%ld", s->warnings);
 	html_summary_row(f, _("Warnings"), buf);
-	fputs("</table>\n", f);
+	/* The filter is plain CSS (no script in a report that may be mailed):
+	 * the checkbox precedes the records as their sibling. */
+	fputs("</table>\n<input type=\"checkbox\" id=\"only-problems\">"
+	      "<label class=\"filter\" for=\"only-problems\"> ", f);
+	html_esc(f, _("show only refused rows and rows with warnings"));
+	fputs("</label>\n", f);
 	if (h->refused_rows->len > 0) {
 		fputs("<p class=\"refused-index\">", f);
 		html_esc(f, _("Refused rows:"));
@@ -630,6 +717,8 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err)
 	fclose(h->body);
 	h->body = NULL;
 	g_array_free(h->refused_rows, TRUE);
+	if (h->cuts)
+		g_ptr_array_free(h->cuts, TRUE);
 	if (e) {
 		set_io_error(err, cp_atomic_path(h->out.a), e, _("cannot write the file"));
 		out_abort(&h->out);
@@ -649,6 +738,8 @@ void cp_html_abort(cp_html *h)
 	if (h->body)
 		fclose(h->body);
 	g_array_free(h->refused_rows, TRUE);
+	if (h->cuts)
+		g_ptr_array_free(h->cuts, TRUE);
 	out_abort(&h->out);
 	g_free(h);
 }

@@ -108,6 +108,15 @@ cp_html *cp_html_open(const char *path, cp_error **err);
 bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems *ps_of_this_row,
                  const unsigned char *png, size_t png_len, cp_error **err);
 
+/* Queues, for the next cp_html_add(), a field as certpress renders it: a PNG
+ * (borrowed; copied) cut from the page at print resolution, shown beside
+ * the field's label and text, so that an operator proofreads what will be
+ * printed, not the browser's font. face: the face it is set in when that is
+ * not its own font (layout.h), else NULL. Clicking the image shows it at full
+ * size. */
+bool cp_html_add_cutout(cp_html *h, const char *label, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err);
+
 /* Writes the page with summary s (borrowed), renames it into place and frees
  * h (also on failure). */
 bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err);
