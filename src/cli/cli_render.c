@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/cli_batch.h"
 #include "cli/cli_common.h"
+#include "cli/cli_print.h"
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
@@ -63,6 +64,11 @@ static void help(void)
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "      --batch NAME        batch name in the ledger (default: generated)\n"
 	         "      --allow-symlink     write through a symbolic link at OUTPUT\n"
+	         "      --print DEST        then send the PDF to the printer DEST (a CUPS queue\n"
+	         "                          or an ipp:// URI) as 'certpress print' does; the\n"
+	         "                          printer profile named after DEST is used when one\n"
+	         "                          exists and no --printer, --offset or --scale is given\n"
+	         "      --copies N          with --print: copies of every page (default 1)\n"
 	         "  -j, --jobs N            threads that lay out and draw the batch (default:\n"
 	         "                          one per processor); every N gives the same pages\n"
 	         "  -q, --quiet             no report on standard error\n"
@@ -394,7 +400,8 @@ int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
-	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
+	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
+	       OPT_COPIES };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -418,6 +425,8 @@ int cli_render(int argc, char **argv)
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"copies", required_argument, NULL, OPT_COPIES},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -428,6 +437,9 @@ int cli_render(int argc, char **argv)
 	const char *offset = NULL, *scale = NULL;
 	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
 	bool no_ledger = false;
+	const char *print_dest = NULL;
+	long copies = 0;
+	char *auto_printer = NULL, *printed_batch = NULL;
 	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
 	render_ctx c = {0};
@@ -472,6 +484,11 @@ int cli_render(int argc, char **argv)
 		case OPT_OLD_RETURNED: c.old_returned = true; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
+		case OPT_PRINT: print_dest = optarg; break;
+		case OPT_COPIES:
+			if (!cli_parse_long(optarg, 1, 999, &copies))
+				return cli_usage_error("render", _("--copies must be a whole number from 1 to 999"));
+			break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
 				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
@@ -497,9 +514,23 @@ int cli_render(int argc, char **argv)
 		return cli_usage_error("render", _("--old-returned goes with --reissue REASON"));
 	if (c.reissue && strspn(c.reissue, " \t") == strlen(c.reissue))
 		return cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)"));
+	if (copies && !print_dest)
+		return cli_usage_error("render", _("--copies goes with --print DEST"));
+	if (print_dest && !(g_str_has_suffix(out, ".pdf") || g_str_has_suffix(out, ".PDF")))
+		return cli_usage_error("render", _("--print sends a PDF: give -o NAME.pdf"));
+	/* The calibration of the printer the batch goes to, unless the operator
+	 * chose one. */
+	if (print_dest && !printer && !offset && !scale) {
+		printer = auto_printer = cli_print_dest_profile(print_dest, printers_dir);
+		if (printer && !quiet)
+			fprintf(stderr, _("certpress render: using printer profile '%s' for %s\n"), printer,
+			        print_dest);
+	}
 	cp_error *err = NULL;
-	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
+	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err)) {
+		g_free(auto_printer);
 		return cli_fail(err);
+	}
 	/* The same bounds as a saved printer profile: an offset a profile could
 	 * not hold is a typo (50 for 5.0), and would print off the sheet. */
 	const double mo = CP_PRINTER_MAX_OFFSET_MM;
@@ -672,6 +703,7 @@ int cli_render(int argc, char **argv)
 	/* The output is in place: now the ledger. Killed between the two, the
 	 * file exists but nothing is recorded, and a re-run completes both. */
 	if (c.lb) {
+		printed_batch = g_strdup(cp_ledger_batch_name(c.lb));
 		bool ok = cp_ledger_batch_commit(c.lb, &err);
 		c.lb = NULL;
 		if (!ok)
@@ -684,6 +716,15 @@ int cli_render(int argc, char **argv)
 	status = c.refused_any ? 1 : 0;
 	if (c.refused_any && rejects && !quiet)
 		fprintf(stderr, _("certpress: refused rows written to %s\n"), rejects);
+	if (print_dest) {
+		cli_print_job j = {
+			.dest = print_dest, .file = c.out, .copies = copies ? (int)copies : 1,
+			.profile = printer, .batch = printed_batch, .ledger = ledger, .quiet = quiet,
+		};
+		int ps = cli_print_send(&j);
+		if (ps)
+			status = ps;
+	}
 out:
 	cp_ledger_batch_abort(c.lb);
 	cp_ledger_free(ledger);
@@ -699,6 +740,8 @@ out:
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);
+	g_free(auto_printer);
+	g_free(printed_batch);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

@@ -134,6 +134,19 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"CREATE TRIGGER destroyed_rd BEFORE DELETE ON destroyed BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_ro BEFORE UPDATE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_rd BEFORE DELETE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+	/* 1 → 2: print jobs (certpress print); older ledgers simply have none. */
+	"CREATE TABLE print_job ("
+	"  id INTEGER PRIMARY KEY,"
+	"  batch_id INTEGER REFERENCES batch(id),"
+	"  file TEXT NOT NULL, dest TEXT NOT NULL, profile TEXT,"
+	"  copies INTEGER NOT NULL CHECK (copies >= 1),"
+	"  job_id INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('completed', 'canceled', 'aborted', 'refused',"
+	"    'unreachable', 'lost', 'interrupted')),"
+	"  message TEXT, at TEXT NOT NULL, operator TEXT NOT NULL);"
+	"CREATE INDEX print_job_batch ON print_job(batch_id);"
+	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -1058,6 +1071,88 @@ void cp_ledger_batch_abort(cp_ledger_batch *b)
 	rollback(l);
 }
 
+/* ------------------------------------------------------------- print jobs */
+
+static const char *const job_states[] = {
+	"completed", "canceled", "aborted", "refused", "unreachable", "lost", "interrupted",
+};
+
+bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err)
+{
+	if (!check_text(j->batch, "batch", false, err) || !check_text(j->file, "file", true, err) ||
+	    !check_text(j->dest, "dest", true, err) || !check_text(j->profile, "profile", false, err))
+		return false;
+	bool known = false;
+	for (size_t i = 0; i < G_N_ELEMENTS(job_states); i++)
+		known = known || g_strcmp0(j->state, job_states[i]) == 0;
+	if (!known || j->copies < 1 || j->job_id < 0) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, "state",
+		             _("a print job needs a known state, copies and job id"));
+		return false;
+	}
+	/* The printer's words: one bounded line, whatever they were. */
+	char *msg = NULL;
+	if (j->message && *j->message) {
+		msg = g_utf8_make_valid(j->message, -1);
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		if (strlen(msg) > CP_LEDGER_MAX_TEXT) {
+			char *cut = g_utf8_substring(msg, 0, CP_LEDGER_MAX_TEXT / 4);
+			g_free(msg);
+			msg = cut;
+		}
+	}
+	bool ok = false;
+	if (!begin_immediate(l, err))
+		goto out;
+	int64_t batch_id = 0;
+	if (j->batch) {
+		int r = q_int(l, &batch_id, err, "SELECT id FROM batch WHERE name = ?1", "t", j->batch);
+		if (r == 0)
+			cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
+			             _("there is no batch named %s in the ledger"), j->batch);
+		if (r != 1) {
+			rollback(l);
+			goto out;
+		}
+	}
+	char *at = now_stamp();
+	ok = run(l, err,
+	         "INSERT INTO print_job (batch_id, file, dest, profile, copies, job_id, state, "
+	         "message, at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	         "ItttiItttt", batch_id, j->file, j->dest, j->profile, (int64_t)j->copies,
+	         (int64_t)j->job_id, j->state, msg, at, l->operator_name);
+	g_free(at);
+	if (ok)
+		ok = commit(l, err);
+	else
+		rollback(l);
+out:
+	g_free(msg);
+	return ok;
+}
+
+bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err)
+{
+	*name = NULL;
+	if (!check_text(file, "file", true, err) || !begin_read(l, err))
+		return false;
+	char *abs = g_canonicalize_filename(file, NULL);
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+	                     "WHERE p.file = ?1 OR p.file = ?2 ORDER BY p.id DESC LIMIT 1",
+	                     "tt", file, abs);
+	int r = st ? step(l, st, err) : -1;
+	if (r == 1)
+		*name = col_dup(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	g_free(abs);
+	rollback(l);
+	return r >= 0;
+}
+
 /* ------------------------------------------------- spoil, destroy, revoke */
 
 bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
@@ -1387,6 +1482,83 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
 }
 
+/* A print job's final state, as a reader of the ledger says it. */
+static const char *job_state_label(const char *state)
+{
+	if (strcmp(state, "completed") == 0)
+		return _("printed (job completed)");
+	if (strcmp(state, "canceled") == 0)
+		return _("NOT PRINTED: job canceled");
+	if (strcmp(state, "aborted") == 0)
+		return _("NOT PRINTED: job aborted by the printer");
+	if (strcmp(state, "refused") == 0)
+		return _("NOT PRINTED: the printer refused the job");
+	if (strcmp(state, "unreachable") == 0)
+		return _("NOT PRINTED: the printer could not be reached");
+	if (strcmp(state, "interrupted") == 0)
+		return _("interrupted; the job was asked to cancel");
+	return _("contact lost: whether it printed is unknown");
+}
+
+/* The print jobs of the period: where each batch was sent and how it ended. */
+static bool report_jobs(cp_ledger *l, const char *f, const char *t, bool json, GString *s,
+                        cp_error **err)
+{
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT j.at, b.name, j.file, j.dest, j.job_id, j.copies, j.state, "
+	                     "j.profile, j.message FROM print_job j LEFT JOIN batch b "
+	                     "ON b.id = j.batch_id WHERE substr(j.at, 1, 10) BETWEEN ?1 AND ?2 "
+	                     "ORDER BY j.id",
+	                     "tt", f, t);
+	if (!st)
+		return false;
+	int r, n = 0;
+	if (!json)
+		g_string_append_printf(s, "\n%s\n", _("Print jobs"));
+	while ((r = step(l, st, err)) == 1) {
+		if (json) {
+			g_string_append(s, n ? ",\n    {\"at\": " : "\n    {\"at\": ");
+			json_str(s, col(st, 0));
+			g_string_append(s, ", \"batch\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 1));
+			g_string_append(s, ", \"file\": ");
+			json_str(s, col(st, 2));
+			g_string_append(s, ", \"dest\": ");
+			json_str(s, col(st, 3));
+			g_string_append_printf(s, ", \"job_id\": %lld, \"copies\": %lld, \"state\": ",
+			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+			json_str(s, col(st, 6));
+			g_string_append(s, ", \"profile\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 7));
+			g_string_append(s, ", \"message\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 8));
+			g_string_append_c(s, '}');
+		} else {
+			g_string_append_printf(s, "  %s  ", col(st, 0));
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+				g_string_append_printf(s, _("batch %s"), col(st, 1));
+			else
+				g_string_append(s, col(st, 2));
+			g_string_append_printf(s, _("  to %s"), col(st, 3));
+			if (sqlite3_column_int64(st, 4) > 0)
+				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 4));
+			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 5),
+			                       job_state_label(col(st, 6)));
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+				g_string_append_printf(s, _("  printer profile %s"), col(st, 7));
+			g_string_append_c(s, '\n');
+		}
+		n++;
+	}
+	if (r < 0)
+		return false;
+	if (json)
+		g_string_append(s, n ? "\n  ],\n  " : "],\n  ");
+	else if (!n)
+		g_string_append_printf(s, "  %s\n", _("(none)"));
+	return true;
+}
+
 static bool report_body(cp_ledger *l, const char *from, const char *to, bool json,
                         GString *s, cp_error **err)
 {
@@ -1468,8 +1640,12 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
 	if (!json && !nb)
 		g_string_append_printf(s, "  %s\n", _("(none)"));
 
+	if (json)
+		g_string_append(s, nb ? "\n  ],\n  \"print_jobs\": [" : "],\n  \"print_jobs\": [");
+	if (!report_jobs(l, f, t, json, s, err))
+		return false;
 	if (json) {
-		g_string_append(s, nb ? "\n  ],\n  \"balance\": {\"at\": " : "],\n  \"balance\": {\"at\": ");
+		g_string_append(s, "\"balance\": {\"at\": ");
 		json_str(s, to);
 		g_string_append(s, ", ");
 		balance_json(s, &total);
@@ -1579,6 +1755,11 @@ static const char history_sql[] =
 	"UNION ALL "
 	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
+	"UNION ALL "
+	"SELECT j.at, 5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
+	"  NULL, NULL, j.message, NULL, j.operator "
+	"FROM print_job j JOIN batch b ON b.id = j.batch_id "
+	"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
 	"ORDER BY 1, 2, 3";
 
 static const char *kind_label(const char *k)
@@ -1607,6 +1788,20 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 		const char *kind = col(st, 3);
 		if (!n++)
 			g_string_append_printf(s, _("Certificate %s\n"), cert_no);
+		if (strcmp(kind, "job") == 0) {
+			/* The batch holding the certificate went to a printer. */
+			g_string_append_printf(s, "%s  ", col(st, 0));
+			g_string_append_printf(s, _("batch %s sent to printer %s"), col(st, 4),
+			                       col(st, 8));
+			if (sqlite3_column_int64(st, 7) > 0)
+				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 7));
+			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 10),
+			                       job_state_label(col(st, 9)));
+			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+				g_string_append_printf(s, "  %s", col(st, 13));
+			g_string_append_printf(s, _("  operator %s\n"), col(st, 15));
+			continue;
+		}
 		g_string_append_printf(s, "%s  %s", col(st, 0), kind_label(kind));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			g_string_append_printf(s, _("  batch %s"), col(st, 4));
