@@ -93,15 +93,25 @@ start_printer() {
 	return 1
 }
 
-# The held printer's command: tells the test the job is being processed,
-# then waits until the test lets it go.
-mkfifo "$T_TMP/started" "$T_TMP/gate"
-cat >"$T_TMP/hold.sh" <<EOF
+# A held printer's command: tells the test the job is being processed,
+# then waits until the test lets it go (hold-NAME.sh, FIFOs started-NAME and
+# gate-NAME).
+for h in held gone term; do
+	mkfifo "$T_TMP/started-$h" "$T_TMP/gate-$h"
+	cat >"$T_TMP/hold-$h.sh" <<EOF
 #!/bin/sh
-echo started >"$T_TMP/started"
-read -r x <"$T_TMP/gate"
+echo started >"$T_TMP/started-$h"
+read -r x <"$T_TMP/gate-$h"
 EOF
-chmod +x "$T_TMP/hold.sh"
+	chmod +x "$T_TMP/hold-$h.sh"
+done
+# release NAME: lets the held command end; opening the FIFO read-write never
+# blocks, whether or not the command still reads it.
+release() {
+	exec 3<>"$T_TMP/gate-$1"
+	echo go >&3
+	exec 3>&-
+}
 
 if ! start_printer good /bin/true; then
 	skip "ippeveprinter does not start here: $(tail -3 "$T_TMP/printer-good.log" 2>/dev/null)"
@@ -110,10 +120,13 @@ if ! start_printer good /bin/true; then
 fi
 GOOD=$URI
 start_printer bad /bin/false && BAD=$URI || BAD=
-start_printer held "$T_TMP/hold.sh" && HELD=$URI || HELD=
+start_printer held "$T_TMP/hold-held.sh" && HELD=$URI || HELD=
+start_printer gone "$T_TMP/hold-gone.sh" && GONE=$URI GONE_PID=$pid || GONE=
+start_printer term "$T_TMP/hold-term.sh" && TERM_URI=$URI || TERM_URI=
 start_printer raster /bin/true image/pwg-raster && RASTER=$URI || RASTER=
-[ -n "$BAD" ] && [ -n "$HELD" ] && [ -n "$RASTER" ] && ok "four IPP printers on loopback" ||
-	not_ok "four IPP printers on loopback" "bad=$BAD held=$HELD raster=$RASTER"
+[ -n "$BAD" ] && [ -n "$HELD" ] && [ -n "$GONE" ] && [ -n "$TERM_URI" ] && [ -n "$RASTER" ] &&
+	ok "six IPP printers on loopback" ||
+	not_ok "six IPP printers on loopback" "bad=$BAD held=$HELD gone=$GONE term=$TERM_URI raster=$RASTER"
 
 # ipptool request files: a job's attributes, and Cancel-Job.
 for op in Get-Job-Attributes Cancel-Job; do
@@ -218,17 +231,49 @@ fi
 if [ -n "$HELD" ]; then
 	"$CERTPRESS" print -d "$HELD" --ledger "$L" "$PDF" >"$T_TMP/held.out" 2>"$T_TMP/held.err" &
 	cp_pid=$!
-	read -r x <"$T_TMP/started" # the printer is processing job 1
+	read -r x <"$T_TMP/started-held" # the printer is processing job 1
 	ipptool -T 5 -t -d job_id=1 "$HELD" "$T_TMP/Cancel-Job.test" >"$T_TMP/cancel.out" 2>&1 &&
 		ok "Cancel-Job accepted" || not_ok "Cancel-Job accepted" "$(cat "$T_TMP/cancel.out")"
-	# Let the print command end; opening the FIFO read-write never blocks.
-	exec 3<>"$T_TMP/gate"
-	echo go >&3
+	release held
 	wait "$cp_pid"
 	st=$?
-	exec 3>&-
 	[ "$st" = 2 ] && ok "a canceled job fails the print (exit 2)" || not_ok "a canceled job fails the print (exit 2)" "exit $st"
 	contains "$(cat "$T_TMP/held.err")" "job 1 at $HELD was canceled" "the cancel is named, with the job"
+fi
+if [ -n "$GONE" ]; then
+	# The printer goes away while it processes the job.
+	"$CERTPRESS" print -d "$GONE" --ledger "$L" "$PDF" >"$T_TMP/gone.out" 2>"$T_TMP/gone.err" &
+	cp_pid=$!
+	read -r x <"$T_TMP/started-gone"
+	kill "$GONE_PID"
+	wait "$GONE_PID" 2>/dev/null
+	release gone
+	wait "$cp_pid"
+	st=$?
+	[ "$st" = 2 ] && ok "a printer gone mid-job fails the print (exit 2)" ||
+		not_ok "a printer gone mid-job fails the print (exit 2)" "exit $st"
+	contains "$(cat "$T_TMP/gone.err")" "lost contact with the printer $GONE while following job 1" \
+		"losing the printer is named, with the job"
+fi
+if [ -n "$TERM_URI" ]; then
+	# certpress stopped while the printer processes the job: the job is
+	# canceled at the printer, not left to print unrecorded.
+	"$CERTPRESS" print -d "$TERM_URI" --ledger "$L" "$PDF" >"$T_TMP/term.out" 2>"$T_TMP/term.err" &
+	cp_pid=$!
+	read -r x <"$T_TMP/started-term"
+	kill -TERM "$cp_pid"
+	wait "$cp_pid"
+	st=$?
+	release term
+	[ "$st" = 130 ] && ok "a stopped print exits 130" || not_ok "a stopped print exits 130" "exit $st"
+	contains "$(cat "$T_TMP/term.err")" "job 1 at $TERM_URI was asked to cancel" "the stop is named"
+	# The printer ends the job once its command returns; follow it there.
+	polls=0
+	while [ "$polls" -lt 400 ] && [ "$(job_attr "$TERM_URI" 1 job-state)" != canceled ]; do
+		polls=$((polls + 1))
+		sleep 0.05
+	done
+	is_attr "$TERM_URI" 1 job-state canceled
 fi
 run ledger report --ledger "$L"
 contains "$T_OUT" "batch class-1  to ipp://127.0.0.1:1/ipp/print  copies 1  NOT PRINTED: the printer could not be reached" \
@@ -239,6 +284,10 @@ contains "$T_OUT" "batch class-1  to ipp://127.0.0.1:1/ipp/print  copies 1  NOT 
 	"ledger: the aborted job"
 [ -n "$HELD" ] && contains "$T_OUT" "batch class-1  to $HELD  job 1  copies 1  NOT PRINTED: job canceled" \
 	"ledger: the canceled job"
+[ -n "$GONE" ] && contains "$T_OUT" "batch class-1  to $GONE  job 1  copies 1  contact lost: whether it printed is unknown" \
+	"ledger: the printer gone mid-job"
+[ -n "$TERM_URI" ] && contains "$T_OUT" "batch class-1  to $TERM_URI  job 1  copies 1  interrupted; the job was asked to cancel" \
+	"ledger: the stopped print"
 run ledger show --ledger "$L" "$CERT"
 contains "$T_OUT" "NOT PRINTED: job canceled" "ledger show tells the certificate's batch was not printed"
 
