@@ -133,31 +133,27 @@ int cli_print(int argc, char **argv)
 	bool no_ledger = false, quiet = false;
 	long copies = 0;
 	int ch;
+	bool seen[CLI_OPT_SEEN] = {0};
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:n:qh", longopts, NULL)) != -1) {
-		const char **slot = NULL;
+		if (!cli_opt_once(longopts, ch, seen))
+			return cli_usage_error("print", _("%s is given twice; give it once"),
+			                       cli_opt_name(longopts, ch));
 		switch (ch) {
-		case 'd': slot = &dest; break;
+		case 'd': dest = optarg; break;
 		case 'n':
-			if (copies)
-				return cli_usage_error("print", _("--copies is given twice"));
 			if (!cli_parse_long(optarg, 1, 999, &copies))
 				return cli_usage_error("print", _("--copies must be a whole number from 1 to 999"));
 			break;
-		case OPT_PRINTER: slot = &printer; break;
-		case OPT_PRINTERS_DIR: slot = &printers_dir; break;
-		case OPT_BATCH: slot = &batch; break;
-		case OPT_LEDGER: slot = &ledger_path; break;
+		case OPT_PRINTER: printer = optarg; break;
+		case OPT_PRINTERS_DIR: printers_dir = optarg; break;
+		case OPT_BATCH: batch = optarg; break;
+		case OPT_LEDGER: ledger_path = optarg; break;
 		case OPT_NO_LEDGER: no_ledger = true; break;
-		case OPT_OPERATOR: slot = &operator_name; break;
+		case OPT_OPERATOR: operator_name = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage_error("print", _("unknown option"));
-		}
-		if (slot) {
-			if (*slot)
-				return cli_usage_error("print", _("%s is given twice"), argv[optind - 1]);
-			*slot = optarg;
 		}
 	}
 	if (optind != argc - 1)

@@ -47,6 +47,8 @@ static void help(void)
 	         "      --printers-dir DIR  where printer profiles live\n"
 	         "      --dpi N             resolution of PNG output (default 300)\n"
 	         "      --row N             only the record on spreadsheet row N\n"
+	         "      --rows LIST         only the records on these rows: rows and ranges,\n"
+	         "                          e.g. 5-10,12\n"
 	         "      --cert-no NUMBER    only the record with this certificate number\n"
 	         "      --skip-invalid      print the valid records, write the refused ones\n"
 	         "                          to the rejects file, exit 1\n"
@@ -88,7 +90,8 @@ typedef struct render_ctx {
 	cp_pdf_parts *parts;    /* PDF: one part per worker, joined at the end */
 	cp_atomic_dir *dir;
 	cp_rejects *rejects;
-	long want_row;
+	cli_rows rows;          /* --row/--rows; n = 0: every row */
+	GHashTable *rows_found; /* rows of rows that hold a record */
 	const char *want_cert;
 	bool matched;
 	bool skip_invalid;
@@ -118,8 +121,8 @@ static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledg
 
 static bool selected(const render_ctx *c, const cp_record *rec)
 {
-	if (c->want_row > 0)
-		return rec->row == c->want_row;
+	if (c->rows.n)
+		return cli_rows_has(&c->rows, rec->row);
 	if (c->want_cert) {
 		const char *v = rec->raw[CP_FIELD_CERT_NO];
 		if (!v)
@@ -135,6 +138,41 @@ static bool selected(const render_ctx *c, const cp_record *rec)
 		return true;
 	}
 	return true;
+}
+
+static void note_match(render_ctx *c, const cp_record *rec)
+{
+	c->matched = true;
+	if (c->rows.n)
+		g_hash_table_add(c->rows_found, GSIZE_TO_POINTER((gsize)rec->row));
+}
+
+/* The rows asked for that hold no record ("7, 9-11"); NULL when none. Free
+ * with g_free(). */
+static char *rows_missing(const render_ctx *c)
+{
+	if ((long)g_hash_table_size(c->rows_found) >= c->rows.count)
+		return NULL;
+	GString *s = g_string_new(NULL);
+	int shown = 0;
+	for (size_t i = 0; i < c->rows.n && shown < 10; i++) {
+		for (long r = c->rows.range[i].first; r <= c->rows.range[i].last; r++) {
+			if (g_hash_table_contains(c->rows_found, GSIZE_TO_POINTER((gsize)r)))
+				continue;
+			long end = r;
+			while (end < c->rows.range[i].last &&
+			       !g_hash_table_contains(c->rows_found, GSIZE_TO_POINTER((gsize)(end + 1))))
+				end++;
+			if (shown++ == 10) {
+				g_string_append(s, ", …");
+				break;
+			}
+			g_string_append_printf(s, end > r ? "%s%ld-%ld" : "%s%ld", s->len ? ", " : "", r,
+			                       end);
+			r = end;
+		}
+	}
+	return g_string_free(s, false);
 }
 
 /* A new white raster page with pg drawn on it by engine e. */
@@ -243,7 +281,7 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	render_ctx *c = ud;
 	bool sel = selected(c, rec);
 	if (sel)
-		c->matched = true;
+		note_match(c, rec);
 	if (!*still_valid) {
 		/* A preview only cares about its own row. */
 		if (sel)
@@ -267,7 +305,7 @@ static bool batch_admit(void *ud, cli_item *it, cp_error **err)
 	render_ctx *c = ud;
 	bool sel = selected(c, &it->rec);
 	if (sel)
-		c->matched = true;
+		note_match(c, &it->rec);
 	if (!it->valid) {
 		c->refused_any = true;
 		return true;
@@ -396,12 +434,20 @@ static bool distinct_outputs(const char *out, const char *rejects, const char *l
 	return true;
 }
 
+/* Leaving before the run: what the options allocated goes. */
+static int early(render_ctx *c, char *auto_printer, int status)
+{
+	cli_rows_clear(&c->rows);
+	g_free(auto_printer);
+	return status;
+}
+
 int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES };
+	       OPT_COPIES, OPT_ROWS };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -414,6 +460,7 @@ int cli_render(int argc, char **argv)
 		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"row", required_argument, NULL, OPT_ROW},
+		{"rows", required_argument, NULL, OPT_ROWS},
 		{"cert-no", required_argument, NULL, OPT_CERT},
 		{"skip-invalid", no_argument, NULL, OPT_SKIP},
 		{"rejects", required_argument, NULL, OPT_REJECTS},
@@ -446,8 +493,15 @@ int cli_render(int argc, char **argv)
 	cp_output_opts_init(&c.oo);
 	int ch;
 	long v;
+	bool seen[CLI_OPT_SEEN] = {0};
+	const char *why;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "O:o:t:m:j:qh", longopts, NULL)) != -1) {
+		if (!cli_opt_once(longopts, ch, seen))
+			return early(&c, auto_printer, cli_usage_error("render", _("%s is given twice; give it once"),
+			                       cli_opt_name(longopts, ch)));
+		if ((ch == OPT_ROW || ch == OPT_ROWS) && c.rows.n)
+			return early(&c, auto_printer, cli_usage_error("render", _("--row and --rows go in one option: give every row in one --rows, e.g. 5-10,12")));
 		switch (ch) {
 		case 'O': org = optarg; break;
 		case 'o': out = optarg; break;
@@ -455,7 +509,7 @@ int cli_render(int argc, char **argv)
 		case 'm': {
 			int m = cp_mode_parse(optarg);
 			if (m < 0)
-				return cli_usage_error("render", _("--mode must be full, fill or electronic, not '%s'"), optarg);
+				return early(&c, auto_printer, cli_usage_error("render", _("--mode must be full, fill or electronic, not '%s'"), optarg));
 			c.oo.mode = m;
 			break;
 		}
@@ -465,13 +519,20 @@ int cli_render(int argc, char **argv)
 		case OPT_PRINTERS_DIR: printers_dir = optarg; break;
 		case OPT_DPI:
 			if (!cli_parse_long(optarg, 50, 1200, &v))
-				return cli_usage_error("render", _("--dpi must be a whole number from 50 to 1200"));
+				return early(&c, auto_printer, cli_usage_error("render", _("--dpi must be a whole number from 50 to 1200")));
 			c.oo.dpi = v;
 			break;
 		case OPT_ROW:
-			if (!cli_parse_long(optarg, 2, 100000000, &v))
-				return cli_usage_error("render", _("--row must be a spreadsheet row number (2 or more; row 1 is the header)"));
-			c.want_row = v;
+			if (!cli_parse_long(optarg, 2, CLI_ROW_MAX, &v))
+				return early(&c, auto_printer, cli_usage_error("render", _("--row must be a spreadsheet row number (2 or more; row 1 is the header)")));
+			c.rows.range = g_new(cli_row_range, 1);
+			c.rows.range[0].first = c.rows.range[0].last = v;
+			c.rows.n = 1;
+			c.rows.count = 1;
+			break;
+		case OPT_ROWS:
+			if (!cli_rows_parse(optarg, &c.rows, &why))
+				return early(&c, auto_printer, cli_usage_error("render", _("--rows '%s': %s"), optarg, why));
 			break;
 		case OPT_CERT: c.want_cert = optarg; break;
 		case OPT_SKIP: c.skip_invalid = true; break;
@@ -487,37 +548,37 @@ int cli_render(int argc, char **argv)
 		case OPT_PRINT: print_dest = optarg; break;
 		case OPT_COPIES:
 			if (!cli_parse_long(optarg, 1, 999, &copies))
-				return cli_usage_error("render", _("--copies must be a whole number from 1 to 999"));
+				return early(&c, auto_printer, cli_usage_error("render", _("--copies must be a whole number from 1 to 999")));
 			break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
-				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
-				                       CLI_POOL_MAX_WORKERS);
+				return early(&c, auto_printer, cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
+				                       CLI_POOL_MAX_WORKERS));
 			jobs = (int)v;
 			break;
 		case 'q': quiet = true; break;
-		case 'h': help(); return 0;
-		default: return cli_usage_error("render", _("unknown option"));
+		case 'h': help(); return early(&c, auto_printer, 0);
+		default: return early(&c, auto_printer, cli_usage_error("render", _("unknown option")));
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("render", _("expected exactly one CSV file"));
+		return early(&c, auto_printer, cli_usage_error("render", _("expected exactly one CSV file")));
 	if (!org)
-		return cli_usage_error("render", _("--org PROFILE is required"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--org PROFILE is required")));
 	if (!out)
-		return cli_usage_error("render", _("-o OUTPUT is required"));
-	if (c.want_row && c.want_cert)
-		return cli_usage_error("render", _("--row and --cert-no exclude each other"));
+		return early(&c, auto_printer, cli_usage_error("render", _("-o OUTPUT is required")));
+	if (c.rows.n && c.want_cert)
+		return early(&c, auto_printer, cli_usage_error("render", _("--row and --cert-no exclude each other")));
 	if (no_ledger && (ledger_path || c.reissue || operator_name || batch_name))
-		return cli_usage_error("render", _("--no-ledger cannot go with --ledger, --reissue, --operator or --batch"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--no-ledger cannot go with --ledger, --reissue, --operator or --batch")));
 	if (c.old_returned && !c.reissue)
-		return cli_usage_error("render", _("--old-returned goes with --reissue REASON"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--old-returned goes with --reissue REASON")));
 	if (c.reissue && strspn(c.reissue, " \t") == strlen(c.reissue))
-		return cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)")));
 	if (copies && !print_dest)
-		return cli_usage_error("render", _("--copies goes with --print DEST"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--copies goes with --print DEST")));
 	if (print_dest && !(g_str_has_suffix(out, ".pdf") || g_str_has_suffix(out, ".PDF")))
-		return cli_usage_error("render", _("--print sends a PDF: give -o NAME.pdf"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--print sends a PDF: give -o NAME.pdf")));
 	/* The calibration of the printer the batch goes to, unless the operator
 	 * chose one. */
 	if (print_dest && !printer && !offset && !scale) {
@@ -527,22 +588,20 @@ int cli_render(int argc, char **argv)
 			        print_dest);
 	}
 	cp_error *err = NULL;
-	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err)) {
-		g_free(auto_printer);
-		return cli_fail(err);
-	}
+	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
+		return early(&c, auto_printer, cli_fail(err));
 	/* The same bounds as a saved printer profile: an offset a profile could
 	 * not hold is a typo (50 for 5.0), and would print off the sheet. */
 	const double mo = CP_PRINTER_MAX_OFFSET_MM;
 	if (offset && (!cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm) ||
 	               !(fabs(c.oo.offset_x_mm) <= mo && fabs(c.oo.offset_y_mm) <= mo)))
-		return cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
-		                       mo, mo);
+		return early(&c, auto_printer, cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
+		                       mo, mo));
 	if (scale && (!cli_parse_pair(scale, &c.oo.scale_x, &c.oo.scale_y) ||
 	              c.oo.scale_x < CP_PRINTER_MIN_SCALE || c.oo.scale_x > CP_PRINTER_MAX_SCALE ||
 	              c.oo.scale_y < CP_PRINTER_MIN_SCALE || c.oo.scale_y > CP_PRINTER_MAX_SCALE))
-		return cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
-		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
+		return early(&c, auto_printer, cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
+		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE));
 	if ((offset || printer) && c.oo.mode != CP_MODE_FILL && !quiet)
 		fprintf(stderr, _("certpress render: note: the calibration offset also applies in %s mode\n"),
 		        cp_mode_name(c.oo.mode));
@@ -553,13 +612,16 @@ int cli_render(int argc, char **argv)
 		c.kind = OUT_PREVIEW;
 	else
 		c.kind = OUT_DIR;
-	if (c.kind == OUT_PREVIEW && !c.want_row && !c.want_cert)
-		return cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER"));
+	if (c.kind == OUT_PREVIEW && !c.rows.n && !c.want_cert)
+		return early(&c, auto_printer, cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER")));
+	if (c.kind == OUT_PREVIEW && c.rows.count > 1)
+		return early(&c, auto_printer, cli_usage_error("render", _("a PNG preview shows one record: give one row")));
 	c.out = out;
 	if (c.kind == OUT_PREVIEW && (ledger_path || c.reissue))
-		return cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue"));
+		return early(&c, auto_printer, cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue")));
 
 	cli_install_signals();
+	c.rows_found = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	char *def_rejects = NULL;
 	char *ledger_file = NULL;
@@ -659,13 +721,18 @@ int cli_render(int argc, char **argv)
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
 		cp_report_text(stderr, &b.problems, &sum);
-	if ((c.want_row || c.want_cert) && !c.matched) {
-		if (c.want_row)
+	char *missing = c.rows.n ? rows_missing(&c) : NULL;
+	if (missing || (c.want_cert && !c.matched)) {
+		if (missing && c.rows.count == 1)
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
-			             _("there is no record on row %ld"), c.want_row);
+			             _("there is no record on row %ld"), c.rows.range[0].first);
+		else if (missing)
+			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
+			             _("there is no record on rows %s; nothing was written"), missing);
 		else
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
 			             _("no record has certificate number %s"), c.want_cert);
+		g_free(missing);
 		goto out;
 	}
 	if (c.refused_any && !c.skip_invalid) {
@@ -737,6 +804,8 @@ out:
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
 	cli_batch_close(&b);
+	g_hash_table_destroy(c.rows_found);
+	cli_rows_clear(&c.rows);
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);
