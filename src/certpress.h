@@ -475,6 +475,15 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
 /* Number of pages added so far. */
 size_t cp_ledger_batch_count(const cp_ledger_batch *b);
+/* The next blank sheet of received stock for this batch, in stock order
+ * (*serial, free with g_free()): the first call starts at from (a received
+ * serial) or, when from is NULL, after the sheet the ledger last printed on
+ * (the first sheet received when none was); every call goes on from the
+ * previous one. Sheets issued, spoiled, destroyed or reserved in this batch
+ * are skipped. Refuses (CP_E_LEDGER) when no stock is left. The serial still
+ * has to be checked (cp_ledger_batch_check) to be reserved. */
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err);
 /* Commits and frees b (also on failure, after rolling back). */
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */

@@ -942,6 +942,67 @@ static void test_print_jobs(void)
 	g_free(path);
 }
 
+/* Proves: blank sheets are handed out in stock order from the first sheet
+ * received, skipping sheets printed on, spoiled, destroyed or reserved in
+ * the batch; a new batch goes on after the last sheet printed on; from must
+ * be a blank received sheet; used-up stock is refused. */
+static void test_next_serial(void)
+{
+	char *path = scratch_ledger("ledger-next-serial");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD01", "GD04", NULL);
+	stock(l, "XY0101", "XY0103", NULL);
+	g_assert_true(cp_ledger_spoil(l, "GD02", NULL, "jam", &err));
+	tu_assert_no_error(err);
+
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "n1", NULL, &err);
+	g_assert_nonnull(b);
+	char *s = NULL;
+	const char *want[] = {"GD01", "GD03", "GD04", "XY0101"};
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		g_assert_true(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+		tu_assert_no_error(err);
+		g_assert_cmpstr(s, ==, want[i]);
+		char cert[32];
+		g_snprintf(cert, sizeof cert, CERT("%06d"), (int)i + 1);
+		cp_ledger_print p = page(cert, s, (int)i + 1);
+		g_assert_true(cp_ledger_batch_add(b, &p, &err));
+		tu_assert_no_error(err);
+		g_free(s);
+	}
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	tu_assert_no_error(err);
+
+	b = cp_ledger_batch_begin(l, "n2", NULL, &err);
+	g_assert_true(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+	g_assert_cmpstr(s, ==, "XY0102"); /* after the last sheet printed on */
+	/* reserved by a check, not yet printed: skipped */
+	cp_ledger_print p = page(CERT("000010"), "XY0103", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_free(s);
+	g_assert_false(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+	g_assert_null(s);
+	tu_assert_error(&err, CP_E_LEDGER, "used up");
+	cp_ledger_batch_abort(b);
+
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_false(cp_ledger_batch_next_serial(b, "GD03", &s, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already used");
+	cp_ledger_batch_abort(b);
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_false(cp_ledger_batch_next_serial(b, "GD09", &s, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "never received");
+	cp_ledger_batch_abort(b);
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_true(cp_ledger_batch_next_serial(b, "XY0103", &s, &err));
+	g_assert_cmpstr(s, ==, "XY0103");
+	g_free(s);
+	cp_ledger_batch_abort(b);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
 /* Proves: the auditors' CSV has a BOM, CRLF lines, every event in order, and
  * quotes values holding commas, quotes or edge blanks (RFC 4180); an atomic
  * file export is owner-only and complete. */
@@ -1025,6 +1086,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ledger/schema", test_schema);
 	g_test_add_func("/ledger/export", test_export);
 	g_test_add_func("/ledger/print-jobs", test_print_jobs);
+	g_test_add_func("/ledger/next-serial", test_next_serial);
 	int rc = g_test_run();
 	g_free(home);
 	return rc;

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
+#include "layout/template.h"
 #include "output/report.h"
 
 static void help(void)
@@ -65,6 +66,11 @@ static void help(void)
 	         "      --old-returned      with --reissue: the old sheet was taken back\n"
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "      --batch NAME        batch name in the ledger (default: generated)\n"
+	         "      --serial-from S     number the sheets from stock serial S on (default:\n"
+	         "                          after the last sheet the ledger printed on); when\n"
+	         "                          the template prints the print serial and the CSV\n"
+	         "                          has none, every page of a PDF gets the next blank\n"
+	         "                          sheet of the stock received, in page order\n"
 	         "      --allow-symlink     write through a symbolic link at OUTPUT\n"
 	         "      --print DEST        then send the PDF to the printer DEST (a CUPS queue\n"
 	         "                          or an ipp:// URI) as 'certpress print' does; the\n"
@@ -101,6 +107,8 @@ typedef struct render_ctx {
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
 	cp_ledger_batch *lb;
+	bool auto_serial;        /* number the sheets from the ledger's stock */
+	const char *serial_from; /* --serial-from: the first sheet */
 	const char *reissue;
 	bool old_returned;
 } render_ctx;
@@ -317,7 +325,25 @@ static bool batch_admit(void *ud, cli_item *it, cp_error **err)
 	if (!it->valid)
 		c->refused_any = true;
 	it->draw = it->valid && drawing(c);
+	/* The next blank sheet, in page order: admit runs in row order, and
+	 * only for the pages that will be printed. */
+	if (it->draw && c->auto_serial) {
+		char *serial = NULL;
+		if (!cp_ledger_batch_next_serial(c->lb, c->serial_from, &serial, err))
+			return false;
+		g_free(it->rec.value[CP_FIELD_PRINT_SERIAL]);
+		it->rec.value[CP_FIELD_PRINT_SERIAL] = serial;
+	}
 	return true;
+}
+
+/* True when the template prints the 证书印制流水码. */
+static bool template_prints_serial(const cp_template *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->el[i].kind == CP_EL_FIELD && t->el[i].bind == CP_FIELD_PRINT_SERIAL)
+			return true;
+	return false;
 }
 
 static bool pdf_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
@@ -447,7 +473,7 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES, OPT_ROWS };
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -461,6 +487,7 @@ int cli_render(int argc, char **argv)
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"row", required_argument, NULL, OPT_ROW},
 		{"rows", required_argument, NULL, OPT_ROWS},
+		{"serial-from", required_argument, NULL, OPT_SERIAL_FROM},
 		{"cert-no", required_argument, NULL, OPT_CERT},
 		{"skip-invalid", no_argument, NULL, OPT_SKIP},
 		{"rejects", required_argument, NULL, OPT_REJECTS},
@@ -546,6 +573,7 @@ int cli_render(int argc, char **argv)
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
 		case OPT_PRINT: print_dest = optarg; break;
+		case OPT_SERIAL_FROM: c.serial_from = optarg; break;
 		case OPT_COPIES:
 			if (!cli_parse_long(optarg, 1, 999, &copies))
 				return early(&c, auto_printer, cli_usage_error("render", _("--copies must be a whole number from 1 to 999")));
@@ -575,6 +603,8 @@ int cli_render(int argc, char **argv)
 		return early(&c, auto_printer, cli_usage_error("render", _("--old-returned goes with --reissue REASON")));
 	if (c.reissue && strspn(c.reissue, " \t") == strlen(c.reissue))
 		return early(&c, auto_printer, cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)")));
+	if (c.serial_from && no_ledger)
+		return early(&c, auto_printer, cli_usage_error("render", _("--serial-from numbers sheets from the ledger's stock: it cannot go with --no-ledger")));
 	if (copies && !print_dest)
 		return early(&c, auto_printer, cli_usage_error("render", _("--copies goes with --print DEST")));
 	if (print_dest && !(g_str_has_suffix(out, ".pdf") || g_str_has_suffix(out, ".PDF")))
@@ -620,6 +650,7 @@ int cli_render(int argc, char **argv)
 	if (c.kind == OUT_PREVIEW && (ledger_path || c.reissue))
 		return early(&c, auto_printer, cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue")));
 
+	bool have_stock = false;
 	cli_install_signals();
 	c.rows_found = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *def_tpl = cli_data_path("templates/certificate.conf");
@@ -693,9 +724,33 @@ int cli_render(int argc, char **argv)
 		if (!ledger)
 			goto out;
 		cp_ledger_set_operator(ledger, operator_name);
+		/* No stock ever received: sheets are not numbered (as before). */
+		cp_ledger_balance bal;
+		if (!cp_ledger_balance_at(ledger, NULL, &bal, &err))
+			goto out;
+		have_stock = bal.received > 0;
 		c.lb = cp_ledger_batch_begin(ledger, batch_name, argv[optind], &err);
 		if (!c.lb)
 			goto out;
+	}
+	/* Sheets numbered from the stock: a printed batch (not electronic
+	 * certificates), a template that prints the serial, a CSV without one. */
+	bool serial_column = cp_reader_column(b.reader, CP_FIELD_PRINT_SERIAL) != NULL;
+	c.auto_serial = c.lb && (have_stock || c.serial_from) && c.kind == OUT_PDF && c.oo.mode != CP_MODE_ELECTRONIC &&
+	                template_prints_serial(b.tpl) && !serial_column;
+	if (c.serial_from && serial_column) {
+		cp_set_error(&err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("--serial-from: the CSV gives the serials (column %s); drop the column "
+		               "or the option"),
+		             cp_reader_column(b.reader, CP_FIELD_PRINT_SERIAL));
+		goto out;
+	}
+	if (c.serial_from && !c.auto_serial) {
+		cp_set_error(&err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("--serial-from numbers printed sheets: it needs a PDF output in full "
+		               "or fill mode and a template that prints the print serial "
+		               "(证书印制流水码)"));
+		goto out;
 	}
 	if (c.oo.mode == CP_MODE_ELECTRONIC && !cp_profile_seal_path(b.profile)) {
 		cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",

@@ -51,6 +51,8 @@ struct cp_ledger_batch {
 	size_t count;
 	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
 	GHashTable *checked_serials; /* serial → cert_no, for those */
+	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
+	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
 };
 
 /* A number of the open batch checked and not yet printed: what the check
@@ -1041,6 +1043,118 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	g_hash_table_remove(b->certs, c->cert);
 	b->count++;
 	return true;
+}
+
+/* True (*used set) when a sheet was printed on, spoiled or destroyed. */
+static bool serial_used(cp_ledger *l, const char *serial, bool *used, cp_error **err)
+{
+	int64_t n = 0;
+	if (q_int(l, &n, err,
+	          "SELECT EXISTS (SELECT 1 FROM print WHERE serial = ?1) "
+	          "OR EXISTS (SELECT 1 FROM spoil WHERE serial = ?1) "
+	          "OR EXISTS (SELECT 1 FROM destroyed WHERE serial = ?1)",
+	          "t", serial) < 0)
+		return false;
+	*used = n != 0;
+	return true;
+}
+
+/* Where numbering begins: at from, else after the last sheet printed on
+ * (the next one in the tray), else at the first sheet received. */
+static bool next_serial_begin(cp_ledger_batch *b, const char *from, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	if (from) {
+		/* The sheet the operator sees on top of the tray: blank, or a
+		 * mistake worth stopping for. */
+		cp_serial s;
+		if (!cp_serial_parse(from, "--serial-from", &s, err) ||
+		    !check_serial_free(l, from, &b->next_stock, err))
+			return false;
+		b->next_number = s.number;
+		return true;
+	}
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
+	                     "ORDER BY id DESC LIMIT 1",
+	                     "");
+	int r = st ? step(l, st, err) : -1;
+	if (r < 0)
+		return false;
+	if (r == 1) {
+		cp_serial s;
+		bool ok = cp_serial_parse(col(st, 0), "serial", &s, err);
+		b->next_stock = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		if (!ok)
+			return false;
+		b->next_number = s.number + 1;
+		return true;
+	}
+	st = q(l, err, "SELECT id, first FROM stock ORDER BY id LIMIT 1", "");
+	r = st ? step(l, st, err) : -1;
+	if (r < 0)
+		return false;
+	if (r == 0) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("no blank stock was received: record it with 'certpress ledger stock "
+		               "add' before numbering sheets from it"));
+		return false;
+	}
+	b->next_stock = sqlite3_column_int64(st, 0);
+	b->next_number = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return true;
+}
+
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err)
+{
+	cp_ledger *l = b->l;
+	*serial = NULL;
+	if (b->next_number == 0 && !next_serial_begin(b, from, err))
+		return false;
+	for (;;) {
+		sqlite3_stmt *st = q(l, err, "SELECT prefix, width, last FROM stock WHERE id = ?1",
+		                     "i", b->next_stock);
+		int r = st ? step(l, st, err) : -1;
+		if (r <= 0)
+			return false;
+		cp_serial range;
+		g_strlcpy(range.prefix, col(st, 0), sizeof range.prefix);
+		range.width = (int)sqlite3_column_int64(st, 1);
+		int64_t last = sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+		for (; b->next_number <= last; b->next_number++) {
+			char *cand = cp_serial_format(&range, b->next_number);
+			bool used = g_hash_table_contains(b->checked_serials, cand);
+			if (!used && !serial_used(l, cand, &used, err)) {
+				g_free(cand);
+				return false;
+			}
+			if (!used) {
+				b->next_number++;
+				*serial = cand;
+				return true;
+			}
+			g_free(cand);
+		}
+		/* This range is used up: on to the next one received. */
+		st = q(l, err, "SELECT id, first FROM stock WHERE id > ?1 ORDER BY id LIMIT 1", "i",
+		        b->next_stock);
+		r = st ? step(l, st, err) : -1;
+		if (r < 0)
+			return false;
+		if (r == 0) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("the blank stock received is used up: record the next delivery "
+			               "with 'certpress ledger stock add'"));
+			return false;
+		}
+		b->next_stock = sqlite3_column_int64(st, 0);
+		b->next_number = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
 }
 
 static void batch_free(cp_ledger_batch *b)
