@@ -244,9 +244,12 @@ static bool ledger_admit(render_ctx *c, const cp_record *rec, cp_problems *row, 
 		cp_propagate_error(err, le);
 		return false;
 	}
-	cli_problem_add(row, CP_SEV_ERROR, rec, CP_FIELD_CERT_NO,
-	                cp_reader_column(c->b->reader, CP_FIELD_CERT_NO),
-	                rec->value[CP_FIELD_CERT_NO], "ledger.issued", "第十三条", le->message);
+	/* The sheet (its serial) or the number, whichever the ledger refused. */
+	bool sheet = le->column && strcmp(le->column, "print_serial") == 0;
+	cp_field f = sheet ? CP_FIELD_PRINT_SERIAL : CP_FIELD_CERT_NO;
+	cli_problem_add(row, CP_SEV_ERROR, rec, f, cp_reader_column(c->b->reader, f), rec->value[f],
+	                sheet ? "ledger.serial" : "ledger.issued", sheet ? "第十八条" : "第十三条",
+	                le->message);
 	cp_error_free(le);
 	*valid = false;
 	return true;

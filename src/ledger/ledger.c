@@ -887,13 +887,19 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 	if (!serial)
 		return true;
 	const char *holder = g_hash_table_lookup(b->checked_serials, serial);
-	if (holder && strcmp(holder, cert) != 0) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+	/* A refusal of the sheet, not of the number: named by the serial's
+	 * field, so that a report files it under that column. */
+	cp_error *se = NULL;
+	if (holder && strcmp(holder, cert) != 0)
+		cp_set_error(&se, CP_E_LEDGER, l->path, 0, 0, "print_serial",
 		             _("stock serial %s is given to both %s and %s in this batch"), serial,
 		             holder, cert);
-		return false;
-	}
-	return check_serial_free(l, serial, stock_id, err);
+	else if (!check_serial_free(l, serial, stock_id, &se) && se && !se->column)
+		se->column = g_strdup("print_serial");
+	if (!se)
+		return true;
+	cp_propagate_error(err, se);
+	return false;
 }
 
 static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const char *kind,

@@ -95,6 +95,8 @@ is_serials "$O/f.pdf" "GD2026000109 " "the CSV's serial is printed"
 run render --org "$ORG" --ledger "$L" --batch g -o "$O/g.pdf" "$IN/reused.csv"
 expect_status 1 "a CSV serial already used is refused"
 contains "$T_ERR" "GD2026000109 was already used" "the refusal names the serial"
+contains "$T_ERR" "column 证书印制流水码 (print_serial): [ledger.serial 第十八条]" \
+	"the refusal is filed under the serial's column, not the certificate number's"
 run render --org "$ORG" --ledger "$L" --batch g --serial-from GD2026000110 -o "$O/g.pdf" "$IN/with-serial.csv"
 expect_status 2 "--serial-from with a CSV serial column is a usage error"
 contains "$T_ERR" "the CSV gives the serials" "the usage error says why"
