@@ -873,8 +873,14 @@ static void test_print_jobs(void)
 	char *cwd = g_get_current_dir();
 	char *abs = g_build_filename(cwd, "out", "batch.pdf", NULL);
 	g_assert_true(cp_ledger_batch_of_file(l, abs, &name, &err));
-	g_assert_cmpstr(name, ==, NULL); /* recorded relative, asked absolute: not the same text */
+	g_assert_cmpstr(name, ==, "b1"); /* recorded relative, asked absolute, from here */
+	g_free(name);
 	g_free(abs);
+	g_assert_true(cp_ledger_batch_of_file(l, "/elsewhere/out/batch.pdf", &name, &err));
+	g_assert_null(name);
+	g_assert_true(cp_ledger_batch_of_file(l, "./out/../out/batch.pdf", &name, &err));
+	g_assert_cmpstr(name, ==, "b1");
+	g_free(name);
 	g_free(cwd);
 	g_assert_true(cp_ledger_batch_of_file(l, "elsewhere.pdf", &name, &err));
 	g_assert_null(name);

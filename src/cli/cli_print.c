@@ -78,13 +78,16 @@ int cli_print_send(const cli_print_job *j)
 	bool ok = cp_ipp_print(&o, j->file, &res, &err);
 	if (j->ledger) {
 		char *msg = err ? cp_error_format(err) : NULL;
+		char *abs = g_canonicalize_filename(j->file, NULL);
 		cp_ledger_job lj = {
-			.batch = j->batch, .file = j->file, .dest = j->dest, .profile = j->profile,
+			.batch = j->batch, .file = abs, .dest = j->dest, .profile = j->profile,
 			.copies = j->copies, .job_id = res.job_id,
 			.state = cp_print_state_name(res.state), .message = msg,
 		};
 		cp_error *le = NULL;
-		if (!cp_ledger_job_add(j->ledger, &lj, &le)) {
+		bool recorded = cp_ledger_job_add(j->ledger, &lj, &le);
+		g_free(abs);
+		if (!recorded) {
 			char *m = cp_error_format(le);
 			fprintf(stderr, _("certpress: the print job could not be recorded in the ledger: %s\n"), m);
 			g_free(m);

@@ -92,6 +92,7 @@ typedef struct render_ctx {
 	cli_batch *b;
 	out_kind kind;
 	const char *out;
+	char *out_abs;          /* out as an absolute path, for the ledger */
 	cp_output_opts oo;
 	cp_pdf_parts *parts;    /* PDF: one part per worker, joined at the end */
 	cp_atomic_dir *dir;
@@ -381,7 +382,7 @@ static bool pdf_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	if (!cp_pdf_parts_order(c->parts, it->part, 1, err))
 		return false;
 	c->pages++;
-	return !c->lb || ledger_record(c, &it->rec, c->out, (int)c->pages, it->digest, err);
+	return !c->lb || ledger_record(c, &it->rec, c->out_abs, (int)c->pages, it->digest, err);
 }
 
 static char *png_name(const cp_record *rec)
@@ -424,7 +425,7 @@ static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	if (!c->lb)
 		return true;
 	char *name = png_name(&it->rec);
-	char *file = g_build_filename(c->out, name, NULL);
+	char *file = g_build_filename(c->out_abs, name, NULL);
 	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
 	g_free(file);
 	g_free(name);
@@ -689,6 +690,9 @@ int cli_render(int argc, char **argv)
 		}
 		c.out = resolved;
 	}
+	/* The ledger names files absolutely: an auditor, or `certpress print`,
+	 * finds them from anywhere. */
+	c.out_abs = g_canonicalize_filename(c.out, NULL);
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
 	if (c.kind != OUT_PREVIEW && !no_ledger)
@@ -869,6 +873,7 @@ out:
 	g_free(ledger_file);
 	g_free(auto_printer);
 	g_free(printed_batch);
+	g_free(c.out_abs);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

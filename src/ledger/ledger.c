@@ -1268,6 +1268,30 @@ bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_err
 		*name = col_dup(st, 0);
 	if (st)
 		sqlite3_reset(st);
+	/* A file recorded by a relative path names the same file when it
+	 * resolves to it from here (render and print run in one folder). */
+	if (r == 0) {
+		char *base = g_path_get_basename(abs);
+		st = q(l, err,
+		       "SELECT p.file, b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		       "WHERE substr(p.file, 1, 1) <> '/' AND (p.file = ?1 OR p.file LIKE '%/' || ?1 "
+		       ") GROUP BY p.batch_id, p.file ORDER BY max(p.id) DESC",
+		       "t", base);
+		g_free(base);
+		while (st && (r = step(l, st, err)) == 1) {
+			char *c = g_canonicalize_filename(col(st, 0), NULL);
+			bool same = strcmp(c, abs) == 0;
+			g_free(c);
+			if (same) {
+				*name = col_dup(st, 1);
+				sqlite3_reset(st);
+				r = 0;
+				break;
+			}
+		}
+		if (!st)
+			r = -1;
+	}
 	g_free(abs);
 	rollback(l);
 	return r >= 0;

@@ -204,6 +204,16 @@ run ledger report --ledger "$L"
 contains "$T_OUT" "batch class-2  to $GOOD  job 3  copies 1  printed (job completed)  printer profile localhost" \
 	"the ledger has the job and the profile of the batch"
 
+# A batch rendered to a relative path, printed by its absolute path from
+# another folder: the same file (the ledger names files absolutely).
+(cd "$T_TMP" && "$CERTPRESS" render --org "$ORG" --ledger "$L" --batch class-3 --row 7 \
+	-o rel.pdf "$IN/batch.csv" >/dev/null 2>&1)
+run print -d "$GOOD" --ledger "$L" "$T_TMP/rel.pdf"
+expect_status 0 "print a batch rendered to a relative path"
+run ledger report --ledger "$L"
+contains "$T_OUT" "batch class-3  to $GOOD  job 4  copies 1  printed (job completed)" \
+	"the job is recorded with the batch of that file"
+
 # --- failures -------------------------------------------------------------------
 run print -d "ipp://127.0.0.1:1/ipp/print" --ledger "$L" --batch class-1 "$PDF"
 expect_status 2 "a printer that is not there"
