@@ -344,6 +344,12 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 	nopts = cupsAddOption(CUPS_SIDES, CUPS_SIDES_ONE_SIDED, nopts, &opts);
 	nopts = cupsAddOption(CUPS_COPIES, copies, nopts, &opts);
 
+	if (o->cancel && *o->cancel) {
+		res->state = CP_PRINT_INTERRUPTED;
+		cp_set_error(err, CP_E_INTERRUPTED, NULL, 0, 0, NULL,
+		             _("interrupted; nothing was sent to %s"), o->dest);
+		goto out;
+	}
 	char *base = g_path_get_basename(path);
 	const char *title = o->title && *o->title ? o->title : base;
 	int job_id = 0;
