@@ -1900,7 +1900,9 @@ static const char history_sql[] =
 	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
 	"UNION ALL "
-	"SELECT j.at, 5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
+	/* A batch's job comes after its prints and before what happened to a
+	 * sheet later within the same second. */
+	"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
 	"  NULL, NULL, j.message, NULL, j.operator "
 	"FROM print_job j JOIN batch b ON b.id = j.batch_id "
 	"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
