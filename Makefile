@@ -25,19 +25,22 @@ SAN      ?=
 # packages, so these must not be expanded while the Makefile is read.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+# libcups2-dev ships no .pc file: its own cups-config, deferred the same way.
+CUPS_CFLAGS = $(eval CUPS_CFLAGS := $(shell cups-config --cflags))$(CUPS_CFLAGS)
+CUPS_LIBS   = $(eval CUPS_LIBS := $(shell cups-config --libs))$(CUPS_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
-             -Isrc $(PKG_CFLAGS)
+             -Isrc $(PKG_CFLAGS) $(CUPS_CFLAGS)
 # Only tests and fuzz harnesses know where the source tree is; the program
 # finds its data from its own location (src/datadir.c), so a copied or
 # installed tree never reads this checkout.
 TEST_DEFS = -DCP_TESTDIR='"$(SRCDIR)/tests"' -DCP_DATADIR='"$(SRCDIR)"' \
             -DCP_LOCALEDIR='"$(abspath $(BUILD))/locale"'
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
-LIBS     = $(PKG_LIBS) -lm -lpthread
+LIBS     = $(PKG_LIBS) $(CUPS_LIBS) -lm -lpthread
 
 # src/ is grouped by stage (docs/HACKING.md); scripts/check-layers.sh keeps
 # the includes running one way. Everything but the command line is the library.

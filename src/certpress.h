@@ -500,6 +500,15 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
 /* Number of pages added so far. */
 size_t cp_ledger_batch_count(const cp_ledger_batch *b);
+/* The next blank sheet of received stock for this batch, in stock order
+ * (*serial, free with g_free()): the first call starts at from (a received
+ * serial) or, when from is NULL, after the sheet the ledger last printed on
+ * (the first sheet received when none was); every call goes on from the
+ * previous one. Sheets issued, spoiled, destroyed or reserved in this batch
+ * are skipped. Refuses (CP_E_LEDGER) when no stock is left. The serial still
+ * has to be checked (cp_ledger_batch_check) to be reserved. */
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err);
 /* Commits and frees b (also on failure, after rolling back). */
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */
@@ -564,6 +573,27 @@ bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err);
 /* Copies the ledger with SQLite's online backup API into path (atomically,
  * 0600): a consistent single-file copy that cp_ledger_open() accepts. */
 bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err);
+
+/* A PDF sent to a printer (certpress print): where, the printer's job id and
+ * how the job ended. Strings are borrowed for the call only. */
+typedef struct cp_ledger_job {
+	const char *batch;   /* the batch printed, or NULL for a file of no batch */
+	const char *file;    /* the PDF sent, required */
+	const char *dest;    /* CUPS queue or printer URI, required */
+	const char *profile; /* printer calibration profile of the pages, or NULL */
+	int copies;          /* 1 or more */
+	int job_id;          /* the printer's job id; 0: none was given */
+	const char *state;   /* completed, canceled, aborted, refused,
+	                        unreachable, lost or interrupted */
+	const char *message; /* the error when not completed, or NULL */
+} cp_ledger_job;
+/* Records a print job in its own write transaction. An unknown batch or
+ * state is refused (CP_E_USAGE). */
+bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err);
+/* The name of the latest batch whose pages were written to file (as given,
+ * or the same file by its absolute path): *name NULL when none. Free *name
+ * with g_free(). */
+bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <glib.h>
 #include <math.h>
 #include <libintl.h>
@@ -141,6 +142,123 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const cli_row_range *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+static bool parse_row(const char *s, const char *end, long *out)
+{
+	while (s < end && *s == ' ')
+		s++;
+	while (end > s && end[-1] == ' ')
+		end--;
+	if (s == end || end - s > 12)
+		return false;
+	char buf[16];
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	for (const char *p = buf; *p; p++)
+		if (!g_ascii_isdigit(*p))
+			return false;
+	return cli_parse_long(buf, 2, CLI_ROW_MAX, out);
+}
+
+bool cli_rows_parse(const char *s, cli_rows *rows, const char **why)
+{
+	cli_rows_clear(rows);
+	*why = _("give spreadsheet rows (2 or more; row 1 is the header) as a list of rows "
+	         "and ranges, e.g. 5-10,12");
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(cli_row_range));
+	const char *p = s;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		const char *dash = memchr(p, '-', (size_t)(end - p));
+		cli_row_range r;
+		if (!parse_row(p, dash ? dash : end, &r.first) ||
+		    !parse_row(dash ? dash + 1 : p, end, &r.last))
+			goto bad;
+		if (r.last < r.first) {
+			*why = _("a range of rows runs from the smaller to the larger, e.g. 5-10");
+			goto bad;
+		}
+		g_array_append_val(a, r);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	qsort(a->data, a->len, sizeof(cli_row_range), cmp_range);
+	rows->range = g_new(cli_row_range, a->len);
+	for (guint i = 0; i < a->len; i++) {
+		cli_row_range r = g_array_index(a, cli_row_range, i);
+		cli_row_range *prev = rows->n ? &rows->range[rows->n - 1] : NULL;
+		if (prev && r.first <= prev->last + 1) {
+			if (r.last > prev->last)
+				prev->last = r.last;
+			continue;
+		}
+		rows->range[rows->n++] = r;
+	}
+	for (size_t i = 0; i < rows->n; i++)
+		rows->count += rows->range[i].last - rows->range[i].first + 1;
+	g_array_free(a, TRUE);
+	return true;
+bad:
+	g_array_free(a, TRUE);
+	return false;
+}
+
+bool cli_rows_has(const cli_rows *rows, long row)
+{
+	size_t lo = 0, hi = rows->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (row < rows->range[mid].first)
+			hi = mid;
+		else if (row > rows->range[mid].last)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+void cli_rows_clear(cli_rows *rows)
+{
+	g_free(rows->range);
+	memset(rows, 0, sizeof *rows);
+}
+
+bool cli_opt_once(const struct option *longopts, int ch, bool seen[CLI_OPT_SEEN])
+{
+	if (ch < 0 || ch >= CLI_OPT_SEEN)
+		return true;
+	bool takes_value = false;
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == ch && !o->flag)
+			takes_value = o->has_arg != no_argument;
+	if (!takes_value)
+		return true;
+	if (seen[ch])
+		return false;
+	seen[ch] = true;
+	return true;
+}
+
+const char *cli_opt_name(const struct option *longopts, int ch)
+{
+	static char buf[80];
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == ch && !o->flag) {
+			g_snprintf(buf, sizeof buf, "--%s", o->name);
+			return buf;
+		}
+	g_snprintf(buf, sizeof buf, "-%c", ch);
+	return buf;
 }
 
 bool cli_same_file(const char *a, const char *b)

@@ -52,6 +52,8 @@ struct cp_ledger_batch {
 	size_t count;
 	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
 	GHashTable *checked_serials; /* serial → cert_no, for those */
+	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
+	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
 };
 
 /* A number of the open batch checked and not yet printed: what the check
@@ -135,6 +137,19 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"CREATE TRIGGER destroyed_rd BEFORE DELETE ON destroyed BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_ro BEFORE UPDATE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_rd BEFORE DELETE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+	/* 1 → 2: print jobs (certpress print); older ledgers simply have none. */
+	"CREATE TABLE print_job ("
+	"  id INTEGER PRIMARY KEY,"
+	"  batch_id INTEGER REFERENCES batch(id),"
+	"  file TEXT NOT NULL, dest TEXT NOT NULL, profile TEXT,"
+	"  copies INTEGER NOT NULL CHECK (copies >= 1),"
+	"  job_id INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('completed', 'canceled', 'aborted', 'refused',"
+	"    'unreachable', 'lost', 'interrupted')),"
+	"  message TEXT, at TEXT NOT NULL, operator TEXT NOT NULL);"
+	"CREATE INDEX print_job_batch ON print_job(batch_id);"
+	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -932,13 +947,19 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 	if (!serial)
 		return true;
 	const char *holder = g_hash_table_lookup(b->checked_serials, serial);
-	if (holder && strcmp(holder, cert) != 0) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+	/* A refusal of the sheet, not of the number: named by the serial's
+	 * field, so that a report files it under that column. */
+	cp_error *se = NULL;
+	if (holder && strcmp(holder, cert) != 0)
+		cp_set_error(&se, CP_E_LEDGER, l->path, 0, 0, "print_serial",
 		             _("stock serial %s is given to both %s and %s in this batch"), serial,
 		             holder, cert);
-		return false;
-	}
-	return check_serial_free(l, serial, stock_id, err);
+	else if (!check_serial_free(l, serial, stock_id, &se) && se && !se->column)
+		se->column = g_strdup("print_serial");
+	if (!se)
+		return true;
+	cp_propagate_error(err, se);
+	return false;
 }
 
 static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const char *kind,
@@ -1090,6 +1111,118 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	return true;
 }
 
+/* True (*used set) when a sheet was printed on, spoiled or destroyed. */
+static bool serial_used(cp_ledger *l, const char *serial, bool *used, cp_error **err)
+{
+	int64_t n = 0;
+	if (q_int(l, &n, err,
+	          "SELECT EXISTS (SELECT 1 FROM print WHERE serial = ?1) "
+	          "OR EXISTS (SELECT 1 FROM spoil WHERE serial = ?1) "
+	          "OR EXISTS (SELECT 1 FROM destroyed WHERE serial = ?1)",
+	          "t", serial) < 0)
+		return false;
+	*used = n != 0;
+	return true;
+}
+
+/* Where numbering begins: at from, else after the last sheet printed on
+ * (the next one in the tray), else at the first sheet received. */
+static bool next_serial_begin(cp_ledger_batch *b, const char *from, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	if (from) {
+		/* The sheet the operator sees on top of the tray: blank, or a
+		 * mistake worth stopping for. */
+		cp_serial s;
+		if (!cp_serial_parse(from, "--serial-from", &s, err) ||
+		    !check_serial_free(l, from, &b->next_stock, err))
+			return false;
+		b->next_number = s.number;
+		return true;
+	}
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
+	                     "ORDER BY id DESC LIMIT 1",
+	                     "");
+	int r = st ? step(l, st, err) : -1;
+	if (r < 0)
+		return false;
+	if (r == 1) {
+		cp_serial s;
+		bool ok = cp_serial_parse(col(st, 0), "serial", &s, err);
+		b->next_stock = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		if (!ok)
+			return false;
+		b->next_number = s.number + 1;
+		return true;
+	}
+	st = q(l, err, "SELECT id, first FROM stock ORDER BY id LIMIT 1", "");
+	r = st ? step(l, st, err) : -1;
+	if (r < 0)
+		return false;
+	if (r == 0) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("no blank stock was received: record it with 'certpress ledger stock "
+		               "add' before numbering sheets from it"));
+		return false;
+	}
+	b->next_stock = sqlite3_column_int64(st, 0);
+	b->next_number = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return true;
+}
+
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err)
+{
+	cp_ledger *l = b->l;
+	*serial = NULL;
+	if (b->next_number == 0 && !next_serial_begin(b, from, err))
+		return false;
+	for (;;) {
+		sqlite3_stmt *st = q(l, err, "SELECT prefix, width, last FROM stock WHERE id = ?1",
+		                     "i", b->next_stock);
+		int r = st ? step(l, st, err) : -1;
+		if (r <= 0)
+			return false;
+		cp_serial range;
+		g_strlcpy(range.prefix, col(st, 0), sizeof range.prefix);
+		range.width = (int)sqlite3_column_int64(st, 1);
+		int64_t last = sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+		for (; b->next_number <= last; b->next_number++) {
+			char *cand = cp_serial_format(&range, b->next_number);
+			bool used = g_hash_table_contains(b->checked_serials, cand);
+			if (!used && !serial_used(l, cand, &used, err)) {
+				g_free(cand);
+				return false;
+			}
+			if (!used) {
+				b->next_number++;
+				*serial = cand;
+				return true;
+			}
+			g_free(cand);
+		}
+		/* This range is used up: on to the next one received. */
+		st = q(l, err, "SELECT id, first FROM stock WHERE id > ?1 ORDER BY id LIMIT 1", "i",
+		        b->next_stock);
+		r = st ? step(l, st, err) : -1;
+		if (r < 0)
+			return false;
+		if (r == 0) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("the blank stock received is used up: record the next delivery "
+			               "with 'certpress ledger stock add'"));
+			return false;
+		}
+		b->next_stock = sqlite3_column_int64(st, 0);
+		b->next_number = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
+}
+
 static void batch_free(cp_ledger_batch *b)
 {
 	if (b->l->batch == b)
@@ -1116,6 +1249,112 @@ void cp_ledger_batch_abort(cp_ledger_batch *b)
 	cp_ledger *l = b->l;
 	batch_free(b);
 	rollback(l);
+}
+
+/* ------------------------------------------------------------- print jobs */
+
+static const char *const job_states[] = {
+	"completed", "canceled", "aborted", "refused", "unreachable", "lost", "interrupted",
+};
+
+bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err)
+{
+	if (!check_text(j->batch, "batch", false, err) || !check_text(j->file, "file", true, err) ||
+	    !check_text(j->dest, "dest", true, err) || !check_text(j->profile, "profile", false, err))
+		return false;
+	bool known = false;
+	for (size_t i = 0; i < G_N_ELEMENTS(job_states); i++)
+		known = known || g_strcmp0(j->state, job_states[i]) == 0;
+	if (!known || j->copies < 1 || j->job_id < 0) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, "state",
+		             _("a print job needs a known state, copies and job id"));
+		return false;
+	}
+	/* The printer's words: one bounded line, whatever they were. */
+	char *msg = NULL;
+	if (j->message && *j->message) {
+		msg = g_utf8_make_valid(j->message, -1);
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		if (strlen(msg) > CP_LEDGER_MAX_TEXT) {
+			char *cut = g_utf8_substring(msg, 0, CP_LEDGER_MAX_TEXT / 4);
+			g_free(msg);
+			msg = cut;
+		}
+	}
+	bool ok = false;
+	if (!begin_immediate(l, err))
+		goto out;
+	int64_t batch_id = 0;
+	if (j->batch) {
+		int r = q_int(l, &batch_id, err, "SELECT id FROM batch WHERE name = ?1", "t", j->batch);
+		if (r == 0)
+			cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
+			             _("there is no batch named %s in the ledger"), j->batch);
+		if (r != 1) {
+			rollback(l);
+			goto out;
+		}
+	}
+	char *at = now_stamp();
+	ok = run(l, err,
+	         "INSERT INTO print_job (batch_id, file, dest, profile, copies, job_id, state, "
+	         "message, at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	         "ItttiItttt", batch_id, j->file, j->dest, j->profile, (int64_t)j->copies,
+	         (int64_t)j->job_id, j->state, msg, at, l->operator_name);
+	g_free(at);
+	if (ok)
+		ok = commit(l, err);
+	else
+		rollback(l);
+out:
+	g_free(msg);
+	return ok;
+}
+
+bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err)
+{
+	*name = NULL;
+	if (!check_text(file, "file", true, err) || !begin_read(l, err))
+		return false;
+	char *abs = g_canonicalize_filename(file, NULL);
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+	                     "WHERE p.file = ?1 OR p.file = ?2 ORDER BY p.id DESC LIMIT 1",
+	                     "tt", file, abs);
+	int r = st ? step(l, st, err) : -1;
+	if (r == 1)
+		*name = col_dup(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	/* A file recorded by a relative path names the same file when it
+	 * resolves to it from here (render and print run in one folder). */
+	if (r == 0) {
+		char *base = g_path_get_basename(abs);
+		st = q(l, err,
+		       "SELECT p.file, b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		       "WHERE substr(p.file, 1, 1) <> '/' AND (p.file = ?1 OR p.file LIKE '%/' || ?1 "
+		       ") GROUP BY p.batch_id, p.file ORDER BY max(p.id) DESC",
+		       "t", base);
+		g_free(base);
+		while (st && (r = step(l, st, err)) == 1) {
+			char *c = g_canonicalize_filename(col(st, 0), NULL);
+			bool same = strcmp(c, abs) == 0;
+			g_free(c);
+			if (same) {
+				*name = col_dup(st, 1);
+				sqlite3_reset(st);
+				r = 0;
+				break;
+			}
+		}
+		if (!st)
+			r = -1;
+	}
+	g_free(abs);
+	rollback(l);
+	return r >= 0;
 }
 
 /* ------------------------------------------------- spoil, destroy, revoke */
@@ -1454,6 +1693,88 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
 }
 
+/* A print job's final state, as a reader of the ledger says it. */
+static const char *job_state_label(const char *state)
+{
+	if (strcmp(state, "completed") == 0)
+		return _("printed (job completed)");
+	if (strcmp(state, "canceled") == 0)
+		return _("NOT PRINTED: job canceled");
+	if (strcmp(state, "aborted") == 0)
+		return _("NOT PRINTED: job aborted by the printer");
+	if (strcmp(state, "refused") == 0)
+		return _("NOT PRINTED: the printer refused the job");
+	if (strcmp(state, "unreachable") == 0)
+		return _("NOT PRINTED: the printer could not be reached");
+	if (strcmp(state, "interrupted") == 0)
+		return _("interrupted; the job was asked to cancel");
+	return _("contact lost: whether it printed is unknown");
+}
+
+/* The print jobs of the period: where each batch was sent and how it ended. */
+static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json, GString *s,
+                        cp_error **err)
+{
+	sqlite3_stmt *st = q(l, err,
+	                     "SELECT j.at, b.name, j.file, j.dest, j.job_id, j.copies, j.state, "
+	                     "j.profile, j.message FROM print_job j LEFT JOIN batch b "
+	                     "ON b.id = j.batch_id "
+	                     "WHERE datetime(j.at) >= ?1 AND datetime(j.at) < ?2 "
+	                     "ORDER BY j.id",
+	                     "tt", fu, tu);
+	if (!st)
+		return false;
+	int r, n = 0;
+	if (!json)
+		g_string_append_printf(s, "\n%s\n", _("Print jobs"));
+	while ((r = step(l, st, err)) == 1) {
+		if (json) {
+			g_string_append(s, n ? ",\n    {\"at\": " : "\n    {\"at\": ");
+			char *when = col_time(st, 0);
+			json_str(s, when);
+			g_free(when);
+			g_string_append(s, ", \"batch\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 1));
+			g_string_append(s, ", \"file\": ");
+			json_str(s, col(st, 2));
+			g_string_append(s, ", \"dest\": ");
+			json_str(s, col(st, 3));
+			g_string_append_printf(s, ", \"job_id\": %lld, \"copies\": %lld, \"state\": ",
+			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+			json_str(s, col(st, 6));
+			g_string_append(s, ", \"profile\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 7));
+			g_string_append(s, ", \"message\": ");
+			json_str(s, (const char *)sqlite3_column_text(st, 8));
+			g_string_append_c(s, '}');
+		} else {
+			char *when = col_time(st, 0);
+			g_string_append_printf(s, "  %s  ", when);
+			g_free(when);
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+				g_string_append_printf(s, _("batch %s"), col(st, 1));
+			else
+				g_string_append(s, col(st, 2));
+			g_string_append_printf(s, _("  to %s"), col(st, 3));
+			if (sqlite3_column_int64(st, 4) > 0)
+				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 4));
+			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 5),
+			                       job_state_label(col(st, 6)));
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+				g_string_append_printf(s, _("  printer profile %s"), col(st, 7));
+			g_string_append_c(s, '\n');
+		}
+		n++;
+	}
+	if (r < 0)
+		return false;
+	if (json)
+		g_string_append(s, n ? "\n  ],\n  " : "],\n  ");
+	else if (!n)
+		g_string_append_printf(s, "  %s\n", _("(none)"));
+	return true;
+}
+
 /* The report, the period given as days (f, t: for the stock received) and as
  * instants in UTC (fu, tu: for the stored times). */
 static bool report_text(cp_ledger *l, const char *f, const char *t, const char *fu,
@@ -1542,8 +1863,12 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 	if (!json && !nb)
 		g_string_append_printf(s, "  %s\n", _("(none)"));
 
+	if (json)
+		g_string_append(s, nb ? "\n  ],\n  \"print_jobs\": [" : "],\n  \"print_jobs\": [");
+	if (!report_jobs(l, fu, tu, json, s, err))
+		return false;
 	if (json) {
-		g_string_append(s, nb ? "\n  ],\n  \"balance\": {\"at\": " : "],\n  \"balance\": {\"at\": ");
+		g_string_append(s, "\"balance\": {\"at\": ");
 		json_str(s, to);
 		g_string_append(s, ", ");
 		balance_json(s, &total);
@@ -1666,6 +1991,13 @@ static const char history_sql[] =
 	"UNION ALL "
 	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 	"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
+	"UNION ALL "
+	/* A batch's job comes after its prints and before what happened to a
+	 * sheet later within the same second. */
+	"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
+	"  NULL, NULL, j.message, NULL, j.operator "
+	"FROM print_job j JOIN batch b ON b.id = j.batch_id "
+	"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
 	") ORDER BY datetime(at), 2, 3"; /* in time, whatever offset it was stored with */
 
 static const char *kind_label(const char *k)
@@ -1695,6 +2027,21 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 		if (!n++)
 			g_string_append_printf(s, _("Certificate %s\n"), cert_no);
 		char *when = col_time(st, 0);
+		if (strcmp(kind, "job") == 0) {
+			/* The batch holding the certificate went to a printer. */
+			g_string_append_printf(s, "%s  ", when);
+			g_free(when);
+			g_string_append_printf(s, _("batch %s sent to printer %s"), col(st, 4),
+			                       col(st, 8));
+			if (sqlite3_column_int64(st, 7) > 0)
+				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 7));
+			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 10),
+			                       job_state_label(col(st, 9)));
+			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+				g_string_append_printf(s, "  %s", col(st, 13));
+			g_string_append_printf(s, _("  operator %s\n"), col(st, 15));
+			continue;
+		}
 		g_string_append_printf(s, "%s  %s", when, kind_label(kind));
 		g_free(when);
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)

@@ -35,6 +35,12 @@ while IFS= read -r line; do
 	case "$line" in
 	*…*) not_ok "example without a placeholder: $line"; continue ;;
 	esac
+	case "$line" in
+	"certpress print "*|*" --print "*)
+		# A printer is what these need; tests/cli/print.sh prints to a
+		# real IPP printer (ippeveprinter) on loopback.
+		skip "needs a printer (tests/cli/print.sh covers it): $line"; continue ;;
+	esac
 	sh -c "$line" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
 	st=$?
 	cat "$T_TMP/out" "$T_TMP/err" >>"$LOG"

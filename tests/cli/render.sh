@@ -183,6 +183,37 @@ file_absent "$T_TMP/pv/none.png" "no preview written for them"
 run render --org "$ORG" --dpi 20 --row 6 -o "$T_TMP/pv/x.png" "$IN/batch.csv"
 expect_status 2 "--dpi out of range"
 
+# --- rows and ranges; a repeated option ---------------------------------------
+mkdir "$T_TMP/rows"
+run render --org "$ORG" --no-ledger --rows "7,3-5, 9" -o "$T_TMP/rows/r.pdf" "$IN/batch.csv"
+expect_status 0 "--rows 7,3-5, 9"
+want=$(awk -F, 'NR==3||NR==4||NR==5||NR==7||NR==9 {print $7}' "$IN/batch.csv" | tr '\n' ' ')
+got=$(pdftotext "$T_TMP/rows/r.pdf" - 2>/dev/null | grep -o 'S0000440001232[0-9]*' | uniq | tr '\n' ' ')
+[ "$got" = "$want" ] && ok "--rows prints exactly those rows, in file order" ||
+	not_ok "--rows prints exactly those rows, in file order" "want: $want" "got: $got"
+run render --org "$ORG" --no-ledger --rows 19-30 -o "$T_TMP/rows/none.pdf" "$IN/batch.csv"
+expect_status 2 "--rows past the last record"
+contains "$T_ERR" "no record on rows 22-30" "the rows without a record are named"
+file_absent "$T_TMP/rows/none.pdf" "nothing written for them"
+run render --org "$ORG" --no-ledger --row 5 --row 6 -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+expect_status 2 "--row 5 --row 6 is an error, not row 6 alone"
+contains "$T_ERR" "--row is given twice" "the repeated option is named"
+run render --org "$ORG" --no-ledger --row 5 --rows 6-7 -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+expect_status 2 "--row with --rows is an error"
+for bad in 6-5 1,5 5-x "" , 5,,6 -5 5- 3-100000001; do
+	run render --org "$ORG" --no-ledger --rows "$bad" -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+	expect_status 2 "--rows '$bad' is refused"
+done
+run render --org "$ORG" --no-ledger -o "$T_TMP/rows/a.pdf" -o "$T_TMP/rows/b.pdf" "$IN/batch.csv"
+expect_status 2 "a repeated -o is an error"
+contains "$T_ERR" "--output is given twice" "the repeated -o is named by its long name"
+run render --org "$ORG" --rows 5-6 -o "$T_TMP/rows/p.png" "$IN/batch.csv"
+expect_status 2 "a preview of two rows is refused"
+run render --org "$ORG" --rows 6 -o "$T_TMP/rows/p.png" "$IN/batch.csv"
+expect_status 0 "a preview with --rows of one row"
+[ "$(ls -A "$T_TMP/rows" | tr '\n' ' ')" = "p.png r.pdf " ] && ok "refused runs leave nothing" ||
+	not_ok "refused runs leave nothing" "$(ls -A "$T_TMP/rows")"
+
 # --- outputs that must not be written ---------------------------------------
 sum0=$(cksum <"$IN/batch.csv")
 run render --org "$ORG" --no-ledger -o "$IN/batch.csv" "$IN/batch.csv"
