@@ -12,7 +12,7 @@
 #   make bench      benchmark (bench/README.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
-            glib-2.0 libqrencode libpng libjpeg sqlite3
+            glib-2.0 libqrencode libpng libjpeg sqlite3 libexif
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
