@@ -100,8 +100,9 @@ bool cp_field_required(cp_field f);
 /* One data row. A plain value: the reader fills raw[] and cells[], the checker
  * fills value[] and the parsed parts. Release with cp_record_clear(). */
 typedef struct cp_record {
-	long row;                    /* spreadsheet row as Excel/WPS number it: the
-	                                header is row 1, the first record row 2 */
+	long row;                    /* spreadsheet row as Excel/WPS number it: with
+	                                the header on row 1, the first record is row
+	                                2; title rows above the header count too */
 	long line;                   /* physical CSV line on which the row starts */
 	char **cells;                /* every cell of the row as read, UTF-8 */
 	size_t ncells;
@@ -126,8 +127,8 @@ char *cp_mask_id(const char *id);
 typedef struct cp_reader cp_reader;
 
 /* Opens a CSV file exported by a spreadsheet: RFC 4180 quoting, CRLF or LF,
- * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Reads
- * the header row and maps it to fields; a missing required column is an error
+ * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Finds
+ * the header row (cp_reader_header_row) and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
 void cp_reader_free(cp_reader *r);
@@ -149,6 +150,10 @@ const char *cp_reader_encoding(const cp_reader *r);
 const char *cp_reader_dir(const cp_reader *r);
 /* Borrowed: the path given to cp_reader_open(). */
 const char *cp_reader_path(const cp_reader *r);
+/* The spreadsheet row taken as the header: the first of the first 10
+ * non-blank rows that names every required column (title and note rows
+ * above it are skipped). */
+long cp_reader_header_row(const cp_reader *r);
 /* How far reading has come, as the fraction of the file's bytes taken in so
  * far (read ahead by up to one chunk), for progress displays. Returns false
  * when the size is unknown (a pipe, a device). */

@@ -359,6 +359,61 @@ static void test_header_errors(void)
 	g_free(late);
 }
 
+/* Proves: title and note rows above the header are skipped (the header is
+ * the first row naming every required column, within the first 10 non-blank
+ * rows), rows keep the spreadsheet's numbers, a tab-separated file with a
+ * title line is still told by its header; with no header the message says
+ * what was looked for and how to fix it. */
+static void test_title_rows(void)
+{
+	char *text = g_strdup_printf("2026年第3批鉴定合格人员名单,,,,,,,,\n"
+	                             "\n"
+	                             "制表单位：示例中心,,,,,,,,\n%s\nx,,,,,,,,\n",
+	                             header_zh);
+	cp_reader *r = open_text("title", text);
+	g_assert_cmpint(cp_reader_header_row(r), ==, 4);
+	g_assert_cmpstr(cp_reader_column(r, CP_FIELD_NAME), ==, "姓名");
+	cp_record rec = {0};
+	next_ok(r, &rec);
+	g_assert_cmpstr(rec.raw[CP_FIELD_NAME], ==, "x");
+	g_assert_cmpint(rec.row, ==, 5);
+	expect_end(r, &rec);
+	cp_reader_free(r);
+	g_free(text);
+
+	/* tab-separated, the title line without any tab */
+	char *tabbed = g_strdup(header_zh);
+	g_strdelimit(tabbed, ",", '\t');
+	text = g_strdup_printf("合格人员名单\n%s\ny\t\t\t\t\t\t\t\t\n", tabbed);
+	r = open_text("title-tab", text);
+	g_assert_cmpint(cp_reader_header_row(r), ==, 2);
+	next_ok(r, &rec);
+	g_assert_cmpstr(rec.raw[CP_FIELD_NAME], ==, "y");
+	g_assert_cmpint(rec.row, ==, 3);
+	cp_record_clear(&rec);
+	cp_reader_free(r);
+	g_free(text);
+	g_free(tabbed);
+
+	/* no header at all in the first 10 non-blank rows */
+	GString *g = g_string_new(NULL);
+	for (int i = 0; i < 10; i++)
+		g_string_append_printf(g, "说明第%d行,,,\n\n", i + 1);
+	GString *late = g_string_new(g->str);
+	g_string_append(late, header_zh);
+	expect_open_error("no-header", late->str, late->len, CP_E_PARSE,
+	                  "no header row found in the first 10 rows: looked for a row with "
+	                  "the columns 姓名 (name), 证件类型 (id_type), 证件号码 (id_number)");
+	expect_open_error("no-header", late->str, late->len, CP_E_PARSE,
+	                  "delete the title or note rows above it");
+	g_string_free(late, TRUE);
+	g_string_free(g, TRUE);
+	/* one title row, then a header short of a column: that row is named */
+	static const char short_hdr[] = "名单\n姓名,证件类型,职业名称,工种,职业技能等级,证书编号,发证日期\n";
+	expect_open_error("short-hdr", short_hdr, sizeof short_hdr - 1, CP_E_PARSE,
+	                  "row 2: missing required column: 证件号码 (id_number)");
+}
+
 /* Proves: blank rows (empty, commas only, blanks only) are skipped while
  * still counting as spreadsheet rows. */
 static void test_blank_rows(void)
@@ -817,6 +872,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/headers", test_headers);
 	g_test_add_func("/csv/header-errors", test_header_errors);
 	g_test_add_func("/csv/blank-rows", test_blank_rows);
+	g_test_add_func("/csv/title-rows", test_title_rows);
 	g_test_add_func("/csv/short-long-rows", test_short_long_rows);
 	g_test_add_func("/csv/unterminated-quote", test_unterminated_quote);
 	g_test_add_func("/csv/nul", test_nul);

@@ -146,6 +146,7 @@ int cli_check(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (ctx.rejects) {
 		bool ok = cp_rejects_close(ctx.rejects, &err);

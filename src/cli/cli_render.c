@@ -625,6 +625,7 @@ int cli_render(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
 		cp_report_text(stderr, &b.problems, &sum);

@@ -267,16 +267,21 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 	return true;
 }
 
-/* Excel's "Unicode text" and some tools separate cells with tabs: a first
- * line with tabs and no comma cannot be our comma-separated header, whose
- * required columns are many. */
+/* Excel's "Unicode text" and some tools separate cells with tabs: a line
+ * with tabs and no comma cannot be our comma-separated header, whose
+ * required columns are many. The first line that has either decides, so a
+ * title line above the header ("2026年第3批鉴定合格人员名单") does not. */
 static char detect_delimiter(const cp_reader *r)
 {
 	size_t tabs = 0, commas = 0;
+	unsigned lines = 0;
 	for (size_t i = r->dpos; i < r->dlen; i++) {
 		char c = r->dec[i];
-		if (c == '\n' || c == '\r')
-			break;
+		if (c == '\n' || c == '\r') {
+			if (tabs || commas || ++lines >= CP_CSV_HEADER_SCAN)
+				break;
+			continue;
+		}
 		tabs += c == '\t';
 		commas += c == ',';
 	}
@@ -503,16 +508,103 @@ static char *field_label(cp_field f)
 	return g_strdup_printf("%s (%s)", cp_field_header(f), cp_field_key(f));
 }
 
-static bool read_header(cp_reader *r, cp_error **err)
+/* The required columns a row names (each field once) and the list of those
+ * it lacks ("证件号码 (id_number), …", NULL when none; free with g_free()). */
+static int required_named(const cp_reader *r, char **missing, int *nmissing)
 {
-	int k = next_row(r, err);
-	if (k < 0)
-		return false;
-	if (k == 0) {
+	bool seen[CP_FIELD_COUNT] = {false};
+	for (size_t i = 0; i < r->ncur; i++) {
+		int f = cp_field_lookup(r->rowbuf + r->cellstart[i]);
+		if (f >= 0)
+			seen[f] = true;
+	}
+	int named = 0;
+	GString *g = NULL;
+	*nmissing = 0;
+	for (int f = 0; f < CP_FIELD_COUNT; f++) {
+		if (!cp_field_required(f))
+			continue;
+		if (seen[f]) {
+			named++;
+			continue;
+		}
+		if (!g)
+			g = g_string_new(NULL);
+		else
+			g_string_append(g, ", ");
+		g_string_append_printf(g, "%s (%s)", cp_field_header(f), cp_field_key(f));
+		(*nmissing)++;
+	}
+	*missing = g ? g_string_free(g, FALSE) : NULL;
+	return named;
+}
+
+/* The header is the first of the first CP_CSV_HEADER_SCAN non-blank rows
+ * that names every required column: a title ("2026年第3批鉴定合格人员名单")
+ * or a note above it is skipped, and rows keep the numbers the spreadsheet
+ * shows. When none does, the row naming the most of them is the one the
+ * message is about. */
+static bool find_header(cp_reader *r, cp_error **err)
+{
+	int best = -1, best_nmissing = 0;
+	long best_row = 0, best_line = 0;
+	char *best_missing = NULL;
+	for (unsigned scanned = 0; scanned < CP_CSV_HEADER_SCAN; scanned++) {
+		int k = next_row(r, err);
+		if (k < 0) {
+			g_free(best_missing);
+			return false;
+		}
+		if (k == 0)
+			break;
+		char *missing;
+		int nmissing;
+		int named = required_named(r, &missing, &nmissing);
+		if (!missing) {
+			g_free(best_missing);
+			return true;
+		}
+		if (named > best) {
+			g_free(best_missing);
+			best = named;
+			best_missing = missing;
+			best_nmissing = nmissing;
+			best_row = r->rowno;
+			best_line = r->row_line;
+		} else {
+			g_free(missing);
+		}
+	}
+	if (best < 0) {
 		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
 		             _("the file has no header row (it is empty)"));
-		return false;
+	} else if (best >= 1) {
+		/* a header, short of some columns */
+		cp_set_error(err, CP_E_PARSE, r->path, best_line, best_row, NULL,
+		             dngettext(CP_TEXTDOMAIN, "missing required column: %s",
+		                       "missing required columns: %s",
+		                       (unsigned long)best_nmissing),
+		             best_missing);
+	} else {
+		char *wanted = NULL;
+		int n;
+		r->ncur = 0; /* an empty row lacks them all */
+		required_named(r, &wanted, &n);
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("no header row found in the first %u rows: looked for a row "
+		               "with the columns %s; if the header is further down, delete "
+		               "the title or note rows above it"),
+		             CP_CSV_HEADER_SCAN, wanted);
+		g_free(wanted);
 	}
+	g_free(best_missing);
+	return false;
+}
+
+static bool read_header(cp_reader *r, cp_error **err)
+{
+	if (!find_header(r, err))
+		return false;
 	r->header_row = r->rowno;
 	r->nheader = r->ncur;
 	r->header = g_new0(char *, r->ncur + 1);
@@ -540,26 +632,6 @@ static bool read_header(cp_reader *r, cp_error **err)
 		r->column[f] = name;
 	}
 
-	GString *missing = NULL;
-	int nmissing = 0;
-	for (int f = 0; f < CP_FIELD_COUNT; f++) {
-		if (!cp_field_required(f) || r->colidx[f] >= 0)
-			continue;
-		if (!missing)
-			missing = g_string_new(NULL);
-		else
-			g_string_append(missing, ", ");
-		g_string_append_printf(missing, "%s (%s)", cp_field_header(f), cp_field_key(f));
-		nmissing++;
-	}
-	if (missing) {
-		cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row, NULL,
-		             dngettext(CP_TEXTDOMAIN, "missing required column: %s",
-		                       "missing required columns: %s", (unsigned long)nmissing),
-		             missing->str);
-		g_string_free(missing, TRUE);
-		return false;
-	}
 	return true;
 }
 
@@ -696,6 +768,11 @@ const char *cp_reader_dir(const cp_reader *r)
 const char *cp_reader_path(const cp_reader *r)
 {
 	return r->path;
+}
+
+long cp_reader_header_row(const cp_reader *r)
+{
+	return r->header_row;
 }
 
 bool cp_reader_progress(const cp_reader *r, double *fraction)
