@@ -12,7 +12,7 @@
 #   make bench      benchmark (bench/README.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
-            glib-2.0 libqrencode libpng libjpeg sqlite3 libexif
+            glib-2.0 libqrencode libpng libjpeg sqlite3 libexif libzip expat freexl
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)

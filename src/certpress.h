@@ -110,6 +110,9 @@ typedef struct cp_record {
 	char *value[CP_FIELD_COUNT]; /* normalised, printable values (set by the checker):
 	                                level "三级/高级工", job type "--" when blank,
 	                                issue date "2026年11月27日", photo resolved path */
+	bool number[CP_FIELD_COUNT]; /* the field's cell is a number in a workbook
+	                                (not text, not a date): a long ID number
+	                                has lost digits there */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
 } cp_record;
@@ -131,6 +134,15 @@ typedef struct cp_reader cp_reader;
  * the header row (cp_reader_header_row) and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
+/* The same, also for workbooks, told by their first bytes: .xlsx (Office Open
+ * XML as Excel and WPS write it) and .xls (BIFF). Of a workbook the sheet
+ * named `sheet` is read, or the first visible worksheet when sheet is NULL
+ * (a CSV file with a sheet name is a usage error). Cells come as a CSV
+ * export would have them: dates by their number format as 2026-11-27,
+ * formulas as their cached result; rows keep their spreadsheet numbers, and
+ * record.line is the row. cp_reader_encoding() describes the workbook and
+ * sheet. */
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err);
 void cp_reader_free(cp_reader *r);
 
 /* Reads the next record into *out (cleared first). Returns 1 when a record was
@@ -144,7 +156,8 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err);
 const char *const *cp_reader_header(const cp_reader *r, size_t *n);
 /* Borrowed: the header cell used for a field ("姓名" or "name"), or NULL. */
 const char *cp_reader_column(const cp_reader *r, cp_field f);
-/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030". */
+/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030", or for a workbook
+ * "xlsx workbook, sheet 名单". */
 const char *cp_reader_encoding(const cp_reader *r);
 /* Borrowed: the folder holding the CSV; photos are relative to it. */
 const char *cp_reader_dir(const cp_reader *r);

@@ -774,8 +774,9 @@ static void test_utf8_sample_cut(void)
 	g_string_free(s, TRUE);
 }
 
-/* A workbook handed over instead of its CSV export is named as such, with
- * the way to export it, not reported as a stray NUL byte. */
+/* A workbook is told by its first bytes, whatever its name, and read as a
+ * workbook (test_xlsx.c has the real ones): a damaged one is named as such,
+ * not reported as a stray NUL byte. */
 static void test_workbook(void)
 {
 	char *dir = tu_scratch("csv-workbook");
@@ -790,7 +791,7 @@ static void test_workbook(void)
 		g_assert_true(g_file_set_contents(path, cases[i].data, (gssize)cases[i].len, NULL));
 		cp_error *err = NULL;
 		g_assert_null(cp_reader_open(path, &err));
-		tu_assert_error(&err, CP_E_PARSE, "spreadsheet workbook");
+		tu_assert_error(&err, CP_E_PARSE, "cannot open the workbook");
 		g_free(path);
 	}
 	g_free(dir);

@@ -52,6 +52,8 @@ static void help(void)
 	         "      --rejects FILE      where refused rows go (default OUTPUT's name\n"
 	         "                          + .rejects.csv with --skip-invalid)\n"
 	         "      --font-dir DIR      the organization's own fonts, ahead of the defaults\n"
+	         "      --sheet NAME        of a workbook (.xlsx, .xls), the sheet to read\n"
+	         "                          (default: the first)\n"
 	         "      --ledger FILE       the print ledger (default\n"
 	         "                          ~/.local/share/certpress/ledger.sqlite); every\n"
 	         "                          page of a PDF or PNG folder is recorded there and a\n"
@@ -394,7 +396,7 @@ int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
-	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
+	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_SHEET };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -418,6 +420,7 @@ int cli_render(int argc, char **argv)
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -426,7 +429,7 @@ int cli_render(int argc, char **argv)
 	const char *org = NULL, *out = NULL, *tpl = NULL, *printer = NULL,
 		   *printers_dir = NULL, *rejects = NULL, *font_dir = NULL;
 	const char *offset = NULL, *scale = NULL;
-	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
+	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL, *sheet = NULL;
 	bool no_ledger = false;
 	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
@@ -472,6 +475,7 @@ int cli_render(int argc, char **argv)
 		case OPT_OLD_RETURNED: c.old_returned = true; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
+		case OPT_SHEET: sheet = optarg; break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
 				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
@@ -534,7 +538,7 @@ int cli_render(int argc, char **argv)
 	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
 	cli_batch_opts bo = {
-		.csv = argv[optind], .org = org, .font_dir = font_dir,
+		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
 		/* A batch is laid out and drawn by the pool's workers. */
 		.workers_lay_out = c.kind != OUT_PREVIEW,

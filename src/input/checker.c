@@ -635,7 +635,15 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 	if (cp_rule_id_type(rec->raw[CP_FIELD_ID_TYPE], &type, &v))
 		set_value(rec, CP_FIELD_ID_TYPE, g_strdup(cp_rule_id_type_name(type)));
 	report_rule(&x, CP_FIELD_ID_TYPE, &v);
-	if (type >= 0) {
+	if (rec->number[CP_FIELD_ID_NUMBER] && !cp_rule_blank(rec->raw[CP_FIELD_ID_NUMBER])) {
+		/* A number cell keeps 15 significant digits: an 18-digit ID
+		 * number has lost its last ones, and an X check character
+		 * cannot be there at all. Only a text cell holds an ID. */
+		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.excel", "第十一条",
+		       _("the workbook stores the ID number as a number, which keeps at "
+		         "most 15 digits (the last digits of an 18-digit number are gone); "
+		         "format the column as Text, type the numbers again and save"));
+	} else if (type >= 0) {
 		char id[CP_RULES_ID_BYTES];
 		if (cp_rule_id_number((cp_id_type)type, rec->raw[CP_FIELD_ID_NUMBER],
 		                      rec->year, rec->month, rec->day, id, &v))

@@ -23,6 +23,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "input/record.h"
+#include "input/sheet.h"
 
 /* Room after a chunk for the few bytes of a multibyte sequence that a chunk
  * boundary split (kept for the next conversion). */
@@ -37,6 +38,8 @@ struct cp_reader {
 	char *path;
 	char *dir;
 	FILE *fp;
+	cp_sheet *sheet;     /* a workbook's sheet instead of CSV text */
+	bool *cellnum;       /* of the current row (workbooks): a number cell */
 	const char *encoding;
 	char delim;
 	uint64_t size;       /* of a regular file, for progress; 0 when unknown */
@@ -203,16 +206,6 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 	r->rawlen = n;
 	const unsigned char *u = (const unsigned char *)r->raw;
 	size_t skip = 0;
-	/* Operators often hand over the workbook itself: name it and say how to
-	 * export it, rather than report a NUL byte on line 1. */
-	if ((n >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) ||
-	    (n >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
-		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
-		             _("this is a spreadsheet workbook (.xlsx, .xls or .et), not a CSV "
-		               "file: in Excel or WPS choose Save As, \"CSV UTF-8 (comma "
-		               "delimited)\", and check that file"));
-		return false;
-	}
 	if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
 		r->encoding = "UTF-8 (BOM)";
 		skip = 3;
@@ -488,14 +481,51 @@ static char *cell_dup(const cp_reader *r, size_t i)
 	return s;
 }
 
+/* Takes the next row of a workbook's sheet into rowbuf/cellstart, under
+ * the same limits as a CSV row. Returns 1, 0 at the end, -1. */
+static int sheet_row(cp_reader *r, cp_error **err)
+{
+	cp_sheet_row sr;
+	int k = cp_sheet_next(r->sheet, &sr, err);
+	if (k <= 0)
+		return k;
+	r->rowlen = 0;
+	r->ncur = 0;
+	r->cellstart[0] = 0;
+	/* a workbook has no lines: the row is where to look */
+	r->rowno = sr.row;
+	r->row_line = r->cell_line = r->line = sr.row;
+	for (size_t i = 0; i < sr.ncells; i++) {
+		const char *c = sr.cells[i] ? sr.cells[i] : "";
+		size_t n = strlen(c);
+		if (i >= CP_CSV_MAX_COLUMNS) {
+			cp_set_error(err, CP_E_NOMEM, r->path, r->row_line, r->rowno, NULL,
+			             _("the row has more than the limit of %u cells"),
+			             CP_CSV_MAX_COLUMNS);
+			return -1;
+		}
+		if (n > CP_CSV_MAX_FIELD) {
+			r->rowno--; /* cell_too_long names rowno + 1 */
+			cell_too_long(r, err);
+			r->rowno++;
+			return -1;
+		}
+		if (!put_run(r, c, n, err) || !end_cell(r, err))
+			return -1;
+		r->cellnum[i] = sr.number[i];
+	}
+	return 1;
+}
+
 /* Reads rows until one is not blank. Returns 1, 0 at the end, -1. */
 static int next_row(cp_reader *r, cp_error **err)
 {
 	for (;;) {
-		int k = read_row(r, err);
+		int k = r->sheet ? sheet_row(r, err) : read_row(r, err);
 		if (k <= 0)
 			return k;
-		r->rowno++;
+		if (!r->sheet)
+			r->rowno++;
 		if (!row_blank(r))
 			return 1;
 	}
@@ -650,7 +680,27 @@ static char *folder_of(const char *path)
 	return abs;
 }
 
+/* What the first bytes say the file is. */
+enum kind { KIND_TEXT, KIND_ZIP, KIND_OLE };
+
+static enum kind sniff_kind(FILE *fp)
+{
+	unsigned char b[8];
+	size_t n = fread(b, 1, sizeof b, fp);
+	rewind(fp);
+	if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+		return KIND_ZIP;
+	if (n >= 8 && memcmp(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+		return KIND_OLE;
+	return KIND_TEXT;
+}
+
 cp_reader *cp_reader_open(const char *path, cp_error **err)
+{
+	return cp_reader_open_sheet(path, NULL, err);
+}
+
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err)
 {
 	if (!path) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("no CSV file given"));
@@ -679,14 +729,34 @@ cp_reader *cp_reader_open(const char *path, cp_error **err)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		r->colidx[f] = -1;
 
-	if (!detect_encoding(r, err))
-		goto fail;
-	r->delim = detect_delimiter(r);
-	static const unsigned char common_stops[] = {'\0', '\n', '\r'};
-	for (size_t i = 0; i < sizeof common_stops; i++)
-		r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
-	r->stop_unquoted[(unsigned char)r->delim] = true;
-	r->stop_quoted['"'] = true;
+	/* Operators hand over the workbook itself as often as a CSV export of
+	 * it: read it directly, rather than have digits and dates mangled by
+	 * one more export. */
+	enum kind kind = sniff_kind(fp);
+	if (kind != KIND_TEXT) {
+		fclose(r->fp);
+		r->fp = NULL;
+		r->sheet = kind == KIND_ZIP ? cp_xlsx_open(path, sheet, err)
+		                            : cp_xls_open(path, sheet, err);
+		if (!r->sheet)
+			goto fail;
+		r->encoding = cp_sheet_describe(r->sheet);
+		r->cellnum = g_new0(bool, CP_CSV_MAX_COLUMNS + 1);
+	} else {
+		if (sheet) {
+			cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
+			             _("--sheet is for workbooks (.xlsx, .xls); this is a CSV file"));
+			goto fail;
+		}
+		if (!detect_encoding(r, err))
+			goto fail;
+		r->delim = detect_delimiter(r);
+		static const unsigned char common_stops[] = {'\0', '\n', '\r'};
+		for (size_t i = 0; i < sizeof common_stops; i++)
+			r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
+		r->stop_unquoted[(unsigned char)r->delim] = true;
+		r->stop_quoted['"'] = true;
+	}
 	if (!read_header(r, err))
 		goto fail;
 	return r;
@@ -701,6 +771,8 @@ void cp_reader_free(cp_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
+	cp_sheet_free(r->sheet);
+	g_free(r->cellnum);
 	if (r->cd != (GIConv)-1)
 		g_iconv_close(r->cd);
 	g_free(r->path);
@@ -737,8 +809,10 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
 	out->cells[r->ncur] = NULL;
 	for (int f = 0; f < CP_FIELD_COUNT; f++) {
 		int c = r->colidx[f];
-		if (c >= 0 && (size_t)c < r->ncur)
+		if (c >= 0 && (size_t)c < r->ncur) {
 			out->raw[f] = g_strdup(out->cells[c]);
+			out->number[f] = r->cellnum && r->cellnum[c];
+		}
 	}
 	return 1;
 }
@@ -777,6 +851,13 @@ long cp_reader_header_row(const cp_reader *r)
 
 bool cp_reader_progress(const cp_reader *r, double *fraction)
 {
+	if (r && r->sheet) {
+		double f = cp_sheet_progress(r->sheet);
+		if (f < 0)
+			return false;
+		*fraction = f;
+		return true;
+	}
 	if (!r || r->size == 0)
 		return false;
 	/* Bytes read but not yet tokenised still wait in the buffers; after
