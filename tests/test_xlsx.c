@@ -453,6 +453,44 @@ static void test_other_writers(void)
 	}
 }
 
+/* .xls through FreeXL in its child process: the sheet by name, an unknown
+ * name listing the sheets, a file FreeXL reads outside its buffers (found
+ * by fuzz_xlsx) refused or read, never taking the process down. */
+static void test_xls(void)
+{
+	char *p = tu_path("data/workbook/broken.xls");
+	cp_error *err = NULL;
+	cp_sheet *s = cp_xls_open(p, "名单", &err);
+	tu_assert_no_error(err);
+	g_assert_cmpstr(cp_sheet_describe(s), ==, "xls workbook, sheet 名单");
+	cp_sheet_row r;
+	next_ok(s, &r);
+	g_assert_cmpint(r.row, ==, 1);
+	g_assert_cmpstr(r.cells[0], ==, "2026年第3批鉴定合格人员名单");
+	next_ok(s, &r);
+	g_assert_cmpint(r.row, ==, 2);
+	g_assert_cmpstr(r.cells[2], ==, "证件号码");
+	g_assert_false(r.number[2]);
+	cp_sheet_free(s);
+	g_assert_null(cp_xls_open(p, "第二批", &err));
+	tu_assert_error(&err, CP_E_USAGE, "no sheet named 第二批 (its sheets: 名单)");
+	g_free(p);
+	p = tu_path("data/fuzz-regress/xlsx/freexl-stack-underflow-in-iconv.xls");
+	s = cp_xls_open(p, NULL, &err);
+	if (s) {
+		while (cp_sheet_next(s, &r, &err) == 1)
+			;
+		cp_sheet_free(s);
+	} else {
+		tu_assert_error(&err, CP_E_PARSE, "cannot open the workbook");
+	}
+	g_free(p);
+	p = tu_write(scratch, "not.xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 and nothing else");
+	g_assert_null(cp_xls_open(p, NULL, &err));
+	tu_assert_error(&err, CP_E_PARSE, "cannot open the workbook");
+	g_free(p);
+}
+
 /* Broken and hostile workbooks: each refused with a message saying why,
  * quickly and in bounded memory. */
 static void test_hostile(void)
@@ -675,6 +713,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/xlsx/sheets", test_sheets);
 	g_test_add_func("/xlsx/reader", test_reader);
 	g_test_add_func("/xlsx/other-writers", test_other_writers);
+	g_test_add_func("/xlsx/xls", test_xls);
 	g_test_add_func("/xlsx/hostile", test_hostile);
 	g_test_add_func("/xlsx/empty-rows", test_empty_rows);
 	g_test_add_func("/xlsx/zip-bomb", test_zip_bomb);
