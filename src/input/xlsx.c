@@ -207,7 +207,7 @@ static void XMLCALL part_text(void *ud, const XML_Char *s, int len)
 /* A parser with the guards every part gets. */
 static XML_Parser new_parser(void *ud)
 {
-	XML_Parser p = XML_ParserCreate("UTF-8");
+	XML_Parser p = XML_ParserCreate(NULL); /* as the part declares: UTF-8 or UTF-16 */
 	if (!p)
 		return NULL;
 	XML_SetUserData(p, ud);
