@@ -16,7 +16,7 @@
  * as a crash of its own, although certpress refuses the file and goes on.
  * tests/test_xlsx.c and the regression folder keep that file.
  *
- * Checked beyond "no crash": the error contract; rows strictly increasing
+ * Checked beyond "no crash": the error contract (pictures too); rows strictly increasing
  * and within Excel's count; cells within CP_CSV_MAX_COLUMNS and
  * CP_CSV_MAX_FIELD, valid UTF-8, a number flag only on a cell that is there
  * and whose text parses as a number; reading stays stopped after an error;
@@ -122,6 +122,19 @@ static void read_sheet(const char *path, bool zip)
 				cp_fuzz_fail("cell text is not UTF-8");
 			if (r.number[i] && !is_number(r.cells[i]))
 				cp_fuzz_fail("number cell '%s'", r.cells[i]);
+		}
+		/* the pictures anchored in the row's first cells */
+		for (long c = 0; c < 4; c++) {
+			long to;
+			unsigned char *pd;
+			size_t pl;
+			int n = cp_sheet_pictures(s, r.row, c, &to, &pd, &pl, &err);
+			cp_fuzz_check_result(n >= 0, err, "cp_sheet_pictures");
+			err = NULL;
+			if ((n > 0) != (pd != NULL) || (to && to < r.row))
+				cp_fuzz_fail("pictures %d, data %p, to row %ld of row %ld", n,
+				             (void *)pd, to, r.row);
+			g_free(pd);
 		}
 	}
 	cp_fuzz_check_result(k == 0, err, "cp_sheet_next");

@@ -113,6 +113,12 @@ typedef struct cp_record {
 	bool number[CP_FIELD_COUNT]; /* the field's cell is a number in a workbook
 	                                (not text, not a date): a long ID number
 	                                has lost digits there */
+	char *photo_picture;         /* a workbook's picture in the row's photo cell,
+	                                saved to a private temporary file that lives
+	                                as long as the reader (its path), or NULL */
+	char *photo_picture_problem; /* why the photo cell's picture cannot be
+	                                used (two of them, reaching into another
+	                                row, beside a file name), or NULL */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
 } cp_record;

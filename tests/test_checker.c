@@ -543,6 +543,21 @@ static void test_photo(void)
 	set_raw(&rec, CP_FIELD_PHOTO, "small.png");
 	g_assert_true(check_clean(&fx, &rec));
 	cp_record_clear(&rec);
+	/* a picture taken out of a workbook's photo cell is the photo; the
+	 * reader's reason for refusing one is reported as photo.picture */
+	good_record(&rec, 1, 902);
+	set_raw(&rec, CP_FIELD_PHOTO, "");
+	rec.photo_picture = g_build_filename(fx.dir, "e-id.png", NULL);
+	g_assert_true(check_clean(&fx, &rec));
+	g_assert_cmpstr(rec.value[CP_FIELD_PHOTO], ==, rec.photo_picture);
+	g_assert_nonnull(find(&fx.problems, "photo.crop"));
+	cp_record_clear(&rec);
+	good_record(&rec, 1, 903);
+	set_raw(&rec, CP_FIELD_PHOTO, "");
+	rec.photo_picture_problem = g_strdup("cell I4 holds 2 pictures");
+	const cp_problem *pp = expect_problem(&fx, &rec, "photo.picture", "cell I4 holds 2");
+	g_assert_cmpint(pp->severity, ==, CP_SEV_ERROR);
+	cp_record_clear(&rec);
 	/* a name differing in case only is the file as it is really named */
 	good_record(&rec, 1, 901);
 	set_raw(&rec, CP_FIELD_PHOTO, "photos\\upper.jpg");

@@ -453,6 +453,80 @@ static void test_other_writers(void)
 	}
 }
 
+/* Pictures: found by the cell their top-left corner is anchored in, their
+ * bytes as stored (openpyxl's fixture: the sample's JPEG files); a two-cell
+ * anchor whose bottom edge is at the very top of the next row stays in its
+ * row; a picture whose image part is missing is an error. */
+static void test_pictures(void)
+{
+	char *p = tu_path("data/workbook/pictures.xlsx");
+	cp_sheet *s = open_ok(p, NULL);
+	long to;
+	unsigned char *data;
+	size_t len;
+	cp_error *err = NULL;
+	g_assert_cmpint(cp_sheet_pictures(s, 3, 8, &to, &data, &len, &err), ==, 1);
+	tu_assert_no_error(err);
+	g_assert_cmpint(to, ==, 0);
+	char *photo = tu_path("../templates/sample/photos/001.jpg"), *file;
+	gsize flen;
+	g_assert_true(g_file_get_contents(photo, &file, &flen, NULL));
+	g_assert_cmpuint(len, ==, flen);
+	g_assert_cmpint(memcmp(data, file, flen), ==, 0);
+	g_free(data);
+	g_free(file);
+	g_free(photo);
+	g_assert_cmpint(cp_sheet_pictures(s, 3, 0, &to, &data, &len, &err), ==, 0);
+	g_assert_null(data);
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 8, &to, &data, &len, &err), ==, 0);
+	cp_sheet_free(s);
+	g_free(p);
+
+	const char *sheet_rels =
+		"<Relationships xmlns=\"" PKGRELS "\"><Relationship Id=\"d\" Type=\"" RELNS
+		"/drawing\" Target=\"../drawings/drawing1.xml\"/></Relationships>";
+	const char *drawing_rels =
+		"<Relationships xmlns=\"" PKGRELS "\">"
+		"<Relationship Id=\"i1\" Type=\"" RELNS "/image\" Target=\"../media/a.png\"/>"
+		"<Relationship Id=\"i2\" Type=\"" RELNS "/image\" Target=\"/xl/media/gone.png\"/>"
+		"</Relationships>";
+#define ANCHOR(fr, tr, off, id) \
+	"<xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>" \
+	fr "</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>2</xdr:col>" \
+	"<xdr:colOff>0</xdr:colOff><xdr:row>" tr "</xdr:row><xdr:rowOff>" off "</xdr:rowOff>" \
+	"</xdr:to><xdr:pic><xdr:blipFill><a:blip r:embed=\"" id "\"/></xdr:blipFill></xdr:pic>" \
+	"</xdr:twoCellAnchor>"
+	const char *drawing = "<xdr:wsDr xmlns:xdr=\"x\" xmlns:a=\"a\" xmlns:r=\"r\">"
+	                      ANCHOR("0", "1", "0", "i1") ANCHOR("1", "2", "5", "i1")
+	                      ANCHOR("3", "3", "9", "i2") "</xdr:wsDr>";
+#undef ANCHOR
+	const char *sheet = "<worksheet " NS "><sheetData><row r=\"1\"><c><v>1</v></c></row>"
+	                    "</sheetData></worksheet>";
+	const part parts[] = {
+		{"_rels/.rels", root_rels},
+		{"xl/workbook.xml", one_sheet_workbook},
+		{"xl/_rels/workbook.xml.rels", wb_rels},
+		{"xl/worksheets/sheet1.xml", sheet},
+		{"xl/worksheets/_rels/sheet1.xml.rels", sheet_rels},
+		{"xl/drawings/drawing1.xml", drawing},
+		{"xl/drawings/_rels/drawing1.xml.rels", drawing_rels},
+		{"xl/media/a.png", "not really a PNG"},
+	};
+	p = write_zip("anchors.xlsx", parts, G_N_ELEMENTS(parts));
+	s = open_ok(p, NULL);
+	g_assert_cmpint(cp_sheet_pictures(s, 1, 1, &to, &data, &len, &err), ==, 1);
+	g_assert_cmpint(to, ==, 1); /* ends at the top of row 2: within row 1 */
+	g_assert_cmpuint(len, ==, strlen("not really a PNG"));
+	g_free(data);
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 1, &to, &data, &len, &err), ==, 1);
+	g_assert_cmpint(to, ==, 3); /* 5 EMU into row 3 */
+	g_free(data);
+	g_assert_cmpint(cp_sheet_pictures(s, 4, 1, &to, &data, &len, &err), ==, -1);
+	tu_assert_error(&err, CP_E_PARSE, "no part xl/media/gone.png");
+	cp_sheet_free(s);
+	g_free(p);
+}
+
 /* .xls through FreeXL in its child process: the sheet by name, an unknown
  * name listing the sheets, a file FreeXL reads outside its buffers (found
  * by fuzz_xlsx) refused or read, never taking the process down. */
@@ -713,6 +787,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/xlsx/sheets", test_sheets);
 	g_test_add_func("/xlsx/reader", test_reader);
 	g_test_add_func("/xlsx/other-writers", test_other_writers);
+	g_test_add_func("/xlsx/pictures", test_pictures);
 	g_test_add_func("/xlsx/xls", test_xls);
 	g_test_add_func("/xlsx/hostile", test_hostile);
 	g_test_add_func("/xlsx/empty-rows", test_empty_rows);

@@ -437,12 +437,25 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 	return path;
 }
 
+static void check_photo_image(ctx *x, const char *real);
+
 static void check_photo(ctx *x)
 {
 	cp_record *rec = x->rec;
 	const char *raw = rec->raw[CP_FIELD_PHOTO];
 	if (x->c->photos == CP_PHOTO_PASTED)
 		return;
+	if (rec->photo_picture_problem) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.picture", "第十五条", "%s",
+		       rec->photo_picture_problem);
+		return;
+	}
+	if (rec->photo_picture) {
+		/* pasted into the workbook: taken out by the reader, a file of
+		 * its own, not a name from the sheet */
+		check_photo_image(x, rec->photo_picture);
+		return;
+	}
 	if (cp_rule_blank(raw)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
 		       _("the photo is blank, but the profile prints photos "
@@ -509,6 +522,15 @@ static void check_photo(ctx *x)
 		free(real);
 		return;
 	}
+	check_photo_image(x, real);
+	free(real);
+}
+
+/* The image itself, a file or a workbook's picture: shape, resolution, every
+ * byte decodable; the value is set when it passes. */
+static void check_photo_image(ctx *x, const char *real)
+{
+	cp_record *rec = x->rec;
 	cp_error *e = NULL;
 	cp_image_info info;
 	size_t errors_before = x->errors;
@@ -518,7 +540,6 @@ static void check_photo(ctx *x)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
 		       _("the photo cannot be read as an image: %s"), e->message);
 		cp_error_free(e);
-		free(real);
 		return;
 	}
 	double aspect = (double)info.width / info.height;
@@ -558,12 +579,10 @@ static void check_photo(ctx *x)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
 		       _("the photo cannot be decoded: %s"), e->message);
 		cp_error_free(e);
-		free(real);
 		return;
 	}
 	if (x->errors == errors_before)
 		set_value(rec, CP_FIELD_PHOTO, g_strdup(real));
-	free(real);
 }
 
 /* --------------------------------------------------------------- the check */

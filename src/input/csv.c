@@ -39,6 +39,7 @@ struct cp_reader {
 	char *dir;
 	FILE *fp;
 	cp_sheet *sheet;     /* a workbook's sheet instead of CSV text */
+	char *picdir;        /* private folder of the pictures taken out of it */
 	bool *cellnum;       /* of the current row (workbooks): a number cell */
 	const char *encoding;
 	char delim;
@@ -514,6 +515,13 @@ static int sheet_row(cp_reader *r, cp_error **err)
 			return -1;
 		r->cellnum[i] = sr.number[i];
 	}
+	/* A sheet stores no empty cells at the end of a row; a CSV export
+	 * writes them: the row is as wide as the header. */
+	while (r->ncur < r->nheader) {
+		r->cellnum[r->ncur] = false;
+		if (!end_cell(r, err))
+			return -1;
+	}
 	return 1;
 }
 
@@ -773,6 +781,19 @@ void cp_reader_free(cp_reader *r)
 		fclose(r->fp);
 	cp_sheet_free(r->sheet);
 	g_free(r->cellnum);
+	if (r->picdir) {
+		GDir *d = g_dir_open(r->picdir, 0, NULL);
+		const char *n;
+		while (d && (n = g_dir_read_name(d))) {
+			char *f = g_build_filename(r->picdir, n, NULL);
+			g_unlink(f);
+			g_free(f);
+		}
+		if (d)
+			g_dir_close(d);
+		g_rmdir(r->picdir);
+		g_free(r->picdir);
+	}
 	if (r->cd != (GIConv)-1)
 		g_iconv_close(r->cd);
 	g_free(r->path);
@@ -785,6 +806,87 @@ void cp_reader_free(cp_reader *r)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		g_free(r->column[f]);
 	g_free(r);
+}
+
+/* "I5" for column 8 (from 0) of row 5. */
+static void cell_name(long col, long row, char *buf, size_t size)
+{
+	char letters[8];
+	int n = 0;
+	for (long c = col + 1; c > 0 && n < 7; c = (c - 1) / 26)
+		letters[n++] = (char)('A' + (c - 1) % 26);
+	char rev[8];
+	for (int i = 0; i < n; i++)
+		rev[i] = letters[n - 1 - i];
+	rev[n] = '\0';
+	snprintf(buf, size, "%s%ld", rev, row);
+}
+
+/* A picture in the row's photo cell (workbooks): saved to the reader's
+ * private folder for the checker and the layout to use as a photo file, or
+ * the reason it cannot be used. False on an error that stops reading. */
+static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
+{
+	int col = r->colidx[CP_FIELD_PHOTO];
+	if (!r->sheet || col < 0)
+		return true;
+	long to = 0;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int n = cp_sheet_pictures(r->sheet, out->row, col, &to, &data, &len, err);
+	if (n < 0) {
+		r->failed = true;
+		return false;
+	}
+	if (n == 0)
+		return true;
+	char cell[32];
+	cell_name(col, out->row, cell, sizeof cell);
+	if (n > 1) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("cell %s holds %d pictures; keep one photo in each row"),
+			                cell, n);
+	} else if (to && to != out->row) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("the picture in cell %s reaches down into row %ld, so it "
+			                  "belongs to no one row; make it fit inside its cell"),
+			                cell, to);
+	} else if (!cp_text_blank(out->raw[CP_FIELD_PHOTO] ? out->raw[CP_FIELD_PHOTO] : "")) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("cell %s holds both a file name and a picture; keep one"),
+			                cell);
+	} else {
+		if (!r->picdir) {
+			GError *ge = NULL;
+			r->picdir = g_dir_make_tmp("certpress-pictures-XXXXXX", &ge);
+			if (!r->picdir) {
+				cp_set_error(err, CP_E_IO, r->path, out->line, out->row, NULL,
+				             _("cannot take the picture out of cell %s: %s"), cell,
+				             ge->message);
+				g_error_free(ge);
+				g_free(data);
+				r->failed = true;
+				return false;
+			}
+		}
+		char name[48];
+		snprintf(name, sizeof name, "row-%ld", out->row);
+		char *path = g_build_filename(r->picdir, name, NULL);
+		GError *ge = NULL;
+		if (!g_file_set_contents(path, (const char *)data, (gssize)len, &ge)) {
+			cp_set_error(err, CP_E_IO, r->path, out->line, out->row, NULL,
+			             _("cannot take the picture out of cell %s: %s"), cell,
+			             ge->message);
+			g_error_free(ge);
+			g_free(path);
+			g_free(data);
+			r->failed = true;
+			return false;
+		}
+		out->photo_picture = path;
+	}
+	g_free(data);
+	return true;
 }
 
 int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
@@ -813,6 +915,10 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
 			out->raw[f] = g_strdup(out->cells[c]);
 			out->number[f] = r->cellnum && r->cellnum[c];
 		}
+	}
+	if (!take_picture(r, out, err)) {
+		cp_record_clear(out);
+		return -1;
 	}
 	return 1;
 }

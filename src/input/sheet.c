@@ -17,6 +17,15 @@ double cp_sheet_progress(const cp_sheet *s)
 	return s->ops->progress ? s->ops->progress(s) : -1;
 }
 
+int cp_sheet_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
+                      size_t *len, cp_error **err)
+{
+	*data = NULL;
+	*len = 0;
+	*to_row = 0;
+	return s->ops->pictures ? s->ops->pictures(s, row, col, to_row, data, len, err) : 0;
+}
+
 const char *cp_sheet_describe(const cp_sheet *s)
 {
 	return s->describe;

@@ -37,6 +37,9 @@ typedef struct cp_sheet_ops {
 	void (*free)(cp_sheet *s);
 	/* Fraction of the sheet read so far, or a negative number. */
 	double (*progress)(const cp_sheet *s);
+	/* May be NULL (no pictures). See cp_sheet_pictures(). */
+	int (*pictures)(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
+	                size_t *len, cp_error **err);
 } cp_sheet_ops;
 
 struct cp_sheet {
@@ -55,6 +58,12 @@ double cp_sheet_progress(const cp_sheet *s);
 /* Borrowed: how the reader describes the source ("xlsx, sheet 名单"). */
 const char *cp_sheet_describe(const cp_sheet *s);
 void cp_sheet_free(cp_sheet *s);
+/* The pictures anchored with their top-left corner in the cell (row from 1,
+ * column from 0): their count (0 when none), and the bytes of the first in
+ * *data (g_free) with *len; *to_row is the row its bottom edge reaches
+ * into (0 for a picture anchored to one cell). -1 on an error reading it. */
+int cp_sheet_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
+                      size_t *len, cp_error **err);
 
 /* Shared by the readers. The text of a number cell, Excel's way: integers
  * up to 15 digits whole, others with 15 significant digits, exponents as

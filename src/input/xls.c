@@ -281,7 +281,7 @@ static void xls_free(cp_sheet *s)
 	g_free(x);
 }
 
-static const cp_sheet_ops xls_ops = {xls_next, xls_free, xls_progress};
+static const cp_sheet_ops xls_ops = {xls_next, xls_free, xls_progress, NULL};
 
 /* Turns what the child wrote into rows; false with *err on an error record
  * or damaged output. */

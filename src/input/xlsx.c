@@ -46,6 +46,8 @@ typedef struct xlsx {
 	GArray *sst_off; /* size_t, count+1 entries */
 	/* cellXfs: FMT_* of each style index */
 	GByteArray *xf_kind;
+	/* pictures anchored on the sheet (pic), in drawing order */
+	GArray *pics;
 
 	/* the sheet being streamed */
 	zip_file_t *zf;
@@ -616,6 +618,165 @@ static void styles_end(part_ctx *c, const char *el)
 		s->in_cellxfs = false;
 }
 
+/* -------------------------------------------------------------- drawings */
+
+typedef struct pic {
+	long row, col;   /* the anchor's top-left cell: row from 1, column from 0 */
+	long to_row;     /* the row its bottom edge reaches into, or 0 */
+	char *media;     /* the part holding the image */
+} pic;
+
+typedef struct drawing_ctx {
+	GArray *rels;    /* of the drawing part */
+	const char *part;
+	int anchor;      /* 0 none, 1 one-cell, 2 two-cell */
+	int where;       /* 1 in <from>, 2 in <to> */
+	int field;       /* 1 <col>, 2 <row>, 3 <rowOff> */
+	GString *text;
+	long from_col, from_row, to_row, to_rowoff;
+	char *embed;
+} drawing_ctx;
+
+static void drawing_start(part_ctx *c, const char *el, const char **atts)
+{
+	drawing_ctx *d = c->user;
+	if (strcmp(el, "oneCellAnchor") == 0 || strcmp(el, "twoCellAnchor") == 0) {
+		d->anchor = el[0] == 'o' ? 1 : 2;
+		d->from_col = d->from_row = -1;
+		d->to_row = -1;
+		d->to_rowoff = 0;
+		g_free(d->embed);
+		d->embed = NULL;
+	} else if (!d->anchor) {
+		return;
+	} else if (strcmp(el, "from") == 0) {
+		d->where = 1;
+	} else if (strcmp(el, "to") == 0) {
+		d->where = 2;
+	} else if (d->where && (strcmp(el, "col") == 0 || strcmp(el, "row") == 0 ||
+	                        strcmp(el, "rowOff") == 0)) {
+		d->field = el[0] == 'c' ? 1 : strcmp(el, "row") == 0 ? 2 : 3;
+		g_string_truncate(d->text, 0);
+	} else if (strcmp(el, "blip") == 0) {
+		const char *e = attr(atts, "embed");
+		if (e && !d->embed)
+			d->embed = g_strdup(e);
+	}
+}
+
+static void drawing_end(part_ctx *c, const char *el)
+{
+	drawing_ctx *d = c->user;
+	xlsx *x = c->x;
+	if (d->field && (strcmp(el, "col") == 0 || strcmp(el, "row") == 0 ||
+	                 strcmp(el, "rowOff") == 0)) {
+		long v = strtol(d->text->str, NULL, 10);
+		if (d->where == 1 && d->field == 1)
+			d->from_col = v;
+		else if (d->where == 1 && d->field == 2)
+			d->from_row = v;
+		else if (d->where == 2 && d->field == 2)
+			d->to_row = v;
+		else if (d->where == 2 && d->field == 3)
+			d->to_rowoff = v;
+		d->field = 0;
+	} else if (strcmp(el, "from") == 0 || strcmp(el, "to") == 0) {
+		d->where = 0;
+	} else if (d->anchor && (strcmp(el, "oneCellAnchor") == 0 ||
+	                         strcmp(el, "twoCellAnchor") == 0)) {
+		const rel *r = NULL;
+		for (guint i = 0; d->embed && i < d->rels->len && !r; i++)
+			if (strcmp(g_array_index(d->rels, rel, i).id, d->embed) == 0)
+				r = &g_array_index(d->rels, rel, i);
+		if (r && d->from_row >= 0 && d->from_row < CP_XLSX_MAX_ROWNUM && d->from_col >= 0 &&
+		    d->from_col < (long)CP_CSV_MAX_COLUMNS) {
+			if (x->pics->len >= CP_XLSX_MAX_PICTURES) {
+				part_fail(c, CP_E_NOMEM, _("the workbook has more than %u pictures"),
+				          CP_XLSX_MAX_PICTURES);
+				return;
+			}
+			/* the bottom edge at the very top of the next row is still
+			 * within this one */
+			long to = d->anchor == 2 && d->to_row >= 0
+			                  ? d->to_row + 1 - (d->to_row > d->from_row && d->to_rowoff == 0)
+			                  : 0;
+			if (to && to < d->from_row + 1)
+				to = d->from_row + 1; /* a bottom edge above the top: its own row */
+			pic p = {d->from_row + 1, d->from_col, to, resolve_target(d->part, r->target)};
+			g_array_append_val(x->pics, p);
+		}
+		d->anchor = 0;
+	}
+}
+
+static void drawing_text(part_ctx *c, const char *t, int len)
+{
+	drawing_ctx *d = c->user;
+	if (d->field && d->text->len < 32)
+		g_string_append_len(d->text, t, len);
+}
+
+/* The pictures of the sheet's drawings (sheet → drawing → image). */
+static bool load_pictures(xlsx *x, const char *sheet_part, cp_error **err)
+{
+	char *rn = rels_name(sheet_part);
+	GArray *srels = load_rels(x, rn, err);
+	g_free(rn);
+	if (!srels)
+		return false;
+	bool ok = true;
+	for (guint i = 0; ok && i < srels->len; i++) {
+		const rel *r = &g_array_index(srels, rel, i);
+		if (!type_is(r->type, "drawing"))
+			continue;
+		char *dpart = resolve_target(sheet_part, r->target);
+		char *drn = rels_name(dpart);
+		GArray *drels = load_rels(x, drn, err);
+		if (drels) {
+			drawing_ctx d = {.rels = drels, .part = dpart, .text = g_string_new(NULL)};
+			part_ctx c = {.start = drawing_start, .end = drawing_end,
+			              .text = drawing_text, .user = &d};
+			bool found;
+			ok = parse_named_part(x, &c, dpart, true, CP_XLSX_MAX_META, &found, err);
+			g_free(d.embed);
+			g_string_free(d.text, TRUE);
+			rels_free(drels);
+		} else {
+			ok = false;
+		}
+		g_free(drn);
+		g_free(dpart);
+	}
+	rels_free(srels);
+	return ok;
+}
+
+static int xlsx_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
+                         size_t *len, cp_error **err)
+{
+	xlsx *x = (xlsx *)s;
+	int n = 0;
+	const pic *first = NULL;
+	for (guint i = 0; i < x->pics->len; i++) {
+		const pic *p = &g_array_index(x->pics, pic, i);
+		if (p->row == row && p->col == col && n++ == 0)
+			first = p;
+	}
+	*data = NULL;
+	*len = 0;
+	*to_row = 0;
+	if (!first || !data)
+		return n;
+	*to_row = first->to_row;
+	size_t l = 0;
+	char *bytes = read_part(x, first->media, CP_IMAGE_FILE_MAX, false, &l, err);
+	if (!bytes)
+		return -1;
+	*data = (unsigned char *)bytes;
+	*len = l;
+	return n;
+}
+
 /* ---------------------------------------------------------------- sheet */
 
 static void sheet_fail(xlsx *x, cp_code code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -949,12 +1110,16 @@ static void xlsx_free(cp_sheet *s)
 		g_array_free(x->sst_off, TRUE);
 	if (x->xf_kind)
 		g_byte_array_free(x->xf_kind, TRUE);
+	for (guint i = 0; x->pics && i < x->pics->len; i++)
+		g_free(g_array_index(x->pics, pic, i).media);
+	if (x->pics)
+		g_array_free(x->pics, TRUE);
 	cp_error_free(x->error);
 	g_free(x->path);
 	g_free(x);
 }
 
-static const cp_sheet_ops xlsx_ops = {xlsx_next, xlsx_free, xlsx_progress};
+static const cp_sheet_ops xlsx_ops = {xlsx_next, xlsx_free, xlsx_progress, xlsx_pictures};
 
 /* ------------------------------------------------------------------ open */
 
@@ -1007,6 +1172,7 @@ cp_sheet *cp_xlsx_open(const char *path, const char *sheet, cp_error **err)
 	size_t zero = 0;
 	g_array_append_val(x->sst_off, zero);
 	x->xf_kind = g_byte_array_new();
+	x->pics = g_array_new(FALSE, FALSE, sizeof(pic));
 	x->text = g_string_new(NULL);
 	x->last_row = 0;
 	GArray *root = NULL, *wbrels = NULL, *sheets = NULL;
@@ -1083,6 +1249,9 @@ cp_sheet *cp_xlsx_open(const char *path, const char *sheet, cp_error **err)
 		if (!ok)
 			goto fail;
 	}
+
+	if (!load_pictures(x, sheet_part, err))
+		goto fail;
 
 	zip_int64_t idx = zip_name_locate(zip, sheet_part, ZIP_FL_NOCASE);
 	zip_stat_t st;

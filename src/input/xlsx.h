@@ -14,6 +14,8 @@
  *  - CP_XLSX_MAX_SHEETS:  sheets;
  *  - CP_XLSX_MAX_ROWNUM:  the last row a sheet can have (Excel's);
  *  - CP_XLS_MAX_BYTES:    an .xls file (read whole by FreeXL);
+ *  - CP_XLSX_MAX_PICTURES, CP_IMAGE_FILE_MAX: pictures on a sheet, and the
+ *                         bytes of one;
  * and per cell and row the CSV reader's limits (csv.h). A DTD is refused.
  */
 #ifndef CP_XLSX_H
@@ -29,5 +31,7 @@
 #define CP_XLSX_MAX_SHEETS 1000
 #define CP_XLSX_MAX_ROWNUM 1048576L
 #define CP_XLS_MAX_BYTES (128u << 20)
+#define CP_XLSX_MAX_PICTURES 100000u
+#define CP_IMAGE_FILE_MAX (64u << 20) /* a picture's bytes (CP_IMAGE_MAX_BYTES) */
 
 #endif

@@ -4,7 +4,7 @@
 # and the sample batch as .xlsx (written by openpyxl) and .xls (written by
 # xlwt), each with a title row above the header (tests/data/workbook/gen.py),
 # checked and rendered exactly like their CSV twins with the same title row;
-# --sheet; an ID number stored as a number is refused naming its row, column
+# photos pasted into the cells printed as the files they were; --sheet; an ID number stored as a number is refused naming its row, column
 # and rule.
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +83,36 @@ expect_status 2 "--sheet of a sheet without the columns"
 contains "$T_ERR" "no header row found in the first 10 rows" "the header is looked for there"
 run check --org "$ORG" --sheet 名单 "$T_TMP/sample.csv"
 expect_status 2 "--sheet with a CSV file"
+
+# Photos pasted into the photo cells: taken out, checked and printed as the
+# files they were; the private folder they were put in is gone afterwards.
+mkdir "$T_TMP/tmp"
+TMPDIR="$T_TMP/tmp" run render --org "$ORG" --no-ledger -q -o "$T_TMP/pictures.pdf" "$T_TMP/pictures.xlsx"
+expect_status 0 "pictures.xlsx renders"
+[ -z "$(ls -A "$T_TMP/tmp")" ] && ok "no picture left in the temporary folder" ||
+	not_ok "no picture left in the temporary folder" "$(ls -A "$T_TMP/tmp")"
+if have pdftotext && have pdftoppm; then
+	pdftotext "$T_TMP/pictures.pdf" "$T_TMP/pictures.txt"
+	cmp -s "$T_TMP/sample.csv.txt" "$T_TMP/pictures.txt" &&
+		ok "pictures.xlsx: the same text as the CSV with photo files" ||
+		not_ok "pictures.xlsx: the same text as the CSV with photo files"
+	pdftoppm -r 20 -png "$T_TMP/pictures.pdf" "$T_TMP/picpage"
+	diffs=0
+	for p in "$T_TMP"/csvpage-*.png; do
+		cmp -s "$p" "$(echo "$p" | sed 's|csvpage|picpage|')" || diffs=$((diffs + 1))
+	done
+	[ "$diffs" -eq 0 ] && ok "pictures.xlsx: the 20 pages look exactly as with photo files" ||
+		not_ok "pictures.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
+fi
+run check --org "$ORG" "$T_TMP/pictures-bad.xlsx"
+expect_status 1 "pictures that cannot be told to one row are refused"
+contains "$T_ERR" "pictures-bad.xlsx:4: row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds 2 pictures" \
+	"two pictures in one cell"
+contains "$T_ERR" "row 5, column 照片 (photo): [photo.picture 第十五条] the picture in cell I5 reaches down into row 6" \
+	"a picture reaching into the next row"
+contains "$T_ERR" "row 7, column 照片 (photo): [photo.picture 第十五条] cell I7 holds both a file name and a picture" \
+	"a file name beside a picture"
+contains "$T_ERR" "5 records, 2 valid, 3 refused" "the other rows are valid"
 
 # An ID number typed as a number: its digits are gone; the row, the column
 # and the rule are named, and the number is masked.

@@ -12,6 +12,8 @@ and commit the outputs with this script. Each workbook holds a title row
 the rows of the CSV: every cell as text, except the issue dates that are
 real dates, which become date cells in a rotating choice of number formats,
 and the ID number of the rows listed in NUMERIC_ID, typed as a number.
+pictures.xlsx has the sample's photos pasted into the photo cells (needs
+python3-pil too); pictures-bad.xlsx the ways a pasted photo is refused.
 """
 import csv
 import datetime
@@ -89,6 +91,43 @@ def write_xls(rows, out, sheet):
     wb.save(out)
 
 
+def write_pictures(rows, out, sheet, bad=False):
+    """The photo column left blank and each photo pasted into its cell
+    instead (anchored to that one cell, as openpyxl does). With bad: row 3
+    gets a second picture, row 4 a picture reaching into row 5 (a two-cell
+    anchor) and row 6 both its file name and a picture."""
+    from openpyxl.drawing.image import Image
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append([TITLE])
+    header = rows[0]
+    photo_col = header.index("照片")
+    letter = openpyxl.utils.get_column_letter(photo_col + 1)
+    for i, r in enumerate(rows):
+        r = list(r)
+        excel_row = i + 2
+        if i:
+            photo = os.path.join(TOP, "templates/sample", r[photo_col])
+            if not (bad and i == 5):
+                r[photo_col] = None
+            if bad and i == 3:
+                img = Image(photo)
+                anchor = TwoCellAnchor()
+                anchor._from = AnchorMarker(col=photo_col, row=excel_row - 1)
+                anchor.to = AnchorMarker(col=photo_col + 1, row=excel_row, rowOff=90000)
+                img.anchor = anchor
+                ws.add_image(img)
+            else:
+                ws.add_image(Image(photo), "%s%d" % (letter, excel_row))
+            if bad and i == 2:
+                ws.add_image(Image(photo), "%s%d" % (letter, excel_row))
+        ws.append(r)
+    wb.save(out)
+
+
 def main():
     broken = rows_of(os.path.join(TOP, "tests/data/cli/broken.csv"))
     sample = rows_of(os.path.join(TOP, "templates/sample/batch.csv"))
@@ -98,6 +137,8 @@ def main():
     write_xls(sample, os.path.join(HERE, "sample.xls"), "名单")
     # row 2 of the sample with its ID number typed as a number (digits lost)
     write_xlsx(sample[:3], os.path.join(HERE, "numeric-id.xlsx"), "名单", numeric_id=(2,))
+    write_pictures(sample, os.path.join(HERE, "pictures.xlsx"), "名单")
+    write_pictures(sample[:6], os.path.join(HERE, "pictures-bad.xlsx"), "名单", bad=True)
 
 
 if __name__ == "__main__":
