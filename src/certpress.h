@@ -194,6 +194,11 @@ const char *cp_profile_name(const cp_profile *p);       /* borrowed */
 const char *cp_profile_prefix(const cp_profile *p);     /* 13 characters, borrowed */
 const char *cp_profile_seal_path(const cp_profile *p);  /* absolute, or NULL */
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p);
+/* photo_fit: photos as they come are taken (crop: another shape centre-cropped,
+ * a file name differing in case used, an EXIF-turned phone photo turned
+ * upright; each with a warning), or refused with the reason (refuse). */
+typedef enum cp_photo_fit { CP_PHOTO_FIT_CROP, CP_PHOTO_FIT_REFUSE } cp_photo_fit;
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p);
 /* The QR content for a record: the profile's pattern with {cert_no} (and
  * {name}, {org}) substituted. Free with free(). */
 char *cp_profile_qr_content(const cp_profile *p, const cp_record *rec);

@@ -508,7 +508,7 @@ static void test_photo(void)
 		{"s390.png", "photo.crop", CP_SEV_WARNING, "cropped to 390 × 546, 21 pixels cut from the top"},
 		{"s413.png", NULL, 0, NULL},
 		{"wide.png", "photo.aspect", CP_SEV_ERROR, "0.86"},
-		{"phone.jpg", NULL, 0, NULL},
+		{"phone.jpg", "photo.exif", CP_SEV_WARNING, "stored turned (EXIF orientation 6); it is printed upright"},
 		{"phone-flat.jpg", "photo.aspect", CP_SEV_ERROR, "413 × 295"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -563,6 +563,46 @@ static void test_photo(void)
 	set_raw(&rec, CP_FIELD_PHOTO, "photos\\upper.jpg");
 	g_assert_true(check_clean(&fx, &rec));
 	g_assert_true(g_str_has_suffix(rec.value[CP_FIELD_PHOTO], "/photos/UPPER.JPG"));
+	cp_record_clear(&rec);
+	fixture_close(&fx);
+
+	/* photo_fit = refuse: the photos taken with a warning above are refused,
+	 * each with its reason; a Windows path is the same file either way */
+	fixture_open(&fx, "checker-refuse",
+	             "[organization]\nname = 示例\ncert_prefix = S000044000123\n"
+	             "photo_fit = refuse\n[scope 电工]\njob_types = 维修电工\nmax_level = 3\n");
+	g_assert_cmpint(cp_profile_photo_fit(fx.profile), ==, CP_PHOTO_FIT_REFUSE);
+	p = g_build_filename(fx.dir, "photos", NULL);
+	g_mkdir_with_parents(p, 0755);
+	g_free(p);
+	p = g_build_filename(fx.dir, "e-id.png", NULL);
+	write_png(p, 358, 441);
+	g_free(p);
+	p = g_build_filename(fx.dir, "photos", "UPPER.JPG", NULL);
+	write_png(p, 295, 413);
+	g_free(p);
+	g_free(tu_write_exif_jpeg(fx.dir, "phone.jpg", 413, 295, 6, TRUE));
+	const struct {
+		const char *photo, *rule, *needle;
+	} refused[] = {
+		{"e-id.png", "photo.aspect",
+		 "358 × 441 pixels (width/height 0.81), not 5:7 (0.70–0.73); the profile does not "
+		 "crop photos (photo_fit = refuse)"},
+		{"photos/upper.jpg", "photo.case",
+		 "there is no photos/upper.jpg; did you mean photos/UPPER.JPG?"},
+		{"phone.jpg", "photo.exif", "stored turned (EXIF orientation 6)"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+		good_record(&rec, 1, 950 + (int)i);
+		set_raw(&rec, CP_FIELD_PHOTO, refused[i].photo);
+		const cp_problem *pr = expect_problem(&fx, &rec, refused[i].rule, refused[i].needle);
+		g_assert_cmpint(pr->severity, ==, CP_SEV_ERROR);
+		g_assert_null(rec.value[CP_FIELD_PHOTO]);
+		cp_record_clear(&rec);
+	}
+	good_record(&rec, 1, 960);
+	set_raw(&rec, CP_FIELD_PHOTO, "photos\\UPPER.JPG");
+	g_assert_true(check_clean(&fx, &rec));
 	cp_record_clear(&rec);
 	fixture_close(&fx);
 

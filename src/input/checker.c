@@ -50,6 +50,7 @@ struct cp_checker {
 	size_t ncolumns;  /* header cells, 0 when there is no reader */
 	char *column[CP_FIELD_COUNT]; /* the CSV header of each field */
 	cp_photo_policy photos;
+	cp_photo_fit fit;
 	cp_cert_no_ctx cert_ctx;
 	/* Certificate numbers of the batch: key in `keys`, value index+1 into
 	 * `rows`. One string chunk and one array instead of two small
@@ -114,6 +115,7 @@ cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
 	c->data_dir = g_strdup(real);
 	free(real);
 	c->photos = cp_profile_photo_policy(profile);
+	c->fit = cp_profile_photo_fit(profile);
 	c->cert_ctx.prefix = cp_profile_prefix(profile);
 	c->cert_ctx.special_grades = cp_profile_special_grades(profile);
 	for (int f = 0; f < CP_FIELD_COUNT; f++) {
@@ -492,6 +494,16 @@ static void check_photo(ctx *x)
 		g_free(rel);
 		return;
 	}
+	if (as_found && x->c->fit == CP_PHOTO_FIT_REFUSE) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.case", "第十五条",
+		       _("the photo file cannot be found: there is no %s; did you mean %s? "
+		         "(the profile takes no name that differs in case: photo_fit = "
+		         "refuse)"), rel, as_found);
+		g_free(as_found);
+		g_free(rel);
+		g_free(joined);
+		return;
+	}
 	if (as_found)
 		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.case", "第十五条",
 		       _("the photo file is named %s, not %s (the letters differ in "
@@ -542,12 +554,30 @@ static void check_photo_image(ctx *x, const char *real)
 		cp_error_free(e);
 		return;
 	}
+	if (info.orientation != 1 && x->c->fit == CP_PHOTO_FIT_REFUSE)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		       _("the photo is stored turned (EXIF orientation %d) and shows "
+		         "upright only where the tag is read; the profile takes photos "
+		         "as stored (photo_fit = refuse): save it upright"),
+		       info.orientation);
+	else if (info.orientation != 1)
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		       _("the photo is stored turned (EXIF orientation %d); it is "
+		         "printed upright, as the tag says"), info.orientation);
 	double aspect = (double)info.width / info.height;
 	if (aspect < PHOTO_ASPECT_MIN || aspect > PHOTO_ASPECT_MAX)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
 		       _("the photo is %d × %d pixels (width/height %.2f); a 1-inch "
 		         "portrait photo is 25 × 35 mm (%.2f–%.2f)"), info.width,
 		       info.height, aspect, PHOTO_ASPECT_MIN, PHOTO_ASPECT_MAX);
+	else if (x->c->fit == CP_PHOTO_FIT_REFUSE &&
+	         fabs(aspect / PHOTO_ASPECT_BOX - 1) > PHOTO_ASPECT_CROP)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
+		       _("the photo is %d × %d pixels (width/height %.2f), not 5:7 "
+		         "(%.2f–%.2f); the profile does not crop photos (photo_fit = "
+		         "refuse)"), info.width, info.height, aspect,
+		       PHOTO_ASPECT_BOX * (1 - PHOTO_ASPECT_CROP),
+		       PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP));
 	else if (aspect > PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP)) {
 		int keep = (int)lround(info.height * PHOTO_ASPECT_BOX);
 		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop", "第十五条",

@@ -25,6 +25,7 @@ struct cp_profile {
 	char *seal;          /* absolute, or NULL */
 	char *qr;            /* pattern */
 	cp_photo_policy photos;
+	cp_photo_fit photo_fit;
 	char *province_url;  /* or NULL */
 	cp_scope *scopes;
 	size_t nscopes;
@@ -298,6 +299,11 @@ static bool load_organization(cp_profile *p, const cp_conf *c,
 	if (!cp_conf_choice(c, s, "photos", false, photos, &ph, err))
 		return false;
 	p->photos = ph == 1 ? CP_PHOTO_PASTED : CP_PHOTO_PRINTED;
+	static const char *const fits[] = {"crop", "refuse", NULL};
+	int fit = CP_PHOTO_FIT_CROP;
+	if (!cp_conf_choice(c, s, "photo_fit", false, fits, &fit, err))
+		return false;
+	p->photo_fit = fit == 1 ? CP_PHOTO_FIT_REFUSE : CP_PHOTO_FIT_CROP;
 
 	e = cp_conf_find(s, "province_query_url");
 	if (e && *e->value) {
@@ -498,6 +504,11 @@ const char *cp_profile_seal_path(const cp_profile *p)
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p)
 {
 	return p->photos;
+}
+
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p)
+{
+	return p->photo_fit;
 }
 
 const char *cp_profile_province_url(const cp_profile *p)
