@@ -650,6 +650,59 @@ static GString *gb_split_file(GPtrArray *names)
 	return out;
 }
 
+/* Proves: a file whose first chunks are all ASCII (an English header, many
+ * rows of Latin names) is decided at its first non-ASCII byte: GB18030
+ * converted from there on, with a character split across the next chunk
+ * boundary; UTF-8 kept as it is. */
+static void test_late_encoding(void)
+{
+	static const char hdr[] = "name,id_type,id_number,occupation,job_type,level,cert_no,"
+	                          "issue_date,photo\n";
+	for (int gb = 0; gb <= 1; gb++) {
+		GString *s = g_string_new(hdr);
+		long rows = 0;
+		while (s->len < CP_CSV_CHUNK + 30000) {
+			g_string_append(s, "Li Lei,,,,,,,,\n");
+			rows++;
+		}
+		/* pad so that 张 straddles the boundary at 2 × CP_CSV_CHUNK */
+		gsize n = 0;
+		char *name = gb ? g_convert("张三", -1, "GB18030", "UTF-8", NULL, &n, NULL)
+		                : g_strdup("张三");
+		n = strlen(name);
+		gsize pad = 2 * CP_CSV_CHUNK - 1 - s->len - 9;
+		for (gsize i = 0; i < pad; i++)
+			g_string_append_c(s, 'p');
+		g_string_append(s, ",,,,,,,,\n");
+		g_assert_cmpuint(s->len + 1, ==, 2 * CP_CSV_CHUNK);
+		g_string_append(s, name);
+		g_string_append(s, ",,,,,,,,\nend,,,,,,,,\n");
+		g_free(name);
+		char *p = write_bytes("late", gb ? "gb.csv" : "utf8.csv", s->str, s->len);
+		cp_reader *r = open_ok(p);
+		cp_record rec = {0};
+		cp_error *err = NULL;
+		long got = 0;
+		char *seen = NULL;
+		while (cp_reader_next(r, &rec, &err) == 1) {
+			got++;
+			if (got == rows + 2) {
+				g_free(seen);
+				seen = g_strdup(rec.raw[CP_FIELD_NAME]);
+			}
+		}
+		tu_assert_no_error(err);
+		g_assert_cmpint(got, ==, rows + 3);
+		g_assert_cmpstr(seen, ==, "张三");
+		g_assert_cmpstr(cp_reader_encoding(r), ==, gb ? "GB18030" : "UTF-8");
+		g_free(seen);
+		cp_record_clear(&rec);
+		cp_reader_free(r);
+		g_free(p);
+		g_string_free(s, TRUE);
+	}
+}
+
 /* Proves: GB18030 characters split by a chunk boundary are converted
  * whole (2- and 4-byte sequences), and every row survives. */
 static void test_gb18030_chunks(void)
@@ -874,6 +927,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/header-errors", test_header_errors);
 	g_test_add_func("/csv/blank-rows", test_blank_rows);
 	g_test_add_func("/csv/title-rows", test_title_rows);
+	g_test_add_func("/csv/late-encoding", test_late_encoding);
 	g_test_add_func("/csv/short-long-rows", test_short_long_rows);
 	g_test_add_func("/csv/unterminated-quote", test_unterminated_quote);
 	g_test_add_func("/csv/nul", test_nul);

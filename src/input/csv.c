@@ -9,6 +9,10 @@
  * bytes go to dec[] unchanged); the tokenizer walks dec[] one byte at a time
  * and builds one row in rowbuf[] (cells separated by NUL, their offsets in
  * cellstart[]). Only a whole row is turned into a cp_record.
+ *
+ * A file whose first chunk is all ASCII is decided at its first non-ASCII
+ * byte (decide_late), and a workbook (.xlsx, .xls) gives its rows through
+ * sheet.h instead of the tokenizer, into the same rowbuf[].
  */
 #include "input/csv.h"
 
@@ -53,6 +57,7 @@ struct cp_reader {
 	size_t rawlen;
 	bool raw_eof;
 	enum pending pending;
+	bool undecided;   /* only ASCII so far: UTF-8 or GB18030 is still open */
 	char *dec;
 	size_t dpos, dlen;
 
@@ -134,6 +139,54 @@ static bool read_raw(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error 
 	return true;
 }
 
+static bool sample_is_utf8(const char *p, size_t n, bool at_eof);
+static bool open_converter(cp_reader *r, const char *from, const char *name,
+                           cp_error **err);
+
+/* A file whose first chunk was all ASCII is decided at its first non-ASCII
+ * byte, wherever that is (a GB18030 export with a long ASCII head would
+ * otherwise be read as broken UTF-8): valid UTF-8 stays as it is; text that
+ * converts from GB18030 is converted from this chunk on (ASCII is the same
+ * in both); anything else goes on as UTF-8, for the checker to name the
+ * rows. dec[0..dlen) holds the chunk just read. */
+static bool decide_late(cp_reader *r, cp_error **err)
+{
+	size_t i = 0;
+	while (i < r->dlen && !((unsigned char)r->dec[i] & 0x80))
+		i++;
+	if (i == r->dlen)
+		return true; /* still nothing but ASCII */
+	if (r->dlen - i < 4 && !r->raw_eof) {
+		/* a character cut by the chunk's end tells nothing yet: hold it
+		 * back for the next chunk (refill puts it first) */
+		memcpy(r->raw, r->dec + i, r->dlen - i);
+		r->rawlen = r->dlen - i;
+		r->dlen = i;
+		return true;
+	}
+	r->undecided = false;
+	if (sample_is_utf8(r->dec + i, r->dlen - i, r->raw_eof))
+		return true;
+	GIConv cd = g_iconv_open("UTF-8", "GB18030");
+	if (cd == (GIConv)-1)
+		return true;
+	char *in = r->dec + i, *scratch = g_malloc(DEC_CAP), *out = scratch;
+	gsize inleft = r->dlen - i, outleft = DEC_CAP;
+	gsize rc = g_iconv(cd, &in, &inleft, &out, &outleft);
+	bool gb = rc != (gsize)-1 || (errno == EINVAL && !r->raw_eof);
+	g_iconv_close(cd);
+	g_free(scratch);
+	if (!gb)
+		return true;
+	if (!open_converter(r, "GB18030", "GB18030", err))
+		return false;
+	/* the chunk goes through the converter like every one after it */
+	memcpy(r->raw, r->dec, r->dlen);
+	r->rawlen = r->dlen;
+	convert(r);
+	return true;
+}
+
 /* Makes dec[dpos..dlen) non-empty. Returns 1, 0 at the end of the text, -1 on
  * an error. */
 static int refill(cp_reader *r, cp_error **err)
@@ -148,11 +201,16 @@ static int refill(cp_reader *r, cp_error **err)
 		if (!r->convert) {
 			if (r->raw_eof)
 				return 0;
-			size_t n;
-			if (!read_raw(r, r->dec, CP_CSV_CHUNK, &n, err))
+			/* bytes decide_late() held back come first */
+			size_t n, keep = r->rawlen;
+			memcpy(r->dec, r->raw, keep);
+			r->rawlen = 0;
+			if (!read_raw(r, r->dec + keep, CP_CSV_CHUNK - keep, &n, err))
 				return -1;
-			r->dlen = n;
-			if (n)
+			r->dlen = keep + n;
+			if (r->undecided && !decide_late(r, err))
+				return -1;
+			if (r->dlen)
 				return 1;
 			continue;
 		}
@@ -232,6 +290,10 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 		return false;
 	} else if (sample_is_utf8(r->raw, n, r->raw_eof)) {
 		r->encoding = "UTF-8";
+		bool ascii = true;
+		for (size_t i = 0; i < n && ascii; i++)
+			ascii = !(u[i] & 0x80);
+		r->undecided = ascii && !r->raw_eof;
 	} else {
 		if (!open_converter(r, "GB18030", "GB18030", err))
 			return false;
