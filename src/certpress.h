@@ -100,8 +100,9 @@ bool cp_field_required(cp_field f);
 /* One data row. A plain value: the reader fills raw[] and cells[], the checker
  * fills value[] and the parsed parts. Release with cp_record_clear(). */
 typedef struct cp_record {
-	long row;                    /* spreadsheet row as Excel/WPS number it: the
-	                                header is row 1, the first record row 2 */
+	long row;                    /* spreadsheet row as Excel/WPS number it: with
+	                                the header on row 1, the first record is row
+	                                2; title rows above the header count too */
 	long line;                   /* physical CSV line on which the row starts */
 	char **cells;                /* every cell of the row as read, UTF-8 */
 	size_t ncells;
@@ -109,6 +110,15 @@ typedef struct cp_record {
 	char *value[CP_FIELD_COUNT]; /* normalised, printable values (set by the checker):
 	                                level "三级/高级工", job type "--" when blank,
 	                                issue date "2026年11月27日", photo resolved path */
+	bool number[CP_FIELD_COUNT]; /* the field's cell is a number in a workbook
+	                                (not text, not a date): a long ID number
+	                                has lost digits there */
+	char *photo_picture;         /* a workbook's picture in the row's photo cell,
+	                                saved to a private temporary file that lives
+	                                as long as the reader (its path), or NULL */
+	char *photo_picture_problem; /* why the photo cell's picture cannot be
+	                                used (two of them, reaching into another
+	                                row, beside a file name), or NULL */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
 } cp_record;
@@ -126,8 +136,8 @@ char *cp_mask_id(const char *id);
 typedef struct cp_reader cp_reader;
 
 /* Opens a CSV file exported by a spreadsheet: RFC 4180 quoting, CRLF or LF,
- * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Reads
- * the header row and maps it to fields; a missing required column is an error
+ * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Finds
+ * the header row (cp_reader_header_row) and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
 /* The same; the file may also be a pipe or a FIFO, read as records arrive.
@@ -135,6 +145,20 @@ cp_reader *cp_reader_open(const char *path, cp_error **err);
  * non-zero, reading stops with CP_E_INTERRUPTED (cancel may be NULL). */
 cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
                                       cp_error **err);
+/* The same, also for workbooks, told by their first bytes: .xlsx (Office Open
+ * XML as Excel and WPS write it) and .xls (BIFF). Of a workbook the sheet
+ * named `sheet` is read, or the first visible worksheet when sheet is NULL
+ * (a CSV file with a sheet name is a usage error). Cells come as a CSV
+ * export would have them: dates by their number format as 2026-11-27,
+ * formulas as their cached result; rows keep their spreadsheet numbers, and
+ * record.line is the row. cp_reader_encoding() describes the workbook and
+ * sheet. */
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err);
+/* Both: a workbook's sheet (or a CSV file, pipe or FIFO) with reads that a
+ * signal can cancel; sheet and cancel may be NULL. A pipe or FIFO is always
+ * read as CSV text. */
+cp_reader *cp_reader_open_ex(const char *path, const char *sheet,
+                             const volatile sig_atomic_t *cancel, cp_error **err);
 void cp_reader_free(cp_reader *r);
 
 /* Reads the next record into *out (cleared first). Returns 1 when a record was
@@ -148,12 +172,17 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err);
 const char *const *cp_reader_header(const cp_reader *r, size_t *n);
 /* Borrowed: the header cell used for a field ("姓名" or "name"), or NULL. */
 const char *cp_reader_column(const cp_reader *r, cp_field f);
-/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030". */
+/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030", or for a workbook
+ * "xlsx workbook, sheet 名单". */
 const char *cp_reader_encoding(const cp_reader *r);
 /* Borrowed: the folder holding the CSV; photos are relative to it. */
 const char *cp_reader_dir(const cp_reader *r);
 /* Borrowed: the path given to cp_reader_open(). */
 const char *cp_reader_path(const cp_reader *r);
+/* The spreadsheet row taken as the header: the first of the first 10
+ * non-blank rows that names every required column (title and note rows
+ * above it are skipped). */
+long cp_reader_header_row(const cp_reader *r);
 /* How far reading has come, as the fraction of the file's bytes taken in so
  * far (read ahead by up to one chunk), for progress displays. Returns false
  * when the size is unknown (a pipe, a device). */
@@ -183,6 +212,11 @@ const char *cp_profile_prefix(const cp_profile *p);     /* 13 characters, borrow
 const char *cp_profile_seal_path(const cp_profile *p);  /* absolute, or NULL */
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p);
 cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p);
+/* photo_fit: photos as they come are taken (crop: another shape centre-cropped,
+ * a file name differing in case used, an EXIF-turned phone photo turned
+ * upright; each with a warning), or refused with the reason (refuse). */
+typedef enum cp_photo_fit { CP_PHOTO_FIT_CROP, CP_PHOTO_FIT_REFUSE } cp_photo_fit;
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p);
 /* The QR content for a record: the profile's pattern with {cert_no} (and
  * {name}, {org}) substituted. Free with free(). */
 char *cp_profile_qr_content(const cp_profile *p, const cp_record *rec);

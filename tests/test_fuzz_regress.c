@@ -35,6 +35,9 @@
 #ifdef CP_FUZZ_HAVE_pdfupdate
 #include "../fuzz/fuzz_pdfupdate.c"
 #endif
+#ifdef CP_FUZZ_HAVE_xlsx
+#include "../fuzz/fuzz_xlsx.c"
+#endif
 #ifdef CP_FUZZ_HAVE_pdfjoin
 #include "../fuzz/fuzz_pdfjoin.c"
 #endif
@@ -121,6 +124,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_pdfupdate
 	{"pdfupdate", cp_fuzz_pdfupdate},
+#endif
+#ifdef CP_FUZZ_HAVE_xlsx
+	{"xlsx", cp_fuzz_xlsx},
 #endif
 #ifdef CP_FUZZ_HAVE_pdfjoin
 	{"pdfjoin", cp_fuzz_pdfjoin},

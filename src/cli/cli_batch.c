@@ -47,7 +47,7 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open_cancellable(o->csv, &cli_interrupted, err);
+	b->reader = cp_reader_open_ex(o->csv, o->sheet, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);

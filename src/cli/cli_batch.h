@@ -13,6 +13,7 @@
 
 typedef struct cli_batch_opts {
 	const char *csv;
+	const char *sheet;         /* of a workbook, or NULL: the first */
 	const char *org;
 	const char *template_path; /* NULL: do not lay out (check --no-layout) */
 	const char *font_dir;      /* extra fonts, or NULL */

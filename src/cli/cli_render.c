@@ -61,6 +61,8 @@ static void help(void)
 	         "      --rejects FILE      where refused rows go (default OUTPUT's name\n"
 	         "                          + .rejects.csv with --skip-invalid)\n"
 	         "      --font-dir DIR      the organization's own fonts, ahead of the defaults\n"
+	         "      --sheet NAME        of a workbook (.xlsx, .xls), the sheet to read\n"
+	         "                          (default: the first)\n"
 	         "      --ledger FILE       the print ledger (default\n"
 	         "                          ~/.local/share/certpress/ledger.sqlite); every\n"
 	         "                          page of a PDF or PNG folder is recorded there and a\n"
@@ -630,7 +632,7 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME };
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_SHEET };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -660,6 +662,7 @@ int cli_render(int argc, char **argv)
 		{"copies", required_argument, NULL, OPT_COPIES},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -668,7 +671,7 @@ int cli_render(int argc, char **argv)
 	const char *org = NULL, *out = NULL, *tpl = NULL, *printer = NULL,
 		   *printers_dir = NULL, *rejects = NULL, *font_dir = NULL;
 	const char *offset = NULL, *scale = NULL;
-	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
+	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL, *sheet = NULL;
 	bool no_ledger = false;
 	const char *print_dest = NULL;
 	long copies = 0;
@@ -744,6 +747,7 @@ int cli_render(int argc, char **argv)
 				return early(&c, auto_printer, cli_usage_error("render", _("--format must be png or pdf, not '%s'"), optarg));
 			break;
 		case OPT_NAME: c.name_pattern = optarg; break;
+		case OPT_SHEET: sheet = optarg; break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
 				return early(&c, auto_printer, cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
@@ -830,7 +834,7 @@ int cli_render(int argc, char **argv)
 	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
 	cli_batch_opts bo = {
-		.csv = argv[optind], .org = org, .font_dir = font_dir,
+		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
 		/* A batch is laid out and drawn by the pool's workers. */
 		.workers_lay_out = c.kind != OUT_PREVIEW,
@@ -984,6 +988,7 @@ int cli_render(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
 		cp_report_text(stderr, &b.problems, &sum);

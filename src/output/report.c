@@ -158,6 +158,9 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 		if (s->encoding) {
 			g_string_append_printf(g, _("; encoding %s"), s->encoding);
 		}
+		/* said when title rows were skipped, so the operator sees it */
+		if (s->header_row > 1)
+			g_string_append_printf(g, _("; header on row %ld"), s->header_row);
 		g_string_append_c(g, '\n');
 		fputs(g->str, out);
 	}
@@ -221,6 +224,8 @@ bool cp_report_json(FILE *out, const cp_problems *ps, const cp_report_summary *s
 	json_str(g, s->csv_path);
 	g_string_append(g, ",\"encoding\":");
 	json_str(g, s->encoding);
+	g_string_append(g, ",\"header_row\":");
+	json_num_or_null(g, s->header_row);
 	g_string_append_printf(g, ",\"summary\":{\"records\":%ld,\"valid\":%ld,\"refused\":%ld,"
 	                       "\"warnings\":%ld},\"problems\":[",
 	                       s->records, s->valid, s->refused, s->warnings);
