@@ -12,7 +12,7 @@
 #   make bench      benchmark (bench/README.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
-            glib-2.0 libqrencode libpng libjpeg sqlite3
+            glib-2.0 libqrencode libpng libjpeg sqlite3 zlib libdeflate
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
@@ -165,7 +165,7 @@ include bench/Makefile.inc
 # each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
-FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin
+FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin zrun
 FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/*/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -177,6 +177,7 @@ FUZZ_MAXLEN_rules     := 1024
 FUZZ_MAXLEN_image     := 65536
 FUZZ_MAXLEN_pdfupdate := 65536
 FUZZ_MAXLEN_pdfjoin   := 65536
+FUZZ_MAXLEN_zrun      := 65536
 FUZZ_OPTS     = -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1
 
 fuzz-build:

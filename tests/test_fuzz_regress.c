@@ -38,6 +38,9 @@
 #ifdef CP_FUZZ_HAVE_pdfjoin
 #include "../fuzz/fuzz_pdfjoin.c"
 #endif
+#ifdef CP_FUZZ_HAVE_zrun
+#include "../fuzz/fuzz_zrun.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -121,6 +124,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_pdfjoin
 	{"pdfjoin", cp_fuzz_pdfjoin},
+#endif
+#ifdef CP_FUZZ_HAVE_zrun
+	{"zrun", cp_fuzz_zrun},
 #endif
 	{NULL, NULL},
 };
