@@ -159,7 +159,7 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 		}
 		bool valid = cp_checker_check(b->checker, &rec, &row);
 		cp_page *pg = NULL;
-		if (valid && b->engine) {
+		if (valid && b->engine && (!b->lay_out || b->lay_out(ud, &rec))) {
 			cp_error *le = NULL;
 			pg = cp_engine_layout(b->engine, &rec, &le);
 			if (!pg) {

@@ -230,6 +230,12 @@ static bool drawing(const render_ctx *c)
 	return !c->refused_any || c->skip_invalid;
 }
 
+/* A preview lays out its own record only. */
+static bool preview_lay_out(void *ud, const cp_record *rec)
+{
+	return selected(ud, rec);
+}
+
 /* A preview: one record, drawn by this thread. */
 static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
                       bool *still_valid, cp_error **err)
@@ -610,6 +616,8 @@ int cli_render(int argc, char **argv)
 		goto out;
 	}
 
+	if (c.kind == OUT_PREVIEW)
+		b.lay_out = preview_lay_out;
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
 	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops : &png_ops,
 	                                                &c, jobs, _("rendering"), &err))
