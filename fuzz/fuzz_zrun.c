@@ -10,7 +10,9 @@
  * Checked beyond "no crash":
  * - the stream inflates with zlib (which checks the Adler-32) to exactly the
  *   bytes that went in, whichever of dense, sparse and zero runs each row was
- *   sent as, and nothing follows the stream;
+ *   sent as, and nothing follows the stream; the same through a cache of
+ *   dense stretches, three times: the raster, the raster with one byte
+ *   changed, the raster again;
  * - the same bytes as the pixels of an RGB24 cairo surface (the unused byte
  *   of each pixel set from the input too) written by cp_png_write() read
  *   back through libpng as exactly the surface's R, G and B.
@@ -36,12 +38,14 @@ static bool fuzz_all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static void fuzz_zrun_stream(uint8_t ctl, size_t width, const uint8_t *data, size_t len)
+static void fuzz_zrun_stream(uint8_t ctl, size_t width, const uint8_t *data, size_t len,
+                             cp_zrun_cache *cache)
 {
 	GByteArray *out = g_byte_array_new();
 	cp_zrun *z = cp_zrun_new(1 + ctl % 9, fuzz_sink, out);
 	if (!z)
 		cp_fuzz_fail("cp_zrun_new failed");
+	cp_zrun_set_cache(z, cache);
 	unsigned route = ctl / 9; /* 0..9 */
 	uint32_t r = 0x9e3779b9u ^ ctl;
 	for (size_t i = 0, row = 0; i < len; i += width, row++) {
@@ -155,7 +159,18 @@ int cp_fuzz_zrun(const uint8_t *data, size_t size)
 	size_t width = (size_t)(data[1] | data[2] << 8) + 1;
 	data += 3;
 	size -= 3;
-	fuzz_zrun_stream(ctl, width, data, size);
+	fuzz_zrun_stream(ctl, width, data, size, NULL);
+	/* through a cache: the raster, again with one byte changed, again */
+	cp_zrun_cache *cache = cp_zrun_cache_new();
+	fuzz_zrun_stream(ctl, width, data, size, cache);
+	if (size) {
+		uint8_t *other = g_memdup2(data, size);
+		other[size / 2] ^= 1;
+		fuzz_zrun_stream(ctl, width, other, size, cache);
+		g_free(other);
+	}
+	fuzz_zrun_stream(ctl, width, data, size, cache);
+	cp_zrun_cache_free(cache);
 	fuzz_png(width, data, size);
 	return 0;
 }

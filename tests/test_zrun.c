@@ -209,6 +209,84 @@ static void test_size(void)
 	g_free(p);
 }
 
+/* PNG-like rows (filter byte, then mostly zero rows and rows with marks)
+ * through one cache, as a worker writes page after page. */
+static size_t cached_stream(cp_zrun_cache *cache, const unsigned char *data, size_t len,
+                            size_t width)
+{
+	GByteArray *out = g_byte_array_new();
+	cp_zrun *z = cp_zrun_new(1, to_array, out);
+	cp_zrun_set_cache(z, cache);
+	for (size_t i = 0; i < len; i += width) {
+		size_t n = MIN(width, len - i);
+		const unsigned char *p = data + i;
+		g_assert_true(all_zero(p + 1, n - 1)
+		                      ? cp_zrun_sparse(z, p, 1) && cp_zrun_zeros(z, n - 1)
+		                      : cp_zrun_dense(z, p, n));
+	}
+	g_assert_true(cp_zrun_finish(z));
+	cp_zrun_free(z);
+	assert_inflates_to(out, data, len);
+	size_t size = out->len;
+	g_byte_array_free(out, TRUE);
+	return size;
+}
+
+/* A stretch is reused only when equal byte for byte: the same page again,
+ * a page with one byte changed, and a page whose changed stretch has the
+ * same length and Adler-32 as before (+1, -1 ... -1, +1 keeps both sums)
+ * all come back exactly; pages that end in a dense row, pages with no
+ * dense row, and the cache forgetting what two streams did not use. */
+static void test_cache(void)
+{
+	size_t width = 1001, height = 60, len = width * height;
+	unsigned char *page = raster(K_ROWS, len, width, 5);
+	/* a last row with marks: the stream ends in a dense stretch */
+	page[len - 7] = 9;
+	cp_zrun_cache *cache = cp_zrun_cache_new();
+	size_t first = cached_stream(cache, page, len, width);
+	size_t plain = round_trip(page, len, width, 1, R_ZEROS_IF_ZERO, 0);
+	g_test_message("first page %zu bytes (without a cache %zu)", first, plain);
+	/* the same page again: every stretch from the cache, same bytes */
+	g_assert_cmpuint(cached_stream(cache, page, len, width), ==, first);
+	g_assert_cmpuint(cached_stream(cache, page, len, width), ==, first);
+
+	/* one byte changed in row 4's stretch */
+	unsigned char *other = g_memdup2(page, len);
+	size_t row = 4 * width;
+	other[row + 500] ^= 0x40;
+	cached_stream(cache, other, len, width);
+
+	/* the same length and Adler-32 as the page's row 7, other bytes */
+	memcpy(other, page, len);
+	row = 7 * width;
+	for (size_t i = 100; i < 104; i++)
+		other[row + i] = 100;
+	page[row + 100] = 100, page[row + 101] = 100, page[row + 102] = 100, page[row + 103] = 100;
+	other[row + 100] += 1, other[row + 101] -= 1, other[row + 102] -= 1, other[row + 103] += 1;
+	g_assert_cmpuint(adler32(1, page + row, (uInt)width), ==, adler32(1, other + row, (uInt)width));
+	g_assert_true(memcmp(page + row, other + row, width) != 0);
+	cached_stream(cache, page, len, width);
+	cached_stream(cache, other, len, width);
+	cached_stream(cache, page, len, width);
+
+	/* nothing dense at all; then everything dense */
+	unsigned char *zero = raster(K_ROWS, len, width, 5);
+	for (size_t y = 0; y < height; y++)
+		memset(zero + y * width + 1, 0, width - 1);
+	cached_stream(cache, zero, len, width);
+	cached_stream(cache, zero, len, width);
+	unsigned char *noise = raster(K_RANDOM, len, width, 6);
+	cached_stream(cache, noise, len, width);
+	cached_stream(cache, page, len, width);
+	cached_stream(cache, noise, len, width);
+	g_free(noise);
+	g_free(zero);
+	g_free(other);
+	g_free(page);
+	cp_zrun_cache_free(cache);
+}
+
 static int sink_calls;
 
 static bool failing_sink(void *ctx, const unsigned char *data, size_t len)
@@ -240,5 +318,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/zrun/long", test_long);
 	g_test_add_func("/zrun/size", test_size);
 	g_test_add_func("/zrun/sink-failure", test_sink_failure);
+	g_test_add_func("/zrun/cache", test_cache);
 	return g_test_run();
 }

@@ -91,6 +91,7 @@ typedef struct render_ctx {
 	cairo_surface_t *preview;
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
+	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
 	const char *reissue;
 	bool old_returned;
@@ -330,7 +331,9 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
 	g_free(name);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
-	bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
+	if (s && !c->png_cache[part])
+		c->png_cache[part] = cp_png_cache_new();
+	bool ok = s && cp_png_write_cached(s, path, c->oo.dpi, c->png_cache[part], err);
 	g_free(path);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
@@ -343,6 +346,8 @@ static bool png_done(void *ud, int part, cp_error **err)
 	if (c->raster[part])
 		cairo_surface_destroy(c->raster[part]);
 	c->raster[part] = NULL;
+	cp_png_cache_free(c->png_cache[part]);
+	c->png_cache[part] = NULL;
 	return true;
 }
 
@@ -700,9 +705,11 @@ out:
 	cp_rejects_abort(c.rejects);
 	if (c.preview)
 		cairo_surface_destroy(c.preview);
-	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
+	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++) {
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+		cp_png_cache_free(c.png_cache[i]);
+	}
 	cli_batch_close(&b);
 	g_free(def_tpl);
 	g_free(def_rejects);

@@ -32,7 +32,12 @@
  * Rows with a few marks (up to 128 pixels differing) coded by hand too:
  * 1.11 G but 625 KB, as fixed-Huffman literals cost 8-9 bits each where
  * zlib finds matches; not done. Level 3 over level 1 buys 3 % of the bytes
- * for 2 % more instructions. */
+ * for 2 % more instructions.
+ * A folder of certificates (cp_png_write_cached): each stretch of rows
+ * between zero rows that is byte for byte the one of the previous page (the
+ * static art: half the bytes zlib is given) is written from the cache. Per
+ * certificate, 10 certificates against 3: 373 M -> 292 M instructions, the
+ * same files. */
 #define PNG_LEVEL 1
 
 static bool pixels_for(double mm, double dpi, int *out)
@@ -204,7 +209,23 @@ static bool on_idat(void *png, const unsigned char *data, size_t len)
 	return true;
 }
 
+cp_png_cache *cp_png_cache_new(void)
+{
+	return cp_zrun_cache_new();
+}
+
+void cp_png_cache_free(cp_png_cache *cache)
+{
+	cp_zrun_cache_free(cache);
+}
+
 bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err)
+{
+	return cp_png_write_cached(surface, path, dpi, NULL, err);
+}
+
+bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
+                         cp_png_cache *cache, cp_error **err)
 {
 	if (!surface || cairo_surface_get_type(surface) != CAIRO_SURFACE_TYPE_IMAGE) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("not an image surface"));
@@ -273,6 +294,7 @@ bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_err
 	z = cp_zrun_new(PNG_LEVEL, on_idat, png);
 	if (!z)
 		png_error(png, "out of memory");
+	cp_zrun_set_cache(z, cache);
 	static const unsigned char up = PNG_FILTER_VALUE_UP;
 	filt[0] = up;
 	size_t row_pixels = (size_t)width * 4;

@@ -12,8 +12,25 @@
 
 enum mode { M_NONE, M_DENSE, M_SPARSE };
 
+typedef struct cache_entry {
+	unsigned char *raw;
+	size_t len;
+	uint32_t adler;      /* of raw alone */
+	GByteArray *comp;    /* the deflate blocks, ending with a full flush */
+	unsigned gen;        /* the last stream that wrote or used it */
+} cache_entry;
+
+struct cp_zrun_cache {
+	GPtrArray *entries;  /* cache_entry */
+	size_t bytes;        /* raw plus compressed */
+	unsigned gen;
+};
+
 struct cp_zrun {
 	z_stream zs;
+	cp_zrun_cache *cache;
+	GByteArray *seg;     /* with a cache: the dense stretch so far */
+	GByteArray *capture; /* with a cache: the compressed bytes of a new stretch */
 	bool zs_ok;
 	bool failed;
 	bool dense_pending; /* zlib has taken input since its last flush */
@@ -188,10 +205,13 @@ static void zero_run(cp_zrun *z, size_t n)
 static bool deflate_all(cp_zrun *z, int flush)
 {
 	for (;;) {
+		size_t before = z->len;
 		z->zs.next_out = z->out + z->len;
 		z->zs.avail_out = (uInt)(OUT_CAP - z->len);
 		int r = deflate(&z->zs, flush);
 		z->len = OUT_CAP - z->zs.avail_out;
+		if (z->capture)
+			g_byte_array_append(z->capture, z->out + before, (guint)(z->len - before));
 		if (r == Z_STREAM_ERROR) {
 			z->failed = true;
 			return false;
@@ -220,10 +240,14 @@ static void end_sparse(cp_zrun *z)
 	put_byte(z, 0xff);
 }
 
+static bool end_segment(cp_zrun *z);
+
 static bool to_sparse(cp_zrun *z)
 {
 	if (z->mode == M_SPARSE)
 		return !z->failed;
+	if (z->seg && z->seg->len && !end_segment(z))
+		return false;
 	if (z->dense_pending) {
 		if (!deflate_all(z, Z_FULL_FLUSH))
 			return false;
@@ -272,6 +296,10 @@ bool cp_zrun_dense(cp_zrun *z, const unsigned char *data, size_t len)
 		return !z->failed;
 	if (!to_dense(z))
 		return false;
+	if (z->seg) {
+		g_byte_array_append(z->seg, data, (guint)len);
+		return true;
+	}
 	adler_bytes(z, data, len);
 	while (len) {
 		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
@@ -338,7 +366,9 @@ bool cp_zrun_finish(cp_zrun *z)
 {
 	if (z->failed)
 		return false;
-	if (z->mode == M_DENSE) {
+	if (z->seg && z->seg->len && !end_segment(z))
+		return false;
+	if (z->mode == M_DENSE && z->dense_pending) {
 		if (!deflate_all(z, Z_FINISH))
 			return false;
 	} else {
@@ -360,7 +390,120 @@ void cp_zrun_free(cp_zrun *z)
 {
 	if (!z)
 		return;
+	if (z->seg)
+		g_byte_array_free(z->seg, TRUE);
+	if (z->capture)
+		g_byte_array_free(z->capture, TRUE);
 	if (z->zs_ok)
 		deflateEnd(&z->zs);
 	g_free(z);
+}
+
+/* ---- the cache of dense stretches --------------------------------------- */
+
+static void entry_free(gpointer p)
+{
+	cache_entry *e = p;
+	g_free(e->raw);
+	g_byte_array_free(e->comp, TRUE);
+	g_free(e);
+}
+
+cp_zrun_cache *cp_zrun_cache_new(void)
+{
+	cp_zrun_cache *c = g_new0(cp_zrun_cache, 1);
+	c->entries = g_ptr_array_new_with_free_func(entry_free);
+	return c;
+}
+
+void cp_zrun_cache_free(cp_zrun_cache *c)
+{
+	if (!c)
+		return;
+	g_ptr_array_free(c->entries, TRUE);
+	g_free(c);
+}
+
+void cp_zrun_set_cache(cp_zrun *z, cp_zrun_cache *cache)
+{
+	if (!cache || z->cache)
+		return;
+	z->cache = cache;
+	cache->gen++;
+	/* what the last stream neither wrote nor used goes */
+	for (guint i = cache->entries->len; i-- > 0;) {
+		cache_entry *e = cache->entries->pdata[i];
+		if (e->gen + 1 < cache->gen) {
+			cache->bytes -= e->len + e->comp->len;
+			g_ptr_array_remove_index_fast(cache->entries, i);
+		}
+	}
+	z->seg = g_byte_array_new();
+}
+
+static cache_entry *cache_find(cp_zrun_cache *c, const unsigned char *raw, size_t len,
+                               uint32_t adler)
+{
+	for (guint i = 0; i < c->entries->len; i++) {
+		cache_entry *e = c->entries->pdata[i];
+		if (e->len == len && e->adler == adler && memcmp(e->raw, raw, len) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void put_bytes(cp_zrun *z, const unsigned char *p, size_t n)
+{
+	while (n && !z->failed) {
+		size_t k = MIN(n, OUT_CAP - z->len);
+		memcpy(z->out + z->len, p, k);
+		z->len += k;
+		p += k;
+		n -= k;
+		if (z->len == OUT_CAP)
+			drain(z);
+	}
+}
+
+/* The dense stretch buffered in z->seg: from the cache, or compressed with
+ * a full flush (and then kept). Either way it ends on a byte boundary with
+ * zlib's window reset. */
+static bool end_segment(cp_zrun *z)
+{
+	GByteArray *seg = z->seg;
+	size_t len = seg->len;
+	uint32_t adler = libdeflate_adler32(1, seg->data, len);
+	uint32_t whole = (uint32_t)adler32_combine((uLong)z->s2 << 16 | z->s1, adler, (z_off_t)len);
+	z->s1 = whole & 0xffff;
+	z->s2 = whole >> 16;
+	cp_zrun_cache *c = z->cache;
+	cache_entry *e = cache_find(c, seg->data, len, adler);
+	if (e) {
+		e->gen = c->gen;
+		put_bytes(z, e->comp->data, e->comp->len);
+		g_byte_array_set_size(seg, 0);
+		return !z->failed;
+	}
+	z->capture = g_byte_array_new();
+	z->zs.next_in = seg->data;
+	z->zs.avail_in = (uInt)len;
+	bool ok = deflate_all(z, Z_FULL_FLUSH);
+	GByteArray *comp = z->capture;
+	z->capture = NULL;
+	z->dense_pending = false;
+	if (ok && c->bytes + len + comp->len <= CP_ZRUN_CACHE_MAX) {
+		e = g_new0(cache_entry, 1);
+		e->len = len;
+		e->adler = adler;
+		e->comp = comp;
+		e->gen = c->gen;
+		e->raw = (unsigned char *)g_byte_array_free(seg, FALSE);
+		c->bytes += len + comp->len;
+		g_ptr_array_add(c->entries, e);
+		z->seg = g_byte_array_new();
+	} else {
+		g_byte_array_free(comp, TRUE);
+		g_byte_array_set_size(seg, 0);
+	}
+	return ok;
 }

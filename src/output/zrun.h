@@ -17,6 +17,14 @@
  * of a zero run is computed in closed form.
  *
  * The result is an ordinary zlib stream: any inflater reads it.
+ *
+ * With a cache (cp_zrun_set_cache), each dense stretch is compressed as a
+ * whole and ends with Z_FULL_FLUSH, so its compressed bytes are
+ * self-contained deflate blocks (no match reaches before them, they end on
+ * a byte boundary): a stretch equal byte for byte to one compressed for
+ * the previous stream is written from the cache instead of being
+ * compressed again. A folder of certificates repeats the stretches that
+ * hold only the page's static art.
  */
 #ifndef CP_OUTPUT_ZRUN_H
 #define CP_OUTPUT_ZRUN_H
@@ -25,6 +33,7 @@
 #include <stddef.h>
 
 typedef struct cp_zrun cp_zrun;
+typedef struct cp_zrun_cache cp_zrun_cache;
 
 /* Receives compressed bytes, in order, in pieces of any size; false stops
  * the stream (every later call fails). */
@@ -47,5 +56,16 @@ bool cp_zrun_zeros(cp_zrun *z, size_t n);
 bool cp_zrun_finish(cp_zrun *z);
 
 void cp_zrun_free(cp_zrun *z);
+
+/* A cache for the streams written one after another by one thread (not
+ * shared between threads). It keeps the stretches of the last two streams
+ * that were used, at most CP_ZRUN_CACHE_MAX bytes of them (raw, compared
+ * byte for byte before any reuse). */
+#define CP_ZRUN_CACHE_MAX (48u << 20)
+cp_zrun_cache *cp_zrun_cache_new(void);
+void cp_zrun_cache_free(cp_zrun_cache *c);
+/* Before the first write: use cache for this stream (and start its next
+ * generation). */
+void cp_zrun_set_cache(cp_zrun *z, cp_zrun_cache *cache);
 
 #endif
