@@ -93,6 +93,19 @@ png png-100 "$RUNS" --jobs 1
 echo "bench: PNG 300 dpi, 100 certificates, a worker per CPU ($RUNS runs)" >&2
 png png-100-all "$RUNS"
 
+# A single preview from a 1,000-row batch, the whole process as the operator
+# waits for it: start-up and fonts, reading and checking every row (the
+# rules need the others, such as duplicate numbers), laying out and drawing
+# one page, writing the PNG.
+echo "bench: PNG preview of row 5 of 1,000 records ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once preview-1k "rm -f '$OUT/preview-1k.png'" \
+		"$CERTPRESS" render --org "$ORG" --row 5 -o "$OUT/preview-1k.png" "$CACHE/batch-1000.csv"
+	_i=$((_i + 1))
+done
+record preview-1k png 1 "$(wc -c < "$OUT/preview-1k.png")" ""
+
 {
 	echo "{"
 	printf '  "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"
