@@ -135,7 +135,8 @@ static void test_pixels_exact(void)
 			int stride = cairo_image_surface_get_stride(s);
 			for (int y = 0; y < h; y++) {
 				uint32_t *row = (uint32_t *)(data + (size_t)y * stride);
-				const uint32_t *above = (const uint32_t *)(data + (size_t)(y - 1) * stride);
+				/* row 0 is random: never reads above */
+				const uint32_t *above = (const uint32_t *)(data + (size_t)(y ? y - 1 : 0) * stride);
 				for (int x = 0; x < w; x++) {
 					uint32_t v = g_rand_int(rnd);
 					switch (y % 5) {
