@@ -11,8 +11,8 @@
  * - the stream inflates with zlib (which checks the Adler-32) to exactly the
  *   bytes that went in, whichever of dense, sparse and zero runs each row was
  *   sent as, and nothing follows the stream; the same through a cache of
- *   dense stretches, three times: the raster, the raster with one byte
- *   changed, the raster again;
+ *   dense stretches (cut at some rows), three times: the raster, the raster
+ *   with one byte changed, the raster again;
  * - the same bytes as the pixels of an RGB24 cairo surface (the unused byte
  *   of each pixel set from the input too) written by cp_png_write() read
  *   back through libpng as exactly the surface's R, G and B.
@@ -52,6 +52,8 @@ static void fuzz_zrun_stream(uint8_t ctl, size_t width, const uint8_t *data, siz
 		size_t n = MIN(width, len - i);
 		const uint8_t *p = data + i;
 		r = r * 1103515245u + 12345u;
+		if (cache && (r >> 8) % 4 == 0 && !cp_zrun_cut(z))
+			cp_fuzz_fail("cp_zrun_cut failed");
 		unsigned how = route < 3 ? route : route < 6 ? (unsigned)(row % 3) : (r >> 16) % 4;
 		bool ok;
 		switch (how) {

@@ -184,6 +184,55 @@ static void test_pixels_exact(void)
 	g_free(dir);
 }
 
+/* Page after page through one cache (as a PNG folder is written): a page
+ * of text-like rows, then the same page with one pixel changed in a
+ * stretch, then the first again: each reads back exactly. */
+static void test_cached(void)
+{
+	char *dir = tu_scratch("png-cached");
+	char *path = g_build_filename(dir, "c.png", NULL);
+	int w = 301, h = 200;
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+	for (int i = 0; i < 9; i++) {
+		cairo_rectangle(cr, 10 + i * 29.3, 5 + i * 21.7, 17.5, 13.2 + i);
+		cairo_fill(cr);
+	}
+	cairo_destroy(cr);
+	cp_png_cache *cache = cp_png_cache_new();
+	uint32_t *px50 = (uint32_t *)(cairo_image_surface_get_data(s) +
+	                              (size_t)cairo_image_surface_get_stride(s) * 50);
+	uint32_t keep = px50[100];
+	for (int round = 0; round < 4; round++) {
+		cairo_surface_flush(s);
+		px50[100] = round == 2 ? keep ^ 0x00010203 : keep;
+		cairo_surface_mark_dirty(s);
+		cp_error *err = NULL;
+		g_assert_true(cp_png_write_cached(s, path, 300, cache, &err));
+		tu_assert_no_error(err);
+		readback rb;
+		read_png(path, &rb);
+		const unsigned char *data = cairo_image_surface_get_data(s);
+		int stride = cairo_image_surface_get_stride(s);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				uint32_t v = ((const uint32_t *)(data + (size_t)y * stride))[x];
+				const unsigned char *p = px(&rb, x, y, 3);
+				g_assert_cmpint(p[0], ==, (v >> 16) & 0xff);
+				g_assert_cmpint(p[1], ==, (v >> 8) & 0xff);
+				g_assert_cmpint(p[2], ==, v & 0xff);
+			}
+		g_free(rb.pixels);
+	}
+	cp_png_cache_free(cache);
+	cairo_surface_destroy(s);
+	g_free(path);
+	g_free(dir);
+}
+
 /* Bad sizes and resolutions, unsupported surfaces and missing folders are
  * refused with clear errors, and nothing is written. */
 static void test_errors(void)
@@ -228,6 +277,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/png/a4-300dpi", test_a4_300dpi);
 	g_test_add_func("/png/alpha", test_alpha);
 	g_test_add_func("/png/pixels-exact", test_pixels_exact);
+	g_test_add_func("/png/cached", test_cached);
 	g_test_add_func("/png/errors", test_errors);
 	return g_test_run();
 }

@@ -217,9 +217,12 @@ static size_t cached_stream(cp_zrun_cache *cache, const unsigned char *data, siz
 	GByteArray *out = g_byte_array_new();
 	cp_zrun *z = cp_zrun_new(1, to_array, out);
 	cp_zrun_set_cache(z, cache);
-	for (size_t i = 0; i < len; i += width) {
+	for (size_t i = 0, row = 0; i < len; i += width, row++) {
 		size_t n = MIN(width, len - i);
 		const unsigned char *p = data + i;
+		/* cut now and then, also where nothing dense is pending */
+		if (row % 5 == 3)
+			g_assert_true(cp_zrun_cut(z));
 		g_assert_true(all_zero(p + 1, n - 1)
 		                      ? cp_zrun_sparse(z, p, 1) && cp_zrun_zeros(z, n - 1)
 		                      : cp_zrun_dense(z, p, n));
@@ -277,6 +280,7 @@ static void test_cache(void)
 	cached_stream(cache, zero, len, width);
 	cached_stream(cache, zero, len, width);
 	unsigned char *noise = raster(K_RANDOM, len, width, 6);
+	cached_stream(cache, noise, len, width);
 	cached_stream(cache, noise, len, width);
 	cached_stream(cache, page, len, width);
 	cached_stream(cache, noise, len, width);

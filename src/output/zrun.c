@@ -507,3 +507,10 @@ static bool end_segment(cp_zrun *z)
 	}
 	return ok;
 }
+
+bool cp_zrun_cut(cp_zrun *z)
+{
+	if (z->failed)
+		return false;
+	return !z->seg || !z->seg->len || end_segment(z);
+}

@@ -67,5 +67,8 @@ void cp_zrun_cache_free(cp_zrun_cache *c);
 /* Before the first write: use cache for this stream (and start its next
  * generation). */
 void cp_zrun_set_cache(cp_zrun *z, cp_zrun_cache *cache);
+/* With a cache: ends the dense stretch here (so that a part of it equal to
+ * the previous stream's can be reused). Without one: nothing. */
+bool cp_zrun_cut(cp_zrun *z);
 
 #endif
