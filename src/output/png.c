@@ -42,7 +42,8 @@
  * header and the window), 10 certificates, instructions / mean file:
  *   no cut 3.26 G / 546 KB   16 rows 2.78 G / 556 KB   12 rows 2.65 G / 560 KB
  *   8 rows 2.40 G / 568 KB   4 rows 2.47 G / 586 KB
- * With 8 rows a certificate costs 211 M. */
+ * With 8 rows a certificate costs 211 M; filtering four pixels at a time
+ * (a vector subtraction) then 192 M. */
 #define PNG_LEVEL 1
 #define PNG_CUT_ROWS 8
 
@@ -173,7 +174,7 @@ static bool up_filter(const unsigned char *restrict row, const unsigned char *re
 }
 
 /* The same straight from two cairo xRGB rows, packing and filtering in one
- * pass: two pixels' bytes are subtracted at once (SWAR: no borrow crosses a
+ * pass: several pixels' bytes are subtracted at once (no borrow crosses a
  * byte) and stored as R, G, B; the unused byte is ignored. dst needs two
  * bytes of room past 3 * width. True when every difference is zero. */
 static inline uint32_t rgb_bytes(uint32_t xrgb)
@@ -181,30 +182,56 @@ static inline uint32_t rgb_bytes(uint32_t xrgb)
 	return __builtin_bswap32(xrgb) >> 8; /* R, G, B, 0 in memory order */
 }
 
+/* Two pixels' differences (8 bytes, two xRGB words) as 6 bytes R, G, B. */
+static inline uint64_t rgb_pair(uint64_t d)
+{
+	return rgb_bytes((uint32_t)d) | (uint64_t)rgb_bytes((uint32_t)(d >> 32)) << 24;
+}
+
+typedef uint8_t v16u8 __attribute__((vector_size(16)));
+
 static bool up_filter_rgb(const uint32_t *restrict src, const uint32_t *restrict above,
                           unsigned char *restrict dst, int width)
 {
 	const uint64_t hi = 0x8080808080808080u;
-	uint64_t acc = 0;
+	v16u8 vacc = {0};
 	int x = 0;
+	/* four pixels at a time: the byte-wise subtraction is one vector
+	 * instruction (SSE2 psubb on x86-64, the baseline) */
+	for (; x + 4 <= width; x += 4) {
+		v16u8 p, q, d;
+		memcpy(&p, src + x, 16);
+		memcpy(&q, above + x, 16);
+		d = p - q;
+		vacc |= d;
+		uint64_t w[2];
+		memcpy(w, &d, 16);
+		uint64_t a = rgb_pair(w[0]), b = rgb_pair(w[1]);
+		memcpy(dst, &a, 8);
+		memcpy(dst + 6, &b, 8);
+		dst += 12;
+	}
+	uint64_t acc[2];
+	memcpy(acc, &vacc, 16);
+	acc[0] |= acc[1];
 	for (; x + 2 <= width; x += 2) {
 		uint64_t p, q;
 		memcpy(&p, src + x, 8);
 		memcpy(&q, above + x, 8);
 		uint64_t d = ((p | hi) - (q & ~hi)) ^ ((p ^ ~q) & hi);
-		acc |= d;
-		uint64_t out = rgb_bytes((uint32_t)d) | (uint64_t)rgb_bytes((uint32_t)(d >> 32)) << 24;
+		acc[0] |= d;
+		uint64_t out = rgb_pair(d);
 		memcpy(dst, &out, 8);
 		dst += 6;
 	}
 	if (x < width) {
 		uint32_t p = src[x], q = above[x];
 		uint32_t d = ((p | 0x80808080u) - (q & 0x7f7f7f7fu)) ^ ((p ^ ~q) & 0x80808080u);
-		acc |= d;
+		acc[0] |= d;
 		uint32_t out = rgb_bytes(d);
 		memcpy(dst, &out, 4);
 	}
-	return (acc & 0x00ffffff00ffffffu) == 0;
+	return (acc[0] & 0x00ffffff00ffffffu) == 0;
 }
 
 /* One IDAT chunk for each piece of the zlib stream (at most 64 KB). A write
