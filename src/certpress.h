@@ -212,6 +212,10 @@ void cp_checker_free(cp_checker *c);
 /* Checks rec, fills rec->value[] and the parsed parts, and appends any problem
  * to out. Returns true when the record is printable (no CP_SEV_ERROR). */
 bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out);
+/* Whether cp_checker_check() decodes each photo in full (the default) or
+ * reads only its header (size, shape, format): a preview decodes its own
+ * record's photo only. */
+void cp_checker_decode_photos(cp_checker *c, bool decode);
 
 /* --------------------------------------------------------------- rendering */
 

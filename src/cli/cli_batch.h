@@ -33,7 +33,8 @@ typedef struct cli_batch {
 	/* cli_batch_run() lays out only the records this accepts (called with
 	 * its ud; NULL: every record). A preview needs its own page only: the
 	 * other rows are still checked, for what the rules need from them
-	 * (duplicate numbers), but not laid out. */
+	 * (duplicate numbers), but not laid out, and their photos are probed
+	 * (header: size, shape) but not decoded. */
 	bool (*lay_out)(void *ud, const cp_record *rec);
 } cli_batch;
 

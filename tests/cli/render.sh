@@ -199,6 +199,18 @@ run render --org "$ORG" --row 21 -o "$T_TMP/pv/r21.png" "$IN/pv.csv"
 expect_status 1 "preview of a row repeating an earlier number"
 contains "$T_ERR" "S000044000123263000001" "the duplicate number is named"
 file_absent "$T_TMP/pv/r21.png" "no preview of a duplicate"
+# Another row's photo is probed (header) but not decoded for a preview: a
+# photo cut in half refuses its own row's preview and the batch, not row 2's.
+head -c 4000 "$IN/photos/003.jpg" >"$IN/photos/cut.jpg"
+sed '4s#photos/003.jpg#photos/cut.jpg#' "$IN/batch.csv" >"$IN/cut.csv"
+run render --org "$ORG" --row 2 -o "$T_TMP/pv/c2.png" "$IN/cut.csv"
+expect_status 0 "preview of row 2 while row 4's photo is cut short"
+lacks "$T_ERR" "cannot be decoded" "row 4's photo is not decoded for row 2's preview"
+run render --org "$ORG" --row 4 -o "$T_TMP/pv/c4.png" "$IN/cut.csv"
+expect_status 1 "preview of the row whose photo is cut short"
+contains "$T_ERR" "cannot be decoded" "the decoder's reason is given"
+run check --org "$ORG" "$IN/cut.csv"
+contains "$T_ERR" "cannot be decoded" "check still decodes every photo"
 
 # --- outputs that must not be written ---------------------------------------
 sum0=$(cksum <"$IN/batch.csv")
