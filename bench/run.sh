@@ -119,6 +119,19 @@ signed() {
 echo "bench: signed per-holder PDFs, 1,000 certificates ($RUNS runs)" >&2
 signed signed-1k "$RUNS"
 
+# A single preview from a 1,000-row batch, the whole process as the operator
+# waits for it: start-up and fonts, reading and checking every row (the
+# rules need the others, such as duplicate numbers), laying out and drawing
+# one page, writing the PNG.
+echo "bench: PNG preview of row 5 of 1,000 records ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once preview-1k "rm -f '$OUT/preview-1k.png'" \
+		"$CERTPRESS" render --org "$ORG" --row 5 -o "$OUT/preview-1k.png" "$CACHE/batch-1000.csv"
+	_i=$((_i + 1))
+done
+record preview-1k png 1 "$(wc -c < "$OUT/preview-1k.png")" ""
+
 {
 	echo "{"
 	printf '  "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"

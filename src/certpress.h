@@ -259,6 +259,10 @@ void cp_checker_free(cp_checker *c);
 /* Checks rec, fills rec->value[] and the parsed parts, and appends any problem
  * to out. Returns true when the record is printable (no CP_SEV_ERROR). */
 bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out);
+/* Whether cp_checker_check() decodes each photo in full (the default) or
+ * reads only its header (size, shape, format): a preview decodes its own
+ * record's photo only. */
+void cp_checker_decode_photos(cp_checker *c, bool decode);
 
 /* --------------------------------------------------------------- rendering */
 
@@ -420,6 +424,15 @@ cairo_surface_t *cp_raster_new(double width_mm, double height_mm, double dpi,
 /* Writes an image surface (RGB24, or ARGB32 which is un-premultiplied and
  * keeps its alpha) as an 8-bit PNG with a pHYs chunk for dpi, atomically. */
 bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err);
+/* The same for one thread writing page after page of one template: cache
+ * keeps the compressed rows that repeat from one page to the next (the
+ * static art), compared byte for byte before reuse; tens of MB. Use a
+ * cache from one thread at a time. */
+typedef struct cp_zrun_cache cp_png_cache;
+cp_png_cache *cp_png_cache_new(void);
+void cp_png_cache_free(cp_png_cache *cache);
+bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
+                         cp_png_cache *cache, cp_error **err);
 
 /* Draws the printer calibration page (rulers on all four edges, crosshairs
  * 20 mm from each corner and at the centre, offset scales near each edge and

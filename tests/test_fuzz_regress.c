@@ -44,6 +44,9 @@
 #ifdef CP_FUZZ_HAVE_sign
 #include "../fuzz/fuzz_sign.c"
 #endif
+#ifdef CP_FUZZ_HAVE_zrun
+#include "../fuzz/fuzz_zrun.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -133,6 +136,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_sign
 	{"sign", cp_fuzz_sign},
+#endif
+#ifdef CP_FUZZ_HAVE_zrun
+	{"zrun", cp_fuzz_zrun},
 #endif
 	{NULL, NULL},
 };

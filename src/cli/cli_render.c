@@ -120,6 +120,7 @@ typedef struct render_ctx {
 	cairo_surface_t *preview;
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
+	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
 	bool auto_serial;        /* number the sheets from the ledger's stock */
 	const char *serial_from; /* --serial-from: the first sheet */
@@ -303,6 +304,12 @@ static bool refuse(render_ctx *c, const cp_record *rec, const cp_problems *row, 
 static bool drawing(const render_ctx *c)
 {
 	return !c->refused_any || c->skip_invalid;
+}
+
+/* A preview lays out its own record only. */
+static bool preview_lay_out(void *ud, const cp_record *rec)
+{
+	return selected(ud, rec);
 }
 
 /* A preview: one record, drawn by this thread. */
@@ -549,9 +556,11 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 	render_ctx *c = ud;
 	char *name = png_name(c, &it->rec);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
+	if (s && !c->png_cache[part])
+		c->png_cache[part] = cp_png_cache_new();
 	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
 	g_free(name);
-	bool ok = f && cp_png_write_atomic(s, f, c->oo.dpi, err);
+	bool ok = f && cp_png_write_atomic_cached(s, f, c->oo.dpi, c->png_cache[part], err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;
@@ -563,6 +572,8 @@ static bool png_done(void *ud, int part, cp_error **err)
 	if (c->raster[part])
 		cairo_surface_destroy(c->raster[part]);
 	c->raster[part] = NULL;
+	cp_png_cache_free(c->png_cache[part]);
+	c->png_cache[part] = NULL;
 	return true;
 }
 
@@ -972,6 +983,8 @@ int cli_render(int argc, char **argv)
 		goto out;
 	}
 
+	if (c.kind == OUT_PREVIEW)
+		b.lay_out = preview_lay_out;
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
 	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops
 	                                                    : c.pdf_files ? &pdfdir_ops : &png_ops,
@@ -1071,9 +1084,11 @@ out:
 	cp_rejects_abort(c.rejects);
 	if (c.preview)
 		cairo_surface_destroy(c.preview);
-	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
+	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++) {
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+		cp_png_cache_free(c.png_cache[i]);
+	}
 	cli_batch_close(&b);
 	cp_signer_free(c.signer);
 	cp_sign_seal_free(c.seal);
