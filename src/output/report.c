@@ -350,7 +350,15 @@ bool cp_rejects_add(cp_rejects *r, const cp_record *rec, const cp_problems *ps_o
 			continue;
 		if (reason->len)
 			g_string_append(reason, "；");
-		g_string_append(reason, p->message);
+		/* A clerk fixes the source sheet from this file: each reason
+		 * names the row as the sheet numbers it and the column. */
+		if (p->row > 0 && p->column)
+			g_string_append_printf(reason, _("row %ld, column %s: %s"), p->row, p->column,
+			                       p->message);
+		else if (p->row > 0)
+			g_string_append_printf(reason, _("row %ld: %s"), p->row, p->message);
+		else
+			g_string_append(reason, p->message);
 	}
 	csv_cell(g, reason->str);
 	g_string_free(reason, TRUE);
