@@ -16,7 +16,7 @@ libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libssl-dev zlib1g-
 libexif-dev libzip-dev libexpat1-dev libfreexl-dev
 fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
 zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind python3-pil
-cups-ipp-utils dbus-daemon"
+cups-ipp-utils dbus-daemon locales"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"
