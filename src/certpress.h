@@ -404,14 +404,16 @@ char *cp_printer_path(const char *name, const char *dir, cp_error **err);
  *
  * Printing a batch:
  *   l = cp_ledger_open(path, -1, &err);
- *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // BEGIN IMMEDIATE
+ *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // no lock
  *   for each record: cp_ledger_batch_check(b, &p, &err);  // refusals first
  *   for each page:   cp_ledger_batch_add(b, &p, &err);    // after rendering
+ *   cp_ledger_batch_prepare(b, &err);  // write lock, checked again, recorded
  *   rename the output file into place;
  *   cp_ledger_batch_commit(b, &err);  // or cp_ledger_batch_abort(b)
  * Until the commit nothing is visible to others, and a process killed at any
- * point leaves the ledger as it was. While a batch is open the ledger is
- * locked for writing; other processes wait up to the busy timeout.
+ * point leaves the ledger as it was. A batch holds no lock while it is
+ * checked and printed (its pages wait in memory, a few hundred bytes each);
+ * the ledger is locked for writing only from the prepare to the commit.
  */
 
 typedef struct cp_ledger cp_ledger;
@@ -453,8 +455,8 @@ typedef struct cp_ledger_print {
 	bool old_returned;          /* reissue: the old sheet was taken back */
 } cp_ledger_print;
 
-/* Begins a batch in one write transaction (BEGIN IMMEDIATE), waiting up to the
- * busy timeout for another writer. name NULL generates a unique one; a name
+/* Begins a batch; it takes no lock (see cp_ledger_batch_prepare()). name NULL
+ * generates a unique one; a name
  * already in the ledger is refused. note (may be NULL) is kept with the batch,
  * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
  * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
@@ -475,7 +477,15 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
 /* Number of pages added so far. */
 size_t cp_ledger_batch_count(const cp_ledger_batch *b);
-/* Commits and frees b (also on failure, after rolling back). */
+/* Records the batch in one write transaction, waiting up to the busy timeout
+ * for another writer: every page is checked again under the lock (another
+ * station may have issued a number or used a serial meanwhile: CP_E_LEDGER,
+ * naming it) and inserted. Nothing can be checked or added afterwards; the
+ * transaction stays open until cp_ledger_batch_commit() or _abort(). On
+ * failure nothing is recorded; abort the batch. */
+bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err);
+/* Prepares (when not done yet), commits and frees b (also on failure, after
+ * rolling back). */
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */
 void cp_ledger_batch_abort(cp_ledger_batch *b);

@@ -32,4 +32,9 @@ bool cp_serial_parse(const char *s, const char *what, cp_serial *out, cp_error *
 /* Formats prefix + zero-padded number. Free with g_free(). */
 char *cp_serial_format(const cp_serial *s, int64_t number);
 
+/* Creates a temporary 0600 file beside path (*tmp, g_free()), for an atomic
+ * rename into place: the descriptor, or -1 with err set. */
+int cp_ledger_temp_beside(const char *path, char **tmp, cp_error **err);
+bool cp_ledger_rename_into_place(const char *tmp, const char *path, cp_error **err);
+
 #endif
