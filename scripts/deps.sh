@@ -12,7 +12,7 @@ fonts="$top/fonts"
 
 PKGS="pkg-config gcc make gettext perl
 libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libglib2.0-dev
-libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev
+libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libpq-dev postgresql-15
 fonts-noto-cjk fonts-hanazono
 zbar-tools poppler-utils qpdf clang libclang-rt-14-dev valgrind"
 

@@ -431,6 +431,14 @@ char *cp_ledger_default_path(void);
  * or one that is not a certpress ledger; migrates an older one. The operator
  * recorded with every entry is $USER until cp_ledger_set_operator(). */
 cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err);
+/* The ledger may also live on a PostgreSQL server, shared by many print
+ * stations: path is then a libpq connection string ("postgresql://host/db",
+ * "postgres://…" or "host=… dbname=…"; cp_ledger_is_server() tells). Its
+ * password comes from ~/.pgpass or PGPASSFILE; a password in path is
+ * refused. cp_ledger_open() needs the schema made by cp_ledger_init(), which
+ * needs the right to create tables; for a file both are the same. */
+cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err);
+bool cp_ledger_is_server(const char *path);
 /* Closes the ledger; an open batch is rolled back first. NULL is allowed. */
 void cp_ledger_free(cp_ledger *l);
 /* Borrowed: the file's path. */

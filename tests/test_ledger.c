@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Print ledger: the rules of 第十三条, 第十七条, 第十八条 and 第二十四条, the
  * transaction guarantees (concurrent writers, a process killed mid-batch),
- * backup, schema versions and the auditors' export. */
+ * backup, schema versions and the auditors' export.
+ *
+ * Written once, run twice: on SQLite files, and, when CERTPRESS_TEST_PG names
+ * a throwaway PostgreSQL server (tests/cli/ledger-pg.sh starts one), on it —
+ * every test in a fresh schema of its own. Tests of what only one backend has
+ * (file modes, the SQLite backup, a server that goes away) run on that one. */
 #include "common/testutil.h"
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -18,12 +24,121 @@
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define CERT(n) "S000144123456263" n /* 22 characters with a 6-digit n */
 
+/* CERTPRESS_TEST_PG: the test server's connection string, or NULL. */
+static const char *pg_base;
+
+static PGconn *pg_connect(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK)
+		g_error("cannot connect to the test server: %s", PQerrorMessage(c));
+	return c;
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		g_error("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* A new, empty ledger: a file in a fresh folder, or a fresh schema on the
+ * test server (made with cp_ledger_init(), as `ledger init` does). */
 static char *scratch_ledger(const char *name)
 {
-	char *dir = tu_scratch(name);
-	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
-	g_free(dir);
+	if (!pg_base) {
+		char *dir = tu_scratch(name);
+		char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+		g_free(dir);
+		return path;
+	}
+	char *schema = g_strdelimit(g_strdup(name), "-", '_');
+	PGconn *c = pg_connect(pg_base);
+	char *sql = g_strdup_printf("SET client_min_messages = warning; "
+	                            "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+	                            schema);
+	pg_exec(c, sql);
+	PQfinish(c);
+	char *path = g_strdup_printf("%s options='-c search_path=%s'", pg_base, schema);
+	cp_error *err = NULL;
+	cp_ledger *l = cp_ledger_init(path, 10000, &err);
+	tu_assert_no_error(err);
+	cp_ledger_free(l);
+	g_free(sql);
+	g_free(schema);
 	return path;
+}
+
+/* Runs SQL on the ledger's own storage, behind the ledger's back. */
+static void raw_exec(const char *path, const char *sql)
+{
+	if (pg_base) {
+		PGconn *c = pg_connect(path);
+		pg_exec(c, sql);
+		PQfinish(c);
+		return;
+	}
+	sqlite3 *db;
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The first column of every row of a query on the ledger's storage. */
+static GPtrArray *raw_column(const char *path, const char *sql)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	if (pg_base) {
+		PGconn *c = pg_connect(path);
+		PGresult *r = PQexec(c, sql);
+		g_assert_cmpint(PQresultStatus(r), ==, PGRES_TUPLES_OK);
+		for (int i = 0; i < PQntuples(r); i++)
+			g_ptr_array_add(a, g_strdup(PQgetvalue(r, i, 0)));
+		PQclear(r);
+		PQfinish(c);
+		return a;
+	}
+	sqlite3 *db;
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_stmt *st;
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		g_ptr_array_add(a, g_strdup((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return a;
+}
+
+/* Another process's write lock on the ledger, held until lock_release(). */
+typedef struct lock_holder {
+	sqlite3 *db;
+	PGconn *pg;
+} lock_holder;
+
+static lock_holder lock_take(const char *path)
+{
+	lock_holder h = {0};
+	if (pg_base) {
+		h.pg = pg_connect(path);
+		pg_exec(h.pg, "BEGIN");
+		pg_exec(h.pg, "SELECT pg_advisory_xact_lock(1129337415)"); /* the writers' lock */
+		return h;
+	}
+	g_assert_cmpint(sqlite3_open(path, &h.db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(h.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+	return h;
+}
+
+static void lock_release(lock_holder *h)
+{
+	if (h->pg) {
+		pg_exec(h->pg, "ROLLBACK");
+		PQfinish(h->pg);
+	} else {
+		g_assert_cmpint(sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+		sqlite3_close(h->db);
+	}
 }
 
 static cp_ledger *open_ok(const char *path)
@@ -589,7 +704,7 @@ static int race_child(int k, const char *path, int start_fd, const char *out)
 static void test_race(void)
 {
 	char *dir = tu_scratch("ledger-race");
-	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	char *path = scratch_ledger("ledger-race");
 	cp_ledger_free(open_ok(path));
 	int start[2];
 	g_assert_cmpint(pipe(start), ==, 0);
@@ -681,9 +796,7 @@ static void test_busy(void)
 	tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
 
 	/* a lock held by someone else: checking goes on, the commit gives up */
-	sqlite3 *holder = NULL;
-	g_assert_cmpint(sqlite3_open(path, &holder), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+	lock_holder holder = lock_take(path);
 	cp_ledger_batch *bb = cp_ledger_batch_begin(b, "b3", NULL, &err);
 	tu_assert_no_error(err);
 	p = page(CERT("000006"), NULL, 1);
@@ -698,8 +811,7 @@ static void test_busy(void)
 	char *r = cp_ledger_report(b, NULL, NULL, false, &err);
 	tu_assert_no_error(err);
 	g_free(r);
-	g_assert_cmpint(sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(holder);
+	lock_release(&holder);
 	g_assert_true(issue1(b, "b3", CERT("000006"), NULL, &err));
 	tu_assert_no_error(err);
 	char *csv = export_string(b);
@@ -844,10 +956,7 @@ static void test_backup(void)
 
 static void sql_file(const char *path, const char *sql)
 {
-	sqlite3 *db;
-	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-	sqlite3_close(db);
+	raw_exec(path, sql);
 }
 
 /* Proves: a newer schema is refused clearly, a foreign SQLite file and a
@@ -906,7 +1015,7 @@ static void test_schema(void)
 static void test_export(void)
 {
 	char *dir = tu_scratch("ledger-export");
-	char *path = g_build_filename(dir, "ledger.sqlite", NULL);
+	char *path = scratch_ledger("ledger-export");
 	cp_ledger *l = open_ok(path);
 	cp_error *err = NULL;
 	g_assert_true(cp_ledger_stock_add(l, "GD01", "GD03", "2026-01-05", "box 1, \"red\"", NULL,
@@ -997,26 +1106,22 @@ static void test_times(void)
 	cp_ledger_free(l);
 
 	/* what is stored today: UTC, with its offset */
-	sqlite3 *db;
-	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	sqlite3_stmt *st;
-	g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT printed_at FROM print UNION ALL "
-	                                       "SELECT started_at FROM batch", -1, &st, NULL),
-	                ==, SQLITE_OK);
-	int rows = 0;
-	for (; sqlite3_step(st) == SQLITE_ROW; rows++) {
-		const char *at = (const char *)sqlite3_column_text(st, 0);
+	GPtrArray *stored = raw_column(path, "SELECT printed_at FROM print UNION ALL "
+	                                     "SELECT started_at FROM batch");
+	for (guint i = 0; i < stored->len; i++) {
+		const char *at = g_ptr_array_index(stored, i);
 		g_assert_true(g_str_has_suffix(at, "+00:00"));
 		g_assert_cmpint(strlen(at), ==, strlen("2026-01-09T23:30:00+00:00"));
 	}
-	g_assert_cmpint(rows, ==, 4);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	g_assert_cmpint(stored->len, ==, 4);
+	g_ptr_array_unref(stored);
 
 	/* an older ledger: local times of a machine in Shanghai for b1, UTC for
 	 * b2; 07:30+08:00 on the 10th is 23:30 UTC on the 9th, before b2's 23:45 */
-	sql_file(path, "DROP TRIGGER print_ro; DROP TRIGGER batch_ro;"
-	               "UPDATE batch SET started_at = '2026-01-10T07:29:00+08:00' WHERE name = 'b1';"
+	raw_exec(path, pg_base ? "ALTER TABLE print DISABLE TRIGGER USER;"
+	                         "ALTER TABLE batch DISABLE TRIGGER USER"
+	                       : "DROP TRIGGER print_ro; DROP TRIGGER batch_ro");
+	raw_exec(path, "UPDATE batch SET started_at = '2026-01-10T07:29:00+08:00' WHERE name = 'b1';"
 	               "UPDATE batch SET started_at = '2026-01-09T23:44:00+00:00' WHERE name = 'b2';"
 	               "UPDATE print SET printed_at = '2026-01-10T07:30:00+08:00' "
 	               "  WHERE cert_no = '" CERT("000001") "';"
@@ -1086,26 +1191,133 @@ static void test_times(void)
 	g_free(path);
 }
 
+/* ------------------------------------------------------------ PostgreSQL */
+
+/* Proves: a password in the connection string is refused without being
+ * quoted back; a database without the schema is refused with the way to make
+ * it; the schema is versioned, init is idempotent, and rows are append-only
+ * on the server too (stations cannot edit the record). */
+static void test_pg_server(void)
+{
+	cp_error *err = NULL;
+	char *with_pw = g_strdup_printf("%s password=s3cret-pw", pg_base);
+	g_assert_null(cp_ledger_open(with_pw, 1000, &err));
+	g_assert_nonnull(err);
+	g_assert_null(strstr(err->message, "s3cret-pw"));
+	tu_assert_error(&err, CP_E_USAGE, "~/.pgpass");
+	g_free(with_pw);
+	g_assert_null(cp_ledger_open("postgresql://cp:s3cret-pw@localhost/ledger", 1000, &err));
+	tu_assert_error(&err, CP_E_USAGE, "holds a password");
+
+	PGconn *c = pg_connect(pg_base);
+	pg_exec(c, "SET client_min_messages = warning; "
+	           "DROP SCHEMA IF EXISTS ledger_empty CASCADE; CREATE SCHEMA ledger_empty");
+	PQfinish(c);
+	char *path = g_strdup_printf("%s options='-c search_path=ledger_empty'", pg_base);
+	g_assert_null(cp_ledger_open(path, 1000, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "certpress ledger init");
+	cp_ledger *l = cp_ledger_init(path, 1000, &err);
+	tu_assert_no_error(err);
+	cp_ledger_free(l);
+	l = cp_ledger_init(path, 1000, &err); /* again: nothing to do */
+	tu_assert_no_error(err);
+	stock(l, "GD01", "GD09", NULL);
+	cp_ledger_free(l);
+	GPtrArray *v = raw_column(path, "SELECT value FROM certpress_meta "
+	                                "WHERE key = 'schema_version'");
+	g_assert_cmpuint(v->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(v, 0), ==, "1");
+	g_ptr_array_unref(v);
+	c = pg_connect(path);
+	PGresult *r = PQexec(c, "DELETE FROM stock");
+	g_assert_cmpint(PQresultStatus(r), ==, PGRES_FATAL_ERROR);
+	g_assert_nonnull(strstr(PQresultErrorMessage(r), "append-only"));
+	PQclear(r);
+	r = PQexec(c, "UPDATE certpress_meta SET value = '99' WHERE key = 'schema_version'");
+	g_assert_cmpint(PQresultStatus(r), ==, PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+	g_assert_null(cp_ledger_open(path, 1000, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "newer");
+	g_free(path);
+}
+
+/* Ends every other connection to the test server (a server going away, as
+ * the station sees it). */
+static void terminate_others(void)
+{
+	PGconn *c = pg_connect(pg_base);
+	pg_exec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	           "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+	PQfinish(c);
+}
+
+/* Proves: a connection lost mid-batch — before it was recorded, or after its
+ * pages were written but before COMMIT — is an error naming the loss, and
+ * nothing of the batch is in the ledger. */
+static void test_pg_lost(void)
+{
+	char *path = scratch_ledger("ledger-lost");
+	cp_error *err = NULL;
+	for (int when = 0; when < 2; when++) {
+		cp_ledger *l = open_ok(path);
+		cp_ledger_batch *b = cp_ledger_batch_begin(l, "lost", NULL, &err);
+		tu_assert_no_error(err);
+		for (int i = 1; i <= 3; i++) {
+			char cert[32];
+			g_snprintf(cert, sizeof cert, "S000144123456263%06d", i);
+			cp_ledger_print p = page(cert, NULL, i);
+			g_assert_true(cp_ledger_batch_add(b, &p, &err));
+		}
+		if (when == 1)
+			g_assert_true(cp_ledger_batch_prepare(b, &err));
+		terminate_others();
+		g_assert_false(cp_ledger_batch_commit(b, &err));
+		tu_assert_error(&err, CP_E_IO, "connection to the ledger server was lost");
+		cp_ledger_free(l);
+		l = open_ok(path);
+		g_assert_null(cp_ledger_history(l, CERT("000001"), &err));
+		tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
+		char *csv = export_string(l);
+		g_assert_cmpint(tu_count(csv, strlen(csv), "\r\nissue,"), ==, 0);
+		g_free(csv);
+		cp_ledger_free(l);
+	}
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	/* the default path must never be the developer's real ledger */
 	char *home = tu_scratch("ledger-xdg");
 	g_setenv("XDG_DATA_HOME", home, TRUE);
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/ledger/create-mode", test_create_mode);
-	g_test_add_func("/ledger/duplicate", test_duplicate);
-	g_test_add_func("/ledger/reissue", test_reissue);
-	g_test_add_func("/ledger/spoil", test_spoil);
-	g_test_add_func("/ledger/revoke", test_revoke);
-	g_test_add_func("/ledger/balance", test_balance);
-	g_test_add_func("/ledger/validation", test_validation);
-	g_test_add_func("/ledger/race", test_race);
-	g_test_add_func("/ledger/busy", test_busy);
-	g_test_add_func("/ledger/kill", test_kill);
-	g_test_add_func("/ledger/backup", test_backup);
-	g_test_add_func("/ledger/schema", test_schema);
-	g_test_add_func("/ledger/export", test_export);
-	g_test_add_func("/ledger/times", test_times);
+	pg_base = g_getenv("CERTPRESS_TEST_PG");
+	if (pg_base && !*pg_base)
+		pg_base = NULL;
+	const char *b = pg_base ? "/ledger-pg" : "/ledger";
+	char *name;
+#define ADD(n, f) (name = g_strconcat(b, n, NULL), g_test_add_func(name, f), g_free(name))
+	if (!pg_base) {
+		ADD("/create-mode", test_create_mode);
+		ADD("/backup", test_backup);
+		ADD("/schema", test_schema);
+	} else {
+		ADD("/server", test_pg_server);
+		ADD("/connection-lost", test_pg_lost);
+	}
+	ADD("/duplicate", test_duplicate);
+	ADD("/reissue", test_reissue);
+	ADD("/spoil", test_spoil);
+	ADD("/revoke", test_revoke);
+	ADD("/balance", test_balance);
+	ADD("/validation", test_validation);
+	ADD("/race", test_race);
+	ADD("/busy", test_busy);
+	ADD("/kill", test_kill);
+	ADD("/export", test_export);
+	ADD("/times", test_times);
+#undef ADD
 	int rc = g_test_run();
 	g_free(home);
 	return rc;

@@ -94,7 +94,8 @@ static int common_opt(int c, const char *arg, common *co, const char *action)
 static cp_ledger *open_existing(const common *co, cp_error **err)
 {
 	char *path = co->ledger ? g_strdup(co->ledger) : cp_ledger_default_path();
-	bool exists = g_file_test(path, G_FILE_TEST_EXISTS);
+	/* a server's ledger: opening it says whether it was made */
+	bool exists = cp_ledger_is_server(path) || g_file_test(path, G_FILE_TEST_EXISTS);
 	if (!exists)
 		cp_set_error(err, CP_E_IO, path, 0, 0, NULL,
 		             _("there is no ledger here (nothing was recorded yet?)"));
@@ -338,6 +339,29 @@ static int do_report(int argc, char **argv, common *co)
 	return 0;
 }
 
+static int do_init(int argc, char **argv, common *co)
+{
+	static const struct option opts[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	const char *help = _("Usage: certpress ledger init --ledger WHERE\n"
+	                     "Makes the ledger's tables, or brings them up to this version: in a\n"
+	                     "PostgreSQL database (WHERE: postgresql://HOST/DB or host=… dbname=…;\n"
+	                     "needs the right to create tables; stations then need only SELECT and\n"
+	                     "INSERT), or in a new SQLite file. Every --ledger takes either.\n");
+	report_args a = {0};
+	int rc = parse(argc, argv, "init", help, opts, report_opt, &a, co);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("init", _("unexpected argument '%s'"), argv[optind]);
+	cp_error *err = NULL;
+	cp_ledger *l = cp_ledger_init(co->ledger, co->busy_ms, &err);
+	if (!l)
+		return report_error(err);
+	printf(_("the ledger is ready: %s\n"), cp_ledger_path(l));
+	cp_ledger_free(l);
+	return 0;
+}
+
 static int do_show(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
@@ -425,6 +449,7 @@ static const struct action {
 	int (*run)(int argc, char **argv, common *co);
 	const char *summary;
 } actions[] = {
+	{"init", do_init, N_("init                        make the ledger's tables (PostgreSQL)")},
 	{"stock", do_stock, N_("stock add --from S --to S   record blank stock received")},
 	{"spoil", do_sheet, N_("spoil --serial S --reason R record a spoiled sheet")},
 	{"destroy", do_sheet, N_("destroy --serial S | --from S --to S --reason R")},

@@ -109,5 +109,10 @@ typedef struct cp_ledger_ops {
 } cp_ledger_ops;
 
 extern const cp_ledger_ops cp_ledger_sqlite_ops;
+extern const cp_ledger_ops cp_ledger_pg_ops;
+
+/* Whether `where` names a PostgreSQL server (a postgresql:// or postgres://
+ * URI, or libpq keyword=value pairs) rather than an SQLite file. */
+bool cp_ledger_pg_conninfo(const char *where);
 
 #endif

@@ -135,7 +135,7 @@ static char *day_start_utc(const char *date, int days)
 	if (d)
 		g_date_time_unref(d);
 	g_time_zone_unref(tz);
-	return s ? s : g_strdup(days > 0 ? "9999-12-31 23:59:59" : "0000-01-01 00:00:00");
+	return s ? s : g_strdup(days > 0 ? "9999-12-31 23:59:59" : "0001-01-01 00:00:00");
 }
 
 static char *today(void)
@@ -380,7 +380,7 @@ static cp_ledger *ledger_open(const char *path, int busy_timeout_ms, bool create
 {
 	cp_ledger *l = g_new0(cp_ledger, 1);
 	l->path = path ? g_strdup(path) : cp_ledger_default_path();
-	l->ops = &cp_ledger_sqlite_ops;
+	l->ops = cp_ledger_pg_conninfo(l->path) ? &cp_ledger_pg_ops : &cp_ledger_sqlite_ops;
 	const char *user = g_getenv("USER");
 	l->operator_name = g_strdup(user && *user ? user : g_get_user_name());
 	l->db = l->ops->open(l->path,
@@ -396,6 +396,16 @@ static cp_ledger *ledger_open(const char *path, int busy_timeout_ms, bool create
 cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err)
 {
 	return ledger_open(path, busy_timeout_ms, false, err);
+}
+
+cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err)
+{
+	return ledger_open(path, busy_timeout_ms, true, err);
+}
+
+bool cp_ledger_is_server(const char *path)
+{
+	return cp_ledger_pg_conninfo(path);
 }
 
 void cp_ledger_free(cp_ledger *l)
@@ -846,14 +856,14 @@ static bool record_page(cp_ledger_batch *b, const pending_page *pg, cp_error **e
 	g_free(at);
 	if (r == 0) {
 		/* lost to another station between the check and the insert */
-		cp_ledger_rows *u = q(l, err, CP_LQ_SERIAL_PRINT, "t", p.serial);
-		if (step(l, u, err) == 1)
+		cp_ledger_rows *u = p.serial ? q(l, err, CP_LQ_SERIAL_PRINT, "t", p.serial) : NULL;
+		if (u && step(l, u, err) == 1)
 			serial_used(l, u, p.serial, err);
-		done(l, u);
-		if (err && !*err)
+		else
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-			             _("stock serial %s was taken by another batch meanwhile"),
-			             p.serial);
+			             _("certificate number %s was printed by another batch meanwhile"),
+			             p.cert_no);
+		done(l, u);
 	}
 	return r == 1;
 }
@@ -1379,7 +1389,7 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
                         GString *s, cp_error **err)
 {
 	const char *f = from ? from : "0000-00-00", *t = to ? to : "9999-12-31";
-	char *fu = from ? day_start_utc(from, 0) : g_strdup("0000-01-01 00:00:00");
+	char *fu = from ? day_start_utc(from, 0) : g_strdup("0001-01-01 00:00:00");
 	char *tu = to ? day_start_utc(to, 1) : g_strdup("9999-12-31 23:59:59");
 	bool ok = report_text(l, f, t, fu, tu, from, to, json, s, err);
 	g_free(fu);

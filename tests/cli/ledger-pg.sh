@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The ledger on PostgreSQL (TAP), against a throwaway PostgreSQL 15 server
+# this script starts and stops (tests/common/pg.sh: Unix socket only):
+#  - the whole ledger unit suite (tests/test_ledger.c) run again on it;
+#  - `certpress ledger init`, a password on the command line refused, the
+#    everyday actions through the connection string;
+#  - two `certpress render` stations racing on overlapping batches: every
+#    number issued exactly once, the loser writes nothing;
+#  - a station killed mid-batch and a server stopped leave nothing recorded.
+. "$(dirname "$0")/lib.sh"
+. "$T_TOP/tests/common/pg.sh"
+PG_AT_EXIT='rm -rf "$T_TMP"'
+ORG="$T_TOP/templates/org.conf"
+export XDG_DATA_HOME="$T_TMP/xdg"
+UNIT="${BUILD:-$T_TOP/build}/tests/test_ledger"
+
+if ! pg_start; then
+	skip "the ledger on PostgreSQL: $PG_WHY"
+	done_testing
+	exit $?
+fi
+L=$PG_CONNINFO
+
+# --- the unit suite, written once, run on the server ---------------------
+CERTPRESS_TEST_PG=$L "$UNIT" >"$T_TMP/unit.log" 2>&1
+unit_rc=$?
+units=0
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) units=$((units + 1)); ok "unit: ${line#ok [0-9]* }" ;;
+	"not ok "*) units=$((units + 1)); not_ok "unit: ${line#not ok [0-9]* }" ;;
+	esac
+done <"$T_TMP/unit.log"
+if [ "$unit_rc" -ne 0 ] || [ "$units" -lt 13 ]; then
+	not_ok "the unit suite on PostgreSQL ran whole (exit $unit_rc, $units tests)" \
+		"$(grep -E 'ERROR|Bail' "$T_TMP/unit.log" | head -5)"
+fi
+
+# --- the command line ----------------------------------------------------
+run ledger report --ledger "$L"
+expect_status 1 "a database without the schema is refused"
+contains "$T_ERR" "certpress ledger init" "the refusal says how to make it"
+run ledger init --ledger "$L"
+expect_status 0 "ledger init makes the schema"
+run ledger init --ledger "$L"
+expect_status 0 "ledger init again changes nothing"
+run ledger stock add --ledger "postgresql://cp:hunter2@localhost/ledger" --from GD1 --to GD2
+expect_status 2 "a password in the URI is refused"
+contains "$T_ERR" "~/.pgpass" "the refusal says where a password goes"
+lacks "$T_ERR" "hunter2" "the refusal never quotes the password"
+run ledger stock add --ledger "$L" --from GD2026000001 --to GD2026000100 --operator alice
+expect_status 0 "stock add on the server"
+
+# --- two stations racing on overlapping batches --------------------------
+# records 1–14 and 7–20 of the sample, each with a print serial of its own
+# record number: the overlap 7–14 contests both the numbers and the sheets.
+mkdir -p "$T_TMP/r"
+cp -r "$T_TOP/templates/sample/photos" "$T_TMP/r/photos"
+tr -d '\r' <"$T_TOP/templates/sample/batch.csv" |
+	awk -F, 'NR == 1 { print $0 ",证书印制流水码"; next }
+		{ printf "%s,GD2026%06d\n", $0, NR - 1 }' >"$T_TMP/r/all.csv"
+sed -n '1,15p' "$T_TMP/r/all.csv" >"$T_TMP/r/a.src"
+sed -n '1p;8,21p' "$T_TMP/r/all.csv" >"$T_TMP/r/b.src"
+# Each station reads its batch from a FIFO: both wait in open() until the
+# batches are written, then run side by side.
+mkfifo "$T_TMP/r/a.csv" "$T_TMP/r/b.csv"
+"$CERTPRESS" render --org "$ORG" --ledger "$L" --batch station-a -o "$T_TMP/r/a.pdf" \
+	"$T_TMP/r/a.csv" >"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+pa=$!
+"$CERTPRESS" render --org "$ORG" --ledger "$L" --batch station-b -o "$T_TMP/r/b.pdf" \
+	"$T_TMP/r/b.csv" >"$T_TMP/b.out" 2>"$T_TMP/b.err" &
+pb=$!
+cat "$T_TMP/r/a.src" >"$T_TMP/r/a.csv" &
+cat "$T_TMP/r/b.src" >"$T_TMP/r/b.csv" &
+wait $pa; ra=$?
+wait $pb; rb=$?
+run ledger export --ledger "$L" --csv
+printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $3 }' | sort >"$T_TMP/issued"
+printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $8 }' | sort >"$T_TMP/serials"
+dups=$(uniq -d "$T_TMP/issued" | wc -l)
+sdups=$(uniq -d "$T_TMP/serials" | wc -l)
+issued=$(wc -l <"$T_TMP/issued")
+[ "$dups" -eq 0 ] && ok "race: no number issued twice" ||
+	not_ok "race: no number issued twice" "$(uniq -d "$T_TMP/issued" | head -3)"
+[ "$sdups" -eq 0 ] && ok "race: no stock serial consumed twice" ||
+	not_ok "race: no stock serial consumed twice"
+want=0
+[ "$ra" -eq 0 ] && want=$((want + 14))
+[ "$rb" -eq 0 ] && want=$((want + 14))
+if [ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]; then ok "race: a station won (exits $ra, $rb)"
+else not_ok "race: a station won (exits $ra, $rb)" "$(head -3 "$T_TMP/a.err")" "$(head -3 "$T_TMP/b.err")"; fi
+[ "$issued" -eq "$want" ] && ok "race: every page of the winner recorded, none of the loser ($issued)" ||
+	not_ok "race: every page of the winner recorded, none of the loser" "issued $issued, wanted $want"
+for s in a b; do
+	eval "rc=\$r$s"
+	if [ "$rc" -ne 0 ]; then
+		file_absent "$T_TMP/r/$s.pdf" "race: the losing station $s wrote no PDF"
+		contains "$(cat "$T_TMP/$s.err")" "already" "race: station $s is told the number was taken"
+	fi
+done
+{ cat "$T_TMP/a.err" "$T_TMP/b.err"; } | sed 's/^/# /' | head -8
+
+# --- killed mid-batch, server gone ---------------------------------------
+before=$(sh -c '"$0" ledger export --ledger "$1" --csv' "$CERTPRESS" "$L" | md5sum)
+sed -n '1p;16,21p' "$T_TMP/r/all.csv" >"$T_TMP/r/c.src"
+mkfifo "$T_TMP/r/c.csv"
+"$CERTPRESS" render --org "$ORG" --ledger "$L" -o "$T_TMP/r/c.pdf" "$T_TMP/r/c.csv" \
+	>/dev/null 2>&1 &
+pc=$!
+# the header and one record: the station is inside its batch, waiting for
+# the rest of its records when it is killed
+exec 7>"$T_TMP/r/c.csv"
+head -n 2 "$T_TMP/r/c.src" >&7
+kill -KILL $pc
+wait $pc 2>/dev/null
+exec 7>&-
+after=$(sh -c '"$0" ledger export --ledger "$1" --csv' "$CERTPRESS" "$L" | md5sum)
+[ "$before" = "$after" ] && ok "a station killed mid-batch leaves the ledger as it was" ||
+	not_ok "a station killed mid-batch leaves the ledger as it was"
+
+pg_stop
+run ledger report --ledger "$L"
+expect_status 2 "a server that is gone is an error"
+contains "$T_ERR" "cannot connect to the ledger server" "the error says the server cannot be reached"
+
+done_testing
