@@ -43,6 +43,7 @@ struct cp_ledger_db {
 	PGconn *conn;
 	char *where; /* the connection string, for messages (it holds no password) */
 	int busy_ms;
+	bool prepared[CP_LQ_N]; /* the query is a prepared statement "lqN" */
 };
 
 struct cp_ledger_rows {
@@ -352,7 +353,22 @@ static cp_ledger_rows *pg_query(cp_ledger_db *d, cp_ledger_query q, const cp_led
 		g_date_time_unref(now);
 		values[nargs++] = tz;
 	}
-	PGresult *res = PQexecParams(d->conn, sql[q], nargs, NULL, values, NULL, NULL, 0);
+	/* prepared once per connection: parsed and planned once, not per row */
+	char name[16];
+	g_snprintf(name, sizeof name, "lq%d", (int)q);
+	if (!d->prepared[q]) {
+		PGresult *prep = PQprepare(d->conn, name, sql[q], 0, NULL);
+		bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
+		if (!ok)
+			db_error(d, prep, err);
+		PQclear(prep);
+		if (!ok) {
+			g_free((char *)tz);
+			return NULL;
+		}
+		d->prepared[q] = true;
+	}
+	PGresult *res = PQexecPrepared(d->conn, name, nargs, values, NULL, NULL, 0);
 	g_free((char *)tz);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_error(d, res, err);
