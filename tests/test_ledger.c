@@ -1286,6 +1286,64 @@ static void test_pg_lost(void)
 	g_free(path);
 }
 
+/* Proves the last guard: a station whose checks passed (the rival's print
+ * is not committed yet, and was written without the rules, as by a station
+ * of another program) does not print the number again: its insert waits on
+ * the unique (cert_no, seq), learns from ON CONFLICT DO NOTHING RETURNING that
+ * it lost, and the batch is refused naming the number, recording nothing. */
+static void test_pg_guard(void)
+{
+	char *path = scratch_ledger("ledger-guard");
+	PGconn *rival = pg_connect(path);
+	pg_exec(rival, "BEGIN");
+	pg_exec(rival, "INSERT INTO batch (name, operator, started_at) "
+	               "VALUES ('rival', 'x', '2026-01-01T00:00:00+00:00')");
+	pg_exec(rival, "INSERT INTO print (batch_id, kind, cert_no, seq, name, id_masked, level, "
+	               "occupation, file, page, sha256, printed_at, operator) "
+	               "SELECT id, 'issue', '" CERT("000001") "', 1, 'x', 'x', 'x', 'x', 'x', 1, "
+	               "'x', '2026-01-01T00:00:00+00:00', 'x' FROM batch WHERE name = 'rival'");
+	fflush(NULL);
+	pid_t pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		cp_error *err = NULL;
+		cp_ledger *l = cp_ledger_open(path, 20000, &err);
+		if (!l)
+			_exit(3);
+		const char *certs[] = {CERT("000002"), CERT("000001")};
+		if (issue(l, "station", certs, NULL, 2, NULL, false, &err))
+			_exit(4);
+		_exit(err->code == CP_E_LEDGER &&
+		      strstr(err->message, CERT("000001") " was printed by another batch meanwhile")
+		          ? 0 : 5);
+	}
+	/* the event: the station's insert is waiting on the rival's row (or
+	 * the station is done: then it did not wait, and the test fails below) */
+	PGconn *watch = pg_connect(pg_base);
+	int st = 0;
+	pid_t gone = 0;
+	while ((gone = waitpid(pid, &st, WNOHANG)) == 0) {
+		PGresult *r = PQexec(watch, "SELECT count(*) FROM pg_locks WHERE NOT granted");
+		g_assert_cmpint(PQresultStatus(r), ==, PGRES_TUPLES_OK);
+		bool waiting = atoi(PQgetvalue(r, 0, 0)) > 0;
+		PQclear(r);
+		if (waiting)
+			break;
+		g_usleep(1000);
+	}
+	PQfinish(watch);
+	pg_exec(rival, "COMMIT");
+	PQfinish(rival);
+	if (!gone)
+		g_assert_cmpint(waitpid(pid, &st, 0), ==, pid);
+	g_assert_true(WIFEXITED(st));
+	g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+	GPtrArray *rows = raw_column(path, "SELECT cert_no FROM print ORDER BY id");
+	g_assert_cmpuint(rows->len, ==, 1); /* the rival's only: nothing of the station */
+	g_ptr_array_unref(rows);
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	/* the default path must never be the developer's real ledger */
@@ -1305,6 +1363,7 @@ int main(int argc, char **argv)
 	} else {
 		ADD("/server", test_pg_server);
 		ADD("/connection-lost", test_pg_lost);
+		ADD("/guard", test_pg_guard);
 	}
 	ADD("/duplicate", test_duplicate);
 	ADD("/reissue", test_reissue);
