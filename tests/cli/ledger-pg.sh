@@ -51,6 +51,19 @@ contains "$T_ERR" "~/.pgpass" "the refusal says where a password goes"
 lacks "$T_ERR" "hunter2" "the refusal never quotes the password"
 run ledger stock add --ledger "$L" --from GD2026000001 --to GD2026000100 --operator alice
 expect_status 0 "stock add on the server"
+# the grants of the README: a station reads and adds, nothing more
+pg_sql ledger "CREATE ROLE station LOGIN;
+  GRANT USAGE ON SCHEMA public TO station;
+  GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO station;
+  GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO station;
+  REVOKE UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM station;"
+S="host=$PG_DIR user=station dbname=ledger"
+run ledger stock add --ledger "$S" --from GD2026000101 --to GD2026000200
+expect_status 0 "a station with SELECT and INSERT only records stock"
+run ledger report --ledger "$S"
+expect_status 0 "and reads the report"
+if "$PGBIN/psql" -h "$PG_DIR" -U station -d ledger -X -q -c "DELETE FROM stock" >/dev/null 2>&1
+then not_ok "a station cannot delete entries"; else ok "a station cannot delete entries"; fi
 
 # --- two stations racing on overlapping batches --------------------------
 # records 1–14 and 7–20 of the sample, each with a print serial of its own
