@@ -439,6 +439,11 @@ cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err)
  * needs the right to create tables; for a file both are the same. */
 cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err);
 bool cp_ledger_is_server(const char *path);
+/* Moves every entry of `from` into `to`, which must be empty (e.g. an SQLite
+ * file into a PostgreSQL server made with cp_ledger_init()), in one
+ * transaction that commits only when the export and the balance of `to`
+ * read exactly as those of `from`. *entries (may be NULL): rows moved. */
+bool cp_ledger_migrate(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err);
 /* Closes the ledger; an open batch is rolled back first. NULL is allowed. */
 void cp_ledger_free(cp_ledger *l);
 /* Borrowed: the file's path. */

@@ -67,6 +67,29 @@ typedef enum cp_ledger_query {
 	CP_LQ_EXPORT,            /* → event, at, rank, id, cert_no, name, id_masked, level,
 	                          * occupation, serial, width, first, last, batch, file, page,
 	                          * sha256, reason, old_returned, operator, note */
+	/* moving a whole ledger (cp_ledger_migrate): every row of a table with
+	 * its id, in id order; a LOAD takes the same columns as text and answers
+	 * one row; LOAD_DONE ends a load (sequences past the ids loaded) */
+	CP_LQ_ENTRIES,           /* → rows in all tables */
+	CP_LQ_DUMP_STOCK,        /* → id, prefix, width, first, last, received_on, note,
+	                          * operator, recorded_at */
+	CP_LQ_DUMP_BATCH,        /* → id, name, note, operator, started_at */
+	CP_LQ_DUMP_PRINT,        /* → id, batch_id, kind, cert_no, name, id_masked, level,
+	                          * occupation, serial, stock_id, file, page, sha256, reason,
+	                          * old_returned, printed_at, operator */
+	CP_LQ_DUMP_SPOIL,        /* → id, serial, stock_id, print_id, cert_no, reason, at,
+	                          * operator */
+	CP_LQ_DUMP_DESTRUCTION,  /* → id, reason, at, operator */
+	CP_LQ_DUMP_DESTROYED,    /* → serial, stock_id, destruction_id */
+	CP_LQ_DUMP_REVOCATION,   /* → cert_no, reason, at, operator */
+	CP_LQ_LOAD_STOCK,
+	CP_LQ_LOAD_BATCH,
+	CP_LQ_LOAD_PRINT,
+	CP_LQ_LOAD_SPOIL,
+	CP_LQ_LOAD_DESTRUCTION,
+	CP_LQ_LOAD_DESTROYED,
+	CP_LQ_LOAD_REVOCATION,
+	CP_LQ_LOAD_DONE,
 	CP_LQ_N
 } cp_ledger_query;
 

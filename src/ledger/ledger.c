@@ -510,11 +510,15 @@ bool cp_ledger_stock_add(cp_ledger *l, const char *first, const char *last,
 	done(l, r);
 	char *at = now_stamp();
 	int64_t id = 0;
-	if (found == 0)
-		ok = q_int(l, &id, err, CP_LQ_STOCK_INSERT, "tiiitttt", a.prefix, (int64_t)a.width,
-		           a.number, b.number, date ? date : day, note && *note ? note : NULL,
-		           l->operator_name, at) == 1 &&
-		     commit(l, err);
+	if (found == 0) {
+		found = q_int(l, &id, err, CP_LQ_STOCK_INSERT, "tiiitttt", a.prefix,
+		              (int64_t)a.width, a.number, b.number, date ? date : day,
+		              note && *note ? note : NULL, l->operator_name, at);
+		if (found == 0)
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("the ledger refused an entry that contradicts it: %s"), "stock");
+		ok = found == 1 && commit(l, err);
+	}
 	g_free(at);
 	if (!ok)
 		rollback(l);
@@ -1069,8 +1073,12 @@ bool cp_ledger_destroy(cp_ledger *l, const char *first, const char *last,
 		return false;
 	char *at = now_stamp();
 	int64_t id = 0;
-	bool ok = q_int(l, &id, err, CP_LQ_DESTRUCTION_INSERT, "ttt", reason, at,
-	                l->operator_name) == 1;
+	int found = q_int(l, &id, err, CP_LQ_DESTRUCTION_INSERT, "ttt", reason, at,
+	                  l->operator_name);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("the ledger refused an entry that contradicts it: %s"), "destruction");
+	bool ok = found == 1;
 	g_free(at);
 	/* All or nothing: one sheet that may not be destroyed refuses the range. */
 	for (int64_t n = a.number; ok && n <= b.number; n++)
@@ -1613,6 +1621,118 @@ bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 		g_unlink(tmp);
 	}
 	g_free(tmp);
+	return ok;
+}
+
+/* ---------------------------------------------------------------- migrate */
+
+static const struct {
+	cp_ledger_query dump, load;
+	int columns;
+} tables[] = {
+	{CP_LQ_DUMP_STOCK, CP_LQ_LOAD_STOCK, 9},
+	{CP_LQ_DUMP_BATCH, CP_LQ_LOAD_BATCH, 5},
+	{CP_LQ_DUMP_PRINT, CP_LQ_LOAD_PRINT, 17},
+	{CP_LQ_DUMP_SPOIL, CP_LQ_LOAD_SPOIL, 8},
+	{CP_LQ_DUMP_DESTRUCTION, CP_LQ_LOAD_DESTRUCTION, 4},
+	{CP_LQ_DUMP_DESTROYED, CP_LQ_LOAD_DESTROYED, 3},
+	{CP_LQ_DUMP_REVOCATION, CP_LQ_LOAD_REVOCATION, 4},
+};
+
+/* Copies every row of `from` into `to` (in its open write transaction). */
+static bool copy_rows(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err)
+{
+	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
+		cp_ledger_rows *r = q(from, err, tables[t].dump, "");
+		int more;
+		while ((more = step(from, r, err)) == 1) {
+			cp_ledger_arg args[MAX_ARGS];
+			for (int c = 0; c < tables[t].columns; c++)
+				args[c] = (cp_ledger_arg){.type = 't', .s = from->ops->text(r, c)};
+			cp_ledger_rows *w = to->ops->query(to->db, tables[t].load, args,
+			                                   tables[t].columns, err);
+			int loaded = step(to, w, err);
+			done(to, w);
+			if (loaded != 1) {
+				more = -1;
+				break;
+			}
+			(*entries)++;
+		}
+		done(from, r);
+		if (more != 0)
+			return false;
+	}
+	int64_t one;
+	return q_int(to, &one, err, CP_LQ_LOAD_DONE, "") == 1;
+}
+
+/* The export and the balance of l, to compare two ledgers. g_free(). */
+static char *fingerprint(cp_ledger *l, cp_error **err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("out of memory"));
+		return NULL;
+	}
+	cp_ledger_balance b;
+	bool ok = export_rows(l, f, err) && balance(l, NULL, 0, &b, err);
+	if (ok)
+		fprintf(f, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+		        b.received, b.issued, b.spoiled, b.destroyed, b.remaining);
+	fclose(f);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	char *s = g_strdup(buf);
+	free(buf);
+	return s;
+}
+
+bool cp_ledger_migrate(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err)
+{
+	int64_t n = 0, there = 0;
+	if (batch_refuses(from, err) || batch_refuses(to, err))
+		return false;
+	if (!begin_read(from, err))
+		return false;
+	if (!begin_write(to, err)) {
+		rollback(from);
+		return false;
+	}
+	char *a = NULL, *b = NULL;
+	bool ok = false;
+	if (q_int(to, &there, err, CP_LQ_ENTRIES, "") != 1)
+		goto out;
+	if (there) {
+		cp_set_error(err, CP_E_LEDGER, to->path, 0, 0, NULL,
+		             _("the ledger to move into is not empty (%" PRId64 " entries); move "
+		               "into a new one"),
+		             there);
+		goto out;
+	}
+	if (!copy_rows(from, to, &n, err) || !(a = fingerprint(from, err)) ||
+	    !(b = fingerprint(to, err)))
+		goto out;
+	/* every entry and the balance, as an auditor reads them, before commit */
+	if (strcmp(a, b) != 0) {
+		cp_set_error(err, CP_E_LEDGER, to->path, 0, 0, NULL,
+		             _("the copy does not read back as the original (export or balance "
+		               "differ); nothing was moved"));
+		goto out;
+	}
+	ok = commit(to, err);
+	if (ok && entries)
+		*entries = n;
+out:
+	if (!ok)
+		rollback(to);
+	rollback(from);
+	g_free(a);
+	g_free(b);
 	return ok;
 }
 

@@ -277,6 +277,66 @@ static const char *const sql[CP_LQ_N] = {
 		"  r.at::timestamptz "
 		"FROM revocation r "
 		") e ORDER BY t, 3, 4, 10",
+	[CP_LQ_ENTRIES] =
+		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
+		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
+		"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM "
+		"revocation)",
+	[CP_LQ_DUMP_STOCK] =
+		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
+		"FROM stock ORDER BY id",
+	[CP_LQ_DUMP_BATCH] =
+		"SELECT id, name, note, operator, started_at FROM batch ORDER BY id",
+	[CP_LQ_DUMP_PRINT] =
+		"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, "
+		"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM "
+		"print ORDER BY id",
+	[CP_LQ_DUMP_SPOIL] =
+		"SELECT id, serial, stock_id, print_id, cert_no, reason, at, operator FROM spoil "
+		"ORDER BY id",
+	[CP_LQ_DUMP_DESTRUCTION] =
+		"SELECT id, reason, at, operator FROM destruction ORDER BY id",
+	[CP_LQ_DUMP_DESTROYED] =
+		"SELECT serial, stock_id, destruction_id FROM destroyed ORDER BY destruction_id, "
+		"serial",
+	[CP_LQ_DUMP_REVOCATION] =
+		"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no",
+	[CP_LQ_LOAD_STOCK] =
+		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
+		"recorded_at) VALUES ($1::bigint, $2::text, $3::integer, $4::bigint, $5::bigint, "
+		"$6::text, $7::text, $8::text, $9::text) RETURNING 1",
+	[CP_LQ_LOAD_BATCH] =
+		"INSERT INTO batch (id, name, note, operator, started_at) VALUES ($1::bigint, "
+		"$2::text, $3::text, $4::text, $5::text) RETURNING 1",
+	[CP_LQ_LOAD_PRINT] =
+		"INSERT INTO print (id, batch_id, kind, cert_no, seq, name, id_masked, level, "
+		"occupation, serial, stock_id, file, page, sha256, reason, old_returned, "
+		"printed_at, operator) VALUES ($1::bigint, $2::bigint, $3::text, $4::text, "
+		"(SELECT count(*) + 1 FROM print WHERE cert_no = $4::text), $5::text, $6::text, "
+		"$7::text, $8::text, $9::text, $10::bigint, $11::text, $12::integer, $13::text, "
+		"$14::text, $15::integer, $16::text, $17::text) RETURNING 1",
+	[CP_LQ_LOAD_SPOIL] =
+		"INSERT INTO spoil (id, serial, stock_id, print_id, cert_no, reason, at, "
+		"operator) VALUES ($1::bigint, $2::text, $3::bigint, $4::bigint, $5::text, "
+		"$6::text, $7::text, $8::text) RETURNING 1",
+	[CP_LQ_LOAD_DESTRUCTION] =
+		"INSERT INTO destruction (id, reason, at, operator) VALUES ($1::bigint, "
+		"$2::text, $3::text, $4::text) RETURNING 1",
+	[CP_LQ_LOAD_DESTROYED] =
+		"INSERT INTO destroyed (serial, stock_id, destruction_id) VALUES ($1::text, "
+		"$2::bigint, $3::bigint) RETURNING 1",
+	[CP_LQ_LOAD_REVOCATION] =
+		"INSERT INTO revocation (cert_no, reason, at, operator) VALUES ($1::text, "
+		"$2::text, $3::text, $4::text) RETURNING 1",
+	[CP_LQ_LOAD_DONE] =
+		"SELECT setval(pg_get_serial_sequence('stock', 'id'), coalesce((SELECT max(id) "
+		"FROM stock), 0) + 1, false), setval(pg_get_serial_sequence('batch', 'id'), "
+		"coalesce((SELECT max(id) FROM batch), 0) + 1, false), "
+		"setval(pg_get_serial_sequence('print', 'id'), coalesce((SELECT max(id) FROM "
+		"print), 0) + 1, false), setval(pg_get_serial_sequence('spoil', 'id'), "
+		"coalesce((SELECT max(id) FROM spoil), 0) + 1, false), "
+		"setval(pg_get_serial_sequence('destruction', 'id'), coalesce((SELECT max(id) "
+		"FROM destruction), 0) + 1, false)",
 };
 
 /* --------------------------------------------------------------- plumbing */

@@ -269,6 +269,55 @@ static const char *const sql[CP_LQ_N] = {
 		 * of the operator's day it was received */
 		") ORDER BY CASE WHEN event = 'stock' THEN datetime(at, 'utc') ELSE datetime(at) END, "
 		"3, 4, 10",
+	[CP_LQ_ENTRIES] =
+		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
+		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
+		"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM "
+		"revocation)",
+	[CP_LQ_DUMP_STOCK] =
+		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
+		"FROM stock ORDER BY id",
+	[CP_LQ_DUMP_BATCH] =
+		"SELECT id, name, note, operator, started_at FROM batch ORDER BY id",
+	[CP_LQ_DUMP_PRINT] =
+		"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, "
+		"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM "
+		"print ORDER BY id",
+	[CP_LQ_DUMP_SPOIL] =
+		"SELECT id, serial, stock_id, print_id, cert_no, reason, at, operator FROM spoil "
+		"ORDER BY id",
+	[CP_LQ_DUMP_DESTRUCTION] =
+		"SELECT id, reason, at, operator FROM destruction ORDER BY id",
+	[CP_LQ_DUMP_DESTROYED] =
+		"SELECT serial, stock_id, destruction_id FROM destroyed ORDER BY destruction_id, "
+		"serial",
+	[CP_LQ_DUMP_REVOCATION] =
+		"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no",
+	[CP_LQ_LOAD_STOCK] =
+		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
+		"recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING 1",
+	[CP_LQ_LOAD_BATCH] =
+		"INSERT INTO batch (id, name, note, operator, started_at) VALUES (?1, ?2, ?3, "
+		"?4, ?5) RETURNING 1",
+	[CP_LQ_LOAD_PRINT] =
+		"INSERT INTO print (id, batch_id, kind, cert_no, name, id_masked, level, "
+		"occupation, serial, stock_id, file, page, sha256, reason, old_returned, "
+		"printed_at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?13, ?14, ?15, ?16, ?17) RETURNING 1",
+	[CP_LQ_LOAD_SPOIL] =
+		"INSERT INTO spoil (id, serial, stock_id, print_id, cert_no, reason, at, "
+		"operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING 1",
+	[CP_LQ_LOAD_DESTRUCTION] =
+		"INSERT INTO destruction (id, reason, at, operator) VALUES (?1, ?2, ?3, ?4) "
+		"RETURNING 1",
+	[CP_LQ_LOAD_DESTROYED] =
+		"INSERT INTO destroyed (serial, stock_id, destruction_id) VALUES (?1, ?2, ?3) "
+		"RETURNING 1",
+	[CP_LQ_LOAD_REVOCATION] =
+		"INSERT INTO revocation (cert_no, reason, at, operator) VALUES (?1, ?2, ?3, ?4) "
+		"RETURNING 1",
+	[CP_LQ_LOAD_DONE] =
+		"SELECT 1",
 };
 
 /* --------------------------------------------------------------- plumbing */

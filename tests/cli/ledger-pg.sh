@@ -114,6 +114,46 @@ for s in a b; do
 done
 { cat "$T_TMP/a.err" "$T_TMP/b.err"; } | sed 's/^/# /' | head -8
 
+# --- moving an SQLite ledger onto the server -----------------------------
+F="$T_TMP/old.sqlite"
+sed -n '1,6p' "$T_TMP/r/all.csv" >"$T_TMP/r/m.csv"
+sed -n '1p;2p' "$T_TMP/r/all.csv" | sed 's/,GD2026000001$/,GD2026000009/' >"$T_TMP/r/m2.csv"
+"$CERTPRESS" ledger stock add --ledger "$F" --from GD2026000001 --to GD2026000050 \
+	--date 2026-01-05 --note "box 1, red" >/dev/null &&
+"$CERTPRESS" render --org "$ORG" --ledger "$F" --batch old-1 -o "$T_TMP/r/m.pdf" \
+	"$T_TMP/r/m.csv" 2>/dev/null &&
+"$CERTPRESS" ledger spoil --ledger "$F" --serial GD2026000001 --reason smudge >/dev/null &&
+"$CERTPRESS" render --org "$ORG" --ledger "$F" --batch old-2 -o "$T_TMP/r/m2.pdf" \
+	"$T_TMP/r/m2.csv" 2>/dev/null &&
+"$CERTPRESS" ledger destroy --ledger "$F" --from GD2026000040 --to GD2026000045 \
+	--reason shredded >/dev/null &&
+"$CERTPRESS" ledger revoke --ledger "$F" --cert-no "$(sed -n '3p' "$T_TMP/r/m.csv" | cut -d, -f7)" \
+	--reason fraud >/dev/null
+[ $? -eq 0 ] && ok "a populated SQLite ledger (stock, prints, a reprint, spoil, destroy, revoke)" ||
+	not_ok "a populated SQLite ledger"
+pg_createdb moved
+M="host=$PG_DIR user=cp dbname=moved"
+run ledger migrate --from "$F" --to "$M"
+expect_status 0 "ledger migrate moves it into an empty database"
+contains "$T_OUT" "the export and the balance match" "migrate says what it compared"
+"$CERTPRESS" ledger export --ledger "$F" --csv >"$T_TMP/from.csv"
+"$CERTPRESS" ledger export --ledger "$M" --csv >"$T_TMP/to.csv"
+if [ "$(grep -c . "$T_TMP/from.csv")" -ge 12 ] && cmp -s "$T_TMP/from.csv" "$T_TMP/to.csv"; then
+	ok "every entry is on the server, unchanged ($(grep -c . "$T_TMP/to.csv") lines of export)"
+else not_ok "every entry is on the server, unchanged" "$(diff "$T_TMP/from.csv" "$T_TMP/to.csv" | head -5)"; fi
+"$CERTPRESS" ledger report --ledger "$F" --json | grep '"balance"' >"$T_TMP/from.bal"
+"$CERTPRESS" ledger report --ledger "$M" --json | grep '"balance"' >"$T_TMP/to.bal"
+cmp -s "$T_TMP/from.bal" "$T_TMP/to.bal" && [ -s "$T_TMP/to.bal" ] &&
+	ok "the balance is unchanged: $(cat "$T_TMP/to.bal" | tr -s ' ')" ||
+	not_ok "the balance is unchanged" "$(cat "$T_TMP/from.bal" "$T_TMP/to.bal")"
+run ledger migrate --from "$F" --to "$M"
+expect_status 1 "migrating into a ledger that is not empty is refused"
+contains "$T_ERR" "not empty" "the refusal says why"
+run ledger stock add --ledger "$M" --from GD2026000051 --to GD2026000060
+expect_status 0 "the moved ledger takes new entries (its sequences follow the ids moved)"
+run ledger show --ledger "$M" "$(sed -n '2p' "$T_TMP/r/m.csv" | cut -d, -f7)"
+contains "$T_OUT" "printed again" "the moved history still reads the reprint"
+
 # --- killed mid-batch, server gone ---------------------------------------
 before=$(sh -c '"$0" ledger export --ledger "$1" --csv' "$CERTPRESS" "$L" | md5sum)
 sed -n '1p;16,21p' "$T_TMP/r/all.csv" >"$T_TMP/r/c.src"
