@@ -795,6 +795,18 @@ static void test_busy(void)
 	g_assert_null(cp_ledger_history(a, CERT("000005"), &err));
 	tu_assert_error(&err, CP_E_LEDGER, "not in the ledger");
 
+	/* any entry recorded meanwhile (here a blank sheet spoiled) makes the
+	 * commit check every page again */
+	stock(b, "GD01", "GD09", NULL);
+	ba = cp_ledger_batch_begin(a, "a3", NULL, &err);
+	tu_assert_no_error(err);
+	p = page(CERT("000020"), "GD03", 1);
+	g_assert_true(cp_ledger_batch_check(ba, &p, &err));
+	g_assert_true(cp_ledger_batch_add(ba, &p, &err));
+	g_assert_true(cp_ledger_spoil(b, "GD03", NULL, "misfeed", &err));
+	g_assert_false(cp_ledger_batch_commit(ba, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD03 was recorded as spoiled");
+
 	/* a lock held by someone else: checking goes on, the commit gives up */
 	lock_holder holder = lock_take(path);
 	cp_ledger_batch *bb = cp_ledger_batch_begin(b, "b3", NULL, &err);

@@ -33,6 +33,7 @@ typedef enum cp_ledger_query {
 	CP_LQ_SERIAL_HELD,       /* serial → cert_no: printed, not spoiled, not taken back */
 	CP_LQ_PRINT_UNSERIALED,  /* cert_no → print id: its last unspoiled print without serial */
 	CP_LQ_BATCH_NAMED,       /* name → id */
+	CP_LQ_GENERATION,        /* → text that changes whenever anything is recorded */
 	/* rules: writes, each → id (no row: a unique constraint refused it) */
 	CP_LQ_STOCK_INSERT,      /* prefix, width, first, last, received_on, note, operator, at */
 	CP_LQ_BATCH_INSERT,      /* name, note, operator, started_at */

@@ -49,6 +49,8 @@ struct cp_ledger {
 typedef struct pending_page {
 	const char *cert_no, *name, *id_masked, *level, *occupation, *serial, *file, *sha256,
 		*reason;
+	const char *kind; /* what the check found: "issue", "reprint", "reissue" (static) */
+	int64_t stock_id;
 	int page;
 	bool old_returned;
 } pending_page;
@@ -59,6 +61,7 @@ struct cp_ledger_batch {
 	char *note;
 	char *started_at;
 	int64_t row;                 /* batch.id once recorded (prepared) */
+	char *generation;            /* the ledger's generation before the first check */
 	bool prepared;               /* the write transaction is open, everything in it */
 	size_t count;
 	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
@@ -72,6 +75,7 @@ struct cp_ledger_batch {
 /* A number of the open batch checked and not yet added: what the check
  * found, so that adding the page does not query the ledger again. */
 typedef struct batch_cert {
+	const char *kind; /* "issue", "reprint" or "reissue" (static) */
 	int64_t stock_id;
 	char *serial;     /* the stock serial reserved, or NULL */
 	bool reissue;     /* checked as a reissue (with a reason) */
@@ -677,10 +681,12 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 	return !serial || check_serial_free(l, serial, stock_id, err);
 }
 
-static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, int64_t stock_id)
+static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const char *kind,
+                           int64_t stock_id)
 {
 	size_t n = strlen(p->cert_no);
 	batch_cert *c = g_malloc(sizeof *c + n + 1);
+	c->kind = kind;
 	c->stock_id = stock_id;
 	c->serial = p->serial && *p->serial ? g_strdup(p->serial) : NULL;
 	c->reissue = p->reissue_reason != NULL;
@@ -692,6 +698,19 @@ static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, int64_t
 }
 
 /* ------------------------------------------------------------------ batch */
+
+/* The ledger's generation: it changes whenever anything is recorded (the
+ * tables are append-only and written one transaction at a time under the
+ * writers' lock, so their largest ids and counts only grow). g_free(). */
+static char *generation(cp_ledger *l, cp_error **err)
+{
+	cp_ledger_rows *r = q(l, err, CP_LQ_GENERATION, "");
+	char *g = step(l, r, err) == 1 ? g_strdup(col(l, r, 0)) : NULL;
+	done(l, r);
+	if (!g && err && !*err)
+		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("ledger error: %s"), "generation");
+	return g;
+}
 
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err)
@@ -720,6 +739,11 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->pages = g_array_new(FALSE, FALSE, sizeof(pending_page));
 	b->strings = g_string_chunk_new(65536);
 	l->batch = b;
+	b->generation = generation(l, err);
+	if (!b->generation) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
 	/* Asked now for an early answer; the unique name decides when the batch
 	 * is recorded. */
 	int64_t id;
@@ -759,7 +783,7 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 	int64_t stock_id;
 	if (!batch_open(b, err) || !check_print(b, p, AT_CHECK, &kind, &stock_id, err))
 		return false;
-	reserve(b, p, stock_id);
+	reserve(b, p, kind, stock_id);
 	return true;
 }
 
@@ -802,10 +826,10 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	 * changed. */
 	batch_cert *c = g_hash_table_lookup(b->certs, p->cert_no);
 	const char *serial = p->serial && *p->serial ? p->serial : NULL;
+	const char *kind = c ? c->kind : NULL;
+	int64_t stock_id = c ? c->stock_id : 0;
 	if (!c || g_strcmp0(c->serial, serial) != 0 ||
 	    c->reissue != (p->reissue_reason != NULL)) {
-		const char *kind;
-		int64_t stock_id;
 		if (!check_print(b, p, AT_ADD, &kind, &stock_id, err))
 			return false;
 	}
@@ -817,6 +841,7 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 		.file = keep(b, p->file), .page = p->page,
 		.reason = reissue ? keep(b, p->reissue_reason) : NULL,
 		.old_returned = reissue && p->old_returned,
+		.kind = kind, .stock_id = stock_id,
 	};
 	char *sha = g_ascii_strdown(p->sha256, -1);
 	pg.sha256 = keep(b, sha);
@@ -836,9 +861,12 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 }
 
 /* Records one pending page under the write lock: the rules again, against
- * what the ledger holds now, then the insert; a unique constraint that
- * refuses it (another station won the serial) is named as the check would. */
-static bool record_page(cp_ledger_batch *b, const pending_page *pg, cp_error **err)
+ * what the ledger holds now (unless `unchanged`: nothing was written to the
+ * ledger since the batch's first check, so every verdict stands), then the
+ * insert; a unique constraint that refuses it (another station won the
+ * number or the serial) is named as the check would. */
+static bool record_page(cp_ledger_batch *b, const pending_page *pg, bool unchanged,
+                        cp_error **err)
 {
 	cp_ledger *l = b->l;
 	cp_ledger_print p = {
@@ -847,9 +875,9 @@ static bool record_page(cp_ledger_batch *b, const pending_page *pg, cp_error **e
 		.file = pg->file, .page = pg->page, .sha256 = pg->sha256,
 		.reissue_reason = pg->reason, .old_returned = pg->old_returned,
 	};
-	const char *kind;
-	int64_t stock_id, id;
-	if (!check_print(b, &p, AT_RECORD, &kind, &stock_id, err))
+	const char *kind = pg->kind;
+	int64_t stock_id = pg->stock_id, id;
+	if (!unchanged && !check_print(b, &p, AT_RECORD, &kind, &stock_id, err))
 		return false;
 	char *at = now_stamp();
 	int r = q_int(l, &id, err, CP_LQ_PRINT_INSERT,
@@ -881,14 +909,19 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 	 * held from here to the commit, the time it takes to record the batch. */
 	if (!l->ops->begin(l->db, CP_LEDGER_TX_WRITE, err))
 		return false;
-	int r = q_int(l, &b->row, err, CP_LQ_BATCH_INSERT, "tttt", b->name, b->note,
-	              l->operator_name, b->started_at);
+	/* Under the lock: has anything been recorded since the first check? */
+	char *now = generation(l, err);
+	bool unchanged = now && b->generation && strcmp(now, b->generation) == 0;
+	int r = now ? q_int(l, &b->row, err, CP_LQ_BATCH_INSERT, "tttt", b->name, b->note,
+	                    l->operator_name, b->started_at)
+	            : -1;
+	g_free(now);
 	if (r == 0)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("a batch named %s is already in the ledger"), b->name);
 	bool ok = r == 1;
 	for (guint i = 0; ok && i < b->pages->len; i++)
-		ok = record_page(b, &g_array_index(b->pages, pending_page, i), err);
+		ok = record_page(b, &g_array_index(b->pages, pending_page, i), unchanged, err);
 	if (!ok) {
 		rollback(l);
 		b->row = 0;
@@ -911,6 +944,7 @@ static void batch_free(cp_ledger_batch *b)
 	g_free(b->name);
 	g_free(b->note);
 	g_free(b->started_at);
+	g_free(b->generation);
 	g_free(b);
 }
 

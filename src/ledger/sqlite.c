@@ -149,6 +149,8 @@ static const char *const sql[CP_LQ_N] = {
 		"AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
 		"ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_BATCH_NAMED] = "SELECT id FROM batch WHERE name = ?1",
+	[CP_LQ_GENERATION] =
+		"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || (SELECT coalesce(max(id), 0) FROM batch) || ',' || (SELECT coalesce(max(id), 0) FROM print) || ',' || (SELECT coalesce(max(id), 0) FROM spoil) || ',' || (SELECT coalesce(max(id), 0) FROM destruction) || ',' || (SELECT count(*) FROM revocation)",
 	[CP_LQ_STOCK_INSERT] =
 		"INSERT INTO stock (prefix, width, first, last, received_on, note, "
 		"operator, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" RETURNING,
