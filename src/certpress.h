@@ -412,8 +412,9 @@ char *cp_printer_path(const char *name, const char *dir, cp_error **err);
  *   cp_ledger_batch_commit(b, &err);  // or cp_ledger_batch_abort(b)
  * Until the commit nothing is visible to others, and a process killed at any
  * point leaves the ledger as it was. A batch holds no lock while it is
- * checked and printed (its pages wait in memory, a few hundred bytes each);
- * the ledger is locked for writing only from the prepare to the commit.
+ * checked and printed (its checks read one snapshot; its pages wait in an
+ * anonymous temporary file); the ledger is locked for writing only from the
+ * prepare to the commit.
  */
 
 typedef struct cp_ledger cp_ledger;

@@ -9,7 +9,7 @@
  *  - Every write is one write transaction of the backend, its checks and its
  *    inserts together, so two processes can never both issue one number.
  *  - A print batch holds no lock while it is printed: checking its records
- *    only reads, its pages are kept in memory, and the batch is recorded in
+ *    only reads, its pages wait in a temporary file, and the batch is recorded in
  *    one short write transaction when it is prepared for commit (checked
  *    again there, under the lock). A station killed before that leaves
  *    nothing; one that loses a number to another station meanwhile is
@@ -44,8 +44,8 @@ struct cp_ledger {
 	cp_ledger_batch *batch; /* the open batch, or NULL */
 };
 
-/* A page added to the open batch, waiting to be recorded. Its strings live
- * in the batch's string chunk. */
+/* A page added to the open batch, waiting to be recorded (in the batch's
+ * spill file, read back one at a time when the batch is recorded). */
 typedef struct pending_page {
 	const char *cert_no, *name, *id_masked, *level, *occupation, *serial, *file, *sha256,
 		*reason;
@@ -68,8 +68,8 @@ struct cp_ledger_batch {
 	GHashTable *checked_serials; /* serial → cert_no, for those */
 	GHashTable *added;           /* cert_no → cert_no: pages added */
 	GHashTable *added_serials;   /* serial → cert_no, for those */
-	GArray *pages;               /* pending_page, in the order added */
-	GStringChunk *strings;
+	FILE *spill;                 /* pending pages, in the order added (see spill_page) */
+	GStringChunk *strings;       /* the added numbers and serials */
 };
 
 /* A number of the open batch checked and not yet added: what the check
@@ -736,9 +736,14 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->checked_serials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	b->added = g_hash_table_new(g_str_hash, g_str_equal);
 	b->added_serials = g_hash_table_new(g_str_hash, g_str_equal);
-	b->pages = g_array_new(FALSE, FALSE, sizeof(pending_page));
 	b->strings = g_string_chunk_new(65536);
 	l->batch = b;
+	/* The checks read one snapshot (one transaction, not one per query);
+	 * what others record meanwhile is seen when the batch is recorded. */
+	if (!l->ops->begin(l->db, CP_LEDGER_TX_READ, err)) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
 	b->generation = generation(l, err);
 	if (!b->generation) {
 		cp_ledger_batch_abort(b);
@@ -797,6 +802,78 @@ static bool valid_sha256(const char *s)
 	return true;
 }
 
+/* The pages of a batch wait on disk, not in memory: a 100,000-page batch
+ * would otherwise hold some 30 MB until it is recorded. The file is
+ * anonymous (tmpfile(): 0600, unlinked at once), so it holds the names and
+ * masked ID numbers only while the process lives. A page: its number, the
+ * flags, the stock id, then nine strings, each a length (0xFFFF: NULL) and
+ * its bytes. */
+#define SPILL_NULL 0xFFFFu
+static const char *const kinds[] = {"issue", "reprint", "reissue"};
+
+static bool spill_page(cp_ledger_batch *b, const pending_page *pg, cp_error **err)
+{
+	if (!b->spill && !(b->spill = tmpfile())) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("cannot create a temporary file: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	const char *f[9] = {pg->cert_no, pg->name, pg->id_masked, pg->level, pg->occupation,
+	                    pg->serial, pg->file, pg->sha256, pg->reason};
+	int32_t page = pg->page;
+	uint8_t flags = (uint8_t)((pg->old_returned ? 4 : 0) |
+	                          (strcmp(pg->kind, "reissue") == 0   ? 2
+	                           : strcmp(pg->kind, "reprint") == 0 ? 1
+	                                                              : 0));
+	bool ok = fwrite(&page, sizeof page, 1, b->spill) == 1 &&
+	          fwrite(&flags, 1, 1, b->spill) == 1 &&
+	          fwrite(&pg->stock_id, sizeof pg->stock_id, 1, b->spill) == 1;
+	for (int i = 0; ok && i < 9; i++) {
+		size_t n = f[i] ? strlen(f[i]) : 0;
+		uint16_t len = f[i] ? (uint16_t)n : SPILL_NULL; /* each ≤ CP_LEDGER_MAX_TEXT */
+		ok = fwrite(&len, sizeof len, 1, b->spill) == 1 &&
+		     (n == 0 || fwrite(f[i], 1, n, b->spill) == n);
+	}
+	if (!ok)
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("cannot write: %s"), g_strerror(errno));
+	return ok;
+}
+
+/* Reads the next spilled page into *pg, its strings in buf[]. 1 read, 0 at
+ * the end, -1 error. */
+static int unspill_page(cp_ledger_batch *b, pending_page *pg,
+                        char buf[9][CP_LEDGER_MAX_TEXT + 1], cp_error **err)
+{
+	int32_t page;
+	uint8_t flags;
+	if (fread(&page, sizeof page, 1, b->spill) != 1)
+		return feof(b->spill) ? 0 : -1;
+	bool ok = fread(&flags, 1, 1, b->spill) == 1 &&
+	          fread(&pg->stock_id, sizeof pg->stock_id, 1, b->spill) == 1;
+	const char *f[9] = {NULL};
+	for (int i = 0; ok && i < 9; i++) {
+		uint16_t len;
+		ok = fread(&len, sizeof len, 1, b->spill) == 1 &&
+		     (len == SPILL_NULL || len <= CP_LEDGER_MAX_TEXT) &&
+		     (len == SPILL_NULL || len == 0 || fread(buf[i], 1, len, b->spill) == len);
+		if (ok && len != SPILL_NULL) {
+			buf[i][len] = '\0';
+			f[i] = buf[i];
+		}
+	}
+	if (!ok) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("ledger error: %s"),
+		             _("the batch's temporary file cannot be read back"));
+		return -1;
+	}
+	*pg = (pending_page){
+		.cert_no = f[0], .name = f[1], .id_masked = f[2], .level = f[3], .occupation = f[4],
+		.serial = f[5], .file = f[6], .sha256 = f[7], .reason = f[8], .page = page,
+		.old_returned = flags & 4, .kind = kinds[flags & 3], .stock_id = pg->stock_id,
+	};
+	return 1;
+}
+
 static const char *keep(cp_ledger_batch *b, const char *s)
 {
 	return s ? g_string_chunk_insert_const(b->strings, s) : NULL;
@@ -834,23 +911,24 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 			return false;
 	}
 	bool reissue = p->reissue_reason != NULL;
+	char *sha = g_ascii_strdown(p->sha256, -1);
 	pending_page pg = {
-		.cert_no = keep(b, p->cert_no), .name = keep(b, p->name),
-		.id_masked = keep(b, p->id_masked), .level = keep(b, p->level),
-		.occupation = keep(b, p->occupation), .serial = keep(b, serial),
-		.file = keep(b, p->file), .page = p->page,
-		.reason = reissue ? keep(b, p->reissue_reason) : NULL,
+		.cert_no = p->cert_no, .name = p->name, .id_masked = p->id_masked,
+		.level = p->level, .occupation = p->occupation, .serial = serial,
+		.file = p->file, .page = p->page, .sha256 = sha,
+		.reason = reissue ? p->reissue_reason : NULL,
 		.old_returned = reissue && p->old_returned,
 		.kind = kind, .stock_id = stock_id,
 	};
-	char *sha = g_ascii_strdown(p->sha256, -1);
-	pg.sha256 = keep(b, sha);
+	bool ok = spill_page(b, &pg, err);
 	g_free(sha);
-	g_array_append_val(b->pages, pg);
+	if (!ok)
+		return false;
 	/* The page now speaks for the number and its serial. */
-	g_hash_table_add(b->added, (char *)pg.cert_no);
-	if (pg.serial)
-		g_hash_table_insert(b->added_serials, (char *)pg.serial, (char *)pg.cert_no);
+	const char *cert = keep(b, p->cert_no);
+	g_hash_table_add(b->added, (char *)cert);
+	if (serial)
+		g_hash_table_insert(b->added_serials, (char *)keep(b, serial), (char *)cert);
 	if (c) {
 		if (c->serial)
 			g_hash_table_remove(b->checked_serials, c->serial);
@@ -907,6 +985,7 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 	cp_ledger *l = b->l;
 	/* The batch's checks and inserts in one write transaction: the lock is
 	 * held from here to the commit, the time it takes to record the batch. */
+	rollback(l); /* the checks' snapshot */
 	if (!l->ops->begin(l->db, CP_LEDGER_TX_WRITE, err))
 		return false;
 	/* Under the lock: has anything been recorded since the first check? */
@@ -920,8 +999,19 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("a batch named %s is already in the ledger"), b->name);
 	bool ok = r == 1;
-	for (guint i = 0; ok && i < b->pages->len; i++)
-		ok = record_page(b, &g_array_index(b->pages, pending_page, i), unchanged, err);
+	if (ok && b->spill && fseek(b->spill, 0, SEEK_SET) != 0) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("ledger error: %s"), g_strerror(errno));
+		ok = false;
+	}
+	if (ok && b->spill) {
+		char(*buf)[CP_LEDGER_MAX_TEXT + 1] = g_malloc(9 * (CP_LEDGER_MAX_TEXT + 1));
+		pending_page pg;
+		int more;
+		while (ok && (more = unspill_page(b, &pg, buf, err)) == 1)
+			ok = record_page(b, &pg, unchanged, err);
+		ok = ok && more == 0;
+		g_free(buf);
+	}
 	if (!ok) {
 		rollback(l);
 		b->row = 0;
@@ -939,7 +1029,8 @@ static void batch_free(cp_ledger_batch *b)
 	g_hash_table_destroy(b->checked_serials);
 	g_hash_table_destroy(b->added);
 	g_hash_table_destroy(b->added_serials);
-	g_array_free(b->pages, TRUE);
+	if (b->spill)
+		fclose(b->spill);
 	g_string_chunk_free(b->strings);
 	g_free(b->name);
 	g_free(b->note);
@@ -963,10 +1054,8 @@ void cp_ledger_batch_abort(cp_ledger_batch *b)
 	if (!b)
 		return;
 	cp_ledger *l = b->l;
-	bool prepared = b->prepared;
 	batch_free(b);
-	if (prepared)
-		rollback(l);
+	rollback(l); /* the checks' snapshot, or the recorded batch */
 }
 
 /* ------------------------------------------------- spoil, destroy, revoke */
