@@ -26,13 +26,18 @@ typedef enum cp_ledger_query {
 	CP_LQ_STOCK_OVERLAP,     /* prefix, width, first, last → first, last */
 	CP_LQ_REVOCATION_OF,     /* cert_no → at, reason */
 	CP_LQ_CERT_COUNT,        /* cert_no, batch_id → its prints, those in that batch */
-	CP_LQ_CERT_LIVE,         /* cert_no → batch name, printed_at: its last unspoiled print */
 	CP_LQ_SERIAL_PRINT,      /* serial → print id, cert_no, batch name, printed_at */
 	CP_LQ_SERIAL_SPOILED,    /* serial → at */
 	CP_LQ_SERIAL_DESTROYED,  /* serial → at */
 	CP_LQ_SERIAL_HELD,       /* serial → cert_no: printed, not spoiled, not taken back */
 	CP_LQ_PRINT_UNSERIALED,  /* cert_no → print id: its last unspoiled print without serial */
 	CP_LQ_BATCH_NAMED,       /* name → id */
+	CP_LQ_CERT_STATE,        /* cert_no, batch_id → revoked at, revocation reason, prints,
+	                          * prints in that batch, batch name and printed_at of its last
+	                          * unspoiled print (NULLs where none): one row */
+	CP_LQ_SERIAL_STATE,      /* prefix, width, number, serial → stock id, printed cert_no,
+	                          * its batch name, printed_at, spoiled at, destroyed at
+	                          * (NULLs where none): one row */
 	CP_LQ_GENERATION,        /* → text that changes whenever anything is recorded */
 	/* rules: writes, each → id (no row: a unique constraint refused it) */
 	CP_LQ_STOCK_INSERT,      /* prefix, width, first, last, received_on, note, operator, at */

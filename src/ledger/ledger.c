@@ -562,38 +562,47 @@ static void serial_used(cp_ledger *l, cp_ledger_rows *r, const char *serial, cp_
 	g_free(when);
 }
 
-/* Checks that a sheet is received and unused: sets *stock_id. */
+/* Checks that a sheet is received and unused: sets *stock_id. One query
+ * answers all of it (one round trip to a server per page). */
 static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_id,
                               cp_error **err)
 {
-	if (stock_of(l, serial, stock_id, err) != 1)
+	cp_serial sp;
+	if (!cp_serial_parse(serial, "serial", &sp, err))
 		return false;
-	cp_ledger_rows *r = q(l, err, CP_LQ_SERIAL_PRINT, "t", serial);
+	cp_ledger_rows *r = q(l, err, CP_LQ_SERIAL_STATE, "tiit", sp.prefix, (int64_t)sp.width,
+	                      sp.number, serial);
 	int found = step(l, r, err);
-	if (found == 1)
-		serial_used(l, r, serial, err);
-	done(l, r);
-	if (found != 0)
-		return false;
-	r = q(l, err, CP_LQ_SERIAL_SPOILED, "t", serial);
-	if ((found = step(l, r, err)) == 1) {
-		char *when = col_time(l, r, 0);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was recorded as spoiled on %s"), serial, when);
+	bool ok = false;
+	if (found == 1) {
+		char *when = NULL;
+		if (col_null(l, r, 0)) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was never received (record it with "
+			               "'certpress ledger stock add')"),
+			             serial);
+		} else if (!col_null(l, r, 1)) {
+			when = col_time(l, r, 3);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was already used for certificate %s in batch %s "
+			               "on %s"),
+			             serial, col(l, r, 1), col(l, r, 2), when);
+		} else if (!col_null(l, r, 4)) {
+			when = col_time(l, r, 4);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was recorded as spoiled on %s"), serial, when);
+		} else if (!col_null(l, r, 5)) {
+			when = col_time(l, r, 5);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was destroyed on %s"), serial, when);
+		} else {
+			*stock_id = col_int(l, r, 0);
+			ok = true;
+		}
 		g_free(when);
 	}
 	done(l, r);
-	if (found != 0)
-		return false;
-	r = q(l, err, CP_LQ_SERIAL_DESTROYED, "t", serial);
-	if ((found = step(l, r, err)) == 1) {
-		char *when = col_time(l, r, 0);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was destroyed on %s"), serial, when);
-		g_free(when);
-	}
-	done(l, r);
-	return found == 0;
+	return ok;
 }
 
 /* Where a print is checked: before printing (its number is reserved in the
@@ -634,36 +643,40 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 			return false;
 		}
 	}
-	if (!refuse_revoked(l, cert, err))
-		return false;
-	int64_t any = 0, here = 0;
-	cp_ledger_rows *r = q(l, err, CP_LQ_CERT_COUNT, "ti", cert, b->row);
+	/* revoked?, how often printed (here: in this batch, once recorded),
+	 * the last sheet not spoiled: one query */
+	cp_ledger_rows *r = q(l, err, CP_LQ_CERT_STATE, "ti", cert, b->row);
 	int found = step(l, r, err);
-	if (found == 1) {
-		any = col_int(l, r, 0);
-		here = col_int(l, r, 1);
-	}
-	done(l, r);
-	if (found < 0)
-		return false;
-	if (here) {
+	int64_t any = 0, here = 0;
+	int live = 0;
+	if (found == 1 && !col_null(l, r, 0)) {
+		char *when = col_time(l, r, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("certificate number %s appears twice in this batch"), cert);
-		return false;
-	}
-	r = q(l, err, CP_LQ_CERT_LIVE, "t", cert);
-	int live = step(l, r, err);
-	if (live == 1 && !p->reissue_reason) {
-		char *when = col_time(l, r, 1);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("certificate number %s was already issued in batch %s on %s; "
-		               "printing it again needs a reissue with a reason (第十七条)"),
-		             cert, col(l, r, 0), when);
+		             _("certificate number %s was revoked on %s (%s) and can never be "
+		               "printed again (第二十四条)"),
+		             cert, when, col(l, r, 1));
 		g_free(when);
-		live = -1;
+		found = -1;
+	} else if (found == 1) {
+		any = col_int(l, r, 2);
+		here = col_int(l, r, 3);
+		live = !col_null(l, r, 4);
+		if (here) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s appears twice in this batch"), cert);
+			found = -1;
+		} else if (live && !p->reissue_reason) {
+			char *when = col_time(l, r, 5);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s was already issued in batch %s on %s; "
+			               "printing it again needs a reissue with a reason (第十七条)"),
+			             cert, col(l, r, 4), when);
+			g_free(when);
+			found = -1;
+		}
 	}
 	done(l, r);
-	if (live < 0)
+	if (found != 1)
 		return false;
 	if (!live && p->reissue_reason) {
 		if (any)

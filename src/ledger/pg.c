@@ -129,11 +129,6 @@ static const char *const sql[CP_LQ_N] = {
 	[CP_LQ_CERT_COUNT] =
 		"SELECT count(*), count(*) FILTER (WHERE batch_id = $2::bigint) "
 		"FROM print WHERE cert_no = $1::text",
-	[CP_LQ_CERT_LIVE] =
-		"SELECT b.name, p.printed_at FROM print p "
-		"JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = $1::text "
-		"AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
-		"ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_SERIAL_PRINT] =
 		"SELECT p.id, p.cert_no, b.name, p.printed_at FROM print p "
 		"JOIN batch b ON b.id = p.batch_id WHERE p.serial = $1::text",
@@ -151,6 +146,24 @@ static const char *const sql[CP_LQ_N] = {
 		"AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
 		"ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_BATCH_NAMED] = "SELECT id FROM batch WHERE name = $1::text",
+	[CP_LQ_CERT_STATE] =
+		"SELECT (SELECT at FROM revocation WHERE cert_no = $1::text), (SELECT reason "
+		"FROM revocation WHERE cert_no = $1::text), (SELECT count(*) FROM print WHERE "
+		"cert_no = $1::text), (SELECT count(*) FROM print WHERE cert_no = $1::text AND "
+		"batch_id = $2::bigint), (SELECT b.name FROM print p JOIN batch b ON b.id = "
+		"p.batch_id WHERE p.cert_no = $1::text AND NOT EXISTS (SELECT 1 FROM spoil s "
+		"WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1), (SELECT p.printed_at FROM "
+		"print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = $1::text AND NOT "
+		"EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT "
+		"1)",
+	[CP_LQ_SERIAL_STATE] =
+		"SELECT (SELECT id FROM stock WHERE prefix = $1::text AND width = $2::integer "
+		"AND first <= $3::bigint AND last >= $3::bigint), (SELECT cert_no FROM print "
+		"WHERE serial = $4::text), (SELECT b.name FROM print p JOIN batch b ON b.id = "
+		"p.batch_id WHERE p.serial = $4::text), (SELECT printed_at FROM print WHERE "
+		"serial = $4::text), (SELECT at FROM spoil WHERE serial = $4::text), (SELECT "
+		"x.at FROM destroyed d JOIN destruction x ON x.id = d.destruction_id WHERE "
+		"d.serial = $4::text)",
 	[CP_LQ_GENERATION] =
 		"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || (SELECT coalesce(max(id), 0) FROM batch) || ',' || (SELECT coalesce(max(id), 0) FROM print) || ',' || (SELECT coalesce(max(id), 0) FROM spoil) || ',' || (SELECT coalesce(max(id), 0) FROM destruction) || ',' || (SELECT count(*) FROM revocation)",
 	[CP_LQ_STOCK_INSERT] =
