@@ -5,8 +5,10 @@
 #  - the whole ledger unit suite (tests/test_ledger.c) run again on it;
 #  - `certpress ledger init`, a password on the command line refused, the
 #    everyday actions through the connection string;
-#  - two `certpress render` stations racing on overlapping batches: every
-#    number issued exactly once, the loser writes nothing;
+#  - two `certpress render` stations racing on overlapping batches, on an
+#    SQLite file (run even without PostgreSQL) and on the server: neither
+#    waits for the other's batch, every number is issued exactly once, the
+#    loser writes nothing;
 #  - a station killed mid-batch and a server stopped leave nothing recorded.
 . "$(dirname "$0")/lib.sh"
 . "$T_TOP/tests/common/pg.sh"
@@ -14,6 +16,63 @@ PG_AT_EXIT='rm -rf "$T_TMP"'
 ORG="$T_TOP/templates/org.conf"
 export XDG_DATA_HOME="$T_TMP/xdg"
 UNIT="${BUILD:-$T_TOP/build}/tests/test_ledger"
+
+# --- two stations racing on overlapping batches, on either backend -------
+# records 1–14 and 7–20 of the sample, each with a print serial of its own
+# record number: the overlap 7–14 contests both the numbers and the sheets.
+mkdir -p "$T_TMP/r"
+cp -r "$T_TOP/templates/sample/photos" "$T_TMP/r/photos"
+tr -d '\r' <"$T_TOP/templates/sample/batch.csv" |
+	awk -F, 'NR == 1 { print $0 ",证书印制流水码"; next }
+		{ printf "%s,GD2026%06d\n", $0, NR - 1 }' >"$T_TMP/r/all.csv"
+sed -n '1,15p' "$T_TMP/r/all.csv" >"$T_TMP/r/a.src"
+sed -n '1p;8,21p' "$T_TMP/r/all.csv" >"$T_TMP/r/b.src"
+# race LEDGER TAG: the two stations on one ledger holding GD2026000001–100
+race() {
+	# Each station reads its batch from a FIFO: both wait in open() until the
+	# batches are written, then run side by side.
+	mkfifo "$T_TMP/r/$2-a.csv" "$T_TMP/r/$2-b.csv"
+	"$CERTPRESS" render --org "$ORG" --ledger "$1" --batch "$2-station-a" -o "$T_TMP/r/$2-a.pdf" \
+		"$T_TMP/r/$2-a.csv" >"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+	pa=$!
+	"$CERTPRESS" render --org "$ORG" --ledger "$1" --batch "$2-station-b" -o "$T_TMP/r/$2-b.pdf" \
+		"$T_TMP/r/$2-b.csv" >"$T_TMP/b.out" 2>"$T_TMP/b.err" &
+	pb=$!
+	cat "$T_TMP/r/a.src" >"$T_TMP/r/$2-a.csv" &
+	cat "$T_TMP/r/b.src" >"$T_TMP/r/$2-b.csv" &
+	wait $pa; ra=$?
+	wait $pb; rb=$?
+	run ledger export --ledger "$1" --csv
+	printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $3 }' | sort >"$T_TMP/issued"
+	printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $8 }' | sort >"$T_TMP/serials"
+	dups=$(uniq -d "$T_TMP/issued" | wc -l)
+	sdups=$(uniq -d "$T_TMP/serials" | wc -l)
+	issued=$(wc -l <"$T_TMP/issued")
+	[ "$dups" -eq 0 ] && ok "race ($2): no number issued twice" ||
+		not_ok "race ($2): no number issued twice" "$(uniq -d "$T_TMP/issued" | head -3)"
+	[ "$sdups" -eq 0 ] && ok "race ($2): no stock serial consumed twice" ||
+		not_ok "race ($2): no stock serial consumed twice"
+	want=0
+	[ "$ra" -eq 0 ] && want=$((want + 14))
+	[ "$rb" -eq 0 ] && want=$((want + 14))
+	if [ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]; then ok "race ($2): a station won (exits $ra, $rb)"
+	else not_ok "race ($2): a station won (exits $ra, $rb)" "$(head -3 "$T_TMP/a.err")" "$(head -3 "$T_TMP/b.err")"; fi
+	[ "$issued" -eq "$want" ] && ok "race ($2): every page of the winner recorded, none of the loser ($issued)" ||
+		not_ok "race ($2): every page of the winner recorded, none of the loser" "issued $issued, wanted $want"
+	for s in a b; do
+		eval "rc=\$r$s"
+		if [ "$rc" -ne 0 ]; then
+			file_absent "$T_TMP/r/$2-$s.pdf" "race ($2): the losing station $s wrote no PDF"
+			contains "$(cat "$T_TMP/$s.err")" "already" "race ($2): station $s is told the number was taken"
+		fi
+	done
+	{ cat "$T_TMP/a.err" "$T_TMP/b.err"; } | sed 's/^/# /' | head -8
+}
+
+# on an SQLite file: the stations no longer wait for each other's batch
+RS="$T_TMP/race.sqlite"
+"$CERTPRESS" ledger stock add --ledger "$RS" --from GD2026000001 --to GD2026000100 >/dev/null
+race "$RS" sqlite
 
 if ! pg_start; then
 	skip "the ledger on PostgreSQL: $PG_WHY"
@@ -65,54 +124,7 @@ expect_status 0 "and reads the report"
 if "$PGBIN/psql" -h "$PG_DIR" -U station -d ledger -X -q -c "DELETE FROM stock" >/dev/null 2>&1
 then not_ok "a station cannot delete entries"; else ok "a station cannot delete entries"; fi
 
-# --- two stations racing on overlapping batches --------------------------
-# records 1–14 and 7–20 of the sample, each with a print serial of its own
-# record number: the overlap 7–14 contests both the numbers and the sheets.
-mkdir -p "$T_TMP/r"
-cp -r "$T_TOP/templates/sample/photos" "$T_TMP/r/photos"
-tr -d '\r' <"$T_TOP/templates/sample/batch.csv" |
-	awk -F, 'NR == 1 { print $0 ",证书印制流水码"; next }
-		{ printf "%s,GD2026%06d\n", $0, NR - 1 }' >"$T_TMP/r/all.csv"
-sed -n '1,15p' "$T_TMP/r/all.csv" >"$T_TMP/r/a.src"
-sed -n '1p;8,21p' "$T_TMP/r/all.csv" >"$T_TMP/r/b.src"
-# Each station reads its batch from a FIFO: both wait in open() until the
-# batches are written, then run side by side.
-mkfifo "$T_TMP/r/a.csv" "$T_TMP/r/b.csv"
-"$CERTPRESS" render --org "$ORG" --ledger "$L" --batch station-a -o "$T_TMP/r/a.pdf" \
-	"$T_TMP/r/a.csv" >"$T_TMP/a.out" 2>"$T_TMP/a.err" &
-pa=$!
-"$CERTPRESS" render --org "$ORG" --ledger "$L" --batch station-b -o "$T_TMP/r/b.pdf" \
-	"$T_TMP/r/b.csv" >"$T_TMP/b.out" 2>"$T_TMP/b.err" &
-pb=$!
-cat "$T_TMP/r/a.src" >"$T_TMP/r/a.csv" &
-cat "$T_TMP/r/b.src" >"$T_TMP/r/b.csv" &
-wait $pa; ra=$?
-wait $pb; rb=$?
-run ledger export --ledger "$L" --csv
-printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $3 }' | sort >"$T_TMP/issued"
-printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { print $8 }' | sort >"$T_TMP/serials"
-dups=$(uniq -d "$T_TMP/issued" | wc -l)
-sdups=$(uniq -d "$T_TMP/serials" | wc -l)
-issued=$(wc -l <"$T_TMP/issued")
-[ "$dups" -eq 0 ] && ok "race: no number issued twice" ||
-	not_ok "race: no number issued twice" "$(uniq -d "$T_TMP/issued" | head -3)"
-[ "$sdups" -eq 0 ] && ok "race: no stock serial consumed twice" ||
-	not_ok "race: no stock serial consumed twice"
-want=0
-[ "$ra" -eq 0 ] && want=$((want + 14))
-[ "$rb" -eq 0 ] && want=$((want + 14))
-if [ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]; then ok "race: a station won (exits $ra, $rb)"
-else not_ok "race: a station won (exits $ra, $rb)" "$(head -3 "$T_TMP/a.err")" "$(head -3 "$T_TMP/b.err")"; fi
-[ "$issued" -eq "$want" ] && ok "race: every page of the winner recorded, none of the loser ($issued)" ||
-	not_ok "race: every page of the winner recorded, none of the loser" "issued $issued, wanted $want"
-for s in a b; do
-	eval "rc=\$r$s"
-	if [ "$rc" -ne 0 ]; then
-		file_absent "$T_TMP/r/$s.pdf" "race: the losing station $s wrote no PDF"
-		contains "$(cat "$T_TMP/$s.err")" "already" "race: station $s is told the number was taken"
-	fi
-done
-{ cat "$T_TMP/a.err" "$T_TMP/b.err"; } | sed 's/^/# /' | head -8
+race "$L" pg
 
 # --- moving an SQLite ledger onto the server -----------------------------
 F="$T_TMP/old.sqlite"
