@@ -6,6 +6,7 @@
 #   make test       build and run the whole test suite
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make valgrind   the command on the sample under Valgrind Memcheck
+#   make install    install command, data and catalogues (PREFIX, DESTDIR)
 #   make deps       install missing Debian packages and fonts (idempotent)
 #   make golden     regenerate golden reference images on purpose
 #   make fuzz       run every libFuzzer harness for a bounded time
@@ -13,7 +14,7 @@
 #   make fresh-check  the README's two commands in a bare Debian 12 root (docs/fresh-check.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
-            glib-2.0 libqrencode libpng libjpeg sqlite3 libpq
+            glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
@@ -24,15 +25,22 @@ SAN      ?=
 # packages, so these must not be expanded while the Makefile is read.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+# libcups2-dev ships no .pc file: its own cups-config, deferred the same way.
+CUPS_CFLAGS = $(eval CUPS_CFLAGS := $(shell cups-config --cflags))$(CUPS_CFLAGS)
+CUPS_LIBS   = $(eval CUPS_LIBS := $(shell cups-config --libs))$(CUPS_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
-             -DCP_DATADIR='"$(SRCDIR)"' -DCP_LOCALEDIR='"$(abspath $(BUILD))/locale"' \
-             -Isrc $(PKG_CFLAGS)
+             -Isrc $(PKG_CFLAGS) $(CUPS_CFLAGS)
+# Only tests and fuzz harnesses know where the source tree is; the program
+# finds its data from its own location (src/datadir.c), so a copied or
+# installed tree never reads this checkout.
+TEST_DEFS = -DCP_TESTDIR='"$(SRCDIR)/tests"' -DCP_DATADIR='"$(SRCDIR)"' \
+            -DCP_LOCALEDIR='"$(abspath $(BUILD))/locale"'
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
-LIBS     = $(PKG_LIBS) -lm -lpthread
+LIBS     = $(PKG_LIBS) $(CUPS_LIBS) -lm -lpthread
 
 # src/ is grouped by stage (docs/HACKING.md); scripts/check-layers.sh keeps
 # the includes running one way. Everything but the command line is the library.
@@ -51,7 +59,7 @@ MO       := $(PO:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/certpress.mo)
 LIBRARY  := $(BUILD)/libcertpress.a
 PROGRAM  := $(BUILD)/certpress
 
-.PHONY: all deps demo test check-tests asan valgrind golden fuzz bench bench-peers clean pot po-update
+.PHONY: all deps demo install uninstall test check-tests asan valgrind golden fuzz bench bench-peers clean pot po-update
 .PHONY: fuzz-build fuzz-bins fresh-check
 
 all: $(PROGRAM) $(MO)
@@ -62,10 +70,13 @@ deps:
 # Any change of compiler or flags rebuilds everything (the redis way).
 $(BUILD)/flags: FORCE | deps
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)' > $@.new
+	@echo '$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(ALL_LDFLAGS) $(LIBS)' > $@.new
 	@cmp -s $@.new $@ 2>/dev/null && rm -f $@.new || mv -f $@.new $@
+# FORCE must stay an ordinary phony target: a bare `.SECONDARY:` (every target
+# secondary) once made it intermediate, so build/flags was never rewritten and
+# `make CFLAGS=-O0` rebuilt nothing.
+.PHONY: FORCE
 FORCE:
-.SECONDARY:
 
 # V=1 shows whole command lines.
 Q = $(if $(V),,@)
@@ -93,13 +104,17 @@ $(BUILD)/locale/%/LC_MESSAGES/certpress.mo: po/%.po
 $(BUILD)/tests/common/%.o: tests/common/%.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(E) "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(TEST_DEFS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIBRARY) $(TEST_COMMON_OBJ) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DCP_TESTDIR='"$(SRCDIR)/tests"' $(ALL_LDFLAGS) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(TEST_DEFS) $(ALL_LDFLAGS) \
 		-o $@ $< $(TEST_COMMON_OBJ) $(LIBRARY) $(LIBS)
+
+# Named here, the shared test objects are not intermediate files that make
+# would delete after building one test program.
+$(TEST_BIN): $(TEST_COMMON_OBJ)
 
 check-tests: $(PROGRAM) $(MO) $(TEST_BIN)
 
@@ -142,6 +157,40 @@ demo: $(PROGRAM) $(MO)
 	$(PROGRAM) render --org templates/org.conf --ledger out/demo-ledger.sqlite \
 		-o out/sample.pdf templates/sample/batch.csv
 	@echo "demo: the sample batch is in $(abspath out/sample.pdf)"
+	@echo "demo: its ledger, apart from yours, is $(abspath out/demo-ledger.sqlite):" \
+		"$(PROGRAM) ledger report --ledger out/demo-ledger.sqlite"
+
+# make install PREFIX=/usr/local DESTDIR=: the command, its data and its
+# catalogues, laid out as src/datadir.c looks for them from the program's own
+# place (PREFIX/bin/certpress reads PREFIX/share/certpress and
+# PREFIX/share/locale), so the installed tree may be moved as a whole.
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+I_BIN     := $(DESTDIR)$(PREFIX)/bin
+I_DATA    := $(DESTDIR)$(PREFIX)/share/certpress
+I_LOCALE  := $(DESTDIR)$(PREFIX)/share/locale
+I_TPL     := templates/certificate.conf templates/org.conf templates/seal.png
+I_SAMPLE  := templates/sample/README.md templates/sample/batch.csv
+I_PHOTOS  := $(sort $(wildcard templates/sample/photos/*.jpg))
+LANGS     := $(PO:po/%.po=%)
+
+# The fonts the manifest names by a relative path are in fonts/ once `deps`
+# has run; the others are Debian's, read where the manifest says.
+install: $(PROGRAM) $(MO) | deps
+	install -d $(I_BIN) $(I_DATA)/fonts $(I_DATA)/templates/sample/photos
+	install -m 755 $(PROGRAM) $(I_BIN)/certpress
+	install -m 644 fonts/fonts.manifest $$(awk '$$1 !~ /^(#|\/)/ && NF { print "fonts/" $$1 }' \
+		fonts/fonts.manifest) $(I_DATA)/fonts/
+	install -m 644 $(I_TPL) $(I_DATA)/templates/
+	install -m 644 $(I_SAMPLE) $(I_DATA)/templates/sample/
+	install -m 644 $(I_PHOTOS) $(I_DATA)/templates/sample/photos/
+	$(foreach l,$(LANGS),install -D -m 644 $(BUILD)/locale/$(l)/LC_MESSAGES/certpress.mo \
+		$(I_LOCALE)/$(l)/LC_MESSAGES/certpress.mo;)
+	@echo "install: $(I_BIN)/certpress, its data in $(I_DATA)"
+
+uninstall:
+	rm -f $(I_BIN)/certpress $(LANGS:%=$(I_LOCALE)/%/LC_MESSAGES/certpress.mo)
+	rm -rf $(I_DATA)
 
 # Message catalogue (po/README.md). The keywords here and in tests/test_i18n.c
 # must agree: g_dngettext is the CLI's plural form.
@@ -171,7 +220,7 @@ include bench/Makefile.inc
 # each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
-FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin
+FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin sign xlsx zrun
 FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/*/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -183,6 +232,9 @@ FUZZ_MAXLEN_rules     := 1024
 FUZZ_MAXLEN_image     := 65536
 FUZZ_MAXLEN_pdfupdate := 65536
 FUZZ_MAXLEN_pdfjoin   := 65536
+FUZZ_MAXLEN_sign      := 65536
+FUZZ_MAXLEN_xlsx      := 65536
+FUZZ_MAXLEN_zrun      := 65536
 FUZZ_OPTS     = -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1
 
 fuzz-build:
@@ -194,7 +246,7 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIBRARY) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBRARY) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBRARY) $(LIBS)
 
 fuzz: fuzz-build
 	@fail=0; for t in $(FUZZ_TARGETS); do \

@@ -114,6 +114,45 @@ png png-100 "$RUNS" --jobs 1
 echo "bench: PNG 300 dpi, 100 certificates, a worker per CPU ($RUNS runs)" >&2
 png png-100-all "$RUNS"
 
+# signed NAME RUNS [OPTION...]: 1,000 electronic certificates as one signed PDF
+# per holder (render --format pdf), with a fresh test seal key; bytes per file.
+signed() {
+	_name=$1 _runs=$2
+	shift 2
+	_d="$OUT/$_name.seal"
+	rm -rf "$_d" && mkdir -p "$_d"
+	"$CERTPRESS" keys new --name "benchmark seal" --key "$_d/seal.key" --cert "$_d/seal.pem" \
+		2>/dev/null || die "$_name: keys new failed"
+	sed "s|^seal = .*|seal = $(pwd)/templates/seal.png|" "$ORG" >"$_d/org.conf"
+	printf '\n[signing]\ncertificate = seal.pem\nkey = seal.key\n' >>"$_d/org.conf"
+	_i=0
+	while [ $_i -lt "$_runs" ]; do
+		run_once "$_name" "rm -rf '$OUT/$_name' '$OUT/$_name.ledger'* && mkdir '$OUT/$_name'" \
+			"$CERTPRESS" render --org "$_d/org.conf" --ledger "$OUT/$_name.ledger" \
+			--mode electronic --format pdf "$@" -o "$OUT/$_name/" "$CACHE/batch-1000.csv"
+		_i=$((_i + 1))
+	done
+	_n=$(find "$OUT/$_name" -name '*.pdf' | wc -l)
+	[ "$_n" -eq 1000 ] || die "$_name: $_n PDF files written, expected 1000"
+	record "$_name" signed 1000 $(($(cat "$OUT/$_name"/*.pdf | wc -c) / 1000)) ""
+}
+
+echo "bench: signed per-holder PDFs, 1,000 certificates ($RUNS runs)" >&2
+signed signed-1k "$RUNS"
+
+# A single preview from a 1,000-row batch, the whole process as the operator
+# waits for it: start-up and fonts, reading and checking every row (the
+# rules need the others, such as duplicate numbers), laying out and drawing
+# one page, writing the PNG.
+echo "bench: PNG preview of row 5 of 1,000 records ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once preview-1k "rm -f '$OUT/preview-1k.png'" \
+		"$CERTPRESS" render --org "$ORG" --row 5 -o "$OUT/preview-1k.png" "$CACHE/batch-1000.csv"
+	_i=$((_i + 1))
+done
+record preview-1k png 1 "$(wc -c < "$OUT/preview-1k.png")" ""
+
 {
 	echo "{"
 	printf '  "quick": %s,\n' "$([ "$QUICK" = 1 ] && echo true || echo false)"

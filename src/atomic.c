@@ -6,9 +6,12 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,16 +220,150 @@ static char *resolve_final(const char *path, unsigned flags, cp_error **err)
 	return g_strdup(path);
 }
 
-static char *temp_template(const char *final)
+/* ------------------------------------------------------------ naming */
+
+/* Every name certpress gives a temporary in a user's folder:
+ *     .BASE.cptmp-PID-XXXXXX
+ * BASE the output's own name, PID the writer's process. That is what lets a
+ * later run recognise its own leftovers and prove their writer dead. */
+#define TEMP_TAG "cptmp-"
+
+static char *temp_name(const char *dir, const char *base)
 {
-	char *dir = g_path_get_dirname(final);
-	char *base = g_path_get_basename(final);
-	char *name = g_strdup_printf(".%s.XXXXXX", base);
+	char *name = g_strdup_printf(".%s." TEMP_TAG "%ld-XXXXXX", base, (long)getpid());
 	char *t = g_build_filename(dir, name, NULL);
-	g_free(dir);
-	g_free(base);
 	g_free(name);
 	return t;
+}
+
+/* Fills the trailing XXXXXX of a template with random letters (for linkat,
+ * which has no mkstemp of its own). */
+static void randomise(char *tmpl)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n = strlen(tmpl);
+	for (size_t i = n - 6; i < n; i++)
+		tmpl[i] = set[g_random_int_range(0, (gint32)sizeof set - 1)];
+}
+
+static void (*notice_fn)(const char *);
+
+void cp_atomic_set_notice(void (*fn)(const char *message))
+{
+	notice_fn = fn;
+}
+
+static void notice(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void notice(const char *fmt, ...)
+{
+	if (!notice_fn)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	notice_fn(m);
+	g_free(m);
+}
+
+static bool all_alnum(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(s[i]))
+			return false;
+	return s[n] == 0;
+}
+
+static void remove_tree_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+					g_ptr_array_add(names, g_strdup(e->d_name));
+			for (guint i = 0; i < names->len; i++)
+				unlinkat(dirfd(d), names->pdata[i], 0);
+			g_ptr_array_free(names, TRUE);
+			closedir(d);
+		} else {
+			close(fd);
+		}
+	}
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* Looks in dir for what an interrupted run left of the output named base. A
+ * temporary of ours (.BASE.cptmp-PID-XXXXXX) whose writer is dead (no such
+ * process here, and no lock held on it from anywhere) is removed; a name an
+ * older certpress used (.BASE.XXXXXX) cannot be proven ours and dead, and is
+ * reported only. Either way the operator is told through the notice hook. */
+static void clean_stale(const char *dir, const char *base)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char *prefix = g_strdup_printf(".%s.", base);
+	size_t plen = strlen(prefix);
+	GPtrArray *dead = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *old = g_ptr_array_new_with_free_func(g_free);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		const char *rest = e->d_name + plen;
+		if (strncmp(rest, TEMP_TAG, strlen(TEMP_TAG)) == 0) {
+			char *end = NULL;
+			errno = 0;
+			long pid = strtol(rest + strlen(TEMP_TAG), &end, 10);
+			/* with SQLite's journal beside a backup's temporary */
+			bool journal = end && *end == '-' && strlen(end + 1) == 14 &&
+			               strcmp(end + 7, "-journal") == 0;
+			if (errno || pid <= 0 || !end || *end != '-' ||
+			    !(all_alnum(end + 1, 6) || journal))
+				continue;
+			if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue; /* its writer may be alive */
+			g_ptr_array_add(dead, g_strdup(e->d_name));
+		} else if (all_alnum(rest, 6)) {
+			g_ptr_array_add(old, g_strdup(e->d_name));
+		}
+	}
+	for (guint i = 0; i < dead->len; i++) {
+		const char *name = dead->pdata[i];
+		int fd = openat(dirfd(d), name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		/* Ours (same user) and unlocked: a writer on another machine
+		 * sharing the folder would still hold its lock. */
+		bool mine = fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+		            (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+		            flock(fd, LOCK_EX | LOCK_NB) == 0;
+		if (mine) {
+			if (S_ISDIR(st.st_mode))
+				remove_tree_at(dirfd(d), name);
+			else
+				unlinkat(dirfd(d), name, 0);
+			char *path = g_build_filename(dir, name, NULL);
+			notice(_("removed %s, left by an interrupted run"), path);
+			g_free(path);
+		}
+		close(fd);
+	}
+	for (guint i = 0; i < old->len; i++) {
+		char *path = g_build_filename(dir, old->pdata[i], NULL);
+		notice(_("%s looks like the temporary file of an interrupted run; remove it if no "
+		         "certpress is writing %s"), path, base);
+		g_free(path);
+	}
+	g_ptr_array_free(dead, TRUE);
+	g_ptr_array_free(old, TRUE);
+	g_free(prefix);
+	closedir(d);
 }
 
 static void fsync_dir_of(const char *path)
@@ -242,62 +379,160 @@ static void fsync_dir_of(const char *path)
 	g_free(dir);
 }
 
+static bool no_anonymous; /* tests: force the named temporaries */
+
+void cp_atomic_set_anonymous(bool on)
+{
+	no_anonymous = !on;
+}
+
+/* An unlinked file in dir (O_TMPFILE): a kill, even SIGKILL, leaves nothing
+ * behind. -1 with errno; errno EOPNOTSUPP when the file system cannot. */
+static int anon_open(const char *dir)
+{
+	if (no_anonymous) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EISDIR || errno == EINVAL || errno == ENOTSUP))
+		errno = EOPNOTSUPP; /* a kernel or file system without O_TMPFILE */
+	return fd;
+}
+
+/* Gives the unlinked file fd the name path (which must not exist). */
+static int link_fd(int fd, const char *path)
+{
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return -1;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc works for anyone. */
+	char proc[64];
+	g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* Links fd into dir under a fresh temporary name for base; returns it, or
+ * NULL with errno. The name is published in the live table (slot) so that a
+ * signal during the short commit step still removes it. */
+static char *link_temp(int fd, const char *dir, const char *base, int *slot)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		char *t = temp_name(dir, base);
+		randomise(t);
+		if (link_fd(fd, t) == 0) {
+			*slot = live_add(live_files, t);
+			return t;
+		}
+		int e = errno;
+		g_free(t);
+		if (e != EEXIST) {
+			errno = e;
+			return NULL;
+		}
+	}
+	errno = EEXIST;
+	return NULL;
+}
+
 struct cp_atomic {
 	char *path;  /* final */
-	char *temp;  /* also held by the live table */
+	char *dir;   /* its folder */
+	char *temp;  /* a named temporary (no O_TMPFILE here), held by the live table */
 	FILE *fp;
 	int slot;
+	cp_atomic_dir *owner; /* a page of a folder output: commit hands it over */
+	char *name;           /* its name in that folder */
 };
 
-cp_atomic *cp_atomic_open(const char *path, unsigned flags, cp_error **err)
+static cp_atomic *atomic_new(const char *final, unsigned flags, bool named, cp_error **err)
+{
+	char *dir = g_path_get_dirname(final);
+	char *base = g_path_get_basename(final);
+	char *temp = NULL;
+	int slot = -1;
+	int fd = named ? -1 : anon_open(dir);
+	if (fd < 0 && (named || errno == EOPNOTSUPP)) {
+		temp = temp_name(dir, base);
+		fd = mkostemp(temp, O_CLOEXEC);
+		if (fd >= 0) {
+			slot = live_add(live_files, temp);
+			if (slot < 0) {
+				close(fd);
+				unlink(temp);
+				cp_set_error(err, CP_E_NOMEM, final, 0, 0, NULL,
+				             _("too many output files open at once (limit %d)"),
+				             CP_ATOMIC_MAX_LIVE);
+				goto fail;
+			}
+		}
+	}
+	/* Held for the file's life, named or not yet (it may get a name in
+	 * the commit step): a later run sees the lock and leaves a live
+	 * writer's file alone, even one in another pid namespace or machine. */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
+	if (fd < 0) {
+		cp_set_error(err, CP_E_IO, final, 0, 0, NULL, _("cannot create a temporary file: %s"),
+		             g_strerror(errno));
+		goto fail;
+	}
+	FILE *fp = NULL;
+	if (fchmod(fd, file_mode(flags, false)) != 0) {
+		cp_set_error(err, CP_E_IO, final, 0, 0, NULL, _("cannot set the file mode: %s"),
+		             g_strerror(errno));
+	} else if (!(fp = fdopen(fd, "w+b"))) {
+		cp_set_error(err, CP_E_NOMEM, final, 0, 0, NULL, _("out of memory"));
+	}
+	if (!fp) {
+		close(fd);
+		if (temp) {
+			unlink(temp);
+			live_remove(live_files, slot);
+		}
+		goto fail;
+	}
+	g_free(base);
+	cp_atomic *a = g_new0(cp_atomic, 1);
+	a->path = g_strdup(final);
+	a->dir = dir;
+	a->temp = temp;
+	a->fp = fp;
+	a->slot = slot;
+	return a;
+fail:
+	g_free(temp);
+	g_free(dir);
+	g_free(base);
+	return NULL;
+}
+
+static cp_atomic *atomic_open(const char *path, unsigned flags, bool named, cp_error **err)
 {
 	if (!check_target(path, NULL, flags, false, err))
 		return NULL;
 	char *final = resolve_final(path, flags, err);
 	if (!final)
 		return NULL;
-	char *temp = temp_template(final);
-	int fd = mkostemp(temp, O_CLOEXEC);
-	if (fd < 0) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot create a temporary file: %s"),
-		             g_strerror(errno));
-		goto fail;
-	}
-	int slot = live_add(live_files, temp);
-	if (slot < 0) {
-		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL,
-		             _("too many output files open at once (limit %d)"), CP_ATOMIC_MAX_LIVE);
-		close(fd);
-		unlink(temp);
-		goto fail;
-	}
-	if (fchmod(fd, file_mode(flags, false)) != 0) {
-		int e = errno;
-		live_remove(live_files, slot);
-		close(fd);
-		unlink(temp);
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot set the file mode: %s"),
-		             g_strerror(e));
-		goto fail;
-	}
-	FILE *fp = fdopen(fd, "wb");
-	if (!fp) {
-		live_remove(live_files, slot);
-		close(fd);
-		unlink(temp);
-		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL, _("out of memory"));
-		goto fail;
-	}
-	cp_atomic *a = g_new0(cp_atomic, 1);
-	a->path = final;
-	a->temp = temp;
-	a->fp = fp;
-	a->slot = slot;
-	return a;
-fail:
+	char *dir = g_path_get_dirname(final);
+	char *base = g_path_get_basename(final);
+	clean_stale(dir, base);
+	g_free(dir);
+	g_free(base);
+	cp_atomic *a = atomic_new(final, flags, named, err);
 	g_free(final);
-	g_free(temp);
-	return NULL;
+	return a;
+}
+
+cp_atomic *cp_atomic_open(const char *path, unsigned flags, cp_error **err)
+{
+	return atomic_open(path, flags, false, err);
+}
+
+cp_atomic *cp_atomic_open_named(const char *path, unsigned flags, cp_error **err)
+{
+	return atomic_open(path, flags, true, err);
 }
 
 FILE *cp_atomic_file(cp_atomic *a)
@@ -320,6 +555,11 @@ const char *cp_atomic_path(const cp_atomic *a)
 	return a->path;
 }
 
+const char *cp_atomic_folder(const cp_atomic *a)
+{
+	return a->dir;
+}
+
 bool cp_atomic_write(cp_atomic *a, const void *buf, size_t n, cp_error **err)
 {
 	if (n && fwrite(buf, 1, n, a->fp) != n) {
@@ -332,34 +572,66 @@ bool cp_atomic_write(cp_atomic *a, const void *buf, size_t n, cp_error **err)
 
 static void atomic_free(cp_atomic *a, bool remove_temp)
 {
-	if (a->fp)
-		fclose(a->fp);
-	if (remove_temp)
+	if (a->temp && remove_temp)
 		unlink(a->temp);
+	if (a->fp)
+		fclose(a->fp); /* after the unlink: the lock covers the file to its end */
 	live_remove(live_files, a->slot);
 	g_free(a->temp);
 	g_free(a->path);
+	g_free(a->dir);
+	g_free(a->name);
 	g_free(a);
 }
 
+static bool dir_take(cp_atomic_dir *d, const char *name, int fd, cp_error **err);
+
 bool cp_atomic_commit(cp_atomic *a, cp_error **err)
 {
-	FILE *fp = a->fp;
-	a->fp = NULL;
 	const char *what = NULL;
 	int e = 0;
-	if (fflush(fp) != 0 || ferror(fp))
+	int fd = fileno(a->fp);
+	if (fflush(a->fp) != 0 || ferror(a->fp))
 		what = "write", e = errno ? errno : EIO;
-	else if (fsync(fileno(fp)) != 0)
+	else if (!a->owner && fsync(fd) != 0) /* a folder's pages: one syncfs at its commit */
 		what = "fsync", e = errno;
-	if (fclose(fp) != 0 && !what)
+	if (!what && a->owner) {
+		/* A page of a folder output: the folder keeps the open file
+		 * until its own commit. */
+		int keep = dup(fd);
+		if (keep < 0 || !dir_take(a->owner, a->name, keep, err)) {
+			if (keep < 0)
+				cp_set_error(err, CP_E_IO, a->path, 0, 0, NULL,
+				             _("cannot write the output (%s): %s"), "dup",
+				             g_strerror(errno));
+			atomic_free(a, true);
+			return false;
+		}
+		atomic_free(a, true); /* a named temporary was linked again: drop it */
+		return true;
+	}
+	if (!what && a->temp) {
+		if (rename(a->temp, a->path) != 0)
+			what = "rename", e = errno;
+	} else if (!what) {
+		char *base = g_path_get_basename(a->path);
+		a->temp = link_temp(fd, a->dir, base, &a->slot);
+		g_free(base);
+		if (!a->temp)
+			what = "link", e = errno;
+		else if (rename(a->temp, a->path) != 0)
+			what = "rename", e = errno;
+	}
+	if (!what && fclose(a->fp) != 0)
 		what = "close", e = errno;
-	if (!what && rename(a->temp, a->path) != 0)
-		what = "rename", e = errno;
+	else if (!what)
+		a->fp = NULL;
 	if (what) {
 		cp_set_error(err, CP_E_IO, a->path, 0, 0, NULL,
 		             _("cannot write the output (%s): %s"), what, g_strerror(e));
-		atomic_free(a, true);
+		/* A failed close comes after the rename: the output is in place
+		 * but may be incomplete; the caller reports the failure. */
+		atomic_free(a, strcmp(what, "close") != 0);
 		return false;
 	}
 	fsync_dir_of(a->path);
@@ -375,60 +647,272 @@ void cp_atomic_abort(cp_atomic *a)
 
 /* ------------------------------------------------------------------ folders */
 
+typedef struct dir_page {
+	char *name;
+	int fd;
+} dir_page;
+
 struct cp_atomic_dir {
-	char *path;
-	char *temp;
+	char *path;   /* final */
+	char *parent; /* its folder */
+	char *base;
+	unsigned flags;
+	GMutex lock;
+	bool anon;     /* pages are unlinked files (fds) until the commit */
+	GArray *pages; /* dir_page, while anon */
+	long fd_budget;
+	char *temp;    /* the hidden folder pages are named in; made at commit when anon */
+	int lockfd;    /* on temp, flock'd while it lives (see clean_stale) */
 	int slot;
+	bool failed;
 };
 
-cp_atomic_dir *cp_atomic_dir_open(const char *path, unsigned flags, cp_error **err)
+/* File descriptors a process may have open: the soft limit is raised to the
+ * hard one, so that a batch of PNG pages can be held as unlinked files. */
+static long raise_nofile(void)
 {
-	if (!check_target(path, NULL, flags, true, err))
-		return NULL;
-	char *final = resolve_final(path, flags, err);
-	if (!final)
-		return NULL;
-	char *temp = temp_template(final);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		if (want == RLIM_INFINITY || want > (1u << 20))
+			want = 1u << 20;
+		if (want > rl.rlim_cur) {
+			struct rlimit nl = {.rlim_cur = want, .rlim_max = rl.rlim_max};
+			if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+				rl.rlim_cur = want;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (1L << 20) : (long)rl.rlim_cur;
+}
+
+/* Descriptors kept free for everything else a run opens (fonts, photos, the
+ * ledger, PDF parts, the rejects file...). */
+#define FD_RESERVE 256
+
+static char *strip_slashes(const char *path)
+{
+	char *p = g_strdup(path);
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = 0;
+	return p;
+}
+
+static bool make_temp_dir(cp_atomic_dir *d, cp_error **err)
+{
+	char *temp = temp_name(d->parent, d->base);
 	if (!mkdtemp(temp)) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot create a temporary folder: %s"),
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL, _("cannot create a temporary folder: %s"),
 		             g_strerror(errno));
-		g_free(final);
 		g_free(temp);
-		return NULL;
+		return false;
 	}
 	int slot = live_add(live_dirs, temp);
 	if (slot < 0) {
 		rmdir(temp);
-		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL,
+		cp_set_error(err, CP_E_NOMEM, d->path, 0, 0, NULL,
 		             _("too many output files open at once (limit %d)"), CP_ATOMIC_MAX_LIVE);
-		g_free(final);
 		g_free(temp);
-		return NULL;
+		return false;
 	}
 	/* mkdtemp makes 0700; when the folder itself becomes the output it
 	 * should look like any folder the user would have made. */
-	(void)chmod(temp, file_mode(flags, true) | 0100);
-	cp_atomic_dir *d = g_new0(cp_atomic_dir, 1);
-	d->path = final;
+	(void)chmod(temp, file_mode(d->flags, true) | 0100);
+	d->lockfd = open(temp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->lockfd >= 0)
+		(void)flock(d->lockfd, LOCK_EX | LOCK_NB);
 	d->temp = temp;
 	d->slot = slot;
+	return true;
+}
+
+cp_atomic_dir *cp_atomic_dir_open(const char *path, unsigned flags, cp_error **err)
+{
+	char *clean = path ? strip_slashes(path) : NULL;
+	if (!check_target(clean, NULL, flags, true, err)) {
+		g_free(clean);
+		return NULL;
+	}
+	char *final = resolve_final(clean, flags, err);
+	g_free(clean);
+	if (!final)
+		return NULL;
+	cp_atomic_dir *d = g_new0(cp_atomic_dir, 1);
+	d->path = final;
+	d->parent = g_path_get_dirname(final);
+	d->base = g_path_get_basename(final);
+	d->flags = flags;
+	d->slot = -1;
+	d->lockfd = -1;
+	g_mutex_init(&d->lock);
+	clean_stale(d->parent, d->base);
+	d->fd_budget = raise_nofile() - FD_RESERVE;
+	int probe = d->fd_budget > 0 ? anon_open(d->parent) : -1;
+	if (probe >= 0) {
+		close(probe);
+		d->anon = true;
+		d->pages = g_array_new(FALSE, FALSE, sizeof(dir_page));
+		return d;
+	}
+	if (d->fd_budget > 0 && errno != EOPNOTSUPP) {
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL, _("cannot create a temporary file: %s"),
+		             g_strerror(errno));
+		cp_atomic_dir_abort(d);
+		return NULL;
+	}
+	if (!make_temp_dir(d, err)) {
+		cp_atomic_dir_abort(d);
+		return NULL;
+	}
 	return d;
 }
 
-const char *cp_atomic_dir_temp_path(const cp_atomic_dir *d)
+void cp_atomic_dir_set_fd_budget(cp_atomic_dir *d, long pages)
 {
-	return d->temp;
+	g_mutex_lock(&d->lock);
+	d->fd_budget = pages;
+	g_mutex_unlock(&d->lock);
+}
+
+static bool link_page(cp_atomic_dir *d, const dir_page *pg, cp_error **err)
+{
+	char *to = g_build_filename(d->temp, pg->name, NULL);
+	int rc = link_fd(pg->fd, to);
+	if (rc != 0 && errno == EEXIST) {
+		/* the same name twice: the later page wins, as with files */
+		unlink(to);
+		rc = link_fd(pg->fd, to);
+	}
+	if (rc != 0)
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL,
+		             _("cannot move the output in place: %s"), g_strerror(errno));
+	g_free(to);
+	return rc == 0;
+}
+
+/* From unlinked pages to the named hidden folder: at the commit, or when a
+ * batch has more pages than the process may hold open files. Under lock. */
+static bool name_pages(cp_atomic_dir *d, cp_error **err)
+{
+	if (!d->anon)
+		return true;
+	if (!d->temp && !make_temp_dir(d, err))
+		return false;
+	bool ok = true;
+	for (guint i = 0; i < d->pages->len; i++) {
+		dir_page *pg = &g_array_index(d->pages, dir_page, i);
+		if (ok)
+			ok = link_page(d, pg, err);
+		close(pg->fd);
+		g_free(pg->name);
+	}
+	g_array_set_size(d->pages, 0);
+	d->anon = false;
+	return ok;
+}
+
+static bool dir_take(cp_atomic_dir *d, const char *name, int fd, cp_error **err)
+{
+	g_mutex_lock(&d->lock);
+	bool ok = !d->failed;
+	if (ok && d->anon) {
+		dir_page pg = {g_strdup(name), fd};
+		g_array_append_val(d->pages, pg);
+		fd = -1;
+		if ((long)d->pages->len >= d->fd_budget)
+			ok = name_pages(d, err);
+	} else if (ok) {
+		dir_page pg = {(char *)name, fd};
+		ok = link_page(d, &pg, err);
+	} else {
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL, _("an earlier page could not be kept"));
+	}
+	if (!ok)
+		d->failed = true;
+	g_mutex_unlock(&d->lock);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+cp_atomic *cp_atomic_dir_file(cp_atomic_dir *d, const char *name, cp_error **err)
+{
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		cp_set_error(err, CP_E_USAGE, d->path, 0, 0, NULL,
+		             _("%s cannot be a file name in the output folder"), name ? name : "");
+		return NULL;
+	}
+	char *final = g_build_filename(d->path, name, NULL);
+	g_mutex_lock(&d->lock);
+	bool anon = d->anon;
+	g_mutex_unlock(&d->lock);
+	/* Unlinked in the parent folder while the pages are held as files;
+	 * afterwards named in the hidden folder like any atomic file. */
+	cp_atomic *a;
+	if (anon) {
+		int fd = anon_open(d->parent);
+		if (fd < 0) {
+			cp_set_error(err, CP_E_IO, final, 0, 0, NULL,
+			             _("cannot create a temporary file: %s"), g_strerror(errno));
+			g_free(final);
+			return NULL;
+		}
+		(void)fchmod(fd, file_mode(d->flags, false));
+		FILE *fp = fdopen(fd, "w+b");
+		if (!fp) {
+			close(fd);
+			cp_set_error(err, CP_E_NOMEM, final, 0, 0, NULL, _("out of memory"));
+			g_free(final);
+			return NULL;
+		}
+		a = g_new0(cp_atomic, 1);
+		a->path = final;
+		a->dir = g_strdup(d->parent);
+		a->fp = fp;
+		a->slot = -1;
+		a->owner = d;
+		a->name = g_strdup(name);
+		return a;
+	}
+	char *inner = g_build_filename(d->temp, name, NULL);
+	a = atomic_new(inner, d->flags, false, err);
+	g_free(inner);
+	if (a) {
+		g_free(a->path);
+		a->path = final; /* for messages: where the page is going */
+		a->owner = d;
+		a->name = g_strdup(name);
+	} else {
+		g_free(final);
+	}
+	return a;
 }
 
 static void dir_free(cp_atomic_dir *d, bool remove_temp)
 {
-	if (remove_temp) {
+	if (d->pages) {
+		for (guint i = 0; i < d->pages->len; i++) {
+			dir_page *pg = &g_array_index(d->pages, dir_page, i);
+			close(pg->fd);
+			g_free(pg->name);
+		}
+		g_array_free(d->pages, TRUE);
+	}
+	if (remove_temp && d->temp) {
 		remove_dir_contents_signal_safe(d->temp);
 		rmdir(d->temp);
 	}
 	live_remove(live_dirs, d->slot);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	g_mutex_clear(&d->lock);
 	g_free(d->temp);
 	g_free(d->path);
+	g_free(d->parent);
+	g_free(d->base);
 	g_free(d);
 }
 
@@ -471,6 +955,31 @@ static bool move_files_into(cp_atomic_dir *d, cp_error **err)
 
 bool cp_atomic_dir_commit(cp_atomic_dir *d, cp_error **err)
 {
+	if (d->failed) {
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL, _("an earlier page could not be kept"));
+		dir_free(d, true);
+		return false;
+	}
+	/* Every page on the disk before any gets a name: one syncfs instead
+	 * of an fsync per page (each one a journal commit of its own). */
+	int pfd = open(d->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || syncfs(pfd) != 0) {
+		int e = errno;
+		if (pfd >= 0)
+			close(pfd);
+		cp_set_error(err, CP_E_IO, d->path, 0, 0, NULL,
+		             _("cannot write the output (%s): %s"), "syncfs", g_strerror(e));
+		dir_free(d, true);
+		return false;
+	}
+	close(pfd);
+	/* The commit step: until here nothing of this run has a name in the
+	 * user's folders (with O_TMPFILE); from here the hidden folder does,
+	 * for as long as the links and one rename take. */
+	if (!name_pages(d, err)) {
+		dir_free(d, true);
+		return false;
+	}
 	int fd = open(d->temp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)fsync(fd);

@@ -100,8 +100,9 @@ bool cp_field_required(cp_field f);
 /* One data row. A plain value: the reader fills raw[] and cells[], the checker
  * fills value[] and the parsed parts. Release with cp_record_clear(). */
 typedef struct cp_record {
-	long row;                    /* spreadsheet row as Excel/WPS number it: the
-	                                header is row 1, the first record row 2 */
+	long row;                    /* spreadsheet row as Excel/WPS number it: with
+	                                the header on row 1, the first record is row
+	                                2; title rows above the header count too */
 	long line;                   /* physical CSV line on which the row starts */
 	char **cells;                /* every cell of the row as read, UTF-8 */
 	size_t ncells;
@@ -109,6 +110,15 @@ typedef struct cp_record {
 	char *value[CP_FIELD_COUNT]; /* normalised, printable values (set by the checker):
 	                                level "三级/高级工", job type "--" when blank,
 	                                issue date "2026年11月27日", photo resolved path */
+	bool number[CP_FIELD_COUNT]; /* the field's cell is a number in a workbook
+	                                (not text, not a date): a long ID number
+	                                has lost digits there */
+	char *photo_picture;         /* a workbook's picture in the row's photo cell,
+	                                saved to a private temporary file that lives
+	                                as long as the reader (its path), or NULL */
+	char *photo_picture_problem; /* why the photo cell's picture cannot be
+	                                used (two of them, reaching into another
+	                                row, beside a file name), or NULL */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
 } cp_record;
@@ -126,10 +136,29 @@ char *cp_mask_id(const char *id);
 typedef struct cp_reader cp_reader;
 
 /* Opens a CSV file exported by a spreadsheet: RFC 4180 quoting, CRLF or LF,
- * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Reads
- * the header row and maps it to fields; a missing required column is an error
+ * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Finds
+ * the header row (cp_reader_header_row) and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
+/* The same; the file may also be a pipe or a FIFO, read as records arrive.
+ * When a signal interrupts a read that waits for input and *cancel is then
+ * non-zero, reading stops with CP_E_INTERRUPTED (cancel may be NULL). */
+cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
+                                      cp_error **err);
+/* The same, also for workbooks, told by their first bytes: .xlsx (Office Open
+ * XML as Excel and WPS write it) and .xls (BIFF). Of a workbook the sheet
+ * named `sheet` is read, or the first visible worksheet when sheet is NULL
+ * (a CSV file with a sheet name is a usage error). Cells come as a CSV
+ * export would have them: dates by their number format as 2026-11-27,
+ * formulas as their cached result; rows keep their spreadsheet numbers, and
+ * record.line is the row. cp_reader_encoding() describes the workbook and
+ * sheet. */
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err);
+/* Both: a workbook's sheet (or a CSV file, pipe or FIFO) with reads that a
+ * signal can cancel; sheet and cancel may be NULL. A pipe or FIFO is always
+ * read as CSV text. */
+cp_reader *cp_reader_open_ex(const char *path, const char *sheet,
+                             const volatile sig_atomic_t *cancel, cp_error **err);
 void cp_reader_free(cp_reader *r);
 
 /* Reads the next record into *out (cleared first). Returns 1 when a record was
@@ -143,12 +172,17 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err);
 const char *const *cp_reader_header(const cp_reader *r, size_t *n);
 /* Borrowed: the header cell used for a field ("姓名" or "name"), or NULL. */
 const char *cp_reader_column(const cp_reader *r, cp_field f);
-/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030". */
+/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030", or for a workbook
+ * "xlsx workbook, sheet 名单". */
 const char *cp_reader_encoding(const cp_reader *r);
 /* Borrowed: the folder holding the CSV; photos are relative to it. */
 const char *cp_reader_dir(const cp_reader *r);
 /* Borrowed: the path given to cp_reader_open(). */
 const char *cp_reader_path(const cp_reader *r);
+/* The spreadsheet row taken as the header: the first of the first 10
+ * non-blank rows that names every required column (title and note rows
+ * above it are skipped). */
+long cp_reader_header_row(const cp_reader *r);
 /* How far reading has come, as the fraction of the file's bytes taken in so
  * far (read ahead by up to one chunk), for progress displays. Returns false
  * when the size is unknown (a pipe, a device). */
@@ -161,6 +195,13 @@ typedef enum cp_photo_policy {
 	CP_PHOTO_PASTED,  /* photos are pasted on paper stock by hand; may be absent */
 } cp_photo_policy;
 
+/* What to do with a field whose font lacks one of its characters (the field
+ * is then set in a fallback face, layout.h): profile key font_fallback. */
+typedef enum cp_fallback_policy {
+	CP_FALLBACK_WARN,   /* set it in the fallback face, and warn (default) */
+	CP_FALLBACK_REFUSE, /* refuse the record: every field in its own font */
+} cp_fallback_policy;
+
 typedef struct cp_profile cp_profile;
 
 /* Loads an organization profile (see README, "Organization profile"). */
@@ -170,6 +211,12 @@ const char *cp_profile_name(const cp_profile *p);       /* borrowed */
 const char *cp_profile_prefix(const cp_profile *p);     /* 13 characters, borrowed */
 const char *cp_profile_seal_path(const cp_profile *p);  /* absolute, or NULL */
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p);
+cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p);
+/* photo_fit: photos as they come are taken (crop: another shape centre-cropped,
+ * a file name differing in case used, an EXIF-turned phone photo turned
+ * upright; each with a warning), or refused with the reason (refuse). */
+typedef enum cp_photo_fit { CP_PHOTO_FIT_CROP, CP_PHOTO_FIT_REFUSE } cp_photo_fit;
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p);
 /* The QR content for a record: the profile's pattern with {cert_no} (and
  * {name}, {org}) substituted. Free with free(). */
 char *cp_profile_qr_content(const cp_profile *p, const cp_record *rec);
@@ -212,6 +259,10 @@ void cp_checker_free(cp_checker *c);
 /* Checks rec, fills rec->value[] and the parsed parts, and appends any problem
  * to out. Returns true when the record is printable (no CP_SEV_ERROR). */
 bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out);
+/* Whether cp_checker_check() decodes each photo in full (the default) or
+ * reads only its header (size, shape, format): a preview decodes its own
+ * record's photo only. */
+void cp_checker_decode_photos(cp_checker *c, bool decode);
 
 /* --------------------------------------------------------------- rendering */
 
@@ -241,15 +292,27 @@ typedef struct cp_output_opts {
 	double offset_x_mm, offset_y_mm; /* printer calibration offset */
 	double scale_x, scale_y;         /* printer calibration scale, 1.0 = none */
 	double dpi;                      /* raster resolution, default 300 */
+	/* Electronic mode: leave the seal out of the page, because a signature's
+	 * widget shows it (signed PDFs; src/trust/sign.h). Default false. */
+	bool seal_in_signature;
 } cp_output_opts;
 
 /* Defaults: full mode, no offset, scale 1, 300 dpi. */
 void cp_output_opts_init(cp_output_opts *o);
 
+/* The data folder (fonts/, templates/) and the message catalogue folder
+ * (bind the "certpress" text domain to it): $CERTPRESS_DATADIR and
+ * $CERTPRESS_LOCALEDIR when set, else found from the running program's own
+ * location: <prefix>/bin/PROG reads <prefix>/share/certpress and
+ * <prefix>/share/locale; <top>/build/PROG, in a build tree, reads <top> and
+ * <top>/build/locale. Borrowed strings. */
+const char *cp_datadir(void);
+const char *cp_localedir(void);
+
 /* Fonts: a private fontconfig configuration built from the project's fonts/
  * manifest (checksums verified), so machine fonts never change the output.
- * extra_dir (may be NULL) adds an organization's own fonts ahead of the
- * defaults. */
+ * fonts_dir NULL: cp_datadir()/fonts. extra_dir (may be NULL) adds an
+ * organization's own fonts ahead of the defaults. */
 typedef struct cp_fonts cp_fonts;
 cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err);
 void cp_fonts_free(cp_fonts *f);
@@ -361,6 +424,15 @@ cairo_surface_t *cp_raster_new(double width_mm, double height_mm, double dpi,
 /* Writes an image surface (RGB24, or ARGB32 which is un-premultiplied and
  * keeps its alpha) as an 8-bit PNG with a pHYs chunk for dpi, atomically. */
 bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err);
+/* The same for one thread writing page after page of one template: cache
+ * keeps the compressed rows that repeat from one page to the next (the
+ * static art), compared byte for byte before reuse; tens of MB. Use a
+ * cache from one thread at a time. */
+typedef struct cp_zrun_cache cp_png_cache;
+cp_png_cache *cp_png_cache_new(void);
+void cp_png_cache_free(cp_png_cache *cache);
+bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
+                         cp_png_cache *cache, cp_error **err);
 
 /* Draws the printer calibration page (rulers on all four edges, crosshairs
  * 20 mm from each corner and at the centre, offset scales near each edge and
@@ -491,6 +563,15 @@ bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_erro
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
 /* Number of pages added so far. */
 size_t cp_ledger_batch_count(const cp_ledger_batch *b);
+/* The next blank sheet of received stock for this batch, in stock order
+ * (*serial, free with g_free()): the first call starts at from (a received
+ * serial) or, when from is NULL, after the sheet the ledger last printed on
+ * (the first sheet received when none was); every call goes on from the
+ * previous one. Sheets issued, spoiled, destroyed or reserved in this batch
+ * are skipped. Refuses (CP_E_LEDGER) when no stock is left. The serial still
+ * has to be checked (cp_ledger_batch_check) to be reserved. */
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err);
 /* Records the batch in one write transaction, waiting up to the busy timeout
  * for another writer: every page is checked again under the lock (another
  * station may have issued a number or used a serial meanwhile: CP_E_LEDGER,
@@ -546,6 +627,15 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 /* The whole history of one certificate, oldest first, as text lines.
  * Refuses (CP_E_LEDGER) a number the ledger does not know. Free with free(). */
 char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err);
+/* The state of a certificate number for verification (第二十四条): not in the
+ * ledger, issued, reissued (a new sheet of the same number) or revoked; with
+ * revoke_reason (may be NULL) set to the recorded reason (g_free) when
+ * revoked. */
+typedef enum cp_ledger_state {
+	CP_LEDGER_UNKNOWN, CP_LEDGER_ISSUED, CP_LEDGER_REISSUED, CP_LEDGER_REVOKED,
+} cp_ledger_state;
+bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *state,
+                          char **revoke_reason, cp_error **err);
 /* Writes every entry as CSV (RFC 4180, UTF-8 with BOM so that spreadsheet
  * programs read the Chinese text, CRLF line ends), oldest first. */
 bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err);
@@ -554,6 +644,27 @@ bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err);
 /* Copies the ledger with SQLite's online backup API into path (atomically,
  * 0600): a consistent single-file copy that cp_ledger_open() accepts. */
 bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err);
+
+/* A PDF sent to a printer (certpress print): where, the printer's job id and
+ * how the job ended. Strings are borrowed for the call only. */
+typedef struct cp_ledger_job {
+	const char *batch;   /* the batch printed, or NULL for a file of no batch */
+	const char *file;    /* the PDF sent, required */
+	const char *dest;    /* CUPS queue or printer URI, required */
+	const char *profile; /* printer calibration profile of the pages, or NULL */
+	int copies;          /* 1 or more */
+	int job_id;          /* the printer's job id; 0: none was given */
+	const char *state;   /* completed, canceled, aborted, refused,
+	                        unreachable, lost or interrupted */
+	const char *message; /* the error when not completed, or NULL */
+} cp_ledger_job;
+/* Records a print job in its own write transaction. An unknown batch or
+ * state is refused (CP_E_USAGE). */
+bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err);
+/* The name of the latest batch whose pages were written to file (as given,
+ * or the same file by its absolute path): *name NULL when none. Free *name
+ * with g_free(). */
+bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,9 @@
  *  - the PDF (cp_pdf_writer) has every field value of every page in its text
  *    layer (pdftotext), every font embedded (pdffonts) and every page exactly
  *    595.28 x 841.89 pt (pdfinfo);
+ *  - one face per field: within a field's box every character is drawn in
+ *    one font (mutool draw -F stext), unless no face of the field's chain
+ *    has every character of it;
  *  - the other side: a record missing a field, with a field that cannot fit,
  *    or with a character no font has yields no page, and the reason names
  *    the field or the character.
@@ -32,6 +35,7 @@
 
 #include "common/image_compare.h"
 #include "input/image.h"
+#include "layout/fonts.h"
 #include "layout/layout.h"
 #include "layout/template.h"
 
@@ -153,7 +157,7 @@ static bool tools(const char *const *progs)
 		return true;
 	/* scripts/deps.sh installs them on CI; a missing one is a failure
 	 * there, not a silent pass */
-	g_test_message("%s is not installed (scripts/deps.sh installs poppler-utils and "
+	g_test_message("%s is not installed (scripts/deps.sh installs poppler-utils, mupdf-tools and "
 	               "zbar-tools)", missing);
 	g_test_fail();
 	return false;
@@ -786,6 +790,135 @@ static void test_pdf_fonts_embedded(gconstpointer data)
 	g_free(out);
 }
 
+/* The number after `key="` in an XML line of mutool's stext, or NAN. */
+static double xml_num(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	return p ? g_ascii_strtod(p + strlen(key), NULL) : NAN;
+}
+
+/* True when some face of the item's chain (its font list, then the fallback
+ * chain) has every character of its text. */
+static bool one_face_covers(const cp_page_item *it)
+{
+	const cp_element *el = it->el;
+	char *list = g_strdup_printf("%s, %s", el->font && *el->font ? el->font
+	                                                             : CP_FONTS_DEFAULT_FIELD,
+	                             CP_FONTS_FALLBACK);
+	char **fams = g_strsplit(list, ",", -1);
+	bool covers = false;
+	for (char **f = fams; *f && !covers; f++) {
+		cp_face face = cp_fonts_face(fonts, g_strstrip(*f), el->bold, false);
+		covers = true;
+		for (const char *p = it->text; *p && covers; p = g_utf8_next_char(p)) {
+			gunichar c = g_utf8_get_char(p);
+			covers = g_unichar_isspace(c) || cp_face_has(&face, c);
+		}
+	}
+	g_strfreev(fams);
+	g_free(list);
+	return covers;
+}
+
+/* One face per field (issue 16): mutool reads, from the PDF, the font that
+ * draws each character; within a field's box every character comes from one
+ * font, unless no face of the field's chain has all of its characters. */
+static void test_pdf_one_face(gconstpointer data)
+{
+	batch *bt = (batch *)data;
+	static const char *const need[] = {"mutool", NULL};
+	if (!loaded(bt) || !tools(need) || !pdf(bt))
+		return;
+	const char *argv[] = {"mutool", "draw", "-q", "-F", "stext", "-o", "-", bt->pdf, NULL};
+	char *why = NULL;
+	char *out = ic_run(argv, &why);
+	if (!out) {
+		g_test_message("%s", why);
+		g_test_fail();
+		g_free(why);
+		return;
+	}
+	/* fonts[page][item]: the font names seen in the item's box */
+	GHashTable ***seen = g_new0(GHashTable **, (size_t)bt->npages);
+	char **lines = g_strsplit(out, "\n", -1);
+	int page = -1, chars = 0;
+	char *font = NULL;
+	for (char **l = lines; *l; l++) {
+		const char *t = *l;
+		while (*t == ' ')
+			t++;
+		if (g_str_has_prefix(t, "<page ")) {
+			page++;
+		} else if (g_str_has_prefix(t, "<font name=\"")) {
+			g_free(font);
+			const char *n = t + strlen("<font name=\"");
+			const char *plus = strchr(n, '+'), *q = strchr(n, '"');
+			if (plus && plus < q)
+				n = plus + 1; /* the subset tag */
+			font = g_strndup(n, (gsize)(q - n));
+		} else if (g_str_has_prefix(t, "<char ") && page >= 0 && page < bt->npages &&
+		           font) {
+			double x = xml_num(t, " x=\""), y = xml_num(t, " y=\"");
+			double k = 25.4 / 72; /* pt to mm */
+			x *= k, y *= k;
+			size_t n;
+			const cp_page_item *it = cp_page_items(bt->b->pages[bt->page_rec[page]], &n);
+			if (!seen[page])
+				seen[page] = g_new0(GHashTable *, n);
+			for (size_t i = 0; i < n; i++) {
+				/* the glyph's origin, nudged off the box edges */
+				if (it[i].kind != CP_EL_FIELD || x + 0.1 < it[i].x ||
+				    x + 0.1 > it[i].x + it[i].w || y - 0.5 < it[i].y ||
+				    y - 0.5 > it[i].y + it[i].h)
+					continue;
+				if (!seen[page][i])
+					seen[page][i] = g_hash_table_new_full(g_str_hash, g_str_equal,
+					                                      g_free, NULL);
+				g_hash_table_add(seen[page][i], g_strdup(font));
+				chars++;
+			}
+		}
+	}
+	g_free(font);
+	int fields = 0, mixed = 0;
+	for (int p = 0; p < bt->npages; p++) {
+		size_t n;
+		const cp_page_item *it = cp_page_items(bt->b->pages[bt->page_rec[p]], &n);
+		for (size_t i = 0; seen[p] && i < n; i++) {
+			if (!seen[p][i])
+				continue;
+			fields++;
+			guint nf = g_hash_table_size(seen[p][i]);
+			if (nf > 1 && !one_face_covers(&it[i])) {
+				mixed++;
+			} else if (nf > 1) {
+				GString *names = g_string_new(NULL);
+				GHashTableIter hi;
+				gpointer key;
+				g_hash_table_iter_init(&hi, seen[p][i]);
+				while (g_hash_table_iter_next(&hi, &key, NULL))
+					g_string_append_printf(names, " %s", (const char *)key);
+				char *what = ic_item_name(bt->b->pages[bt->page_rec[p]], i);
+				g_test_message("%s PDF page %d (row %ld): %s \"%s\" is drawn in %u "
+				               "fonts (%s), yet one face has all of it", bt->label,
+				               p + 1, bt->b->recs[bt->page_rec[p]].row, what,
+				               it[i].text, nf, names->str + 1);
+				g_free(what);
+				g_string_free(names, TRUE);
+				g_test_fail();
+			}
+			g_hash_table_destroy(seen[p][i]);
+		}
+		g_free(seen[p]);
+	}
+	g_test_message("%d characters in %d fields: one font each, %d fields where no face "
+	               "has every character", chars, fields, mixed);
+	g_assert_cmpint(fields, >, 0);
+	g_free(seen);
+	g_strfreev(lines);
+	g_free(out);
+}
+
 /* Every page is exactly A4 as the template says: 595.28 x 841.89 pt (to the
  * hundredth of a point). */
 static void test_pdf_page_size(gconstpointer data)
@@ -1016,6 +1149,7 @@ int main(int argc, char **argv)
 		{"pdf-text", test_pdf_text},
 		{"pdf-fonts-embedded", test_pdf_fonts_embedded},
 		{"pdf-page-size", test_pdf_page_size},
+		{"pdf-one-face", test_pdf_one_face},
 	};
 	for (size_t b = 0; b < G_N_ELEMENTS(batches); b++)
 		for (size_t c = 0; c < G_N_ELEMENTS(checks); c++) {

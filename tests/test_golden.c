@@ -85,6 +85,12 @@ static const gcase cases[] = {
 	 7, CP_MODE_FULL, 0, 0, PAGE_DPI, NULL, PNG_TOL, true, PDF_TOL},
 	{"latin-name", "a Latin name and a passport number",
 	 8, CP_MODE_FULL, 0, 0, PAGE_DPI, NULL, PNG_TOL, true, PDF_TOL},
+	{"fallback-name", "one face per field: FandolFang lacks 喆, so the whole name 郭娟喆 "
+	                  "is set in Noto Serif CJK SC ExtraLight, matched in size",
+	 9, CP_MODE_FULL, 0, 0, PAGE_DPI, NULL, PNG_TOL, true, PDF_TOL},
+	{"fallback-fields", "a one-character fallback in each text field (name 王赟, "
+	                    "occupation 珺琇工艺师, job type 昳彧方向): each field in one face",
+	 10, CP_MODE_FULL, 0, 0, PAGE_DPI, NULL, PNG_TOL, true, PDF_TOL},
 	{"qr-seal-300dpi", "the QR code (module edges on whole pixels) and the seal at "
 	                   "300 dpi, electronic mode",
 	 2, CP_MODE_ELECTRONIC, 0, 0, CROP_DPI, qr_seal_crop, PNG_TOL, false, PDF_TOL},
@@ -397,6 +403,39 @@ static void test_rules_behind_references(void)
 		CHECK(name->lines == 1 && name->font_size < 12,
 		      "long-name: %d lines at %g pt, expected 1 line below 12 pt", name->lines,
 		      name->font_size);
+	}
+	/* One face per field (layout.h): what each fallback case is set in. */
+	if ((pg = case_page(&G, &cases[6], NULL))) {
+		const cp_page_item *name = cp_page_find(pg, CP_FIELD_NAME);
+		CHECK(name->forced && strcmp(name->forced, "䶮𠇔𠀁") == 0 && name->face &&
+		              strcmp(name->face, "Noto Serif CJK SC") == 0 && name->faces &&
+		              strcmp(name->faces, "𠀁 HanaMinB") == 0,
+		      "rare-chars: forced %s, face %s, faces %s; expected 䶮𠇔𠀁 forcing Noto "
+		      "Serif CJK SC with 𠀁 HanaMinB", name->forced ? name->forced : "-",
+		      name->face ? name->face : "-", name->faces ? name->faces : "-");
+	}
+	for (size_t c = 7; c < G_N_ELEMENTS(cases); c++) {
+		if (!(pg = case_page(&G, &cases[c], NULL)))
+			continue;
+		const cp_page_item *name = cp_page_find(pg, CP_FIELD_NAME);
+		if (strcmp(cases[c].name, "minority-name") == 0 ||
+		    strcmp(cases[c].name, "latin-name") == 0 || strcmp(cases[c].name, "qr-seal-300dpi") == 0) {
+			CHECK(!name->forced && !name->face,
+			      "%s: the name is set in its own font, yet falls back for %s",
+			      cases[c].name, name->forced ? name->forced : "-");
+			continue;
+		}
+		int binds[] = {CP_FIELD_NAME, CP_FIELD_OCCUPATION, CP_FIELD_JOB_TYPE};
+		size_t nb = strcmp(cases[c].name, "fallback-fields") == 0 ? 3 : 1;
+		for (size_t b = 0; b < nb; b++) {
+			const cp_page_item *it = cp_page_find(pg, binds[b]);
+			CHECK(it->forced && it->face && strcmp(it->face, "Noto Serif CJK SC") == 0 &&
+			              !it->faces,
+			      "%s: %s set in %s (forced by %s, mixed %s); expected whole in Noto "
+			      "Serif CJK SC", cases[c].name, cp_layout_bind_label(binds[b]),
+			      it->face ? it->face : "its own font", it->forced ? it->forced : "-",
+			      it->faces ? it->faces : "no");
+		}
 	}
 	if (G.fonts) {
 		/* 𠀁 (U+20001) exists only in HanaMinB; 䶮 in Noto Serif CJK */

@@ -197,7 +197,8 @@ static char *write_big(const char *dir, const char *name, const char *prefix, ch
 }
 
 /* Reads every record of path; returns the stopping error (or NULL at a clean
- * end) and asserts it took under 2 s and under 32 MiB of extra peak memory. */
+ * end) and asserts it took under 32 MiB of extra peak memory. The time is
+ * shown, not judged: it would turn on the machine (make bench measures it). */
 static cp_error *read_all(const char *path, long *records)
 {
 	long rss0 = maxrss_kib();
@@ -216,12 +217,10 @@ static cp_error *read_all(const char *path, long *records)
 	double secs = (g_get_monotonic_time() - t0) / 1e6;
 	long grew = maxrss_kib() - rss0;
 	g_test_message("%s: %.3f s, peak memory +%ld KiB", path, secs, grew);
-	/* Under ASan (make asan unwinds the stack on every malloc) time and
-	 * memory are the sanitizer's: its quarantine alone holds 256 MB. */
-	if (!TU_SANITIZED) {
-		g_assert_cmpfloat(secs, <, 2.0);
+	/* Under ASan (make asan unwinds the stack on every malloc) memory is
+	 * the sanitizer's: its quarantine alone holds 256 MB. */
+	if (!TU_SANITIZED)
 		g_assert_cmpint(grew, <, 32 * 1024);
-	}
 	return err;
 }
 

@@ -982,7 +982,9 @@ static void test_schema(void)
 	cp_ledger_free(open_ok(newer));
 	sql_file(newer, "PRAGMA user_version = 99");
 	g_assert_null(cp_ledger_open(newer, 1000, &err));
-	tu_assert_error(&err, CP_E_LEDGER, "schema version 99, newer than the 1");
+	char *newer_msg = g_strdup_printf("schema version 99, newer than the %d", CP_LEDGER_SCHEMA_VERSION);
+	tu_assert_error(&err, CP_E_LEDGER, newer_msg);
+	g_free(newer_msg);
 
 	char *foreign = g_build_filename(dir, "foreign.sqlite", NULL);
 	sql_file(foreign, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
@@ -1019,6 +1021,173 @@ static void test_schema(void)
 	g_free(foreign);
 	g_free(newer);
 	g_free(dir);
+}
+
+/* Proves: a print job is recorded with its batch, destination, job id and
+ * final state; report and history show it; an unknown batch or state is
+ * refused; the batch of a file is found by the path given or its absolute
+ * path; a version-1 ledger (before print jobs) is migrated with its entries
+ * kept. */
+static void test_print_jobs(void)
+{
+	char *path = scratch_ledger("ledger-jobs");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	g_assert_true(issue1(l, "b1", CERT("000001"), NULL, &err));
+	tu_assert_no_error(err);
+
+	char *name = NULL;
+	g_assert_true(cp_ledger_batch_of_file(l, "out/batch.pdf", &name, &err));
+	g_assert_cmpstr(name, ==, "b1");
+	g_free(name);
+	char *cwd = g_get_current_dir();
+	char *abs = g_build_filename(cwd, "out", "batch.pdf", NULL);
+	g_assert_true(cp_ledger_batch_of_file(l, abs, &name, &err));
+	g_assert_cmpstr(name, ==, "b1"); /* recorded relative, asked absolute, from here */
+	g_free(name);
+	g_free(abs);
+	g_assert_true(cp_ledger_batch_of_file(l, "/elsewhere/out/batch.pdf", &name, &err));
+	g_assert_null(name);
+	g_assert_true(cp_ledger_batch_of_file(l, "./out/../out/batch.pdf", &name, &err));
+	g_assert_cmpstr(name, ==, "b1");
+	g_free(name);
+	g_free(cwd);
+	g_assert_true(cp_ledger_batch_of_file(l, "elsewhere.pdf", &name, &err));
+	g_assert_null(name);
+
+	cp_ledger_job j = {
+		.batch = "b1", .file = "out/batch.pdf", .dest = "ipp://127.0.0.1:8631/ipp/print",
+		.copies = 2, .job_id = 7, .state = "completed",
+	};
+	g_assert_true(cp_ledger_job_add(l, &j, &err));
+	tu_assert_no_error(err);
+	j.job_id = 8;
+	j.state = "canceled";
+	j.message = "job 8 was canceled\n(by the operator)";
+	g_assert_true(cp_ledger_job_add(l, &j, &err));
+	tu_assert_no_error(err);
+	j.batch = NULL;
+	j.job_id = 0;
+	j.state = "unreachable";
+	j.message = NULL;
+	g_assert_true(cp_ledger_job_add(l, &j, &err));
+	tu_assert_no_error(err);
+
+	j.batch = "nope";
+	g_assert_false(cp_ledger_job_add(l, &j, &err));
+	tu_assert_error(&err, CP_E_USAGE, "no batch named nope");
+	j.batch = "b1";
+	j.state = "printed-maybe";
+	g_assert_false(cp_ledger_job_add(l, &j, &err));
+	tu_assert_error(&err, CP_E_USAGE, "known state");
+	j.state = "completed";
+	j.copies = 0;
+	g_assert_false(cp_ledger_job_add(l, &j, &err));
+	tu_assert_error(&err, CP_E_USAGE, "known state");
+
+	char *r = cp_ledger_report(l, NULL, NULL, false, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(r, "batch b1  to ipp://127.0.0.1:8631/ipp/print  job 7  copies 2  "
+	                           "printed (job completed)"));
+	g_assert_nonnull(strstr(r, "job 8  copies 2  NOT PRINTED: job canceled"));
+	g_assert_nonnull(strstr(r, "out/batch.pdf  to ipp://127.0.0.1:8631/ipp/print  copies 2  "
+	                           "NOT PRINTED: the printer could not be reached"));
+	free(r);
+	r = cp_ledger_report(l, NULL, NULL, true, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(r, "\"job_id\": 8, \"copies\": 2, \"state\": \"canceled\""));
+	g_assert_nonnull(strstr(r, "\"message\": \"job 8 was canceled (by the operator)\""));
+	free(r);
+	char *h = cp_ledger_history(l, CERT("000001"), &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(h, "batch b1 sent to printer ipp://127.0.0.1:8631/ipp/print  job 7"));
+	g_assert_nonnull(strstr(h, "NOT PRINTED: job canceled  job 8 was canceled (by the operator)"));
+	free(h);
+	cp_ledger_free(l);
+
+	/* Back to version 1: no print_job table. SQLite: opening migrates it.
+	 * PostgreSQL: a station refuses it, naming 'ledger init', which
+	 * migrates it. */
+	if (pg_base) {
+		sql_file(path, "DROP TABLE print_job; UPDATE certpress_meta SET value = '1' "
+		               "WHERE key = 'schema_version'");
+		g_assert_null(cp_ledger_open(path, 1000, &err));
+		tu_assert_error(&err, CP_E_LEDGER, "older than this certpress");
+		cp_ledger_free(cp_ledger_init(path, 1000, &err));
+		tu_assert_no_error(err);
+	} else {
+		sql_file(path, "DROP TABLE print_job; PRAGMA user_version = 1");
+	}
+	l = open_ok(path);
+	char *csv = export_string(l);
+	g_assert_nonnull(strstr(csv, CERT("000001")));
+	free(csv);
+	j.copies = 1;
+	g_assert_true(cp_ledger_job_add(l, &j, &err));
+	tu_assert_no_error(err);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves: blank sheets are handed out in stock order from the first sheet
+ * received, skipping sheets printed on, spoiled, destroyed or reserved in
+ * the batch; a new batch goes on after the last sheet printed on; from must
+ * be a blank received sheet; used-up stock is refused. */
+static void test_next_serial(void)
+{
+	char *path = scratch_ledger("ledger-next-serial");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD01", "GD04", NULL);
+	stock(l, "XY0101", "XY0103", NULL);
+	g_assert_true(cp_ledger_spoil(l, "GD02", NULL, "jam", &err));
+	tu_assert_no_error(err);
+
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "n1", NULL, &err);
+	g_assert_nonnull(b);
+	char *s = NULL;
+	const char *want[] = {"GD01", "GD03", "GD04", "XY0101"};
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		g_assert_true(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+		tu_assert_no_error(err);
+		g_assert_cmpstr(s, ==, want[i]);
+		char cert[32];
+		g_snprintf(cert, sizeof cert, CERT("%06d"), (int)i + 1);
+		cp_ledger_print p = page(cert, s, (int)i + 1);
+		g_assert_true(cp_ledger_batch_add(b, &p, &err));
+		tu_assert_no_error(err);
+		g_free(s);
+	}
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	tu_assert_no_error(err);
+
+	b = cp_ledger_batch_begin(l, "n2", NULL, &err);
+	g_assert_true(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+	g_assert_cmpstr(s, ==, "XY0102"); /* after the last sheet printed on */
+	/* reserved by a check, not yet printed: skipped */
+	cp_ledger_print p = page(CERT("000010"), "XY0103", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_free(s);
+	g_assert_false(cp_ledger_batch_next_serial(b, NULL, &s, &err));
+	g_assert_null(s);
+	tu_assert_error(&err, CP_E_LEDGER, "used up");
+	cp_ledger_batch_abort(b);
+
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_false(cp_ledger_batch_next_serial(b, "GD03", &s, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already used");
+	cp_ledger_batch_abort(b);
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_false(cp_ledger_batch_next_serial(b, "GD09", &s, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "never received");
+	cp_ledger_batch_abort(b);
+	b = cp_ledger_batch_begin(l, "n3", NULL, &err);
+	g_assert_true(cp_ledger_batch_next_serial(b, "XY0103", &s, &err));
+	g_assert_cmpstr(s, ==, "XY0103");
+	g_free(s);
+	cp_ledger_batch_abort(b);
+	cp_ledger_free(l);
+	g_free(path);
 }
 
 /* Proves: the auditors' CSV has a BOM, CRLF lines, every event in order, and
@@ -1238,7 +1407,7 @@ static void test_pg_server(void)
 	GPtrArray *v = raw_column(path, "SELECT value FROM certpress_meta "
 	                                "WHERE key = 'schema_version'");
 	g_assert_cmpuint(v->len, ==, 1);
-	g_assert_cmpstr(g_ptr_array_index(v, 0), ==, "1");
+	g_assert_cmpstr(g_ptr_array_index(v, 0), ==, "2"); /* 2: print jobs */
 	g_ptr_array_unref(v);
 	c = pg_connect(path);
 	PGresult *r = PQexec(c, "DELETE FROM stock");
@@ -1356,6 +1525,51 @@ static void test_pg_guard(void)
 	g_free(path);
 }
 
+/* Proves: `ledger migrate` moves the print jobs too (with their batch, state
+ * and message, compared before commit), and the server's job ids go on after
+ * the ones moved. */
+static void test_pg_migrate_jobs(void)
+{
+	char *dir = tu_scratch("ledger-pg-migrate-jobs");
+	char *file = g_build_filename(dir, "ledger.sqlite", NULL);
+	cp_error *err = NULL;
+	cp_ledger *from = open_ok(file);
+	g_assert_true(issue1(from, "b1", CERT("000001"), NULL, &err));
+	tu_assert_no_error(err);
+	cp_ledger_job j = {
+		.batch = "b1", .file = "out/batch.pdf", .dest = "ipp://127.0.0.1:8631/ipp/print",
+		.copies = 1, .job_id = 7, .state = "aborted", .message = "paper jam",
+	};
+	g_assert_true(cp_ledger_job_add(from, &j, &err));
+	tu_assert_no_error(err);
+	char *path = scratch_ledger("ledger-pg-migrate-jobs");
+	cp_ledger *to = open_ok(path);
+	int64_t n = 0;
+	g_assert_true(cp_ledger_migrate(from, to, &n, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(n, ==, 3); /* the batch, its print, the job */
+	j.job_id = 8;
+	j.state = "completed";
+	j.message = NULL;
+	g_assert_true(cp_ledger_job_add(to, &j, &err));
+	tu_assert_no_error(err);
+	char *h = cp_ledger_history(to, CERT("000001"), &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(h, "job 7  copies 1  NOT PRINTED: job aborted by the printer  "
+	                           "paper jam"));
+	g_assert_nonnull(strstr(h, "job 8  copies 1  printed (job completed)"));
+	free(h);
+	GPtrArray *ids = raw_column(path, "SELECT id FROM print_job ORDER BY id");
+	g_assert_cmpuint(ids->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(ids, 1), ==, "2");
+	g_ptr_array_unref(ids);
+	cp_ledger_free(to);
+	cp_ledger_free(from);
+	g_free(path);
+	g_free(file);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	/* the default path must never be the developer's real ledger */
@@ -1376,6 +1590,7 @@ int main(int argc, char **argv)
 		ADD("/server", test_pg_server);
 		ADD("/connection-lost", test_pg_lost);
 		ADD("/guard", test_pg_guard);
+		ADD("/migrate-jobs", test_pg_migrate_jobs);
 	}
 	ADD("/duplicate", test_duplicate);
 	ADD("/reissue", test_reissue);
@@ -1388,6 +1603,8 @@ int main(int argc, char **argv)
 	ADD("/kill", test_kill);
 	ADD("/export", test_export);
 	ADD("/times", test_times);
+	ADD("/print-jobs", test_print_jobs);
+	ADD("/next-serial", test_next_serial);
 #undef ADD
 	int rc = g_test_run();
 	g_free(home);

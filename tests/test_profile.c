@@ -85,6 +85,7 @@ static void test_defaults(void)
 	tu_assert_no_error(err);
 	g_assert_cmpstr(cp_profile_qr_pattern(p), ==, CP_PROFILE_DEFAULT_QR);
 	g_assert_cmpint(cp_profile_photo_policy(p), ==, CP_PHOTO_PRINTED);
+	g_assert_cmpint(cp_profile_fallback_policy(p), ==, CP_FALLBACK_WARN);
 	g_assert_null(cp_profile_province_url(p));
 	cp_record rec = {0};
 	rec.value[CP_FIELD_CERT_NO] = "S000044000123263000001";
@@ -163,6 +164,8 @@ static void test_errors(void)
 	             "p.conf:4: key special_grades: only employers");
 	expect_error("pe-bool", ORG("special_grades = maybe\n") SCOPE, "p.conf:4: key special_grades");
 	expect_error("pe-photos", ORG("photos = glued\n") SCOPE, "p.conf:4: key photos");
+	expect_error("pe-fallback", ORG("font_fallback = sometimes\n") SCOPE,
+	             "p.conf:4: key font_fallback");
 	expect_error("pe-unknown", ORG("colour = red\n") SCOPE, "p.conf:4: key colour: unknown key");
 	expect_error("pe-inline", ORG("photos = pasted   # by hand\n") SCOPE,
 	             "p.conf:4: key photos: the value contains ' #'");

@@ -479,6 +479,9 @@ static void test_html(void)
 	add_problem(&pb, CP_SEV_ERROR, 3, CP_FIELD_ID_NUMBER, "证件号码", "4401**********2480",
 	            "id.check_digit", "第十一条", "check digit <wrong> \"8\"");
 	GByteArray *png = tiny_png();
+	/* the name as printed, queued for the next record (issue 16) */
+	g_assert_true(cp_html_add_cutout(h, "name (姓名)", "<b>王䶮</b>", "Noto Serif CJK SC",
+	                                 png->data, png->len, &err));
 	g_assert_true(cp_html_add(h, &ok, true, NULL, png->data, png->len, &err));
 	g_assert_true(cp_html_add(h, &bad, false, &pb, NULL, 0, &err));
 	tu_assert_no_error(err);
@@ -512,11 +515,21 @@ static void test_html(void)
 	char *m1 = cp_mask_id("44010319850312149X");
 	p = after(p, m1);
 	p = after(p, "<dd>--</dd>"); /* normalised value preferred to the blank raw cell */
+	/* the cut-out: image (focusable: click for full size), label, text, face */
+	p = after(p, "<figure class=\"cut\"><img class=\"zoom\" tabindex=\"0\"");
+	p = after(p, img);
+	p = after(p, "<figcaption>name (姓名): &lt;b&gt;王䶮&lt;/b&gt; <span class=\"face\">(set "
+	             "in Noto Serif CJK SC)</span></figcaption>");
 	p = after(p, "id=\"row-3\"");
 	char *m2 = cp_mask_id("440106199207082480");
 	p = after(p, m2);
 	p = after(p, "check digit &lt;wrong&gt; &quot;8&quot;");
 	p = after(p, "</html>");
+	/* one cut-out, used by the record it was queued for only */
+	g_assert_null(strstr(after(page, "<figure class=\"cut\">") + 1, "<figure class=\"cut\">"));
+	/* the filter of refused and warned rows precedes the records */
+	g_assert_nonnull(strstr(page, "<input type=\"checkbox\" id=\"only-problems\">"));
+	g_assert_true(strstr(page, "id=\"only-problems\"") < strstr(page, "id=\"row-2\""));
 
 	g_free(m1);
 	g_free(m2);
@@ -547,7 +560,12 @@ static void test_html_abort(void)
 	g_assert_false(cp_html_add(h, &rec, true, NULL, not_png, sizeof not_png, &err));
 	tu_assert_error(&err, CP_E_USAGE, "not a PNG");
 	g_assert_true(cp_html_add(h, &rec, true, NULL, NULL, 0, &err));
-	cp_html_abort(h);
+	g_assert_false(cp_html_add_cutout(h, "name", "x", NULL, not_png, sizeof not_png, &err));
+	tu_assert_error(&err, CP_E_USAGE, "not a PNG");
+	GByteArray *png = tiny_png();
+	g_assert_true(cp_html_add_cutout(h, "name", "x", NULL, png->data, png->len, &err));
+	g_byte_array_unref(png);
+	cp_html_abort(h); /* frees the queued cut-out */
 	char *ls = dir_listing(dir);
 	g_assert_cmpstr(ls, ==, "");
 	g_free(ls);

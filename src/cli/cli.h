@@ -10,5 +10,8 @@ int cli_check(int argc, char **argv);
 int cli_render(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
 int cli_ledger(int argc, char **argv);
+int cli_keys(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+int cli_print(int argc, char **argv);
 
 #endif

@@ -2,6 +2,8 @@
 #include "cli/cli_batch.h"
 
 #include <glib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -12,6 +14,7 @@
 #include "cli/cli_common.h"
 #include "error.h"
 #include "i18n.h"
+#include "layout/layout.h"
 
 /* Fonts and an engine over the batch's template and profile (both only read,
  * so every worker's engine may share them). */
@@ -44,7 +47,7 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open(o->csv, err);
+	b->reader = cp_reader_open_ex(o->csv, o->sheet, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);
@@ -106,6 +109,45 @@ static void layout_problem(cli_batch *b, const cp_record *rec, cp_error *e,
 	                "layout.print", "第十五条", e->message);
 }
 
+/* A field of the page set in a face other than its own font (layout.h)
+ * becomes a warning of the row naming the characters that forced the face:
+ * the operator sees it before printing and may bring a font that has them. */
+static void font_warnings(const cli_batch *b, const cp_record *rec, const cp_page *pg,
+                          cp_problems *row)
+{
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].kind != CP_EL_FIELD || !it[i].forced)
+			continue;
+		int bind = it[i].bind;
+		int field = bind >= 0 && bind < CP_FIELD_COUNT ? bind : -1;
+		const char *col = field >= 0 ? cp_reader_column(b->reader, field) : NULL;
+		const char *value = field >= 0 && field != CP_FIELD_ID_NUMBER ? rec->value[field]
+		                                                               : NULL;
+		char *msg;
+		if (it[i].faces)
+			msg = g_strdup_printf(
+				_("no font has every character of %s: its font %s lacks %s; it is "
+				  "set in %s except %s, each matched in weight and size; for one "
+				  "face, add the organization's own licensed FangSong that has them "
+				  "with --font-dir, named first in the template's font list"),
+				cp_layout_bind_label(bind), it[i].primary, it[i].forced, it[i].face,
+				it[i].faces);
+		else
+			msg = g_strdup_printf(
+				_("%s is set whole in %s, because its font %s lacks %s; for a "
+				  "FangSong like the other fields, add the organization's own "
+				  "licensed FangSong that has them with --font-dir, named first in "
+				  "the template's font list"),
+				cp_layout_bind_label(bind), it[i].face, it[i].primary, it[i].forced);
+		cli_problem_add(row, CP_SEV_WARNING, rec, field,
+		                col ? col : cp_template_bind_key(bind), value,
+		                "layout.font_fallback", NULL, msg);
+		g_free(msg);
+	}
+}
+
 /* The end of every record's trip, in row order: counts, problems kept for
  * the report, progress. */
 static void account(cli_batch *b, cp_problems *row, bool still, cli_progress *prog)
@@ -157,9 +199,13 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 			ok = r == 0;
 			break;
 		}
+		/* a record not laid out needs its photo's header only */
+		bool lay = !b->lay_out || b->lay_out(ud, &rec);
+		if (b->lay_out)
+			cp_checker_decode_photos(b->checker, lay);
 		bool valid = cp_checker_check(b->checker, &rec, &row);
 		cp_page *pg = NULL;
-		if (valid && b->engine) {
+		if (valid && b->engine && lay) {
 			cp_error *le = NULL;
 			pg = cp_engine_layout(b->engine, &rec, &le);
 			if (!pg) {
@@ -172,6 +218,8 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 					layout_problem(b, &rec, le, &row);
 				cp_error_free(le);
 				valid = false;
+			} else {
+				font_warnings(b, &rec, pg, &row);
 			}
 		}
 		bool still = valid;
@@ -272,6 +320,8 @@ static void work_chunk(worker *w, cp_engine *engine, chunk *ch)
 			it->refusal = e;
 			continue;
 		}
+		/* The reader's header, read here, is fixed once the file is open. */
+		font_warnings(p->b, &it->rec, pg, &it->row);
 		if (it->draw) {
 			if (!p->ops->draw(p->ud, w->index, engine, pg, it, &ch->fatal)) {
 				cp_page_free(pg);
@@ -328,7 +378,17 @@ static bool submit(pool *p, chunk *ch, cp_error **err)
 		char name[16];
 		g_snprintf(name, sizeof name, "cp-worker-%d", w->index);
 		GError *ge = NULL;
+		/* Workers are born with the operator's signals blocked: the
+		 * calling thread takes them, so a SIGINT also breaks its wait for
+		 * more input from a pipe (read() fails with EINTR there). */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
 		w->thread = g_thread_try_new(name, worker_main, w, &ge);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (!w->thread) {
 			if (p->started == 0) {
 				cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
@@ -510,6 +570,51 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data,
 {
 	g_byte_array_append(closure, data, length);
 	return CAIRO_STATUS_SUCCESS;
+}
+
+#define CUT_MARGIN_MM 1.0
+
+bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
+                 cp_error **err)
+{
+	size_t n;
+	const cp_page_item *it = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].kind != CP_EL_FIELD || !it[i].text || !*it[i].text ||
+		    (it[i].bind != CP_FIELD_NAME && !it[i].forced))
+			continue;
+		/* The set text's extents, not the whole box: the name fills the
+		 * image the report shows. */
+		double m = CUT_MARGIN_MM;
+		cairo_t *cr = NULL;
+		cairo_surface_t *s = cp_raster_new(it[i].text_w + 2 * m, it[i].text_h + 2 * m, dpi,
+		                                   &cr, err);
+		if (!s)
+			return false;
+		cairo_translate(cr, m - it[i].text_x, m - it[i].text_y);
+		cp_engine_draw_item(b->engine, pg, i, cr);
+		cairo_destroy(cr);
+		GByteArray *ba = g_byte_array_new();
+		cairo_status_t st = cairo_surface_write_to_png_stream(s, append_bytes, ba);
+		cairo_surface_destroy(s);
+		if (st != CAIRO_STATUS_SUCCESS) {
+			g_byte_array_free(ba, TRUE);
+			cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
+			             _("cannot encode a thumbnail: %s"), cairo_status_to_string(st));
+			return false;
+		}
+		/* Where faces mix, each character not in the main face with its own. */
+		char *face = !it[i].forced ? NULL
+		             : it[i].faces ? g_strdup_printf("%s; %s", it[i].face, it[i].faces)
+		                           : g_strdup(it[i].face);
+		bool ok = cp_html_add_cutout(html, cp_layout_bind_label(it[i].bind), it[i].text,
+		                             face, ba->data, ba->len, err);
+		g_free(face);
+		g_byte_array_free(ba, TRUE);
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,

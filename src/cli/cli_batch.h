@@ -13,6 +13,7 @@
 
 typedef struct cli_batch_opts {
 	const char *csv;
+	const char *sheet;         /* of a workbook, or NULL: the first */
 	const char *org;
 	const char *template_path; /* NULL: do not lay out (check --no-layout) */
 	const char *font_dir;      /* extra fonts, or NULL */
@@ -30,6 +31,12 @@ typedef struct cli_batch {
 	char *fonts_dir, *font_dir; /* for the engines of pool workers */
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
+	/* cli_batch_run() lays out only the records this accepts (called with
+	 * its ud; NULL: every record). A preview needs its own page only: the
+	 * other rows are still checked, for what the rules need from them
+	 * (duplicate numbers), but not laid out, and their photos are probed
+	 * (header: size, shape) but not decoded. */
+	bool (*lay_out)(void *ud, const cp_record *rec);
 } cli_batch;
 
 /* Called once per record. valid: no error so far (checked and, with a
@@ -105,5 +112,12 @@ void cli_problems_move(cp_problems *dst, cp_problems *src);
  * *png is freed with g_free(). */
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
                    unsigned char **png, size_t *png_len, cp_error **err);
+
+/* The fields of pg an operator proofreads in the HTML report, each cut from
+ * the page at dpi (its set text and 1 mm around) as a PNG and queued with
+ * cp_html_add_cutout(): the name always, and every field set in a face other
+ * than its own font. */
+bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
+                 cp_error **err);
 
 #endif

@@ -2,9 +2,11 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <glib.h>
 #include <math.h>
 #include <libintl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +18,70 @@
 
 volatile sig_atomic_t cli_interrupted = 0;
 
+/* The first of the variables that is set and not empty, or NULL. */
+static const char *first_set(const char *const *names)
+{
+	for (; *names; names++) {
+		const char *v = getenv(*names);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+static bool is_c_locale(const char *l)
+{
+	return strcmp(l, "C") == 0 || strcmp(l, "POSIX") == 0;
+}
+
+/* Messages follow the user's language even where its locale is not
+ * generated (a plain Debian has only C.UTF-8): glibc then leaves every
+ * category at "C", and its gettext ignores LANGUAGE while the message locale
+ * is exactly "C". The built-in C.UTF-8 is not "C" (measured on glibc 2.36),
+ * so the message category moves to it and LANGUAGE carries the language
+ * asked for by LANG/LC_MESSAGES/LC_ALL when LANGUAGE itself is unset. A
+ * locale asked for as C or POSIX keeps the untranslated messages (as
+ * `LC_ALL=C command` always does). Runs before any thread starts. */
+static void init_locale(void)
+{
+	static const char *const posix_vars[] = {"LC_ALL", "LC_MESSAGES", "LANG", NULL};
+	static const char *const language_var[] = {"LANGUAGE", NULL};
+	if (!setlocale(LC_ALL, "")) {
+		/* One variable names a locale that is not there: take each
+		 * category that can be had. */
+		static const int cats[] = {LC_CTYPE, LC_NUMERIC, LC_TIME, LC_COLLATE,
+		                           LC_MONETARY, LC_MESSAGES};
+		for (size_t i = 0; i < G_N_ELEMENTS(cats); i++)
+			setlocale(cats[i], "");
+	}
+	const char *posix = first_set(posix_vars);
+	const char *language = first_set(language_var);
+	const char *msgs = setlocale(LC_MESSAGES, NULL);
+	if ((posix && is_c_locale(posix)) || !msgs || strcmp(msgs, "C") != 0)
+		return;
+	const char *want = language ? language : posix;
+	if (!want || is_c_locale(want))
+		return;
+	if (!setlocale(LC_MESSAGES, "C.UTF-8"))
+		return;
+	const char *ctype = setlocale(LC_CTYPE, NULL);
+	if (ctype && strcmp(ctype, "C") == 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	if (!language)
+		setenv("LANGUAGE", want, 1);
+}
+
 void cli_init_i18n(void)
 {
-	const char *dir = g_getenv("CERTPRESS_LOCALEDIR");
-	bindtextdomain(CP_TEXTDOMAIN, dir ? dir : CP_LOCALEDIR);
+	init_locale();
+	bindtextdomain(CP_TEXTDOMAIN, cp_localedir());
 	bind_textdomain_codeset(CP_TEXTDOMAIN, "UTF-8");
 	textdomain(CP_TEXTDOMAIN);
 }
 
 const char *cli_datadir(void)
 {
-	const char *d = g_getenv("CERTPRESS_DATADIR");
-	return d && *d ? d : CP_DATADIR;
+	return cp_datadir();
 }
 
 char *cli_data_path(const char *rel)
@@ -90,6 +144,123 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const cli_row_range *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+static bool parse_row(const char *s, const char *end, long *out)
+{
+	while (s < end && *s == ' ')
+		s++;
+	while (end > s && end[-1] == ' ')
+		end--;
+	if (s == end || end - s > 12)
+		return false;
+	char buf[16];
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	for (const char *p = buf; *p; p++)
+		if (!g_ascii_isdigit(*p))
+			return false;
+	return cli_parse_long(buf, 2, CLI_ROW_MAX, out);
+}
+
+bool cli_rows_parse(const char *s, cli_rows *rows, const char **why)
+{
+	cli_rows_clear(rows);
+	*why = _("give spreadsheet rows (2 or more; row 1 is the header) as a list of rows "
+	         "and ranges, e.g. 5-10,12");
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(cli_row_range));
+	const char *p = s;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		const char *dash = memchr(p, '-', (size_t)(end - p));
+		cli_row_range r;
+		if (!parse_row(p, dash ? dash : end, &r.first) ||
+		    !parse_row(dash ? dash + 1 : p, end, &r.last))
+			goto bad;
+		if (r.last < r.first) {
+			*why = _("a range of rows runs from the smaller to the larger, e.g. 5-10");
+			goto bad;
+		}
+		g_array_append_val(a, r);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	qsort(a->data, a->len, sizeof(cli_row_range), cmp_range);
+	rows->range = g_new(cli_row_range, a->len);
+	for (guint i = 0; i < a->len; i++) {
+		cli_row_range r = g_array_index(a, cli_row_range, i);
+		cli_row_range *prev = rows->n ? &rows->range[rows->n - 1] : NULL;
+		if (prev && r.first <= prev->last + 1) {
+			if (r.last > prev->last)
+				prev->last = r.last;
+			continue;
+		}
+		rows->range[rows->n++] = r;
+	}
+	for (size_t i = 0; i < rows->n; i++)
+		rows->count += rows->range[i].last - rows->range[i].first + 1;
+	g_array_free(a, TRUE);
+	return true;
+bad:
+	g_array_free(a, TRUE);
+	return false;
+}
+
+bool cli_rows_has(const cli_rows *rows, long row)
+{
+	size_t lo = 0, hi = rows->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (row < rows->range[mid].first)
+			hi = mid;
+		else if (row > rows->range[mid].last)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+void cli_rows_clear(cli_rows *rows)
+{
+	g_free(rows->range);
+	memset(rows, 0, sizeof *rows);
+}
+
+bool cli_opt_once(const struct option *longopts, int ch, bool seen[CLI_OPT_SEEN])
+{
+	if (ch < 0 || ch >= CLI_OPT_SEEN)
+		return true;
+	bool takes_value = false;
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == ch && !o->flag)
+			takes_value = o->has_arg != no_argument;
+	if (!takes_value)
+		return true;
+	if (seen[ch])
+		return false;
+	seen[ch] = true;
+	return true;
+}
+
+const char *cli_opt_name(const struct option *longopts, int ch)
+{
+	static char buf[80];
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == ch && !o->flag) {
+			g_snprintf(buf, sizeof buf, "--%s", o->name);
+			return buf;
+		}
+	g_snprintf(buf, sizeof buf, "-%c", ch);
+	return buf;
+}
+
 bool cli_same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -111,6 +282,11 @@ static void on_signal(int sig)
 		_exit(130);
 	}
 	cli_interrupted = sig;
+}
+
+void cli_notice(const char *message)
+{
+	fprintf(stderr, _("certpress: note: %s\n"), message);
 }
 
 void cli_install_signals(void)

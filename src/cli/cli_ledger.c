@@ -98,7 +98,8 @@ static cp_ledger *open_existing(const common *co, cp_error **err)
 	bool exists = cp_ledger_is_server(path) || g_file_test(path, G_FILE_TEST_EXISTS);
 	if (!exists)
 		cp_set_error(err, CP_E_IO, path, 0, 0, NULL,
-		             _("there is no ledger here (nothing was recorded yet?)"));
+		             _("there is no ledger here (nothing was recorded yet?); "
+		               "--ledger FILE reads another one"));
 	g_free(path);
 	return exists ? cp_ledger_open(co->ledger, co->busy_ms, err) : NULL;
 }

@@ -17,10 +17,17 @@
 #include "cli/cli.h"
 #include "cli/cli_batch.h"
 #include "cli/cli_common.h"
+#include "cli/cli_print.h"
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
+#include "input/profile.h"
+#include "layout/template.h"
+#include "output/pdf.h"
+#include "output/png.h"
 #include "output/report.h"
+#include "trust/keys.h"
+#include "trust/sign.h"
 
 static void help(void)
 {
@@ -46,12 +53,16 @@ static void help(void)
 	         "      --printers-dir DIR  where printer profiles live\n"
 	         "      --dpi N             resolution of PNG output (default 300)\n"
 	         "      --row N             only the record on spreadsheet row N\n"
+	         "      --rows LIST         only the records on these rows: rows and ranges,\n"
+	         "                          e.g. 5-10,12\n"
 	         "      --cert-no NUMBER    only the record with this certificate number\n"
 	         "      --skip-invalid      print the valid records, write the refused ones\n"
 	         "                          to the rejects file, exit 1\n"
 	         "      --rejects FILE      where refused rows go (default OUTPUT's name\n"
 	         "                          + .rejects.csv with --skip-invalid)\n"
 	         "      --font-dir DIR      the organization's own fonts, ahead of the defaults\n"
+	         "      --sheet NAME        of a workbook (.xlsx, .xls), the sheet to read\n"
+	         "                          (default: the first)\n"
 	         "      --ledger FILE       the print ledger (default\n"
 	         "                          ~/.local/share/certpress/ledger.sqlite); every\n"
 	         "                          page of a PDF or PNG folder is recorded there and a\n"
@@ -62,7 +73,17 @@ static void help(void)
 	         "      --old-returned      with --reissue: the old sheet was taken back\n"
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "      --batch NAME        batch name in the ledger (default: generated)\n"
+	         "      --serial-from S     number the sheets from stock serial S on (default:\n"
+	         "                          after the last sheet the ledger printed on); when\n"
+	         "                          the template prints the print serial and the CSV\n"
+	         "                          has none, every page of a PDF gets the next blank\n"
+	         "                          sheet of the stock received, in page order\n"
 	         "      --allow-symlink     write through a symbolic link at OUTPUT\n"
+	         "      --print DEST        then send the PDF to the printer DEST (a CUPS queue\n"
+	         "                          or an ipp:// URI) as 'certpress print' does; the\n"
+	         "                          printer profile named after DEST is used when one\n"
+	         "                          exists and no --printer, --offset or --scale is given\n"
+	         "      --copies N          with --print: copies of every page (default 1)\n"
 	         "  -j, --jobs N            threads that lay out and draw the batch (default:\n"
 	         "                          one per processor); every N gives the same pages\n"
 	         "  -q, --quiet             no report on standard error\n"
@@ -70,6 +91,12 @@ static void help(void)
 	         "Exit status: 0 printed, 1 records refused (nothing printed, or with\n"
 	         "--skip-invalid only the valid ones), 2 usage or environment error,\n"
 	         "130 interrupted.\n"));
+	printf(_("\nSigned electronic certificates (a FOLDER output):\n"
+	         "      --format FORMAT     png (default) or pdf: one PDF per certificate,\n"
+	         "                          the seal being a PAdES signature made with the\n"
+	         "                          profile's [signing] key; needs --mode electronic\n"
+	         "      --name PATTERN      file names, e.g. '{cert_no}-{name}' (default\n"
+	         "                          '{cert_no}'; must contain {cert_no})\n"));
 }
 
 typedef enum { OUT_PDF, OUT_DIR, OUT_PREVIEW } out_kind;
@@ -78,11 +105,13 @@ typedef struct render_ctx {
 	cli_batch *b;
 	out_kind kind;
 	const char *out;
+	char *out_abs;          /* out as an absolute path, for the ledger */
 	cp_output_opts oo;
 	cp_pdf_parts *parts;    /* PDF: one part per worker, joined at the end */
 	cp_atomic_dir *dir;
 	cp_rejects *rejects;
-	long want_row;
+	cli_rows rows;          /* --row/--rows; n = 0: every row */
+	GHashTable *rows_found; /* rows of rows that hold a record */
 	const char *want_cert;
 	bool matched;
 	bool skip_invalid;
@@ -91,9 +120,18 @@ typedef struct render_ctx {
 	cairo_surface_t *preview;
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
+	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
+	bool auto_serial;        /* number the sheets from the ledger's stock */
+	const char *serial_from; /* --serial-from: the first sheet */
 	const char *reissue;
 	bool old_returned;
+	bool pdf_files;           /* FOLDER of signed per-holder PDFs */
+	const char *name_pattern; /* or NULL: {cert_no} */
+	cp_signer *signer;
+	cp_sign_seal *seal;       /* the seal image of the signature widgets */
+	cp_doc_info info;
+	time_t when;              /* the claimed signing time of the batch */
 } render_ctx;
 
 static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledger_print *p,
@@ -112,8 +150,8 @@ static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledg
 
 static bool selected(const render_ctx *c, const cp_record *rec)
 {
-	if (c->want_row > 0)
-		return rec->row == c->want_row;
+	if (c->rows.n)
+		return cli_rows_has(&c->rows, rec->row);
 	if (c->want_cert) {
 		const char *v = rec->raw[CP_FIELD_CERT_NO];
 		if (!v)
@@ -129,6 +167,41 @@ static bool selected(const render_ctx *c, const cp_record *rec)
 		return true;
 	}
 	return true;
+}
+
+static void note_match(render_ctx *c, const cp_record *rec)
+{
+	c->matched = true;
+	if (c->rows.n)
+		g_hash_table_add(c->rows_found, GSIZE_TO_POINTER((gsize)rec->row));
+}
+
+/* The rows asked for that hold no record ("7, 9-11"); NULL when none. Free
+ * with g_free(). */
+static char *rows_missing(const render_ctx *c)
+{
+	if ((long)g_hash_table_size(c->rows_found) >= c->rows.count)
+		return NULL;
+	GString *s = g_string_new(NULL);
+	int shown = 0;
+	for (size_t i = 0; i < c->rows.n && shown < 10; i++) {
+		for (long r = c->rows.range[i].first; r <= c->rows.range[i].last; r++) {
+			if (g_hash_table_contains(c->rows_found, GSIZE_TO_POINTER((gsize)r)))
+				continue;
+			long end = r;
+			while (end < c->rows.range[i].last &&
+			       !g_hash_table_contains(c->rows_found, GSIZE_TO_POINTER((gsize)(end + 1))))
+				end++;
+			if (shown++ == 10) {
+				g_string_append(s, ", …");
+				break;
+			}
+			g_string_append_printf(s, end > r ? "%s%ld-%ld" : "%s%ld", s->len ? ", " : "", r,
+			                       end);
+			r = end;
+		}
+	}
+	return g_string_free(s, false);
 }
 
 /* A new white raster page with pg drawn on it by engine e. */
@@ -192,9 +265,12 @@ static bool ledger_admit(render_ctx *c, const cp_record *rec, cp_problems *row, 
 		cp_propagate_error(err, le);
 		return false;
 	}
-	cli_problem_add(row, CP_SEV_ERROR, rec, CP_FIELD_CERT_NO,
-	                cp_reader_column(c->b->reader, CP_FIELD_CERT_NO),
-	                rec->value[CP_FIELD_CERT_NO], "ledger.issued", "第十三条", le->message);
+	/* The sheet (its serial) or the number, whichever the ledger refused. */
+	bool sheet = le->column && strcmp(le->column, "print_serial") == 0;
+	cp_field f = sheet ? CP_FIELD_PRINT_SERIAL : CP_FIELD_CERT_NO;
+	cli_problem_add(row, CP_SEV_ERROR, rec, f, cp_reader_column(c->b->reader, f), rec->value[f],
+	                sheet ? "ledger.serial" : "ledger.issued", sheet ? "第十八条" : "第十三条",
+	                le->message);
 	cp_error_free(le);
 	*valid = false;
 	return true;
@@ -230,6 +306,12 @@ static bool drawing(const render_ctx *c)
 	return !c->refused_any || c->skip_invalid;
 }
 
+/* A preview lays out its own record only. */
+static bool preview_lay_out(void *ud, const cp_record *rec)
+{
+	return selected(ud, rec);
+}
+
 /* A preview: one record, drawn by this thread. */
 static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
                       bool *still_valid, cp_error **err)
@@ -237,7 +319,7 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	render_ctx *c = ud;
 	bool sel = selected(c, rec);
 	if (sel)
-		c->matched = true;
+		note_match(c, rec);
 	if (!*still_valid) {
 		/* A preview only cares about its own row. */
 		if (sel)
@@ -261,7 +343,7 @@ static bool batch_admit(void *ud, cli_item *it, cp_error **err)
 	render_ctx *c = ud;
 	bool sel = selected(c, &it->rec);
 	if (sel)
-		c->matched = true;
+		note_match(c, &it->rec);
 	if (!it->valid) {
 		c->refused_any = true;
 		return true;
@@ -273,7 +355,25 @@ static bool batch_admit(void *ud, cli_item *it, cp_error **err)
 	if (!it->valid)
 		c->refused_any = true;
 	it->draw = it->valid && drawing(c);
+	/* The next blank sheet, in page order: admit runs in row order, and
+	 * only for the pages that will be printed. */
+	if (it->draw && c->auto_serial) {
+		char *serial = NULL;
+		if (!cp_ledger_batch_next_serial(c->lb, c->serial_from, &serial, err))
+			return false;
+		g_free(it->rec.value[CP_FIELD_PRINT_SERIAL]);
+		it->rec.value[CP_FIELD_PRINT_SERIAL] = serial;
+	}
 	return true;
+}
+
+/* True when the template prints the 证书印制流水码. */
+static bool template_prints_serial(const cp_template *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->el[i].kind == CP_EL_FIELD && t->el[i].bind == CP_FIELD_PRINT_SERIAL)
+			return true;
+	return false;
 }
 
 static bool pdf_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
@@ -308,24 +408,159 @@ static bool pdf_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	if (!cp_pdf_parts_order(c->parts, it->part, 1, err))
 		return false;
 	c->pages++;
-	return !c->lb || ledger_record(c, &it->rec, c->out, (int)c->pages, it->digest, err);
+	return !c->lb || ledger_record(c, &it->rec, c->out_abs, (int)c->pages, it->digest, err);
 }
 
-static char *png_name(const cp_record *rec)
+/* A value made safe as (part of) a file name: no folder separators, no
+ * control characters, no leading dot. */
+static void append_safe(GString *g, const char *v)
 {
-	return g_strdup_printf("%s.png", rec->value[CP_FIELD_CERT_NO]);
+	size_t start = g->len;
+	for (const char *p = v ? v : ""; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		g_string_append_c(g, ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\' ? '_' : (char)ch);
+	}
+	if (g->len > start && g->str[start] == '.')
+		g->str[start] = '_';
+}
+
+/* The file name of a holder's page: the pattern with {cert_no} and {name}
+ * (default: the certificate number) and the extension. */
+static char *holder_name(const render_ctx *c, const cp_record *rec, const char *ext)
+{
+	const char *pat = c->name_pattern ? c->name_pattern : "{cert_no}";
+	GString *g = g_string_new(NULL);
+	for (const char *p = pat; *p;) {
+		if (g_str_has_prefix(p, "{cert_no}")) {
+			append_safe(g, rec->value[CP_FIELD_CERT_NO]);
+			p += 9;
+		} else if (g_str_has_prefix(p, "{name}")) {
+			append_safe(g, rec->value[CP_FIELD_NAME]);
+			p += 6;
+		} else {
+			char one[2] = {*p++, 0};
+			append_safe(g, one);
+		}
+	}
+	/* Names stay well inside NAME_MAX (255 bytes), on a character boundary. */
+	if (g->len > 200) {
+		const char *cut = g_utf8_find_prev_char(g->str, g->str + 201);
+		g_string_truncate(g, cut ? (gsize)(cut - g->str) : 200);
+	}
+	g_string_append(g, ext);
+	return g_string_free(g, FALSE);
+}
+
+static char *png_name(const render_ctx *c, const cp_record *rec)
+{
+	return holder_name(c, rec, ".png");
+}
+
+/* ------------------------------------------- one signed PDF per holder */
+
+typedef struct sign_job {
+	const render_ctx *c;
+	cp_sign_opts so;
+} sign_job;
+
+static bool sign_finish(void *ud, int fd, const char *label, cp_error **err)
+{
+	sign_job *j = ud;
+	return cp_sign_pdf_fd(j->c->signer, fd, label, &j->so, err);
+}
+
+static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
+                        cp_error **err)
+{
+	render_ctx *c = ud;
+	char *name = holder_name(c, &it->rec, ".pdf");
+	cp_atomic *f = cp_atomic_dir_file(c->dir, name, err);
+	g_free(name);
+	bool ok = false;
+	char *masked = NULL;
+	cp_pdf_writer *w = f ? cp_pdf_writer_new_atomic(f, cp_template_page_width_mm(c->b->tpl),
+	                                                cp_template_page_height_mm(c->b->tpl),
+	                                                &c->info, err)
+	                     : NULL;
+	if (!w)
+		goto out;
+	cairo_t *cr = cp_pdf_writer_begin_page(w, err);
+	if (!cr) {
+		cp_pdf_writer_abort(w);
+		goto out;
+	}
+	cp_engine_draw(e, pg, cr, &c->oo);
+	if (!cp_pdf_writer_end_page(w, err)) {
+		cp_pdf_writer_abort(w);
+		goto out;
+	}
+	/* The widget covers the seal's box, where the seal is drawn. */
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	const cp_page_item *seal = NULL;
+	for (size_t i = 0; i < n && !seal; i++)
+		if (items[i].kind == CP_EL_SEAL)
+			seal = &items[i];
+	const cp_record *rec = &it->rec;
+	masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+	sign_job j = {
+		.c = c,
+		.so = {
+			.when = c->when,
+			.cert_no = rec->value[CP_FIELD_CERT_NO], .name = rec->value[CP_FIELD_NAME],
+			.id_masked = masked, .occupation = rec->value[CP_FIELD_OCCUPATION],
+			.level = rec->value[CP_FIELD_LEVEL],
+		},
+	};
+	if (seal) {
+		j.so.seal = c->seal;
+		j.so.x_mm = (seal->x + c->oo.offset_x_mm) * c->oo.scale_x;
+		j.so.y_mm = (seal->y + c->oo.offset_y_mm) * c->oo.scale_y;
+		j.so.w_mm = seal->w * c->oo.scale_x;
+		j.so.h_mm = seal->h * c->oo.scale_y;
+	}
+	ok = cp_pdf_writer_commit_finish(w, sign_finish, &j, err);
+	if (ok && c->lb)
+		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
+out:
+	g_free(masked);
+	return ok;
+}
+
+static bool pdfdir_done(void *ud, int part, cp_error **err)
+{
+	return true;
+}
+
+static bool pdfdir_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!*still_valid)
+		return refuse(c, &it->rec, &it->row, err);
+	if (it->part < 0)
+		return true;
+	c->pages++;
+	if (!c->lb)
+		return true;
+	char *name = holder_name(c, &it->rec, ".pdf");
+	char *file = g_build_filename(c->out_abs, name, NULL);
+	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
+	g_free(file);
+	g_free(name);
+	return ok;
 }
 
 static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
                      cp_error **err)
 {
 	render_ctx *c = ud;
-	char *name = png_name(&it->rec);
-	char *path = g_build_filename(cp_atomic_dir_temp_path(c->dir), name, NULL);
-	g_free(name);
+	char *name = png_name(c, &it->rec);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
-	bool ok = s && cp_png_write(s, path, c->oo.dpi, err);
-	g_free(path);
+	if (s && !c->png_cache[part])
+		c->png_cache[part] = cp_png_cache_new();
+	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
+	g_free(name);
+	bool ok = f && cp_png_write_atomic_cached(s, f, c->oo.dpi, c->png_cache[part], err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;
@@ -337,6 +572,8 @@ static bool png_done(void *ud, int part, cp_error **err)
 	if (c->raster[part])
 		cairo_surface_destroy(c->raster[part]);
 	c->raster[part] = NULL;
+	cp_png_cache_free(c->png_cache[part]);
+	c->png_cache[part] = NULL;
 	return true;
 }
 
@@ -350,8 +587,8 @@ static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	c->pages++;
 	if (!c->lb)
 		return true;
-	char *name = png_name(&it->rec);
-	char *file = g_build_filename(c->out, name, NULL);
+	char *name = png_name(c, &it->rec);
+	char *file = g_build_filename(c->out_abs, name, NULL);
 	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
 	g_free(file);
 	g_free(name);
@@ -363,6 +600,9 @@ static const cli_pool_ops pdf_ops = {
 };
 static const cli_pool_ops png_ops = {
 	.admit = batch_admit, .draw = png_draw, .done = png_done, .settle = png_settle,
+};
+static const cli_pool_ops pdfdir_ops = {
+	.admit = batch_admit, .draw = pdfdir_draw, .done = pdfdir_done, .settle = pdfdir_settle,
 };
 
 /* The outputs of one run must be distinct files: each is renamed into place
@@ -390,11 +630,20 @@ static bool distinct_outputs(const char *out, const char *rejects, const char *l
 	return true;
 }
 
+/* Leaving before the run: what the options allocated goes. */
+static int early(render_ctx *c, char *auto_printer, int status)
+{
+	cli_rows_clear(&c->rows);
+	g_free(auto_printer);
+	return status;
+}
+
 int cli_render(int argc, char **argv)
 {
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
-	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH };
+	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_SHEET };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -407,6 +656,8 @@ int cli_render(int argc, char **argv)
 		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"row", required_argument, NULL, OPT_ROW},
+		{"rows", required_argument, NULL, OPT_ROWS},
+		{"serial-from", required_argument, NULL, OPT_SERIAL_FROM},
 		{"cert-no", required_argument, NULL, OPT_CERT},
 		{"skip-invalid", no_argument, NULL, OPT_SKIP},
 		{"rejects", required_argument, NULL, OPT_REJECTS},
@@ -418,6 +669,11 @@ int cli_render(int argc, char **argv)
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"batch", required_argument, NULL, OPT_BATCH},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"copies", required_argument, NULL, OPT_COPIES},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -426,16 +682,26 @@ int cli_render(int argc, char **argv)
 	const char *org = NULL, *out = NULL, *tpl = NULL, *printer = NULL,
 		   *printers_dir = NULL, *rejects = NULL, *font_dir = NULL;
 	const char *offset = NULL, *scale = NULL;
-	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
+	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL, *sheet = NULL;
 	bool no_ledger = false;
+	const char *print_dest = NULL;
+	long copies = 0;
+	char *auto_printer = NULL, *printed_batch = NULL;
 	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
 	render_ctx c = {0};
 	cp_output_opts_init(&c.oo);
 	int ch;
 	long v;
+	bool seen[CLI_OPT_SEEN] = {0};
+	const char *why;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "O:o:t:m:j:qh", longopts, NULL)) != -1) {
+		if (!cli_opt_once(longopts, ch, seen))
+			return early(&c, auto_printer, cli_usage_error("render", _("%s is given twice; give it once"),
+			                       cli_opt_name(longopts, ch)));
+		if ((ch == OPT_ROW || ch == OPT_ROWS) && c.rows.n)
+			return early(&c, auto_printer, cli_usage_error("render", _("--row and --rows go in one option: give every row in one --rows, e.g. 5-10,12")));
 		switch (ch) {
 		case 'O': org = optarg; break;
 		case 'o': out = optarg; break;
@@ -443,7 +709,7 @@ int cli_render(int argc, char **argv)
 		case 'm': {
 			int m = cp_mode_parse(optarg);
 			if (m < 0)
-				return cli_usage_error("render", _("--mode must be full, fill or electronic, not '%s'"), optarg);
+				return early(&c, auto_printer, cli_usage_error("render", _("--mode must be full, fill or electronic, not '%s'"), optarg));
 			c.oo.mode = m;
 			break;
 		}
@@ -453,13 +719,20 @@ int cli_render(int argc, char **argv)
 		case OPT_PRINTERS_DIR: printers_dir = optarg; break;
 		case OPT_DPI:
 			if (!cli_parse_long(optarg, 50, 1200, &v))
-				return cli_usage_error("render", _("--dpi must be a whole number from 50 to 1200"));
+				return early(&c, auto_printer, cli_usage_error("render", _("--dpi must be a whole number from 50 to 1200")));
 			c.oo.dpi = v;
 			break;
 		case OPT_ROW:
-			if (!cli_parse_long(optarg, 2, 100000000, &v))
-				return cli_usage_error("render", _("--row must be a spreadsheet row number (2 or more; row 1 is the header)"));
-			c.want_row = v;
+			if (!cli_parse_long(optarg, 2, CLI_ROW_MAX, &v))
+				return early(&c, auto_printer, cli_usage_error("render", _("--row must be a spreadsheet row number (2 or more; row 1 is the header)")));
+			c.rows.range = g_new(cli_row_range, 1);
+			c.rows.range[0].first = c.rows.range[0].last = v;
+			c.rows.n = 1;
+			c.rows.count = 1;
+			break;
+		case OPT_ROWS:
+			if (!cli_rows_parse(optarg, &c.rows, &why))
+				return early(&c, auto_printer, cli_usage_error("render", _("--rows '%s': %s"), optarg, why));
 			break;
 		case OPT_CERT: c.want_cert = optarg; break;
 		case OPT_SKIP: c.skip_invalid = true; break;
@@ -472,46 +745,74 @@ int cli_render(int argc, char **argv)
 		case OPT_OLD_RETURNED: c.old_returned = true; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_BATCH: batch_name = optarg; break;
+		case OPT_PRINT: print_dest = optarg; break;
+		case OPT_SERIAL_FROM: c.serial_from = optarg; break;
+		case OPT_COPIES:
+			if (!cli_parse_long(optarg, 1, 999, &copies))
+				return early(&c, auto_printer, cli_usage_error("render", _("--copies must be a whole number from 1 to 999")));
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "pdf") == 0)
+				c.pdf_files = true;
+			else if (strcmp(optarg, "png") != 0)
+				return early(&c, auto_printer, cli_usage_error("render", _("--format must be png or pdf, not '%s'"), optarg));
+			break;
+		case OPT_NAME: c.name_pattern = optarg; break;
+		case OPT_SHEET: sheet = optarg; break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
-				return cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
-				                       CLI_POOL_MAX_WORKERS);
+				return early(&c, auto_printer, cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
+				                       CLI_POOL_MAX_WORKERS));
 			jobs = (int)v;
 			break;
 		case 'q': quiet = true; break;
-		case 'h': help(); return 0;
-		default: return cli_usage_error("render", _("unknown option"));
+		case 'h': help(); return early(&c, auto_printer, 0);
+		default: return early(&c, auto_printer, cli_usage_error("render", _("unknown option")));
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("render", _("expected exactly one CSV file"));
+		return early(&c, auto_printer, cli_usage_error("render", _("expected exactly one CSV file")));
 	if (!org)
-		return cli_usage_error("render", _("--org PROFILE is required"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--org PROFILE is required")));
 	if (!out)
-		return cli_usage_error("render", _("-o OUTPUT is required"));
-	if (c.want_row && c.want_cert)
-		return cli_usage_error("render", _("--row and --cert-no exclude each other"));
+		return early(&c, auto_printer, cli_usage_error("render", _("-o OUTPUT is required")));
+	if (c.rows.n && c.want_cert)
+		return early(&c, auto_printer, cli_usage_error("render", _("--row and --cert-no exclude each other")));
 	if (no_ledger && (ledger_path || c.reissue || operator_name || batch_name))
-		return cli_usage_error("render", _("--no-ledger cannot go with --ledger, --reissue, --operator or --batch"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--no-ledger cannot go with --ledger, --reissue, --operator or --batch")));
 	if (c.old_returned && !c.reissue)
-		return cli_usage_error("render", _("--old-returned goes with --reissue REASON"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--old-returned goes with --reissue REASON")));
 	if (c.reissue && strspn(c.reissue, " \t") == strlen(c.reissue))
-		return cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)"));
+		return early(&c, auto_printer, cli_usage_error("render", _("--reissue needs a reason (lost, damaged, wrong information …)")));
+	if (c.serial_from && no_ledger)
+		return early(&c, auto_printer, cli_usage_error("render", _("--serial-from numbers sheets from the ledger's stock: it cannot go with --no-ledger")));
+	if (copies && !print_dest)
+		return early(&c, auto_printer, cli_usage_error("render", _("--copies goes with --print DEST")));
+	if (print_dest && !(g_str_has_suffix(out, ".pdf") || g_str_has_suffix(out, ".PDF")))
+		return early(&c, auto_printer, cli_usage_error("render", _("--print sends a PDF: give -o NAME.pdf")));
+	/* The calibration of the printer the batch goes to, unless the operator
+	 * chose one. */
+	if (print_dest && !printer && !offset && !scale) {
+		printer = auto_printer = cli_print_dest_profile(print_dest, printers_dir);
+		if (printer && !quiet)
+			fprintf(stderr, _("certpress render: using printer profile '%s' for %s\n"), printer,
+			        print_dest);
+	}
 	cp_error *err = NULL;
 	if (printer && !cp_printer_load(printer, printers_dir, &c.oo, &err))
-		return cli_fail(err);
+		return early(&c, auto_printer, cli_fail(err));
 	/* The same bounds as a saved printer profile: an offset a profile could
 	 * not hold is a typo (50 for 5.0), and would print off the sheet. */
 	const double mo = CP_PRINTER_MAX_OFFSET_MM;
 	if (offset && (!cli_parse_pair(offset, &c.oo.offset_x_mm, &c.oo.offset_y_mm) ||
 	               !(fabs(c.oo.offset_x_mm) <= mo && fabs(c.oo.offset_y_mm) <= mo)))
-		return cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
-		                       mo, mo);
+		return early(&c, auto_printer, cli_usage_error("render", _("--offset takes X,Y in millimetres, each between -%g and %g, e.g. 1.5,-0.5"),
+		                       mo, mo));
 	if (scale && (!cli_parse_pair(scale, &c.oo.scale_x, &c.oo.scale_y) ||
 	              c.oo.scale_x < CP_PRINTER_MIN_SCALE || c.oo.scale_x > CP_PRINTER_MAX_SCALE ||
 	              c.oo.scale_y < CP_PRINTER_MIN_SCALE || c.oo.scale_y > CP_PRINTER_MAX_SCALE))
-		return cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
-		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
+		return early(&c, auto_printer, cli_usage_error("render", _("--scale takes SX,SY between %g and %g"),
+		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE));
 	if ((offset || printer) && c.oo.mode != CP_MODE_FILL && !quiet)
 		fprintf(stderr, _("certpress render: note: the calibration offset also applies in %s mode\n"),
 		        cp_mode_name(c.oo.mode));
@@ -522,19 +823,29 @@ int cli_render(int argc, char **argv)
 		c.kind = OUT_PREVIEW;
 	else
 		c.kind = OUT_DIR;
-	if (c.kind == OUT_PREVIEW && !c.want_row && !c.want_cert)
-		return cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER"));
+	if (c.kind == OUT_PREVIEW && !c.rows.n && !c.want_cert)
+		return early(&c, auto_printer, cli_usage_error("render", _("a PNG preview needs --row N or --cert-no NUMBER")));
+	if (c.kind == OUT_PREVIEW && c.rows.count > 1)
+		return early(&c, auto_printer, cli_usage_error("render", _("a PNG preview shows one record: give one row")));
 	c.out = out;
+	if ((c.pdf_files || c.name_pattern) && c.kind != OUT_DIR)
+		return cli_usage_error("render", _("--format and --name are for a FOLDER output"));
+	if (c.pdf_files && c.oo.mode != CP_MODE_ELECTRONIC)
+		return cli_usage_error("render", _("--format pdf makes signed electronic certificates: it needs --mode electronic"));
+	if (c.name_pattern && !strstr(c.name_pattern, "{cert_no}"))
+		return cli_usage_error("render", _("--name must contain {cert_no}, so that every file has its own name"));
 	if (c.kind == OUT_PREVIEW && (ledger_path || c.reissue))
-		return cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue"));
+		return early(&c, auto_printer, cli_usage_error("render", _("a preview is not recorded in the ledger; drop --ledger and --reissue")));
 
+	bool have_stock = false;
 	cli_install_signals();
+	c.rows_found = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	char *def_rejects = NULL;
 	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
 	cli_batch_opts bo = {
-		.csv = argv[optind], .org = org, .font_dir = font_dir,
+		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
 		/* A batch is laid out and drawn by the pool's workers. */
 		.workers_lay_out = c.kind != OUT_PREVIEW,
@@ -562,6 +873,9 @@ int cli_render(int argc, char **argv)
 		}
 		c.out = resolved;
 	}
+	/* The ledger names files absolutely: an auditor, or `certpress print`,
+	 * finds them from anywhere. */
+	c.out_abs = g_canonicalize_filename(c.out, NULL);
 	if (c.skip_invalid && !rejects)
 		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
 	if (c.kind != OUT_PREVIEW && !no_ledger)
@@ -589,6 +903,41 @@ int cli_render(int argc, char **argv)
 			goto out;
 		cp_pdf_parts_set_cancel(c.parts, &cli_interrupted);
 	} else if (c.kind == OUT_DIR) {
+		if (c.pdf_files) {
+			/* Nothing is signed with a key that cannot be read, a
+			 * certificate that is not valid now, or without a seal. */
+			c.signer = cp_signer_from_profile(b.profile, &err);
+			if (!c.signer)
+				goto out;
+			c.when = time(NULL);
+			X509 *sc = cp_signer_cert(c.signer);
+			if (X509_cmp_time(X509_get0_notAfter(sc), &c.when) <= 0 ||
+			    X509_cmp_time(X509_get0_notBefore(sc), &c.when) >= 0) {
+				cp_set_error(&err, CP_E_USAGE, cp_profile_signing_certificate(b.profile),
+				             0, 0, NULL,
+				             _("the seal certificate is not valid now (expired or not yet "
+				               "valid): nothing was signed"));
+				goto out;
+			}
+			/* The seal is the signature's appearance, not page content:
+			 * clicking it opens the reader's signature panel. */
+			const char *sp = cp_profile_seal_path(b.profile);
+			if (!sp) {
+				cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
+				             _("electronic certificates need the organization's seal image: set 'seal' in the profile"));
+				goto out;
+			}
+			c.seal = cp_sign_seal_new(sp, &err);
+			if (!c.seal)
+				goto out;
+			c.oo.seal_in_signature = true;
+			c.info = (cp_doc_info){
+				.title = "职业技能等级证书 Vocational Skill Level Certificate",
+				.author = cp_profile_name(b.profile),
+				.creator = "certpress " CP_VERSION,
+				.keywords = cp_mode_name(c.oo.mode),
+			};
+		}
 		c.dir = cp_atomic_dir_open(out, flags, &err);
 		if (!c.dir)
 			goto out;
@@ -600,9 +949,33 @@ int cli_render(int argc, char **argv)
 		if (!ledger)
 			goto out;
 		cp_ledger_set_operator(ledger, operator_name);
+		/* No stock ever received: sheets are not numbered (as before). */
+		cp_ledger_balance bal;
+		if (!cp_ledger_balance_at(ledger, NULL, &bal, &err))
+			goto out;
+		have_stock = bal.received > 0;
 		c.lb = cp_ledger_batch_begin(ledger, batch_name, argv[optind], &err);
 		if (!c.lb)
 			goto out;
+	}
+	/* Sheets numbered from the stock: a printed batch (not electronic
+	 * certificates), a template that prints the serial, a CSV without one. */
+	bool serial_column = cp_reader_column(b.reader, CP_FIELD_PRINT_SERIAL) != NULL;
+	c.auto_serial = c.lb && (have_stock || c.serial_from) && c.kind == OUT_PDF && c.oo.mode != CP_MODE_ELECTRONIC &&
+	                template_prints_serial(b.tpl) && !serial_column;
+	if (c.serial_from && serial_column) {
+		cp_set_error(&err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("--serial-from: the CSV gives the serials (column %s); drop the column "
+		               "or the option"),
+		             cp_reader_column(b.reader, CP_FIELD_PRINT_SERIAL));
+		goto out;
+	}
+	if (c.serial_from && !c.auto_serial) {
+		cp_set_error(&err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("--serial-from numbers printed sheets: it needs a PDF output in full "
+		               "or fill mode and a template that prints the print serial "
+		               "(证书印制流水码)"));
+		goto out;
 	}
 	if (c.oo.mode == CP_MODE_ELECTRONIC && !cp_profile_seal_path(b.profile)) {
 		cp_set_error(&err, CP_E_USAGE, org, 0, 0, "seal",
@@ -610,8 +983,11 @@ int cli_render(int argc, char **argv)
 		goto out;
 	}
 
+	if (c.kind == OUT_PREVIEW)
+		b.lay_out = preview_lay_out;
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
-	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops : &png_ops,
+	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops
+	                                                    : c.pdf_files ? &pdfdir_ops : &png_ops,
 	                                                &c, jobs, _("rendering"), &err))
 		goto out;
 	/* A signal after the last record: still nothing is put in place. */
@@ -625,16 +1001,22 @@ int cli_render(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
 		cp_report_text(stderr, &b.problems, &sum);
-	if ((c.want_row || c.want_cert) && !c.matched) {
-		if (c.want_row)
+	char *missing = c.rows.n ? rows_missing(&c) : NULL;
+	if (missing || (c.want_cert && !c.matched)) {
+		if (missing && c.rows.count == 1)
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
-			             _("there is no record on row %ld"), c.want_row);
+			             _("there is no record on row %ld"), c.rows.range[0].first);
+		else if (missing)
+			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
+			             _("there is no record on rows %s; nothing was written"), missing);
 		else
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
 			             _("no record has certificate number %s"), c.want_cert);
+		g_free(missing);
 		goto out;
 	}
 	if (c.refused_any && !c.skip_invalid) {
@@ -677,6 +1059,7 @@ int cli_render(int argc, char **argv)
 	/* The output is in place: now the ledger. Killed between the two, the
 	 * file exists but nothing is recorded, and a re-run completes both. */
 	if (c.lb) {
+		printed_batch = g_strdup(cp_ledger_batch_name(c.lb));
 		bool ok = cp_ledger_batch_commit(c.lb, &err);
 		c.lb = NULL;
 		if (!ok)
@@ -689,6 +1072,15 @@ int cli_render(int argc, char **argv)
 	status = c.refused_any ? 1 : 0;
 	if (c.refused_any && rejects && !quiet)
 		fprintf(stderr, _("certpress: refused rows written to %s\n"), rejects);
+	if (print_dest) {
+		cli_print_job j = {
+			.dest = print_dest, .file = c.out, .copies = copies ? (int)copies : 1,
+			.profile = printer, .batch = printed_batch, .ledger = ledger, .quiet = quiet,
+		};
+		int ps = cli_print_send(&j);
+		if (ps)
+			status = ps;
+	}
 out:
 	cp_ledger_batch_abort(c.lb);
 	cp_ledger_free(ledger);
@@ -697,13 +1089,22 @@ out:
 	cp_rejects_abort(c.rejects);
 	if (c.preview)
 		cairo_surface_destroy(c.preview);
-	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
+	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++) {
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+		cp_png_cache_free(c.png_cache[i]);
+	}
 	cli_batch_close(&b);
+	cp_signer_free(c.signer);
+	cp_sign_seal_free(c.seal);
+	g_hash_table_destroy(c.rows_found);
+	cli_rows_clear(&c.rows);
 	g_free(def_tpl);
 	g_free(def_rejects);
 	g_free(ledger_file);
+	g_free(auto_printer);
+	g_free(printed_batch);
+	g_free(c.out_abs);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

@@ -2,7 +2,6 @@
 /* certpress command: a thin front end over libcertpress. */
 #include <glib.h>
 #include <libintl.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <malloc.h>
 #endif
 
+#include "atomic.h"
 #include "certpress.h"
 #include "cli/cli.h"
 #include "cli/cli_common.h"
@@ -22,8 +22,11 @@ static const struct {
 } commands[] = {
 	{"check", cli_check, N_("check a batch: every problem by row, column and rule")},
 	{"render", cli_render, N_("print a batch to PDF, PNG files, or one PNG preview")},
+	{"print", cli_print, N_("send a rendered PDF to a printer at actual size and follow the job")},
 	{"calibrate", cli_calibrate, N_("print a calibration page; save a printer's offset")},
 	{"ledger", cli_ledger, N_("the print ledger: stock, spoiled sheets, history, reports")},
+	{"keys", cli_keys, N_("the seal's signing key: a test seal, a certificate request, show")},
+	{"verify", cli_verify, N_("check the electronic seal (signature) of certificate PDFs")},
 };
 
 static void usage(FILE *out)
@@ -50,8 +53,8 @@ int main(int argc, char **argv)
 	if (!getenv("MALLOC_ARENA_MAX"))
 		mallopt(M_ARENA_MAX, 2);
 #endif
-	setlocale(LC_ALL, "");
 	cli_init_i18n();
+	cp_atomic_set_notice(cli_notice);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -6,11 +6,13 @@
  */
 #include "input/profile.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "input/conf.h"
 #include "error.h"
@@ -25,7 +27,13 @@ struct cp_profile {
 	char *seal;          /* absolute, or NULL */
 	char *qr;            /* pattern */
 	cp_photo_policy photos;
+	cp_fallback_policy fallback;
+	cp_photo_fit photo_fit;
 	char *province_url;  /* or NULL */
+	char *sign_cert;     /* [signing], absolute, or NULL */
+	char *sign_key;
+	char *sign_pass;     /* passphrase file, absolute, or NULL */
+	bool names_only;     /* [signing] files may not exist yet (keys new) */
 	cp_scope *scopes;
 	size_t nscopes;
 	GHashTable *by_occupation; /* occupation → cp_scope*, borrowed */
@@ -51,6 +59,9 @@ void cp_profile_free(cp_profile *p)
 	g_free(p->seal);
 	g_free(p->qr);
 	g_free(p->province_url);
+	g_free(p->sign_cert);
+	g_free(p->sign_key);
+	g_free(p->sign_pass);
 	g_free(p);
 }
 
@@ -298,6 +309,17 @@ static bool load_organization(cp_profile *p, const cp_conf *c,
 	if (!cp_conf_choice(c, s, "photos", false, photos, &ph, err))
 		return false;
 	p->photos = ph == 1 ? CP_PHOTO_PASTED : CP_PHOTO_PRINTED;
+	static const char *const fits[] = {"crop", "refuse", NULL};
+	int fit = CP_PHOTO_FIT_CROP;
+	if (!cp_conf_choice(c, s, "photo_fit", false, fits, &fit, err))
+		return false;
+	p->photo_fit = fit == 1 ? CP_PHOTO_FIT_REFUSE : CP_PHOTO_FIT_CROP;
+
+	static const char *const fallbacks[] = {"warn", "refuse", NULL};
+	int fb = CP_FALLBACK_WARN;
+	if (!cp_conf_choice(c, s, "font_fallback", false, fallbacks, &fb, err))
+		return false;
+	p->fallback = fb == 1 ? CP_FALLBACK_REFUSE : CP_FALLBACK_WARN;
 
 	e = cp_conf_find(s, "province_query_url");
 	if (e && *e->value) {
@@ -420,13 +442,120 @@ static bool load_scope(cp_profile *p, const cp_conf *c, const cp_conf_section *s
 	return cp_conf_check_unused(c, s, err);
 }
 
+/* A file named in [signing]: absolute, a regular file (unless only the
+ * names are asked for: `keys new` makes the files the profile names). */
+static char *signing_file(const cp_conf *c, const cp_conf_section *s, const char *key,
+                          bool required, bool names_only, cp_error **err)
+{
+	const cp_conf_entry *e = cp_conf_find(s, key);
+	if (!e || !*e->value) {
+		if (required)
+			cp_set_error(err, CP_E_PARSE, c->path, s->line, 0, key,
+			             _("[signing] needs '%s = FILE'"), key);
+		return NULL;
+	}
+	char *rel = cp_conf_resolve(c, e->value);
+	char *abs = g_canonicalize_filename(rel, NULL);
+	g_free(rel);
+	if (!names_only && !g_file_test(abs, G_FILE_TEST_IS_REGULAR)) {
+		cp_set_error(err, CP_E_PARSE, c->path, e->line, 0, key,
+		             _("%s does not exist or is not a file"), abs);
+		g_free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+bool cp_profile_secret_file_ok(const char *path, cp_error **err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot open: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		cp_set_error(err, CP_E_PARSE, path, 0, 0, NULL,
+		             _("the private key file is readable by others (mode %04o); "
+		               "make it private with: chmod 600 %s"),
+		             (unsigned)(st.st_mode & 07777), path);
+		return false;
+	}
+	return true;
+}
+
+/* [signing]: the seal's certificate and private key (the electronic seal is
+ * a digital signature). Only the names are kept here; src/trust/ reads them. */
+static bool load_signing(cp_profile *p, const cp_conf *c, const cp_conf_section *s,
+                         cp_error **err)
+{
+	if (s->name) {
+		cp_set_error(err, CP_E_PARSE, c->path, s->line, 0, NULL,
+		             _("[signing] takes no name"));
+		return false;
+	}
+	if (p->sign_cert) {
+		cp_set_error(err, CP_E_PARSE, c->path, s->line, 0, NULL,
+		             _("a second [signing] section"));
+		return false;
+	}
+	p->sign_cert = signing_file(c, s, "certificate", true, p->names_only, err);
+	if (!p->sign_cert)
+		return false;
+	p->sign_key = signing_file(c, s, "key", true, p->names_only, err);
+	if (!p->sign_key)
+		return false;
+	cp_error *e2 = NULL;
+	if (p->names_only) {
+		/* keys new: only where the files go matters. */
+	} else if (!cp_profile_secret_file_ok(p->sign_key, &e2)) {
+		cp_set_error(err, e2->code, c->path, cp_conf_find(s, "key")->line, 0, "key", "%s",
+		             e2->message);
+		cp_error_free(e2);
+		return false;
+	}
+	if (cp_conf_find(s, "passphrase_file")) {
+		p->sign_pass = signing_file(c, s, "passphrase_file", true, p->names_only, err);
+		if (!p->sign_pass)
+			return false;
+		if (!p->names_only && !cp_profile_secret_file_ok(p->sign_pass, &e2)) {
+			cp_set_error(err, e2->code, c->path, cp_conf_find(s, "passphrase_file")->line,
+			             0, "passphrase_file", "%s", e2->message);
+			cp_error_free(e2);
+			return false;
+		}
+	}
+	return cp_conf_check_unused(c, s, err);
+}
+
+const char *cp_profile_signing_certificate(const cp_profile *p)
+{
+	return p->sign_cert;
+}
+
+const char *cp_profile_signing_key(const cp_profile *p)
+{
+	return p->sign_key;
+}
+
+const char *cp_profile_signing_passphrase_file(const cp_profile *p)
+{
+	return p->sign_pass;
+}
+
 cp_profile *cp_profile_load(const char *path, cp_error **err)
+{
+	return cp_profile_load_ex(path, false, err);
+}
+
+cp_profile *cp_profile_load_ex(const char *path, bool signing_names_only, cp_error **err)
 {
 	cp_conf *c = cp_conf_load(path, err);
 	if (!c)
 		return NULL;
 	cp_profile *p = g_new0(cp_profile, 1);
 	p->path = g_strdup(path);
+	p->names_only = signing_names_only;
 	p->scopes = g_new0(cp_scope, MIN(c->nsections, (size_t)CP_PROFILE_MAX_SCOPES));
 	p->by_occupation = g_hash_table_new(g_str_hash, g_str_equal);
 	const cp_conf_section *org = NULL;
@@ -452,10 +581,13 @@ cp_profile *cp_profile_load(const char *path, cp_error **err)
 		} else if (strcmp(s->kind, "scope") == 0) {
 			if (!load_scope(p, c, s, err))
 				goto fail;
+		} else if (strcmp(s->kind, "signing") == 0) {
+			if (!load_signing(p, c, s, err))
+				goto fail;
 		} else {
 			cp_set_error(err, CP_E_PARSE, c->path, s->line, 0, NULL,
-			             _("unknown section [%s]; a profile has [organization] and "
-			               "[scope OCCUPATION] sections"), s->kind);
+			             _("unknown section [%s]; a profile has [organization], "
+			               "[scope OCCUPATION] and [signing] sections"), s->kind);
 			goto fail;
 		}
 	}
@@ -495,9 +627,19 @@ const char *cp_profile_seal_path(const cp_profile *p)
 	return p->seal;
 }
 
+cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p)
+{
+	return p->fallback;
+}
+
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p)
 {
 	return p->photos;
+}
+
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p)
+{
+	return p->photo_fit;
 }
 
 const char *cp_profile_province_url(const cp_profile *p)

@@ -41,7 +41,24 @@ char cp_profile_category(const cp_profile *p);
 bool cp_profile_special_grades(const cp_profile *p);
 /* The qr pattern, the default when the profile has none. */
 const char *cp_profile_qr_pattern(const cp_profile *p);
+/* cp_profile_load(), except that with signing_names_only the files named in
+ * [signing] need not exist yet nor be private: `certpress keys new --org`
+ * creates them there. Never sign with a profile loaded this way. */
+cp_profile *cp_profile_load_ex(const char *path, bool signing_names_only, cp_error **err);
+
 /* The path given to cp_profile_load(). */
 const char *cp_profile_path(const cp_profile *p);
+
+/* [signing]: the seal certificate (PEM, with its chain), the private key
+ * (PEM or PKCS#12) and the file holding its passphrase; absolute paths, or
+ * NULL when the profile has no [signing] section (no passphrase file: ask
+ * on the terminal). */
+const char *cp_profile_signing_certificate(const cp_profile *p);
+const char *cp_profile_signing_key(const cp_profile *p);
+const char *cp_profile_signing_passphrase_file(const cp_profile *p);
+/* False (CP_E_PARSE naming the mode and the chmod that fixes it) when the
+ * file at path may be read or written by its group or others, as ssh
+ * refuses such a key; CP_E_IO when it cannot be examined. */
+bool cp_profile_secret_file_ok(const char *path, cp_error **err);
 
 #endif

@@ -21,6 +21,8 @@ struct cp_fonts {
 	cairo_font_options_t *options;
 	size_t hashed;
 	bool cached;      /* fonts loaded through fontconfig's folder cache */
+	GHashTable *charsets; /* "family\tweight" → FcCharSet* (owned), or a
+	                         placeholder when fontconfig has no such family */
 };
 
 /* ------------------------------------------------------------- manifest */
@@ -469,16 +471,15 @@ void cp_fonts_free(cp_fonts *f)
 	}
 	if (f->options)
 		cairo_font_options_destroy(f->options);
+	if (f->charsets)
+		g_hash_table_destroy(f->charsets);
 	g_free(f->dir);
 	g_free(f);
 }
 
 static char *default_dir(void)
 {
-	const char *d = g_getenv("CERTPRESS_DATADIR");
-	if (d && *d)
-		return g_build_filename(d, "fonts", NULL);
-	return g_build_filename(CP_DATADIR, "fonts", NULL);
+	return g_build_filename(cp_datadir(), "fonts", NULL);
 }
 
 cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err)
@@ -644,4 +645,91 @@ char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text)
 	g_object_unref(lay);
 	g_object_unref(ctx);
 	return family;
+}
+
+/* ------------------------------------------------------- faces of a field */
+
+/* How the faces of the fallback chain are matched to FandolFang, measured
+ * with bench/fontmatch (docs/fonts.md, "Matching the fallback face"): at
+ * 12 pt FandolFang's mean stroke is 0.372 pt, its box characters' ink is
+ * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
+ * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
+ * 0.944 of the size its ink is as high as FandolFang's and its stroke
+ * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
+ * reference characters, and over the Extension B characters both have the
+ * two measure the same) has 9.969 pt of ink. */
+static const struct face_match {
+	const char *family;
+	PangoWeight weight;
+	double scale, rise;
+} matches[] = {
+	{"Noto Serif CJK SC", PANGO_WEIGHT_ULTRALIGHT, 0.9439, -0.0429},
+	{"HanaMinA", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+	{"HanaMinB", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+};
+
+/* Stands for "fontconfig has no such family" in the charset cache. */
+static char no_family;
+
+static void charset_free(gpointer p)
+{
+	if (p != &no_family)
+		FcCharSetDestroy(p);
+}
+
+static const void *face_charset(cp_fonts *f, const char *family, PangoWeight weight)
+{
+	if (!f->charsets)
+		f->charsets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                    charset_free);
+	char *key = g_strdup_printf("%s\t%d", family, (int)weight);
+	gpointer hit = g_hash_table_lookup(f->charsets, key);
+	if (hit) {
+		g_free(key);
+		return hit == &no_family ? NULL : hit;
+	}
+	FcConfig *cfg = pango_fc_font_map_get_config(PANGO_FC_FONT_MAP(f->map));
+	FcPattern *pat = FcPatternCreate();
+	FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)family);
+	FcPatternAddInteger(pat, FC_WEIGHT, (int)FcWeightFromOpenType((int)weight));
+	FcConfigSubstitute(cfg, pat, FcMatchPattern);
+	FcDefaultSubstitute(pat);
+	FcResult res;
+	FcPattern *m = FcFontMatch(cfg, pat, &res);
+	FcPatternDestroy(pat);
+	gpointer val = &no_family;
+	/* Fontconfig always answers with some font: it counts only if it is
+	 * the family asked for. */
+	bool named = false;
+	FcChar8 *fam;
+	for (int i = 0; m && FcPatternGetString(m, FC_FAMILY, i, &fam) == FcResultMatch; i++)
+		named = named || g_ascii_strcasecmp((const char *)fam, family) == 0;
+	FcCharSet *cs;
+	if (named && FcPatternGetCharSet(m, FC_CHARSET, 0, &cs) == FcResultMatch)
+		val = FcCharSetCopy(cs);
+	if (m)
+		FcPatternDestroy(m);
+	g_hash_table_insert(f->charsets, key, val);
+	return val == &no_family ? NULL : val;
+}
+
+cp_face cp_fonts_face(cp_fonts *f, const char *family, bool bold, bool match_fang)
+{
+	cp_face face = {.family = g_intern_string(family),
+	                .weight = bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
+	                .scale = 1, .rise = 0};
+	for (size_t i = 0; match_fang && !bold && i < G_N_ELEMENTS(matches); i++) {
+		if (g_ascii_strcasecmp(matches[i].family, family) != 0)
+			continue;
+		face.weight = matches[i].weight;
+		face.scale = matches[i].scale;
+		face.rise = matches[i].rise;
+	}
+	face.charset = face_charset(f, face.family, face.weight);
+	return face;
+}
+
+bool cp_face_has(const cp_face *face, gunichar c)
+{
+	return face->charset && FcCharSetHasChar((FcCharSet *)face->charset, c);
 }

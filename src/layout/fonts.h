@@ -90,4 +90,31 @@ PangoFontDescription *cp_fonts_description(const char *font_list, double size_pt
  * no configured font has a glyph for it. */
 char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text);
 
+/* One face of a field's chain, as layout.c sets a field in it: the family,
+ * the weight asked for, and how it is matched to the FangSong of the fields
+ * (docs/fonts.md, "Matching the fallback face"): scale is the apparent size
+ * relative to the field's size (ink heights equal), rise the vertical shift
+ * in em that puts its ink centre on FandolFang's. The primary face has
+ * scale 1 and rise 0. */
+typedef struct cp_face {
+	const char *family;    /* interned (g_intern_string) */
+	PangoWeight weight;
+	double scale, rise;
+	const void *charset;   /* FcCharSet, borrowed from the cp_fonts; NULL when
+	                          the font set has no such family */
+} cp_face;
+
+/* Resolves family (at bold or regular weight) to the face fontconfig picks
+ * and its character set, cached in f: the first call per family costs a
+ * fontconfig match, later ones a hash lookup. Nothing is loaded beyond the
+ * character set fontconfig already holds (no font file is opened). The
+ * matching figures are filled in for the faces measured against FandolFang
+ * when match_fang is true (the field's primary face is FandolFang);
+ * otherwise scale 1, rise 0 and the asked weight. */
+cp_face cp_fonts_face(cp_fonts *f, const char *family, bool bold, bool match_fang);
+
+/* True when face has a glyph for c. A face whose family is missing has
+ * none. */
+bool cp_face_has(const cp_face *face, gunichar c);
+
 #endif

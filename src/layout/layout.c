@@ -28,6 +28,13 @@ struct cp_engine {
 	char **last_text;
 	PangoLayout **last_layout;
 	double *last_size;
+	struct field_plan *last_plan;
+	/* Per [field] element: its chain of faces (its font list, then
+	 * CP_FONTS_FALLBACK, each family once), resolved once; [0] is the
+	 * primary face. line_em: the primary face's line height in em. */
+	cp_face **chain;
+	size_t *nchain;
+	double *line_em;
 	cairo_surface_t *layer[3];    /* per cp_mode: the shared layer, or NULL */
 	unsigned serial;              /* tells engines' layers apart in one PDF */
 };
@@ -40,7 +47,26 @@ typedef struct item_priv {
 	int img_w, img_h;      /* the photo's size in pixels */
 	cp_qr *qr;
 	char *text;
+	char *forced, *faces;
 } item_priv;
+
+/* How a field's text is set (see cp_page_item.face): whole is the index in
+ * the element's chain of the one face used, or -1 when faces mix, each
+ * character then in the face face[k] (k counting characters). */
+typedef struct field_plan {
+	int whole;
+	int main;   /* the face that sets most of the field */
+	int *face;
+	char *forced, *faces;
+} field_plan;
+
+static void plan_clear(field_plan *pl)
+{
+	g_free(pl->face);
+	g_free(pl->forced);
+	g_free(pl->faces);
+	*pl = (field_plan){0};
+}
 
 struct cp_page {
 	cp_page_item *items;
@@ -96,11 +122,114 @@ static PangoLayout *new_layout(cp_engine *e, const cp_element *el, const char *t
 	return lay;
 }
 
-static bool fits_at(PangoLayout *lay, const cp_element *el, double size)
+/* The attributes that set a face of the chain over [start, end) of the
+ * text, matched to the primary face (cp_face): its family and weight alone
+ * (no fallback chain, so that the face is exactly this one), its apparent
+ * size and the primary's line height, so that the line keeps the height it
+ * has in the primary face. rise (Pango units) puts its ink centre on the
+ * primary's. In a field where faces mix, letter spacing gives every
+ * character the advance of one em of the field's size. A face of scale 1
+ * (the primary) gets only the rise. */
+static void add_face_attrs(PangoAttrList *al, const cp_face *f, guint start, guint end,
+                           double size, double line_em, bool mixed, int rise)
+{
+	PangoAttribute *a[6];
+	int n = 0;
+	if (f->scale != 1 || !mixed) {
+		a[n++] = pango_attr_family_new(f->family);
+		a[n++] = pango_attr_weight_new(f->weight);
+		a[n++] = pango_attr_line_height_new_absolute(pt_to_pango(size * line_em));
+	}
+	if (f->scale != 1) {
+		a[n++] = pango_attr_scale_new(f->scale);
+		if (mixed)
+			a[n++] = pango_attr_letter_spacing_new(pt_to_pango((1 - f->scale) * size));
+	}
+	if (rise != 0)
+		a[n++] = pango_attr_rise_new(rise);
+	for (int i = 0; i < n; i++) {
+		a[i]->start_index = start;
+		a[i]->end_index = end;
+		pango_attr_list_insert(al, a[i]);
+	}
+}
+
+typedef struct field_faces {
+	const field_plan *plan;
+	const cp_face *chain;
+	double line_em;
+} field_faces;
+
+/* The vertical offset Pango itself gives the run holding byte index i (it
+ * aligns the ideographic baselines of neighbouring fonts), in Pango units. */
+static int run_offset(PangoLayout *lay, int index)
+{
+	PangoLayoutIter *it = pango_layout_get_iter(lay);
+	int y = 0;
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+		if (run && index >= run->item->offset &&
+		    index < run->item->offset + run->item->length) {
+			y = run->y_offset;
+			break;
+		}
+	} while (pango_layout_iter_next_run(it));
+	pango_layout_iter_free(it);
+	return y;
+}
+
+/* Sets the faces of pl over the layout's text at size. Where faces mix,
+ * Pango first lays the runs out as it would (it shifts a run of another font
+ * to align ideographic baselines); then each run is moved to where its face's
+ * measured rise puts it, whatever Pango's own shift was. */
+static void apply_plan(PangoLayout *lay, const field_faces *ff, double size)
+{
+	const field_plan *pl = ff->plan;
+	PangoAttrList *al = pango_attr_list_new();
+	if (pl->whole > 0) {
+		const cp_face *f = &ff->chain[pl->whole];
+		add_face_attrs(al, f, 0, PANGO_ATTR_INDEX_TO_TEXT_END, size, ff->line_em, false,
+		               pt_to_pango(f->rise * size));
+		pango_layout_set_attributes(lay, al);
+		pango_attr_list_unref(al);
+		return;
+	}
+	const char *text = pango_layout_get_text(lay);
+	for (int pass = 0; pass < 2; pass++) {
+		PangoAttrList *next = pass ? pango_attr_list_new() : al;
+		const char *p = text;
+		for (size_t k = 0; *p;) {
+			/* A run of characters set in the same face. */
+			int face = pl->face[k];
+			const char *start = p;
+			while (*p && pl->face[k] == face) {
+				p = g_utf8_next_char(p);
+				k++;
+			}
+			const cp_face *f = &ff->chain[face];
+			int rise = pass ? pt_to_pango(f->rise * size) -
+			                          run_offset(lay, (int)(start - text))
+			                : 0;
+			/* A run of another face than the main one must not make the
+			 * line taller (its ink centre is lowered): half the line
+			 * height keeps its logical box inside the main face's. */
+			double line = face == pl->main ? ff->line_em : ff->line_em / 2;
+			add_face_attrs(next, f, (guint)(start - text), (guint)(p - text), size, line,
+			               true, rise);
+		}
+		pango_layout_set_attributes(lay, next);
+		pango_attr_list_unref(next);
+	}
+}
+
+static bool fits_at(PangoLayout *lay, const cp_element *el, const field_faces *ff,
+                    double size)
 {
 	PangoFontDescription *d = cp_fonts_description(el->font, size, el->bold);
 	pango_layout_set_font_description(lay, d);
 	pango_font_description_free(d);
+	if (ff)
+		apply_plan(lay, ff, size);
 	if (pango_layout_get_line_count(lay) > el->max_lines)
 		return false;
 	PangoRectangle ink, logical;
@@ -121,14 +250,14 @@ static bool fits_at(PangoLayout *lay, const cp_element *el, double size)
 
 /* Lays text out in el's box. Returns the final size, or 0 when it cannot fit
  * even at el->min_size. */
-static double fit(PangoLayout *lay, const cp_element *el)
+static double fit(PangoLayout *lay, const cp_element *el, const field_faces *ff)
 {
 	for (double s = el->size; s >= el->min_size - 1e-9; s -= CP_LAYOUT_STEP_PT)
-		if (fits_at(lay, el, s))
+		if (fits_at(lay, el, ff, s))
 			return s;
 	/* The last step may have skipped past min_size itself. */
 	if (fmod(el->size - el->min_size, CP_LAYOUT_STEP_PT) > 1e-9 &&
-	    fits_at(lay, el, el->min_size))
+	    fits_at(lay, el, ff, el->min_size))
 		return el->min_size;
 	return 0;
 }
@@ -181,6 +310,142 @@ static void place_text(cp_page_item *it, item_priv *pv, PangoLayout *lay,
 
 /* ------------------------------------------------------------------ engine */
 
+/* The faces a field may be set in, in order: its font list, then the
+ * fallback chain, each family once. */
+static void resolve_chain(cp_engine *e, size_t i)
+{
+	const cp_element *el = &e->t->el[i];
+	char *list = g_strdup_printf("%s, %s", el->font && *el->font ? el->font
+	                                                            : CP_FONTS_DEFAULT_FIELD,
+	                             CP_FONTS_FALLBACK);
+	char **fams = g_strsplit(list, ",", -1);
+	guint n = g_strv_length(fams);
+	e->chain[i] = g_new0(cp_face, n);
+	bool fang = false;
+	for (guint k = 0; k < n; k++) {
+		const char *fam = g_strstrip(fams[k]);
+		if (!*fam)
+			continue;
+		if (e->nchain[i] == 0)
+			fang = g_ascii_strcasecmp(fam, "FandolFang") == 0;
+		bool seen = false;
+		for (size_t j = 0; j < e->nchain[i] && !seen; j++)
+			seen = g_ascii_strcasecmp(e->chain[i][j].family, fam) == 0;
+		if (!seen)
+			e->chain[i][e->nchain[i]++] = cp_fonts_face(e->fonts, fam, el->bold, fang);
+	}
+	g_strfreev(fams);
+	g_free(list);
+	/* The primary face's line height (ascent + descent), in em. */
+	PangoFontDescription *d = pango_font_description_new();
+	pango_font_description_set_family(d, e->chain[i][0].family);
+	pango_font_description_set_weight(d, e->chain[i][0].weight);
+	pango_font_description_set_size(d, 100 * PANGO_SCALE);
+	PangoFontMetrics *m = pango_context_get_metrics(e->ctx, d, NULL);
+	e->line_em[i] = (pango_font_metrics_get_ascent(m) + pango_font_metrics_get_descent(m)) /
+	                (100.0 * PANGO_SCALE);
+	pango_font_metrics_unref(m);
+	pango_font_description_free(d);
+}
+
+/* Chooses the faces of a field's text (see cp_page_item.face). A value
+ * whose every character is in the primary face costs one character-set
+ * lookup per character and nothing else. */
+static void plan_field(const cp_engine *e, size_t i, const char *v, field_plan *pl)
+{
+	const cp_face *ch = e->chain[i];
+	size_t n = e->nchain[i];
+	*pl = (field_plan){0};
+	const char *p;
+	for (p = v; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (!g_unichar_isspace(c) && !cp_face_has(&ch[0], c))
+			break;
+	}
+	if (!*p)
+		return;
+	/* Some character is missing from the primary face: how much of the
+	 * field does each face of the chain cover? */
+	size_t nch = 0;
+	size_t *count = g_new0(size_t, n);
+	GString *forced = g_string_new(NULL);
+	for (p = v; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_isspace(c))
+			continue;
+		nch++;
+		for (size_t k = 0; k < n; k++)
+			count[k] += cp_face_has(&ch[k], c);
+		if (!cp_face_has(&ch[0], c))
+			g_string_append_unichar(forced, c);
+	}
+	pl->forced = g_string_free(forced, FALSE);
+	size_t best = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (count[k] == nch) {
+			pl->whole = pl->main = (int)k;
+			g_free(count);
+			return;
+		}
+		if (count[k] > count[best])
+			best = k;
+	}
+	g_free(count);
+	/* No face has it all: the face that covers most sets the field, and
+	 * each character it lacks goes to the first face that has it. */
+	pl->whole = -1;
+	pl->main = (int)best;
+	pl->face = g_new0(int, g_utf8_strlen(v, -1) + 1);
+	GString *faces = g_string_new(NULL);
+	size_t k = 0;
+	for (p = v; *p; p = g_utf8_next_char(p), k++) {
+		gunichar c = g_utf8_get_char(p);
+		int f = (int)best;
+		if (!g_unichar_isspace(c) && !cp_face_has(&ch[best], c)) {
+			for (size_t j = 0; j < n; j++) {
+				if (cp_face_has(&ch[j], c)) {
+					f = (int)j;
+					break;
+				}
+			}
+			if (f != (int)best) {
+				if (faces->len)
+					g_string_append(faces, ", ");
+				g_string_append_unichar(faces, c);
+				g_string_append_printf(faces, " %s", ch[f].family);
+			}
+		}
+		pl->face[k] = f;
+	}
+	pl->faces = g_string_free(faces, FALSE);
+}
+
+static void plan_copy(field_plan *dst, const field_plan *src, const char *v)
+{
+	dst->whole = src->whole;
+	dst->main = src->main;
+	dst->forced = g_strdup(src->forced);
+	dst->faces = g_strdup(src->faces);
+	dst->face = src->face ? g_memdup2(src->face, sizeof(int) * (g_utf8_strlen(v, -1) + 1))
+	                      : NULL;
+}
+
+/* What the page tells of the faces a field is set in. */
+static void plan_to_item(const cp_engine *e, size_t i, const field_plan *pl,
+                         cp_page_item *it, item_priv *pv)
+{
+	it->primary = e->chain[i][0].family;
+	if (!pl->forced)
+		return;
+	pv->forced = g_strdup(pl->forced);
+	it->forced = pv->forced;
+	it->face = e->chain[i][pl->main].family;
+	if (pl->faces) {
+		pv->faces = g_strdup(pl->faces);
+		it->faces = pv->faces;
+	}
+}
+
 void cp_engine_free(cp_engine *e)
 {
 	if (!e)
@@ -192,6 +457,10 @@ void cp_engine_free(cp_engine *e)
 			g_object_unref(e->last_layout[i]);
 		if (e->last_text)
 			g_free(e->last_text[i]);
+		if (e->last_plan)
+			plan_clear(&e->last_plan[i]);
+		if (e->chain)
+			g_free(e->chain[i]);
 		if (e->images[i])
 			cairo_surface_destroy(e->images[i]);
 	}
@@ -200,6 +469,10 @@ void cp_engine_free(cp_engine *e)
 	g_free(e->last_text);
 	g_free(e->last_layout);
 	g_free(e->last_size);
+	g_free(e->last_plan);
+	g_free(e->chain);
+	g_free(e->nchain);
+	g_free(e->line_em);
 	g_free(e->images);
 	g_free(e->shared);
 	for (size_t m = 0; m < G_N_ELEMENTS(e->layer); m++)
@@ -292,9 +565,15 @@ cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
 	e->last_text = g_new0(char *, t->n);
 	e->last_layout = g_new0(PangoLayout *, t->n);
 	e->last_size = g_new0(double, t->n);
+	e->last_plan = g_new0(field_plan, t->n);
+	e->chain = g_new0(cp_face *, t->n);
+	e->nchain = g_new0(size_t, t->n);
+	e->line_em = g_new0(double, t->n);
 	e->images = g_new0(cairo_surface_t *, t->n);
 	for (size_t i = 0; i < t->n; i++) {
 		const cp_element *el = &t->el[i];
+		if (el->kind == CP_EL_FIELD)
+			resolve_chain(e, i);
 		if (el->kind == CP_EL_IMAGE) {
 			e->images[i] = cp_image_load(el->file, NULL, err);
 			if (!e->images[i])
@@ -304,7 +583,7 @@ cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
 			 * is a template error, found once and not per record. */
 			PangoLayout *lay = new_layout(e, el, el->text);
 			e->static_layouts[i] = lay;
-			e->static_size[i] = fit(lay, el);
+			e->static_size[i] = fit(lay, el, NULL);
 			if (e->static_size[i] == 0) {
 				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
 				             _("the text does not fit in its box (%g × %g mm) "
@@ -350,6 +629,8 @@ void cp_page_free(cp_page *pg)
 			cairo_surface_destroy(pv->img);
 		cp_qr_free(pv->qr);
 		g_free(pv->text);
+		g_free(pv->forced);
+		g_free(pv->faces);
 	}
 	g_free(pg->items);
 	g_free(pg->priv);
@@ -410,10 +691,14 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 	it->text = pv->text;
 	if (e->last_text[i] && strcmp(e->last_text[i], v) == 0) {
 		place_text(it, pv, g_object_ref(e->last_layout[i]), el, e->last_size[i]);
+		plan_to_item(e, i, &e->last_plan[i], it, pv);
 		return true;
 	}
+	field_plan pl;
+	plan_field(e, i, v, &pl);
+	field_faces ff = {.plan = &pl, .chain = e->chain[i], .line_em = e->line_em[i]};
 	PangoLayout *lay = new_layout(e, el, v);
-	double size = fit(lay, el);
+	double size = fit(lay, el, pl.forced ? &ff : NULL);
 	if (size == 0) {
 		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
 		             el->max_lines > 1
@@ -424,6 +709,7 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 		             cp_layout_bind_label(el->bind), el->w, el->h, el->min_size,
 		             el->max_lines);
 		g_object_unref(lay);
+		plan_clear(&pl);
 		return false;
 	}
 	gunichar bad = missing_glyph(lay);
@@ -435,6 +721,19 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 		               "configured font; it would print as a blank box"),
 		             ch, (unsigned)bad, cp_layout_bind_label(el->bind));
 		g_object_unref(lay);
+		plan_clear(&pl);
+		return false;
+	}
+	/* A character no font has is named above; one only its own font lacks
+	 * is refused here when the organization requires one face. */
+	if (pl.forced && cp_profile_fallback_policy(e->p) == CP_FALLBACK_REFUSE) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+		             _("%s has characters its font %s lacks (%s), and this "
+		               "organization prints every field in its own font; add a "
+		               "font that has them with --font-dir"),
+		             cp_layout_bind_label(el->bind), e->chain[i][0].family, pl.forced);
+		g_object_unref(lay);
+		plan_clear(&pl);
 		return false;
 	}
 	/* Only what laid out well is remembered: a refusal is made again. */
@@ -444,7 +743,11 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 	e->last_text[i] = g_strdup(v);
 	e->last_layout[i] = g_object_ref(lay);
 	e->last_size[i] = size;
+	plan_clear(&e->last_plan[i]);
+	plan_copy(&e->last_plan[i], &pl, v);
 	place_text(it, pv, lay, el, size);
+	plan_to_item(e, i, &pl, it, pv);
+	plan_clear(&pl);
 	return true;
 }
 
@@ -621,16 +924,22 @@ static void set_rgba(cairo_t *cr, const cp_rgba *c)
 }
 
 /* Scales an iw x ih pixel image into the box keeping its aspect ratio,
- * centred. img may be smaller than iw x ih (a stand-in, image.h): its whole
- * area is stretched over the image's place. */
+ * centred: wholly inside it, or with cover, filling it and centre-cropped
+ * to it (photos of another shape than the box, docs/rules.md photo.crop).
+ * img may be smaller than iw x ih (a stand-in, image.h): its whole area is
+ * stretched over the image's place. */
 static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
-                       const cp_page_item *it)
+                       const cp_page_item *it, bool cover)
 {
 	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
 	if (iw <= 0 || ih <= 0 || sw <= 0 || sh <= 0)
 		return;
-	double s = fmin(it->w / iw, it->h / ih);
+	double s = cover ? fmax(it->w / iw, it->h / ih) : fmin(it->w / iw, it->h / ih);
 	cairo_save(cr);
+	if (iw * s > it->w + 1e-6 || ih * s > it->h + 1e-6) {
+		cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+		cairo_clip(cr);
+	}
 	cairo_translate(cr, it->x + (it->w - iw * s) / 2, it->y + (it->h - ih * s) / 2);
 	cairo_scale(cr, s * iw / sw, s * ih / sh);
 	cairo_set_source_surface(cr, img, 0, 0);
@@ -643,7 +952,7 @@ static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
 static void draw_surface(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
 {
 	draw_image(cr, img, cairo_image_surface_get_width(img),
-	           cairo_image_surface_get_height(img), it);
+	           cairo_image_surface_get_height(img), it, false);
 }
 
 /* A photo laid out without pixels goes into a PDF as its JPEG file; any
@@ -653,12 +962,12 @@ static void draw_photo(cairo_t *cr, const item_priv *pv, const cp_page_item *it)
 {
 	if (cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF ||
 	    cp_image_has_pixels(pv->img)) {
-		draw_image(cr, pv->img, pv->img_w, pv->img_h, it);
+		draw_image(cr, pv->img, pv->img_w, pv->img_h, it, true);
 		return;
 	}
 	cairo_surface_t *px = cp_image_with_pixels(pv->img, NULL);
 	if (px) {
-		draw_image(cr, px, pv->img_w, pv->img_h, it);
+		draw_image(cr, px, pv->img_w, pv->img_h, it, true);
 		cairo_surface_destroy(px);
 	}
 }
@@ -741,7 +1050,7 @@ static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
 	case CP_EL_SEAL:
 		/* Paper certificates are sealed by hand; only the electronic
 		 * one carries the seal image. */
-		if (o->mode == CP_MODE_ELECTRONIC && e->seal) {
+		if (o->mode == CP_MODE_ELECTRONIC && e->seal && !o->seal_in_signature) {
 			/* Ink, not paint: like a stamp, the seal darkens what is
 			 * under it, so the organization's name and the date stay
 			 * readable through the red. */
@@ -809,4 +1118,13 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 		draw_item(e, pg, i, cr, o);
 	}
 	cairo_restore(cr);
+}
+
+void cp_engine_draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr)
+{
+	if (i >= pg->n)
+		return;
+	cp_output_opts o;
+	cp_output_opts_init(&o);
+	draw_item(e, pg, i, cr, &o);
 }

@@ -36,6 +36,21 @@ typedef struct cp_page_item {
 	/* Logical extents of the set text, mm, page coordinates. */
 	double text_x, text_y, text_w, text_h;
 	bool has_image;       /* [photo]: a photo will be drawn */
+	/* One face per field: a [field] whose primary face (the first of its
+	 * font list) lacks a character is set whole in the first face of its
+	 * chain that has every character; only when none has them all do
+	 * faces mix, each character in the first face that has it after the
+	 * one covering most of the field. The fallback faces are matched to
+	 * FandolFang in weight, apparent size, baseline and advance
+	 * (docs/fonts.md). */
+	const char *face;     /* when forced is set: the face the field is set in
+	                         (all of it, or most of it when faces mix);
+	                         NULL otherwise (interned) */
+	const char *forced;   /* the characters its primary face lacks, or NULL */
+	const char *faces;    /* when faces mix: "字 HanaMinB, 堃 Noto Serif CJK SC",
+	                         each character not in the field's main face with
+	                         the face it is set in; else NULL */
+	const char *primary;  /* the field's primary face (interned), or NULL */
 } cp_page_item;
 
 /* Borrowed: the page's items in drawing order, and their count. */
@@ -61,6 +76,10 @@ const char *cp_page_photo_sha256(const cp_page *pg);
  * mode) and the SHA-256 of the photo file at photo (NULL: none). Free with
  * g_free(). Safe to call from any thread for a page that thread owns. */
 char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo);
+
+/* Draws item i of the page alone (full mode, no offset), in page
+ * millimetres like cp_engine_draw(): the HTML report's cut-outs. */
+void cp_engine_draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr);
 
 /* True when the engine has a seal image for electronic mode. */
 bool cp_engine_has_seal(const cp_engine *e);

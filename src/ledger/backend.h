@@ -39,6 +39,13 @@ typedef enum cp_ledger_query {
 	                          * its batch name, printed_at, spoiled at, destroyed at
 	                          * (NULLs where none): one row */
 	CP_LQ_GENERATION,        /* → text that changes whenever anything is recorded */
+	CP_LQ_SERIAL_USED,       /* serial → 1 when printed on, spoiled or destroyed, else 0 */
+	CP_LQ_LAST_SERIAL,       /* → serial, stock_id of the last print on stock */
+	CP_LQ_STOCK_AFTER,       /* id (0: before the first) → id, first of the next range */
+	CP_LQ_CERT_STANDING,     /* cert_no → prints, reissues, revocation reason (NULL) */
+	CP_LQ_BATCH_OF_FILE,     /* file, absolute file → name of the last batch printing it */
+	CP_LQ_BATCH_OF_RELATIVE, /* base name → file, batch name: files recorded by a relative
+	                          * path ending in it, the latest first */
 	/* rules: writes, each → id (no row: a unique constraint refused it) */
 	CP_LQ_STOCK_INSERT,      /* prefix, width, first, last, received_on, note, operator, at */
 	CP_LQ_BATCH_INSERT,      /* name, note, operator, started_at */
@@ -49,6 +56,8 @@ typedef enum cp_ledger_query {
 	CP_LQ_DESTRUCTION_INSERT,/* reason, at, operator */
 	CP_LQ_DESTROYED_INSERT,  /* serial, stock_id, destruction_id */
 	CP_LQ_REVOCATION_INSERT, /* cert_no, reason, at, operator */
+	CP_LQ_JOB_INSERT,        /* batch_id (0: none), file, dest, profile, copies, job_id
+	                          * (0: none), state, message, at, operator */
 	/* balance: day (received_on ≤), stock_id (0: all), end instant (UTC) → count */
 	CP_LQ_BAL_RECEIVED,      /* day, stock_id */
 	CP_LQ_BAL_DESTROYED,
@@ -65,11 +74,16 @@ typedef enum cp_ledger_query {
 	CP_LQ_ACT_REVOKED,
 	CP_LQ_BATCHES,           /* start, end → name, started_at, operator, note, pages,
 	                          * issued, reprinted, reissued, files */
+	CP_LQ_JOBS,              /* start, end → at, batch name, file, dest, job_id, copies,
+	                          * state, profile, message (print jobs, in order) */
 	CP_LQ_STOCK_IDS,         /* day → id (received by then, in order) */
 	CP_LQ_STOCK_ROW,         /* id → prefix, width, first, last, received_on, note */
 	CP_LQ_HISTORY,           /* cert_no → at, rank, id, kind, batch, serial, file, page,
 	                          * sha256, name, id_masked, level, occupation, reason,
-	                          * old_returned, operator (in time order) */
+	                          * old_returned, operator (in time order); a print job of a
+	                          * batch holding it: kind 'job', batch, page = job_id,
+	                          * sha256 = dest, name = state, id_masked = copies,
+	                          * reason = message */
 	CP_LQ_EXPORT,            /* → event, at, rank, id, cert_no, name, id_masked, level,
 	                          * occupation, serial, width, first, last, batch, file, page,
 	                          * sha256, reason, old_returned, operator, note */
@@ -88,6 +102,8 @@ typedef enum cp_ledger_query {
 	CP_LQ_DUMP_DESTRUCTION,  /* → id, reason, at, operator */
 	CP_LQ_DUMP_DESTROYED,    /* → serial, stock_id, destruction_id */
 	CP_LQ_DUMP_REVOCATION,   /* → cert_no, reason, at, operator */
+	CP_LQ_DUMP_JOB,          /* → id, batch_id, file, dest, profile, copies, job_id, state,
+	                          * message, at, operator */
 	CP_LQ_LOAD_STOCK,
 	CP_LQ_LOAD_BATCH,
 	CP_LQ_LOAD_PRINT,
@@ -95,6 +111,7 @@ typedef enum cp_ledger_query {
 	CP_LQ_LOAD_DESTRUCTION,
 	CP_LQ_LOAD_DESTROYED,
 	CP_LQ_LOAD_REVOCATION,
+	CP_LQ_LOAD_JOB,
 	CP_LQ_LOAD_DONE,
 	CP_LQ_N
 } cp_ledger_query;

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "i18n.h"
 #include "ledger/backend.h"
@@ -70,6 +71,8 @@ struct cp_ledger_batch {
 	GHashTable *added_serials;   /* serial → cert_no, for those */
 	FILE *spill;                 /* pending pages, in the order added (see spill_page) */
 	GStringChunk *strings;       /* the added numbers and serials */
+	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
+	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
 };
 
 /* A number of the open batch checked and not yet added: what the check
@@ -637,7 +640,8 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 		if (!holder || strcmp(holder, cert) == 0)
 			holder = g_hash_table_lookup(b->added_serials, serial);
 		if (holder && strcmp(holder, cert) != 0) {
-			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			/* a refusal of the sheet: filed under the serial's column */
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, "print_serial",
 			             _("stock serial %s is given to both %s and %s in this batch"),
 			             serial, holder, cert);
 			return false;
@@ -691,7 +695,17 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 		return false;
 	}
 	*kind = live ? "reissue" : any ? "reprint" : "issue";
-	return !serial || check_serial_free(l, serial, stock_id, err);
+	if (!serial)
+		return true;
+	/* A refusal of the sheet, not of the number: named by the serial's
+	 * field, so that a report files it under that column. */
+	cp_error *se = NULL;
+	if (check_serial_free(l, serial, stock_id, &se))
+		return true;
+	if (se && !se->column)
+		se->column = g_strdup("print_serial");
+	cp_propagate_error(err, se);
+	return false;
 }
 
 static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const char *kind,
@@ -1034,6 +1048,118 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 	return true;
 }
 
+/* True (*used set) when a sheet was printed on, spoiled or destroyed. */
+static bool serial_taken(cp_ledger *l, const char *serial, bool *used, cp_error **err)
+{
+	int64_t n = 0;
+	if (q_int(l, &n, err, CP_LQ_SERIAL_USED, "t", serial) != 1)
+		return false;
+	*used = n != 0;
+	return true;
+}
+
+/* The received range after stock id `after` (0: the first): 1 found
+ * (b->next_stock, b->next_number at its first sheet), 0 none, -1 error. */
+static int next_range(cp_ledger_batch *b, int64_t after, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	cp_ledger_rows *r = q(l, err, CP_LQ_STOCK_AFTER, "i", after);
+	int found = step(l, r, err);
+	if (found == 1) {
+		b->next_stock = col_int(l, r, 0);
+		b->next_number = col_int(l, r, 1);
+	}
+	done(l, r);
+	return found;
+}
+
+/* Where numbering begins: at from, else after the last sheet printed on
+ * (the next one in the tray), else at the first sheet received. */
+static bool next_serial_begin(cp_ledger_batch *b, const char *from, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	if (from) {
+		/* The sheet the operator sees on top of the tray: blank, or a
+		 * mistake worth stopping for. */
+		cp_serial s;
+		if (!cp_serial_parse(from, "--serial-from", &s, err) ||
+		    !check_serial_free(l, from, &b->next_stock, err))
+			return false;
+		b->next_number = s.number;
+		return true;
+	}
+	cp_ledger_rows *r = q(l, err, CP_LQ_LAST_SERIAL, "");
+	int found = step(l, r, err);
+	if (found == 1) {
+		cp_serial s;
+		bool ok = cp_serial_parse(col(l, r, 0), "serial", &s, err);
+		b->next_stock = col_int(l, r, 1);
+		done(l, r);
+		if (!ok)
+			return false;
+		b->next_number = s.number + 1;
+		return true;
+	}
+	done(l, r);
+	if (found < 0)
+		return false;
+	found = next_range(b, 0, err);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("no blank stock was received: record it with 'certpress ledger stock "
+		               "add' before numbering sheets from it"));
+	return found == 1;
+}
+
+bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
+                                 cp_error **err)
+{
+	cp_ledger *l = b->l;
+	*serial = NULL;
+	if (!batch_open(b, err))
+		return false;
+	if (b->next_number == 0 && !next_serial_begin(b, from, err))
+		return false;
+	for (;;) {
+		cp_ledger_rows *r = q(l, err, CP_LQ_STOCK_ROW, "i", b->next_stock);
+		if (step(l, r, err) != 1) {
+			done(l, r);
+			if (err && !*err)
+				cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("ledger error: %s"),
+				             "stock");
+			return false;
+		}
+		cp_serial range;
+		g_strlcpy(range.prefix, col(l, r, 0), sizeof range.prefix);
+		range.width = (int)col_int(l, r, 1);
+		int64_t last = col_int(l, r, 3);
+		done(l, r);
+		for (; b->next_number <= last; b->next_number++) {
+			char *cand = cp_serial_format(&range, b->next_number);
+			/* reserved in this batch (checked, or its page added) */
+			bool used = g_hash_table_contains(b->checked_serials, cand) ||
+			            g_hash_table_contains(b->added_serials, cand);
+			if (!used && !serial_taken(l, cand, &used, err)) {
+				g_free(cand);
+				return false;
+			}
+			if (!used) {
+				b->next_number++;
+				*serial = cand;
+				return true;
+			}
+			g_free(cand);
+		}
+		/* This range is used up: on to the next one received. */
+		int found = next_range(b, b->next_stock, err);
+		if (found == 0)
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("the blank stock received is used up: record the next delivery "
+			               "with 'certpress ledger stock add'"));
+		if (found != 1)
+			return false;
+	}
+}
 static void batch_free(cp_ledger_batch *b)
 {
 	if (b->l->batch == b)
@@ -1069,6 +1195,100 @@ void cp_ledger_batch_abort(cp_ledger_batch *b)
 	cp_ledger *l = b->l;
 	batch_free(b);
 	rollback(l); /* the checks' snapshot, or the recorded batch */
+}
+
+/* ------------------------------------------------------------- print jobs */
+
+static const char *const job_states[] = {
+	"completed", "canceled", "aborted", "refused", "unreachable", "lost", "interrupted",
+};
+
+bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err)
+{
+	if (!check_text(j->batch, "batch", false, err) || !check_text(j->file, "file", true, err) ||
+	    !check_text(j->dest, "dest", true, err) || !check_text(j->profile, "profile", false, err))
+		return false;
+	bool known = false;
+	for (size_t i = 0; i < G_N_ELEMENTS(job_states); i++)
+		known = known || g_strcmp0(j->state, job_states[i]) == 0;
+	if (!known || j->copies < 1 || j->job_id < 0) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, "state",
+		             _("a print job needs a known state, copies and job id"));
+		return false;
+	}
+	/* The printer's words: one bounded line, whatever they were. */
+	char *msg = NULL;
+	if (j->message && *j->message) {
+		msg = g_utf8_make_valid(j->message, -1);
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		if (strlen(msg) > CP_LEDGER_MAX_TEXT) {
+			char *cut = g_utf8_substring(msg, 0, CP_LEDGER_MAX_TEXT / 4);
+			g_free(msg);
+			msg = cut;
+		}
+	}
+	bool ok = false;
+	if (!begin_write(l, err))
+		goto out;
+	int64_t batch_id = 0, id;
+	if (j->batch) {
+		int r = q_int(l, &batch_id, err, CP_LQ_BATCH_NAMED, "t", j->batch);
+		if (r == 0)
+			cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
+			             _("there is no batch named %s in the ledger"), j->batch);
+		if (r != 1) {
+			rollback(l);
+			goto out;
+		}
+	}
+	char *at = now_stamp();
+	ok = q_int(l, &id, err, CP_LQ_JOB_INSERT, "ItttiItttt", batch_id, j->file, j->dest,
+	           j->profile, (int64_t)j->copies, (int64_t)j->job_id, j->state, msg, at,
+	           l->operator_name) == 1;
+	g_free(at);
+	if (ok)
+		ok = commit(l, err);
+	else
+		rollback(l);
+out:
+	g_free(msg);
+	return ok;
+}
+
+bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err)
+{
+	*name = NULL;
+	if (!check_text(file, "file", true, err) || !begin_read(l, err))
+		return false;
+	char *abs = g_canonicalize_filename(file, NULL);
+	cp_ledger_rows *st = q(l, err, CP_LQ_BATCH_OF_FILE, "tt", file, abs);
+	int r = step(l, st, err);
+	if (r == 1)
+		*name = g_strdup(col(l, st, 0));
+	done(l, st);
+	/* A file recorded by a relative path names the same file when it
+	 * resolves to it from here (render and print run in one folder). */
+	if (r == 0) {
+		char *base = g_path_get_basename(abs);
+		st = q(l, err, CP_LQ_BATCH_OF_RELATIVE, "t", base);
+		g_free(base);
+		while ((r = step(l, st, err)) == 1) {
+			char *c = g_canonicalize_filename(col(l, st, 0), NULL);
+			bool same = strcmp(c, abs) == 0;
+			g_free(c);
+			if (same) {
+				*name = g_strdup(col(l, st, 1));
+				r = 0;
+				break;
+			}
+		}
+		done(l, st);
+	}
+	g_free(abs);
+	rollback(l);
+	return r >= 0;
 }
 
 /* ------------------------------------------------- spoil, destroy, revoke */
@@ -1374,6 +1594,80 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
 }
 
+/* A print job's final state, as a reader of the ledger says it. */
+static const char *job_state_label(const char *state)
+{
+	if (strcmp(state, "completed") == 0)
+		return _("printed (job completed)");
+	if (strcmp(state, "canceled") == 0)
+		return _("NOT PRINTED: job canceled");
+	if (strcmp(state, "aborted") == 0)
+		return _("NOT PRINTED: job aborted by the printer");
+	if (strcmp(state, "refused") == 0)
+		return _("NOT PRINTED: the printer refused the job");
+	if (strcmp(state, "unreachable") == 0)
+		return _("NOT PRINTED: the printer could not be reached");
+	if (strcmp(state, "interrupted") == 0)
+		return _("interrupted; the job was asked to cancel");
+	return _("contact lost: whether it printed is unknown");
+}
+
+/* The print jobs of the period: where each batch was sent and how it ended. */
+static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json, GString *s,
+                        cp_error **err)
+{
+	cp_ledger_rows *st = q(l, err, CP_LQ_JOBS, "tt", fu, tu);
+	int r, n = 0;
+	if (!json)
+		g_string_append_printf(s, "\n%s\n", _("Print jobs"));
+	while ((r = step(l, st, err)) == 1) {
+		char *when = col_time(l, st, 0);
+		if (json) {
+			g_string_append(s, n ? ",\n    {\"at\": " : "\n    {\"at\": ");
+			json_str(s, when);
+			g_string_append(s, ", \"batch\": ");
+			json_str(s, l->ops->text(st, 1));
+			g_string_append(s, ", \"file\": ");
+			json_str(s, col(l, st, 2));
+			g_string_append(s, ", \"dest\": ");
+			json_str(s, col(l, st, 3));
+			g_string_append_printf(s, ", \"job_id\": %" PRId64 ", \"copies\": %" PRId64
+			                       ", \"state\": ",
+			                       col_int(l, st, 4), col_int(l, st, 5));
+			json_str(s, col(l, st, 6));
+			g_string_append(s, ", \"profile\": ");
+			json_str(s, l->ops->text(st, 7));
+			g_string_append(s, ", \"message\": ");
+			json_str(s, l->ops->text(st, 8));
+			g_string_append_c(s, '}');
+		} else {
+			g_string_append_printf(s, "  %s  ", when);
+			if (!col_null(l, st, 1))
+				g_string_append_printf(s, _("batch %s"), col(l, st, 1));
+			else
+				g_string_append(s, col(l, st, 2));
+			g_string_append_printf(s, _("  to %s"), col(l, st, 3));
+			if (col_int(l, st, 4) > 0)
+				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 4));
+			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 5),
+			                       job_state_label(col(l, st, 6)));
+			if (!col_null(l, st, 7))
+				g_string_append_printf(s, _("  printer profile %s"), col(l, st, 7));
+			g_string_append_c(s, '\n');
+		}
+		g_free(when);
+		n++;
+	}
+	done(l, st);
+	if (r < 0)
+		return false;
+	if (json)
+		g_string_append(s, n ? "\n  ],\n  " : "],\n  ");
+	else if (!n)
+		g_string_append_printf(s, "  %s\n", _("(none)"));
+	return true;
+}
+
 /* The report, the period given as days (f, t: for the stock received) and as
  * instants in UTC (fu, tu: for the stored times). */
 static bool report_text(cp_ledger *l, const char *f, const char *t, const char *fu,
@@ -1456,8 +1750,12 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 	if (!json && !nb)
 		g_string_append_printf(s, "  %s\n", _("(none)"));
 
+	if (json)
+		g_string_append(s, nb ? "\n  ],\n  \"print_jobs\": [" : "],\n  \"print_jobs\": [");
+	if (!report_jobs(l, fu, tu, json, s, err))
+		return false;
 	if (json) {
-		g_string_append(s, nb ? "\n  ],\n  \"balance\": {\"at\": " : "],\n  \"balance\": {\"at\": ");
+		g_string_append(s, "\"balance\": {\"at\": ");
 		json_str(s, to);
 		g_string_append(s, ", ");
 		balance_json(s, &total);
@@ -1591,6 +1889,21 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 		if (!n++)
 			g_string_append_printf(s, _("Certificate %s\n"), cert_no);
 		char *when = col_time(l, st, 0);
+		if (strcmp(kind, "job") == 0) {
+			/* The batch holding the certificate went to a printer. */
+			g_string_append_printf(s, "%s  ", when);
+			g_free(when);
+			g_string_append_printf(s, _("batch %s sent to printer %s"), col(l, st, 4),
+			                       col(l, st, 8));
+			if (col_int(l, st, 7) > 0)
+				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 7));
+			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 10),
+			                       job_state_label(col(l, st, 9)));
+			if (!col_null(l, st, 13))
+				g_string_append_printf(s, "  %s", col(l, st, 13));
+			g_string_append_printf(s, _("  operator %s\n"), col(l, st, 15));
+			continue;
+		}
 		g_string_append_printf(s, "%s  %s", when, kind_label(kind));
 		g_free(when);
 		if (!col_null(l, st, 4))
@@ -1616,6 +1929,32 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 		r = -1;
 	}
 	return g_string_free(s, r != 0);
+}
+
+bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *state,
+                          char **revoke_reason, cp_error **err)
+{
+	*state = CP_LEDGER_UNKNOWN;
+	if (revoke_reason)
+		*revoke_reason = NULL;
+	if (!check_cert_no(cert_no, err) || !begin_read(l, err))
+		return false;
+	cp_ledger_rows *st = q(l, err, CP_LQ_CERT_STANDING, "t", cert_no);
+	int r = step(l, st, err);
+	if (r == 1) {
+		if (!col_null(l, st, 2)) {
+			*state = CP_LEDGER_REVOKED;
+			if (revoke_reason)
+				*revoke_reason = g_strdup(col(l, st, 2));
+		} else if (col_int(l, st, 1) > 0) {
+			*state = CP_LEDGER_REISSUED;
+		} else if (col_int(l, st, 0) > 0) {
+			*state = CP_LEDGER_ISSUED;
+		}
+	}
+	done(l, st);
+	rollback(l);
+	return r == 1;
 }
 
 /* ----------------------------------------------------------------- export */
@@ -1712,52 +2051,18 @@ bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err)
 	return ok;
 }
 
-/* Creates a temporary 0600 file beside path, for an atomic rename. */
-int cp_ledger_temp_beside(const char *path, char **tmp, cp_error **err)
-{
-	*tmp = g_strdup_printf("%s.XXXXXX", path);
-	int fd = g_mkstemp_full(*tmp, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot create a file beside it: %s"),
-		             g_strerror(e));
-		g_free(*tmp);
-		*tmp = NULL;
-	}
-	return fd;
-}
-
-bool cp_ledger_rename_into_place(const char *tmp, const char *path, cp_error **err)
-{
-	if (g_rename(tmp, path) == 0)
-		return true;
-	int e = errno;
-	cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write: %s"), g_strerror(e));
-	return false;
-}
-
 bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 {
-	char *tmp = NULL;
-	int fd = cp_ledger_temp_beside(path, &tmp, err);
-	if (fd < 0)
+	/* An unlinked file until it is complete (atomic.h): a killed export
+	 * leaves nothing, a finished one replaces the previous at once. */
+	cp_atomic *a = cp_atomic_open(path, CP_ATOMIC_PRIVATE, err);
+	if (!a)
 		return false;
-	FILE *f = fdopen(fd, "w");
-	bool ok = f && cp_ledger_export_csv(l, f, err);
-	if (ok && (fflush(f) != 0 || fsync(fd) != 0)) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write: %s"), g_strerror(e));
-		ok = false;
+	if (!cp_ledger_export_csv(l, cp_atomic_file(a), err)) {
+		cp_atomic_abort(a);
+		return false;
 	}
-	if (f ? fclose(f) != 0 : close(fd) != 0)
-		ok = false;
-	ok = ok && cp_ledger_rename_into_place(tmp, path, err);
-	if (!ok) {
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write the export"));
-		g_unlink(tmp);
-	}
-	g_free(tmp);
-	return ok;
+	return cp_atomic_commit(a, err);
 }
 
 /* ---------------------------------------------------------------- migrate */
@@ -1773,6 +2078,7 @@ static const struct {
 	{CP_LQ_DUMP_DESTRUCTION, CP_LQ_LOAD_DESTRUCTION, 4},
 	{CP_LQ_DUMP_DESTROYED, CP_LQ_LOAD_DESTROYED, 3},
 	{CP_LQ_DUMP_REVOCATION, CP_LQ_LOAD_REVOCATION, 4},
+	{CP_LQ_DUMP_JOB, CP_LQ_LOAD_JOB, 11},
 };
 
 /* Copies every row of `from` into `to` (in its open write transaction). */
@@ -1814,10 +2120,13 @@ static char *fingerprint(cp_ledger *l, cp_error **err)
 		return NULL;
 	}
 	cp_ledger_balance b;
-	bool ok = export_rows(l, f, err) && balance(l, NULL, 0, &b, err);
+	GString *jobs = g_string_new(NULL); /* the print jobs, which the export leaves out */
+	bool ok = export_rows(l, f, err) && balance(l, NULL, 0, &b, err) &&
+	          report_jobs(l, "0001-01-01 00:00:00", "9999-12-31 23:59:59", true, jobs, err);
 	if (ok)
-		fprintf(f, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
-		        b.received, b.issued, b.spoiled, b.destroyed, b.remaining);
+		fprintf(f, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n%s",
+		        b.received, b.issued, b.spoiled, b.destroyed, b.remaining, jobs->str);
+	g_string_free(jobs, TRUE);
 	fclose(f);
 	if (!ok) {
 		free(buf);

@@ -9,7 +9,7 @@
 
 #include "certpress.h"
 
-#define CP_LEDGER_SCHEMA_VERSION 1          /* PRAGMA user_version written */
+#define CP_LEDGER_SCHEMA_VERSION 2          /* PRAGMA user_version written */
 #define CP_LEDGER_APPLICATION_ID 0x43505247 /* PRAGMA application_id, "CPRG" */
 #define CP_LEDGER_MAX_TEXT 1024             /* bytes in any text field */
 #define CP_LEDGER_MAX_CERT_NO 32            /* bytes in a certificate number */
@@ -31,10 +31,5 @@ typedef struct cp_serial {
 bool cp_serial_parse(const char *s, const char *what, cp_serial *out, cp_error **err);
 /* Formats prefix + zero-padded number. Free with g_free(). */
 char *cp_serial_format(const cp_serial *s, int64_t number);
-
-/* Creates a temporary 0600 file beside path (*tmp, g_free()), for an atomic
- * rename into place: the descriptor, or -1 with err set. */
-int cp_ledger_temp_beside(const char *path, char **tmp, cp_error **err);
-bool cp_ledger_rename_into_place(const char *tmp, const char *path, cp_error **err);
 
 #endif

@@ -35,7 +35,7 @@
 #include "error.h"
 #include "i18n.h"
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 /* pg_advisory_xact_lock key of the ledger's writers: "CPRG" */
 #define PG_WRITE_LOCK "1129337415"
 
@@ -109,6 +109,18 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	APPEND_ONLY("stock") APPEND_ONLY("batch") APPEND_ONLY("print") APPEND_ONLY("spoil")
 	APPEND_ONLY("destruction") APPEND_ONLY("destroyed") APPEND_ONLY("revocation")
 	"INSERT INTO certpress_meta VALUES ('application', 'certpress ledger');",
+	/* 1 → 2: print jobs (certpress print) */
+	"CREATE TABLE print_job ("
+	"  id bigserial PRIMARY KEY,"
+	"  batch_id bigint REFERENCES batch(id),"
+	"  file text NOT NULL, dest text NOT NULL, profile text,"
+	"  copies integer NOT NULL CHECK (copies >= 1),"
+	"  job_id bigint,"
+	"  state text NOT NULL CHECK (state IN ('completed', 'canceled', 'aborted', 'refused',"
+	"    'unreachable', 'lost', 'interrupted')),"
+	"  message text, at text NOT NULL, operator text NOT NULL);"
+	"CREATE INDEX print_job_batch ON print_job(batch_id);"
+	APPEND_ONLY("print_job"),
 };
 
 /* ---------------------------------------------------------------- queries */
@@ -166,6 +178,27 @@ static const char *const sql[CP_LQ_N] = {
 		"d.serial = $4::text)",
 	[CP_LQ_GENERATION] =
 		"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || (SELECT coalesce(max(id), 0) FROM batch) || ',' || (SELECT coalesce(max(id), 0) FROM print) || ',' || (SELECT coalesce(max(id), 0) FROM spoil) || ',' || (SELECT coalesce(max(id), 0) FROM destruction) || ',' || (SELECT count(*) FROM revocation)",
+	[CP_LQ_SERIAL_USED] =
+		"SELECT (EXISTS (SELECT 1 FROM print WHERE serial = $1::text) "
+		"OR EXISTS (SELECT 1 FROM spoil WHERE serial = $1::text) "
+		"OR EXISTS (SELECT 1 FROM destroyed WHERE serial = $1::text))::integer",
+	[CP_LQ_LAST_SERIAL] =
+		"SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
+		"ORDER BY id DESC LIMIT 1",
+	[CP_LQ_STOCK_AFTER] =
+		"SELECT id, first FROM stock WHERE id > $1::bigint ORDER BY id LIMIT 1",
+	[CP_LQ_CERT_STANDING] =
+		"SELECT (SELECT count(*) FROM print WHERE cert_no = $1::text), "
+		"(SELECT count(*) FROM print WHERE cert_no = $1::text AND kind = 'reissue'), "
+		"(SELECT reason FROM revocation WHERE cert_no = $1::text)",
+	[CP_LQ_BATCH_OF_FILE] =
+		"SELECT b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE p.file = $1::text OR p.file = $2::text ORDER BY p.id DESC LIMIT 1",
+	[CP_LQ_BATCH_OF_RELATIVE] =
+		"SELECT p.file, b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE left(p.file, 1) <> '/' AND (p.file = $1::text "
+		"OR right(p.file, length($1::text) + 1) = '/' || $1::text) "
+		"GROUP BY p.batch_id, p.file, b.name ORDER BY max(p.id) DESC",
 	[CP_LQ_STOCK_INSERT] =
 		"INSERT INTO stock (prefix, width, first, last, received_on, note, "
 		"operator, recorded_at) VALUES ($1::text, $2::integer, $3::bigint, $4::bigint, "
@@ -231,6 +264,14 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
 		"WHERE" IN_PERIOD("x.at"),
 	[CP_LQ_ACT_REVOKED] = "SELECT count(*) FROM revocation WHERE" IN_PERIOD("at"),
+	[CP_LQ_JOB_INSERT] =
+		"INSERT INTO print_job (batch_id, file, dest, profile, copies, job_id, state, "
+		"message, at, operator) VALUES ($1::bigint, $2::text, $3::text, $4::text, "
+		"$5::integer, $6::bigint, $7::text, $8::text, $9::text, $10::text)" RETURNING,
+	[CP_LQ_JOBS] =
+		"SELECT j.at, b.name, j.file, j.dest, j.job_id, j.copies, j.state, j.profile, "
+		"j.message FROM print_job j LEFT JOIN batch b ON b.id = j.batch_id "
+		"WHERE" IN_PERIOD("j.at") " ORDER BY j.id",
 	[CP_LQ_BATCHES] =
 		"SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 		"count(*) FILTER (WHERE p.kind = 'issue'), count(*) FILTER (WHERE p.kind = 'reprint'), "
@@ -259,6 +300,12 @@ static const char *const sql[CP_LQ_N] = {
 		"UNION ALL "
 		"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 		"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = $1::text "
+		"UNION ALL "
+		/* a batch's job after its prints, before a later sheet's fate */
+		"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, "
+		"  j.copies::text, NULL, NULL, j.message, NULL, j.operator "
+		"FROM print_job j JOIN batch b ON b.id = j.batch_id "
+		"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = $1::text) "
 		") h ORDER BY at::timestamptz, 2, 3",
 	/* stock at the start of the day received in the session's time zone,
 	 * which is the operator's offset for this query (see pg_open()) */
@@ -296,7 +343,7 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
 		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
 		"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM "
-		"revocation)",
+		"revocation) + (SELECT count(*) FROM print_job)",
 	[CP_LQ_DUMP_STOCK] =
 		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
 		"FROM stock ORDER BY id",
@@ -316,6 +363,9 @@ static const char *const sql[CP_LQ_N] = {
 		"serial",
 	[CP_LQ_DUMP_REVOCATION] =
 		"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no",
+	[CP_LQ_DUMP_JOB] =
+		"SELECT id, batch_id, file, dest, profile, copies, job_id, state, message, at, "
+		"operator FROM print_job ORDER BY id",
 	[CP_LQ_LOAD_STOCK] =
 		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
 		"recorded_at) VALUES ($1::bigint, $2::text, $3::integer, $4::bigint, $5::bigint, "
@@ -343,6 +393,11 @@ static const char *const sql[CP_LQ_N] = {
 	[CP_LQ_LOAD_REVOCATION] =
 		"INSERT INTO revocation (cert_no, reason, at, operator) VALUES ($1::text, "
 		"$2::text, $3::text, $4::text) RETURNING 1",
+	[CP_LQ_LOAD_JOB] =
+		"INSERT INTO print_job (id, batch_id, file, dest, profile, copies, job_id, state, "
+		"message, at, operator) VALUES ($1::bigint, $2::bigint, $3::text, $4::text, "
+		"$5::text, $6::integer, $7::bigint, $8::text, $9::text, $10::text, $11::text) "
+		"RETURNING 1",
 	[CP_LQ_LOAD_DONE] =
 		"SELECT setval(pg_get_serial_sequence('stock', 'id'), coalesce((SELECT max(id) "
 		"FROM stock), 0) + 1, false), setval(pg_get_serial_sequence('batch', 'id'), "
@@ -351,7 +406,9 @@ static const char *const sql[CP_LQ_N] = {
 		"print), 0) + 1, false), setval(pg_get_serial_sequence('spoil', 'id'), "
 		"coalesce((SELECT max(id) FROM spoil), 0) + 1, false), "
 		"setval(pg_get_serial_sequence('destruction', 'id'), coalesce((SELECT max(id) "
-		"FROM destruction), 0) + 1, false)",
+		"FROM destruction), 0) + 1, false), "
+		"setval(pg_get_serial_sequence('print_job', 'id'), coalesce((SELECT max(id) "
+		"FROM print_job), 0) + 1, false)",
 };
 
 /* --------------------------------------------------------------- plumbing */

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "i18n.h"
 
@@ -103,6 +104,19 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"CREATE TRIGGER destroyed_rd BEFORE DELETE ON destroyed BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_ro BEFORE UPDATE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER revocation_rd BEFORE DELETE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+	/* 1 → 2: print jobs (certpress print); older ledgers simply have none. */
+	"CREATE TABLE print_job ("
+	"  id INTEGER PRIMARY KEY,"
+	"  batch_id INTEGER REFERENCES batch(id),"
+	"  file TEXT NOT NULL, dest TEXT NOT NULL, profile TEXT,"
+	"  copies INTEGER NOT NULL CHECK (copies >= 1),"
+	"  job_id INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('completed', 'canceled', 'aborted', 'refused',"
+	"    'unreachable', 'lost', 'interrupted')),"
+	"  message TEXT, at TEXT NOT NULL, operator TEXT NOT NULL);"
+	"CREATE INDEX print_job_batch ON print_job(batch_id);"
+	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
 };
 
 
@@ -162,6 +176,25 @@ static const char *const sql[CP_LQ_N] = {
 		"d.destruction_id WHERE d.serial = ?4)",
 	[CP_LQ_GENERATION] =
 		"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || (SELECT coalesce(max(id), 0) FROM batch) || ',' || (SELECT coalesce(max(id), 0) FROM print) || ',' || (SELECT coalesce(max(id), 0) FROM spoil) || ',' || (SELECT coalesce(max(id), 0) FROM destruction) || ',' || (SELECT count(*) FROM revocation)",
+	[CP_LQ_SERIAL_USED] =
+		"SELECT EXISTS (SELECT 1 FROM print WHERE serial = ?1) "
+		"OR EXISTS (SELECT 1 FROM spoil WHERE serial = ?1) "
+		"OR EXISTS (SELECT 1 FROM destroyed WHERE serial = ?1)",
+	[CP_LQ_LAST_SERIAL] =
+		"SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
+		"ORDER BY id DESC LIMIT 1",
+	[CP_LQ_STOCK_AFTER] = "SELECT id, first FROM stock WHERE id > ?1 ORDER BY id LIMIT 1",
+	[CP_LQ_CERT_STANDING] =
+		"SELECT (SELECT count(*) FROM print WHERE cert_no = ?1), "
+		"(SELECT count(*) FROM print WHERE cert_no = ?1 AND kind = 'reissue'), "
+		"(SELECT reason FROM revocation WHERE cert_no = ?1)",
+	[CP_LQ_BATCH_OF_FILE] =
+		"SELECT b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE p.file = ?1 OR p.file = ?2 ORDER BY p.id DESC LIMIT 1",
+	[CP_LQ_BATCH_OF_RELATIVE] =
+		"SELECT p.file, b.name FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE substr(p.file, 1, 1) <> '/' AND (p.file = ?1 OR p.file LIKE '%/' || ?1) "
+		"GROUP BY p.batch_id, p.file ORDER BY max(p.id) DESC",
 	[CP_LQ_STOCK_INSERT] =
 		"INSERT INTO stock (prefix, width, first, last, received_on, note, "
 		"operator, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" RETURNING,
@@ -223,6 +256,13 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
 		"WHERE" IN_PERIOD("x.at"),
 	[CP_LQ_ACT_REVOKED] = "SELECT count(*) FROM revocation WHERE" IN_PERIOD("at"),
+	[CP_LQ_JOB_INSERT] =
+		"INSERT INTO print_job (batch_id, file, dest, profile, copies, job_id, state, "
+		"message, at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" RETURNING,
+	[CP_LQ_JOBS] =
+		"SELECT j.at, b.name, j.file, j.dest, j.job_id, j.copies, j.state, j.profile, "
+		"j.message FROM print_job j LEFT JOIN batch b ON b.id = j.batch_id "
+		"WHERE" IN_PERIOD("j.at") " ORDER BY j.id",
 	[CP_LQ_BATCHES] =
 		"SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 		"sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
@@ -254,6 +294,13 @@ static const char *const sql[CP_LQ_N] = {
 		"UNION ALL "
 		"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
 		"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
+		"UNION ALL "
+		/* A batch's job comes after its prints and before what happened to a
+		 * sheet later within the same second. */
+		"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, "
+		"  j.copies, NULL, NULL, j.message, NULL, j.operator "
+		"FROM print_job j JOIN batch b ON b.id = j.batch_id "
+		"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
 		") ORDER BY datetime(at), 2, 3",
 	[CP_LQ_EXPORT] =
 		"SELECT * FROM ("
@@ -286,7 +333,7 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
 		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
 		"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM "
-		"revocation)",
+		"revocation) + (SELECT count(*) FROM print_job)",
 	[CP_LQ_DUMP_STOCK] =
 		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
 		"FROM stock ORDER BY id",
@@ -306,6 +353,9 @@ static const char *const sql[CP_LQ_N] = {
 		"serial",
 	[CP_LQ_DUMP_REVOCATION] =
 		"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no",
+	[CP_LQ_DUMP_JOB] =
+		"SELECT id, batch_id, file, dest, profile, copies, job_id, state, message, at, "
+		"operator FROM print_job ORDER BY id",
 	[CP_LQ_LOAD_STOCK] =
 		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
 		"recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING 1",
@@ -328,6 +378,10 @@ static const char *const sql[CP_LQ_N] = {
 		"RETURNING 1",
 	[CP_LQ_LOAD_REVOCATION] =
 		"INSERT INTO revocation (cert_no, reason, at, operator) VALUES (?1, ?2, ?3, ?4) "
+		"RETURNING 1",
+	[CP_LQ_LOAD_JOB] =
+		"INSERT INTO print_job (id, batch_id, file, dest, profile, copies, job_id, state, "
+		"message, at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 		"RETURNING 1",
 	[CP_LQ_LOAD_DONE] =
 		"SELECT 1",
@@ -625,11 +679,13 @@ fail:
 
 static bool sq_backup(cp_ledger_db *d, const char *path, cp_error **err)
 {
-	char *tmp = NULL;
-	int fd = cp_ledger_temp_beside(path, &tmp, err);
-	if (fd < 0)
+	/* SQLite needs a name: a named temporary (.NAME.cptmp-PID-XXXXXX),
+	 * which a later backup to the same file removes if this one was
+	 * killed. */
+	cp_atomic *a = cp_atomic_open_named(path, CP_ATOMIC_PRIVATE, err);
+	if (!a)
 		return false;
-	close(fd);
+	const char *tmp = cp_atomic_temp_path(a);
 	sqlite3 *dst = NULL;
 	bool ok = false;
 	int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
@@ -669,20 +725,13 @@ static bool sq_backup(cp_ledger_db *d, const char *path, cp_error **err)
 	g_free(check);
 	if (sqlite3_close(dst) != SQLITE_OK)
 		ok = false;
-	if (ok) {
-		fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		ok = fd >= 0 && fsync(fd) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (!ok)
-			cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("backup failed: %s"),
-			             g_strerror(errno));
+	if (!ok) {
+		cp_atomic_abort(a);
+		return false;
 	}
-	ok = ok && cp_ledger_rename_into_place(tmp, path, err);
-	if (!ok)
-		g_unlink(tmp);
-	g_free(tmp);
-	return ok;
+	/* SQLite wrote through its own descriptor; the commit's fsync covers
+	 * the same file. */
+	return cp_atomic_commit(a, err);
 }
 
 const cp_ledger_ops cp_ledger_sqlite_ops = {

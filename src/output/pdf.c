@@ -12,6 +12,7 @@
 #include "certpress.h"
 #include "error.h"
 #include "i18n.h"
+#include "output/pdf.h"
 #include "output/pdfjoin.h"
 #include "output/pdfupdate.h"
 
@@ -187,6 +188,17 @@ cp_pdf_writer *cp_pdf_writer_new(const char *path, double width_mm, double heigh
 	cp_atomic *out = cp_atomic_open(path, 0, err);
 	if (!out)
 		return NULL;
+	return cp_pdf_writer_new_atomic(out, width_mm, height_mm, info, err);
+}
+
+cp_pdf_writer *cp_pdf_writer_new_atomic(cp_atomic *out, double width_mm, double height_mm,
+                                        const cp_doc_info *info, cp_error **err)
+{
+	const char *path = cp_atomic_path(out);
+	if (!check_size(path, width_mm, height_mm, err) || (info && !check_info(path, info, err))) {
+		cp_atomic_abort(out);
+		return NULL;
+	}
 	cp_pdf_writer *w = g_new0(cp_pdf_writer, 1);
 	w->out = out;
 	w->sink.fp = cp_atomic_file(out);
@@ -232,6 +244,12 @@ int cp_pdf_writer_page_count(const cp_pdf_writer *w)
 
 bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err)
 {
+	return cp_pdf_writer_commit_finish(w, NULL, NULL, err);
+}
+
+bool cp_pdf_writer_commit_finish(cp_pdf_writer *w, cp_pdf_finish_fn finish, void *ud,
+                                 cp_error **err)
+{
 	const char *path = w->sink.label;
 	if (w->cr) {
 		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("a page is still open"));
@@ -251,6 +269,10 @@ bool cp_pdf_writer_commit(cp_pdf_writer *w, cp_error **err)
 		cp_propagate_error(err, uerr);
 		goto fail;
 	}
+	/* The last update (a signature) comes after /ViewerPreferences: a
+	 * reader reports anything appended after a signature as a change. */
+	if (finish && !finish(ud, cp_atomic_fd(w->out), path, err))
+		goto fail;
 	cairo_surface_destroy(w->surface);
 	bool ok = cp_atomic_commit(w->out, err);
 	g_free(w);
@@ -361,7 +383,7 @@ cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_
 		p->has_info = true;
 	}
 	p->date = create_date();
-	p->dir = g_path_get_dirname(cp_atomic_temp_path(out));
+	p->dir = g_strdup(cp_atomic_folder(out));
 	p->part_pages = CP_PDF_PART_PAGES;
 	g_mutex_init(&p->finish_lock);
 	p->nparts = nparts;

@@ -8,19 +8,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "i18n.h"
 #include "input/rules.h"
 
 /* ------------------------------------------------------- atomic files */
 
-/* A file written under a temporary name beside its destination and renamed
- * over it once complete, so a reader never sees half a report and an
- * interrupted run leaves the previous one intact. */
+/* Reports and rejects go through atomic.h like every output: an unlinked
+ * file until complete, then linked and renamed over the destination, so a
+ * reader never sees half a report and an interrupted run (even a killed
+ * one) leaves the previous one intact. Mode 0600: they hold personal data. */
 typedef struct out_file {
-	char *path; /* destination */
-	char *tmp;  /* temporary name, in the same folder (rename is atomic there) */
-	FILE *f;
+	cp_atomic *a;
+	FILE *f; /* borrowed from a */
 } out_file;
 
 static void set_io_error(cp_error **err, const char *path, int errnum, const char *what)
@@ -28,89 +29,27 @@ static void set_io_error(cp_error **err, const char *path, int errnum, const cha
 	cp_set_error(err, CP_E_IO, path, 0, 0, NULL, "%s: %s", what, g_strerror(errnum));
 }
 
-/* Creates "DIR/.NAME.XXXXXX", mode 0600: the reports hold personal data. */
-static int tmp_beside(const char *path, char **tmp_out)
-{
-	char *dir = g_path_get_dirname(path);
-	char *base = g_path_get_basename(path);
-	char *name = g_strdup_printf(".%s.XXXXXX", base);
-	char *tmp = g_build_filename(dir, name, NULL);
-	g_free(dir);
-	g_free(base);
-	g_free(name);
-	int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-		g_free(tmp);
-		errno = e;
-		return -1;
-	}
-	*tmp_out = tmp;
-	return fd;
-}
-
 static bool out_open(out_file *o, const char *path, cp_error **err)
 {
 	memset(o, 0, sizeof *o);
-	if (!path || !*path) {
-		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, "%s", _("no output file name given"));
+	o->a = cp_atomic_open(path, CP_ATOMIC_PRIVATE, err);
+	if (!o->a)
 		return false;
-	}
-	int fd = tmp_beside(path, &o->tmp);
-	if (fd < 0) {
-		set_io_error(err, path, errno, _("cannot create the file"));
-		return false;
-	}
-	o->f = fdopen(fd, "wb");
-	if (!o->f) {
-		set_io_error(err, path, errno, _("cannot create the file"));
-		close(fd);
-		g_unlink(o->tmp);
-		g_free(o->tmp);
-		o->tmp = NULL;
-		return false;
-	}
-	o->path = g_strdup(path);
+	o->f = cp_atomic_file(o->a);
 	return true;
 }
 
 static void out_abort(out_file *o)
 {
-	if (o->f)
-		fclose(o->f);
-	if (o->tmp)
-		g_unlink(o->tmp);
-	g_free(o->tmp);
-	g_free(o->path);
+	cp_atomic_abort(o->a);
 	memset(o, 0, sizeof *o);
 }
 
-/* Flush, fsync (so a crash after the rename cannot leave an empty file under
- * the final name), close, rename. Any failure removes the temporary file. */
 static bool out_commit(out_file *o, cp_error **err)
 {
-	int e = 0;
-	if (ferror(o->f) || fflush(o->f) != 0)
-		e = errno ? errno : EIO;
-	else if (fsync(fileno(o->f)) != 0 && errno != EINVAL && errno != EROFS)
-		e = errno;
-	if (fclose(o->f) != 0 && !e)
-		e = errno ? errno : EIO;
-	o->f = NULL;
-	if (e) {
-		set_io_error(err, o->path, e, _("cannot write the file"));
-		out_abort(o);
-		return false;
-	}
-	if (g_rename(o->tmp, o->path) != 0) {
-		set_io_error(err, o->path, errno, _("cannot move the finished file into place"));
-		out_abort(o);
-		return false;
-	}
-	g_free(o->tmp);
-	g_free(o->path);
+	bool ok = cp_atomic_commit(o->a, err);
 	memset(o, 0, sizeof *o);
-	return true;
+	return ok;
 }
 
 /* ----------------------------------------------------------- shared */
@@ -219,6 +158,9 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 		if (s->encoding) {
 			g_string_append_printf(g, _("; encoding %s"), s->encoding);
 		}
+		/* said when title rows were skipped, so the operator sees it */
+		if (s->header_row > 1)
+			g_string_append_printf(g, _("; header on row %ld"), s->header_row);
 		g_string_append_c(g, '\n');
 		fputs(g->str, out);
 	}
@@ -229,7 +171,7 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 
 /* RFC 8259 string: quote, backslash and C0 controls escaped; U+2028/U+2029
  * too, so the document can be pasted into JavaScript. */
-static void json_str(GString *g, const char *s)
+void cp_report_json_str(GString *g, const char *s)
 {
 	if (!s) {
 		g_string_append(g, "null");
@@ -258,6 +200,11 @@ static void json_str(GString *g, const char *s)
 	g_free(v);
 }
 
+static void json_str(GString *g, const char *s)
+{
+	cp_report_json_str(g, s);
+}
+
 static void json_num_or_null(GString *g, long n)
 {
 	if (n > 0)
@@ -277,6 +224,8 @@ bool cp_report_json(FILE *out, const cp_problems *ps, const cp_report_summary *s
 	json_str(g, s->csv_path);
 	g_string_append(g, ",\"encoding\":");
 	json_str(g, s->encoding);
+	g_string_append(g, ",\"header_row\":");
+	json_num_or_null(g, s->header_row);
 	g_string_append_printf(g, ",\"summary\":{\"records\":%ld,\"valid\":%ld,\"refused\":%ld,"
 	                       "\"warnings\":%ld},\"problems\":[",
 	                       s->records, s->valid, s->refused, s->warnings);
@@ -347,7 +296,7 @@ static void csv_cell(GString *g, const char *s)
 static bool rejects_write(cp_rejects *r, const GString *g, cp_error **err)
 {
 	if (fwrite(g->str, 1, g->len, r->out.f) != g->len) {
-		set_io_error(err, r->out.path, errno ? errno : EIO, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(r->out.a), errno ? errno : EIO, _("cannot write the file"));
 		return false;
 	}
 	return true;
@@ -432,7 +381,23 @@ struct cp_html {
 	out_file out; /* the page, opened at once so an unwritable folder fails early */
 	FILE *body;   /* records, unlinked scratch file in the same folder */
 	GArray *refused_rows; /* long: rows to list at the top, with links */
+	GPtrArray *cuts;      /* html_cut*: queued for the next record */
 };
+
+typedef struct html_cut {
+	char *label, *text, *face;
+	GBytes *png;
+} html_cut;
+
+static void html_cut_free(gpointer p)
+{
+	html_cut *c = p;
+	g_free(c->label);
+	g_free(c->text);
+	g_free(c->face);
+	g_bytes_unref(c->png);
+	g_free(c);
+}
 
 static void html_esc(FILE *f, const char *s)
 {
@@ -455,12 +420,19 @@ cp_html *cp_html_open(const char *path, cp_error **err)
 		g_free(h);
 		return NULL;
 	}
-	char *tmp = NULL;
-	int fd = tmp_beside(path, &tmp);
-	if (fd >= 0) {
-		/* Unlinked at once: nothing is left behind however the run ends. */
-		g_unlink(tmp);
+	/* A scratch file with no name at all: nothing is left behind however
+	 * the run ends. */
+	char *dir = g_path_get_dirname(path);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char *tmp = g_build_filename(dir, ".certpress-html-XXXXXX", NULL);
+		fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			g_unlink(tmp);
 		g_free(tmp);
+	}
+	g_free(dir);
+	if (fd >= 0) {
 		h->body = fdopen(fd, "w+b");
 		if (!h->body)
 			close(fd);
@@ -508,6 +480,60 @@ static void html_dd(FILE *f, const char *label, const char *value)
 	fputs("</dd>", f);
 }
 
+bool cp_html_add_cutout(cp_html *h, const char *label, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err)
+{
+	if (!png || png_len < sizeof png_signature ||
+	    memcmp(png, png_signature, sizeof png_signature)) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, "%s",
+		             _("the field's cut-out is not a PNG image"));
+		return false;
+	}
+	html_cut *c = g_new0(html_cut, 1);
+	c->label = g_strdup(label);
+	c->text = g_strdup(text);
+	c->face = g_strdup(face);
+	c->png = g_bytes_new(png, png_len);
+	if (!h->cuts)
+		h->cuts = g_ptr_array_new_with_free_func(html_cut_free);
+	g_ptr_array_add(h->cuts, c);
+	return true;
+}
+
+/* The queued cut-outs, as figures: the image (click: full size) and the
+ * label, the text and the face. */
+static void html_cuts(cp_html *h, FILE *f)
+{
+	if (!h->cuts || h->cuts->len == 0)
+		return;
+	fputs("<div class=\"cuts\">\n", f);
+	for (guint i = 0; i < h->cuts->len; i++) {
+		const html_cut *c = h->cuts->pdata[i];
+		gsize len;
+		const unsigned char *png = g_bytes_get_data(c->png, &len);
+		fputs("<figure class=\"cut\"><img class=\"zoom\" tabindex=\"0\" title=\"", f);
+		html_esc(f, _("as printed; click for full size"));
+		fputs("\" alt=\"", f);
+		html_esc(f, c->text);
+		fputs("\" src=\"data:image/png;base64,", f);
+		html_base64(f, png, len);
+		fputs("\"><figcaption>", f);
+		html_esc(f, c->label);
+		fputs(": ", f);
+		html_esc(f, c->text);
+		if (c->face) {
+			fputs(" <span class=\"face\">", f);
+			char *set = g_strdup_printf(_("(set in %s)"), c->face);
+			html_esc(f, set);
+			g_free(set);
+			fputs("</span>", f);
+		}
+		fputs("</figcaption></figure>\n", f);
+	}
+	fputs("</div>\n", f);
+	g_ptr_array_set_size(h->cuts, 0);
+}
+
 bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems *ps_of_this_row,
                  const unsigned char *png, size_t png_len, cp_error **err)
 {
@@ -521,8 +547,11 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	if (!valid)
 		g_array_append_val(h->refused_rows, rec->row);
 
-	fprintf(f, "<section class=\"rec %s\" id=\"row-%ld\">\n<h2><span class=\"status\">",
-	        valid ? "ok" : "refused", rec->row);
+	bool warned = false;
+	for (size_t i = 0; ps_of_this_row && i < ps_of_this_row->len; i++)
+		warned = warned || ps_of_this_row->items[i].severity == CP_SEV_WARNING;
+	fprintf(f, "<section class=\"rec %s%s\" id=\"row-%ld\">\n<h2><span class=\"status\">",
+	        valid ? "ok" : "refused", warned ? " warned" : "", rec->row);
 	html_esc(f, valid ? _("Printable") : _("Refused"));
 	fputs("</span> ", f);
 	char *row = g_strdup_printf(_("row %ld"), rec->row);
@@ -532,7 +561,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	html_esc(f, rec_text(rec, CP_FIELD_NAME));
 	fputs("</h2>\n<div class=\"body\">\n", f);
 	if (valid && png && png_len > 0) {
-		fputs("<img class=\"thumb\" alt=\"", f);
+		fputs("<img class=\"thumb zoom\" tabindex=\"0\" alt=\"", f);
 		html_esc(f, _("certificate preview"));
 		fputs("\" src=\"data:image/png;base64,", f);
 		html_base64(f, png, png_len);
@@ -553,6 +582,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	html_dd(f, _("Issue date"), rec_text(rec, CP_FIELD_ISSUE_DATE));
 	fputs("</dl>\n", f);
 	free(masked);
+	html_cuts(h, f);
 
 	if (ps_of_this_row && ps_of_this_row->len > 0) {
 		fputs("<ul class=\"problems\">\n", f);
@@ -588,7 +618,7 @@ bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems
 	}
 	fputs("</div>\n</section>\n", f);
 	if (ferror(f)) {
-		set_io_error(err, h->out.path, errno ? errno : EIO, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(h->out.a), errno ? errno : EIO, _("cannot write the file"));
 		return false;
 	}
 	return true;
@@ -610,7 +640,15 @@ static const char html_style[] =
 	"dt{color:#666}dd{margin:0}\n"
 	"ul.problems{flex-basis:100%;margin:.3em 0 0;padding-left:1.2em}\n"
 	"li.error{color:#a00}li.warning{color:#850}.rule{color:#777;font-size:.9em}\n"
-	"code{background:#f3f3f3;padding:0 .2em}\n";
+	"code{background:#f3f3f3;padding:0 .2em}\n"
+	".cuts{flex-basis:100%;display:flex;flex-wrap:wrap;gap:.5em 1.5em}\n"
+	"figure.cut{margin:0}figure.cut img{height:3em;width:auto;border:1px solid #ddd;"
+	"cursor:zoom-in;background:#fff}\n"
+	"img.zoom{cursor:zoom-in;outline:none}"
+	"img.zoom:focus{height:auto;width:auto;max-width:100%;cursor:zoom-out}\n"
+	"figcaption{font-size:.85em;color:#555}.face{color:#850}\n"
+	"label.filter{display:inline-block;margin:.5em 0}"
+	"#only-problems:checked~section.rec.ok:not(.warned){display:none}\n";
 
 static void html_summary_row(FILE *f, const char *label, const char *value)
 {
@@ -653,7 +691,12 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err)
 	html_summary_row(f, _("Refused"), buf);
 	snprintf(buf, sizeof buf, "%ld", s->warnings);
 	html_summary_row(f, _("Warnings"), buf);
-	fputs("</table>\n", f);
+	/* The filter is plain CSS (no script in a report that may be mailed):
+	 * the checkbox precedes the records as their sibling. */
+	fputs("</table>\n<input type=\"checkbox\" id=\"only-problems\">"
+	      "<label class=\"filter\" for=\"only-problems\"> ", f);
+	html_esc(f, _("show only refused rows and rows with warnings"));
+	fputs("</label>\n", f);
 	if (h->refused_rows->len > 0) {
 		fputs("<p class=\"refused-index\">", f);
 		html_esc(f, _("Refused rows:"));
@@ -679,8 +722,10 @@ bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err)
 	fclose(h->body);
 	h->body = NULL;
 	g_array_free(h->refused_rows, TRUE);
+	if (h->cuts)
+		g_ptr_array_free(h->cuts, TRUE);
 	if (e) {
-		set_io_error(err, h->out.path, e, _("cannot write the file"));
+		set_io_error(err, cp_atomic_path(h->out.a), e, _("cannot write the file"));
 		out_abort(&h->out);
 		g_free(h);
 		return false;
@@ -698,6 +743,8 @@ void cp_html_abort(cp_html *h)
 	if (h->body)
 		fclose(h->body);
 	g_array_free(h->refused_rows, TRUE);
+	if (h->cuts)
+		g_ptr_array_free(h->cuts, TRUE);
 	out_abort(&h->out);
 	g_free(h);
 }

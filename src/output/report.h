@@ -24,6 +24,7 @@
 #ifndef CP_REPORT_H
 #define CP_REPORT_H
 
+#include <glib.h>
 #include <stdio.h>
 
 #include "certpress.h"
@@ -36,6 +37,7 @@ typedef struct cp_report_summary {
 	long warnings; /* problems of severity CP_SEV_WARNING */
 	const char *csv_path;
 	const char *encoding; /* cp_reader_encoding(), or NULL */
+	long header_row;      /* cp_reader_header_row(); 0 when unknown */
 } cp_report_summary;
 
 /* Header of the column the rejects CSV adds after the original ones. The
@@ -51,7 +53,7 @@ typedef struct cp_report_summary {
 void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s);
 
 /* Writes the JSON document
- *   {"csv":…, "encoding":…|null,
+ *   {"csv":…, "encoding":…|null, "header_row":N|null,
  *    "summary":{"records":N,"valid":N,"refused":N,"warnings":N},
  *    "problems":[{"severity":"error"|"warning","row":N|null,"line":N|null,
  *                 "field":"id_number"|null,"column":"证件号码"|null,
@@ -107,11 +109,23 @@ cp_html *cp_html_open(const char *path, cp_error **err);
 bool cp_html_add(cp_html *h, const cp_record *rec, bool valid, const cp_problems *ps_of_this_row,
                  const unsigned char *png, size_t png_len, cp_error **err);
 
+/* Queues, for the next cp_html_add(), a field as certpress renders it: a PNG
+ * (borrowed; copied) cut from the page at print resolution, shown beside
+ * the field's label and text, so that an operator proofreads what will be
+ * printed, not the browser's font. face: the face it is set in when that is
+ * not its own font (layout.h), else NULL. Clicking the image shows it at full
+ * size. */
+bool cp_html_add_cutout(cp_html *h, const char *label, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err);
+
 /* Writes the page with summary s (borrowed), renames it into place and frees
  * h (also on failure). */
 bool cp_html_close(cp_html *h, const cp_report_summary *s, cp_error **err);
 
 /* Removes the temporary files and frees h. NULL is allowed. */
 void cp_html_abort(cp_html *h);
+
+/* Appends s as an RFC 8259 string (null for NULL; invalid UTF-8 replaced). */
+void cp_report_json_str(GString *g, const char *s);
 
 #endif

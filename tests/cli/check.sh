@@ -18,7 +18,8 @@ sed 's/@BEL@/\x07/' "$DATA/broken.csv" >"$T_TMP/broken.csv"
 # --- the sample batch -------------------------------------------------------
 run check --org "$ORG" "$T_TMP/sample.csv"
 expect_status 0 "the sample batch is valid"
-contains "$T_ERR" "20 records, 20 valid, 0 refused, 0 warnings" "summary line on stderr"
+# 王䶮 and 李𠇔 (rows 6, 7): FandolFang lacks 䶮 and 𠇔 (issue 16).
+contains "$T_ERR" "20 records, 20 valid, 0 refused, 2 warnings" "summary line on stderr"
 [ -z "$T_OUT" ] && ok "nothing on stdout without --json" || not_ok "nothing on stdout" "$T_OUT"
 
 # --- one broken row per rule family -----------------------------------------
@@ -106,7 +107,7 @@ expect_status 0 "the corrected rejects file checks clean"
 contains "$T_ERR" "13 records, 13 valid, 0 refused" "the reason column is ignored on re-check"
 
 file_present "$T_TMP/report.html" "--html report written"
-thumbs=$(grep -o 'data:image/png;base64,[A-Za-z0-9+/]' "$T_TMP/report.html" | wc -l)
+thumbs=$(grep -o 'class="thumb zoom"[^>]*src="data:image/png;base64,[A-Za-z0-9+/]' "$T_TMP/report.html" | wc -l)
 [ "$thumbs" -eq 2 ] && ok "--html: one PNG thumbnail per valid row (2)" ||
 	not_ok "--html: one PNG thumbnail per valid row: got $thumbs"
 html=$(cat "$T_TMP/report.html")
@@ -124,9 +125,57 @@ iconv -f UTF-8 -t GB18030 "$T_TMP/sample.csv" >"$T_TMP/gb-bom.csv"
 for f in gb gb-bom; do
 	run check --org "$ORG" "$T_TMP/$f.csv"
 	expect_status 0 "GB18030 copy ($f) of the sample is valid"
-	contains "$T_ERR" "20 records, 20 valid, 0 refused, 0 warnings; encoding GB18030" \
+	contains "$T_ERR" "20 records, 20 valid, 0 refused, 2 warnings; encoding GB18030" \
 		"GB18030 ($f) detected and every record read"
 done
+
+# --- rare characters: one face per field, the operator told (issue 16) -------
+# Each name whose character FandolFang lacks is one warning naming row,
+# column, the characters and the face the name is set in; a name no single
+# face covers names the face of each such character.
+cp "$DATA/rare.csv" "$T_TMP/rare.csv"
+run check --org "$ORG" --json "$T_TMP/rare.csv"
+expect_status 0 "names with rare characters are printable (warnings only)"
+contains "$T_ERR" "8 records, 8 valid, 0 refused, 6 warnings" "one warning per name that falls back"
+for w in "row 2, column 姓名 (name): warning: [layout.font_fallback] name (姓名) is set whole in Noto Serif CJK SC, because its font FandolFang lacks 赟" \
+	"row 3, column 姓名 (name): warning: [layout.font_fallback] name (姓名) is set whole in Noto Serif CJK SC, because its font FandolFang lacks 㐵龑" \
+	"row 4, column 姓名 (name): warning: [layout.font_fallback] name (姓名) is set whole in Noto Serif CJK SC, because its font FandolFang lacks 堃" \
+	"row 6, column 姓名 (name): warning: [layout.font_fallback] name (姓名) is set whole in Noto Serif CJK SC, because its font FandolFang lacks 喆" \
+	"row 8, column 姓名 (name): warning: [layout.font_fallback] no font has every character of name (姓名): its font FandolFang lacks 𠀁; it is set in FandolFang except 𠀁 HanaMinB"; do
+	contains "$T_ERR" "$w" "warning: ${w%%:*}"
+done
+lacks "$T_ERR" "row 7, column" "no warning for a name FandolFang has (张伟)"
+lacks "$T_ERR" "row 9, column" "no warning for a minority name with · (阿依古丽·买买提)"
+contains "$T_ERR" "--font-dir" "the warning suggests --font-dir"
+contains "$T_OUT" '"rule":"layout.font_fallback"' "--json carries the warning's rule"
+# --html shows each name as certpress renders it: a PNG cut from the page at
+# print resolution, captioned with the face it is set in.
+run check --org "$ORG" --html "$T_TMP/rare.html" "$T_TMP/rare.csv"
+expect_status 0 "check --html of the rare names"
+n=$(grep -o '<figure class="cut">' "$T_TMP/rare.html" | wc -l)
+[ "$n" -eq 8 ] && ok "one cut-out name per record (8)" || not_ok "cut-outs: $n, expected 8"
+contains "$(cat "$T_TMP/rare.html")" '王赟 <span class="face">(set in Noto Serif CJK SC)</span>' \
+	"the cut-out of 王赟 names its face"
+contains "$(cat "$T_TMP/rare.html")" '卢𠀁浩 <span class="face">(set in FandolFang; 𠀁 HanaMinB)</span>' \
+	"the cut-out of 卢𠀁浩 names each face"
+# The first cut-out decodes to a PNG at 300 dpi: 1 mm of margin on each side
+# of a 12 pt line makes it at least 2 mm + 12 pt = 73 px high.
+sed -n 's/.*<figure class="cut"><img[^>]*src="data:image\/png;base64,\([^"]*\)".*/\1/p' \
+	"$T_TMP/rare.html" | head -1 | base64 -d >"$T_TMP/cut.png" 2>/dev/null
+sig=$(head -c 8 "$T_TMP/cut.png" | od -An -tx1 | tr -d ' \n')
+h=$(od -An -tu1 -j 20 -N 4 "$T_TMP/cut.png" | awk '{print ($1*16777216)+($2*65536)+($3*256)+$4}')
+[ "$sig" = "89504e470d0a1a0a" ] && [ "${h:-0}" -ge 73 ] &&
+	ok "the cut-out is a PNG at print resolution ($h px high)" ||
+	not_ok "the cut-out is a PNG at print resolution" "signature $sig, height $h"
+
+# An organization that requires one face refuses them instead.
+sed 's/^photos = printed$/photos = printed\nfont_fallback = refuse/' "$ORG" >"$T_TMP/org-refuse.conf"
+cp "$T_TOP/templates/seal.png" "$T_TMP/seal.png"
+run check --org "$T_TMP/org-refuse.conf" "$T_TMP/rare.csv"
+expect_status 1 "font_fallback = refuse refuses the names that fall back"
+contains "$T_ERR" "8 records, 2 valid, 6 refused, 0 warnings" "six refused, the others valid"
+contains "$T_ERR" "row 2, column 姓名 (name): [layout.print 第十五条] name (姓名) has characters its font FandolFang lacks (赟)" \
+	"the refusal names row, column and character"
 
 # --- usage and environment errors -------------------------------------------
 cut -d, -f1-6,8-9 "$T_TMP/sample.csv" >"$T_TMP/nocert.csv"
@@ -178,5 +227,23 @@ for c in $cmds; do echo "$T_OUT" | grep -q "^  $c " || undoc="$undoc $c"; done
 	not_ok "certpress --help lists every command: missing$undoc"
 run frobnicate
 expect_status 2 "an unknown command"
+
+# --- a title row above the header, photos as operators name them -------------
+{
+	printf '2026年第3批鉴定合格人员名单,,,,,,,,\n'
+	head -1 "$T_TMP/sample.csv" | sed 's/^\xEF\xBB\xBF//'
+	sed -n 2,3p "$T_TMP/sample.csv" | sed 's|photos/001.jpg|photos\\001.jpg|; s|photos/002.jpg|PHOTOS/002.JPG|'
+} >"$T_TMP/titled.csv"
+run check --org "$ORG" "$T_TMP/titled.csv"
+expect_status 0 "a title row above the header is skipped"
+contains "$T_ERR" "2 records, 2 valid, 0 refused, 1 warning; encoding UTF-8; header on row 2" \
+	"the summary names the header row"
+contains "$T_ERR" "titled.csv:4: row 4, column 照片 (photo): warning: [photo.case 第十五条] the photo file is named photos/002.jpg, not PHOTOS/002.JPG" \
+	"rows keep the spreadsheet's numbers; a case-only mismatch is used and named"
+printf '合格人员名单\n说明\n' >"$T_TMP/noheader.csv"
+run check --org "$ORG" "$T_TMP/noheader.csv"
+expect_status 2 "no header row"
+contains "$T_ERR" "no header row found in the first 10 rows: looked for a row with the columns 姓名 (name)" \
+	"the message says what was looked for"
 
 done_testing

@@ -9,6 +9,8 @@
 #    SQLite file (run even without PostgreSQL) and on the server: neither
 #    waits for the other's batch, every number is issued exactly once, the
 #    loser writes nothing;
+#  - `ledger migrate` from an SQLite file; sheets numbered from the server's
+#    stock in page order (a spoiled one skipped, used-up stock refused);
 #  - a station killed mid-batch and a server stopped leave nothing recorded.
 . "$(dirname "$0")/lib.sh"
 . "$T_TOP/tests/common/pg.sh"
@@ -165,6 +167,28 @@ run ledger stock add --ledger "$M" --from GD2026000051 --to GD2026000060
 expect_status 0 "the moved ledger takes new entries (its sequences follow the ids moved)"
 run ledger show --ledger "$M" "$(sed -n '2p' "$T_TMP/r/m.csv" | cut -d, -f7)"
 contains "$T_OUT" "printed again" "the moved history still reads the reprint"
+
+# --- sheets numbered from the server's stock, in page order --------------
+pg_createdb numbered
+N="host=$PG_DIR user=cp dbname=numbered"
+tr -d '\r' <"$T_TOP/templates/sample/batch.csv" >"$T_TMP/r/plain.csv" # no serial column
+"$CERTPRESS" ledger init --ledger "$N" >/dev/null &&
+"$CERTPRESS" ledger stock add --ledger "$N" --from GD2026000001 --to GD2026000006 >/dev/null &&
+"$CERTPRESS" ledger spoil --ledger "$N" --serial GD2026000002 --reason jam >/dev/null
+[ $? -eq 0 ] && ok "numbered: stock received, one sheet spoiled" || not_ok "numbered: stock received"
+run render --org "$ORG" --ledger "$N" --batch n1 --rows 2-3 -o "$T_TMP/r/n1.pdf" "$T_TMP/r/plain.csv"
+expect_status 0 "numbered: a batch of two"
+run render --org "$ORG" --ledger "$N" --batch n2 --rows 4 -o "$T_TMP/r/n2.pdf" "$T_TMP/r/plain.csv"
+expect_status 0 "numbered: the next batch"
+run ledger export --ledger "$N" --csv
+got=$(printf '%s\n' "$T_OUT" | tr -d '\r' | awk -F, '$1 == "issue" { printf "%s ", $8 }')
+[ "$got" = "GD2026000001 GD2026000003 GD2026000004 " ] &&
+	ok "numbered: sheets in stock order, the spoiled one skipped, the next batch goes on" ||
+	not_ok "numbered: sheets in stock order" "got: $got"
+run render --org "$ORG" --ledger "$N" --batch n3 --rows 5-9 -o "$T_TMP/r/n3.pdf" "$T_TMP/r/plain.csv"
+expect_status 1 "numbered: used-up stock stops the batch"
+contains "$T_ERR" "used up" "numbered: the refusal says the stock is used up"
+file_absent "$T_TMP/r/n3.pdf" "numbered: nothing written"
 
 # --- killed mid-batch, server gone ---------------------------------------
 before=$(sh -c '"$0" ledger export --ledger "$1" --csv' "$CERTPRESS" "$L" | md5sum)

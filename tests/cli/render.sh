@@ -6,7 +6,8 @@
 # moves the text by exactly that much, electronic mode with the seal; a PNG
 # folder with pHYs; single previews and their QR code; outputs that would
 # overwrite an input or write through a symlink; the ledger refusing a second
-# issue and recording a reissue; SIGINT leaving nothing behind.
+# issue and recording a reissue; SIGINT and SIGKILL in the middle of a batch
+# (read from a FIFO) leaving nothing behind; PNG folders created.
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
@@ -181,6 +182,67 @@ file_absent "$T_TMP/pv/none.png" "no preview written for them"
 	not_ok "and no temporary file left" "$(ls -A "$T_TMP/pv")"
 run render --org "$ORG" --dpi 20 --row 6 -o "$T_TMP/pv/x.png" "$IN/batch.csv"
 expect_status 2 "--dpi out of range"
+# A preview lays out its own row only; the rules that need the other rows
+# (duplicate numbers) still see them. Row 4's name does not fit its box (a
+# refusal of the layout, not of the checker); row 20 repeats row 2's number.
+awk -F, 'BEGIN { OFS = "," }
+	NR == 4 { $1 = "欧阳" "明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明" }
+	NR == 21 { $7 = "S000044000123263000001" } { print }' "$IN/batch.csv" >"$IN/pv.csv"
+run render --org "$ORG" --row 2 -o "$T_TMP/pv/r2.png" "$IN/pv.csv"
+expect_status 0 "preview of row 2 while row 4 does not lay out"
+lacks "$T_ERR" "row 4" "row 4 is not laid out for row 2's preview"
+cmp -s "$T_TMP/pv/r2.png" "$T_TMP/pv/p.png" && not_ok "row 2 is not row 6" || ok "row 2's page is its own"
+run render --org "$ORG" --row 4 -o "$T_TMP/pv/r4.png" "$IN/pv.csv"
+expect_status 1 "preview of the row that does not lay out"
+contains "$T_ERR" "does not fit in its box" "the layout's reason is given"
+file_absent "$T_TMP/pv/r4.png" "no preview of a refused row"
+run render --org "$ORG" --row 21 -o "$T_TMP/pv/r21.png" "$IN/pv.csv"
+expect_status 1 "preview of a row repeating an earlier number"
+contains "$T_ERR" "S000044000123263000001" "the duplicate number is named"
+file_absent "$T_TMP/pv/r21.png" "no preview of a duplicate"
+# Another row's photo is probed (header) but not decoded for a preview: a
+# photo cut in half refuses its own row's preview and the batch, not row 2's.
+head -c 4000 "$IN/photos/003.jpg" >"$IN/photos/cut.jpg"
+sed '4s#photos/003.jpg#photos/cut.jpg#' "$IN/batch.csv" >"$IN/cut.csv"
+run render --org "$ORG" --row 2 -o "$T_TMP/pv/c2.png" "$IN/cut.csv"
+expect_status 0 "preview of row 2 while row 4's photo is cut short"
+lacks "$T_ERR" "cannot be decoded" "row 4's photo is not decoded for row 2's preview"
+run render --org "$ORG" --row 4 -o "$T_TMP/pv/c4.png" "$IN/cut.csv"
+expect_status 1 "preview of the row whose photo is cut short"
+contains "$T_ERR" "cannot be decoded" "the decoder's reason is given"
+run check --org "$ORG" "$IN/cut.csv"
+contains "$T_ERR" "cannot be decoded" "check still decodes every photo"
+
+# --- rows and ranges; a repeated option ---------------------------------------
+mkdir "$T_TMP/rows"
+run render --org "$ORG" --no-ledger --rows "7,3-5, 9" -o "$T_TMP/rows/r.pdf" "$IN/batch.csv"
+expect_status 0 "--rows 7,3-5, 9"
+want=$(awk -F, 'NR==3||NR==4||NR==5||NR==7||NR==9 {print $7}' "$IN/batch.csv" | tr '\n' ' ')
+got=$(pdftotext "$T_TMP/rows/r.pdf" - 2>/dev/null | grep -o 'S0000440001232[0-9]*' | uniq | tr '\n' ' ')
+[ "$got" = "$want" ] && ok "--rows prints exactly those rows, in file order" ||
+	not_ok "--rows prints exactly those rows, in file order" "want: $want" "got: $got"
+run render --org "$ORG" --no-ledger --rows 19-30 -o "$T_TMP/rows/none.pdf" "$IN/batch.csv"
+expect_status 2 "--rows past the last record"
+contains "$T_ERR" "no record on rows 22-30" "the rows without a record are named"
+file_absent "$T_TMP/rows/none.pdf" "nothing written for them"
+run render --org "$ORG" --no-ledger --row 5 --row 6 -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+expect_status 2 "--row 5 --row 6 is an error, not row 6 alone"
+contains "$T_ERR" "--row is given twice" "the repeated option is named"
+run render --org "$ORG" --no-ledger --row 5 --rows 6-7 -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+expect_status 2 "--row with --rows is an error"
+for bad in 6-5 1,5 5-x "" , 5,,6 -5 5- 3-100000001; do
+	run render --org "$ORG" --no-ledger --rows "$bad" -o "$T_TMP/rows/x.pdf" "$IN/batch.csv"
+	expect_status 2 "--rows '$bad' is refused"
+done
+run render --org "$ORG" --no-ledger -o "$T_TMP/rows/a.pdf" -o "$T_TMP/rows/b.pdf" "$IN/batch.csv"
+expect_status 2 "a repeated -o is an error"
+contains "$T_ERR" "--output is given twice" "the repeated -o is named by its long name"
+run render --org "$ORG" --rows 5-6 -o "$T_TMP/rows/p.png" "$IN/batch.csv"
+expect_status 2 "a preview of two rows is refused"
+run render --org "$ORG" --rows 6 -o "$T_TMP/rows/p.png" "$IN/batch.csv"
+expect_status 0 "a preview with --rows of one row"
+[ "$(ls -A "$T_TMP/rows" | tr '\n' ' ')" = "p.png r.pdf " ] && ok "refused runs leave nothing" ||
+	not_ok "refused runs leave nothing" "$(ls -A "$T_TMP/rows")"
 
 # --- outputs that must not be written ---------------------------------------
 sum0=$(cksum <"$IN/batch.csv")
@@ -340,31 +402,150 @@ run render --org "$ORG" --jobs 0 --no-ledger -o "$T_TMP/jobs/x.pdf" "$IN/small.c
 expect_status 2 "--jobs 0 is a usage error"
 contains "$T_ERR" "--jobs" "--jobs 0: the message names the option"
 
+# --- interrupted and killed renders -------------------------------------------
+# A render that is provably in the middle of its batch, on any machine, fast
+# or slow: the CSV comes through a FIFO that the test holds open, and nothing
+# waits on a clock. Each record carries an extra 10,000-byte column, so the
+# 200 records are 2 MB. A write into a pipe returns only once the reader has
+# made room: when the test's write of all 200 has returned, at most 64 KiB
+# (the pipe) + 64 KiB (the reader's buffer), 13 records, are still unread;
+# with --jobs 1 the reader keeps at most 3 chunks of 32 records in flight and
+# 31 in the chunk it fills, so at least 200 - 13 - 127 = 60 pages have been
+# drawn. The render then waits for the rest of the file, which comes only
+# when the test closes the FIFO: whatever the test does next happens in the
+# middle of the batch.
+pad=$(head -c 10000 /dev/zero | tr '\0' x)
+tr -d '\r' <"$IN/batch.csv" | awk -F, -v pad="$pad" 'BEGIN { OFS = "," }
+	NR == 1 { print $0 ",备注"; next } { row[++n] = $0 }
+	END { for (i = 0; i < 200; i++) { split(row[i % n + 1], f, ","); lv = substr(f[7], 16, 1)
+		f[7] = substr(f[7], 1, 16) sprintf("%06d", 200000 + (++k[lv]))
+		s = f[1]; for (j = 2; j <= 9; j++) s = s OFS f[j]; print s OFS pad } }' >"$T_TMP/pad.csv"
+unset pad
+cp "$T_TMP/pad.csv" "$IN/pad.csv" # beside the photos
+[ "$(wc -c <"$T_TMP/pad.csv")" -gt 2000000 ] && ok "the padded batch is over 2 MB" ||
+	not_ok "the padded batch is over 2 MB"
+run check --org "$ORG" --no-layout "$IN/pad.csv"
+expect_status 0 "the padded 200-record batch is valid"
+# fifo_start ARGS...: starts `certpress render --jobs 1 ARGS... FIFO` (the
+# FIFO beside the photos) and returns once the render has taken in all 200
+# records. Sets fpid (certpress) and rpid (its wrapper). A render that dies
+# early cannot hang the test: its wrapper stops the writer.
+fifo_start() {
+	rm -f "$IN/fifo.csv" "$T_TMP/fifo.pid" "$T_TMP/fifo.st"
+	mkfifo "$IN/fifo.csv"
+	exec 3<>"$IN/fifo.csv" # read-write: opening does not wait for a reader
+	cat "$T_TMP/pad.csv" >&3 &
+	wpid=$!
+	(
+		exec 3>&-
+		sh -c 'echo $$ >"$0"; exec "$@"' "$T_TMP/fifo.pid" \
+			"$CERTPRESS" render --org "$ORG" --jobs 1 "$@" "$IN/fifo.csv" \
+			>"$T_TMP/fifo.out" 2>"$T_TMP/fifo.err"
+		echo $? >"$T_TMP/fifo.st"
+		kill $wpid 2>/dev/null
+	) &
+	rpid=$!
+	wait $wpid
+	wst=$?
+	fpid=$(cat "$T_TMP/fifo.pid")
+	if [ "$wst" -eq 0 ] && [ ! -e "$T_TMP/fifo.st" ]; then fifo_mid=yes; else fifo_mid=no; fi
+}
+# fifo_stop SIGNAL: sends SIGNAL to the render, then closes the FIFO (a
+# render that ignored the signal would now finish and say so), and waits.
+# Sets st to its exit status (128+N when killed by signal N).
+fifo_stop() {
+	kill -"$1" "$fpid"
+	exec 3>&-
+	wait $rpid
+	st=$(cat "$T_TMP/fifo.st")
+	rm -f "$IN/fifo.csv"
+}
+# snap DIR: ls -la of DIR and everything under it, hidden files included,
+# times to the nanosecond.
+snap() { ls -laR --time-style=full-iso "$1" 2>&1; }
+
 mkdir "$T_TMP/int"
-"$CERTPRESS" render --org "$ORG" --ledger "$T_TMP/int.sqlite" -o "$T_TMP/int/big.pdf" \
-	"$IN/big.csv" >"$T_TMP/int.out" 2>"$T_TMP/int.err" &
-pid=$!
-# Interrupt once the output's temporary file exists: the render is then past
-# its set-up (handlers installed) and writing pages.
-i=0
-while [ $i -lt 200 ] && [ -z "$(ls -A "$T_TMP/int")" ] && kill -0 $pid 2>/dev/null; do
-	sleep 0.05
-	i=$((i + 1))
-done
-seen=$(ls -A "$T_TMP/int")
-sleep 0.3
-kill -INT $pid 2>/dev/null
-wait $pid
-st=$?
-if [ -n "$seen" ]; then
-	ok "the render was writing when interrupted ($seen)"
-else
-	not_ok "the render was writing when interrupted: no temporary file seen (exit $st)"
-fi
-[ "$st" -eq 130 ] && ok "SIGINT: exit 130" || not_ok "SIGINT: exit 130, got $st" "$(cat "$T_TMP/int.err")"
-contains "$(cat "$T_TMP/int.err")" "interrupted" "SIGINT: says interrupted"
+fifo_start --ledger "$T_TMP/int.sqlite" -o "$T_TMP/int/big.pdf"
+[ "$fifo_mid" = yes ] && ok "SIGINT: the render took in 200 records and waits for more" ||
+	not_ok "SIGINT: the render was not mid-batch (writer $wst)" "$(cat "$T_TMP/fifo.err")"
+fifo_stop INT
+[ "$st" -eq 130 ] && ok "SIGINT: exit 130" || not_ok "SIGINT: exit 130, got $st" "$(cat "$T_TMP/fifo.err")"
+contains "$(cat "$T_TMP/fifo.err")" "interrupted" "SIGINT: says interrupted"
 empty_dir "$T_TMP/int" "SIGINT: no PDF and no temporary file left"
-run ledger show S000044000123263100001 --ledger "$T_TMP/int.sqlite"
+run ledger show S000044000123263200001 --ledger "$T_TMP/int.sqlite"
 expect_status 1 "SIGINT: nothing recorded in the ledger"
+
+# SIGKILL cannot be caught: the outputs live in unlinked files until the
+# commit, so the folder is byte for byte as it was, hidden files included;
+# the ledger's open batch is rolled back by SQLite; a re-run completes.
+# For a PDF, a PNG preview (written at the end of its run) and a folder of
+# PNG pages (at 50 dpi: 300 would take much longer), each into an
+# empty folder and over a previous output.
+K="$T_TMP/kill"
+KL="$T_TMP/kill-ledgers" # apart: nothing else changes beside the outputs
+mkdir "$K" "$KL"
+n=0
+for out in k.pdf k.png pages/; do
+	for prev in none previous; do
+		n=$((n + 1))
+		d="$K/$n"
+		mkdir "$d"
+		case $out in
+		k.png) extra="--row 150 --dpi 50" prevextra="--row 3 --dpi 50" ;;
+		pages/) extra="--ledger $KL/l$n.sqlite --dpi 50" prevextra=$extra ;;
+		*) extra="--ledger $KL/l$n.sqlite" prevextra=$extra ;;
+		esac
+		if [ $prev = previous ]; then
+			# shellcheck disable=SC2086
+			run render --org "$ORG" --jobs 1 $prevextra -o "$d/$out" "$IN/small.csv"
+			[ "$T_STATUS" -eq 0 ] || not_ok "SIGKILL $out: the previous output" "$T_ERR"
+			rm -f "$KL/l$n.sqlite"*
+		fi
+		before=$(snap "$d")
+		# shellcheck disable=SC2086
+		fifo_start $extra -o "$d/$out"
+		during=$(snap "$d")
+		fifo_stop KILL
+		after=$(snap "$d")
+		[ "$fifo_mid" = yes ] && [ "$st" -eq 137 ] &&
+			ok "SIGKILL $out ($prev): killed in the middle of the batch" ||
+			not_ok "SIGKILL $out ($prev): killed mid-batch (writer $wst, exit $st)" \
+				"$(cat "$T_TMP/fifo.err")"
+		[ "$during" = "$before" ] && [ "$after" = "$before" ] &&
+			ok "SIGKILL $out ($prev): the folder is exactly as it was" ||
+			not_ok "SIGKILL $out ($prev): the folder is exactly as it was" \
+				"before: $before" "after: $after"
+		# shellcheck disable=SC2086
+		run render --org "$ORG" $extra -o "$d/$out" "$IN/pad.csv"
+		expect_status 0 "SIGKILL $out ($prev): a re-run completes"
+		lacks "$T_ERR" "note:" "SIGKILL $out ($prev): the re-run found nothing left over"
+	done
+done
+# The folder of a previous PNG run keeps its other files: 5 from small.csv
+# and 200 from the re-run, none in common.
+[ "$(ls "$K/5/pages" | wc -l)" -eq 200 ] && [ "$(ls "$K/6/pages" | wc -l)" -eq 205 ] &&
+	ok "the re-run PNG folders hold 200 pages (and the 5 earlier ones)" ||
+	not_ok "the re-run PNG folders hold 200 pages" "$(ls "$K/5/pages" | wc -l) $(ls "$K/6/pages" | wc -l)"
+[ "$(ls -A "$K/6" | wc -l)" -eq 1 ] && ok "PNG folder: nothing hidden beside it" ||
+	not_ok "PNG folder: nothing hidden beside it" "$(ls -A "$K/6")"
+run ledger show S000044000123263200001 --ledger "$KL/l1.sqlite"
+expect_status 0 "SIGKILL: the re-run recorded its pages in the ledger"
+# A temporary left by an older certpress (.NAME.XXXXXX) is reported, not
+# removed: nothing proves its writer gone.
+: >"$K/1/.k.pdf.Ab12Cd"
+run render --org "$ORG" --no-ledger -o "$K/1/k.pdf" "$IN/small.csv"
+expect_status 0 "an older temporary beside the output: the render still runs"
+contains "$T_ERR" ".k.pdf.Ab12Cd looks like the temporary file of an interrupted run" \
+	"an older temporary beside the output is reported"
+[ -e "$K/1/.k.pdf.Ab12Cd" ] && ok "...and left alone" || not_ok "...and left alone"
+
+# A PNG folder that does not exist is created; its parent must exist.
+run render --org "$ORG" --no-ledger -o "$T_TMP/newpages/" "$IN/small.csv"
+expect_status 0 "a PNG folder that does not exist yet"
+[ "$(ls "$T_TMP/newpages" | wc -l)" -eq 5 ] && ok "...is created with the 5 pages" ||
+	not_ok "...is created with the 5 pages" "$(ls -A "$T_TMP/newpages")"
+run render --org "$ORG" --no-ledger -o "$T_TMP/no/such/pages/" "$IN/small.csv"
+expect_status 2 "a PNG folder whose parent is missing"
+contains "$T_ERR" "the output folder $T_TMP/no/such does not exist" "...says which folder is missing"
 
 done_testing

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* `certpress verify FILE…`: is the electronic seal of each certificate PDF a
+ * valid signature of a trusted organization over the whole file, and (with
+ * --ledger) is the certificate number still in force (第二十四条)? */
+#include <getopt.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli_common.h"
+#include "error.h"
+#include "i18n.h"
+#include "input/profile.h"
+#include "output/report.h"
+#include "trust/keys.h"
+#include "trust/sign.h"
+
+static void help(void)
+{
+	printf(_("Usage: certpress verify [OPTIONS] FILE.pdf …\n"
+	         "Check the electronic seal of certificate PDFs made by 'certpress render\n"
+	         "--format pdf': the signature covers the whole file, its digest and CMS\n"
+	         "signature are right, and the seal certificate was valid at the claimed\n"
+	         "signing time and chains to a trusted certificate.\n\n"
+	         "Options:\n"
+	         "      --trust FILE     trusted certificates (PEM; may be repeated)\n"
+	         "  -O, --org PROFILE    trust the seal certificate of this profile\n"
+	         "      --ledger FILE    also report whether the certificate number is issued,\n"
+	         "                       reissued or revoked in this print ledger\n"
+	         "      --json           one JSON document on standard output\n"
+	         "  -q, --quiet          no report; only the exit status\n"
+	         "  -h, --help           show this help\n\n"
+	         "Exit status: 0 every file valid, 1 a file invalid, changed after signing,\n"
+	         "unsigned, signed by an unknown signer, revoked or damaged, 2 usage or a\n"
+	         "file that cannot be read.\n"));
+}
+
+static const char *status_word(cp_verify_status s)
+{
+	switch (s) {
+	case CP_VERIFY_VALID: return "valid";
+	case CP_VERIFY_UNSIGNED: return "unsigned";
+	case CP_VERIFY_TAMPERED: return "invalid";
+	case CP_VERIFY_CHANGED: return "changed";
+	case CP_VERIFY_UNTRUSTED: return "untrusted";
+	}
+	return "invalid";
+}
+
+static const char *ledger_word(cp_ledger_state s)
+{
+	switch (s) {
+	case CP_LEDGER_ISSUED: return "issued";
+	case CP_LEDGER_REISSUED: return "reissued";
+	case CP_LEDGER_REVOKED: return "revoked";
+	case CP_LEDGER_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+static void add_anchors(STACK_OF(X509) *dst, STACK_OF(X509) *src)
+{
+	while (sk_X509_num(src) > 0)
+		sk_X509_push(dst, sk_X509_shift(src));
+	sk_X509_free(src);
+}
+
+static void line(const char *label, const char *v)
+{
+	if (v)
+		printf("  %s: %s\n", label, v);
+}
+
+int cli_verify(int argc, char **argv)
+{
+	enum { OPT_TRUST = 300, OPT_LEDGER, OPT_JSON };
+	static const struct option longopts[] = {
+		{"trust", required_argument, NULL, OPT_TRUST},
+		{"org", required_argument, NULL, 'O'},
+		{"ledger", required_argument, NULL, OPT_LEDGER},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	GPtrArray *trust = g_ptr_array_new();
+	const char *org = NULL, *ledger_path = NULL;
+	bool json = false, quiet = false;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "O:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TRUST: g_ptr_array_add(trust, optarg); break;
+		case 'O': org = optarg; break;
+		case OPT_LEDGER: ledger_path = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'q': quiet = true; break;
+		case 'h': help(); g_ptr_array_free(trust, TRUE); return 0;
+		default: g_ptr_array_free(trust, TRUE); return cli_usage_error("verify", _("unknown option"));
+		}
+	}
+	if (optind >= argc) {
+		g_ptr_array_free(trust, TRUE);
+		return cli_usage_error("verify", _("expected one or more PDF files"));
+	}
+	if (!org && trust->len == 0) {
+		g_ptr_array_free(trust, TRUE);
+		return cli_usage_error("verify", _("say whom to trust: --trust CA.pem or --org PROFILE"));
+	}
+	cp_error *err = NULL;
+	cp_profile *p = NULL;
+	cp_ledger *ledger = NULL;
+	STACK_OF(X509) *anchors = sk_X509_new_null();
+	GString *js = g_string_new("[");
+	int status = 2;
+	for (guint i = 0; i < trust->len; i++) {
+		STACK_OF(X509) *sk = cp_keys_read_certs(trust->pdata[i], &err);
+		if (!sk)
+			goto out;
+		add_anchors(anchors, sk);
+	}
+	if (org) {
+		p = cp_profile_load(org, &err);
+		if (!p)
+			goto out;
+		const char *c = cp_profile_signing_certificate(p);
+		if (!c) {
+			cp_set_error(&err, CP_E_USAGE, org, 0, 0, NULL,
+			             _("the profile has no [signing] section"));
+			goto out;
+		}
+		STACK_OF(X509) *sk = cp_keys_read_certs(c, &err);
+		if (!sk)
+			goto out;
+		/* The seal certificate itself, not its chain: trusting the
+		 * profile means trusting that one seal. */
+		X509 *seal = sk_X509_shift(sk);
+		sk_X509_pop_free(sk, X509_free);
+		sk_X509_push(anchors, seal);
+	}
+	if (ledger_path) {
+		ledger = cp_ledger_open(ledger_path, -1, &err);
+		if (!ledger)
+			goto out;
+	}
+	status = 0;
+	for (int i = optind; i < argc; i++) {
+		const char *f = argv[i];
+		cp_verify_result r;
+		if (!cp_verify_pdf(f, anchors, &r, &err)) {
+			if (!quiet) {
+				char *m = cp_error_format(err);
+				fprintf(stderr, "certpress verify: %s\n", m);
+				g_free(m);
+			}
+			/* A file that is not a PDF we can read is not a valid
+			 * certificate (1); one that cannot be opened is an
+			 * environment error (2). */
+			bool damaged = err->code == CP_E_PARSE;
+			if (json) {
+				g_string_append(js, i > optind ? ",\n {\"file\": " : "\n {\"file\": ");
+				cp_report_json_str(js, f);
+				g_string_append_printf(js, ", \"valid\": false, \"status\": \"%s\", \"reason\": ",
+				                       damaged ? "damaged" : "unreadable");
+				cp_report_json_str(js, err->message);
+				g_string_append_c(js, '}');
+			}
+			cp_error_free(err);
+			err = NULL;
+			if (damaged && status == 0)
+				status = 1;
+			else if (!damaged)
+				status = 2;
+			continue;
+		}
+		bool good = r.status == CP_VERIFY_VALID;
+		cp_ledger_state ls = CP_LEDGER_UNKNOWN;
+		char *revoked = NULL, *ledger_reason = NULL;
+		if (ledger && r.status != CP_VERIFY_UNSIGNED && r.status != CP_VERIFY_TAMPERED) {
+			cp_error *le = NULL;
+			if (!r.cert_no) {
+				ledger_reason = g_strdup(_("the signature names no certificate number"));
+				good = false;
+			} else if (!cp_ledger_cert_state(ledger, r.cert_no, &ls, &revoked, &le)) {
+				ledger_reason = g_strdup(le ? le->message : "?");
+				cp_error_free(le);
+				good = false;
+			} else if (ls == CP_LEDGER_REVOKED) {
+				ledger_reason = g_strdup_printf(_("certificate %s was revoked (第二十四条): %s"),
+				                                r.cert_no, revoked);
+				good = false;
+			} else if (ls == CP_LEDGER_UNKNOWN) {
+				ledger_reason = g_strdup_printf(_("certificate %s is not in the ledger"),
+				                                r.cert_no);
+				good = false;
+			}
+		}
+		if (!good && status == 0)
+			status = 1;
+		if (json) {
+			g_string_append(js, i > optind ? ",\n {" : "\n {");
+			g_string_append(js, "\"file\": ");
+			cp_report_json_str(js, f);
+			g_string_append_printf(js, ", \"valid\": %s, \"status\": \"%s\", \"reason\": ",
+			                       good ? "true" : "false", status_word(r.status));
+			cp_report_json_str(js, r.reason ? r.reason : ledger_reason);
+			const char *keys[] = {"subfilter", "signer", "issuer", "fingerprint_sha256",
+			                      "signed_at", "cert_no", "name", "id_masked",
+			                      "occupation", "level"};
+			const char *vals[] = {r.subfilter, r.signer, r.issuer, r.fingerprint,
+			                      r.signed_at, r.cert_no, r.name, r.id_masked,
+			                      r.occupation, r.level};
+			for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+				g_string_append_printf(js, ", \"%s\": ", keys[k]);
+				cp_report_json_str(js, vals[k]);
+			}
+			g_string_append_printf(js, ", \"signed_bytes\": %lld, \"file_bytes\": %lld",
+			                       (long long)r.signed_bytes, (long long)r.file_bytes);
+			if (ledger) {
+				g_string_append_printf(js, ", \"ledger\": \"%s\"", ledger_word(ls));
+				if (revoked) {
+					g_string_append(js, ", \"revoked_reason\": ");
+					cp_report_json_str(js, revoked);
+				}
+			}
+			g_string_append_c(js, '}');
+		} else if (!quiet) {
+			if (good)
+				printf(_("%s: valid: sealed by %s\n"), f, r.signer);
+			else
+				printf(_("%s: NOT VALID: %s\n"), f, r.reason ? r.reason : ledger_reason);
+			if (r.status != CP_VERIFY_UNSIGNED) {
+				line(_("Signer"), r.signer);
+				line(_("Issuer"), r.issuer);
+				line(_("SHA-256 fingerprint"), r.fingerprint);
+				line(_("Signed at (claimed)"), r.signed_at);
+				line(_("Signature type"), r.subfilter);
+				line(_("Certificate number"), r.cert_no);
+				line(_("Name"), r.name);
+				line(_("ID number"), r.id_masked);
+				line(_("Occupation"), r.occupation);
+				line(_("Level"), r.level);
+				if (ledger)
+					line(_("Ledger"), ledger_word(ls));
+			}
+		}
+		g_free(revoked);
+		g_free(ledger_reason);
+		cp_verify_result_clear(&r);
+	}
+	if (json) {
+		g_string_append(js, "\n]\n");
+		fputs(js->str, stdout);
+	}
+out:
+	g_string_free(js, TRUE);
+	sk_X509_pop_free(anchors, X509_free);
+	g_ptr_array_free(trust, TRUE);
+	cp_ledger_free(ledger);
+	cp_profile_free(p);
+	if (err)
+		status = cli_fail(err);
+	return status;
+}
