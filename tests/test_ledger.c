@@ -1129,6 +1129,41 @@ static void test_print_jobs(void)
 	g_free(path);
 }
 
+/* Proves: a number's standing for `verify --ledger`: unknown, issued,
+ * reissued, revoked (with the reason). */
+static void test_cert_state(void)
+{
+	char *path = scratch_ledger("ledger-cert-state");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	const char *a = CERT("000001"), *b = CERT("000002");
+	cp_ledger_state st;
+	char *why = NULL;
+	g_assert_true(cp_ledger_cert_state(l, a, &st, &why, &err));
+	g_assert_cmpint(st, ==, CP_LEDGER_UNKNOWN);
+	g_assert_null(why);
+	g_assert_true(issue1(l, "s1", a, NULL, &err));
+	g_assert_true(issue1(l, "s2", b, NULL, &err));
+	tu_assert_no_error(err);
+	g_assert_true(cp_ledger_cert_state(l, a, &st, NULL, &err));
+	g_assert_cmpint(st, ==, CP_LEDGER_ISSUED);
+	g_assert_true(issue(l, "s3", &a, NULL, 1, "lost", false, &err));
+	tu_assert_no_error(err);
+	g_assert_true(cp_ledger_cert_state(l, a, &st, &why, &err));
+	g_assert_cmpint(st, ==, CP_LEDGER_REISSUED);
+	g_assert_null(why);
+	g_assert_true(cp_ledger_revoke(l, b, "forged", &err));
+	tu_assert_no_error(err);
+	g_assert_true(cp_ledger_cert_state(l, b, &st, &why, &err));
+	g_assert_cmpint(st, ==, CP_LEDGER_REVOKED);
+	g_assert_cmpstr(why, ==, "forged");
+	g_free(why);
+	g_assert_false(cp_ledger_cert_state(l, "no such", &st, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "letters and digits");
+	cp_ledger_free(l);
+	g_free(path);
+}
+
 /* Proves: blank sheets are handed out in stock order from the first sheet
  * received, skipping sheets printed on, spoiled, destroyed or reserved in
  * the batch; a new batch goes on after the last sheet printed on; from must
@@ -1605,6 +1640,7 @@ int main(int argc, char **argv)
 	ADD("/times", test_times);
 	ADD("/print-jobs", test_print_jobs);
 	ADD("/next-serial", test_next_serial);
+	ADD("/cert-state", test_cert_state);
 #undef ADD
 	int rc = g_test_run();
 	g_free(home);
