@@ -476,14 +476,17 @@ char *cp_printer_path(const char *name, const char *dir, cp_error **err);
  *
  * Printing a batch:
  *   l = cp_ledger_open(path, -1, &err);
- *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // BEGIN IMMEDIATE
+ *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // no lock
  *   for each record: cp_ledger_batch_check(b, &p, &err);  // refusals first
  *   for each page:   cp_ledger_batch_add(b, &p, &err);    // after rendering
+ *   cp_ledger_batch_prepare(b, &err);  // write lock, checked again, recorded
  *   rename the output file into place;
  *   cp_ledger_batch_commit(b, &err);  // or cp_ledger_batch_abort(b)
  * Until the commit nothing is visible to others, and a process killed at any
- * point leaves the ledger as it was. While a batch is open the ledger is
- * locked for writing; other processes wait up to the busy timeout.
+ * point leaves the ledger as it was. A batch holds no lock while it is
+ * checked and printed (its checks read one snapshot; its pages wait in an
+ * anonymous temporary file); the ledger is locked for writing only from the
+ * prepare to the commit.
  */
 
 typedef struct cp_ledger cp_ledger;
@@ -501,6 +504,19 @@ char *cp_ledger_default_path(void);
  * or one that is not a certpress ledger; migrates an older one. The operator
  * recorded with every entry is $USER until cp_ledger_set_operator(). */
 cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err);
+/* The ledger may also live on a PostgreSQL server, shared by many print
+ * stations: path is then a libpq connection string ("postgresql://host/db",
+ * "postgres://…" or "host=… dbname=…"; cp_ledger_is_server() tells). Its
+ * password comes from ~/.pgpass or PGPASSFILE; a password in path is
+ * refused. cp_ledger_open() needs the schema made by cp_ledger_init(), which
+ * needs the right to create tables; for a file both are the same. */
+cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err);
+bool cp_ledger_is_server(const char *path);
+/* Moves every entry of `from` into `to`, which must be empty (e.g. an SQLite
+ * file into a PostgreSQL server made with cp_ledger_init()), in one
+ * transaction that commits only when the export and the balance of `to`
+ * read exactly as those of `from`. *entries (may be NULL): rows moved. */
+bool cp_ledger_migrate(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err);
 /* Closes the ledger; an open batch is rolled back first. NULL is allowed. */
 void cp_ledger_free(cp_ledger *l);
 /* Borrowed: the file's path. */
@@ -525,8 +541,8 @@ typedef struct cp_ledger_print {
 	bool old_returned;          /* reissue: the old sheet was taken back */
 } cp_ledger_print;
 
-/* Begins a batch in one write transaction (BEGIN IMMEDIATE), waiting up to the
- * busy timeout for another writer. name NULL generates a unique one; a name
+/* Begins a batch; it takes no lock (see cp_ledger_batch_prepare()). name NULL
+ * generates a unique one; a name
  * already in the ledger is refused. note (may be NULL) is kept with the batch,
  * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
  * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
@@ -556,7 +572,15 @@ size_t cp_ledger_batch_count(const cp_ledger_batch *b);
  * has to be checked (cp_ledger_batch_check) to be reserved. */
 bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
                                  cp_error **err);
-/* Commits and frees b (also on failure, after rolling back). */
+/* Records the batch in one write transaction, waiting up to the busy timeout
+ * for another writer: every page is checked again under the lock (another
+ * station may have issued a number or used a serial meanwhile: CP_E_LEDGER,
+ * naming it) and inserted. Nothing can be checked or added afterwards; the
+ * transaction stays open until cp_ledger_batch_commit() or _abort(). On
+ * failure nothing is recorded; abort the batch. */
+bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err);
+/* Prepares (when not done yet), commits and frees b (also on failure, after
+ * rolling back). */
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */
 void cp_ledger_batch_abort(cp_ledger_batch *b);

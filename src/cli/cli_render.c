@@ -1031,6 +1031,11 @@ int cli_render(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* The batch is recorded (not yet committed) before anything is put in
+	 * place: a number another station issued meanwhile refuses it here, and
+	 * nothing is written. The ledger is locked from here to the commit. */
+	if (c.lb && !cp_ledger_batch_prepare(c.lb, &err))
+		goto out;
 	if (c.rejects) {
 		bool ok = cp_rejects_close(c.rejects, &err);
 		c.rejects = NULL;
