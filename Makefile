@@ -14,7 +14,8 @@
 #   make fresh-check  the README's two commands in a bare Debian 12 root (docs/fresh-check.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
-            glib-2.0 libqrencode libpng libjpeg sqlite3 libcrypto zlib
+            glib-2.0 libqrencode libpng libjpeg sqlite3 libcrypto zlib \
+            libcbor zbar
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
