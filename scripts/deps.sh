@@ -13,7 +13,7 @@ fonts="$top/fonts"
 PKGS="pkg-config gcc make gettext perl
 libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libglib2.0-dev
 libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libssl-dev zlib1g-dev libcups2-dev
-libcbor-dev libzbar-dev python3-cbor2 python3-cryptography
+libcbor-dev libzbar-dev python3-cbor2 python3-cryptography qrencode imagemagick
 fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
 zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind
 cups-ipp-utils dbus-daemon"

@@ -41,6 +41,9 @@
 #ifdef CP_FUZZ_HAVE_sign
 #include "../fuzz/fuzz_sign.c"
 #endif
+#ifdef CP_FUZZ_HAVE_qrtoken
+#include "../fuzz/fuzz_qrtoken.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -127,6 +130,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_sign
 	{"sign", cp_fuzz_sign},
+#endif
+#ifdef CP_FUZZ_HAVE_qrtoken
+	{"qrtoken", cp_fuzz_qrtoken},
 #endif
 	{NULL, NULL},
 };

@@ -199,6 +199,78 @@ done:
 
 /* ---------------------------------------------------------------- verify */
 
+/* libcbor allocates what a header announces before it reads the items (an
+ * array "of 10^9 items" in five bytes asks for gigabytes), so every buffer
+ * is walked first: exactly one item of unsigned and negative integers, byte
+ * and text strings, arrays and maps, definite lengths only, nested at most
+ * 8 deep, each length within the bytes that are left. Nothing else appears
+ * in a token. */
+static bool cbor_head(const unsigned char **p, const unsigned char *end, int *major,
+                      uint64_t *arg)
+{
+	if (*p >= end)
+		return false;
+	unsigned ib = *(*p)++;
+	unsigned ai = ib & 31;
+	*major = (int)(ib >> 5);
+	if (ai < 24) {
+		*arg = ai;
+		return true;
+	}
+	if (ai > 27) /* reserved, or an indefinite length */
+		return false;
+	size_t len = (size_t)1 << (ai - 24);
+	if ((size_t)(end - *p) < len)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++)
+		v = v << 8 | (*p)[i];
+	*p += len;
+	*arg = v;
+	return true;
+}
+
+static bool cbor_skim(const unsigned char **p, const unsigned char *end, int depth)
+{
+	int major;
+	uint64_t arg;
+	if (depth > 8 || !cbor_head(p, end, &major, &arg))
+		return false;
+	switch (major) {
+	case 0: /* unsigned */
+	case 1: /* negative */
+		return true;
+	case 2: /* bytes */
+	case 3: /* text */
+		if (arg > (uint64_t)(end - *p))
+			return false;
+		*p += arg;
+		return true;
+	case 4: /* array: each item at least one byte */
+	case 5: /* map: each pair at least two */
+		if (arg > (uint64_t)(end - *p))
+			return false;
+		for (uint64_t i = 0; i < (major == 5 ? 2 * arg : arg); i++)
+			if (!cbor_skim(p, end, depth + 1))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static cbor_item_t *cbor_load_bounded(const unsigned char *b, size_t n)
+{
+	const unsigned char *p = b;
+	if (!b || !cbor_skim(&p, b + n, 0) || p != b + n)
+		return NULL;
+	struct cbor_load_result lr;
+	cbor_item_t *it = cbor_load(b, n, &lr);
+	if (it && (lr.error.code != CBOR_ERR_NONE || lr.read != n))
+		cbor_decref(&it);
+	return it;
+}
+
 static void fail(cp_verify_result *r, cp_verify_status st, char *reason)
 {
 	r->status = st;
@@ -216,8 +288,10 @@ static char *text_of(const cbor_item_t *it)
 	if (!it || !cbor_isa_string(it) || !cbor_string_is_definite(it))
 		return NULL;
 	size_t n = cbor_string_length(it);
+	if (n == 0)
+		return g_strdup("");
 	const char *s = (const char *)cbor_string_handle(it);
-	if (n > 1024 || (n && !s) || !g_utf8_validate(s, (gssize)n, NULL) || memchr(s, 0, n))
+	if (n > 1024 || !s || !g_utf8_validate(s, (gssize)n, NULL) || memchr(s, 0, n))
 		return NULL;
 	return g_strndup(s, n);
 }
@@ -225,10 +299,8 @@ static char *text_of(const cbor_item_t *it)
 /* The protected header: exactly {1: -7, 4: kid(8 bytes)}. */
 static bool read_protected(const unsigned char *b, size_t n, unsigned char kid[CP_QRTOKEN_KID_LEN])
 {
-	struct cbor_load_result lr;
-	cbor_item_t *m = cbor_load(b, n, &lr);
-	bool alg = false, haskid = false, ok = m && lr.error.code == CBOR_ERR_NONE && lr.read == n &&
-	                                      cbor_isa_map(m) && cbor_map_is_definite(m);
+	cbor_item_t *m = cbor_load_bounded(b, n);
+	bool alg = false, haskid = false, ok = m && cbor_isa_map(m) && cbor_map_is_definite(m);
 	for (size_t i = 0; ok && i < cbor_map_size(m); i++) {
 		struct cbor_pair pr = cbor_map_handle(m)[i];
 		if (!cbor_isa_uint(pr.key)) {
@@ -251,10 +323,8 @@ static bool read_protected(const unsigned char *b, size_t n, unsigned char kid[C
 /* The payload: a map of small unsigned keys to text; unknown keys refused. */
 static bool read_payload(const unsigned char *b, size_t n, char *v[CP_QRT_NKEYS])
 {
-	struct cbor_load_result lr;
-	cbor_item_t *m = cbor_load(b, n, &lr);
-	bool ok = m && lr.error.code == CBOR_ERR_NONE && lr.read == n && cbor_isa_map(m) &&
-	          cbor_map_is_definite(m);
+	cbor_item_t *m = cbor_load_bounded(b, n);
+	bool ok = m && cbor_isa_map(m) && cbor_map_is_definite(m);
 	for (size_t i = 0; ok && i < cbor_map_size(m); i++) {
 		struct cbor_pair pr = cbor_map_handle(m)[i];
 		uint64_t k = cbor_isa_uint(pr.key) ? cbor_get_int(pr.key) : 0;
@@ -358,11 +428,9 @@ void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
 	/* The tag by hand: libcbor 0.8 refuses tags 6 to 20 (0xc6–0xd4) as
 	 * unassigned, COSE_Sign1's 18 among them (PJK/libcbor#307, fixed after
 	 * Debian 12's version); the array under it is libcbor's. */
-	struct cbor_load_result lr = {0};
 	if (cose && ncose > 1 && cose[0] == 0xc0 + COSE_SIGN1_TAG)
-		top = cbor_load(cose + 1, ncose - 1, &lr);
-	cbor_item_t *arr = top && lr.error.code == CBOR_ERR_NONE && lr.read == ncose - 1
-	                       ? cbor_incref(top) : NULL;
+		top = cbor_load_bounded(cose + 1, ncose - 1);
+	cbor_item_t *arr = top ? cbor_incref(top) : NULL;
 	cbor_item_t **h = arr && cbor_isa_array(arr) && cbor_array_is_definite(arr) &&
 	                          cbor_array_size(arr) == 4
 	                      ? cbor_array_handle(arr) : NULL;
