@@ -891,7 +891,9 @@ int cli_render(int argc, char **argv)
 		if (c.pdf_files) {
 			/* Nothing is signed with a key that cannot be read, a
 			 * certificate that is not valid now, or without a seal. */
-			c.signer = cp_signer_from_profile(b.profile, &err);
+			/* The QR signer's key when the QR is signed too: the
+			 * passphrase is asked once. */
+			c.signer = b.qr_signer ? b.qr_signer : cp_signer_from_profile(b.profile, &err);
 			if (!c.signer)
 				goto out;
 			c.when = time(NULL);
@@ -1069,8 +1071,9 @@ out:
 	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+	if (c.signer != b.qr_signer)
+		cp_signer_free(c.signer);
 	cli_batch_close(&b);
-	cp_signer_free(c.signer);
 	cp_sign_seal_free(c.seal);
 	g_hash_table_destroy(c.rows_found);
 	cli_rows_clear(&c.rows);

@@ -202,6 +202,15 @@ run verify -O org.conf blank.png
 expect_status 1 "an image without a QR code is not valid"
 contains "$T_OUT" "no QR code was found" "… and says so"
 
+# ------------------------------------- signed PDFs carry the signed QR too
+run render -O org.conf --mode electronic --format pdf --no-ledger --rows 2-3 -o signed batch.csv
+expect_status 0 "signed per-holder PDFs with the signed QR (one key load for both)"
+run verify -O org.conf signed/S000044000123263000001.pdf
+expect_status 0 "the PDF's seal signature verifies"
+pdftoppm -r 200 -gray -png signed/S000044000123263000001.pdf spdf
+run verify -O org.conf spdf-1.png
+expect_status 0 "and so does its QR code, from a 200-dpi grey rasterisation"
+
 # --------------------------------------------------------- ledger, usage
 run ledger revoke --ledger ledger.sqlite --cert-no S000044000123263000001 --reason "obtained by fraud"
 expect_status 0 "revoke a certificate in the ledger"
