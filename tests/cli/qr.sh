@@ -124,20 +124,22 @@ contains "$T_OUT" "unknown key" "… reported as an unknown key"
 # -------------------------------------------------------- phone-photo-like
 # 300 dpi, the QR corner of the page as a phone would frame it, rotated,
 # blurred, lit unevenly (a diagonal gradient multiplied in), noisy, JPEG.
-pdftoppm -r 300 -png -f 1 -l 4 -x 0 -y 1900 -W 1400 -H 1300 out.pdf ph
+pdftoppm -r 300 -png -f 1 -l 10 -x 0 -y 1900 -W 1400 -H 1300 out.pdf ph
 i=0
 for f in ph-*.png; do
 	i=$((i + 1))
-	case $i in 1) a=3 ;; 2) a=-4 ;; 3) a=2 ;; *) a=-2 ;; esac
-	convert "$f" -background '#7f7f70' -rotate "$a" -blur 0x1.5 \
+	case $((i % 5)) in 0) a=3 ;; 1) a=-4 ;; 2) a=2 ;; 3) a=-2 ;; *) a=4 ;; esac
+	# A fixed noise seed: the same pictures on every run.
+	convert "$f" -seed $((100 + i)) -background '#7f7f70' -rotate "$a" -blur 0x1.2 \
 		\( -size 1500x1400 gradient:'#ffffff-#808078' -rotate 30 -resize 1500x1400! \) \
 		-gravity center -compose multiply -composite -attenuate 0.5 +noise Gaussian \
 		-quality 85 "photo-$i.jpg" 2>/dev/null
 done
 run verify -O org.conf photo-*.jpg
-expect_status 0 "certpress verify accepts phone-photo-like JPEGs (rotated, blurred, uneven light)"
+expect_status 0 "certpress verify accepts 10 phone-photo-like JPEGs (rotated, blurred, uneven light)"
+lacks "$T_OUT" "NOT VALID" "no photo refused"
 zbar photo-*.jpg | $QRV seal.pem >py.out
-[ $? -eq 0 ] && [ "$(grep -c '^valid' py.out)" -eq 4 ] && ok "qrverify.py accepts the photos too" ||
+[ $? -eq 0 ] && [ "$(grep -c '^valid' py.out)" -eq 10 ] && ok "qrverify.py accepts the 10 photos too" ||
 	not_ok "qrverify.py on photos" "$(head -3 py.out)"
 
 # ------------------------------------------------------------- tampering
