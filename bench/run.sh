@@ -82,6 +82,20 @@ if [ "$QUICK" = 0 ]; then
 	pdf pdf-100k 100000 1
 fi
 
+# The signed QR code (profile [signing] qr_signed = yes, a fresh test seal):
+# against pdf-1k, the token's cost (COSE_Sign1, ES256) and the larger QR.
+_d="$OUT/pdf-1k-qr-signed.seal"
+rm -rf "$_d" && mkdir -p "$_d"
+"$CERTPRESS" keys new --name "benchmark seal" --key "$_d/seal.key" --cert "$_d/seal.pem" \
+	2>/dev/null || die "pdf-1k-qr-signed: keys new failed"
+sed "s|^seal = .*|seal = $(pwd)/templates/seal.png|" "$ORG" >"$_d/org.conf"
+printf '\n[signing]\ncertificate = seal.pem\nkey = seal.key\nqr_signed = yes\n' >>"$_d/org.conf"
+echo "bench: PDF, 1,000 certificates with the signed QR code ($RUNS runs)" >&2
+ORG_SAVED=$ORG
+ORG="$_d/org.conf"
+pdf pdf-1k-qr-signed 1000 "$RUNS"
+ORG=$ORG_SAVED
+
 echo "bench: check, 10,000 certificates ($RUNS runs)" >&2
 _i=0
 while [ $_i -lt "$RUNS" ]; do

@@ -323,6 +323,12 @@ typedef struct cp_engine cp_engine;
 cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
                          cp_error **err);
 void cp_engine_free(cp_engine *e);
+/* A signed QR code (profile [signing] qr_signed): fn returns what is appended
+ * to each record's query address, the signature over it and the record's
+ * fields (src/trust/qrtoken.h: "#cp1.TOKEN"; g_free()), or NULL with err set.
+ * Called from whichever thread lays the record out. fn NULL: none. */
+typedef char *(*cp_qr_sign_fn)(const cp_record *rec, const char *url, void *ud, cp_error **err);
+void cp_engine_set_qr_signer(cp_engine *e, cp_qr_sign_fn fn, void *ud);
 
 /* A laid-out certificate: every element measured and positioned. */
 typedef struct cp_page cp_page;

@@ -38,6 +38,13 @@
 #include "layout/fonts.h"
 #include "layout/layout.h"
 #include "layout/template.h"
+#include "trust/keys.h"
+#include "trust/qrtoken.h"
+
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+
+#include "input/profile.h"
 
 #define DPI 100.0
 #define QR_DPI 300.0
@@ -56,6 +63,12 @@ typedef struct batch {
 	char *pdf_problem;
 	int npages;                /* pages in the PDF */
 	size_t *page_rec;          /* PDF page i holds record page_rec[i] */
+	/* The shipped profile plus [signing] qr_signed = yes, with a P-256 key
+	 * made for the test: every QR code carries "#cp1.TOKEN". */
+	bool signed_qr;
+	char *profile_path;        /* absolute, in dir; NULL: tu_path(profile) */
+	cp_signer *signer;
+	X509 *seal;
 } batch;
 
 static cp_fonts *fonts;
@@ -64,6 +77,8 @@ static batch batches[] = {
 	 .profile = "data/golden/org.conf"},
 	{.label = "sample", .csv = "../templates/sample/batch.csv",
 	 .profile = "../templates/org.conf"},
+	{.label = "signed-qr", .csv = "../templates/sample/batch.csv",
+	 .profile = "../templates/org.conf", .signed_qr = true},
 };
 
 /* ------------------------------------------------------------------ setup */
@@ -78,9 +93,78 @@ static bool loaded(batch *bt)
 	return true;
 }
 
+/* The engine's QR signer for the signed-qr batch. */
+static char *sign_qr(const cp_record *rec, const char *url, void *ud, cp_error **err)
+{
+	batch *bt = ud;
+	char *v[CP_QRT_NKEYS];
+	cp_qrtoken_fields_of(bt->b->profile, rec, v);
+	cp_qrtoken_fields f;
+	for (int k = 0; k < CP_QRT_NKEYS; k++)
+		f.v[k] = v[k];
+	char *out = cp_qrtoken_fragment(bt->signer, &f, url, err);
+	for (int k = 0; k < CP_QRT_NKEYS; k++)
+		g_free(v[k]);
+	return out;
+}
+
+/* A P-256 seal and the profile naming it, in bt->dir. */
+static void make_signed_profile(batch *bt)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
+	                           (const unsigned char *)"test_fields seal", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, key);
+	g_assert_true(key && X509_sign(x, key, EVP_sha256()) > 0);
+	char *kp = g_build_filename(bt->dir, "seal.key", NULL);
+	char *cp = g_build_filename(bt->dir, "seal.pem", NULL);
+	FILE *f = fopen(kp, "w");
+	g_assert_true(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
+	fclose(f);
+	g_assert_cmpint(g_chmod(kp, 0600), ==, 0);
+	f = fopen(cp, "w");
+	g_assert_true(f && PEM_write_X509(f, x));
+	fclose(f);
+	EVP_PKEY_free(key);
+	bt->seal = x;
+	char *src = tu_path(bt->profile), *text = NULL;
+	g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+	char *sealpng = tu_path("../templates/seal.png");
+	char **parts = g_strsplit(text, "seal = seal.png", 2);
+	char *abs_seal = g_strconcat("seal = ", sealpng, NULL);
+	char *body = g_strjoinv(abs_seal, parts);
+	char *conf = g_strdup_printf("%s\n[signing]\ncertificate = %s\nkey = %s\nqr_signed = yes\n",
+	                             body, cp, kp);
+	bt->profile_path = g_build_filename(bt->dir, "org.conf", NULL);
+	g_assert_true(g_file_set_contents(bt->profile_path, conf, -1, NULL));
+	g_strfreev(parts);
+	g_free(abs_seal);
+	g_free(body);
+	g_free(conf);
+	g_free(sealpng);
+	g_free(text);
+	g_free(src);
+	cp_error *err = NULL;
+	bt->signer = cp_signer_load(cp, kp, NULL, &err);
+	tu_assert_no_error(err);
+	g_free(kp);
+	g_free(cp);
+}
+
 static void load(batch *bt)
 {
-	char *csv = tu_path(bt->csv), *org = tu_path(bt->profile);
+	char *name = g_strconcat("fields-", bt->label, NULL);
+	bt->dir = tu_scratch(name);
+	g_free(name);
+	if (bt->signed_qr)
+		make_signed_profile(bt);
+	char *csv = tu_path(bt->csv);
+	char *org = bt->profile_path ? g_strdup(bt->profile_path) : tu_path(bt->profile);
 	char *tmpl = tu_path("../templates/certificate.conf");
 	char *why = NULL;
 	bt->b = ic_batch_load(csv, org, tmpl, fonts, &why);
@@ -88,9 +172,19 @@ static void load(batch *bt)
 		bt->load_problem = why;
 	else if (bt->b->n == 0)
 		bt->load_problem = g_strdup_printf("%s has no records", csv);
-	char *name = g_strconcat("fields-", bt->label, NULL);
-	bt->dir = tu_scratch(name);
-	g_free(name);
+	else if (bt->signed_qr) {
+		/* ic_batch_load() laid the pages out unsigned: again, signed. */
+		g_assert_true(cp_profile_qr_signed(bt->b->profile));
+		cp_engine_set_qr_signer(bt->b->engine, sign_qr, bt);
+		for (size_t i = 0; i < bt->b->n; i++) {
+			if (!bt->b->pages[i])
+				continue;
+			cp_page_free(bt->b->pages[i]);
+			cp_error *err = NULL;
+			bt->b->pages[i] = cp_engine_layout(bt->b->engine, &bt->b->recs[i], &err);
+			tu_assert_no_error(err);
+		}
+	}
 	g_free(csv);
 	g_free(org);
 	g_free(tmpl);
@@ -99,6 +193,9 @@ static void load(batch *bt)
 static void unload(batch *bt)
 {
 	ic_batch_free(bt->b);
+	cp_signer_free(bt->signer);
+	X509_free(bt->seal);
+	g_free(bt->profile_path);
 	g_free(bt->load_problem);
 	g_free(bt->dir);
 	g_free(bt->pdf);
@@ -530,7 +627,8 @@ static char *decode(const char *png, char **why)
  * NULL with the reason as a test message and failure. */
 static char *expected_qr(const batch *bt, size_t i)
 {
-	char *path = tu_path(bt->profile), *text = NULL, *want = NULL;
+	char *path = bt->profile_path ? g_strdup(bt->profile_path) : tu_path(bt->profile);
+	char *text = NULL, *want = NULL;
 	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
 	char **lines = g_strsplit(text, "\n", -1);
 	const char *pattern = NULL;
@@ -570,7 +668,35 @@ static void check_qr(const batch *bt, size_t i, const char *png, const char *pat
 		g_free(why);
 		why = g_strdup("no QR code found");
 	}
-	if (!got || strcmp(got, want) != 0) {
+	if (got && bt->signed_qr) {
+		/* The query address, then "#cp1." and a token that verifies
+		 * against the test's seal and signs this row's number and name
+		 * as the CSV gives them; what the token holds field by field is
+		 * checked independently by tests/qrverify.py (tests/cli/qr.sh). */
+		char *prefix = g_strconcat(want, "#" CP_QRTOKEN_PREFIX, NULL);
+		const char *problem = NULL;
+		cp_verify_result r;
+		STACK_OF(X509) *a = sk_X509_new_null();
+		sk_X509_push(a, bt->seal);
+		cp_qrtoken_verify(got, strlen(got), a, &r);
+		sk_X509_free(a);
+		const cp_record *rec = &bt->b->recs[i];
+		if (!g_str_has_prefix(got, prefix))
+			problem = "does not start with the query address and #cp1.";
+		else if (r.status != CP_VERIFY_VALID)
+			problem = r.reason;
+		else if (g_strcmp0(r.cert_no, rec->raw[CP_FIELD_CERT_NO]) != 0 ||
+		         g_strcmp0(r.name, rec->raw[CP_FIELD_NAME]) != 0)
+			problem = "signs another certificate number or name than the CSV's";
+		if (problem) {
+			g_test_message("%s row %ld (%s): the signed QR code of the %s %s reads \"%s\": "
+			               "%s", bt->label, rec->row, row_name(bt, i), path_kind, png,
+			               got, problem);
+			g_test_fail();
+		}
+		cp_verify_result_clear(&r);
+		g_free(prefix);
+	} else if (!got || strcmp(got, want) != 0) {
 		g_test_message("%s row %ld (%s): the QR code of the %s %s %s%s%s, expected "
 		               "\"%s\"", bt->label, bt->b->recs[i].row, row_name(bt, i), path_kind,
 		               png, got ? "reads \"" : "does not decode: ", got ? got : why,

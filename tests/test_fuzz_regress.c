@@ -47,6 +47,9 @@
 #ifdef CP_FUZZ_HAVE_zrun
 #include "../fuzz/fuzz_zrun.c"
 #endif
+#ifdef CP_FUZZ_HAVE_qrtoken
+#include "../fuzz/fuzz_qrtoken.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -139,6 +142,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_zrun
 	{"zrun", cp_fuzz_zrun},
+#endif
+#ifdef CP_FUZZ_HAVE_qrtoken
+	{"qrtoken", cp_fuzz_qrtoken},
 #endif
 	{NULL, NULL},
 };

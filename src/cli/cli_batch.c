@@ -15,6 +15,23 @@
 #include "error.h"
 #include "i18n.h"
 #include "layout/layout.h"
+#include "input/profile.h"
+#include "trust/qrtoken.h"
+
+/* The engine's QR signer: "#cp1.TOKEN" over the record's printed fields. */
+static char *qr_sign(const cp_record *rec, const char *url, void *ud, cp_error **err)
+{
+	const cli_batch *b = ud;
+	char *v[CP_QRT_NKEYS];
+	cp_qrtoken_fields_of(b->profile, rec, v);
+	cp_qrtoken_fields f;
+	for (int k = 0; k < CP_QRT_NKEYS; k++)
+		f.v[k] = v[k];
+	char *out = cp_qrtoken_fragment(b->qr_signer, &f, url, err);
+	for (int k = 0; k < CP_QRT_NKEYS; k++)
+		g_free(v[k]);
+	return out;
+}
 
 /* Fonts and an engine over the batch's template and profile (both only read,
  * so every worker's engine may share them). */
@@ -25,8 +42,11 @@ static bool engine_open(const cli_batch *b, cp_fonts **fonts, cp_engine **engine
 	if (!*fonts)
 		return false;
 	*engine = cp_engine_new(b->tpl, b->profile, *fonts, err);
-	if (*engine)
+	if (*engine) {
+		if (b->qr_signer)
+			cp_engine_set_qr_signer(*engine, qr_sign, (void *)b);
 		return true;
+	}
 	cp_fonts_free(*fonts);
 	*fonts = NULL;
 	return false;
@@ -44,6 +64,11 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 			return false;
 		b->fonts_dir = cli_data_path("fonts");
 		b->font_dir = g_strdup(o->font_dir);
+		if (cp_profile_qr_signed(b->profile)) {
+			b->qr_signer = cp_signer_from_profile(b->profile, err);
+			if (!b->qr_signer)
+				return false;
+		}
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
@@ -559,6 +584,7 @@ void cli_batch_close(cli_batch *b)
 	cp_fonts_free(b->fonts);
 	cp_template_free(b->tpl);
 	cp_profile_free(b->profile);
+	cp_signer_free(b->qr_signer);
 	g_free(b->fonts_dir);
 	g_free(b->font_dir);
 	cp_problems_clear(&b->problems);

@@ -10,6 +10,7 @@
 
 #include "certpress.h"
 #include "output/report.h"
+#include "trust/keys.h"
 
 typedef struct cli_batch_opts {
 	const char *csv;
@@ -29,6 +30,7 @@ typedef struct cli_batch {
 	cp_reader *reader;
 	cp_checker *checker;
 	char *fonts_dir, *font_dir; /* for the engines of pool workers */
+	cp_signer *qr_signer; /* [signing] qr_signed: signs every QR code, or NULL */
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
 	/* cli_batch_run() lays out only the records this accepts (called with

@@ -906,7 +906,9 @@ int cli_render(int argc, char **argv)
 		if (c.pdf_files) {
 			/* Nothing is signed with a key that cannot be read, a
 			 * certificate that is not valid now, or without a seal. */
-			c.signer = cp_signer_from_profile(b.profile, &err);
+			/* The QR signer's key when the QR is signed too: the
+			 * passphrase is asked once. */
+			c.signer = b.qr_signer ? b.qr_signer : cp_signer_from_profile(b.profile, &err);
 			if (!c.signer)
 				goto out;
 			c.when = time(NULL);
@@ -1094,8 +1096,9 @@ out:
 			cairo_surface_destroy(c.raster[i]);
 		cp_png_cache_free(c.png_cache[i]);
 	}
+	if (c.signer != b.qr_signer)
+		cp_signer_free(c.signer);
 	cli_batch_close(&b);
-	cp_signer_free(c.signer);
 	cp_sign_seal_free(c.seal);
 	g_hash_table_destroy(c.rows_found);
 	cli_rows_clear(&c.rows);

@@ -14,15 +14,20 @@
 #include "input/profile.h"
 #include "output/report.h"
 #include "trust/keys.h"
+#include "trust/qrtoken.h"
 #include "trust/sign.h"
 
 static void help(void)
 {
-	printf(_("Usage: certpress verify [OPTIONS] FILE.pdf …\n"
+	printf(_("Usage: certpress verify [OPTIONS] FILE.pdf|IMAGE …\n"
 	         "Check the electronic seal of certificate PDFs made by 'certpress render\n"
 	         "--format pdf': the signature covers the whole file, its digest and CMS\n"
 	         "signature are right, and the seal certificate was valid at the claimed\n"
-	         "signing time and chains to a trusted certificate.\n\n"
+	         "signing time and chains to a trusted certificate.\n"
+	         "For a PNG or JPEG scan or photo of a certificate, read its QR code and\n"
+	         "check the signed token in it (profile [signing] qr_signed; the seal\n"
+	         "certificate itself must be trusted), then print the signed fields to\n"
+	         "compare with the paper.\n\n"
 	         "Options:\n"
 	         "      --trust FILE     trusted certificates (PEM; may be repeated)\n"
 	         "  -O, --org PROFILE    trust the seal certificate of this profile\n"
@@ -102,7 +107,7 @@ int cli_verify(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		g_ptr_array_free(trust, TRUE);
-		return cli_usage_error("verify", _("expected one or more PDF files"));
+		return cli_usage_error("verify", _("expected one or more PDF or image files"));
 	}
 	if (!org && trust->len == 0) {
 		g_ptr_array_free(trust, TRUE);
@@ -148,7 +153,9 @@ int cli_verify(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		const char *f = argv[i];
 		cp_verify_result r;
-		if (!cp_verify_pdf(f, anchors, &r, &err)) {
+		bool image = cp_qrtoken_is_image(f);
+		if (image ? !cp_qrtoken_verify_image(f, anchors, &r, &err)
+		          : !cp_verify_pdf(f, anchors, &r, &err)) {
 			if (!quiet) {
 				char *m = cp_error_format(err);
 				fprintf(stderr, "certpress verify: %s\n", m);
@@ -207,16 +214,19 @@ int cli_verify(int argc, char **argv)
 			cp_report_json_str(js, r.reason ? r.reason : ledger_reason);
 			const char *keys[] = {"subfilter", "signer", "issuer", "fingerprint_sha256",
 			                      "signed_at", "cert_no", "name", "id_masked",
-			                      "occupation", "level"};
+			                      "occupation", "level", "job_type", "issue_date",
+			                      "organization", "query_url"};
 			const char *vals[] = {r.subfilter, r.signer, r.issuer, r.fingerprint,
 			                      r.signed_at, r.cert_no, r.name, r.id_masked,
-			                      r.occupation, r.level};
+			                      r.occupation, r.level, r.job_type, r.issue_date,
+			                      r.organization, r.query_url};
 			for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
 				g_string_append_printf(js, ", \"%s\": ", keys[k]);
 				cp_report_json_str(js, vals[k]);
 			}
-			g_string_append_printf(js, ", \"signed_bytes\": %lld, \"file_bytes\": %lld",
-			                       (long long)r.signed_bytes, (long long)r.file_bytes);
+			if (!image)
+				g_string_append_printf(js, ", \"signed_bytes\": %lld, \"file_bytes\": %lld",
+				                       (long long)r.signed_bytes, (long long)r.file_bytes);
 			if (ledger) {
 				g_string_append_printf(js, ", \"ledger\": \"%s\"", ledger_word(ls));
 				if (revoked) {
@@ -226,7 +236,10 @@ int cli_verify(int argc, char **argv)
 			}
 			g_string_append_c(js, '}');
 		} else if (!quiet) {
-			if (good)
+			if (good && image)
+				printf(_("%s: valid QR code: signed by %s; compare these fields with "
+				         "the paper\n"), f, r.signer);
+			else if (good)
 				printf(_("%s: valid: sealed by %s\n"), f, r.signer);
 			else
 				printf(_("%s: NOT VALID: %s\n"), f, r.reason ? r.reason : ledger_reason);
@@ -240,7 +253,11 @@ int cli_verify(int argc, char **argv)
 				line(_("Name"), r.name);
 				line(_("ID number"), r.id_masked);
 				line(_("Occupation"), r.occupation);
+				line(_("Job type"), r.job_type);
 				line(_("Level"), r.level);
+				line(_("Issue date"), r.issue_date);
+				line(_("Organization"), r.organization);
+				line(_("Query address"), r.query_url);
 				if (ledger)
 					line(_("Ledger"), ledger_word(ls));
 			}

@@ -34,6 +34,7 @@ struct cp_profile {
 	char *sign_key;
 	char *sign_pass;     /* passphrase file, absolute, or NULL */
 	bool names_only;     /* [signing] files may not exist yet (keys new) */
+	bool qr_signed;      /* [signing] qr_signed: a signed token in the QR */
 	cp_scope *scopes;
 	size_t nscopes;
 	GHashTable *by_occupation; /* occupation → cp_scope*, borrowed */
@@ -525,7 +526,20 @@ static bool load_signing(cp_profile *p, const cp_conf *c, const cp_conf_section 
 			return false;
 		}
 	}
+	if (!cp_conf_bool(c, s, "qr_signed", false, &p->qr_signed, err))
+		return false;
+	if (p->qr_signed && p->qr && strchr(p->qr, '#')) {
+		cp_set_error(err, CP_E_PARSE, c->path, cp_conf_find(s, "qr_signed")->line, 0,
+		             "qr_signed", _("qr_signed needs a qr pattern without '#': the signed "
+		                            "token travels in the query address's fragment"));
+		return false;
+	}
 	return cp_conf_check_unused(c, s, err);
+}
+
+bool cp_profile_qr_signed(const cp_profile *p)
+{
+	return p->qr_signed;
 }
 
 const char *cp_profile_signing_certificate(const cp_profile *p)

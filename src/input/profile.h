@@ -54,6 +54,9 @@ const char *cp_profile_path(const cp_profile *p);
  * NULL when the profile has no [signing] section (no passphrase file: ask
  * on the terminal). */
 const char *cp_profile_signing_certificate(const cp_profile *p);
+/* [signing] qr_signed = yes: the QR code carries a signed token
+ * (src/trust/qrtoken.h). Default no. */
+bool cp_profile_qr_signed(const cp_profile *p);
 const char *cp_profile_signing_key(const cp_profile *p);
 const char *cp_profile_signing_passphrase_file(const cp_profile *p);
 /* False (CP_E_PARSE naming the mode and the chmod that fixes it) when the

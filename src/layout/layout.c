@@ -37,7 +37,15 @@ struct cp_engine {
 	double *line_em;
 	cairo_surface_t *layer[3];    /* per cp_mode: the shared layer, or NULL */
 	unsigned serial;              /* tells engines' layers apart in one PDF */
+	cp_qr_sign_fn qr_sign;        /* appends the signed token, or NULL */
+	void *qr_sign_ud;
 };
+
+void cp_engine_set_qr_signer(cp_engine *e, cp_qr_sign_fn fn, void *ud)
+{
+	e->qr_sign = fn;
+	e->qr_sign_ud = ud;
+}
 
 /* Per-item drawing state that tests do not need to see. */
 typedef struct item_priv {
@@ -788,6 +796,19 @@ static bool layout_qr(cp_engine *e, const cp_record *rec, const cp_element *el,
 {
 	char *content = cp_profile_qr_content(e->p, rec);
 	cp_error *qe = NULL;
+	if (e->qr_sign) {
+		char *tok = e->qr_sign(rec, content, e->qr_sign_ud, &qe);
+		if (!tok) {
+			g_free(content);
+			cp_set_error(err, qe->code, NULL, 0, rec->row, "qr", "%s", qe->message);
+			cp_error_free(qe);
+			return false;
+		}
+		char *full = g_strconcat(content, tok, NULL);
+		g_free(tok);
+		g_free(content);
+		content = full;
+	}
 	pv->qr = cp_qr_encode(content, el->ec, &qe);
 	g_free(content);
 	if (!pv->qr) {
@@ -796,11 +817,12 @@ static bool layout_qr(cp_engine *e, const cp_record *rec, const cp_element *el,
 		return false;
 	}
 	double m = cp_qr_module_mm(pv->qr, el->w, el->h, el->quiet);
-	if (m < CP_QR_MIN_MODULE_MM) {
+	double min = e->qr_sign ? CP_QR_MIN_SIGNED_MODULE_MM : CP_QR_MIN_MODULE_MM;
+	if (m < min) {
 		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, "qr",
 		             _("the QR code needs %d modules; in its %g mm box a module "
 		               "would be %.2f mm, below the %.2f mm a scanner needs"),
-		             cp_qr_width(pv->qr), fmin(el->w, el->h), m, CP_QR_MIN_MODULE_MM);
+		             cp_qr_width(pv->qr), fmin(el->w, el->h), m, min);
 		return false;
 	}
 	return true;

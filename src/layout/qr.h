@@ -18,6 +18,8 @@
 #define CP_QR_MAX_BYTES 1024       /* content longer than this is refused */
 #define CP_QR_MIN_QUIET 4          /* modules, ISO/IEC 18004 */
 #define CP_QR_MIN_MODULE_MM 0.25   /* smaller modules do not print or scan */
+/* A signed QR code is denser and read by phone cameras too. */
+#define CP_QR_MIN_SIGNED_MODULE_MM 0.33
 
 typedef struct cp_qr cp_qr;
 

@@ -79,6 +79,9 @@ typedef struct cp_verify_result {
 	int64_t signed_bytes, file_bytes;
 	/* /CP.Cert: what was signed about the certificate; NULL when absent. */
 	char *cert_no, *name, *id_masked, *occupation, *level;
+	/* A signed QR token (trust/qrtoken.h) also signs these; NULL otherwise. */
+	char *job_type, *issue_date, *organization;
+	char *query_url;    /* the QR's query address, or NULL */
 } cp_verify_result;
 
 /* Verifies the last signature of the PDF at path against the trust anchors

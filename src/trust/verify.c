@@ -32,6 +32,10 @@ void cp_verify_result_clear(cp_verify_result *r)
 	g_free(r->id_masked);
 	g_free(r->occupation);
 	g_free(r->level);
+	g_free(r->job_type);
+	g_free(r->issue_date);
+	g_free(r->organization);
+	g_free(r->query_url);
 	memset(r, 0, sizeof *r);
 }
 
