@@ -18,7 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "trust/keys.h"
+#include "fuzz_seal.h"
 #include "trust/qrtoken.h"
 
 static cp_signer *qrt_signer;
@@ -28,38 +28,10 @@ static void qrt_init(void)
 {
 	if (qrt_signer)
 		return;
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_set_version(x, 2);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
-	                           (const unsigned char *)"fuzz qr seal", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	if (!key || X509_sign(x, key, EVP_sha256()) <= 0)
-		cp_fuzz_fail("cannot make the fuzz seal");
-	char *kp = g_build_filename(cp_fuzz_dir(), "qrseal.key", NULL);
-	char *cp = g_build_filename(cp_fuzz_dir(), "qrseal.pem", NULL);
-	FILE *f = fopen(kp, "w");
-	if (!f || !PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL))
-		cp_fuzz_fail("cannot write the fuzz key");
-	fclose(f);
-	g_chmod(kp, 0600);
-	f = fopen(cp, "w");
-	if (!f || !PEM_write_X509(f, x))
-		cp_fuzz_fail("cannot write the fuzz certificate");
-	fclose(f);
-	cp_error *err = NULL;
-	qrt_signer = cp_signer_load(cp, kp, NULL, &err);
-	if (!qrt_signer)
-		cp_fuzz_fail("cannot load the fuzz seal: %s", err->message);
+	X509 *x;
+	qrt_signer = cp_fuzz_test_seal("qrseal", "fuzz qr seal", &x);
 	qrt_anchors = sk_X509_new_null();
 	sk_X509_push(qrt_anchors, x);
-	EVP_PKEY_free(key);
-	g_free(kp);
-	g_free(cp);
 }
 
 static void qrt_check(const cp_verify_result *r, const char *what)

@@ -17,7 +17,7 @@
 #include <openssl/x509.h>
 #include <sys/mman.h>
 
-#include "trust/keys.h"
+#include "fuzz_seal.h"
 #include "trust/sign.h"
 
 static cp_signer *signer;
@@ -28,37 +28,7 @@ static void sign_init(void)
 {
 	if (signer)
 		return;
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_set_version(x, 2);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
-	                           (const unsigned char *)"fuzz seal", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	if (!key || X509_sign(x, key, EVP_sha256()) <= 0)
-		cp_fuzz_fail("cannot make the fuzz seal");
-	char *kp = g_build_filename(cp_fuzz_dir(), "seal.key", NULL);
-	char *cp = g_build_filename(cp_fuzz_dir(), "seal.pem", NULL);
-	FILE *f = fopen(kp, "w");
-	if (!f || !PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL))
-		cp_fuzz_fail("cannot write the fuzz key");
-	fclose(f);
-	g_chmod(kp, 0600);
-	f = fopen(cp, "w");
-	if (!f || !PEM_write_X509(f, x))
-		cp_fuzz_fail("cannot write the fuzz certificate");
-	fclose(f);
-	cp_error *err = NULL;
-	signer = cp_signer_load(cp, kp, NULL, &err);
-	if (!signer)
-		cp_fuzz_fail("cannot load the fuzz seal: %s", err->message);
-	seal_cert = x;
-	EVP_PKEY_free(key);
-	g_free(kp);
-	g_free(cp);
+	signer = cp_fuzz_test_seal("seal", "fuzz seal", &seal_cert);
 }
 
 static cp_verify_status verify_path(const char *path, bool *ok)
