@@ -532,9 +532,11 @@ static bool pdfdir_done(void *ud, int part, cp_error **err)
 	return true;
 }
 
-static bool pdfdir_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+/* A folder of one file per holder (PNG or signed PDF): the holder's file,
+ * page 1, goes into the ledger in row order. */
+static bool holder_settle(render_ctx *c, cli_item *it, bool *still_valid, const char *ext,
+                          cp_error **err)
 {
-	render_ctx *c = ud;
 	if (!*still_valid)
 		return refuse(c, &it->rec, &it->row, err);
 	if (it->part < 0)
@@ -542,12 +544,17 @@ static bool pdfdir_settle(void *ud, cli_item *it, bool *still_valid, cp_error **
 	c->pages++;
 	if (!c->lb)
 		return true;
-	char *name = holder_name(c, &it->rec, ".pdf");
+	char *name = holder_name(c, &it->rec, ext);
 	char *file = g_build_filename(c->out_abs, name, NULL);
 	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
 	g_free(file);
 	g_free(name);
 	return ok;
+}
+
+static bool pdfdir_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	return holder_settle(ud, it, still_valid, ".pdf", err);
 }
 
 static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
@@ -579,20 +586,7 @@ static bool png_done(void *ud, int part, cp_error **err)
 
 static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
 {
-	render_ctx *c = ud;
-	if (!*still_valid)
-		return refuse(c, &it->rec, &it->row, err);
-	if (it->part < 0)
-		return true;
-	c->pages++;
-	if (!c->lb)
-		return true;
-	char *name = png_name(c, &it->rec);
-	char *file = g_build_filename(c->out_abs, name, NULL);
-	bool ok = ledger_record(c, &it->rec, file, 1, it->digest, err);
-	g_free(file);
-	g_free(name);
-	return ok;
+	return holder_settle(ud, it, still_valid, ".png", err);
 }
 
 static const cli_pool_ops pdf_ops = {
