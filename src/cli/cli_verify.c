@@ -129,13 +129,7 @@ int cli_verify(int argc, char **argv)
 		p = cp_profile_load(org, &err);
 		if (!p)
 			goto out;
-		const char *c = cp_profile_signing_certificate(p);
-		if (!c) {
-			cp_set_error(&err, CP_E_USAGE, org, 0, 0, NULL,
-			             _("the profile has no [signing] section"));
-			goto out;
-		}
-		STACK_OF(X509) *sk = cp_keys_read_certs(c, &err);
+		STACK_OF(X509) *sk = cp_keys_profile_certs(p, org, &err);
 		if (!sk)
 			goto out;
 		/* The seal certificate itself, not its chain: trusting the

@@ -123,6 +123,17 @@ STACK_OF(X509) *cp_keys_read_certs(const char *path, cp_error **err)
 	return sk;
 }
 
+STACK_OF(X509) *cp_keys_profile_certs(const cp_profile *p, const char *label, cp_error **err)
+{
+	const char *c = cp_profile_signing_certificate(p);
+	if (!c) {
+		cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL,
+		             _("the profile has no [signing] section"));
+		return NULL;
+	}
+	return cp_keys_read_certs(c, err);
+}
+
 /* The passphrase, asked for at most once per load. */
 typedef struct pass_ctx {
 	const char *file;     /* or NULL: the terminal */

@@ -45,6 +45,10 @@ EVP_PKEY *cp_signer_key(const cp_signer *s);
 /* Reads every certificate of a PEM file (at least one). Free with
  * sk_X509_pop_free(…, X509_free). */
 STACK_OF(X509) *cp_keys_read_certs(const char *path, cp_error **err);
+/* The certificates of the file the profile's [signing] section names (the
+ * seal first, then its chain); a profile without [signing] is CP_E_USAGE
+ * naming label (the profile's path). Free as cp_keys_read_certs(). */
+STACK_OF(X509) *cp_keys_profile_certs(const cp_profile *p, const char *label, cp_error **err);
 
 /* Makes a new P-256 key and a self-signed certificate for org (subject
  * CN "org (TEST SEAL — not for issuing)", O org), valid for days days from
