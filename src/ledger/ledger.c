@@ -33,6 +33,7 @@
 #include "atomic.h"
 #include "error.h"
 #include "i18n.h"
+#include "input/csv.h"
 
 struct cp_ledger {
 	sqlite3 *db;
@@ -2133,26 +2134,11 @@ static const char *const export_header[] = {
 	"operator", "note",
 };
 
-/* RFC 4180: quote a field holding a separator, quote or line end, and one
- * with blanks at either end that a spreadsheet would trim. */
+/* RFC 4180 (a field with blanks at either end quoted, as a spreadsheet
+ * would trim them), neutralised against CSV injection (input/csv.h). */
 static void csv_field(GString *s, const char *v, bool last)
 {
-	if (!v)
-		v = "";
-	size_t n = strlen(v);
-	bool quote = strpbrk(v, ",\"\r\n") != NULL ||
-	             (n && (v[0] == ' ' || v[n - 1] == ' '));
-	if (quote) {
-		g_string_append_c(s, '"');
-		for (const char *p = v; *p; p++) {
-			if (*p == '"')
-				g_string_append_c(s, '"');
-			g_string_append_c(s, *p);
-		}
-		g_string_append_c(s, '"');
-	} else {
-		g_string_append(s, v);
-	}
+	cp_csv_append_cell(s, v);
 	g_string_append(s, last ? "\r\n" : ",");
 }
 

@@ -11,6 +11,7 @@
 #include "atomic.h"
 #include "error.h"
 #include "i18n.h"
+#include "input/csv.h"
 #include "input/rules.h"
 
 /* ------------------------------------------------------- atomic files */
@@ -269,23 +270,10 @@ struct cp_rejects {
 	size_t nheader;
 };
 
-/* RFC 4180: a cell holding a comma, quote, CR or LF is quoted and its quotes
- * doubled. Leading and trailing blanks are data and stay as they are. */
+/* RFC 4180, and neutralised against CSV injection (input/csv.h). */
 static void csv_cell(GString *g, const char *s)
 {
-	if (!s)
-		s = "";
-	if (!strpbrk(s, ",\"\r\n")) {
-		g_string_append(g, s);
-		return;
-	}
-	g_string_append_c(g, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			g_string_append_c(g, '"');
-		g_string_append_c(g, *s);
-	}
-	g_string_append_c(g, '"');
+	cp_csv_append_cell(g, s);
 }
 
 static bool rejects_write(cp_rejects *r, const GString *g, cp_error **err)
