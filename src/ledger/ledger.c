@@ -2128,11 +2128,31 @@ static const char export_sql[] =
 	") ORDER BY CASE WHEN event = 'stock' THEN datetime(at, 'utc') ELSE datetime(at) END, "
 	"3, 4, 10";
 
+/* Headers and event names in the operator's language: an auditor reads
+ * 证书编号 and 补发 under zh_CN. In English they stay the short keys the
+ * export always had (stock, issue, cert_no…), which scripts match on. */
 static const char *const export_header[] = {
-	"event", "time", "cert_no", "name", "id_masked", "level", "occupation", "serial",
-	"serial_to", "batch", "file", "page", "sha256", "reason", "old_sheet_returned",
-	"operator", "note",
+	N_("event"), N_("time"), N_("cert_no"), N_("name"), N_("id_masked"), N_("level"),
+	N_("occupation"), N_("serial"), N_("serial_to"), N_("batch"), N_("file"), N_("page"),
+	N_("sha256"), N_("reason"), N_("old_sheet_returned"), N_("operator"), N_("note"),
 };
+
+static const char *export_event(const char *ev)
+{
+	if (strcmp(ev, "stock") == 0)
+		return _("stock");
+	if (strcmp(ev, "issue") == 0)
+		return _("issue");
+	if (strcmp(ev, "reprint") == 0)
+		return _("reprint");
+	if (strcmp(ev, "reissue") == 0)
+		return _("reissue");
+	if (strcmp(ev, "spoil") == 0)
+		return _("spoil");
+	if (strcmp(ev, "destroy") == 0)
+		return _("destroy");
+	return _("revoke");
+}
 
 /* RFC 4180 (a field with blanks at either end quoted, as a spreadsheet
  * would trim them), neutralised against CSV injection (input/csv.h). */
@@ -2146,7 +2166,7 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 {
 	GString *s = g_string_new("\xEF\xBB\xBF");
 	for (size_t i = 0; i < G_N_ELEMENTS(export_header); i++)
-		csv_field(s, export_header[i], i + 1 == G_N_ELEMENTS(export_header));
+		csv_field(s, _(export_header[i]), i + 1 == G_N_ELEMENTS(export_header));
 	sqlite3_stmt *st = q(l, err, export_sql, "");
 	int r = -1;
 	bool ok = true;
@@ -2166,11 +2186,11 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 		/* a time in the operator's time zone; stock has its day received */
 		char *when = stock ? g_strdup(col(st, 1)) : col_time(st, 1);
 		const char *f[17] = {
-			ev, when, col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8),
+			export_event(ev), when, col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8),
 			serial, serial_to, col(st, 13), col(st, 14), col(st, 15), col(st, 16),
 			col(st, 17),
 			sqlite3_column_type(st, 18) == SQLITE_NULL ? ""
-			: sqlite3_column_int64(st, 18) ? "yes" : "no",
+			: sqlite3_column_int64(st, 18) ? _("yes") : _("no"),
 			col(st, 19), col(st, 20),
 		};
 		for (size_t i = 0; i < 17; i++)

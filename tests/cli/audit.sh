@@ -41,3 +41,31 @@ grep -q "photos/002.jpg,-12,\"the name" "$rej" && ok "rejects: a negative number
 run check --org "$ORG" --no-layout "$rej"
 contains "$T_ERR$T_OUT" "(value =1+2)" "the rejects file read back gives the name as it was written from"
 lacks "$T_ERR$T_OUT" "'=1+2" "no apostrophe is read back into the value"
+
+# zh ARGS...: certpress under LANGUAGE=zh_CN (zh_CN generated or not).
+zh() {
+	env -u LC_ALL -u LC_MESSAGES -u LANG LANG=C.UTF-8 LANGUAGE=zh_CN "$CERTPRESS" "$@" \
+		>"$T_TMP/stdout" 2>"$T_TMP/stderr"
+	T_STATUS=$?
+	T_OUT=$(cat "$T_TMP/stdout")
+	T_ERR=$(cat "$T_TMP/stderr")
+}
+
+# --- the export in the auditor's language ---------------------------------------
+run render --org "$ORG" --ledger "$L" -o "$T_TMP/out/a.pdf" "$IN/small.csv"
+expect_status 0 "a batch rendered into the ledger"
+run ledger export --ledger "$L" --csv
+contains "$(echo "$T_OUT" | head -1)" "event,time,cert_no,name,id_masked,level,occupation,serial" \
+	"export in English: the header keys as before"
+contains "$T_OUT" "
+issue," "export in English: the event keys as before"
+zh ledger export --ledger "$L" --csv
+expect_status 0 "ledger export under LANGUAGE=zh_CN"
+contains "$(echo "$T_OUT" | head -1)" "事项,时间,证书编号,姓名,证件号码（遮蔽）,职业技能等级,职业名称,证书印制流水码" \
+	"export in Chinese: the headers"
+contains "$T_OUT" "
+空白证书入库," "export in Chinese: stock received"
+contains "$T_OUT" "
+核发," "export in Chinese: an issue"
+lacks "$T_OUT" "
+issue," "export in Chinese: no English event left"
