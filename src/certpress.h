@@ -479,14 +479,23 @@ typedef struct cp_ledger_print {
 } cp_ledger_print;
 
 /* Begins a batch in one write transaction (BEGIN IMMEDIATE), waiting up to the
- * busy timeout for another writer. name NULL generates a unique one; a name
- * already in the ledger is refused. note (may be NULL) is kept with the batch,
+ * busy timeout for another writer. name NULL names it after note (the input
+ * file: its name without extension and today's date, "-2"… when taken), or
+ * generates a unique one without a note; a name already in the ledger is
+ * refused. note (may be NULL) is kept with the batch,
  * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
  * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err);
 /* Borrowed: the batch's name. */
 const char *cp_ledger_batch_name(const cp_ledger_batch *b);
+/* What the batch is made from, recorded with it (call before the first
+ * page): the input file by absolute path and its SHA-256 (64 hex digits),
+ * the printer profile and a line describing the calibration the pages were
+ * drawn with. Any may be NULL. */
+bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
+                                const char *printer_profile, const char *calibration,
+                                cp_error **err);
 /* Checks that p->cert_no may be printed (and p->serial used) in this batch and
  * reserves both. Refuses (CP_E_LEDGER, naming the number and the earlier
  * batch and time) a number already issued unless p->reissue_reason is given,
@@ -540,8 +549,12 @@ bool cp_ledger_revoke(cp_ledger *l, const char *cert_no, const char *reason,
 /* Stock balance: received = issued + spoiled + destroyed + remaining. A sheet
  * printed for issue, reprint or reissue counts as issued until it is spoiled
  * or destroyed; a spoiled sheet counts as spoiled until destroyed. */
+/* received = issued + returned + spoiled + destroyed + remaining: a sheet
+ * printed on and later taken back from its holder at a reissue
+ * (--old-returned, 收回) counts as returned until it is destroyed. */
 typedef struct cp_ledger_balance {
 	int64_t received, issued, spoiled, destroyed, remaining;
+	int64_t returned;
 } cp_ledger_balance;
 
 /* The balance at the end of day `date` ("YYYY-MM-DD"; NULL = now). */

@@ -592,6 +592,59 @@ static const cli_pool_ops pdfdir_ops = {
 	.admit = batch_admit, .draw = pdfdir_draw, .done = pdfdir_done, .settle = pdfdir_settle,
 };
 
+/* The problems on standard error, except the numbers the ledger says were
+ * issued already: one line for all of those (a batch run twice would
+ * otherwise print a line per certificate); the rejects file still gives
+ * each row its reason. */
+static void report_refusals(const cp_problems *all, const cp_report_summary *sum)
+{
+	cp_problems rest = {.items = g_new(cp_problem, all->len + 1)};
+	GArray *rows = g_array_new(FALSE, FALSE, sizeof(long));
+	const char *first_no = NULL;
+	for (size_t i = 0; i < all->len; i++) {
+		const cp_problem *p = &all->items[i];
+		if (!p->rule || strcmp(p->rule, "ledger.issued") != 0) {
+			rest.items[rest.len++] = *p;
+			continue;
+		}
+		if (!rows->len)
+			first_no = p->value;
+		g_array_append_val(rows, p->row);
+	}
+	cp_report_text_lines(stderr, &rest, sum->csv_path);
+	if (rows->len) {
+		/* rows come in order: runs of consecutive rows as ranges, ten at most */
+		GString *g = g_string_new(NULL);
+		int shown = 0;
+		for (guint i = 0; i < rows->len; i++) {
+			long a = g_array_index(rows, long, i), z = a;
+			while (i + 1 < rows->len && g_array_index(rows, long, i + 1) == z + 1)
+				z = g_array_index(rows, long, ++i);
+			if (shown++ == 10) {
+				g_string_append(g, ", …");
+				break;
+			}
+			g_string_append_printf(g, z > a ? "%s%ld-%ld" : "%s%ld", g->len ? ", " : "", a, z);
+		}
+		long n = (long)rows->len;
+		fprintf(stderr,
+		        g_dngettext(CP_TEXTDOMAIN,
+		                    "certpress: %ld certificate number was already issued (row %s, "
+		                    "%s) and is refused (第十三条); 'certpress ledger show NUMBER' "
+		                    "tells when; to print it again give --reissue REASON (第十七条)\n",
+		                    "certpress: %ld certificate numbers were already issued (rows %s; "
+		                    "the first %s) and are refused (第十三条); 'certpress ledger show "
+		                    "NUMBER' tells when; to print them again give --reissue REASON "
+		                    "(第十七条)\n",
+		                    (gulong)n),
+		        n, g->str, first_no ? first_no : "");
+		g_string_free(g, TRUE);
+	}
+	cp_report_text_summary(stderr, sum);
+	g_array_free(rows, TRUE);
+	g_free(rest.items);
+}
+
 /* The outputs of one run must be distinct files: each is renamed into place
  * on its own, so the last rename would silently replace the other. Worst is
  * the ledger: a PDF renamed over it throws away the audit record while the
@@ -829,6 +882,7 @@ int cli_render(int argc, char **argv)
 	char *def_rejects = NULL;
 	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
+	char *input_abs = NULL, *input_sha = NULL;
 	cli_batch_opts bo = {
 		.csv = argv[optind], .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
@@ -939,8 +993,23 @@ int cli_render(int argc, char **argv)
 		if (!cp_ledger_balance_at(ledger, NULL, &bal, &err))
 			goto out;
 		have_stock = bal.received > 0;
-		c.lb = cp_ledger_batch_begin(ledger, batch_name, argv[optind], &err);
+		/* The input by absolute path and checksum (to make a page again,
+		 * `certpress reprint`), and the calibration of the pages. */
+		input_abs = g_canonicalize_filename(argv[optind], NULL);
+		input_sha = cli_file_sha256(argv[optind], &err);
+		if (!input_sha)
+			goto out;
+		c.lb = cp_ledger_batch_begin(ledger, batch_name, input_abs, &err);
 		if (!c.lb)
+			goto out;
+		char *calib = c.oo.mode == CP_MODE_ELECTRONIC ? NULL
+		              : g_strdup_printf("offset %.2f,%.2f mm, scale %.4f,%.4f",
+		                                c.oo.offset_x_mm, c.oo.offset_y_mm, c.oo.scale_x,
+		                                c.oo.scale_y);
+		bool src_ok = cp_ledger_batch_set_source(c.lb, input_abs, input_sha, printer, calib,
+		                                         &err);
+		g_free(calib);
+		if (!src_ok)
 			goto out;
 	}
 	/* Sheets numbered from the stock: a printed batch (not electronic
@@ -986,7 +1055,7 @@ int cli_render(int argc, char **argv)
 		.encoding = cp_reader_encoding(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
-		cp_report_text(stderr, &b.problems, &sum);
+		report_refusals(&b.problems, &sum);
 	char *missing = c.rows.n ? rows_missing(&c) : NULL;
 	if (missing || (c.want_cert && !c.matched)) {
 		if (missing && c.rows.count == 1)
@@ -1080,6 +1149,8 @@ out:
 	g_free(auto_printer);
 	g_free(printed_batch);
 	g_free(c.out_abs);
+	g_free(input_abs);
+	g_free(input_sha);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

@@ -55,6 +55,8 @@ struct cp_ledger_batch {
 	GHashTable *checked_serials; /* serial → cert_no, for those */
 	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
 	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
+	char *input, *input_sha256;  /* cp_ledger_batch_set_source() */
+	char *printer_profile, *calibration;
 };
 
 /* A number of the open batch checked and not yet printed: what the check
@@ -151,6 +153,13 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"CREATE INDEX print_job_batch ON print_job(batch_id);"
 	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+	/* 2 → 3: what a batch was made from, so that a page can be made again
+	 * (the input file by absolute path and its SHA-256), and the printer
+	 * calibration its pages were drawn with. Older batches have NULLs. */
+	"ALTER TABLE batch ADD COLUMN input TEXT;"
+	"ALTER TABLE batch ADD COLUMN input_sha256 TEXT;"
+	"ALTER TABLE batch ADD COLUMN printer_profile TEXT;"
+	"ALTER TABLE batch ADD COLUMN calibration TEXT;",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -981,6 +990,72 @@ static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const c
 
 /* ------------------------------------------------------------------ batch */
 
+static bool valid_sha256(const char *s);
+
+/* The default name of a batch from the file it was made from: the file's
+ * name without extension and the operator's day, "batch-2026-12-06", then
+ * "batch-2026-12-06-2" and so on when taken. */
+static bool default_batch_name(cp_ledger *l, const char *input, char **out, cp_error **err)
+{
+	char *base = g_path_get_basename(input);
+	char *dot = strrchr(base, '.');
+	if (dot && dot != base)
+		*dot = '\0';
+	if (strlen(base) > 200) {
+		const char *cut = g_utf8_find_prev_char(base, base + 201);
+		base[cut ? cut - base : 200] = '\0';
+	}
+	char *day = today();
+	char *stem = g_strdup_printf("%s-%s", base, day);
+	g_free(base);
+	g_free(day);
+	bool ok = false;
+	for (int n = 1; n < 100000; n++) {
+		char *name = n == 1 ? g_strdup(stem) : g_strdup_printf("%s-%d", stem, n);
+		int64_t id;
+		int r = q_int(l, &id, err, "SELECT id FROM batch WHERE name = ?1", "t", name);
+		if (r == 0) {
+			*out = name;
+			ok = true;
+			break;
+		}
+		g_free(name);
+		if (r < 0)
+			break;
+	}
+	g_free(stem);
+	return ok;
+}
+
+bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
+                                const char *printer_profile, const char *calibration,
+                                cp_error **err)
+{
+	if (!check_text(input, "input", false, err) ||
+	    !check_text(printer_profile, "printer profile", false, err) ||
+	    !check_text(calibration, "calibration", false, err))
+		return false;
+	if (input_sha256 && !valid_sha256(input_sha256)) {
+		cp_set_error(err, CP_E_USAGE, input, 0, 0, "sha256",
+		             _("the input file's checksum must be 64 hexadecimal digits (SHA-256)"));
+		return false;
+	}
+	if (b->row) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("the batch's source is set before its first page"));
+		return false;
+	}
+	g_free(b->input);
+	g_free(b->input_sha256);
+	g_free(b->printer_profile);
+	g_free(b->calibration);
+	b->input = input && *input ? g_strdup(input) : NULL;
+	b->input_sha256 = input_sha256 ? g_ascii_strdown(input_sha256, -1) : NULL;
+	b->printer_profile = printer_profile && *printer_profile ? g_strdup(printer_profile) : NULL;
+	b->calibration = calibration && *calibration ? g_strdup(calibration) : NULL;
+	return true;
+}
+
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err)
 {
@@ -993,6 +1068,14 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->started_at = now_stamp();
 	if (name && *name) {
 		b->name = g_strdup(name);
+	} else if (note && *note) {
+		/* Named after the input file and the day, as an auditor looks
+		 * for it; the lock is held, so the first free one is ours. */
+		if (!default_batch_name(l, note, &b->name, err)) {
+			g_free(b);
+			rollback(l);
+			return NULL;
+		}
 	} else {
 		/* Unique without coordination: time, process and randomness. */
 		GDateTime *dt = g_date_time_new_now_local();
@@ -1082,8 +1165,10 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	int64_t stock_id = c->stock_id;
 	if (!b->row) {
 		if (!run(l, err,
-		         "INSERT INTO batch (name, note, operator, started_at) VALUES (?1, ?2, ?3, ?4)",
-		         "tttt", b->name, b->note, l->operator_name, b->started_at))
+		         "INSERT INTO batch (name, note, operator, started_at, input, input_sha256, "
+		         "printer_profile, calibration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		         "tttttttt", b->name, b->note, l->operator_name, b->started_at, b->input,
+		         b->input_sha256, b->printer_profile, b->calibration))
 			return false;
 		b->row = sqlite3_last_insert_rowid(l->db);
 	}
@@ -1233,6 +1318,10 @@ static void batch_free(cp_ledger_batch *b)
 	g_free(b->name);
 	g_free(b->note);
 	g_free(b->started_at);
+	g_free(b->input);
+	g_free(b->input_sha256);
+	g_free(b->printer_profile);
+	g_free(b->calibration);
 	g_free(b);
 }
 
@@ -1550,6 +1639,30 @@ out:
 
 /* ---------------------------------------------------------------- balance */
 
+/* Of the sheets counted as issued, those taken back from the holder by a
+ * later reissue with the old sheet returned (收回) before `end`: they move
+ * from issued to returned (and on to destroyed when destroyed). */
+static bool balance_returned(cp_ledger *l, int64_t stock_id, const char *end, const char *d,
+                             cp_ledger_balance *o, cp_error **err)
+{
+	if (q_int(l, &o->returned, err,
+	          "SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
+	          "WHERE datetime(p.printed_at) < ?3 AND s.received_on <= ?1 "
+	          "AND (?2 = 0 OR s.id = ?2) "
+	          "AND EXISTS (SELECT 1 FROM print r WHERE r.cert_no = p.cert_no "
+	          "  AND r.id > p.id AND r.kind = 'reissue' AND r.old_returned = 1 "
+	          "  AND datetime(r.printed_at) < ?3) "
+	          "AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
+	          "  AND datetime(sp.at) < ?3) "
+	          "AND NOT EXISTS (SELECT 1 FROM destroyed d "
+	          "  JOIN destruction x ON x.id = d.destruction_id "
+	          "  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
+	          "tit", d, stock_id, end) < 0)
+		return false;
+	o->issued -= o->returned;
+	return true;
+}
+
 /* Each received sheet is in exactly one state at the end of a day:
  * destroyed, else spoiled, else issued (printed on), else remaining; so the
  * four add up to what was received by construction, and the report shows
@@ -1586,11 +1699,12 @@ static bool balance(cp_ledger *l, const char *date, int64_t stock_id, cp_ledger_
 	          "AND NOT EXISTS (SELECT 1 FROM destroyed d "
 	          "  JOIN destruction x ON x.id = d.destruction_id "
 	          "  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
-	          "tit", d, stock_id, end) < 0);
+	          "tit", d, stock_id, end) < 0 ||
+	    !balance_returned(l, stock_id, end, d, o, err));
 	g_free(end);
 	if (!ok)
 		return false;
-	o->remaining = o->received - o->issued - o->spoiled - o->destroyed;
+	o->remaining = o->received - o->issued - o->returned - o->spoiled - o->destroyed;
 	return true;
 }
 
@@ -1680,6 +1794,7 @@ static void balance_text(GString *s, const cp_ledger_balance *b)
 {
 	labelled(s, _("received"), 12, b->received);
 	labelled(s, _("issued"), 12, b->issued);
+	labelled(s, _("returned"), 12, b->returned);
 	labelled(s, _("spoiled"), 12, b->spoiled);
 	labelled(s, _("destroyed"), 12, b->destroyed);
 	labelled(s, _("remaining"), 12, b->remaining);
@@ -1690,8 +1805,9 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	g_string_append_printf(s,
 	                       "\"received\": %" PRId64 ", \"issued\": %" PRId64
 	                       ", \"spoiled\": %" PRId64 ", \"destroyed\": %" PRId64
-	                       ", \"remaining\": %" PRId64,
-	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
+	                       ", \"remaining\": %" PRId64 ", \"returned\": %" PRId64,
+	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining,
+	                       b->returned);
 }
 
 /* A print job's final state, as a reader of the ledger says it. */
@@ -1776,6 +1892,29 @@ static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json,
 	return true;
 }
 
+/* A batch's source (schema 3) from columns i…i+3 of st: input, its SHA-256,
+ * printer profile, calibration; NULL in batches recorded before. */
+static void batch_source_json(GString *s, sqlite3_stmt *st, int i)
+{
+	static const char *const keys[] = {"input", "input_sha256", "printer_profile",
+	                                   "calibration"};
+	for (int k = 0; k < 4; k++) {
+		g_string_append_printf(s, ", \"%s\": ", keys[k]);
+		json_str(s, (const char *)sqlite3_column_text(st, i + k));
+	}
+}
+
+static void batch_source_text(GString *s, sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i + 1) != SQLITE_NULL)
+		g_string_append_printf(s, _("    input sha256 %s\n"), col(st, i + 1));
+	if (sqlite3_column_type(st, i + 3) != SQLITE_NULL)
+		g_string_append_printf(s, _("    printer profile %s, %s\n"),
+		                       sqlite3_column_type(st, i + 2) != SQLITE_NULL ? col(st, i + 2)
+		                                                                   : _("none"),
+		                       col(st, i + 3));
+}
+
 /* The report, the period given as days (f, t: for the stock received) and as
  * instants in UTC (fu, tu: for the stored times). */
 static bool report_text(cp_ledger *l, const char *f, const char *t, const char *fu,
@@ -1819,7 +1958,8 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 	sqlite3_stmt *st = q(l, err,
 	                     "SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 	                     "sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
-	                     "sum(p.kind = 'reissue'), count(DISTINCT p.file) "
+	                     "sum(p.kind = 'reissue'), count(DISTINCT p.file), "
+	                     "b.input, b.input_sha256, b.printer_profile, b.calibration "
 	                     "FROM batch b JOIN print p ON p.batch_id = b.id "
 	                     "WHERE datetime(b.started_at) >= ?1 AND datetime(b.started_at) < ?2 "
 	                     "GROUP BY b.id ORDER BY b.id",
@@ -1845,6 +1985,9 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
 			                       sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
 			                       sqlite3_column_int64(st, 8));
+			s->len--; /* the closing brace */
+			batch_source_json(s, st, 9);
+			g_string_append_c(s, '}');
 		} else {
 			char *when = col_time(st, 1);
 			g_string_append_printf(s, _("  %s  %s  operator %s  pages %lld (issue %lld, "
@@ -1856,6 +1999,7 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 				g_string_append_printf(s, "  %s", col(st, 3));
 			g_string_append_c(s, '\n');
+			batch_source_text(s, st, 9);
 		}
 		nb++;
 	}
@@ -1926,6 +2070,10 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			                         " destroyed, %" PRId64 " remaining\n"),
 			                       a, b, col(st, 4), rb.received, rb.issued, rb.spoiled,
 			                       rb.destroyed, rb.remaining);
+			if (rb.returned)
+				g_string_append_printf(s, _("    and %" PRId64 " taken back from the "
+				                            "holder (收回)\n"),
+				                       rb.returned);
 		}
 		g_free(a);
 		g_free(b);

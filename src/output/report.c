@@ -103,8 +103,14 @@ static void append_counts(GString *g, const cp_report_summary *s)
 
 void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s)
 {
+	cp_report_text_lines(out, ps, s ? s->csv_path : NULL);
+	if (s)
+		cp_report_text_summary(out, s);
+}
+
+void cp_report_text_lines(FILE *out, const cp_problems *ps, const char *csv)
+{
 	GString *g = g_string_new(NULL);
-	const char *csv = s && s->csv_path ? s->csv_path : NULL;
 	for (size_t i = 0; ps && i < ps->len; i++) {
 		const cp_problem *p = &ps->items[i];
 		g_string_truncate(g, 0);
@@ -149,19 +155,21 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 		g_string_append_c(g, '\n');
 		fputs(g->str, out);
 	}
-	if (s) {
-		g_string_truncate(g, 0);
-		if (csv) {
-			append_clean(g, csv);
-			g_string_append(g, ": ");
-		}
-		append_counts(g, s);
-		if (s->encoding) {
-			g_string_append_printf(g, _("; encoding %s"), s->encoding);
-		}
-		g_string_append_c(g, '\n');
-		fputs(g->str, out);
+	g_string_free(g, TRUE);
+}
+
+void cp_report_text_summary(FILE *out, const cp_report_summary *s)
+{
+	GString *g = g_string_new(NULL);
+	if (s->csv_path) {
+		append_clean(g, s->csv_path);
+		g_string_append(g, ": ");
 	}
+	append_counts(g, s);
+	if (s->encoding)
+		g_string_append_printf(g, _("; encoding %s"), s->encoding);
+	g_string_append_c(g, '\n');
+	fputs(g->str, out);
 	g_string_free(g, TRUE);
 }
 

@@ -69,3 +69,75 @@ contains "$T_OUT" "
 核发," "export in Chinese: an issue"
 lacks "$T_OUT" "
 issue," "export in Chinese: no English event left"
+
+# --- what a batch records: absolute paths, its source, its calibration ---------
+P="$T_TMP/printers"
+run calibrate --printer office --offset 1.5,-0.5 --save --printers-dir "$P"
+expect_status 0 "a printer profile saved"
+L2="$T_TMP/l2.sqlite"
+(cd "$IN" && "$CERTPRESS" render --org "$ORG" --ledger "$L2" --printer office \
+	--printers-dir "$P" -o ../out/rel.pdf small.csv >/dev/null 2>&1)
+[ $? -eq 0 ] && ok "render with relative input and output paths" ||
+	not_ok "render with relative input and output paths"
+day=$(date +%Y-%m-%d)
+run ledger report --ledger "$L2" --json
+sha=$(sha256sum "$IN/small.csv" | cut -d' ' -f1)
+contains "$T_OUT" "\"name\": \"small-$day\"" "the batch is named after its input file and the day"
+contains "$T_OUT" "\"note\": \"$IN/small.csv\"" "the batch names its input by absolute path"
+contains "$T_OUT" "\"input\": \"$IN/small.csv\", \"input_sha256\": \"$sha\"" \
+	"the batch records its input's SHA-256"
+contains "$T_OUT" "\"printer_profile\": \"office\", \"calibration\": \"offset 1.50,-0.50 mm, scale 1.0000,1.0000\"" \
+	"the batch records the printer profile and calibration it was drawn with"
+run ledger show S000044000123263000001 --ledger "$L2"
+contains "$T_OUT" "$T_TMP/out/rel.pdf page 1" "the output is recorded by absolute path"
+run ledger report --ledger "$L2"
+contains "$T_OUT" "printer profile office, offset 1.50,-0.50 mm" "the report shows the batch's printer profile"
+sed 1,3d "$IN/small.csv" >/dev/null
+head -n 3 "$IN/small.csv" >"$IN/tail.csv"
+run render --org "$ORG" --ledger "$L2" --reissue damaged -o "$T_TMP/out/again.pdf" "$IN/tail.csv"
+expect_status 0 "a second batch from another file"
+run render --org "$ORG" --ledger "$L2" --reissue damaged -o "$T_TMP/out/again2.pdf" "$IN/tail.csv"
+expect_status 0 "a third batch from the same file the same day"
+run ledger report --ledger "$L2" --json
+contains "$T_OUT" "\"name\": \"tail-$day\"" "the batch of another file has its name"
+contains "$T_OUT" "\"name\": \"tail-$day-2\"" "the same file twice a day: -2"
+
+# --- a sheet taken back at a reissue is 收回 in the balance --------------------
+L3="$T_TMP/l3.sqlite"
+run ledger stock add --ledger "$L3" --from GD2026000001 --to GD2026000010
+head -n 2 "$IN/small.csv" >"$IN/one.csv"
+run render --org "$ORG" --ledger "$L3" -o "$T_TMP/out/one.pdf" "$IN/one.csv"
+expect_status 0 "one certificate printed on stock"
+run render --org "$ORG" --ledger "$L3" --reissue damaged --old-returned \
+	-o "$T_TMP/out/one-r.pdf" "$IN/one.csv"
+expect_status 0 "reissued, the old sheet taken back"
+run ledger report --ledger "$L3" --json
+contains "$T_OUT" '"balance": {"at": null, "received": 10, "issued": 1, "spoiled": 0, "destroyed": 0, "remaining": 8, "returned": 1}' \
+	"the balance counts the old sheet as returned, not issued"
+zh ledger report --ledger "$L3"
+echo "$T_OUT" | grep -q '^  收回  *1$' && ok "the balance shows 收回 under zh_CN" ||
+	not_ok "the balance shows 收回 under zh_CN" "$T_OUT"
+echo "$T_OUT" | grep -q '^  发放  *1$' && ok "and one issued" || not_ok "and one issued"
+run ledger destroy --ledger "$L3" --serial GD2026000001 --reason shredded
+run ledger report --ledger "$L3" --json
+contains "$T_OUT" '"issued": 1, "spoiled": 0, "destroyed": 1, "remaining": 8, "returned": 0}' \
+	"once destroyed the returned sheet is counted as destroyed"
+
+# --- render over numbers already issued: one line, not one per record ----------
+run render --org "$ORG" --ledger "$L2" -o "$T_TMP/out/twice.pdf" "$IN/small.csv"
+expect_status 1 "the batch again is refused"
+k=$(echo "$T_ERR" | grep -c 'already issued')
+[ "$k" = 1 ] && ok "one line for the 5 numbers already issued" || not_ok "one line for the 5 numbers already issued" "$T_ERR"
+contains "$T_ERR" "5 certificate numbers were already issued (rows 2-6; the first S000044000123263000001)" \
+	"the line counts them and names the rows"
+contains "$T_ERR" "--reissue REASON" "the line says how to print them again"
+contains "$T_ERR" "small.csv: 5 records, 0 valid, 5 refused" "the summary line follows"
+file_absent "$T_TMP/out/twice.pdf" "nothing written"
+{ cat "$IN/small.csv"; sed -n 7p "$T_TOP/templates/sample/batch.csv"; } >"$IN/six.csv"
+run render --org "$ORG" --ledger "$L2" --skip-invalid -o "$T_TMP/out/twice.pdf" "$IN/six.csv"
+expect_status 1 "--skip-invalid prints the one new record"
+[ "$(grep -c 'already issued' "$T_TMP/out/twice.pdf.rejects.csv")" = 5 ] &&
+	ok "the rejects file still gives each row its reason" ||
+	not_ok "the rejects file still gives each row its reason" "$(cat "$T_TMP/out/twice.pdf.rejects.csv")"
+zh render --org "$ORG" --ledger "$L2" -o "$T_TMP/out/thrice.pdf" "$IN/small.csv"
+contains "$T_ERR" "5 个证书编号已发放过（第 2-6 行" "the line in Chinese under zh_CN"
