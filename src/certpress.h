@@ -395,6 +395,10 @@ bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_err
  * 100 x 100 mm or cairo reports an error. */
 bool cp_calibrate_draw(cairo_t *cr, double width_mm, double height_mm,
                        const cp_output_opts *o, cp_error **err);
+/* How far the calibration page's offset scales reach either way (mm): the
+ * largest offset read from the page. calibrate --save refuses a larger one
+ * unless forced (up to CP_PRINTER_MAX_OFFSET_MM). */
+#define CP_CALIBRATE_SCALE_MM 5.0
 
 /* Printer profiles: dir/NAME.conf holding
  *     [printer]
