@@ -612,6 +612,22 @@ bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err);
  * with g_free(). */
 bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err);
 
+/* Where a printed certificate came from, to print it again: its latest
+ * sheet not spoiled (cert_no given), or page `page` of batch `batch`. */
+typedef struct cp_ledger_source {
+	char *cert_no;
+	char *serial;          /* the sheet's stock serial, or NULL */
+	char *batch;
+	int page;
+	char *input;           /* the batch's input file, absolute; NULL before schema 3 */
+	char *input_sha256;    /* its SHA-256 when rendered, or NULL */
+	char *printer_profile; /* or NULL */
+} cp_ledger_source;
+/* Refuses (CP_E_LEDGER) a number with no standing sheet, or no such page. */
+bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,
+                         cp_ledger_source *out, cp_error **err);
+void cp_ledger_source_clear(cp_ledger_source *src);
+
 #ifdef __cplusplus
 }
 #endif

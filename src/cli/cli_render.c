@@ -70,7 +70,9 @@ static void help(void)
 	         "                          damaged or wrong; same number, new sheet\n"
 	         "      --old-returned      with --reissue: the old sheet was taken back\n"
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
-	         "      --batch NAME        batch name in the ledger (default: generated)\n"
+	         "      --batch NAME        batch name in the ledger (default: the CSV's name\n"
+	         "                          and the date)\n"
+	         "      --expect-sha256 HEX refuse unless the CSV file has this SHA-256\n"
 	         "      --serial-from S     number the sheets from stock serial S on (default:\n"
 	         "                          after the last sheet the ledger printed on); when\n"
 	         "                          the template prints the print serial and the CSV\n"
@@ -683,12 +685,13 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME };
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_EXPECT_SHA };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"output", required_argument, NULL, 'o'},
 		{"template", required_argument, NULL, 't'},
+		{"expect-sha256", required_argument, NULL, OPT_EXPECT_SHA},
 		{"mode", required_argument, NULL, 'm'},
 		{"offset", required_argument, NULL, OPT_OFFSET},
 		{"scale", required_argument, NULL, OPT_SCALE},
@@ -726,6 +729,7 @@ int cli_render(int argc, char **argv)
 	const char *print_dest = NULL;
 	long copies = 0;
 	char *auto_printer = NULL, *printed_batch = NULL;
+	const char *expect_sha = NULL; /* --expect-sha256: the input must be this file */
 	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
 	render_ctx c = {0};
@@ -786,6 +790,7 @@ int cli_render(int argc, char **argv)
 		case OPT_BATCH: batch_name = optarg; break;
 		case OPT_PRINT: print_dest = optarg; break;
 		case OPT_SERIAL_FROM: c.serial_from = optarg; break;
+		case OPT_EXPECT_SHA: expect_sha = optarg; break;
 		case OPT_COPIES:
 			if (!cli_parse_long(optarg, 1, 999, &copies))
 				return early(&c, auto_printer, cli_usage_error("render", _("--copies must be a whole number from 1 to 999")));
@@ -999,6 +1004,13 @@ int cli_render(int argc, char **argv)
 		input_sha = cli_file_sha256(argv[optind], &err);
 		if (!input_sha)
 			goto out;
+		if (expect_sha && g_ascii_strcasecmp(expect_sha, input_sha) != 0) {
+			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
+			             _("the file changed: its SHA-256 is %s, not the %s expected; "
+			               "nothing was printed"),
+			             input_sha, expect_sha);
+			goto out;
+		}
 		c.lb = cp_ledger_batch_begin(ledger, batch_name, input_abs, &err);
 		if (!c.lb)
 			goto out;

@@ -2126,28 +2126,32 @@ static const char history_sql[] =
 	"SELECT * FROM ("
 	"SELECT p.printed_at AS at, 1 AS rank, p.id, p.kind, b.name, p.serial, p.file, "
 	"  p.page, p.sha256, p.name, p.id_masked, p.level, p.occupation, p.reason, "
-	"  p.old_returned, p.operator "
+	"  p.old_returned, p.operator, p.id AS seq "
 	"FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 "
 	"UNION ALL "
 	"SELECT s.at, 2, s.id, 'spoil', NULL, s.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  NULL, s.reason, NULL, s.operator "
+	"  NULL, s.reason, NULL, s.operator, coalesce(s.print_id, 9e18) "
 	"FROM spoil s WHERE s.cert_no = ?1 "
 	"UNION ALL "
 	"SELECT x.at, 3, x.id, 'destroy', NULL, d.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  NULL, x.reason, NULL, x.operator "
+	"  NULL, x.reason, NULL, x.operator, 9e18 "
 	"FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
 	"WHERE d.serial IN (SELECT serial FROM print WHERE cert_no = ?1 AND serial IS NOT NULL) "
 	"UNION ALL "
 	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
+	"  r.reason, NULL, r.operator, 9e18 FROM revocation r WHERE r.cert_no = ?1 "
 	"UNION ALL "
-	/* A batch's job comes after its prints and before what happened to a
-	 * sheet later within the same second. */
 	"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
-	"  NULL, NULL, j.message, NULL, j.operator "
+	"  NULL, NULL, j.message, NULL, j.operator, "
+	"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id) "
 	"FROM print_job j JOIN batch b ON b.id = j.batch_id "
 	"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
-	") ORDER BY datetime(at), 2, 3"; /* in time, whatever offset it was stored with */
+	/* In time, whatever offset it was stored with. Times have whole
+	 * seconds: within one second the entries go in the order they can only
+	 * have happened in (seq) — a print, then the job of its batch, then the
+	 * spoiling of that sheet, then a later print (a reprint), then what has
+	 * no print of its own. */
+	") ORDER BY datetime(at), seq, 2, 3";
 
 static const char *kind_label(const char *k)
 {
@@ -2387,6 +2391,65 @@ bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 		return false;
 	}
 	return cp_atomic_commit(a, err);
+}
+
+/* ---------------------------------------------------------- reprint sources */
+
+void cp_ledger_source_clear(cp_ledger_source *src)
+{
+	g_free(src->cert_no);
+	g_free(src->serial);
+	g_free(src->batch);
+	g_free(src->input);
+	g_free(src->input_sha256);
+	g_free(src->printer_profile);
+	memset(src, 0, sizeof *src);
+}
+
+bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,
+                         cp_ledger_source *out, cp_error **err)
+{
+	memset(out, 0, sizeof *out);
+	if ((cert_no && !check_cert_no(cert_no, err)) || !check_text(batch, "batch", false, err))
+		return false;
+	if (!begin_read(l, err))
+		return false;
+	/* The certificate's sheet still standing (not spoiled), newest first;
+	 * or the page of the batch. */
+	sqlite3_stmt *st =
+	    cert_no ? q(l, err,
+	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+	                "b.printer_profile, p.page FROM print p JOIN batch b ON b.id = p.batch_id "
+	                "WHERE p.cert_no = ?1 AND NOT EXISTS (SELECT 1 FROM spoil s "
+	                "  WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1",
+	                "t", cert_no)
+	            : q(l, err,
+	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+	                "b.printer_profile, p.page FROM print p JOIN batch b ON b.id = p.batch_id "
+	                "WHERE b.name = ?1 AND p.page = ?2 ORDER BY p.id DESC LIMIT 1",
+	                "ti", batch, (int64_t)page);
+	int r = st ? step(l, st, err) : -1;
+	if (r == 1) {
+		out->cert_no = col_dup(st, 0);
+		out->serial = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : col_dup(st, 1);
+		out->batch = col_dup(st, 2);
+		out->input = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : col_dup(st, 3);
+		out->input_sha256 = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : col_dup(st, 4);
+		out->printer_profile =
+		    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : col_dup(st, 5);
+		out->page = (int)sqlite3_column_int64(st, 6);
+		sqlite3_reset(st);
+	} else if (r == 0 && cert_no) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("certificate number %s has no printed sheet in the ledger that is not "
+		               "spoiled"),
+		             cert_no);
+	} else if (r == 0) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("batch %s has no page %d in the ledger"), batch, page);
+	}
+	rollback(l);
+	return r == 1;
 }
 
 /* ----------------------------------------------------------------- backup */

@@ -141,3 +141,4 @@ expect_status 1 "--skip-invalid prints the one new record"
 	not_ok "the rejects file still gives each row its reason" "$(cat "$T_TMP/out/twice.pdf.rejects.csv")"
 zh render --org "$ORG" --ledger "$L2" -o "$T_TMP/out/thrice.pdf" "$IN/small.csv"
 contains "$T_ERR" "5 个证书编号已发放过（第 2-6 行" "the line in Chinese under zh_CN"
+done_testing
