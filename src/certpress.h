@@ -500,6 +500,9 @@ const char *cp_ledger_batch_name(const cp_ledger_batch *b);
 bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
                                 const char *printer_profile, const char *calibration,
                                 cp_error **err);
+/* The template the pages were laid out with: absolute path and SHA-256. */
+bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const char *sha256,
+                                  cp_error **err);
 /* Checks that p->cert_no may be printed (and p->serial used) in this batch and
  * reserves both. Refuses (CP_E_LEDGER, naming the number and the earlier
  * batch and time) a number already issued unless p->reissue_reason is given,
@@ -622,6 +625,8 @@ typedef struct cp_ledger_source {
 	char *input;           /* the batch's input file, absolute; NULL before schema 3 */
 	char *input_sha256;    /* its SHA-256 when rendered, or NULL */
 	char *printer_profile; /* or NULL */
+	char *template_path;   /* the template, absolute, or NULL */
+	char *template_sha256; /* its SHA-256 when rendered, or NULL */
 } cp_ledger_source;
 /* Refuses (CP_E_LEDGER) a number with no standing sheet, or no such page. */
 bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,

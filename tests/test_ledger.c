@@ -971,7 +971,9 @@ static void test_print_jobs(void)
 	sql_file(path, "DROP TABLE print_job; ALTER TABLE batch DROP COLUMN input; "
 	               "ALTER TABLE batch DROP COLUMN input_sha256; "
 	               "ALTER TABLE batch DROP COLUMN printer_profile; "
-	               "ALTER TABLE batch DROP COLUMN calibration; PRAGMA user_version = 1");
+	               "ALTER TABLE batch DROP COLUMN calibration; "
+	               "ALTER TABLE batch DROP COLUMN template; "
+	               "ALTER TABLE batch DROP COLUMN template_sha256; PRAGMA user_version = 1");
 	l = open_ok(path);
 	char *csv = export_string(l);
 	g_assert_nonnull(strstr(csv, CERT("000001")));

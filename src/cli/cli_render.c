@@ -1023,6 +1023,13 @@ int cli_render(int argc, char **argv)
 		g_free(calib);
 		if (!src_ok)
 			goto out;
+		char *tpl_abs = g_canonicalize_filename(bo.template_path, NULL);
+		char *tpl_sha = cli_file_sha256(bo.template_path, &err);
+		src_ok = tpl_sha && cp_ledger_batch_set_template(c.lb, tpl_abs, tpl_sha, &err);
+		g_free(tpl_abs);
+		g_free(tpl_sha);
+		if (!src_ok)
+			goto out;
 	}
 	/* Sheets numbered from the stock: a printed batch (not electronic
 	 * certificates), a template that prints the serial, a CSV without one. */

@@ -32,7 +32,7 @@ static void help(void)
 	         "  -d, --dest DEST         print it at once (CUPS queue or ipp:// URI)\n"
 	         "      --batch NAME        with --pages: the pages of this batch\n"
 	         "      --pages LIST        page numbers of the batch's PDF, e.g. 17,18\n"
-	         "  -t, --template FILE     the template (default: the one installed)\n"
+	         "  -t, --template FILE     the template (default: the batch's, unchanged)\n"
 	         "      --printer NAME      printer profile (default: the batch's)\n"
 	         "      --printers-dir DIR  where printer profiles live\n"
 	         "      --ledger FILE       the print ledger\n"
@@ -125,6 +125,27 @@ static bool check_input(const cp_ledger_source *s, cp_error **err)
 		               "%s now); nothing was recorded or printed"),
 		             s->batch, s->input_sha256, sha);
 	g_free(sha);
+	return same;
+}
+
+/* Without -t: the template the batch was laid out with, unchanged. */
+static bool check_template(const cp_ledger_source *s, const char **tpl, cp_error **err)
+{
+	if (!s->template_path)
+		return true; /* not recorded: the installed one, as render does */
+	char *sha = g_file_test(s->template_path, G_FILE_TEST_IS_REGULAR)
+	                ? cli_file_sha256(s->template_path, err)
+	                : NULL;
+	bool same = sha && g_ascii_strcasecmp(sha, s->template_sha256) == 0;
+	if (!same && !(err && *err))
+		cp_set_error(err, CP_E_USAGE, s->template_path, 0, 0, NULL,
+		             _("the template batch %s was laid out with is gone or changed; give "
+		               "-t TEMPLATE to lay the certificate out with another one; nothing was "
+		               "recorded or printed"),
+		             s->batch);
+	g_free(sha);
+	if (same)
+		*tpl = s->template_path;
 	return same;
 }
 
@@ -241,7 +262,7 @@ int cli_reprint(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!check_input(&src[0], &err))
+	if (!check_input(&src[0], &err) || (!tpl && !check_template(&src[0], &tpl, &err)))
 		goto out;
 	rows = rows_of(src[0].input, src, n, &err);
 	if (!rows)

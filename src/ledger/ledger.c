@@ -57,6 +57,7 @@ struct cp_ledger_batch {
 	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
 	char *input, *input_sha256;  /* cp_ledger_batch_set_source() */
 	char *printer_profile, *calibration;
+	char *template_path, *template_sha256;
 };
 
 /* A number of the open batch checked and not yet printed: what the check
@@ -159,7 +160,9 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"ALTER TABLE batch ADD COLUMN input TEXT;"
 	"ALTER TABLE batch ADD COLUMN input_sha256 TEXT;"
 	"ALTER TABLE batch ADD COLUMN printer_profile TEXT;"
-	"ALTER TABLE batch ADD COLUMN calibration TEXT;",
+	"ALTER TABLE batch ADD COLUMN calibration TEXT;"
+	"ALTER TABLE batch ADD COLUMN template TEXT;"
+	"ALTER TABLE batch ADD COLUMN template_sha256 TEXT;",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -1056,6 +1059,23 @@ bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const cha
 	return true;
 }
 
+bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const char *sha256,
+                                  cp_error **err)
+{
+	if (!check_text(path, "template", true, err))
+		return false;
+	if (!valid_sha256(sha256)) {
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, "sha256",
+		             _("the template's checksum must be 64 hexadecimal digits (SHA-256)"));
+		return false;
+	}
+	g_free(b->template_path);
+	g_free(b->template_sha256);
+	b->template_path = g_strdup(path);
+	b->template_sha256 = g_ascii_strdown(sha256, -1);
+	return true;
+}
+
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err)
 {
@@ -1166,9 +1186,11 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	if (!b->row) {
 		if (!run(l, err,
 		         "INSERT INTO batch (name, note, operator, started_at, input, input_sha256, "
-		         "printer_profile, calibration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		         "tttttttt", b->name, b->note, l->operator_name, b->started_at, b->input,
-		         b->input_sha256, b->printer_profile, b->calibration))
+		         "printer_profile, calibration, template, template_sha256) "
+		         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		         "tttttttttt", b->name, b->note, l->operator_name, b->started_at, b->input,
+		         b->input_sha256, b->printer_profile, b->calibration, b->template_path,
+		         b->template_sha256))
 			return false;
 		b->row = sqlite3_last_insert_rowid(l->db);
 	}
@@ -1322,6 +1344,8 @@ static void batch_free(cp_ledger_batch *b)
 	g_free(b->input_sha256);
 	g_free(b->printer_profile);
 	g_free(b->calibration);
+	g_free(b->template_path);
+	g_free(b->template_sha256);
 	g_free(b);
 }
 
@@ -1892,13 +1916,14 @@ static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json,
 	return true;
 }
 
-/* A batch's source (schema 3) from columns i…i+3 of st: input, its SHA-256,
- * printer profile, calibration; NULL in batches recorded before. */
+/* A batch's source (schema 3) from columns i…i+5 of st: input, its SHA-256,
+ * printer profile, calibration, template, its SHA-256; NULL in batches
+ * recorded before. */
 static void batch_source_json(GString *s, sqlite3_stmt *st, int i)
 {
 	static const char *const keys[] = {"input", "input_sha256", "printer_profile",
-	                                   "calibration"};
-	for (int k = 0; k < 4; k++) {
+	                                   "calibration", "template", "template_sha256"};
+	for (int k = 0; k < (int)G_N_ELEMENTS(keys); k++) {
 		g_string_append_printf(s, ", \"%s\": ", keys[k]);
 		json_str(s, (const char *)sqlite3_column_text(st, i + k));
 	}
@@ -1959,7 +1984,8 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 	                     "SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 	                     "sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
 	                     "sum(p.kind = 'reissue'), count(DISTINCT p.file), "
-	                     "b.input, b.input_sha256, b.printer_profile, b.calibration "
+	                     "b.input, b.input_sha256, b.printer_profile, b.calibration, "
+	                     "b.template, b.template_sha256 "
 	                     "FROM batch b JOIN print p ON p.batch_id = b.id "
 	                     "WHERE datetime(b.started_at) >= ?1 AND datetime(b.started_at) < ?2 "
 	                     "GROUP BY b.id ORDER BY b.id",
@@ -2403,6 +2429,8 @@ void cp_ledger_source_clear(cp_ledger_source *src)
 	g_free(src->input);
 	g_free(src->input_sha256);
 	g_free(src->printer_profile);
+	g_free(src->template_path);
+	g_free(src->template_sha256);
 	memset(src, 0, sizeof *src);
 }
 
@@ -2419,14 +2447,14 @@ bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, i
 	sqlite3_stmt *st =
 	    cert_no ? q(l, err,
 	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
-	                "b.printer_profile, p.page FROM print p JOIN batch b ON b.id = p.batch_id "
-	                "WHERE p.cert_no = ?1 AND NOT EXISTS (SELECT 1 FROM spoil s "
+	                "b.printer_profile, p.page, b.template, b.template_sha256 "
+	                "FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 AND NOT EXISTS (SELECT 1 FROM spoil s "
 	                "  WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1",
 	                "t", cert_no)
 	            : q(l, err,
 	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
-	                "b.printer_profile, p.page FROM print p JOIN batch b ON b.id = p.batch_id "
-	                "WHERE b.name = ?1 AND p.page = ?2 ORDER BY p.id DESC LIMIT 1",
+	                "b.printer_profile, p.page, b.template, b.template_sha256 "
+	                "FROM print p JOIN batch b ON b.id = p.batch_id WHERE b.name = ?1 AND p.page = ?2 ORDER BY p.id DESC LIMIT 1",
 	                "ti", batch, (int64_t)page);
 	int r = st ? step(l, st, err) : -1;
 	if (r == 1) {
@@ -2438,6 +2466,9 @@ bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, i
 		out->printer_profile =
 		    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : col_dup(st, 5);
 		out->page = (int)sqlite3_column_int64(st, 6);
+		out->template_path = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_dup(st, 7);
+		out->template_sha256 =
+		    sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : col_dup(st, 8);
 		sqlite3_reset(st);
 	} else if (r == 0 && cert_no) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,

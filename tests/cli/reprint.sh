@@ -98,4 +98,23 @@ contains "$T_ERR" "the input file of batch $batch is gone" "the refusal says the
 cp "$T_TMP/b.keep" "$IN/b.csv"
 run reprint S000044000123263000001 --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/c.pdf"
 expect_status 0 "the same file back: reprinted"
+
+# --- the template the batch was laid out with: used again, and checked ----------------
+cp "$T_TOP/templates/certificate.conf" "$IN/t.conf"
+head -n 1 "$IN/b.csv" >"$IN/t.csv"
+sed -n 8p "$T_TOP/templates/sample/batch.csv" >>"$IN/t.csv"
+C8=$(sed -n 2p "$IN/t.csv" | cut -d, -f7)
+run render --org "$ORG" --ledger "$L" -t "$IN/t.conf" -o "$T_TMP/out/t.pdf" "$IN/t.csv"
+expect_status 0 "a batch laid out with its own template"
+run ledger report --ledger "$L" --json
+contains "$T_OUT" "\"template\": \"$IN/t.conf\"" "the batch records its template" 
+echo "# changed" >>"$IN/t.conf"
+before=$(spoils)
+run reprint "$C8" --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/t2.pdf"
+expect_status 2 "the batch's template changed: refused"
+contains "$T_ERR" "the template batch t-" "the refusal names the template's batch"
+[ "$(spoils)" = "$before" ] && ok "nothing recorded for a changed template" || not_ok "nothing recorded for a changed template"
+run reprint "$C8" --reason jam --org "$ORG" --ledger "$L" -t "$T_TOP/templates/certificate.conf" \
+	-o "$T_TMP/out/t2.pdf"
+expect_status 0 "-t names the template to use instead"
 done_testing
