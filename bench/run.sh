@@ -56,6 +56,27 @@ echo "bench: PDF, 10,000 certificates ($RUNS runs)" >&2
 pdf pdf-10k 10000 "$RUNS"
 echo "bench: PDF, 10,000 certificates, one worker thread ($RUNS runs)" >&2
 pdf pdf-10k-1job 10000 "$RUNS" --jobs 1
+# The same 10,000 recorded on a PostgreSQL server instead of the SQLite file
+# (a throwaway server on a Unix socket, tests/common/pg.sh; a fresh database
+# for each run): against pdf-10k, what the shared ledger costs.
+. tests/common/pg.sh
+if pg_start; then
+	echo "bench: PDF, 10,000 certificates, ledger on PostgreSQL ($RUNS runs)" >&2
+	_pg="host=$PG_DIR user=cp dbname=bench"
+	_i=0
+	while [ $_i -lt "$RUNS" ]; do
+		run_once pdf-10k-pg "rm -f '$OUT/pdf-10k-pg.pdf'; PGOPTIONS='-c client_min_messages=warning' pg_sql postgres 'DROP DATABASE IF EXISTS bench' &&
+			pg_sql postgres 'CREATE DATABASE bench' &&
+			'$CERTPRESS' ledger init --ledger '$_pg' >/dev/null" \
+			"$CERTPRESS" render --org "$ORG" --ledger "$_pg" -o "$OUT/pdf-10k-pg.pdf" \
+			"$CACHE/batch-10000.csv"
+		_i=$((_i + 1))
+	done
+	record pdf-10k-pg pdf 10000 $(pdf_bytes "$OUT/pdf-10k-pg.pdf" 10000)
+	pg_stop
+else
+	echo "bench: no PostgreSQL row: $PG_WHY" >&2
+fi
 if [ "$QUICK" = 0 ]; then
 	echo "bench: PDF, 100,000 certificates (1 run)" >&2
 	pdf pdf-100k 100000 1
@@ -118,6 +139,19 @@ signed() {
 
 echo "bench: signed per-holder PDFs, 1,000 certificates ($RUNS runs)" >&2
 signed signed-1k "$RUNS"
+
+# A single preview from a 1,000-row batch, the whole process as the operator
+# waits for it: start-up and fonts, reading and checking every row (the
+# rules need the others, such as duplicate numbers), laying out and drawing
+# one page, writing the PNG.
+echo "bench: PNG preview of row 5 of 1,000 records ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once preview-1k "rm -f '$OUT/preview-1k.png'" \
+		"$CERTPRESS" render --org "$ORG" --row 5 -o "$OUT/preview-1k.png" "$CACHE/batch-1000.csv"
+	_i=$((_i + 1))
+done
+record preview-1k png 1 "$(wc -c < "$OUT/preview-1k.png")" ""
 
 {
 	echo "{"

@@ -38,6 +38,8 @@ int cp_fuzz_image(const uint8_t *data, size_t size);
 int cp_fuzz_pdfupdate(const uint8_t *data, size_t size);
 int cp_fuzz_pdfjoin(const uint8_t *data, size_t size);
 int cp_fuzz_sign(const uint8_t *data, size_t size);
+int cp_fuzz_xlsx(const uint8_t *data, size_t size);
+int cp_fuzz_zrun(const uint8_t *data, size_t size);
 
 #define cp_fuzz_fail(...) \
 	do { \

@@ -8,7 +8,8 @@
  * Checked beyond "no crash": probe and load agree (a file that loads also
  * probes, with the same format and size), sizes stay within the limits, the
  * surface is the promised format and size and every row can be read, and
- * JPEG data attached for PDF embedding is exactly the file's bytes.
+ * JPEG data attached for PDF embedding is exactly the file's bytes, and only
+ * to a JPEG drawn as stored (EXIF orientation 1); orientation within 1-8.
  */
 #include "fuzz.h"
 
@@ -29,6 +30,9 @@ int cp_fuzz_image(const uint8_t *data, size_t size)
 			cp_fuzz_fail("probe accepted %d x %d", pi.width, pi.height);
 		if (!(pi.dpi_x >= 0 && pi.dpi_y >= 0))
 			cp_fuzz_fail("density %g x %g", pi.dpi_x, pi.dpi_y);
+		if (pi.orientation < 1 || pi.orientation > 8 ||
+		    (pi.format != CP_IMAGE_JPEG && pi.orientation != 1))
+			cp_fuzz_fail("orientation %d", pi.orientation);
 	}
 
 	cairo_surface_t *s = cp_image_load(path, &li, &err);
@@ -39,7 +43,7 @@ int cp_fuzz_image(const uint8_t *data, size_t size)
 	if (!probed)
 		cp_fuzz_fail("load succeeded where probe failed");
 	if (li.format != pi.format || li.width != pi.width || li.height != pi.height ||
-	    li.has_alpha != pi.has_alpha)
+	    li.has_alpha != pi.has_alpha || li.orientation != pi.orientation)
 		cp_fuzz_fail("probe %d %dx%d alpha %d, load %d %dx%d alpha %d", pi.format,
 		             pi.width, pi.height, pi.has_alpha, li.format, li.width,
 		             li.height, li.has_alpha);
@@ -59,7 +63,7 @@ int cp_fuzz_image(const uint8_t *data, size_t size)
 	const unsigned char *mime = NULL;
 	unsigned long mlen = 0;
 	cairo_surface_get_mime_data(s, CAIRO_MIME_TYPE_JPEG, &mime, &mlen);
-	if (mime && (li.format != CP_IMAGE_JPEG || mlen != size ||
+	if (mime && (li.format != CP_IMAGE_JPEG || li.orientation != 1 || mlen != size ||
 	             memcmp(mime, data, size) != 0))
 		cp_fuzz_fail("surface carries JPEG data that is not the file");
 	/* first and last pixel of every row: ASan names a short pixel buffer */

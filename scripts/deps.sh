@@ -12,10 +12,11 @@ fonts="$top/fonts"
 
 PKGS="pkg-config gcc make gettext perl
 libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libglib2.0-dev
-libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libssl-dev zlib1g-dev libcups2-dev
+libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libpq-dev postgresql-15 libssl-dev zlib1g-dev libdeflate-dev libcups2-dev
+libexif-dev libzip-dev libexpat1-dev libfreexl-dev
 fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
-zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind
-cups-ipp-utils dbus-daemon"
+zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind python3-pil
+cups-ipp-utils dbus-daemon locales"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"

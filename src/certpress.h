@@ -100,8 +100,9 @@ bool cp_field_required(cp_field f);
 /* One data row. A plain value: the reader fills raw[] and cells[], the checker
  * fills value[] and the parsed parts. Release with cp_record_clear(). */
 typedef struct cp_record {
-	long row;                    /* spreadsheet row as Excel/WPS number it: the
-	                                header is row 1, the first record row 2 */
+	long row;                    /* spreadsheet row as Excel/WPS number it: with
+	                                the header on row 1, the first record is row
+	                                2; title rows above the header count too */
 	long line;                   /* physical CSV line on which the row starts */
 	char **cells;                /* every cell of the row as read, UTF-8 */
 	size_t ncells;
@@ -109,6 +110,15 @@ typedef struct cp_record {
 	char *value[CP_FIELD_COUNT]; /* normalised, printable values (set by the checker):
 	                                level "三级/高级工", job type "--" when blank,
 	                                issue date "2026年11月27日", photo resolved path */
+	bool number[CP_FIELD_COUNT]; /* the field's cell is a number in a workbook
+	                                (not text, not a date): a long ID number
+	                                has lost digits there */
+	char *photo_picture;         /* a workbook's picture in the row's photo cell,
+	                                saved to a private temporary file that lives
+	                                as long as the reader (its path), or NULL */
+	char *photo_picture_problem; /* why the photo cell's picture cannot be
+	                                used (two of them, reaching into another
+	                                row, beside a file name), or NULL */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
 } cp_record;
@@ -126,8 +136,8 @@ char *cp_mask_id(const char *id);
 typedef struct cp_reader cp_reader;
 
 /* Opens a CSV file exported by a spreadsheet: RFC 4180 quoting, CRLF or LF,
- * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Reads
- * the header row and maps it to fields; a missing required column is an error
+ * UTF-8 with or without BOM, or GB18030/GBK (detected and converted). Finds
+ * the header row (cp_reader_header_row) and maps it to fields; a missing required column is an error
  * naming it. Records are then read one at a time, in bounded memory. */
 cp_reader *cp_reader_open(const char *path, cp_error **err);
 /* The same; the file may also be a pipe or a FIFO, read as records arrive.
@@ -135,6 +145,20 @@ cp_reader *cp_reader_open(const char *path, cp_error **err);
  * non-zero, reading stops with CP_E_INTERRUPTED (cancel may be NULL). */
 cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
                                       cp_error **err);
+/* The same, also for workbooks, told by their first bytes: .xlsx (Office Open
+ * XML as Excel and WPS write it) and .xls (BIFF). Of a workbook the sheet
+ * named `sheet` is read, or the first visible worksheet when sheet is NULL
+ * (a CSV file with a sheet name is a usage error). Cells come as a CSV
+ * export would have them: dates by their number format as 2026-11-27,
+ * formulas as their cached result; rows keep their spreadsheet numbers, and
+ * record.line is the row. cp_reader_encoding() describes the workbook and
+ * sheet. */
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err);
+/* Both: a workbook's sheet (or a CSV file, pipe or FIFO) with reads that a
+ * signal can cancel; sheet and cancel may be NULL. A pipe or FIFO is always
+ * read as CSV text. */
+cp_reader *cp_reader_open_ex(const char *path, const char *sheet,
+                             const volatile sig_atomic_t *cancel, cp_error **err);
 void cp_reader_free(cp_reader *r);
 
 /* Reads the next record into *out (cleared first). Returns 1 when a record was
@@ -148,12 +172,17 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err);
 const char *const *cp_reader_header(const cp_reader *r, size_t *n);
 /* Borrowed: the header cell used for a field ("姓名" or "name"), or NULL. */
 const char *cp_reader_column(const cp_reader *r, cp_field f);
-/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030". */
+/* Borrowed: "UTF-8", "UTF-8 (BOM)" or "GB18030", or for a workbook
+ * "xlsx workbook, sheet 名单". */
 const char *cp_reader_encoding(const cp_reader *r);
 /* Borrowed: the folder holding the CSV; photos are relative to it. */
 const char *cp_reader_dir(const cp_reader *r);
 /* Borrowed: the path given to cp_reader_open(). */
 const char *cp_reader_path(const cp_reader *r);
+/* The spreadsheet row taken as the header: the first of the first 10
+ * non-blank rows that names every required column (title and note rows
+ * above it are skipped). */
+long cp_reader_header_row(const cp_reader *r);
 /* How far reading has come, as the fraction of the file's bytes taken in so
  * far (read ahead by up to one chunk), for progress displays. Returns false
  * when the size is unknown (a pipe, a device). */
@@ -183,6 +212,11 @@ const char *cp_profile_prefix(const cp_profile *p);     /* 13 characters, borrow
 const char *cp_profile_seal_path(const cp_profile *p);  /* absolute, or NULL */
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p);
 cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p);
+/* photo_fit: photos as they come are taken (crop: another shape centre-cropped,
+ * a file name differing in case used, an EXIF-turned phone photo turned
+ * upright; each with a warning), or refused with the reason (refuse). */
+typedef enum cp_photo_fit { CP_PHOTO_FIT_CROP, CP_PHOTO_FIT_REFUSE } cp_photo_fit;
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p);
 /* The QR content for a record: the profile's pattern with {cert_no} (and
  * {name}, {org}) substituted. Free with free(). */
 char *cp_profile_qr_content(const cp_profile *p, const cp_record *rec);
@@ -225,6 +259,10 @@ void cp_checker_free(cp_checker *c);
 /* Checks rec, fills rec->value[] and the parsed parts, and appends any problem
  * to out. Returns true when the record is printable (no CP_SEV_ERROR). */
 bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out);
+/* Whether cp_checker_check() decodes each photo in full (the default) or
+ * reads only its header (size, shape, format): a preview decodes its own
+ * record's photo only. */
+void cp_checker_decode_photos(cp_checker *c, bool decode);
 
 /* --------------------------------------------------------------- rendering */
 
@@ -386,6 +424,15 @@ cairo_surface_t *cp_raster_new(double width_mm, double height_mm, double dpi,
 /* Writes an image surface (RGB24, or ARGB32 which is un-premultiplied and
  * keeps its alpha) as an 8-bit PNG with a pHYs chunk for dpi, atomically. */
 bool cp_png_write(cairo_surface_t *surface, const char *path, double dpi, cp_error **err);
+/* The same for one thread writing page after page of one template: cache
+ * keeps the compressed rows that repeat from one page to the next (the
+ * static art), compared byte for byte before reuse; tens of MB. Use a
+ * cache from one thread at a time. */
+typedef struct cp_zrun_cache cp_png_cache;
+cp_png_cache *cp_png_cache_new(void);
+void cp_png_cache_free(cp_png_cache *cache);
+bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
+                         cp_png_cache *cache, cp_error **err);
 
 /* Draws the printer calibration page (rulers on all four edges, crosshairs
  * 20 mm from each corner and at the centre, offset scales near each edge and
@@ -433,14 +480,17 @@ char *cp_printer_path(const char *name, const char *dir, cp_error **err);
  *
  * Printing a batch:
  *   l = cp_ledger_open(path, -1, &err);
- *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // BEGIN IMMEDIATE
+ *   b = cp_ledger_batch_begin(l, NULL, csv_path, &err);  // no lock
  *   for each record: cp_ledger_batch_check(b, &p, &err);  // refusals first
  *   for each page:   cp_ledger_batch_add(b, &p, &err);    // after rendering
+ *   cp_ledger_batch_prepare(b, &err);  // write lock, checked again, recorded
  *   rename the output file into place;
  *   cp_ledger_batch_commit(b, &err);  // or cp_ledger_batch_abort(b)
  * Until the commit nothing is visible to others, and a process killed at any
- * point leaves the ledger as it was. While a batch is open the ledger is
- * locked for writing; other processes wait up to the busy timeout.
+ * point leaves the ledger as it was. A batch holds no lock while it is
+ * checked and printed (its checks read one snapshot; its pages wait in an
+ * anonymous temporary file); the ledger is locked for writing only from the
+ * prepare to the commit.
  */
 
 typedef struct cp_ledger cp_ledger;
@@ -458,6 +508,19 @@ char *cp_ledger_default_path(void);
  * or one that is not a certpress ledger; migrates an older one. The operator
  * recorded with every entry is $USER until cp_ledger_set_operator(). */
 cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err);
+/* The ledger may also live on a PostgreSQL server, shared by many print
+ * stations: path is then a libpq connection string ("postgresql://host/db",
+ * "postgres://…" or "host=… dbname=…"; cp_ledger_is_server() tells). Its
+ * password comes from ~/.pgpass or PGPASSFILE; a password in path is
+ * refused. cp_ledger_open() needs the schema made by cp_ledger_init(), which
+ * needs the right to create tables; for a file both are the same. */
+cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err);
+bool cp_ledger_is_server(const char *path);
+/* Moves every entry of `from` into `to`, which must be empty (e.g. an SQLite
+ * file into a PostgreSQL server made with cp_ledger_init()), in one
+ * transaction that commits only when the export and the balance of `to`
+ * read exactly as those of `from`. *entries (may be NULL): rows moved. */
+bool cp_ledger_migrate(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err);
 /* Closes the ledger; an open batch is rolled back first. NULL is allowed. */
 void cp_ledger_free(cp_ledger *l);
 /* Borrowed: the file's path. */
@@ -482,11 +545,10 @@ typedef struct cp_ledger_print {
 	bool old_returned;          /* reissue: the old sheet was taken back */
 } cp_ledger_print;
 
-/* Begins a batch in one write transaction (BEGIN IMMEDIATE), waiting up to the
- * busy timeout for another writer. name NULL names it after note (the input
- * file: its name without extension and today's date, "-2"… when taken), or
- * generates a unique one without a note; a name already in the ledger is
- * refused. note (may be NULL) is kept with the batch,
+/* Begins a batch; it takes no lock (see cp_ledger_batch_prepare()). name NULL
+ * names it after note (the input file: its name without extension and
+ * today's date, "-2"… when taken), or generates a unique one without a note;
+ * a name already in the ledger is refused. note (may be NULL) is kept with the batch,
  * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
  * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
@@ -525,7 +587,15 @@ size_t cp_ledger_batch_count(const cp_ledger_batch *b);
  * has to be checked (cp_ledger_batch_check) to be reserved. */
 bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
                                  cp_error **err);
-/* Commits and frees b (also on failure, after rolling back). */
+/* Records the batch in one write transaction, waiting up to the busy timeout
+ * for another writer: every page is checked again under the lock (another
+ * station may have issued a number or used a serial meanwhile: CP_E_LEDGER,
+ * naming it) and inserted. Nothing can be checked or added afterwards; the
+ * transaction stays open until cp_ledger_batch_commit() or _abort(). On
+ * failure nothing is recorded; abort the batch. */
+bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err);
+/* Prepares (when not done yet), commits and frees b (also on failure, after
+ * rolling back). */
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */
 void cp_ledger_batch_abort(cp_ledger_batch *b);

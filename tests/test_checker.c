@@ -419,6 +419,31 @@ static void test_photo(void)
 	g_assert_true(g_file_set_contents(p, data, (gssize)(len / 2), NULL));
 	g_free(data);
 	g_free(p);
+	/* the sizes 人社 platforms hand out */
+	p = g_build_filename(fx.dir, "e-id.png", NULL);
+	write_png(p, 358, 441);
+	g_free(p);
+	p = g_build_filename(fx.dir, "s390.png", NULL);
+	write_png(p, 390, 567);
+	g_free(p);
+	p = g_build_filename(fx.dir, "s413.png", NULL);
+	write_png(p, 413, 579);
+	g_free(p);
+	p = g_build_filename(fx.dir, "wide.png", NULL);
+	write_png(p, 380, 441);
+	g_free(p);
+	/* a phone portrait stored sideways, turned by its EXIF tag */
+	g_free(tu_write_exif_jpeg(fx.dir, "phone.jpg", 413, 295, 6, TRUE));
+	g_free(tu_write_exif_jpeg(fx.dir, "phone-flat.jpg", 413, 295, 1, TRUE));
+	p = g_build_filename(sub, "UPPER.JPG", NULL);
+	write_png(p, 295, 413);
+	g_free(p);
+	p = g_build_filename(sub, "Twice.png", NULL);
+	write_png(p, 295, 413);
+	g_free(p);
+	p = g_build_filename(sub, "twice.PNG", NULL);
+	write_png(p, 295, 413);
+	g_free(p);
 	p = g_build_filename(fx.dir, "link-out.png", NULL);
 	g_assert_cmpint(symlink(outside, p), ==, 0);
 	g_free(p);
@@ -453,6 +478,30 @@ static void test_photo(void)
 		{"square.png", "photo.aspect", CP_SEV_ERROR, "1.00"},
 		{"landscape.png", "photo.aspect", CP_SEV_ERROR, NULL},
 		{"p\xE2\x80\xAE" "gnp.png", "text.bidi", CP_SEV_ERROR, NULL},
+		{"photos\\in.png", NULL, 0, NULL},
+		{".\\photos\\in.png", NULL, 0, NULL},
+		{"\\photos\\in.png", "photo.outside", CP_SEV_ERROR, "relative"},
+		{"Photos/IN.png", "photo.case", CP_SEV_WARNING, "named photos/in.png, not Photos/IN.png"},
+		{"photos/upper.jpg", "photo.case", CP_SEV_WARNING, "named photos/UPPER.JPG"},
+		{"photos\\upper.jpg", "photo.case", CP_SEV_WARNING, "named photos/UPPER.JPG"},
+		{"photos/TWICE.png", "photo.missing", CP_SEV_ERROR,
+		 "no TWICE.png in photos/, and several names there differ from it only in "
+		 "case (Twice.png、twice.PNG)"},
+		{"photos/inn.png", "photo.missing", CP_SEV_ERROR,
+		 "no inn.png in photos/ (similar names there: in.png)"},
+		{"photos/in.jpg", "photo.missing", CP_SEV_ERROR, "(similar names there: in.png)"},
+		{"photo/in.png", "photo.missing", CP_SEV_ERROR,
+		 "no photo in the CSV's folder (similar names there: photos)"},
+		{"nothing-like-it.png", "photo.missing", CP_SEV_ERROR,
+		 "there is no nothing-like-it.png in the CSV's folder"},
+		{"e-id.png", "photo.crop", CP_SEV_WARNING,
+		 "358 × 441 pixels (width/height 0.81, wider than 5:7); it is printed "
+		 "centre-cropped to 315 × 441, 43 pixels cut from the left and right"},
+		{"s390.png", "photo.crop", CP_SEV_WARNING, "cropped to 390 × 546, 21 pixels cut from the top"},
+		{"s413.png", NULL, 0, NULL},
+		{"wide.png", "photo.aspect", CP_SEV_ERROR, "0.86"},
+		{"phone.jpg", "photo.exif", CP_SEV_WARNING, "stored turned (EXIF orientation 6); it is printed upright"},
+		{"phone-flat.jpg", "photo.aspect", CP_SEV_ERROR, "413 × 295"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		cp_record rec;
@@ -462,8 +511,11 @@ static void test_photo(void)
 		if (!cases[i].rule) {
 			g_assert_true(check_clean(&fx, &rec));
 			g_assert_cmpuint(fx.problems.len, ==, 0);
-			g_assert_true(g_str_has_suffix(rec.value[CP_FIELD_PHOTO],
-			                               "/checker-photo/photos/in.png"));
+			char *want = strstr(cases[i].photo, "in.png")
+			                     ? g_strdup("/checker-photo/photos/in.png")
+			                     : g_strconcat("/", cases[i].photo, NULL);
+			g_assert_true(g_str_has_suffix(rec.value[CP_FIELD_PHOTO], want));
+			g_free(want);
 		} else {
 			const cp_problem *pr = expect_problem(&fx, &rec, cases[i].rule,
 			                                      cases[i].needle);
@@ -481,6 +533,67 @@ static void test_photo(void)
 	cp_record rec;
 	good_record(&rec, 1, 900);
 	set_raw(&rec, CP_FIELD_PHOTO, "small.png");
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	/* a picture taken out of a workbook's photo cell is the photo; the
+	 * reader's reason for refusing one is reported as photo.picture */
+	good_record(&rec, 1, 902);
+	set_raw(&rec, CP_FIELD_PHOTO, "");
+	rec.photo_picture = g_build_filename(fx.dir, "e-id.png", NULL);
+	g_assert_true(check_clean(&fx, &rec));
+	g_assert_cmpstr(rec.value[CP_FIELD_PHOTO], ==, rec.photo_picture);
+	g_assert_nonnull(find(&fx.problems, "photo.crop"));
+	cp_record_clear(&rec);
+	good_record(&rec, 1, 903);
+	set_raw(&rec, CP_FIELD_PHOTO, "");
+	rec.photo_picture_problem = g_strdup("cell I4 holds 2 pictures");
+	const cp_problem *pp = expect_problem(&fx, &rec, "photo.picture", "cell I4 holds 2");
+	g_assert_cmpint(pp->severity, ==, CP_SEV_ERROR);
+	cp_record_clear(&rec);
+	/* a name differing in case only is the file as it is really named */
+	good_record(&rec, 1, 901);
+	set_raw(&rec, CP_FIELD_PHOTO, "photos\\upper.jpg");
+	g_assert_true(check_clean(&fx, &rec));
+	g_assert_true(g_str_has_suffix(rec.value[CP_FIELD_PHOTO], "/photos/UPPER.JPG"));
+	cp_record_clear(&rec);
+	fixture_close(&fx);
+
+	/* photo_fit = refuse: the photos taken with a warning above are refused,
+	 * each with its reason; a Windows path is the same file either way */
+	fixture_open(&fx, "checker-refuse",
+	             "[organization]\nname = 示例\ncert_prefix = S000044000123\n"
+	             "photo_fit = refuse\n[scope 电工]\njob_types = 维修电工\nmax_level = 3\n");
+	g_assert_cmpint(cp_profile_photo_fit(fx.profile), ==, CP_PHOTO_FIT_REFUSE);
+	p = g_build_filename(fx.dir, "photos", NULL);
+	g_mkdir_with_parents(p, 0755);
+	g_free(p);
+	p = g_build_filename(fx.dir, "e-id.png", NULL);
+	write_png(p, 358, 441);
+	g_free(p);
+	p = g_build_filename(fx.dir, "photos", "UPPER.JPG", NULL);
+	write_png(p, 295, 413);
+	g_free(p);
+	g_free(tu_write_exif_jpeg(fx.dir, "phone.jpg", 413, 295, 6, TRUE));
+	const struct {
+		const char *photo, *rule, *needle;
+	} refused[] = {
+		{"e-id.png", "photo.aspect",
+		 "358 × 441 pixels (width/height 0.81), not 5:7 (0.70–0.73); the profile does not "
+		 "crop photos (photo_fit = refuse)"},
+		{"photos/upper.jpg", "photo.case",
+		 "there is no photos/upper.jpg; did you mean photos/UPPER.JPG?"},
+		{"phone.jpg", "photo.exif", "stored turned (EXIF orientation 6)"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+		good_record(&rec, 1, 950 + (int)i);
+		set_raw(&rec, CP_FIELD_PHOTO, refused[i].photo);
+		const cp_problem *pr = expect_problem(&fx, &rec, refused[i].rule, refused[i].needle);
+		g_assert_cmpint(pr->severity, ==, CP_SEV_ERROR);
+		g_assert_null(rec.value[CP_FIELD_PHOTO]);
+		cp_record_clear(&rec);
+	}
+	good_record(&rec, 1, 960);
+	set_raw(&rec, CP_FIELD_PHOTO, "photos\\UPPER.JPG");
 	g_assert_true(check_clean(&fx, &rec));
 	cp_record_clear(&rec);
 	fixture_close(&fx);

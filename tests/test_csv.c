@@ -359,6 +359,61 @@ static void test_header_errors(void)
 	g_free(late);
 }
 
+/* Proves: title and note rows above the header are skipped (the header is
+ * the first row naming every required column, within the first 10 non-blank
+ * rows), rows keep the spreadsheet's numbers, a tab-separated file with a
+ * title line is still told by its header; with no header the message says
+ * what was looked for and how to fix it. */
+static void test_title_rows(void)
+{
+	char *text = g_strdup_printf("2026年第3批鉴定合格人员名单,,,,,,,,\n"
+	                             "\n"
+	                             "制表单位：示例中心,,,,,,,,\n%s\nx,,,,,,,,\n",
+	                             header_zh);
+	cp_reader *r = open_text("title", text);
+	g_assert_cmpint(cp_reader_header_row(r), ==, 4);
+	g_assert_cmpstr(cp_reader_column(r, CP_FIELD_NAME), ==, "姓名");
+	cp_record rec = {0};
+	next_ok(r, &rec);
+	g_assert_cmpstr(rec.raw[CP_FIELD_NAME], ==, "x");
+	g_assert_cmpint(rec.row, ==, 5);
+	expect_end(r, &rec);
+	cp_reader_free(r);
+	g_free(text);
+
+	/* tab-separated, the title line without any tab */
+	char *tabbed = g_strdup(header_zh);
+	g_strdelimit(tabbed, ",", '\t');
+	text = g_strdup_printf("合格人员名单\n%s\ny\t\t\t\t\t\t\t\t\n", tabbed);
+	r = open_text("title-tab", text);
+	g_assert_cmpint(cp_reader_header_row(r), ==, 2);
+	next_ok(r, &rec);
+	g_assert_cmpstr(rec.raw[CP_FIELD_NAME], ==, "y");
+	g_assert_cmpint(rec.row, ==, 3);
+	cp_record_clear(&rec);
+	cp_reader_free(r);
+	g_free(text);
+	g_free(tabbed);
+
+	/* no header at all in the first 10 non-blank rows */
+	GString *g = g_string_new(NULL);
+	for (int i = 0; i < 10; i++)
+		g_string_append_printf(g, "说明第%d行,,,\n\n", i + 1);
+	GString *late = g_string_new(g->str);
+	g_string_append(late, header_zh);
+	expect_open_error("no-header", late->str, late->len, CP_E_PARSE,
+	                  "no header row found in the first 10 rows: looked for a row with "
+	                  "the columns 姓名 (name), 证件类型 (id_type), 证件号码 (id_number)");
+	expect_open_error("no-header", late->str, late->len, CP_E_PARSE,
+	                  "delete the title or note rows above it");
+	g_string_free(late, TRUE);
+	g_string_free(g, TRUE);
+	/* one title row, then a header short of a column: that row is named */
+	static const char short_hdr[] = "名单\n姓名,证件类型,职业名称,工种,职业技能等级,证书编号,发证日期\n";
+	expect_open_error("short-hdr", short_hdr, sizeof short_hdr - 1, CP_E_PARSE,
+	                  "row 2: missing required column: 证件号码 (id_number)");
+}
+
 /* Proves: blank rows (empty, commas only, blanks only) are skipped while
  * still counting as spreadsheet rows. */
 static void test_blank_rows(void)
@@ -595,6 +650,59 @@ static GString *gb_split_file(GPtrArray *names)
 	return out;
 }
 
+/* Proves: a file whose first chunks are all ASCII (an English header, many
+ * rows of Latin names) is decided at its first non-ASCII byte: GB18030
+ * converted from there on, with a character split across the next chunk
+ * boundary; UTF-8 kept as it is. */
+static void test_late_encoding(void)
+{
+	static const char hdr[] = "name,id_type,id_number,occupation,job_type,level,cert_no,"
+	                          "issue_date,photo\n";
+	for (int gb = 0; gb <= 1; gb++) {
+		GString *s = g_string_new(hdr);
+		long rows = 0;
+		while (s->len < CP_CSV_CHUNK + 30000) {
+			g_string_append(s, "Li Lei,,,,,,,,\n");
+			rows++;
+		}
+		/* pad so that 张 straddles the boundary at 2 × CP_CSV_CHUNK */
+		gsize n = 0;
+		char *name = gb ? g_convert("张三", -1, "GB18030", "UTF-8", NULL, &n, NULL)
+		                : g_strdup("张三");
+		n = strlen(name);
+		gsize pad = 2 * CP_CSV_CHUNK - 1 - s->len - 9;
+		for (gsize i = 0; i < pad; i++)
+			g_string_append_c(s, 'p');
+		g_string_append(s, ",,,,,,,,\n");
+		g_assert_cmpuint(s->len + 1, ==, 2 * CP_CSV_CHUNK);
+		g_string_append(s, name);
+		g_string_append(s, ",,,,,,,,\nend,,,,,,,,\n");
+		g_free(name);
+		char *p = write_bytes("late", gb ? "gb.csv" : "utf8.csv", s->str, s->len);
+		cp_reader *r = open_ok(p);
+		cp_record rec = {0};
+		cp_error *err = NULL;
+		long got = 0;
+		char *seen = NULL;
+		while (cp_reader_next(r, &rec, &err) == 1) {
+			got++;
+			if (got == rows + 2) {
+				g_free(seen);
+				seen = g_strdup(rec.raw[CP_FIELD_NAME]);
+			}
+		}
+		tu_assert_no_error(err);
+		g_assert_cmpint(got, ==, rows + 3);
+		g_assert_cmpstr(seen, ==, "张三");
+		g_assert_cmpstr(cp_reader_encoding(r), ==, gb ? "GB18030" : "UTF-8");
+		g_free(seen);
+		cp_record_clear(&rec);
+		cp_reader_free(r);
+		g_free(p);
+		g_string_free(s, TRUE);
+	}
+}
+
 /* Proves: GB18030 characters split by a chunk boundary are converted
  * whole (2- and 4-byte sequences), and every row survives. */
 static void test_gb18030_chunks(void)
@@ -719,8 +827,9 @@ static void test_utf8_sample_cut(void)
 	g_string_free(s, TRUE);
 }
 
-/* A workbook handed over instead of its CSV export is named as such, with
- * the way to export it, not reported as a stray NUL byte. */
+/* A workbook is told by its first bytes, whatever its name, and read as a
+ * workbook (test_xlsx.c has the real ones): a damaged one is named as such,
+ * not reported as a stray NUL byte. */
 static void test_workbook(void)
 {
 	char *dir = tu_scratch("csv-workbook");
@@ -735,7 +844,7 @@ static void test_workbook(void)
 		g_assert_true(g_file_set_contents(path, cases[i].data, (gssize)cases[i].len, NULL));
 		cp_error *err = NULL;
 		g_assert_null(cp_reader_open(path, &err));
-		tu_assert_error(&err, CP_E_PARSE, "spreadsheet workbook");
+		tu_assert_error(&err, CP_E_PARSE, "cannot open the workbook");
 		g_free(path);
 	}
 	g_free(dir);
@@ -873,6 +982,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/headers", test_headers);
 	g_test_add_func("/csv/header-errors", test_header_errors);
 	g_test_add_func("/csv/blank-rows", test_blank_rows);
+	g_test_add_func("/csv/title-rows", test_title_rows);
+	g_test_add_func("/csv/late-encoding", test_late_encoding);
 	g_test_add_func("/csv/short-long-rows", test_short_long_rows);
 	g_test_add_func("/csv/unterminated-quote", test_unterminated_quote);
 	g_test_add_func("/csv/nul", test_nul);

@@ -35,11 +35,17 @@
 #ifdef CP_FUZZ_HAVE_pdfupdate
 #include "../fuzz/fuzz_pdfupdate.c"
 #endif
+#ifdef CP_FUZZ_HAVE_xlsx
+#include "../fuzz/fuzz_xlsx.c"
+#endif
 #ifdef CP_FUZZ_HAVE_pdfjoin
 #include "../fuzz/fuzz_pdfjoin.c"
 #endif
 #ifdef CP_FUZZ_HAVE_sign
 #include "../fuzz/fuzz_sign.c"
+#endif
+#ifdef CP_FUZZ_HAVE_zrun
+#include "../fuzz/fuzz_zrun.c"
 #endif
 
 typedef struct target {
@@ -122,11 +128,17 @@ static const target targets[] = {
 #ifdef CP_FUZZ_HAVE_pdfupdate
 	{"pdfupdate", cp_fuzz_pdfupdate},
 #endif
+#ifdef CP_FUZZ_HAVE_xlsx
+	{"xlsx", cp_fuzz_xlsx},
+#endif
 #ifdef CP_FUZZ_HAVE_pdfjoin
 	{"pdfjoin", cp_fuzz_pdfjoin},
 #endif
 #ifdef CP_FUZZ_HAVE_sign
 	{"sign", cp_fuzz_sign},
+#endif
+#ifdef CP_FUZZ_HAVE_zrun
+	{"zrun", cp_fuzz_zrun},
 #endif
 	{NULL, NULL},
 };

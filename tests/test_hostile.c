@@ -407,7 +407,11 @@ static long render_peak(const char *dir, long n, const char *photo, gsize len)
 	char *ledger = g_strdup_printf("%s/ledger%ld.sqlite", dir, n);
 	char *log = g_strdup_printf("%s/render%ld.log", dir, n);
 	char *org = g_build_filename(CP_TESTDIR, "..", "templates", "org.conf", NULL);
+	/* One worker: how far the reader runs ahead of several workers, and so
+	 * the pages in flight and each thread's malloc arena, depends on how
+	 * the machine schedules them; the growth per row is what is measured. */
 	char *argv[] = {(char *)certpress_path(), (char *)"render", (char *)"-q",
+	                (char *)"--jobs", (char *)"1",
 	                (char *)"--org", org, (char *)"--ledger", ledger, (char *)"-o", pdf,
 	                csv, NULL};
 	gint64 t0 = g_get_monotonic_time();

@@ -622,6 +622,81 @@ static void test_load_for_pdf(void)
 	g_free(p);
 }
 
+/* EXIF orientation (phones store portraits sideways): every one of the eight
+ * values, in both byte orders, is measured and decoded upright. Where the
+ * stored top-left (red) and top-right (blue) quadrants must show comes from
+ * the EXIF table (row 0 / column 0 sides), not from image.c's mapping. */
+static void test_exif_orientation(void)
+{
+	enum { TL, TR, BR, BL };
+	static const int where[9][2] = {
+		{0, 0}, {TL, TR}, {TR, TL}, {BR, BL}, {BL, BR},
+		{TL, BL}, {TR, BR}, {BR, TR}, {BL, TL},
+	};
+	for (int intel = 0; intel <= 1; intel++) {
+		for (int o = 1; o <= 8; o++) {
+			char name[32];
+			g_snprintf(name, sizeof name, "exif-%d-%d.jpg", o, intel);
+			char *p = tu_write_exif_jpeg(scratch, name, 64, 48, o, intel);
+			cp_error *err = NULL;
+			cp_image_info info;
+			g_assert_true(cp_image_probe(p, &info, &err));
+			tu_assert_no_error(err);
+			g_assert_cmpint(info.orientation, ==, o);
+			int W = o >= 5 ? 48 : 64, H = o >= 5 ? 64 : 48;
+			g_assert_cmpint(info.width, ==, W);
+			g_assert_cmpint(info.height, ==, H);
+			for (int pdf = 0; pdf <= 1; pdf++) {
+				cairo_surface_t *s = pdf ? cp_image_load_for_pdf(p, &info, &err)
+				                         : cp_image_load(p, &info, &err);
+				tu_assert_no_error(err);
+				g_assert_cmpint(info.width, ==, W);
+				/* turned pixels: the file cannot go into a PDF as-is */
+				g_assert_true(cp_image_has_pixels(s) || o == 1);
+				if (!cp_image_has_pixels(s)) {
+					cairo_surface_destroy(s);
+					continue;
+				}
+				g_assert_cmpint(cairo_image_surface_get_width(s), ==, W);
+				g_assert_cmpint(cairo_image_surface_get_height(s), ==, H);
+				const unsigned char *mime = NULL;
+				unsigned long mlen = 0;
+				cairo_surface_get_mime_data(s, CAIRO_MIME_TYPE_JPEG, &mime, &mlen);
+				g_assert_true((mime != NULL) == (o == 1));
+				const int cx[4] = {W / 4, W * 3 / 4, W * 3 / 4, W / 4};
+				const int cy[4] = {H / 4, H / 4, H * 3 / 4, H * 3 / 4};
+				int r = where[o][0], b = where[o][1];
+				uint32_t pr = pixel(s, cx[r], cy[r]), pb = pixel(s, cx[b], cy[b]);
+				g_test_message("orientation %d intel %d pdf %d", o, intel, pdf);
+				g_assert_cmpint(R(pr), >=, 200);
+				g_assert_cmpint(B(pr), <=, 60);
+				g_assert_cmpint(B(pb), >=, 200);
+				g_assert_cmpint(R(pb), <=, 60);
+				for (int q = 0; q < 4; q++) {
+					if (q == r || q == b)
+						continue;
+					uint32_t pw = pixel(s, cx[q], cy[q]);
+					g_assert_cmpint(R(pw), >=, 200);
+					g_assert_cmpint(B(pw), >=, 200);
+				}
+				cairo_surface_destroy(s);
+			}
+			g_free(p);
+		}
+	}
+	/* a value outside 1-8, and no EXIF at all, leave the pixels as stored */
+	int odd[] = {0, 9, 255};
+	for (size_t i = 0; i < G_N_ELEMENTS(odd); i++) {
+		char *p = tu_write_exif_jpeg(scratch, "exif-odd.jpg", 64, 48, odd[i], FALSE);
+		cp_image_info info;
+		cp_error *err = NULL;
+		g_assert_true(cp_image_probe(p, &info, &err));
+		g_assert_cmpint(info.orientation, ==, 1);
+		g_assert_cmpint(info.width, ==, 64);
+		g_free(p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -635,6 +710,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/image/validate", test_validate);
 	g_test_add_func("/image/validate-cache", test_validate_cache);
 	g_test_add_func("/image/load-for-pdf", test_load_for_pdf);
+	g_test_add_func("/image/exif-orientation", test_exif_orientation);
 	int rc = g_test_run();
 	g_free(scratch);
 	return rc;

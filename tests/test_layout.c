@@ -576,6 +576,93 @@ static void test_calibration_offset(void)
 	fx_clear(&fx);
 }
 
+/* A w x h navy photo with green bands of `band` pixels on two opposite
+ * sides (left and right when sides, else top and bottom). */
+static char *make_banded_photo(const char *name, int w, int h, int band, bool sides)
+{
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 0, 0.8, 0);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0, 0, 0.5);
+	if (sides)
+		cairo_rectangle(cr, band, 0, w - 2 * band, h);
+	else
+		cairo_rectangle(cr, 0, band, w, h - 2 * band);
+	cairo_fill(cr);
+	cairo_destroy(cr);
+	char *p = g_build_filename(scratch, name, NULL);
+	g_assert_cmpint(cairo_surface_write_to_png(s, p), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	return p;
+}
+
+/* A photo of another shape than its 5:7 box (docs/rules.md photo.crop)
+ * fills the box, centre-cropped: the bands the checker says are cut
+ * (358 x 441: 43 px across; 390 x 567: 21 px down) do not show, no blank
+ * strip is left inside the box, and nothing is drawn outside it. */
+static void test_photo_crop(void)
+{
+	const struct {
+		const char *name;
+		int w, h, band;
+		bool sides;
+	} cases[] = {
+		{"e-id.png", 358, 441, 20, true},
+		{"s390.png", 390, 567, 9, false},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		fixture fx;
+		fx_init(&fx, false);
+		char *p = make_banded_photo(cases[i].name, cases[i].w, cases[i].h, cases[i].band,
+		                            cases[i].sides);
+		set(&fx.rec, CP_FIELD_PHOTO, p);
+		cp_page *pg = layout_ok(&fx);
+		cairo_surface_t *s = render(&fx, pg, CP_MODE_FILL, 0, 0);
+		save(s, cases[i].name);
+		size_t n;
+		const cp_page_item *items = cp_page_items(pg, &n), *it = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (items[k].kind == CP_EL_PHOTO)
+				it = &items[k];
+		g_assert_nonnull(it);
+		int W = cairo_image_surface_get_width(s);
+		int stride = cairo_image_surface_get_stride(s);
+		const unsigned char *d = cairo_image_surface_get_data(s);
+		long navy = 0, green = 0, white = 0, total = 0, outside = 0;
+		for (int py = 0; py < cairo_image_surface_get_height(s); py++)
+			for (int px = 0; px < W; px++) {
+				double x = (px + 0.5) * 25.4 / DPI, y = (py + 0.5) * 25.4 / DPI;
+				guint32 c = ((const guint32 *)(d + (size_t)py * (size_t)stride))[px];
+				int r = (c >> 16) & 255, g = (c >> 8) & 255, b = c & 255;
+				bool in = x > it->x + 0.3 && x < it->x + it->w - 0.3 &&
+				          y > it->y + 0.3 && y < it->y + it->h - 0.3;
+				bool near = x > it->x - 3 && x < it->x + it->w + 3 &&
+				            y > it->y - 3 && y < it->y + it->h + 3;
+				bool inked = g > 150 && r < 100 ? true : b > 90 && r < 60 && g < 60;
+				if (in) {
+					total++;
+					navy += b > 90 && r < 60 && g < 60;
+					green += g > 150 && r < 100;
+					white += r > 200 && g > 200 && b > 200;
+				} else if (near && !(x >= it->x - 0.3 && x <= it->x + it->w + 0.3 &&
+				                     y >= it->y - 0.3 && y <= it->y + it->h + 0.3)) {
+					outside += inked;
+				}
+			}
+		g_test_message("%s: %ld of %ld navy, %ld green, %ld white, %ld outside",
+		               cases[i].name, navy, total, green, white, outside);
+		g_assert_cmpint(green, ==, 0);
+		g_assert_cmpint(white, ==, 0);
+		g_assert_cmpint(navy, ==, total);
+		g_assert_cmpint(outside, ==, 0);
+		cairo_surface_destroy(s);
+		cp_page_free(pg);
+		g_free(p);
+		fx_clear(&fx);
+	}
+}
+
 /* Pasted photos: no photo is fine and leaves a thin frame in full mode only;
  * a printing organization refuses a record without one. */
 static void test_photo_policy(void)
@@ -792,6 +879,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/layout/modes", test_modes);
 	g_test_add_func("/layout/calibration", test_calibration_offset);
 	g_test_add_func("/layout/photo-policy", test_photo_policy);
+	g_test_add_func("/layout/photo-crop", test_photo_crop);
 	g_test_add_func("/layout/page-qr", test_page_qr_decodes);
 	g_test_add_func("/layout/static-text", test_static_text_checked);
 	g_test_add_func("/layout/shared-layer", test_shared_layer);

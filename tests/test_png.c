@@ -115,6 +115,124 @@ static void test_alpha(void)
 	g_free(dir);
 }
 
+/* Every pixel comes back exactly, whatever the rows hold: odd and even
+ * widths (the filter takes two pixels at a time), rows equal to the one
+ * above (coded by hand), rows differing in one byte, in the unused byte of
+ * RGB24 only (which must not count), random rows, and ARGB32. */
+static void test_pixels_exact(void)
+{
+	static const int widths[] = {1, 2, 3, 7, 258, 863};
+	char *dir = tu_scratch("png-exact");
+	char *path = g_build_filename(dir, "p.png", NULL);
+	GRand *rnd = g_rand_new_with_seed(19);
+	for (size_t wi = 0; wi < G_N_ELEMENTS(widths); wi++)
+		for (int alpha = 0; alpha <= 1; alpha++) {
+			int w = widths[wi], h = 40;
+			cairo_surface_t *s = cairo_image_surface_create(
+				alpha ? CAIRO_FORMAT_ARGB32 : CAIRO_FORMAT_RGB24, w, h);
+			cairo_surface_flush(s);
+			unsigned char *data = cairo_image_surface_get_data(s);
+			int stride = cairo_image_surface_get_stride(s);
+			for (int y = 0; y < h; y++) {
+				uint32_t *row = (uint32_t *)(data + (size_t)y * stride);
+				/* row 0 is random: never reads above */
+				const uint32_t *above = (const uint32_t *)(data + (size_t)(y ? y - 1 : 0) * stride);
+				for (int x = 0; x < w; x++) {
+					uint32_t v = g_rand_int(rnd);
+					switch (y % 5) {
+					case 0: /* random */
+						break;
+					case 1: /* the same as above */
+					case 2:
+						v = above[x];
+						break;
+					case 3: /* the same but the unused byte */
+						v = (above[x] & 0xffffff) | (v & 0xff000000);
+						break;
+					default: /* the same but one byte of one pixel */
+						v = x == w / 2 ? above[x] ^ 0x00000100 : above[x];
+					}
+					if (alpha) /* premultiplied: no colour above alpha */
+						v = (v | 0xff000000);
+					row[x] = v;
+				}
+			}
+			cairo_surface_mark_dirty(s);
+			cp_error *err = NULL;
+			g_assert_true(cp_png_write(s, path, 300, &err));
+			tu_assert_no_error(err);
+			readback rb;
+			read_png(path, &rb);
+			g_assert_cmpuint(rb.w, ==, (unsigned)w);
+			g_assert_cmpuint(rb.h, ==, (unsigned)h);
+			int ch = alpha ? 4 : 3;
+			for (int y = 0; y < h; y++)
+				for (int x = 0; x < w; x++) {
+					uint32_t v = ((const uint32_t *)(data + (size_t)y * stride))[x];
+					const unsigned char *p = px(&rb, x, y, ch);
+					g_assert_cmpint(p[0], ==, (v >> 16) & 0xff);
+					g_assert_cmpint(p[1], ==, (v >> 8) & 0xff);
+					g_assert_cmpint(p[2], ==, v & 0xff);
+					if (alpha)
+						g_assert_cmpint(p[3], ==, 255);
+				}
+			g_free(rb.pixels);
+			cairo_surface_destroy(s);
+		}
+	g_rand_free(rnd);
+	g_free(path);
+	g_free(dir);
+}
+
+/* Page after page through one cache (as a PNG folder is written): a page
+ * of text-like rows, then the same page with one pixel changed in a
+ * stretch, then the first again: each reads back exactly. */
+static void test_cached(void)
+{
+	char *dir = tu_scratch("png-cached");
+	char *path = g_build_filename(dir, "c.png", NULL);
+	int w = 301, h = 200;
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+	for (int i = 0; i < 9; i++) {
+		cairo_rectangle(cr, 10 + i * 29.3, 5 + i * 21.7, 17.5, 13.2 + i);
+		cairo_fill(cr);
+	}
+	cairo_destroy(cr);
+	cp_png_cache *cache = cp_png_cache_new();
+	uint32_t *px50 = (uint32_t *)(cairo_image_surface_get_data(s) +
+	                              (size_t)cairo_image_surface_get_stride(s) * 50);
+	uint32_t keep = px50[100];
+	for (int round = 0; round < 4; round++) {
+		cairo_surface_flush(s);
+		px50[100] = round == 2 ? keep ^ 0x00010203 : keep;
+		cairo_surface_mark_dirty(s);
+		cp_error *err = NULL;
+		g_assert_true(cp_png_write_cached(s, path, 300, cache, &err));
+		tu_assert_no_error(err);
+		readback rb;
+		read_png(path, &rb);
+		const unsigned char *data = cairo_image_surface_get_data(s);
+		int stride = cairo_image_surface_get_stride(s);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				uint32_t v = ((const uint32_t *)(data + (size_t)y * stride))[x];
+				const unsigned char *p = px(&rb, x, y, 3);
+				g_assert_cmpint(p[0], ==, (v >> 16) & 0xff);
+				g_assert_cmpint(p[1], ==, (v >> 8) & 0xff);
+				g_assert_cmpint(p[2], ==, v & 0xff);
+			}
+		g_free(rb.pixels);
+	}
+	cp_png_cache_free(cache);
+	cairo_surface_destroy(s);
+	g_free(path);
+	g_free(dir);
+}
+
 /* Bad sizes and resolutions, unsupported surfaces and missing folders are
  * refused with clear errors, and nothing is written. */
 static void test_errors(void)
@@ -158,6 +276,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/png/a4-300dpi", test_a4_300dpi);
 	g_test_add_func("/png/alpha", test_alpha);
+	g_test_add_func("/png/pixels-exact", test_pixels_exact);
+	g_test_add_func("/png/cached", test_cached);
 	g_test_add_func("/png/errors", test_errors);
 	return g_test_run();
 }

@@ -361,7 +361,9 @@ static void test_rejects_roundtrip(void)
 	g_assert_cmpuint(g_strv_length(c1), ==, NHEADER + 1);
 	for (size_t i = 0; i < NHEADER; i++)
 		g_assert_cmpstr(c1[i], ==, row1[i]);
-	g_assert_cmpstr(c1[NHEADER], ==, "check digit \"X\" is wrong；photo missing,\nsee folder");
+	g_assert_cmpstr(c1[NHEADER], ==,
+	                "row 2, column 证件号码: check digit \"X\" is wrong；"
+	                "row 2, column 照片: photo missing,\nsee folder");
 
 	char **c2 = rows->pdata[2];
 	g_assert_cmpuint(g_strv_length(c2), ==, NHEADER + 1);

@@ -220,6 +220,20 @@ static void test_cert_no_positions(void)
 		g_assert_false(cp_rule_cert_no(cases[i].no, &ctx26, norm, &v));
 		expect_rule(&v, cases[i].rule, cases[i].needle);
 	}
+	/* a lower-case category letter is one message, not a second one
+	 * saying it differs from the profile's upper-case letter */
+	g_assert_false(cp_rule_cert_no("s000044000123263000001", &ctx26, norm, &v));
+	g_assert_cmpuint(v.len, ==, 1);
+	expect_rule(&v, "cert_no.format", "lowercase");
+	/* ... but a lower-case letter that is also the wrong one says both */
+	g_assert_false(cp_rule_cert_no("y000044000123263000001", &ctx26, norm, &v));
+	g_assert_cmpuint(v.len, ==, 2);
+	g_assert_cmpstr(v.items[1].rule, ==, "cert_no.prefix");
+	cp_violations_clear(&v);
+	/* the spreadsheet's text mark before a number */
+	g_assert_true(cp_rule_cert_no("'S000044000123263000001", &ctx26, norm, &v));
+	expect_clean(&v);
+	g_assert_cmpstr(norm, ==, "S000044000123263000001");
 	/* several parts wrong at once: all reported */
 	g_assert_false(cp_rule_cert_no("Y000123000123195000000", &ctx26, norm, &v));
 	g_assert_cmpuint(v.len, ==, 4);
@@ -341,6 +355,15 @@ static void test_id_resident(void)
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, "11010519491231002x", 2026, 1, 1,
 	                                norm, &v));
 	g_assert_cmpstr(norm, ==, "11010519491231002X");
+	/* the apostrophe a spreadsheet export keeps as its text mark */
+	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, "'11010519491231002X", 2026, 1, 1,
+	                                norm, &v));
+	expect_clean(&v);
+	g_assert_cmpstr(norm, ==, "11010519491231002X");
+	/* only the one leading mark: one inside is a wrong character */
+	g_assert_false(cp_rule_id_number(CP_ID_RESIDENT, "''11010519491231002X", 2026, 1, 1,
+	                                 norm, &v));
+	expect_rule(&v, "id_number.charset", NULL);
 	/* blanks inside (copied from a formatted display) and full-width digits */
 	g_assert_true(cp_rule_id_number(CP_ID_RESIDENT, "110105 19491231 002X", 2026, 1, 1,
 	                                norm, &v));

@@ -47,7 +47,7 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open_cancellable(o->csv, &cli_interrupted, err);
+	b->reader = cp_reader_open_ex(o->csv, o->sheet, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);
@@ -199,9 +199,13 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 			ok = r == 0;
 			break;
 		}
+		/* a record not laid out needs its photo's header only */
+		bool lay = !b->lay_out || b->lay_out(ud, &rec);
+		if (b->lay_out)
+			cp_checker_decode_photos(b->checker, lay);
 		bool valid = cp_checker_check(b->checker, &rec, &row);
 		cp_page *pg = NULL;
-		if (valid && b->engine) {
+		if (valid && b->engine && lay) {
 			cp_error *le = NULL;
 			pg = cp_engine_layout(b->engine, &rec, &le);
 			if (!pg) {

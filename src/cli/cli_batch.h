@@ -13,6 +13,7 @@
 
 typedef struct cli_batch_opts {
 	const char *csv;
+	const char *sheet;         /* of a workbook, or NULL: the first */
 	const char *org;
 	const char *template_path; /* NULL: do not lay out (check --no-layout) */
 	const char *font_dir;      /* extra fonts, or NULL */
@@ -30,6 +31,12 @@ typedef struct cli_batch {
 	char *fonts_dir, *font_dir; /* for the engines of pool workers */
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
+	/* cli_batch_run() lays out only the records this accepts (called with
+	 * its ud; NULL: every record). A preview needs its own page only: the
+	 * other rows are still checked, for what the rules need from them
+	 * (duplicate numbers), but not laid out, and their photos are probed
+	 * (header: size, shape) but not decoded. */
+	bool (*lay_out)(void *ud, const cp_record *rec);
 } cli_batch;
 
 /* Called once per record. valid: no error so far (checked and, with a

@@ -27,6 +27,8 @@ static void help(void)
 	         "                        (default: the reference certificate)\n"
 	         "      --no-layout       check the rules only, do not lay out\n"
 	         "      --font-dir DIR    the organization's own fonts, ahead of the defaults\n"
+	         "      --sheet NAME      of a workbook (.xlsx, .xls), the sheet to read\n"
+	         "                        (default: the first)\n"
 	         "      --json            write the report as JSON on standard output\n"
 	         "      --rejects FILE    write the refused rows with a reason column (CSV)\n"
 	         "      --html FILE       write an HTML report with a thumbnail of each\n"
@@ -74,7 +76,7 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 
 int cli_check(int argc, char **argv)
 {
-	enum { OPT_NO_LAYOUT = 256, OPT_FONT_DIR, OPT_JSON, OPT_REJECTS, OPT_HTML };
+	enum { OPT_NO_LAYOUT = 256, OPT_FONT_DIR, OPT_JSON, OPT_REJECTS, OPT_HTML, OPT_SHEET };
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"template", required_argument, NULL, 't'},
@@ -83,11 +85,12 @@ int cli_check(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"rejects", required_argument, NULL, OPT_REJECTS},
 		{"html", required_argument, NULL, OPT_HTML},
+		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *org = NULL, *tpl = NULL, *font_dir = NULL, *rejects = NULL, *html = NULL;
+	const char *org = NULL, *tpl = NULL, *font_dir = NULL, *rejects = NULL, *html = NULL, *sheet = NULL;
 	bool no_layout = false, json = false, quiet = false;
 	int ch;
 	optind = 1;
@@ -100,6 +103,7 @@ int cli_check(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_REJECTS: rejects = optarg; break;
 		case OPT_HTML: html = optarg; break;
+		case OPT_SHEET: sheet = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage_error("check", _("unknown option"));
@@ -115,7 +119,7 @@ int cli_check(int argc, char **argv)
 	cli_install_signals();
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	cli_batch_opts bo = {
-		.csv = argv[optind], .org = org, .font_dir = font_dir,
+		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = no_layout ? NULL : tpl ? tpl : def_tpl,
 	};
 	cli_batch b = {0};
@@ -154,6 +158,7 @@ int cli_check(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (ctx.rejects) {
 		bool ok = cp_rejects_close(ctx.rejects, &err);

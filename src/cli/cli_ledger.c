@@ -94,7 +94,8 @@ static int common_opt(int c, const char *arg, common *co, const char *action)
 static cp_ledger *open_existing(const common *co, cp_error **err)
 {
 	char *path = co->ledger ? g_strdup(co->ledger) : cp_ledger_default_path();
-	bool exists = g_file_test(path, G_FILE_TEST_EXISTS);
+	/* a server's ledger: opening it says whether it was made */
+	bool exists = cp_ledger_is_server(path) || g_file_test(path, G_FILE_TEST_EXISTS);
 	if (!exists)
 		cp_set_error(err, CP_E_IO, path, 0, 0, NULL,
 		             _("there is no ledger here (nothing was recorded yet?); "
@@ -339,6 +340,78 @@ static int do_report(int argc, char **argv, common *co)
 	return 0;
 }
 
+static int do_init(int argc, char **argv, common *co)
+{
+	static const struct option opts[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	const char *help = _("Usage: certpress ledger init --ledger WHERE\n"
+	                     "Makes the ledger's tables, or brings them up to this version: in a\n"
+	                     "PostgreSQL database (WHERE: postgresql://HOST/DB or host=… dbname=…;\n"
+	                     "needs the right to create tables; stations then need only SELECT and\n"
+	                     "INSERT), or in a new SQLite file. Every --ledger takes either.\n");
+	report_args a = {0};
+	int rc = parse(argc, argv, "init", help, opts, report_opt, &a, co);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("init", _("unexpected argument '%s'"), argv[optind]);
+	cp_error *err = NULL;
+	cp_ledger *l = cp_ledger_init(co->ledger, co->busy_ms, &err);
+	if (!l)
+		return report_error(err);
+	printf(_("the ledger is ready: %s\n"), cp_ledger_path(l));
+	cp_ledger_free(l);
+	return 0;
+}
+
+typedef struct migrate_args {
+	const char *from, *to;
+} migrate_args;
+
+static bool migrate_opt(int c, const char *arg, void *data)
+{
+	migrate_args *a = data;
+	if (c == 'f')
+		a->from = arg;
+	else if (c == 't')
+		a->to = arg;
+	return true;
+}
+
+static int do_migrate(int argc, char **argv, common *co)
+{
+	static const struct option opts[] = {
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+	};
+	const char *help = _("Usage: certpress ledger migrate --from LEDGER --to LEDGER\n"
+	                     "Moves every entry of one ledger into a new, empty one (an SQLite file\n"
+	                     "into a PostgreSQL database: --to postgresql://HOST/DB), in one\n"
+	                     "transaction kept only when the export and the balance read the same.\n");
+	migrate_args a = {0};
+	int rc = parse(argc, argv, "migrate", help, opts, migrate_opt, &a, co);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("migrate", _("unexpected argument '%s'"), argv[optind]);
+	if (!a.from || !a.to)
+		return usage_error("migrate", _("--from and --to are required"));
+	cp_error *err = NULL;
+	common src = *co;
+	src.ledger = a.from;
+	cp_ledger *from = open_existing(&src, &err);
+	cp_ledger *to = from ? cp_ledger_init(a.to, co->busy_ms, &err) : NULL;
+	int64_t n = 0;
+	bool ok = to && cp_ledger_migrate(from, to, &n, &err);
+	if (ok)
+		printf(_("moved %" PRId64 " entries from %s to %s; the export and the balance "
+		         "match\n"),
+		       n, cp_ledger_path(from), cp_ledger_path(to));
+	cp_ledger_free(to);
+	cp_ledger_free(from);
+	return ok ? 0 : report_error(err);
+}
+
 static int do_show(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {COMMON_OPTIONS, {NULL, 0, NULL, 0}};
@@ -426,6 +499,7 @@ static const struct action {
 	int (*run)(int argc, char **argv, common *co);
 	const char *summary;
 } actions[] = {
+	{"init", do_init, N_("init                        make the ledger's tables (PostgreSQL)")},
 	{"stock", do_stock, N_("stock add --from S --to S   record blank stock received")},
 	{"spoil", do_sheet, N_("spoil --serial S --reason R record a spoiled sheet")},
 	{"destroy", do_sheet, N_("destroy --serial S | --from S --to S --reason R")},
@@ -433,6 +507,7 @@ static const struct action {
 	{"report", do_report, N_("report [--from D --to D] [--json]  balance and batches")},
 	{"show", do_show, N_("show CERT_NO                history of one certificate")},
 	{"export", do_export, N_("export --csv [-o FILE]      every entry for auditors")},
+	{"migrate", do_migrate, N_("migrate --from FILE --to URI  move a ledger to PostgreSQL")},
 	{"backup", do_backup, N_("backup -o FILE              consistent copy of the ledger")},
 };
 

@@ -61,6 +61,8 @@ static void help(void)
 	         "      --rejects FILE      where refused rows go (default OUTPUT's name\n"
 	         "                          + .rejects.csv with --skip-invalid)\n"
 	         "      --font-dir DIR      the organization's own fonts, ahead of the defaults\n"
+	         "      --sheet NAME        of a workbook (.xlsx, .xls), the sheet to read\n"
+	         "                          (default: the first)\n"
 	         "      --ledger FILE       the print ledger (default\n"
 	         "                          ~/.local/share/certpress/ledger.sqlite); every\n"
 	         "                          page of a PDF or PNG folder is recorded there and a\n"
@@ -120,6 +122,7 @@ typedef struct render_ctx {
 	cairo_surface_t *preview;
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
+	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
 	bool auto_serial;        /* number the sheets from the ledger's stock */
 	const char *serial_from; /* --serial-from: the first sheet */
@@ -303,6 +306,12 @@ static bool refuse(render_ctx *c, const cp_record *rec, const cp_problems *row, 
 static bool drawing(const render_ctx *c)
 {
 	return !c->refused_any || c->skip_invalid;
+}
+
+/* A preview lays out its own record only. */
+static bool preview_lay_out(void *ud, const cp_record *rec)
+{
+	return selected(ud, rec);
 }
 
 /* A preview: one record, drawn by this thread. */
@@ -549,9 +558,11 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 	render_ctx *c = ud;
 	char *name = png_name(c, &it->rec);
 	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
+	if (s && !c->png_cache[part])
+		c->png_cache[part] = cp_png_cache_new();
 	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
 	g_free(name);
-	bool ok = f && cp_png_write_atomic(s, f, c->oo.dpi, err);
+	bool ok = f && cp_png_write_atomic_cached(s, f, c->oo.dpi, c->png_cache[part], err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;
@@ -563,6 +574,8 @@ static bool png_done(void *ud, int part, cp_error **err)
 	if (c->raster[part])
 		cairo_surface_destroy(c->raster[part]);
 	c->raster[part] = NULL;
+	cp_png_cache_free(c->png_cache[part]);
+	c->png_cache[part] = NULL;
 	return true;
 }
 
@@ -685,7 +698,7 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_EXPECT_SHA };
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_EXPECT_SHA, OPT_SHEET };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
@@ -716,6 +729,7 @@ int cli_render(int argc, char **argv)
 		{"copies", required_argument, NULL, OPT_COPIES},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -724,7 +738,7 @@ int cli_render(int argc, char **argv)
 	const char *org = NULL, *out = NULL, *tpl = NULL, *printer = NULL,
 		   *printers_dir = NULL, *rejects = NULL, *font_dir = NULL;
 	const char *offset = NULL, *scale = NULL;
-	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL;
+	const char *ledger_path = NULL, *operator_name = NULL, *batch_name = NULL, *sheet = NULL;
 	bool no_ledger = false;
 	const char *print_dest = NULL;
 	long copies = 0;
@@ -802,6 +816,7 @@ int cli_render(int argc, char **argv)
 				return early(&c, auto_printer, cli_usage_error("render", _("--format must be png or pdf, not '%s'"), optarg));
 			break;
 		case OPT_NAME: c.name_pattern = optarg; break;
+		case OPT_SHEET: sheet = optarg; break;
 		case 'j':
 			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
 				return early(&c, auto_printer, cli_usage_error("render", _("--jobs must be a whole number from 1 to %d"),
@@ -889,7 +904,7 @@ int cli_render(int argc, char **argv)
 	char *resolved = NULL; /* from realpath(): free() */
 	char *input_abs = NULL, *input_sha = NULL;
 	cli_batch_opts bo = {
-		.csv = argv[optind], .org = org, .font_dir = font_dir,
+		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
 		/* A batch is laid out and drawn by the pool's workers. */
 		.workers_lay_out = c.kind != OUT_PREVIEW,
@@ -1001,14 +1016,18 @@ int cli_render(int argc, char **argv)
 		/* The input by absolute path and checksum (to make a page again,
 		 * `certpress reprint`), and the calibration of the pages. */
 		input_abs = g_canonicalize_filename(argv[optind], NULL);
-		input_sha = cli_file_sha256(argv[optind], &err);
-		if (!input_sha)
+		/* A pipe or FIFO was read once already: it has no checksum to
+		 * record (nor a page to make again from it). */
+		struct stat ist;
+		bool regular = stat(argv[optind], &ist) == 0 && S_ISREG(ist.st_mode);
+		input_sha = regular ? cli_file_sha256(argv[optind], &err) : NULL;
+		if (regular && !input_sha)
 			goto out;
-		if (expect_sha && g_ascii_strcasecmp(expect_sha, input_sha) != 0) {
+		if (expect_sha && (!input_sha || g_ascii_strcasecmp(expect_sha, input_sha) != 0)) {
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
 			             _("the file changed: its SHA-256 is %s, not the %s expected; "
 			               "nothing was printed"),
-			             input_sha, expect_sha);
+			             input_sha ? input_sha : "-", expect_sha);
 			goto out;
 		}
 		c.lb = cp_ledger_batch_begin(ledger, batch_name, input_abs, &err);
@@ -1056,6 +1075,8 @@ int cli_render(int argc, char **argv)
 		goto out;
 	}
 
+	if (c.kind == OUT_PREVIEW)
+		b.lay_out = preview_lay_out;
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
 	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops
 	                                                    : c.pdf_files ? &pdfdir_ops : &png_ops,
@@ -1072,6 +1093,7 @@ int cli_render(int argc, char **argv)
 		.records = b.records, .valid = b.valid, .refused = b.refused,
 		.warnings = b.warnings, .csv_path = argv[optind],
 		.encoding = cp_reader_encoding(b.reader),
+		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
 		report_refusals(&b.problems, &sum);
@@ -1101,6 +1123,11 @@ int cli_render(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* The batch is recorded (not yet committed) before anything is put in
+	 * place: a number another station issued meanwhile refuses it here, and
+	 * nothing is written. The ledger is locked from here to the commit. */
+	if (c.lb && !cp_ledger_batch_prepare(c.lb, &err))
+		goto out;
 	if (c.rejects) {
 		bool ok = cp_rejects_close(c.rejects, &err);
 		c.rejects = NULL;
@@ -1154,9 +1181,11 @@ out:
 	cp_rejects_abort(c.rejects);
 	if (c.preview)
 		cairo_surface_destroy(c.preview);
-	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++)
+	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++) {
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+		cp_png_cache_free(c.png_cache[i]);
+	}
 	cli_batch_close(&b);
 	cp_signer_free(c.signer);
 	cp_sign_seal_free(c.seal);

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <glib.h>
 #include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,9 +23,16 @@
 #include "input/profile.h"
 #include "input/rules.h"
 
-/* Photo geometry (第十五条, 2021 notice: 1-inch, 25 × 35 mm). */
+/* Photo geometry (第十五条, 2021 notice: 1-inch, 25 × 35 mm, i.e. 5:7).
+ * The accepted shapes are the sizes 人社 platforms and photo studios hand
+ * out: 295 × 413 and 413 × 579 (1 inch at 300 and 420 dpi, 0.71), 390 × 567
+ * (0.69), 358 × 441 (the electronic ID photo, 0.81), 413 × 626 (2 inch,
+ * 0.66). A photo more than PHOTO_ASPECT_CROP off 5:7 is printed
+ * centre-cropped to its box and warned about (docs/rules.md). */
 #define PHOTO_ASPECT_MIN 0.65
-#define PHOTO_ASPECT_MAX 0.78
+#define PHOTO_ASPECT_MAX 0.83
+#define PHOTO_ASPECT_BOX (5.0 / 7.0)
+#define PHOTO_ASPECT_CROP 0.02 /* relative */
 #define PHOTO_GOOD_W 295 /* 25 mm at 300 dpi */
 #define PHOTO_GOOD_H 413 /* 35 mm at 300 dpi */
 #define PHOTO_MIN_W 148  /* 25 mm at 150 dpi */
@@ -41,6 +50,8 @@ struct cp_checker {
 	size_t ncolumns;  /* header cells, 0 when there is no reader */
 	char *column[CP_FIELD_COUNT]; /* the CSV header of each field */
 	cp_photo_policy photos;
+	cp_photo_fit fit;
+	bool skip_photo_decode; /* cp_checker_decode_photos(c, false) */
 	cp_cert_no_ctx cert_ctx;
 	/* Certificate numbers of the batch: key in `keys`, value index+1 into
 	 * `rows`. One string chunk and one array instead of two small
@@ -105,6 +116,7 @@ cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
 	c->data_dir = g_strdup(real);
 	free(real);
 	c->photos = cp_profile_photo_policy(profile);
+	c->fit = cp_profile_photo_fit(profile);
 	c->cert_ctx.prefix = cp_profile_prefix(profile);
 	c->cert_ctx.special_grades = cp_profile_special_grades(profile);
 	for (int f = 0; f < CP_FIELD_COUNT; f++) {
@@ -266,12 +278,187 @@ static void check_scope(ctx *x, const char *occupation, const char *job_type)
 
 /* ------------------------------------------------------------------ photo */
 
+/* Names within this Levenshtein distance (bytes, after case folding) of the
+ * wanted one, or with the same stem, are offered as near matches. */
+#define PHOTO_NEAR_DISTANCE 2
+#define PHOTO_NEAR_MAX 3
+#define PHOTO_DIR_SCAN_MAX 100000 /* entries looked at in one folder */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 255 || lb > 255)
+		return SIZE_MAX;
+	size_t row[256];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static char *stem_of(const char *folded)
+{
+	const char *dot = strrchr(folded, '.');
+	return dot && dot != folded ? g_strndup(folded, (size_t)(dot - folded)) : g_strdup(folded);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "a、b、c" of a name list. Free with g_free(). */
+static char *name_list(GPtrArray *names)
+{
+	GString *g = g_string_new(NULL);
+	for (size_t i = 0; i < names->len; i++)
+		g_string_append_printf(g, "%s%s", i ? "、" : "", (char *)names->pdata[i]);
+	return g_string_free(g, FALSE);
+}
+
+
+/* The entries of dir whose name equals want ignoring case (into same) and,
+ * when near is given, the PHOTO_NEAR_MAX closest others (into near), each
+ * sorted. */
+static void scan_folder(const char *dir, const char *want, GPtrArray *same, GPtrArray *near)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (!d)
+		return;
+	char *fw = g_utf8_casefold(want, -1);
+	char *sw = stem_of(fw);
+	const char *name;
+	for (size_t n = 0; (name = g_dir_read_name(d)) && n < PHOTO_DIR_SCAN_MAX; n++) {
+		if (!g_utf8_validate(name, -1, NULL))
+			continue;
+		char *fn = g_utf8_casefold(name, -1);
+		if (strcmp(fn, fw) == 0) {
+			g_ptr_array_add(same, g_strdup(name));
+		} else if (near) {
+			char *sn = stem_of(fn);
+			if (strcmp(sn, sw) == 0 || edit_distance(fn, fw) <= PHOTO_NEAR_DISTANCE)
+				g_ptr_array_add(near, g_strdup(name));
+			g_free(sn);
+		}
+		g_free(fn);
+	}
+	g_dir_close(d);
+	g_free(fw);
+	g_free(sw);
+	g_ptr_array_sort(same, cmp_names);
+	if (near) {
+		g_ptr_array_sort(near, cmp_names);
+		if (near->len > PHOTO_NEAR_MAX)
+			g_ptr_array_set_size(near, PHOTO_NEAR_MAX);
+	}
+}
+
+/* Finds rel ('/'-separated, relative, without "..") under the data folder.
+ * Spreadsheets are typed on Windows, where names ignore case: a component
+ * that is not there as written but matches exactly one entry of its folder
+ * ignoring case is taken, and *as_found gets the path as it really is (the
+ * caller warns). Anything else is reported as photo.missing, naming the
+ * folder searched and the near matches in it. Returns the path to open, or
+ * NULL after reporting. */
+static char *find_photo(ctx *x, const char *rel, char **as_found)
+{
+	*as_found = NULL;
+	char **parts = g_strsplit(rel, "/", -1);
+	GString *found = g_string_new(NULL);
+	bool changed = false, ok = true;
+	for (size_t i = 0; ok && parts[i]; i++) {
+		const char *p = parts[i];
+		if (!*p || strcmp(p, ".") == 0)
+			continue;
+		char *dir = g_build_filename(x->c->data_dir, found->str, NULL);
+		char *cand = g_build_filename(dir, p, NULL);
+		struct stat st;
+		const char *take = p;
+		GPtrArray *same = g_ptr_array_new_with_free_func(g_free);
+		GPtrArray *near = g_ptr_array_new_with_free_func(g_free);
+		if (lstat(cand, &st) != 0) {
+			scan_folder(dir, p, same, near);
+			/* shown relative to the data folder, as the spreadsheet has it */
+			char *where = found->len ? g_strconcat(found->str, "/", NULL)
+			                         : g_strdup(_("the CSV's folder"));
+			if (same->len == 1) {
+				take = same->pdata[0];
+				changed = true;
+			} else if (same->len > 1) {
+				char *list = name_list(same);
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				       _("the photo file cannot be found: there is no %s in %s, "
+				         "and several names there differ from it only in case (%s); "
+				         "write the name exactly"), p, where, list);
+				g_free(list);
+				ok = false;
+			} else if (near->len) {
+				char *list = name_list(near);
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				       _("the photo file cannot be found: there is no %s in %s "
+				         "(similar names there: %s)"), p, where, list);
+				g_free(list);
+				ok = false;
+			} else {
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				       _("the photo file cannot be found: there is no %s in %s"),
+				       p, where);
+				ok = false;
+			}
+			g_free(where);
+		}
+		if (ok)
+			g_string_append_printf(found, "%s%s", found->len ? "/" : "", take);
+		g_ptr_array_free(same, TRUE);
+		g_ptr_array_free(near, TRUE);
+		g_free(cand);
+		g_free(dir);
+	}
+	g_strfreev(parts);
+	if (!ok) {
+		g_string_free(found, TRUE);
+		return NULL;
+	}
+	char *path = g_build_filename(x->c->data_dir, found->str, NULL);
+	if (changed)
+		*as_found = g_string_free(found, FALSE);
+	else
+		g_string_free(found, TRUE);
+	return path;
+}
+
+static void check_photo_image(ctx *x, const char *real);
+
 static void check_photo(ctx *x)
 {
 	cp_record *rec = x->rec;
 	const char *raw = rec->raw[CP_FIELD_PHOTO];
 	if (x->c->photos == CP_PHOTO_PASTED)
 		return;
+	if (rec->photo_picture_problem) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.picture", "第十五条", "%s",
+		       rec->photo_picture_problem);
+		return;
+	}
+	if (rec->photo_picture) {
+		/* pasted into the workbook: taken out by the reader, a file of
+		 * its own, not a name from the sheet */
+		check_photo_image(x, rec->photo_picture);
+		return;
+	}
 	if (cp_rule_blank(raw)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
 		       _("the photo is blank, but the profile prints photos "
@@ -284,6 +471,8 @@ static void check_photo(ctx *x)
 		return;
 	}
 	char *rel = cp_rule_trim(raw);
+	/* Windows paths ("photos\\001.jpg") name the same file. */
+	g_strdelimit(rel, "\\", '/');
 	/* Photo names come from the spreadsheet, i.e. from outside: they may only
 	 * name files inside the data folder. "..", absolute paths and symlinks
 	 * leading out are refused before anything is opened. */
@@ -292,7 +481,7 @@ static void check_photo(ctx *x)
 	for (size_t i = 0; parts[i]; i++)
 		dotdot |= strcmp(parts[i], "..") == 0;
 	g_strfreev(parts);
-	if (g_path_is_absolute(rel) || rel[0] == '\\' || dotdot ||
+	if (g_path_is_absolute(rel) || dotdot ||
 	    (g_ascii_isalpha(rel[0]) && rel[1] == ':')) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside", "第十五条",
 		       _("the photo path must be relative to the CSV's folder, without "
@@ -300,7 +489,27 @@ static void check_photo(ctx *x)
 		g_free(rel);
 		return;
 	}
-	char *joined = g_build_filename(x->c->data_dir, rel, NULL);
+	char *as_found = NULL;
+	char *joined = find_photo(x, rel, &as_found);
+	if (!joined) {
+		g_free(rel);
+		return;
+	}
+	if (as_found && x->c->fit == CP_PHOTO_FIT_REFUSE) {
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.case", "第十五条",
+		       _("the photo file cannot be found: there is no %s; did you mean %s? "
+		         "(the profile takes no name that differs in case: photo_fit = "
+		         "refuse)"), rel, as_found);
+		g_free(as_found);
+		g_free(rel);
+		g_free(joined);
+		return;
+	}
+	if (as_found)
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.case", "第十五条",
+		       _("the photo file is named %s, not %s (the letters differ in "
+		         "case); it was used, but correct the spreadsheet"), as_found, rel);
+	g_free(as_found);
 	g_free(rel);
 	char *real = realpath(joined, NULL);
 	g_free(joined);
@@ -326,6 +535,15 @@ static void check_photo(ctx *x)
 		free(real);
 		return;
 	}
+	check_photo_image(x, real);
+	free(real);
+}
+
+/* The image itself, a file or a workbook's picture: shape, resolution, every
+ * byte decodable; the value is set when it passes. */
+static void check_photo_image(ctx *x, const char *real)
+{
+	cp_record *rec = x->rec;
 	cp_error *e = NULL;
 	cp_image_info info;
 	size_t errors_before = x->errors;
@@ -335,15 +553,47 @@ static void check_photo(ctx *x)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
 		       _("the photo cannot be read as an image: %s"), e->message);
 		cp_error_free(e);
-		free(real);
 		return;
 	}
+	if (info.orientation != 1 && x->c->fit == CP_PHOTO_FIT_REFUSE)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		       _("the photo is stored turned (EXIF orientation %d) and shows "
+		         "upright only where the tag is read; the profile takes photos "
+		         "as stored (photo_fit = refuse): save it upright"),
+		       info.orientation);
+	else if (info.orientation != 1)
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		       _("the photo is stored turned (EXIF orientation %d); it is "
+		         "printed upright, as the tag says"), info.orientation);
 	double aspect = (double)info.width / info.height;
 	if (aspect < PHOTO_ASPECT_MIN || aspect > PHOTO_ASPECT_MAX)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
 		       _("the photo is %d × %d pixels (width/height %.2f); a 1-inch "
 		         "portrait photo is 25 × 35 mm (%.2f–%.2f)"), info.width,
 		       info.height, aspect, PHOTO_ASPECT_MIN, PHOTO_ASPECT_MAX);
+	else if (x->c->fit == CP_PHOTO_FIT_REFUSE &&
+	         fabs(aspect / PHOTO_ASPECT_BOX - 1) > PHOTO_ASPECT_CROP)
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
+		       _("the photo is %d × %d pixels (width/height %.2f), not 5:7 "
+		         "(%.2f–%.2f); the profile does not crop photos (photo_fit = "
+		         "refuse)"), info.width, info.height, aspect,
+		       PHOTO_ASPECT_BOX * (1 - PHOTO_ASPECT_CROP),
+		       PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP));
+	else if (aspect > PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP)) {
+		int keep = (int)lround(info.height * PHOTO_ASPECT_BOX);
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop", "第十五条",
+		       _("the photo is %d × %d pixels (width/height %.2f, wider than "
+		         "5:7); it is printed centre-cropped to %d × %d, %d pixels cut "
+		         "from the left and right edges together"), info.width,
+		       info.height, aspect, keep, info.height, info.width - keep);
+	} else if (aspect < PHOTO_ASPECT_BOX * (1 - PHOTO_ASPECT_CROP)) {
+		int keep = (int)lround(info.width / PHOTO_ASPECT_BOX);
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop", "第十五条",
+		       _("the photo is %d × %d pixels (width/height %.2f, narrower than "
+		         "5:7); it is printed centre-cropped to %d × %d, %d pixels cut "
+		         "from the top and bottom edges together"), info.width,
+		       info.height, aspect, info.width, keep, info.height - keep);
+	}
 	if (info.width < PHOTO_MIN_W || info.height < PHOTO_MIN_H)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.resolution", "第十五条",
 		       _("the photo is %d × %d pixels, below 150 dpi at 25 × 35 mm "
@@ -356,16 +606,19 @@ static void check_photo(ctx *x)
 	/* Every byte is decoded (a truncated photo would print half grey), but
 	 * no pixels are kept; a file already validated in this process is not
 	 * read again. */
-	if (!cp_image_validate(real, NULL, &e)) {
+	if (!x->c->skip_photo_decode && !cp_image_validate(real, NULL, &e)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
 		       _("the photo cannot be decoded: %s"), e->message);
 		cp_error_free(e);
-		free(real);
 		return;
 	}
 	if (x->errors == errors_before)
 		set_value(rec, CP_FIELD_PHOTO, g_strdup(real));
-	free(real);
+}
+
+void cp_checker_decode_photos(cp_checker *c, bool decode)
+{
+	c->skip_photo_decode = !decode;
 }
 
 /* --------------------------------------------------------------- the check */
@@ -437,7 +690,15 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 	if (cp_rule_id_type(rec->raw[CP_FIELD_ID_TYPE], &type, &v))
 		set_value(rec, CP_FIELD_ID_TYPE, g_strdup(cp_rule_id_type_name(type)));
 	report_rule(&x, CP_FIELD_ID_TYPE, &v);
-	if (type >= 0) {
+	if (rec->number[CP_FIELD_ID_NUMBER] && !cp_rule_blank(rec->raw[CP_FIELD_ID_NUMBER])) {
+		/* A number cell keeps 15 significant digits: an 18-digit ID
+		 * number has lost its last ones, and an X check character
+		 * cannot be there at all. Only a text cell holds an ID. */
+		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.excel", "第十一条",
+		       _("the workbook stores the ID number as a number, which keeps at "
+		         "most 15 digits (the last digits of an 18-digit number are gone); "
+		         "format the column as Text, type the numbers again and save"));
+	} else if (type >= 0) {
 		char id[CP_RULES_ID_BYTES];
 		if (cp_rule_id_number((cp_id_type)type, rec->raw[CP_FIELD_ID_NUMBER],
 		                      rec->year, rec->month, rec->day, id, &v))

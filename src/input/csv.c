@@ -9,6 +9,10 @@
  * bytes go to dec[] unchanged); the tokenizer walks dec[] one byte at a time
  * and builds one row in rowbuf[] (cells separated by NUL, their offsets in
  * cellstart[]). Only a whole row is turned into a cp_record.
+ *
+ * A file whose first chunk is all ASCII is decided at its first non-ASCII
+ * byte (decide_late), and a workbook (.xlsx, .xls) gives its rows through
+ * sheet.h instead of the tokenizer, into the same rowbuf[].
  */
 #include "input/csv.h"
 
@@ -24,6 +28,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "input/record.h"
+#include "input/sheet.h"
 
 /* Room after a chunk for the few bytes of a multibyte sequence that a chunk
  * boundary split (kept for the next conversion). */
@@ -38,6 +43,9 @@ struct cp_reader {
 	char *path;
 	char *dir;
 	FILE *fp;
+	cp_sheet *sheet;     /* a workbook's sheet instead of CSV text */
+	char *picdir;        /* private folder of the pictures taken out of it */
+	bool *cellnum;       /* of the current row (workbooks): a number cell */
 	const char *encoding;
 	char delim;
 	uint64_t size;       /* of a regular file, for progress; 0 when unknown */
@@ -51,6 +59,7 @@ struct cp_reader {
 	size_t rawlen;
 	bool raw_eof;
 	enum pending pending;
+	bool undecided;   /* only ASCII so far: UTF-8 or GB18030 is still open */
 	char *dec;
 	size_t dpos, dlen;
 
@@ -160,6 +169,54 @@ static bool read_full(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error
 	return true;
 }
 
+static bool sample_is_utf8(const char *p, size_t n, bool at_eof);
+static bool open_converter(cp_reader *r, const char *from, const char *name,
+                           cp_error **err);
+
+/* A file whose first chunk was all ASCII is decided at its first non-ASCII
+ * byte, wherever that is (a GB18030 export with a long ASCII head would
+ * otherwise be read as broken UTF-8): valid UTF-8 stays as it is; text that
+ * converts from GB18030 is converted from this chunk on (ASCII is the same
+ * in both); anything else goes on as UTF-8, for the checker to name the
+ * rows. dec[0..dlen) holds the chunk just read. */
+static bool decide_late(cp_reader *r, cp_error **err)
+{
+	size_t i = 0;
+	while (i < r->dlen && !((unsigned char)r->dec[i] & 0x80))
+		i++;
+	if (i == r->dlen)
+		return true; /* still nothing but ASCII */
+	if (r->dlen - i < 4 && !r->raw_eof) {
+		/* a character cut by the chunk's end tells nothing yet: hold it
+		 * back for the next chunk (refill puts it first) */
+		memcpy(r->raw, r->dec + i, r->dlen - i);
+		r->rawlen = r->dlen - i;
+		r->dlen = i;
+		return true;
+	}
+	r->undecided = false;
+	if (sample_is_utf8(r->dec + i, r->dlen - i, r->raw_eof))
+		return true;
+	GIConv cd = g_iconv_open("UTF-8", "GB18030");
+	if (cd == (GIConv)-1)
+		return true;
+	char *in = r->dec + i, *scratch = g_malloc(DEC_CAP), *out = scratch;
+	gsize inleft = r->dlen - i, outleft = DEC_CAP;
+	gsize rc = g_iconv(cd, &in, &inleft, &out, &outleft);
+	bool gb = rc != (gsize)-1 || (errno == EINVAL && !r->raw_eof);
+	g_iconv_close(cd);
+	g_free(scratch);
+	if (!gb)
+		return true;
+	if (!open_converter(r, "GB18030", "GB18030", err))
+		return false;
+	/* the chunk goes through the converter like every one after it */
+	memcpy(r->raw, r->dec, r->dlen);
+	r->rawlen = r->dlen;
+	convert(r);
+	return true;
+}
+
 /* Makes dec[dpos..dlen) non-empty. Returns 1, 0 at the end of the text, -1 on
  * an error. */
 static int refill(cp_reader *r, cp_error **err)
@@ -174,11 +231,16 @@ static int refill(cp_reader *r, cp_error **err)
 		if (!r->convert) {
 			if (r->raw_eof)
 				return 0;
-			size_t n;
-			if (!read_raw(r, r->dec, CP_CSV_CHUNK, &n, err))
+			/* bytes decide_late() held back come first */
+			size_t n, keep = r->rawlen;
+			memcpy(r->dec, r->raw, keep);
+			r->rawlen = 0;
+			if (!read_raw(r, r->dec + keep, CP_CSV_CHUNK - keep, &n, err))
 				return -1;
-			r->dlen = n;
-			if (n)
+			r->dlen = keep + n;
+			if (r->undecided && !decide_late(r, err))
+				return -1;
+			if (r->dlen)
 				return 1;
 			continue;
 		}
@@ -233,16 +295,6 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 	r->rawlen = n;
 	const unsigned char *u = (const unsigned char *)r->raw;
 	size_t skip = 0;
-	/* Operators often hand over the workbook itself: name it and say how to
-	 * export it, rather than report a NUL byte on line 1. */
-	if ((n >= 4 && memcmp(u, "PK\x03\x04", 4) == 0) ||
-	    (n >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)) {
-		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
-		             _("this is a spreadsheet workbook (.xlsx, .xls or .et), not a CSV "
-		               "file: in Excel or WPS choose Save As, \"CSV UTF-8 (comma "
-		               "delimited)\", and check that file"));
-		return false;
-	}
 	if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
 		r->encoding = "UTF-8 (BOM)";
 		skip = 3;
@@ -268,6 +320,10 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 		return false;
 	} else if (sample_is_utf8(r->raw, n, r->raw_eof)) {
 		r->encoding = "UTF-8";
+		bool ascii = true;
+		for (size_t i = 0; i < n && ascii; i++)
+			ascii = !(u[i] & 0x80);
+		r->undecided = ascii && !r->raw_eof;
 	} else {
 		if (!open_converter(r, "GB18030", "GB18030", err))
 			return false;
@@ -297,16 +353,21 @@ static bool detect_encoding(cp_reader *r, cp_error **err)
 	return true;
 }
 
-/* Excel's "Unicode text" and some tools separate cells with tabs: a first
- * line with tabs and no comma cannot be our comma-separated header, whose
- * required columns are many. */
+/* Excel's "Unicode text" and some tools separate cells with tabs: a line
+ * with tabs and no comma cannot be our comma-separated header, whose
+ * required columns are many. The first line that has either decides, so a
+ * title line above the header ("2026年第3批鉴定合格人员名单") does not. */
 static char detect_delimiter(const cp_reader *r)
 {
 	size_t tabs = 0, commas = 0;
+	unsigned lines = 0;
 	for (size_t i = r->dpos; i < r->dlen; i++) {
 		char c = r->dec[i];
-		if (c == '\n' || c == '\r')
-			break;
+		if (c == '\n' || c == '\r') {
+			if (tabs || commas || ++lines >= CP_CSV_HEADER_SCAN)
+				break;
+			continue;
+		}
 		tabs += c == '\t';
 		commas += c == ',';
 	}
@@ -519,14 +580,58 @@ static char *cell_dup(const cp_reader *r, size_t i)
 	return s;
 }
 
+/* Takes the next row of a workbook's sheet into rowbuf/cellstart, under
+ * the same limits as a CSV row. Returns 1, 0 at the end, -1. */
+static int sheet_row(cp_reader *r, cp_error **err)
+{
+	cp_sheet_row sr;
+	int k = cp_sheet_next(r->sheet, &sr, err);
+	if (k <= 0)
+		return k;
+	r->rowlen = 0;
+	r->ncur = 0;
+	r->cellstart[0] = 0;
+	/* a workbook has no lines: the row is where to look */
+	r->rowno = sr.row;
+	r->row_line = r->cell_line = r->line = sr.row;
+	for (size_t i = 0; i < sr.ncells; i++) {
+		const char *c = sr.cells[i] ? sr.cells[i] : "";
+		size_t n = strlen(c);
+		if (i >= CP_CSV_MAX_COLUMNS) {
+			cp_set_error(err, CP_E_NOMEM, r->path, r->row_line, r->rowno, NULL,
+			             _("the row has more than the limit of %u cells"),
+			             CP_CSV_MAX_COLUMNS);
+			return -1;
+		}
+		if (n > CP_CSV_MAX_FIELD) {
+			r->rowno--; /* cell_too_long names rowno + 1 */
+			cell_too_long(r, err);
+			r->rowno++;
+			return -1;
+		}
+		if (!put_run(r, c, n, err) || !end_cell(r, err))
+			return -1;
+		r->cellnum[i] = sr.number[i];
+	}
+	/* A sheet stores no empty cells at the end of a row; a CSV export
+	 * writes them: the row is as wide as the header. */
+	while (r->ncur < r->nheader) {
+		r->cellnum[r->ncur] = false;
+		if (!end_cell(r, err))
+			return -1;
+	}
+	return 1;
+}
+
 /* Reads rows until one is not blank. Returns 1, 0 at the end, -1. */
 static int next_row(cp_reader *r, cp_error **err)
 {
 	for (;;) {
-		int k = read_row(r, err);
+		int k = r->sheet ? sheet_row(r, err) : read_row(r, err);
 		if (k <= 0)
 			return k;
-		r->rowno++;
+		if (!r->sheet)
+			r->rowno++;
 		if (!row_blank(r))
 			return 1;
 	}
@@ -539,16 +644,103 @@ static char *field_label(cp_field f)
 	return g_strdup_printf("%s (%s)", cp_field_header(f), cp_field_key(f));
 }
 
-static bool read_header(cp_reader *r, cp_error **err)
+/* The required columns a row names (each field once) and the list of those
+ * it lacks ("证件号码 (id_number), …", NULL when none; free with g_free()). */
+static int required_named(const cp_reader *r, char **missing, int *nmissing)
 {
-	int k = next_row(r, err);
-	if (k < 0)
-		return false;
-	if (k == 0) {
+	bool seen[CP_FIELD_COUNT] = {false};
+	for (size_t i = 0; i < r->ncur; i++) {
+		int f = cp_field_lookup(r->rowbuf + r->cellstart[i]);
+		if (f >= 0)
+			seen[f] = true;
+	}
+	int named = 0;
+	GString *g = NULL;
+	*nmissing = 0;
+	for (int f = 0; f < CP_FIELD_COUNT; f++) {
+		if (!cp_field_required(f))
+			continue;
+		if (seen[f]) {
+			named++;
+			continue;
+		}
+		if (!g)
+			g = g_string_new(NULL);
+		else
+			g_string_append(g, ", ");
+		g_string_append_printf(g, "%s (%s)", cp_field_header(f), cp_field_key(f));
+		(*nmissing)++;
+	}
+	*missing = g ? g_string_free(g, FALSE) : NULL;
+	return named;
+}
+
+/* The header is the first of the first CP_CSV_HEADER_SCAN non-blank rows
+ * that names every required column: a title ("2026年第3批鉴定合格人员名单")
+ * or a note above it is skipped, and rows keep the numbers the spreadsheet
+ * shows. When none does, the row naming the most of them is the one the
+ * message is about. */
+static bool find_header(cp_reader *r, cp_error **err)
+{
+	int best = -1, best_nmissing = 0;
+	long best_row = 0, best_line = 0;
+	char *best_missing = NULL;
+	for (unsigned scanned = 0; scanned < CP_CSV_HEADER_SCAN; scanned++) {
+		int k = next_row(r, err);
+		if (k < 0) {
+			g_free(best_missing);
+			return false;
+		}
+		if (k == 0)
+			break;
+		char *missing;
+		int nmissing;
+		int named = required_named(r, &missing, &nmissing);
+		if (!missing) {
+			g_free(best_missing);
+			return true;
+		}
+		if (named > best) {
+			g_free(best_missing);
+			best = named;
+			best_missing = missing;
+			best_nmissing = nmissing;
+			best_row = r->rowno;
+			best_line = r->row_line;
+		} else {
+			g_free(missing);
+		}
+	}
+	if (best < 0) {
 		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
 		             _("the file has no header row (it is empty)"));
-		return false;
+	} else if (best >= 1) {
+		/* a header, short of some columns */
+		cp_set_error(err, CP_E_PARSE, r->path, best_line, best_row, NULL,
+		             dngettext(CP_TEXTDOMAIN, "missing required column: %s",
+		                       "missing required columns: %s",
+		                       (unsigned long)best_nmissing),
+		             best_missing);
+	} else {
+		char *wanted = NULL;
+		int n;
+		r->ncur = 0; /* an empty row lacks them all */
+		required_named(r, &wanted, &n);
+		cp_set_error(err, CP_E_PARSE, r->path, 0, 0, NULL,
+		             _("no header row found in the first %u rows: looked for a row "
+		               "with the columns %s; if the header is further down, delete "
+		               "the title or note rows above it"),
+		             CP_CSV_HEADER_SCAN, wanted);
+		g_free(wanted);
 	}
+	g_free(best_missing);
+	return false;
+}
+
+static bool read_header(cp_reader *r, cp_error **err)
+{
+	if (!find_header(r, err))
+		return false;
 	r->header_row = r->rowno;
 	r->nheader = r->ncur;
 	r->header = g_new0(char *, r->ncur + 1);
@@ -576,26 +768,6 @@ static bool read_header(cp_reader *r, cp_error **err)
 		r->column[f] = name;
 	}
 
-	GString *missing = NULL;
-	int nmissing = 0;
-	for (int f = 0; f < CP_FIELD_COUNT; f++) {
-		if (!cp_field_required(f) || r->colidx[f] >= 0)
-			continue;
-		if (!missing)
-			missing = g_string_new(NULL);
-		else
-			g_string_append(missing, ", ");
-		g_string_append_printf(missing, "%s (%s)", cp_field_header(f), cp_field_key(f));
-		nmissing++;
-	}
-	if (missing) {
-		cp_set_error(err, CP_E_PARSE, r->path, r->row_line, r->header_row, NULL,
-		             dngettext(CP_TEXTDOMAIN, "missing required column: %s",
-		                       "missing required columns: %s", (unsigned long)nmissing),
-		             missing->str);
-		g_string_free(missing, TRUE);
-		return false;
-	}
 	return true;
 }
 
@@ -614,13 +786,39 @@ static char *folder_of(const char *path)
 	return abs;
 }
 
+/* What the first bytes say the file is. */
+enum kind { KIND_TEXT, KIND_ZIP, KIND_OLE };
+
+static enum kind sniff_kind(FILE *fp)
+{
+	unsigned char b[8];
+	size_t n = fread(b, 1, sizeof b, fp);
+	rewind(fp);
+	if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+		return KIND_ZIP;
+	if (n >= 8 && memcmp(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+		return KIND_OLE;
+	return KIND_TEXT;
+}
+
 cp_reader *cp_reader_open(const char *path, cp_error **err)
 {
-	return cp_reader_open_cancellable(path, NULL, err);
+	return cp_reader_open_ex(path, NULL, NULL, err);
+}
+
+cp_reader *cp_reader_open_sheet(const char *path, const char *sheet, cp_error **err)
+{
+	return cp_reader_open_ex(path, sheet, NULL, err);
 }
 
 cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomic_t *cancel,
                                       cp_error **err)
+{
+	return cp_reader_open_ex(path, NULL, cancel, err);
+}
+
+cp_reader *cp_reader_open_ex(const char *path, const char *sheet,
+                             const volatile sig_atomic_t *cancel, cp_error **err)
 {
 	if (!path) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("no CSV file given"));
@@ -636,7 +834,8 @@ cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomi
 	r->fp = fp;
 	r->cancel = cancel;
 	struct stat st;
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	bool regular = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
+	if (regular && st.st_size > 0)
 		r->size = (uint64_t)st.st_size;
 	r->path = g_strdup(path);
 	r->dir = folder_of(path);
@@ -650,14 +849,35 @@ cp_reader *cp_reader_open_cancellable(const char *path, const volatile sig_atomi
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		r->colidx[f] = -1;
 
-	if (!detect_encoding(r, err))
-		goto fail;
-	r->delim = detect_delimiter(r);
-	static const unsigned char common_stops[] = {'\0', '\n', '\r'};
-	for (size_t i = 0; i < sizeof common_stops; i++)
-		r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
-	r->stop_unquoted[(unsigned char)r->delim] = true;
-	r->stop_quoted['"'] = true;
+	/* Operators hand over the workbook itself as often as a CSV export of
+	 * it: read it directly, rather than have digits and dates mangled by
+	 * one more export. */
+	/* A pipe or FIFO cannot be read twice: it is CSV text, read as it comes. */
+	enum kind kind = regular ? sniff_kind(fp) : KIND_TEXT;
+	if (kind != KIND_TEXT) {
+		fclose(r->fp);
+		r->fp = NULL;
+		r->sheet = kind == KIND_ZIP ? cp_xlsx_open(path, sheet, err)
+		                            : cp_xls_open(path, sheet, err);
+		if (!r->sheet)
+			goto fail;
+		r->encoding = cp_sheet_describe(r->sheet);
+		r->cellnum = g_new0(bool, CP_CSV_MAX_COLUMNS + 1);
+	} else {
+		if (sheet) {
+			cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
+			             _("--sheet is for workbooks (.xlsx, .xls); this is a CSV file"));
+			goto fail;
+		}
+		if (!detect_encoding(r, err))
+			goto fail;
+		r->delim = detect_delimiter(r);
+		static const unsigned char common_stops[] = {'\0', '\n', '\r'};
+		for (size_t i = 0; i < sizeof common_stops; i++)
+			r->stop_unquoted[common_stops[i]] = r->stop_quoted[common_stops[i]] = true;
+		r->stop_unquoted[(unsigned char)r->delim] = true;
+		r->stop_quoted['"'] = true;
+	}
 	if (!read_header(r, err))
 		goto fail;
 	return r;
@@ -672,6 +892,21 @@ void cp_reader_free(cp_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
+	cp_sheet_free(r->sheet);
+	g_free(r->cellnum);
+	if (r->picdir) {
+		GDir *d = g_dir_open(r->picdir, 0, NULL);
+		const char *n;
+		while (d && (n = g_dir_read_name(d))) {
+			char *f = g_build_filename(r->picdir, n, NULL);
+			g_unlink(f);
+			g_free(f);
+		}
+		if (d)
+			g_dir_close(d);
+		g_rmdir(r->picdir);
+		g_free(r->picdir);
+	}
 	if (r->cd != (GIConv)-1)
 		g_iconv_close(r->cd);
 	g_free(r->path);
@@ -684,6 +919,87 @@ void cp_reader_free(cp_reader *r)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		g_free(r->column[f]);
 	g_free(r);
+}
+
+/* "I5" for column 8 (from 0) of row 5. */
+static void cell_name(long col, long row, char *buf, size_t size)
+{
+	char letters[8];
+	int n = 0;
+	for (long c = col + 1; c > 0 && n < 7; c = (c - 1) / 26)
+		letters[n++] = (char)('A' + (c - 1) % 26);
+	char rev[8];
+	for (int i = 0; i < n; i++)
+		rev[i] = letters[n - 1 - i];
+	rev[n] = '\0';
+	snprintf(buf, size, "%s%ld", rev, row);
+}
+
+/* A picture in the row's photo cell (workbooks): saved to the reader's
+ * private folder for the checker and the layout to use as a photo file, or
+ * the reason it cannot be used. False on an error that stops reading. */
+static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
+{
+	int col = r->colidx[CP_FIELD_PHOTO];
+	if (!r->sheet || col < 0)
+		return true;
+	long to = 0;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int n = cp_sheet_pictures(r->sheet, out->row, col, &to, &data, &len, err);
+	if (n < 0) {
+		r->failed = true;
+		return false;
+	}
+	if (n == 0)
+		return true;
+	char cell[32];
+	cell_name(col, out->row, cell, sizeof cell);
+	if (n > 1) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("cell %s holds %d pictures; keep one photo in each row"),
+			                cell, n);
+	} else if (to && to != out->row) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("the picture in cell %s reaches down into row %ld, so it "
+			                  "belongs to no one row; make it fit inside its cell"),
+			                cell, to);
+	} else if (!cp_text_blank(out->raw[CP_FIELD_PHOTO] ? out->raw[CP_FIELD_PHOTO] : "")) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("cell %s holds both a file name and a picture; keep one"),
+			                cell);
+	} else {
+		if (!r->picdir) {
+			GError *ge = NULL;
+			r->picdir = g_dir_make_tmp("certpress-pictures-XXXXXX", &ge);
+			if (!r->picdir) {
+				cp_set_error(err, CP_E_IO, r->path, out->line, out->row, NULL,
+				             _("cannot take the picture out of cell %s: %s"), cell,
+				             ge->message);
+				g_error_free(ge);
+				g_free(data);
+				r->failed = true;
+				return false;
+			}
+		}
+		char name[48];
+		snprintf(name, sizeof name, "row-%ld", out->row);
+		char *path = g_build_filename(r->picdir, name, NULL);
+		GError *ge = NULL;
+		if (!g_file_set_contents(path, (const char *)data, (gssize)len, &ge)) {
+			cp_set_error(err, CP_E_IO, r->path, out->line, out->row, NULL,
+			             _("cannot take the picture out of cell %s: %s"), cell,
+			             ge->message);
+			g_error_free(ge);
+			g_free(path);
+			g_free(data);
+			r->failed = true;
+			return false;
+		}
+		out->photo_picture = path;
+	}
+	g_free(data);
+	return true;
 }
 
 int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
@@ -708,8 +1024,14 @@ int cp_reader_next(cp_reader *r, cp_record *out, cp_error **err)
 	out->cells[r->ncur] = NULL;
 	for (int f = 0; f < CP_FIELD_COUNT; f++) {
 		int c = r->colidx[f];
-		if (c >= 0 && (size_t)c < r->ncur)
+		if (c >= 0 && (size_t)c < r->ncur) {
 			out->raw[f] = g_strdup(out->cells[c]);
+			out->number[f] = r->cellnum && r->cellnum[c];
+		}
+	}
+	if (!take_picture(r, out, err)) {
+		cp_record_clear(out);
+		return -1;
 	}
 	return 1;
 }
@@ -741,8 +1063,20 @@ const char *cp_reader_path(const cp_reader *r)
 	return r->path;
 }
 
+long cp_reader_header_row(const cp_reader *r)
+{
+	return r->header_row;
+}
+
 bool cp_reader_progress(const cp_reader *r, double *fraction)
 {
+	if (r && r->sheet) {
+		double f = cp_sheet_progress(r->sheet);
+		if (f < 0)
+			return false;
+		*fraction = f;
+		return true;
+	}
 	if (!r || r->size == 0)
 		return false;
 	/* Bytes read but not yet tokenised still wait in the buffers; after

@@ -25,6 +25,7 @@
 #define CP_CSV_MAX_FIELD (64u * 1024)    /* bytes per cell */
 #define CP_CSV_MAX_COLUMNS 1000u         /* cells per row */
 #define CP_CSV_MAX_ROW (1024u * 1024)    /* bytes per row */
+#define CP_CSV_HEADER_SCAN 10u           /* non-blank rows searched for the header */
 
 /* CSV written for spreadsheets (the ledger export, the rejects file), against
  * CSV injection (OWASP): a cell that begins with '=', '+', '-', '@', a tab or

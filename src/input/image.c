@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * EXIF orientation is ignored: the pixels are used as stored. Photos for
- * certificates are prepared upright (the regulation's photo rules); a
- * rotated camera original shows up sideways on the proof, which is where an
- * operator should catch it, rather than being turned by a tag they cannot see.
+ * Phones store a portrait photo sideways and say so in the EXIF Orientation
+ * tag (APP1): such a JPEG is measured and drawn as the tag says, upright.
+ * The tag is read with libexif (Debian's, fuzzed by its own project and by
+ * fuzz_image here); rotated JPEGs go into PDFs as turned pixels, since a PDF
+ * viewer ignores EXIF.
  */
 #include "input/image.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h> /* before jpeglib.h, which needs FILE */
 #include <jpeglib.h>
 #include <jerror.h>
+#include <libexif/exif-data.h>
 #include <png.h>
 #include <setjmp.h>
 #include <string.h>
@@ -191,6 +193,7 @@ static cairo_surface_t *png_decode(const char *path, const unsigned char *data, 
 	info->width = (int)w;
 	info->height = (int)h;
 	info->has_alpha = (ct & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, pi, PNG_INFO_tRNS);
+	info->orientation = 1;
 	info->dpi_x = info->dpi_y = 0;
 	png_uint_32 rx, ry;
 	int unit;
@@ -281,6 +284,74 @@ static void jpeg_on_message(j_common_ptr cinfo, int level)
 		jpeg_on_error(cinfo);
 }
 
+/* The EXIF Orientation (1-8) of a JPEG whose APP1 markers were saved; 1
+ * when there is none or it is not one of the eight values. */
+static int exif_orientation(jpeg_saved_marker_ptr m)
+{
+	static const unsigned char exif_id[6] = {'E', 'x', 'i', 'f', 0, 0};
+	for (; m; m = m->next) {
+		if (m->marker != JPEG_APP0 + 1 || m->data_length < sizeof exif_id ||
+		    memcmp(m->data, exif_id, sizeof exif_id) != 0)
+			continue;
+		ExifData *ed = exif_data_new();
+		if (!ed)
+			return 1;
+		/* only read: no tags made up, none dropped or "fixed" */
+		exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+		exif_data_load_data(ed, m->data, m->data_length);
+		int o = 1;
+		ExifEntry *e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+		if (e && e->format == EXIF_FORMAT_SHORT && e->components >= 1 && e->data &&
+		    e->size >= 2) {
+			int v = exif_get_short(e->data, exif_data_get_byte_order(ed));
+			if (v >= 1 && v <= 8)
+				o = v;
+		}
+		exif_data_unref(ed);
+		return o; /* the first EXIF block is the one readers use */
+	}
+	return 1;
+}
+
+/* A new RGB24 surface with src turned upright as EXIF orientation o (2-8)
+ * says: 2 mirrored, 3 turned 180°, 4 flipped, 5 transposed, 6 turned 90°
+ * clockwise, 7 transversed, 8 turned 90° anticlockwise. NULL when out of
+ * memory. */
+static cairo_surface_t *orient(cairo_surface_t *src, int o)
+{
+	int w = cairo_image_surface_get_width(src), h = cairo_image_surface_get_height(src);
+	int W = o >= 5 ? h : w, H = o >= 5 ? w : h;
+	cairo_surface_t *dst = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+	if (cairo_surface_status(dst) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(dst);
+		return NULL;
+	}
+	cairo_surface_flush(src);
+	const unsigned char *sp = cairo_image_surface_get_data(src);
+	unsigned char *dp = cairo_image_surface_get_data(dst);
+	size_t ss = (size_t)cairo_image_surface_get_stride(src);
+	size_t ds = (size_t)cairo_image_surface_get_stride(dst);
+	for (int dy = 0; dy < H; dy++) {
+		uint32_t *out = (uint32_t *)(dp + (size_t)dy * ds);
+		for (int dx = 0; dx < W; dx++) {
+			int sx, sy;
+			switch (o) {
+			case 2: sx = w - 1 - dx, sy = dy; break;
+			case 3: sx = w - 1 - dx, sy = h - 1 - dy; break;
+			case 4: sx = dx, sy = h - 1 - dy; break;
+			case 5: sx = dy, sy = dx; break;
+			case 6: sx = dy, sy = h - 1 - dx; break;
+			case 7: sx = w - 1 - dy, sy = h - 1 - dx; break;
+			case 8: sx = w - 1 - dy, sy = dx; break;
+			default: sx = dx, sy = dy; break;
+			}
+			out[dx] = ((const uint32_t *)(sp + (size_t)sy * ss))[sx];
+		}
+	}
+	cairo_surface_mark_dirty(dst);
+	return dst;
+}
+
 /* *embeddable tells whether the file may go into a PDF as-is (see decode);
  * it is set in every mode. */
 static cairo_surface_t *jpeg_decode(const char *path, const unsigned char *data, size_t len,
@@ -301,22 +372,26 @@ static cairo_surface_t *jpeg_decode(const char *path, const unsigned char *data,
 	}
 	jpeg_create_decompress(&cinfo);
 	jpeg_mem_src(&cinfo, data, (unsigned long)len);
+	jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
 	jpeg_read_header(&cinfo, TRUE);
 	if (!check_limits(path, (long)cinfo.image_width, (long)cinfo.image_height, err))
 		goto fail;
+	int orientation = exif_orientation(cinfo.marker_list);
+	bool turned = orientation >= 5; /* width and height swap */
 	info->format = CP_IMAGE_JPEG;
-	info->width = (int)cinfo.image_width;
-	info->height = (int)cinfo.image_height;
+	info->orientation = orientation;
+	info->width = (int)(turned ? cinfo.image_height : cinfo.image_width);
+	info->height = (int)(turned ? cinfo.image_width : cinfo.image_height);
 	info->has_alpha = false;
 	info->dpi_x = info->dpi_y = 0;
 	if (cinfo.saw_JFIF_marker && cinfo.X_density && cinfo.Y_density &&
 	    (cinfo.density_unit == 1 || cinfo.density_unit == 2)) {
 		double f = cinfo.density_unit == 2 ? 2.54 : 1;
-		info->dpi_x = cinfo.X_density * f;
-		info->dpi_y = cinfo.Y_density * f;
+		info->dpi_x = (turned ? cinfo.Y_density : cinfo.X_density) * f;
+		info->dpi_y = (turned ? cinfo.X_density : cinfo.Y_density) * f;
 	}
 	bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-	*embeddable = !cmyk;
+	*embeddable = !cmyk && orientation == 1;
 	if (mode == DEC_HEADER) {
 		jpeg_destroy_decompress(&cinfo);
 		return NULL;
@@ -386,6 +461,13 @@ static cairo_surface_t *jpeg_decode(const char *path, const unsigned char *data,
 	jpeg_destroy_decompress(&cinfo);
 	g_free(row);
 	cairo_surface_mark_dirty(surface);
+	if (orientation != 1) {
+		cairo_surface_t *up = orient(surface, orientation);
+		cairo_surface_destroy(surface);
+		if (!up)
+			cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL, _("out of memory"));
+		return up;
+	}
 	return surface;
 fail:
 	g_free(row);

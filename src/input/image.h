@@ -21,7 +21,8 @@ typedef enum cp_image_format { CP_IMAGE_PNG, CP_IMAGE_JPEG } cp_image_format;
 
 typedef struct cp_image_info {
 	cp_image_format format;
-	int width, height;     /* pixels */
+	int width, height;     /* pixels, as displayed (EXIF orientation applied) */
+	int orientation;       /* EXIF Orientation 1-8 of a JPEG, 1 when none */
 	double dpi_x, dpi_y;   /* from pHYs / JFIF density, 0 when unknown */
 	bool has_alpha;
 } cp_image_info;
@@ -32,7 +33,8 @@ typedef struct cp_image_info {
 bool cp_image_probe(const char *path, cp_image_info *info, cp_error **err);
 
 /* Decodes the whole image (so a truncated or corrupt file fails here) into a
- * new CAIRO_FORMAT_ARGB32 (PNG with alpha) or RGB24 surface. For JPEG the
+ * new CAIRO_FORMAT_ARGB32 (PNG with alpha) or RGB24 surface, a JPEG turned
+ * upright as its EXIF Orientation says. For a JPEG without orientation the
  * original file bytes are attached as CAIRO_MIME_TYPE_JPEG (with a
  * CAIRO_MIME_TYPE_UNIQUE_ID derived from the content) so that the PDF backend
  * embeds the file as-is instead of re-encoding it. info may be NULL. Free the

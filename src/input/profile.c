@@ -28,6 +28,7 @@ struct cp_profile {
 	char *qr;            /* pattern */
 	cp_photo_policy photos;
 	cp_fallback_policy fallback;
+	cp_photo_fit photo_fit;
 	char *province_url;  /* or NULL */
 	char *sign_cert;     /* [signing], absolute, or NULL */
 	char *sign_key;
@@ -308,6 +309,11 @@ static bool load_organization(cp_profile *p, const cp_conf *c,
 	if (!cp_conf_choice(c, s, "photos", false, photos, &ph, err))
 		return false;
 	p->photos = ph == 1 ? CP_PHOTO_PASTED : CP_PHOTO_PRINTED;
+	static const char *const fits[] = {"crop", "refuse", NULL};
+	int fit = CP_PHOTO_FIT_CROP;
+	if (!cp_conf_choice(c, s, "photo_fit", false, fits, &fit, err))
+		return false;
+	p->photo_fit = fit == 1 ? CP_PHOTO_FIT_REFUSE : CP_PHOTO_FIT_CROP;
 
 	static const char *const fallbacks[] = {"warn", "refuse", NULL};
 	int fb = CP_FALLBACK_WARN;
@@ -629,6 +635,11 @@ cp_fallback_policy cp_profile_fallback_policy(const cp_profile *p)
 cp_photo_policy cp_profile_photo_policy(const cp_profile *p)
 {
 	return p->photos;
+}
+
+cp_photo_fit cp_profile_photo_fit(const cp_profile *p)
+{
+	return p->photo_fit;
 }
 
 const char *cp_profile_province_url(const cp_profile *p)

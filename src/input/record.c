@@ -166,6 +166,8 @@ void cp_record_clear(cp_record *rec)
 		g_free(rec->raw[f]);
 		g_free(rec->value[f]);
 	}
+	g_free(rec->photo_picture);
+	g_free(rec->photo_picture_problem);
 	memset(rec, 0, sizeof *rec);
 }
 

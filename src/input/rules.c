@@ -144,6 +144,14 @@ static bool fold_ascii(const char *s, bool squeeze, char *out, size_t outsz)
 	return true;
 }
 
+/* Spreadsheets mark a cell as text with a leading apostrophe ('4401…), and
+ * some exports keep it: it is not part of the number. */
+static void drop_text_mark(char *buf)
+{
+	if (buf[0] == '\'')
+		memmove(buf, buf + 1, strlen(buf));
+}
+
 static bool all_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -433,6 +441,7 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 		    _("the certificate number is not valid UTF-8 text or is far too long"));
 		return false;
 	}
+	drop_text_mark(buf);
 	if (has_non_ascii(buf) || strchr(buf, ' ')) {
 		char *what = has_non_ascii(buf) ? describe_non_ascii(buf, true)
 		                                : g_strdup(_("a blank"));
@@ -483,8 +492,16 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 
 	/* The parts that follow are only compared when they are digits (a
 	 * non-digit was named above). */
-	if (ctx && ctx->prefix && strlen(ctx->prefix) == 13)
-		check_prefix_parts(buf, special, ctx->prefix, v, "cert_no.prefix");
+	if (ctx && ctx->prefix && strlen(ctx->prefix) == 13) {
+		/* A lower-case letter was named above (cert_no.format): compare
+		 * the letter it stands for, so the operator gets one message. */
+		char up[23];
+		memcpy(up, buf, sizeof up);
+		up[0] = g_ascii_toupper(up[0]);
+		if (special)
+			up[1] = g_ascii_toupper(up[1]);
+		check_prefix_parts(up, special, ctx->prefix, v, "cert_no.prefix");
+	}
 	else if (all_digits(buf + 5, 2) && !cp_rule_province_valid(digits_value(buf + 5, 2)))
 		ERR(v, "cert_no.province", ART_NUMBER,
 		    _("positions 6–7 (province code) are %.2s, not a province of GB/T 2260"),
@@ -693,6 +710,7 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 		      "characters)"));
 		return false;
 	}
+	drop_text_mark(buf);
 	static GRegex *volatile sci;
 	if (g_regex_match(cached_regex(&sci, "^[0-9]+(\\.[0-9]+)?[eE]\\+?[0-9]+$"), buf, 0,
 	                  NULL)) {

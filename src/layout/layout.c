@@ -924,16 +924,22 @@ static void set_rgba(cairo_t *cr, const cp_rgba *c)
 }
 
 /* Scales an iw x ih pixel image into the box keeping its aspect ratio,
- * centred. img may be smaller than iw x ih (a stand-in, image.h): its whole
- * area is stretched over the image's place. */
+ * centred: wholly inside it, or with cover, filling it and centre-cropped
+ * to it (photos of another shape than the box, docs/rules.md photo.crop).
+ * img may be smaller than iw x ih (a stand-in, image.h): its whole area is
+ * stretched over the image's place. */
 static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
-                       const cp_page_item *it)
+                       const cp_page_item *it, bool cover)
 {
 	int sw = cairo_image_surface_get_width(img), sh = cairo_image_surface_get_height(img);
 	if (iw <= 0 || ih <= 0 || sw <= 0 || sh <= 0)
 		return;
-	double s = fmin(it->w / iw, it->h / ih);
+	double s = cover ? fmax(it->w / iw, it->h / ih) : fmin(it->w / iw, it->h / ih);
 	cairo_save(cr);
+	if (iw * s > it->w + 1e-6 || ih * s > it->h + 1e-6) {
+		cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+		cairo_clip(cr);
+	}
 	cairo_translate(cr, it->x + (it->w - iw * s) / 2, it->y + (it->h - ih * s) / 2);
 	cairo_scale(cr, s * iw / sw, s * ih / sh);
 	cairo_set_source_surface(cr, img, 0, 0);
@@ -946,7 +952,7 @@ static void draw_image(cairo_t *cr, cairo_surface_t *img, int iw, int ih,
 static void draw_surface(cairo_t *cr, cairo_surface_t *img, const cp_page_item *it)
 {
 	draw_image(cr, img, cairo_image_surface_get_width(img),
-	           cairo_image_surface_get_height(img), it);
+	           cairo_image_surface_get_height(img), it, false);
 }
 
 /* A photo laid out without pixels goes into a PDF as its JPEG file; any
@@ -956,12 +962,12 @@ static void draw_photo(cairo_t *cr, const item_priv *pv, const cp_page_item *it)
 {
 	if (cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF ||
 	    cp_image_has_pixels(pv->img)) {
-		draw_image(cr, pv->img, pv->img_w, pv->img_h, it);
+		draw_image(cr, pv->img, pv->img_w, pv->img_h, it, true);
 		return;
 	}
 	cairo_surface_t *px = cp_image_with_pixels(pv->img, NULL);
 	if (px) {
-		draw_image(cr, px, pv->img_w, pv->img_h, it);
+		draw_image(cr, px, pv->img_w, pv->img_h, it, true);
 		cairo_surface_destroy(px);
 	}
 }

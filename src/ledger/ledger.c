@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The print ledger (第十八条): blank stock, prints, spoiled sheets, reissues,
- * destruction and revocation, in one SQLite file.
+ * destruction and revocation. This file holds the rules, once: what may be
+ * issued, reissued, spoiled, destroyed or revoked, and the reports. Storing
+ * and querying is a backend's (backend.h; sqlite.c).
  *
  * Why it is built the way it is:
- *  - WAL mode with synchronous=FULL: readers (report, export, backup) never
- *    block a printing batch, and a committed batch survives a power cut.
- *  - Every write is one BEGIN IMMEDIATE transaction, so the check "is this
- *    number issued already?" and the insert of the print happen under the same
- *    write lock: two processes can never both issue one number. A batch holds
- *    that lock from its first check to its commit.
- *  - Rows are append-only (triggers refuse UPDATE and DELETE): a ledger is a
- *    record of what happened, corrections are new entries.
- *  - Each table also carries UNIQUE constraints (one print per serial, one
- *    spoil per sheet, one destruction per serial, one revocation per number)
- *    as a second guard behind the checks that give the readable refusals.
+ *  - Every write is one write transaction of the backend, its checks and its
+ *    inserts together, so two processes can never both issue one number.
+ *  - A print batch holds no lock while it is printed: checking its records
+ *    only reads, its pages wait in a temporary file, and the batch is recorded in
+ *    one short write transaction when it is prepared for commit (checked
+ *    again there, under the lock). A station killed before that leaves
+ *    nothing; one that loses a number to another station meanwhile is
+ *    refused at that point with the number named, and records nothing.
+ *  - Each table carries UNIQUE constraints (one print per serial, one spoil
+ *    per sheet, one destruction per serial, one revocation per number) as a
+ *    second guard behind the checks that give the readable refusals; an
+ *    insert learns it lost from "ON CONFLICT DO NOTHING RETURNING".
  */
 #include "ledger/ledger.h"
 
@@ -23,7 +26,6 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,38 +36,52 @@
 #include "error.h"
 #include "i18n.h"
 #include "input/csv.h"
+#include "ledger/backend.h"
 
 struct cp_ledger {
-	sqlite3 *db;
-	char *path;
+	const cp_ledger_ops *ops;
+	cp_ledger_db *db;
+	char *path; /* as named to the user: a file, a connection without password */
 	char *operator_name;
-	int busy_ms;
-	GHashTable *stmts;       /* SQL text (static) → prepared statement */
-	cp_ledger_batch *batch;  /* the open batch, or NULL */
+	cp_ledger_batch *batch; /* the open batch, or NULL */
 };
+
+/* A page added to the open batch, waiting to be recorded (in the batch's
+ * spill file, read back one at a time when the batch is recorded). */
+typedef struct pending_page {
+	const char *cert_no, *name, *id_masked, *level, *occupation, *serial, *file, *sha256,
+		*reason;
+	const char *kind; /* what the check found: "issue", "reprint", "reissue" (static) */
+	int64_t stock_id;
+	int page;
+	bool old_returned;
+} pending_page;
 
 struct cp_ledger_batch {
 	cp_ledger *l;
 	char *name;
 	char *note;
 	char *started_at;
-	int64_t row;                 /* batch.id once the first page is added */
+	int64_t row;                 /* batch.id once recorded (prepared) */
+	char *generation;            /* the ledger's generation before the first check */
+	bool prepared;               /* the write transaction is open, everything in it */
 	size_t count;
 	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
 	GHashTable *checked_serials; /* serial → cert_no, for those */
+	GHashTable *added;           /* cert_no → cert_no: pages added */
+	GHashTable *added_serials;   /* serial → cert_no, for those */
+	FILE *spill;                 /* pending pages, in the order added (see spill_page) */
+	GStringChunk *strings;       /* the added numbers and serials */
 	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
 	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
+	char *auto_from;             /* named after this input file (no name given) */
 	char *input, *input_sha256;  /* cp_ledger_batch_set_source() */
 	char *printer_profile, *calibration;
 	char *template_path, *template_sha256;
 };
 
-/* A number of the open batch checked and not yet printed: what the check
- * found, so that adding the page does not query the ledger again (within the
- * batch's transaction only the batch itself writes, and it cannot give the
- * number or its serial to another record). Once the page is added its row in
- * the print table stands for it, and the entry goes: the table holds the
- * records in flight, not the whole batch. */
+/* A number of the open batch checked and not yet added: what the check
+ * found, so that adding the page does not query the ledger again. */
 typedef struct batch_cert {
 	const char *kind; /* "issue", "reprint" or "reissue" (static) */
 	int64_t stock_id;
@@ -80,90 +96,6 @@ static void batch_cert_free(gpointer p)
 	g_free(c->serial);
 	g_free(c);
 }
-
-/* ----------------------------------------------------------------- schema */
-
-/* migrations[v] takes a ledger from user_version v to v + 1. Version 0 is the
- * empty database that SQLite creates; a new version appends an entry here and
- * bumps CP_LEDGER_SCHEMA_VERSION, never edits an old one. */
-static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
-	/* 0 → 1 */
-	"CREATE TABLE stock ("
-	"  id INTEGER PRIMARY KEY,"
-	"  prefix TEXT NOT NULL, width INTEGER NOT NULL,"
-	"  first INTEGER NOT NULL, last INTEGER NOT NULL,"
-	"  received_on TEXT NOT NULL, note TEXT,"
-	"  operator TEXT NOT NULL, recorded_at TEXT NOT NULL,"
-	"  CHECK (first <= last));"
-	"CREATE INDEX stock_prefix ON stock(prefix, width, first);"
-	"CREATE TABLE batch ("
-	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, note TEXT,"
-	"  operator TEXT NOT NULL, started_at TEXT NOT NULL);"
-	"CREATE TABLE print ("
-	"  id INTEGER PRIMARY KEY,"
-	"  batch_id INTEGER NOT NULL REFERENCES batch(id),"
-	"  kind TEXT NOT NULL CHECK (kind IN ('issue', 'reprint', 'reissue')),"
-	"  cert_no TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL,"
-	"  level TEXT NOT NULL, occupation TEXT NOT NULL,"
-	"  serial TEXT UNIQUE, stock_id INTEGER REFERENCES stock(id),"
-	"  file TEXT NOT NULL, page INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-	"  reason TEXT, old_returned INTEGER NOT NULL DEFAULT 0,"
-	"  printed_at TEXT NOT NULL, operator TEXT NOT NULL,"
-	"  CHECK ((kind = 'reissue') = (reason IS NOT NULL)));"
-	"CREATE INDEX print_cert ON print(cert_no);"
-	"CREATE TABLE spoil ("
-	"  id INTEGER PRIMARY KEY,"
-	"  serial TEXT UNIQUE, stock_id INTEGER REFERENCES stock(id),"
-	"  print_id INTEGER UNIQUE REFERENCES print(id), cert_no TEXT,"
-	"  reason TEXT NOT NULL, at TEXT NOT NULL, operator TEXT NOT NULL,"
-	"  CHECK (serial IS NOT NULL OR print_id IS NOT NULL));"
-	"CREATE TABLE destruction ("
-	"  id INTEGER PRIMARY KEY, reason TEXT NOT NULL,"
-	"  at TEXT NOT NULL, operator TEXT NOT NULL);"
-	"CREATE TABLE destroyed ("
-	"  serial TEXT PRIMARY KEY,"
-	"  stock_id INTEGER NOT NULL REFERENCES stock(id),"
-	"  destruction_id INTEGER NOT NULL REFERENCES destruction(id));"
-	"CREATE TABLE revocation ("
-	"  cert_no TEXT PRIMARY KEY, reason TEXT NOT NULL,"
-	"  at TEXT NOT NULL, operator TEXT NOT NULL);"
-	"CREATE TRIGGER stock_ro BEFORE UPDATE ON stock BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER stock_rd BEFORE DELETE ON stock BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER batch_ro BEFORE UPDATE ON batch BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER batch_rd BEFORE DELETE ON batch BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER print_ro BEFORE UPDATE ON print BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER print_rd BEFORE DELETE ON print BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER spoil_ro BEFORE UPDATE ON spoil BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER spoil_rd BEFORE DELETE ON spoil BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER destruction_ro BEFORE UPDATE ON destruction BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER destruction_rd BEFORE DELETE ON destruction BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER destroyed_ro BEFORE UPDATE ON destroyed BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER destroyed_rd BEFORE DELETE ON destroyed BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER revocation_ro BEFORE UPDATE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER revocation_rd BEFORE DELETE ON revocation BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
-	/* 1 → 2: print jobs (certpress print); older ledgers simply have none. */
-	"CREATE TABLE print_job ("
-	"  id INTEGER PRIMARY KEY,"
-	"  batch_id INTEGER REFERENCES batch(id),"
-	"  file TEXT NOT NULL, dest TEXT NOT NULL, profile TEXT,"
-	"  copies INTEGER NOT NULL CHECK (copies >= 1),"
-	"  job_id INTEGER,"
-	"  state TEXT NOT NULL CHECK (state IN ('completed', 'canceled', 'aborted', 'refused',"
-	"    'unreachable', 'lost', 'interrupted')),"
-	"  message TEXT, at TEXT NOT NULL, operator TEXT NOT NULL);"
-	"CREATE INDEX print_job_batch ON print_job(batch_id);"
-	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
-	/* 2 → 3: what a batch was made from, so that a page can be made again
-	 * (the input file by absolute path and its SHA-256), and the printer
-	 * calibration its pages were drawn with. Older batches have NULLs. */
-	"ALTER TABLE batch ADD COLUMN input TEXT;"
-	"ALTER TABLE batch ADD COLUMN input_sha256 TEXT;"
-	"ALTER TABLE batch ADD COLUMN printer_profile TEXT;"
-	"ALTER TABLE batch ADD COLUMN calibration TEXT;"
-	"ALTER TABLE batch ADD COLUMN template TEXT;"
-	"ALTER TABLE batch ADD COLUMN template_sha256 TEXT;",
-};
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -215,7 +147,7 @@ static char *day_start_utc(const char *date, int days)
 	if (d)
 		g_date_time_unref(d);
 	g_time_zone_unref(tz);
-	return s ? s : g_strdup(days > 0 ? "9999-12-31 23:59:59" : "0000-01-01 00:00:00");
+	return s ? s : g_strdup(days > 0 ? "9999-12-31 23:59:59" : "0001-01-01 00:00:00");
 }
 
 static char *today(void)
@@ -327,364 +259,165 @@ char *cp_serial_format(const cp_serial *s, int64_t number)
 	return g_strdup_printf("%s%0*" PRId64, s->prefix, s->width, number);
 }
 
-/* ---------------------------------------------------------------- SQLite */
+/* --------------------------------------------------------- backend access */
 
-static void db_error(cp_ledger *l, int rc, cp_error **err)
+#define MAX_ARGS 20
+
+/* Runs query q with arguments typed by `types` ('t' const char *, 'i'
+ * int64_t, 'I' int64_t row id with 0 for none). */
+static cp_ledger_rows *qv(cp_ledger *l, cp_error **err, cp_ledger_query q, const char *types,
+                          va_list ap)
 {
-	int prim = rc & 0xff;
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL,
-		             _("the ledger is in use by another process (waited %.1f s)"),
-		             l->busy_ms / 1000.0);
-	else if (prim == SQLITE_CONSTRAINT)
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("the ledger refused an entry that contradicts it: %s"),
-		             sqlite3_errmsg(l->db));
-	else if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
-		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL,
-		             _("not a certpress ledger or damaged: %s"), sqlite3_errmsg(l->db));
-	else
-		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("ledger error: %s"),
-		             sqlite3_errmsg(l->db));
+	cp_ledger_arg args[MAX_ARGS];
+	int n = 0;
+	for (; types[n]; n++) {
+		g_assert(n < MAX_ARGS);
+		args[n].type = types[n];
+		args[n].s = NULL;
+		args[n].i = 0;
+		if (types[n] == 't')
+			args[n].s = va_arg(ap, const char *);
+		else
+			args[n].i = va_arg(ap, int64_t);
+	}
+	return l->ops->query(l->db, q, args, n, err);
 }
 
-static bool bindv(sqlite3_stmt *st, const char *types, va_list ap)
-{
-	int rc = SQLITE_OK;
-	for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
-		if (types[i] == 't') {
-			const char *s = va_arg(ap, const char *);
-			rc = s ? sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT)
-			       : sqlite3_bind_null(st, i + 1);
-		} else if (types[i] == 'i') {
-			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		} else if (types[i] == 'I') {
-			/* a row id where 0 means none: NULL keeps the foreign key valid */
-			int64_t v = va_arg(ap, int64_t);
-			rc = v ? sqlite3_bind_int64(st, i + 1, v) : sqlite3_bind_null(st, i + 1);
-		} else {
-			g_assert_not_reached();
-		}
-	}
-	return rc == SQLITE_OK;
-}
-
-/* Returns the cached statement for sql (a string literal), reset and bound.
- * types: 't' const char * (NULL binds NULL), 'i' int64_t, 'I' int64_t with
- * 0 bound as NULL. */
-static sqlite3_stmt *qv(cp_ledger *l, cp_error **err, const char *sql, const char *types,
-                        va_list ap)
-{
-	sqlite3_stmt *st = g_hash_table_lookup(l->stmts, sql);
-	if (st) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	} else {
-		int rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-		if (rc != SQLITE_OK) {
-			db_error(l, rc, err);
-			return NULL;
-		}
-		g_hash_table_insert(l->stmts, (char *)sql, st);
-	}
-	if (!bindv(st, types, ap)) {
-		db_error(l, sqlite3_errcode(l->db), err);
-		return NULL;
-	}
-	return st;
-}
-
-static sqlite3_stmt *q(cp_ledger *l, cp_error **err, const char *sql, const char *types, ...)
+static cp_ledger_rows *q(cp_ledger *l, cp_error **err, cp_ledger_query qq, const char *types,
+                         ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = qv(l, err, sql, types, ap);
+	cp_ledger_rows *r = qv(l, err, qq, types, ap);
 	va_end(ap);
-	return st;
+	return r;
 }
 
-/* 1 for a row, 0 when done, -1 on error (err set, statement reset). */
-static int step(cp_ledger *l, sqlite3_stmt *st, cp_error **err)
+/* 1 for a row, 0 when done, -1 on error (err set). */
+static int step(cp_ledger *l, cp_ledger_rows *r, cp_error **err)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	db_error(l, rc, err);
-	return -1;
+	return r ? l->ops->next(r, err) : -1;
 }
 
-/* Runs a statement that returns no rows. */
-static bool run(cp_ledger *l, cp_error **err, const char *sql, const char *types, ...)
+static void done(cp_ledger *l, cp_ledger_rows *r)
 {
-	va_list ap;
-	va_start(ap, types);
-	sqlite3_stmt *st = qv(l, err, sql, types, ap);
-	va_end(ap);
-	return st && step(l, st, err) == 0;
+	if (r)
+		l->ops->done(r);
+}
+
+/* Column i of the current row; "" for NULL. */
+static const char *col(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	const char *t = l->ops->text(r, i);
+	return t ? t : "";
+}
+
+static bool col_null(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	return l->ops->text(r, i) == NULL;
+}
+
+static int64_t col_int(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	const char *t = l->ops->text(r, i);
+	/* a boolean column reads as 't'/'f' from some backends */
+	if (t && (*t == 't' || *t == 'f') && !t[1])
+		return *t == 't';
+	return t ? g_ascii_strtoll(t, NULL, 10) : 0;
+}
+
+/* Column i, a stored time, in the operator's time zone. g_free(). */
+static char *col_time(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	return shown_time(l->ops->text(r, i));
 }
 
 /* Runs a query whose first column is an integer: 1 found (*out set), 0 no
- * row, -1 error. */
-static int q_int(cp_ledger *l, int64_t *out, cp_error **err, const char *sql,
+ * row, -1 error. An INSERT … RETURNING id gives 0 when a unique constraint
+ * refused the row. */
+static int q_int(cp_ledger *l, int64_t *out, cp_error **err, cp_ledger_query qq,
                  const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = qv(l, err, sql, types, ap);
+	cp_ledger_rows *r = qv(l, err, qq, types, ap);
 	va_end(ap);
-	if (!st)
-		return -1;
-	int r = step(l, st, err);
-	if (r == 1) {
-		*out = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	return r;
+	int found = step(l, r, err);
+	if (found == 1)
+		*out = col_int(l, r, 0);
+	done(l, r);
+	return found;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static bool batch_refuses(cp_ledger *l, cp_error **err)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return g_strdup(t ? (const char *)t : "");
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
-}
-
-/* Column i, a stored time, in the operator's time zone. g_free(). */
-static char *col_time(sqlite3_stmt *st, int i)
-{
-	return shown_time((const char *)sqlite3_column_text(st, i));
-}
-
-static bool exec(cp_ledger *l, const char *sql, cp_error **err)
-{
-	int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		db_error(l, rc, err);
+	if (!l->batch)
 		return false;
-	}
+	cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
+	             _("a print batch is open on this ledger; commit or abort it first"));
 	return true;
 }
 
-/* Takes the write lock now (not at the first write), waiting up to the busy
- * timeout, so that everything read afterwards stays true until COMMIT. */
-static bool begin_immediate(cp_ledger *l, cp_error **err)
+/* A write transaction: everything read afterwards stays true until commit. */
+static bool begin_write(cp_ledger *l, cp_error **err)
 {
-	if (l->batch) {
-		cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
-		             _("a print batch is open on this ledger; commit or abort it first"));
-		return false;
-	}
-	return exec(l, "BEGIN IMMEDIATE", err);
+	return !batch_refuses(l, err) && l->ops->begin(l->db, CP_LEDGER_TX_WRITE, err);
 }
 
 /* A read snapshot, so that a report's several queries see one moment. */
 static bool begin_read(cp_ledger *l, cp_error **err)
 {
-	if (l->batch) {
-		cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
-		             _("a print batch is open on this ledger; commit or abort it first"));
-		return false;
-	}
-	return exec(l, "BEGIN", err);
+	return !batch_refuses(l, err) && l->ops->begin(l->db, CP_LEDGER_TX_READ, err);
 }
 
 static void rollback(cp_ledger *l)
 {
-	if (!sqlite3_get_autocommit(l->db))
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->ops->rollback(l->db);
 }
 
 static bool commit(cp_ledger *l, cp_error **err)
 {
-	if (exec(l, "COMMIT", err))
-		return true;
-	rollback(l);
-	return false;
+	return l->ops->commit(l->db, err);
 }
 
 /* ------------------------------------------------------------ open/close */
-
-static void stmt_finalize(void *st)
-{
-	sqlite3_finalize(st);
-}
 
 char *cp_ledger_default_path(void)
 {
 	return g_build_filename(g_get_user_data_dir(), "certpress", "ledger.sqlite", NULL);
 }
 
-static bool pragma_text(cp_ledger *l, const char *sql, char **out, cp_error **err)
+static cp_ledger *ledger_open(const char *path, int busy_timeout_ms, bool create,
+                              cp_error **err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = col_dup(st, 0);
-			rc = SQLITE_OK;
-		} else if (rc == SQLITE_DONE) {
-			*out = g_strdup("");
-			rc = SQLITE_OK;
-		}
+	cp_ledger *l = g_new0(cp_ledger, 1);
+	l->path = path ? g_strdup(path) : cp_ledger_default_path();
+	l->ops = cp_ledger_pg_conninfo(l->path) ? &cp_ledger_pg_ops : &cp_ledger_sqlite_ops;
+	const char *user = g_getenv("USER");
+	l->operator_name = g_strdup(user && *user ? user : g_get_user_name());
+	l->db = l->ops->open(l->path,
+	                     busy_timeout_ms < 0 ? CP_LEDGER_BUSY_TIMEOUT_MS : busy_timeout_ms,
+	                     create, err);
+	if (!l->db) {
+		cp_ledger_free(l);
+		return NULL;
 	}
-	if (rc != SQLITE_OK)
-		db_error(l, rc, err);
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK;
-}
-
-static bool pragma_int(cp_ledger *l, const char *sql, int64_t *out, cp_error **err)
-{
-	char *s = NULL;
-	if (!pragma_text(l, sql, &s, err))
-		return false;
-	*out = g_ascii_strtoll(s, NULL, 10);
-	g_free(s);
-	return true;
-}
-
-/* Brings the schema to CP_LEDGER_SCHEMA_VERSION inside one write transaction,
- * re-reading the version under the lock (another process may have migrated
- * meanwhile). */
-static bool migrate(cp_ledger *l, cp_error **err)
-{
-	int64_t version = 0, app = 0, objects = 0;
-	if (!pragma_int(l, "PRAGMA user_version", &version, err) ||
-	    !pragma_int(l, "PRAGMA application_id", &app, err))
-		return false;
-	if (version == CP_LEDGER_SCHEMA_VERSION && app == CP_LEDGER_APPLICATION_ID)
-		return true;
-	if (!begin_immediate(l, err))
-		return false;
-	if (!pragma_int(l, "PRAGMA user_version", &version, err) ||
-	    !pragma_int(l, "PRAGMA application_id", &app, err) ||
-	    !pragma_int(l, "SELECT count(*) FROM sqlite_master", &objects, err))
-		goto fail;
-	if (app != 0 && app != CP_LEDGER_APPLICATION_ID) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("this SQLite file belongs to another program, not a certpress ledger"));
-		goto fail;
-	}
-	if (version > CP_LEDGER_SCHEMA_VERSION) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("the ledger has schema version %" PRId64 ", newer than the %d this "
-		               "certpress knows; use a newer certpress"),
-		             version, CP_LEDGER_SCHEMA_VERSION);
-		goto fail;
-	}
-	if (version < 0 || (version == 0 && objects > 0 && app != CP_LEDGER_APPLICATION_ID)) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("this SQLite file has tables but is not a certpress ledger"));
-		goto fail;
-	}
-	for (int64_t v = version; v < CP_LEDGER_SCHEMA_VERSION; v++)
-		if (!exec(l, migrations[v], err))
-			goto fail;
-	char *set = g_strdup_printf("PRAGMA user_version = %d; PRAGMA application_id = %d",
-	                            CP_LEDGER_SCHEMA_VERSION, CP_LEDGER_APPLICATION_ID);
-	bool ok = exec(l, set, err);
-	g_free(set);
-	if (!ok)
-		goto fail;
-	return commit(l, err);
-fail:
-	rollback(l);
-	return false;
-}
-
-/* Switching to WAL needs a moment without other connections in a rollback
- * journal transaction; two processes opening a fresh ledger at once can meet
- * here, so retry within the busy timeout. */
-static bool set_wal(cp_ledger *l, cp_error **err)
-{
-	gint64 deadline = g_get_monotonic_time() + (gint64)l->busy_ms * 1000;
-	for (;;) {
-		char *mode = NULL;
-		cp_error *e = NULL;
-		if (pragma_text(l, "PRAGMA journal_mode = WAL", &mode, &e)) {
-			bool wal = g_ascii_strcasecmp(mode, "wal") == 0;
-			g_free(mode);
-			if (wal)
-				return true;
-			cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL,
-			             _("the ledger cannot use write-ahead logging here "
-			               "(a network file system?)"));
-			return false;
-		}
-		int rc = sqlite3_errcode(l->db) & 0xff;
-		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
-		    g_get_monotonic_time() > deadline) {
-			cp_propagate_error(err, e);
-			return false;
-		}
-		cp_error_free(e);
-		g_usleep(10000);
-	}
+	return l;
 }
 
 cp_ledger *cp_ledger_open(const char *path, int busy_timeout_ms, cp_error **err)
 {
-	cp_ledger *l = g_new0(cp_ledger, 1);
-	l->path = path ? g_strdup(path) : cp_ledger_default_path();
-	l->busy_ms = busy_timeout_ms < 0 ? CP_LEDGER_BUSY_TIMEOUT_MS : busy_timeout_ms;
-	l->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-	                                 stmt_finalize);
-	const char *user = g_getenv("USER");
-	l->operator_name = g_strdup(user && *user ? user : g_get_user_name());
+	return ledger_open(path, busy_timeout_ms, false, err);
+}
 
-	if (!*l->path) {
-		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("the ledger path is empty"));
-		goto fail;
-	}
-	/* Personal data (第二十一条): a folder we create is 0700 and a new file
-	 * 0600 before SQLite touches it; SQLite gives its -wal and -shm files the
-	 * main file's mode. */
-	char *dir = g_path_get_dirname(l->path);
-	if (!g_file_test(dir, G_FILE_TEST_IS_DIR) && g_mkdir_with_parents(dir, 0700) != 0) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, dir, 0, 0, NULL, _("cannot create the folder: %s"),
-		             g_strerror(e));
-		g_free(dir);
-		goto fail;
-	}
-	g_free(dir);
-	int fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		close(fd);
-	} else if (errno != EEXIST) {
-		int e = errno;
-		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("cannot create the ledger: %s"),
-		             g_strerror(e));
-		goto fail;
-	}
-	int rc = sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
-	                         NULL);
-	if (rc != SQLITE_OK) {
-		if (l->db)
-			db_error(l, rc, err);
-		else
-			cp_set_error(err, CP_E_NOMEM, l->path, 0, 0, NULL, _("out of memory"));
-		goto fail;
-	}
-	sqlite3_extended_result_codes(l->db, 1);
-	sqlite3_busy_timeout(l->db, l->busy_ms);
-	if (!set_wal(l, err) ||
-	    !exec(l, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err) ||
-	    !migrate(l, err))
-		goto fail;
-	return l;
-fail:
-	cp_ledger_free(l);
-	return NULL;
+cp_ledger *cp_ledger_init(const char *path, int busy_timeout_ms, cp_error **err)
+{
+	return ledger_open(path, busy_timeout_ms, true, err);
+}
+
+bool cp_ledger_is_server(const char *path)
+{
+	return cp_ledger_pg_conninfo(path);
 }
 
 void cp_ledger_free(cp_ledger *l)
@@ -692,10 +425,8 @@ void cp_ledger_free(cp_ledger *l)
 	if (!l)
 		return;
 	cp_ledger_batch_abort(l->batch);
-	if (l->stmts)
-		g_hash_table_destroy(l->stmts);
 	if (l->db)
-		sqlite3_close(l->db);
+		l->ops->close(l->db);
 	g_free(l->path);
 	g_free(l->operator_name);
 	g_free(l);
@@ -723,10 +454,8 @@ static int stock_of(cp_ledger *l, const char *serial, int64_t *stock_id, cp_erro
 	cp_serial s;
 	if (!cp_serial_parse(serial, "serial", &s, err))
 		return -1;
-	int r = q_int(l, stock_id, err,
-	              "SELECT id FROM stock WHERE prefix = ?1 AND width = ?2 AND first <= ?3 "
-	              "AND last >= ?3",
-	              "tii", s.prefix, (int64_t)s.width, s.number);
+	int r = q_int(l, stock_id, err, CP_LQ_STOCK_OF, "tii", s.prefix, (int64_t)s.width,
+	              s.number);
 	if (r == 0)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("stock serial %s was never received (record it with "
@@ -776,32 +505,32 @@ bool cp_ledger_stock_add(cp_ledger *l, const char *first, const char *last,
 		             _("%s is in the future"), date);
 		goto out;
 	}
-	if (!check_text(note, "--note", false, err) || !begin_immediate(l, err))
+	if (!check_text(note, "--note", false, err) || !begin_write(l, err))
 		goto out;
-	int64_t id = 0;
-	int r = q_int(l, &id, err,
-	              "SELECT id FROM stock WHERE prefix = ?1 AND width = ?2 AND first <= ?4 "
-	              "AND last >= ?3",
-	              "tiii", a.prefix, (int64_t)a.width, a.number, b.number);
-	if (r == 1) {
-		int64_t f = 0, t = 0;
-		q_int(l, &f, err, "SELECT first FROM stock WHERE id = ?1", "i", id);
-		q_int(l, &t, err, "SELECT last FROM stock WHERE id = ?1", "i", id);
-		char *fs = cp_serial_format(&a, f), *ts = cp_serial_format(&a, t);
+	cp_ledger_rows *r = q(l, err, CP_LQ_STOCK_OVERLAP, "tiii", a.prefix, (int64_t)a.width,
+	                      a.number, b.number);
+	int found = step(l, r, err);
+	if (found == 1) {
+		char *fs = cp_serial_format(&a, col_int(l, r, 0));
+		char *ts = cp_serial_format(&a, col_int(l, r, 1));
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("%s to %s overlaps stock already received (%s to %s)"),
 		             first, last, fs, ts);
 		g_free(fs);
 		g_free(ts);
 	}
+	done(l, r);
 	char *at = now_stamp();
-	if (r == 0)
-		ok = run(l, err,
-		         "INSERT INTO stock (prefix, width, first, last, received_on, note, "
-		         "operator, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		         "tiiitttt", a.prefix, (int64_t)a.width, a.number, b.number,
-		         date ? date : day, note && *note ? note : NULL, l->operator_name, at) &&
-		     commit(l, err);
+	int64_t id = 0;
+	if (found == 0) {
+		found = q_int(l, &id, err, CP_LQ_STOCK_INSERT, "tiiitttt", a.prefix,
+		              (int64_t)a.width, a.number, b.number, date ? date : day,
+		              note && *note ? note : NULL, l->operator_name, at);
+		if (found == 0)
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("the ledger refused an entry that contradicts it: %s"), "stock");
+		ok = found == 1 && commit(l, err);
+	}
 	g_free(at);
 	if (!ok)
 		rollback(l);
@@ -816,79 +545,83 @@ out:
 
 static bool refuse_revoked(cp_ledger *l, const char *cert_no, cp_error **err)
 {
-	sqlite3_stmt *st = q(l, err, "SELECT at, reason FROM revocation WHERE cert_no = ?1",
-	                     "t", cert_no);
-	if (!st)
-		return false;
-	int r = step(l, st, err);
-	if (r == 1) {
-		char *when = col_time(st, 0);
+	cp_ledger_rows *r = q(l, err, CP_LQ_REVOCATION_OF, "t", cert_no);
+	int found = step(l, r, err);
+	if (found == 1) {
+		char *when = col_time(l, r, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s was revoked on %s (%s) and can never be "
 		               "printed again (第二十四条)"),
-		             cert_no, when, col(st, 1));
+		             cert_no, when, col(l, r, 1));
 		g_free(when);
-		sqlite3_reset(st);
 	}
-	return r == 0;
+	done(l, r);
+	return found == 0;
 }
 
-/* Checks that a sheet is received and unused: sets *stock_id. */
+/* The refusal for a serial printed on already. */
+static void serial_used(cp_ledger *l, cp_ledger_rows *r, const char *serial, cp_error **err)
+{
+	char *when = col_time(l, r, 3);
+	cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+	             _("stock serial %s was already used for certificate %s in batch %s "
+	               "on %s"),
+	             serial, col(l, r, 1), col(l, r, 2), when);
+	g_free(when);
+}
+
+/* Checks that a sheet is received and unused: sets *stock_id. One query
+ * answers all of it (one round trip to a server per page). */
 static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_id,
                               cp_error **err)
 {
-	if (stock_of(l, serial, stock_id, err) != 1)
+	cp_serial sp;
+	if (!cp_serial_parse(serial, "serial", &sp, err))
 		return false;
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT p.cert_no, b.name, p.printed_at FROM print p "
-	                     "JOIN batch b ON b.id = p.batch_id WHERE p.serial = ?1",
-	                     "t", serial);
-	if (!st)
-		return false;
-	int r = step(l, st, err);
-	if (r == 1) {
-		char *when = col_time(st, 2);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was already used for certificate %s in batch %s "
-		               "on %s"),
-		             serial, col(st, 0), col(st, 1), when);
+	cp_ledger_rows *r = q(l, err, CP_LQ_SERIAL_STATE, "tiit", sp.prefix, (int64_t)sp.width,
+	                      sp.number, serial);
+	int found = step(l, r, err);
+	bool ok = false;
+	if (found == 1) {
+		char *when = NULL;
+		if (col_null(l, r, 0)) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was never received (record it with "
+			               "'certpress ledger stock add')"),
+			             serial);
+		} else if (!col_null(l, r, 1)) {
+			when = col_time(l, r, 3);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was already used for certificate %s in batch %s "
+			               "on %s"),
+			             serial, col(l, r, 1), col(l, r, 2), when);
+		} else if (!col_null(l, r, 4)) {
+			when = col_time(l, r, 4);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was recorded as spoiled on %s"), serial, when);
+		} else if (!col_null(l, r, 5)) {
+			when = col_time(l, r, 5);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("stock serial %s was destroyed on %s"), serial, when);
+		} else {
+			*stock_id = col_int(l, r, 0);
+			ok = true;
+		}
 		g_free(when);
-		sqlite3_reset(st);
 	}
-	if (r != 0)
-		return false;
-	st = q(l, err, "SELECT at FROM spoil WHERE serial = ?1", "t", serial);
-	if (!st || (r = step(l, st, err)) < 0)
-		return false;
-	if (r == 1) {
-		char *when = col_time(st, 0);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was recorded as spoiled on %s"), serial, when);
-		g_free(when);
-		sqlite3_reset(st);
-		return false;
-	}
-	st = q(l, err,
-	       "SELECT x.at FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	       "WHERE d.serial = ?1",
-	       "t", serial);
-	if (!st || (r = step(l, st, err)) < 0)
-		return false;
-	if (r == 1) {
-		char *when = col_time(st, 0);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was destroyed on %s"), serial, when);
-		g_free(when);
-		sqlite3_reset(st);
-		return false;
-	}
-	return true;
+	done(l, r);
+	return ok;
 }
 
+/* Where a print is checked: before printing (its number is reserved in the
+ * batch), when its page is added (its own reservation is no conflict), or
+ * when the batch is recorded (the batch's earlier pages are in the ledger,
+ * in the transaction; the checks in memory were made when they were added). */
+typedef enum { AT_CHECK, AT_ADD, AT_RECORD } check_stage;
+
 /* The rules of 第十三条 and 第十七条 for one number: sets *kind to "issue",
- * "reprint" (every earlier sheet spoiled) or "reissue". adding: called from
- * _add, where the number's own reservation is not a conflict. */
-static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool adding,
+ * "reprint" (every earlier sheet spoiled) or "reissue". */
+static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stage stage,
                         const char **kind, int64_t *stock_id, cp_error **err)
 {
 	cp_ledger *l = b->l;
@@ -899,51 +632,61 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 		return false;
 	if (p->reissue_reason && !check_text(p->reissue_reason, "reissue_reason", true, err))
 		return false;
-	if (!refuse_revoked(l, cert, err))
-		return false;
-	/* Twice in this batch: checked twice (a reservation still waiting for
-	 * its page), or printed already (its row, in this transaction). */
-	int64_t any = 0, here = 0;
-	sqlite3_stmt *cnt = q(l, err,
-	                      "SELECT count(*), count(CASE WHEN batch_id = ?2 THEN 1 END) "
-	                      "FROM print WHERE cert_no = ?1",
-	                      "ti", cert, b->row);
-	int r = cnt ? step(l, cnt, err) : -1;
-	if (r < 0)
-		return false;
-	if (r == 1) {
-		any = sqlite3_column_int64(cnt, 0);
-		here = sqlite3_column_int64(cnt, 1);
-		sqlite3_reset(cnt);
-	}
-	if (here || (!adding && g_hash_table_contains(b->certs, cert))) {
+	/* Twice in this batch: added already, or checked twice (a reservation
+	 * still waiting for its page). */
+	if ((stage != AT_RECORD && g_hash_table_contains(b->added, cert)) ||
+	    (stage == AT_CHECK && g_hash_table_contains(b->certs, cert))) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s appears twice in this batch"), cert);
 		return false;
 	}
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT b.name, p.printed_at, p.kind FROM print p "
-	                     "JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 "
-	                     "AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
-	                     "ORDER BY p.id DESC LIMIT 1",
-	                     "t", cert);
-	if (!st)
-		return false;
-	int live = step(l, st, err);
-	if (live < 0)
-		return false;
-	if (live && !p->reissue_reason) {
-		char *when = col_time(st, 1);
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("certificate number %s was already issued in batch %s on %s; "
-		               "printing it again needs a reissue with a reason (第十七条)"),
-		             cert, col(st, 0), when);
-		g_free(when);
-		sqlite3_reset(st);
-		return false;
+	if (serial && stage != AT_RECORD) {
+		const char *holder = g_hash_table_lookup(b->checked_serials, serial);
+		if (!holder || strcmp(holder, cert) == 0)
+			holder = g_hash_table_lookup(b->added_serials, serial);
+		if (holder && strcmp(holder, cert) != 0) {
+			/* a refusal of the sheet: filed under the serial's column */
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, "print_serial",
+			             _("stock serial %s is given to both %s and %s in this batch"),
+			             serial, holder, cert);
+			return false;
+		}
 	}
-	if (live)
-		sqlite3_reset(st);
+	/* revoked?, how often printed (here: in this batch, once recorded),
+	 * the last sheet not spoiled: one query */
+	cp_ledger_rows *r = q(l, err, CP_LQ_CERT_STATE, "ti", cert, b->row);
+	int found = step(l, r, err);
+	int64_t any = 0, here = 0;
+	int live = 0;
+	if (found == 1 && !col_null(l, r, 0)) {
+		char *when = col_time(l, r, 0);
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("certificate number %s was revoked on %s (%s) and can never be "
+		               "printed again (第二十四条)"),
+		             cert, when, col(l, r, 1));
+		g_free(when);
+		found = -1;
+	} else if (found == 1) {
+		any = col_int(l, r, 2);
+		here = col_int(l, r, 3);
+		live = !col_null(l, r, 4);
+		if (here) {
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s appears twice in this batch"), cert);
+			found = -1;
+		} else if (live && !p->reissue_reason) {
+			char *when = col_time(l, r, 5);
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s was already issued in batch %s on %s; "
+			               "printing it again needs a reissue with a reason (第十七条)"),
+			             cert, col(l, r, 4), when);
+			g_free(when);
+			found = -1;
+		}
+	}
+	done(l, r);
+	if (found != 1)
+		return false;
 	if (!live && p->reissue_reason) {
 		if (any)
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -959,18 +702,13 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, bool addin
 	*kind = live ? "reissue" : any ? "reprint" : "issue";
 	if (!serial)
 		return true;
-	const char *holder = g_hash_table_lookup(b->checked_serials, serial);
 	/* A refusal of the sheet, not of the number: named by the serial's
 	 * field, so that a report files it under that column. */
 	cp_error *se = NULL;
-	if (holder && strcmp(holder, cert) != 0)
-		cp_set_error(&se, CP_E_LEDGER, l->path, 0, 0, "print_serial",
-		             _("stock serial %s is given to both %s and %s in this batch"), serial,
-		             holder, cert);
-	else if (!check_serial_free(l, serial, stock_id, &se) && se && !se->column)
-		se->column = g_strdup("print_serial");
-	if (!se)
+	if (check_serial_free(l, serial, stock_id, &se))
 		return true;
+	if (se && !se->column)
+		se->column = g_strdup("print_serial");
 	cp_propagate_error(err, se);
 	return false;
 }
@@ -992,6 +730,19 @@ static batch_cert *reserve(cp_ledger_batch *b, const cp_ledger_print *p, const c
 }
 
 /* ------------------------------------------------------------------ batch */
+
+/* The ledger's generation: it changes whenever anything is recorded (the
+ * tables are append-only and written one transaction at a time under the
+ * writers' lock, so their largest ids and counts only grow). g_free(). */
+static char *generation(cp_ledger *l, cp_error **err)
+{
+	cp_ledger_rows *r = q(l, err, CP_LQ_GENERATION, "");
+	char *g = step(l, r, err) == 1 ? g_strdup(col(l, r, 0)) : NULL;
+	done(l, r);
+	if (!g && err && !*err)
+		cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("ledger error: %s"), "generation");
+	return g;
+}
 
 static bool valid_sha256(const char *s);
 
@@ -1016,7 +767,7 @@ static bool default_batch_name(cp_ledger *l, const char *input, char **out, cp_e
 	for (int n = 1; n < 100000; n++) {
 		char *name = n == 1 ? g_strdup(stem) : g_strdup_printf("%s-%d", stem, n);
 		int64_t id;
-		int r = q_int(l, &id, err, "SELECT id FROM batch WHERE name = ?1", "t", name);
+		int r = q_int(l, &id, err, CP_LQ_BATCH_NAMED, "t", name);
 		if (r == 0) {
 			*out = name;
 			ok = true;
@@ -1043,7 +794,7 @@ bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const cha
 		             _("the input file's checksum must be 64 hexadecimal digits (SHA-256)"));
 		return false;
 	}
-	if (b->row) {
+	if (b->count || b->prepared) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
 		             _("the batch's source is set before its first page"));
 		return false;
@@ -1069,6 +820,11 @@ bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const ch
 		             _("the template's checksum must be 64 hexadecimal digits (SHA-256)"));
 		return false;
 	}
+	if (b->prepared) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("the batch's source is set before its first page"));
+		return false;
+	}
 	g_free(b->template_path);
 	g_free(b->template_sha256);
 	b->template_path = g_strdup(path);
@@ -1079,9 +835,8 @@ bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const ch
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err)
 {
-	if (!check_text(name, "batch", false, err) || !check_text(note, "note", false, err))
-		return NULL;
-	if (!begin_immediate(l, err))
+	if (!check_text(name, "batch", false, err) || !check_text(note, "note", false, err) ||
+	    batch_refuses(l, err))
 		return NULL;
 	cp_ledger_batch *b = g_new0(cp_ledger_batch, 1);
 	b->l = l;
@@ -1089,13 +844,11 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	if (name && *name) {
 		b->name = g_strdup(name);
 	} else if (note && *note) {
-		/* Named after the input file and the day, as an auditor looks
-		 * for it; the lock is held, so the first free one is ours. */
-		if (!default_batch_name(l, note, &b->name, err)) {
-			g_free(b);
-			rollback(l);
-			return NULL;
-		}
+		/* Named after the input file and the day, as an auditor looks for
+		 * it: the first free one in the snapshot read below, taken again
+		 * under the writers' lock when another station took it meanwhile
+		 * (cp_ledger_batch_prepare). */
+		b->auto_from = g_strdup(note);
 	} else {
 		/* Unique without coordination: time, process and randomness. */
 		GDateTime *dt = g_date_time_new_now_local();
@@ -1107,9 +860,29 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->note = note && *note ? g_strdup(note) : NULL;
 	b->certs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_cert_free);
 	b->checked_serials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	b->added = g_hash_table_new(g_str_hash, g_str_equal);
+	b->added_serials = g_hash_table_new(g_str_hash, g_str_equal);
+	b->strings = g_string_chunk_new(65536);
 	l->batch = b;
+	/* The checks read one snapshot (one transaction, not one per query);
+	 * what others record meanwhile is seen when the batch is recorded. */
+	if (!l->ops->begin(l->db, CP_LEDGER_TX_READ, err)) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
+	b->generation = generation(l, err);
+	if (!b->generation) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
+	if (b->auto_from && !default_batch_name(l, b->auto_from, &b->name, err)) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
+	/* Asked now for an early answer; the unique name decides when the batch
+	 * is recorded. */
 	int64_t id;
-	int r = q_int(l, &id, err, "SELECT id FROM batch WHERE name = ?1", "t", b->name);
+	int r = q_int(l, &id, err, CP_LQ_BATCH_NAMED, "t", b->name);
 	if (r == 1)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("a batch named %s is already in the ledger"), b->name);
@@ -1130,11 +903,20 @@ size_t cp_ledger_batch_count(const cp_ledger_batch *b)
 	return b->count;
 }
 
+static bool batch_open(const cp_ledger_batch *b, cp_error **err)
+{
+	if (!b->prepared)
+		return true;
+	cp_set_error(err, CP_E_USAGE, b->l->path, 0, 0, NULL,
+	             _("the batch is being recorded; nothing can be added to it now"));
+	return false;
+}
+
 bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err)
 {
 	const char *kind;
 	int64_t stock_id;
-	if (!check_print(b, p, false, &kind, &stock_id, err))
+	if (!batch_open(b, err) || !check_print(b, p, AT_CHECK, &kind, &stock_id, err))
 		return false;
 	reserve(b, p, kind, stock_id);
 	return true;
@@ -1150,9 +932,87 @@ static bool valid_sha256(const char *s)
 	return true;
 }
 
+/* The pages of a batch wait on disk, not in memory: a 100,000-page batch
+ * would otherwise hold some 30 MB until it is recorded. The file is
+ * anonymous (tmpfile(): 0600, unlinked at once), so it holds the names and
+ * masked ID numbers only while the process lives. A page: its number, the
+ * flags, the stock id, then nine strings, each a length (0xFFFF: NULL) and
+ * its bytes. */
+#define SPILL_NULL 0xFFFFu
+static const char *const kinds[] = {"issue", "reprint", "reissue"};
+
+static bool spill_page(cp_ledger_batch *b, const pending_page *pg, cp_error **err)
+{
+	if (!b->spill && !(b->spill = tmpfile())) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("cannot create a temporary file: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	const char *f[9] = {pg->cert_no, pg->name, pg->id_masked, pg->level, pg->occupation,
+	                    pg->serial, pg->file, pg->sha256, pg->reason};
+	int32_t page = pg->page;
+	uint8_t flags = (uint8_t)((pg->old_returned ? 4 : 0) |
+	                          (strcmp(pg->kind, "reissue") == 0   ? 2
+	                           : strcmp(pg->kind, "reprint") == 0 ? 1
+	                                                              : 0));
+	bool ok = fwrite(&page, sizeof page, 1, b->spill) == 1 &&
+	          fwrite(&flags, 1, 1, b->spill) == 1 &&
+	          fwrite(&pg->stock_id, sizeof pg->stock_id, 1, b->spill) == 1;
+	for (int i = 0; ok && i < 9; i++) {
+		size_t n = f[i] ? strlen(f[i]) : 0;
+		uint16_t len = f[i] ? (uint16_t)n : SPILL_NULL; /* each ≤ CP_LEDGER_MAX_TEXT */
+		ok = fwrite(&len, sizeof len, 1, b->spill) == 1 &&
+		     (n == 0 || fwrite(f[i], 1, n, b->spill) == n);
+	}
+	if (!ok)
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("cannot write: %s"), g_strerror(errno));
+	return ok;
+}
+
+/* Reads the next spilled page into *pg, its strings in buf[]. 1 read, 0 at
+ * the end, -1 error. */
+static int unspill_page(cp_ledger_batch *b, pending_page *pg,
+                        char buf[9][CP_LEDGER_MAX_TEXT + 1], cp_error **err)
+{
+	int32_t page;
+	uint8_t flags;
+	if (fread(&page, sizeof page, 1, b->spill) != 1)
+		return feof(b->spill) ? 0 : -1;
+	bool ok = fread(&flags, 1, 1, b->spill) == 1 &&
+	          fread(&pg->stock_id, sizeof pg->stock_id, 1, b->spill) == 1;
+	const char *f[9] = {NULL};
+	for (int i = 0; ok && i < 9; i++) {
+		uint16_t len;
+		ok = fread(&len, sizeof len, 1, b->spill) == 1 &&
+		     (len == SPILL_NULL || len <= CP_LEDGER_MAX_TEXT) &&
+		     (len == SPILL_NULL || len == 0 || fread(buf[i], 1, len, b->spill) == len);
+		if (ok && len != SPILL_NULL) {
+			buf[i][len] = '\0';
+			f[i] = buf[i];
+		}
+	}
+	if (!ok) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("ledger error: %s"),
+		             _("the batch's temporary file cannot be read back"));
+		return -1;
+	}
+	*pg = (pending_page){
+		.cert_no = f[0], .name = f[1], .id_masked = f[2], .level = f[3], .occupation = f[4],
+		.serial = f[5], .file = f[6], .sha256 = f[7], .reason = f[8], .page = page,
+		.old_returned = flags & 4, .kind = kinds[flags & 3], .stock_id = pg->stock_id,
+	};
+	return 1;
+}
+
+static const char *keep(cp_ledger_batch *b, const char *s)
+{
+	return s ? g_string_chunk_insert_const(b->strings, s) : NULL;
+}
+
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err)
 {
-	cp_ledger *l = b->l;
+	if (!batch_open(b, err))
+		return false;
 	if (!check_text(p->name, "name", true, err) || !check_masked_id(p->id_masked, err) ||
 	    !check_text(p->level, "level", true, err) ||
 	    !check_text(p->occupation, "occupation", true, err) ||
@@ -1173,64 +1033,164 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	 * changed. */
 	batch_cert *c = g_hash_table_lookup(b->certs, p->cert_no);
 	const char *serial = p->serial && *p->serial ? p->serial : NULL;
+	const char *kind = c ? c->kind : NULL;
+	int64_t stock_id = c ? c->stock_id : 0;
 	if (!c || g_strcmp0(c->serial, serial) != 0 ||
 	    c->reissue != (p->reissue_reason != NULL)) {
-		const char *kind;
-		int64_t stock_id;
-		if (!check_print(b, p, true, &kind, &stock_id, err))
+		if (!check_print(b, p, AT_ADD, &kind, &stock_id, err))
 			return false;
-		c = reserve(b, p, kind, stock_id);
 	}
-	const char *kind = c->kind;
-	int64_t stock_id = c->stock_id;
-	if (!b->row) {
-		if (!run(l, err,
-		         "INSERT INTO batch (name, note, operator, started_at, input, input_sha256, "
-		         "printer_profile, calibration, template, template_sha256) "
-		         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-		         "tttttttttt", b->name, b->note, l->operator_name, b->started_at, b->input,
-		         b->input_sha256, b->printer_profile, b->calibration, b->template_path,
-		         b->template_sha256))
-			return false;
-		b->row = sqlite3_last_insert_rowid(l->db);
-	}
+	bool reissue = p->reissue_reason != NULL;
 	char *sha = g_ascii_strdown(p->sha256, -1);
-	char *at = now_stamp();
-	bool reissue = strcmp(kind, "reissue") == 0;
-	bool ok = run(l, err,
-	              "INSERT INTO print (batch_id, kind, cert_no, name, id_masked, level, "
-	              "occupation, serial, stock_id, file, page, sha256, reason, old_returned, "
-	              "printed_at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	              "?11, ?12, ?13, ?14, ?15, ?16)",
-	              "i" "ttttttt" "I" "t" "i" "tt" "i" "tt", b->row, kind, p->cert_no, p->name, p->id_masked,
-	              p->level, p->occupation, p->serial && *p->serial ? p->serial : NULL,
-	              stock_id, p->file, (int64_t)p->page, sha,
-	              reissue ? p->reissue_reason : NULL, (int64_t)(reissue && p->old_returned),
-	              at, l->operator_name);
+	pending_page pg = {
+		.cert_no = p->cert_no, .name = p->name, .id_masked = p->id_masked,
+		.level = p->level, .occupation = p->occupation, .serial = serial,
+		.file = p->file, .page = p->page, .sha256 = sha,
+		.reason = reissue ? p->reissue_reason : NULL,
+		.old_returned = reissue && p->old_returned,
+		.kind = kind, .stock_id = stock_id,
+	};
+	bool ok = spill_page(b, &pg, err);
 	g_free(sha);
-	g_free(at);
 	if (!ok)
 		return false;
-	/* The row now speaks for the number and its serial. */
-	if (c->serial)
-		g_hash_table_remove(b->checked_serials, c->serial);
-	g_hash_table_remove(b->certs, c->cert);
+	/* The page now speaks for the number and its serial. */
+	const char *cert = keep(b, p->cert_no);
+	g_hash_table_add(b->added, (char *)cert);
+	if (serial)
+		g_hash_table_insert(b->added_serials, (char *)keep(b, serial), (char *)cert);
+	if (c) {
+		if (c->serial)
+			g_hash_table_remove(b->checked_serials, c->serial);
+		g_hash_table_remove(b->certs, c->cert);
+	}
 	b->count++;
 	return true;
 }
 
+/* Records one pending page under the write lock: the rules again, against
+ * what the ledger holds now (unless `unchanged`: nothing was written to the
+ * ledger since the batch's first check, so every verdict stands), then the
+ * insert; a unique constraint that refuses it (another station won the
+ * number or the serial) is named as the check would. */
+static bool record_page(cp_ledger_batch *b, const pending_page *pg, bool unchanged,
+                        cp_error **err)
+{
+	cp_ledger *l = b->l;
+	cp_ledger_print p = {
+		.cert_no = pg->cert_no, .name = pg->name, .id_masked = pg->id_masked,
+		.level = pg->level, .occupation = pg->occupation, .serial = pg->serial,
+		.file = pg->file, .page = pg->page, .sha256 = pg->sha256,
+		.reissue_reason = pg->reason, .old_returned = pg->old_returned,
+	};
+	const char *kind = pg->kind;
+	int64_t stock_id = pg->stock_id, id;
+	if (!unchanged && !check_print(b, &p, AT_RECORD, &kind, &stock_id, err))
+		return false;
+	char *at = now_stamp();
+	int r = q_int(l, &id, err, CP_LQ_PRINT_INSERT,
+	              "i" "ttttttt" "I" "t" "i" "tt" "i" "tt", b->row, kind, p.cert_no, p.name,
+	              p.id_masked, p.level, p.occupation, p.serial, stock_id, p.file,
+	              (int64_t)p.page, p.sha256, pg->reason, (int64_t)pg->old_returned, at,
+	              l->operator_name);
+	g_free(at);
+	if (r == 0) {
+		/* lost to another station between the check and the insert */
+		cp_ledger_rows *u = p.serial ? q(l, err, CP_LQ_SERIAL_PRINT, "t", p.serial) : NULL;
+		if (u && step(l, u, err) == 1)
+			serial_used(l, u, p.serial, err);
+		else
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s was printed by another batch meanwhile"),
+			             p.cert_no);
+		done(l, u);
+	}
+	return r == 1;
+}
+
+static int insert_batch(cp_ledger_batch *b, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	return q_int(l, &b->row, err, CP_LQ_BATCH_INSERT, "tttttttttt", b->name, b->note,
+	             l->operator_name, b->started_at, b->input, b->input_sha256,
+	             b->printer_profile, b->calibration, b->template_path, b->template_sha256);
+}
+
+bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
+{
+	if (b->prepared)
+		return true;
+	cp_ledger *l = b->l;
+	/* The batch's checks and inserts in one write transaction: the lock is
+	 * held from here to the commit, the time it takes to record the batch. */
+	rollback(l); /* the checks' snapshot */
+	if (!l->ops->begin(l->db, CP_LEDGER_TX_WRITE, err))
+		return false;
+	/* Under the lock: has anything been recorded since the first check? */
+	char *now = generation(l, err);
+	bool unchanged = now && b->generation && strcmp(now, b->generation) == 0;
+	int r = now ? insert_batch(b, err) : -1;
+	if (r == 0 && b->auto_from) {
+		/* Another station took the default name meanwhile: the next one
+		 * free, under the lock. */
+		char *name = NULL;
+		r = default_batch_name(l, b->auto_from, &name, err) ? 1 : -1;
+		if (r == 1) {
+			g_free(b->name);
+			b->name = name;
+			r = insert_batch(b, err);
+		}
+	}
+	g_free(now);
+	if (r == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("a batch named %s is already in the ledger"), b->name);
+	bool ok = r == 1;
+	if (ok && b->spill && fseek(b->spill, 0, SEEK_SET) != 0) {
+		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("ledger error: %s"), g_strerror(errno));
+		ok = false;
+	}
+	if (ok && b->spill) {
+		char(*buf)[CP_LEDGER_MAX_TEXT + 1] = g_malloc(9 * (CP_LEDGER_MAX_TEXT + 1));
+		pending_page pg;
+		int more;
+		while (ok && (more = unspill_page(b, &pg, buf, err)) == 1)
+			ok = record_page(b, &pg, unchanged, err);
+		ok = ok && more == 0;
+		g_free(buf);
+	}
+	if (!ok) {
+		rollback(l);
+		b->row = 0;
+		return false;
+	}
+	b->prepared = true;
+	return true;
+}
+
 /* True (*used set) when a sheet was printed on, spoiled or destroyed. */
-static bool serial_used(cp_ledger *l, const char *serial, bool *used, cp_error **err)
+static bool serial_taken(cp_ledger *l, const char *serial, bool *used, cp_error **err)
 {
 	int64_t n = 0;
-	if (q_int(l, &n, err,
-	          "SELECT EXISTS (SELECT 1 FROM print WHERE serial = ?1) "
-	          "OR EXISTS (SELECT 1 FROM spoil WHERE serial = ?1) "
-	          "OR EXISTS (SELECT 1 FROM destroyed WHERE serial = ?1)",
-	          "t", serial) < 0)
+	if (q_int(l, &n, err, CP_LQ_SERIAL_USED, "t", serial) != 1)
 		return false;
 	*used = n != 0;
 	return true;
+}
+
+/* The received range after stock id `after` (0: the first): 1 found
+ * (b->next_stock, b->next_number at its first sheet), 0 none, -1 error. */
+static int next_range(cp_ledger_batch *b, int64_t after, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	cp_ledger_rows *r = q(l, err, CP_LQ_STOCK_AFTER, "i", after);
+	int found = step(l, r, err);
+	if (found == 1) {
+		b->next_stock = col_int(l, r, 0);
+		b->next_number = col_int(l, r, 1);
+	}
+	done(l, r);
+	return found;
 }
 
 /* Where numbering begins: at from, else after the last sheet printed on
@@ -1248,37 +1208,27 @@ static bool next_serial_begin(cp_ledger_batch *b, const char *from, cp_error **e
 		b->next_number = s.number;
 		return true;
 	}
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
-	                     "ORDER BY id DESC LIMIT 1",
-	                     "");
-	int r = st ? step(l, st, err) : -1;
-	if (r < 0)
-		return false;
-	if (r == 1) {
+	cp_ledger_rows *r = q(l, err, CP_LQ_LAST_SERIAL, "");
+	int found = step(l, r, err);
+	if (found == 1) {
 		cp_serial s;
-		bool ok = cp_serial_parse(col(st, 0), "serial", &s, err);
-		b->next_stock = sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
+		bool ok = cp_serial_parse(col(l, r, 0), "serial", &s, err);
+		b->next_stock = col_int(l, r, 1);
+		done(l, r);
 		if (!ok)
 			return false;
 		b->next_number = s.number + 1;
 		return true;
 	}
-	st = q(l, err, "SELECT id, first FROM stock ORDER BY id LIMIT 1", "");
-	r = st ? step(l, st, err) : -1;
-	if (r < 0)
+	done(l, r);
+	if (found < 0)
 		return false;
-	if (r == 0) {
+	found = next_range(b, 0, err);
+	if (found == 0)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("no blank stock was received: record it with 'certpress ledger stock "
 		               "add' before numbering sheets from it"));
-		return false;
-	}
-	b->next_stock = sqlite3_column_int64(st, 0);
-	b->next_number = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	return true;
+	return found == 1;
 }
 
 bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **serial,
@@ -1286,23 +1236,30 @@ bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **se
 {
 	cp_ledger *l = b->l;
 	*serial = NULL;
+	if (!batch_open(b, err))
+		return false;
 	if (b->next_number == 0 && !next_serial_begin(b, from, err))
 		return false;
 	for (;;) {
-		sqlite3_stmt *st = q(l, err, "SELECT prefix, width, last FROM stock WHERE id = ?1",
-		                     "i", b->next_stock);
-		int r = st ? step(l, st, err) : -1;
-		if (r <= 0)
+		cp_ledger_rows *r = q(l, err, CP_LQ_STOCK_ROW, "i", b->next_stock);
+		if (step(l, r, err) != 1) {
+			done(l, r);
+			if (err && !*err)
+				cp_set_error(err, CP_E_IO, l->path, 0, 0, NULL, _("ledger error: %s"),
+				             "stock");
 			return false;
+		}
 		cp_serial range;
-		g_strlcpy(range.prefix, col(st, 0), sizeof range.prefix);
-		range.width = (int)sqlite3_column_int64(st, 1);
-		int64_t last = sqlite3_column_int64(st, 2);
-		sqlite3_reset(st);
+		g_strlcpy(range.prefix, col(l, r, 0), sizeof range.prefix);
+		range.width = (int)col_int(l, r, 1);
+		int64_t last = col_int(l, r, 3);
+		done(l, r);
 		for (; b->next_number <= last; b->next_number++) {
 			char *cand = cp_serial_format(&range, b->next_number);
-			bool used = g_hash_table_contains(b->checked_serials, cand);
-			if (!used && !serial_used(l, cand, &used, err)) {
+			/* reserved in this batch (checked, or its page added) */
+			bool used = g_hash_table_contains(b->checked_serials, cand) ||
+			            g_hash_table_contains(b->added_serials, cand);
+			if (!used && !serial_taken(l, cand, &used, err)) {
 				g_free(cand);
 				return false;
 			}
@@ -1314,32 +1271,31 @@ bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **se
 			g_free(cand);
 		}
 		/* This range is used up: on to the next one received. */
-		st = q(l, err, "SELECT id, first FROM stock WHERE id > ?1 ORDER BY id LIMIT 1", "i",
-		        b->next_stock);
-		r = st ? step(l, st, err) : -1;
-		if (r < 0)
-			return false;
-		if (r == 0) {
+		int found = next_range(b, b->next_stock, err);
+		if (found == 0)
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("the blank stock received is used up: record the next delivery "
 			               "with 'certpress ledger stock add'"));
+		if (found != 1)
 			return false;
-		}
-		b->next_stock = sqlite3_column_int64(st, 0);
-		b->next_number = sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
 	}
 }
-
 static void batch_free(cp_ledger_batch *b)
 {
 	if (b->l->batch == b)
 		b->l->batch = NULL;
 	g_hash_table_destroy(b->certs);
 	g_hash_table_destroy(b->checked_serials);
+	g_hash_table_destroy(b->added);
+	g_hash_table_destroy(b->added_serials);
+	if (b->spill)
+		fclose(b->spill);
+	g_string_chunk_free(b->strings);
 	g_free(b->name);
 	g_free(b->note);
 	g_free(b->started_at);
+	g_free(b->generation);
+	g_free(b->auto_from);
 	g_free(b->input);
 	g_free(b->input_sha256);
 	g_free(b->printer_profile);
@@ -1352,8 +1308,11 @@ static void batch_free(cp_ledger_batch *b)
 bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err)
 {
 	cp_ledger *l = b->l;
+	bool ok = cp_ledger_batch_prepare(b, err) && commit(l, err);
+	if (!ok)
+		rollback(l);
 	batch_free(b);
-	return commit(l, err);
+	return ok;
 }
 
 void cp_ledger_batch_abort(cp_ledger_batch *b)
@@ -1362,7 +1321,7 @@ void cp_ledger_batch_abort(cp_ledger_batch *b)
 		return;
 	cp_ledger *l = b->l;
 	batch_free(b);
-	rollback(l);
+	rollback(l); /* the checks' snapshot, or the recorded batch */
 }
 
 /* ------------------------------------------------------------- print jobs */
@@ -1398,11 +1357,11 @@ bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err)
 		}
 	}
 	bool ok = false;
-	if (!begin_immediate(l, err))
+	if (!begin_write(l, err))
 		goto out;
-	int64_t batch_id = 0;
+	int64_t batch_id = 0, id;
 	if (j->batch) {
-		int r = q_int(l, &batch_id, err, "SELECT id FROM batch WHERE name = ?1", "t", j->batch);
+		int r = q_int(l, &batch_id, err, CP_LQ_BATCH_NAMED, "t", j->batch);
 		if (r == 0)
 			cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
 			             _("there is no batch named %s in the ledger"), j->batch);
@@ -1412,11 +1371,9 @@ bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err)
 		}
 	}
 	char *at = now_stamp();
-	ok = run(l, err,
-	         "INSERT INTO print_job (batch_id, file, dest, profile, copies, job_id, state, "
-	         "message, at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	         "ItttiItttt", batch_id, j->file, j->dest, j->profile, (int64_t)j->copies,
-	         (int64_t)j->job_id, j->state, msg, at, l->operator_name);
+	ok = q_int(l, &id, err, CP_LQ_JOB_INSERT, "ItttiItttt", batch_id, j->file, j->dest,
+	           j->profile, (int64_t)j->copies, (int64_t)j->job_id, j->state, msg, at,
+	           l->operator_name) == 1;
 	g_free(at);
 	if (ok)
 		ok = commit(l, err);
@@ -1433,38 +1390,28 @@ bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_err
 	if (!check_text(file, "file", true, err) || !begin_read(l, err))
 		return false;
 	char *abs = g_canonicalize_filename(file, NULL);
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT b.name FROM print p JOIN batch b ON b.id = p.batch_id "
-	                     "WHERE p.file = ?1 OR p.file = ?2 ORDER BY p.id DESC LIMIT 1",
-	                     "tt", file, abs);
-	int r = st ? step(l, st, err) : -1;
+	cp_ledger_rows *st = q(l, err, CP_LQ_BATCH_OF_FILE, "tt", file, abs);
+	int r = step(l, st, err);
 	if (r == 1)
-		*name = col_dup(st, 0);
-	if (st)
-		sqlite3_reset(st);
+		*name = g_strdup(col(l, st, 0));
+	done(l, st);
 	/* A file recorded by a relative path names the same file when it
 	 * resolves to it from here (render and print run in one folder). */
 	if (r == 0) {
 		char *base = g_path_get_basename(abs);
-		st = q(l, err,
-		       "SELECT p.file, b.name FROM print p JOIN batch b ON b.id = p.batch_id "
-		       "WHERE substr(p.file, 1, 1) <> '/' AND (p.file = ?1 OR p.file LIKE '%/' || ?1 "
-		       ") GROUP BY p.batch_id, p.file ORDER BY max(p.id) DESC",
-		       "t", base);
+		st = q(l, err, CP_LQ_BATCH_OF_RELATIVE, "t", base);
 		g_free(base);
-		while (st && (r = step(l, st, err)) == 1) {
-			char *c = g_canonicalize_filename(col(st, 0), NULL);
+		while ((r = step(l, st, err)) == 1) {
+			char *c = g_canonicalize_filename(col(l, st, 0), NULL);
 			bool same = strcmp(c, abs) == 0;
 			g_free(c);
 			if (same) {
-				*name = col_dup(st, 1);
-				sqlite3_reset(st);
+				*name = g_strdup(col(l, st, 1));
 				r = 0;
 				break;
 			}
 		}
-		if (!st)
-			r = -1;
+		done(l, st);
 	}
 	g_free(abs);
 	rollback(l);
@@ -1489,40 +1436,44 @@ bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
 	cp_serial parsed;
 	if ((serial && !cp_serial_parse(serial, "--serial", &parsed, err)) ||
 	    (cert_no && !check_cert_no(cert_no, err)) ||
-	    !check_text(reason, "--reason", true, err) || !begin_immediate(l, err))
+	    !check_text(reason, "--reason", true, err) || !begin_write(l, err))
 		return false;
 	int64_t stock_id = 0, print_id = 0, n = 0;
 	char *printed_cert = NULL;
 	bool ok = false;
-	sqlite3_stmt *st;
-	int r;
+	int found;
 	if (serial) {
 		if (stock_of(l, serial, &stock_id, err) != 1)
 			goto out;
-		if ((r = q_int(l, &n, err, "SELECT count(*) FROM destroyed WHERE serial = ?1", "t",
-		               serial)) < 0)
+		cp_ledger_rows *r = q(l, err, CP_LQ_SERIAL_DESTROYED, "t", serial);
+		found = step(l, r, err);
+		done(l, r);
+		if (found < 0)
 			goto out;
-		if (n) {
+		if (found) {
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("stock serial %s was destroyed already"), serial);
 			goto out;
 		}
-		if (q_int(l, &n, err, "SELECT count(*) FROM spoil WHERE serial = ?1", "t",
-		          serial) < 0)
+		r = q(l, err, CP_LQ_SERIAL_SPOILED, "t", serial);
+		found = step(l, r, err);
+		done(l, r);
+		if (found < 0)
 			goto out;
-		if (n) {
+		if (found) {
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("stock serial %s was recorded as spoiled already"), serial);
 			goto out;
 		}
-		st = q(l, err, "SELECT id, cert_no FROM print WHERE serial = ?1", "t", serial);
-		if (!st || (r = step(l, st, err)) < 0)
-			goto out;
-		if (r == 1) {
-			print_id = sqlite3_column_int64(st, 0);
-			printed_cert = col_dup(st, 1);
-			sqlite3_reset(st);
+		r = q(l, err, CP_LQ_SERIAL_PRINT, "t", serial);
+		found = step(l, r, err);
+		if (found == 1) {
+			print_id = col_int(l, r, 0);
+			printed_cert = g_strdup(col(l, r, 1));
 		}
+		done(l, r);
+		if (found < 0)
+			goto out;
 		if (cert_no && (!printed_cert || strcmp(cert_no, printed_cert) != 0)) {
 			if (printed_cert)
 				cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -1536,14 +1487,10 @@ bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
 			goto out;
 		}
 	} else {
-		r = q_int(l, &print_id, err,
-		          "SELECT p.id FROM print p WHERE p.cert_no = ?1 AND p.serial IS NULL "
-		          "AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
-		          "ORDER BY p.id DESC LIMIT 1",
-		          "t", cert_no);
-		if (r < 0)
+		found = q_int(l, &print_id, err, CP_LQ_PRINT_UNSERIALED, "t", cert_no);
+		if (found < 0)
 			goto out;
-		if (r == 0) {
+		if (found == 0) {
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("certificate %s has no issued sheet printed without a stock "
 			               "serial; name the sheet with --serial"),
@@ -1553,13 +1500,13 @@ bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
 		printed_cert = g_strdup(cert_no);
 	}
 	char *at = now_stamp();
-	ok = run(l, err,
-	         "INSERT INTO spoil (serial, stock_id, print_id, cert_no, reason, at, operator) "
-	         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	         "tIItttt", serial, stock_id, print_id,
-	         printed_cert, reason, at, l->operator_name) &&
-	     commit(l, err);
+	found = q_int(l, &n, err, CP_LQ_SPOIL_INSERT, "tIItttt", serial, stock_id, print_id,
+	              printed_cert, reason, at, l->operator_name);
 	g_free(at);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("the sheet was recorded as spoiled already"));
+	ok = found == 1 && commit(l, err);
 out:
 	if (!ok)
 		rollback(l);
@@ -1577,32 +1524,21 @@ static bool destroy_one(cp_ledger *l, const cp_serial *range, int64_t number,
 	bool ok = false;
 	if (stock_of(l, serial, &stock_id, err) != 1)
 		goto out;
-	if (q_int(l, &n, err, "SELECT count(*) FROM destroyed WHERE serial = ?1", "t", serial) < 0)
-		goto out;
-	if (n) {
-		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-		             _("stock serial %s was destroyed already"), serial);
-		goto out;
-	}
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT p.cert_no FROM print p WHERE p.serial = ?1 "
-	                     "AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id) "
-	                     "AND NOT EXISTS (SELECT 1 FROM print r WHERE r.cert_no = p.cert_no "
-	                     "  AND r.kind = 'reissue' AND r.old_returned AND r.id > p.id)",
-	                     "t", serial);
-	int r = st ? step(l, st, err) : -1;
-	if (r < 0)
-		goto out;
-	if (r == 1) {
+	cp_ledger_rows *r = q(l, err, CP_LQ_SERIAL_HELD, "t", serial);
+	int found = step(l, r, err);
+	if (found == 1)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("stock serial %s carries certificate %s, which is issued; only "
 		               "blank, spoiled or returned sheets can be destroyed"),
-		             serial, col(st, 0));
-		sqlite3_reset(st);
+		             serial, col(l, r, 0));
+	done(l, r);
+	if (found != 0)
 		goto out;
-	}
-	ok = run(l, err, "INSERT INTO destroyed (serial, stock_id, destruction_id) VALUES (?1, ?2, ?3)",
-	         "tii", serial, stock_id, destruction);
+	found = q_int(l, &n, err, CP_LQ_DESTROYED_INSERT, "tii", serial, stock_id, destruction);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("stock serial %s was destroyed already"), serial);
+	ok = found == 1;
 out:
 	g_free(serial);
 	return ok;
@@ -1616,13 +1552,17 @@ bool cp_ledger_destroy(cp_ledger *l, const char *first, const char *last,
 		last = first;
 	if (!parse_range(first, last, &a, &b, err))
 		return false;
-	if (!check_text(reason, "--reason", true, err) || !begin_immediate(l, err))
+	if (!check_text(reason, "--reason", true, err) || !begin_write(l, err))
 		return false;
 	char *at = now_stamp();
-	bool ok = run(l, err, "INSERT INTO destruction (reason, at, operator) VALUES (?1, ?2, ?3)",
-	              "ttt", reason, at, l->operator_name);
+	int64_t id = 0;
+	int found = q_int(l, &id, err, CP_LQ_DESTRUCTION_INSERT, "ttt", reason, at,
+	                  l->operator_name);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("the ledger refused an entry that contradicts it: %s"), "destruction");
+	bool ok = found == 1;
 	g_free(at);
-	int64_t id = sqlite3_last_insert_rowid(l->db);
 	/* All or nothing: one sheet that may not be destroyed refuses the range. */
 	for (int64_t n = a.number; ok && n <= b.number; n++)
 		ok = destroy_one(l, &a, n, id, err);
@@ -1636,11 +1576,16 @@ bool cp_ledger_destroy(cp_ledger *l, const char *first, const char *last,
 bool cp_ledger_revoke(cp_ledger *l, const char *cert_no, const char *reason, cp_error **err)
 {
 	if (!check_cert_no(cert_no, err) || !check_text(reason, "--reason", true, err) ||
-	    !begin_immediate(l, err))
+	    !begin_write(l, err))
 		return false;
-	int64_t n = 0;
+	int64_t n = 0, one = 0;
 	bool ok = false;
-	if (q_int(l, &n, err, "SELECT count(*) FROM print WHERE cert_no = ?1", "t", cert_no) < 0)
+	cp_ledger_rows *r = q(l, err, CP_LQ_CERT_COUNT, "ti", cert_no, (int64_t)0);
+	int found = step(l, r, err);
+	if (found == 1)
+		n = col_int(l, r, 0);
+	done(l, r);
+	if (found < 0)
 		goto out;
 	if (!n) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -1650,11 +1595,13 @@ bool cp_ledger_revoke(cp_ledger *l, const char *cert_no, const char *reason, cp_
 	if (!refuse_revoked(l, cert_no, err))
 		goto out;
 	char *at = now_stamp();
-	ok = run(l, err,
-	         "INSERT INTO revocation (cert_no, reason, at, operator) VALUES (?1, ?2, ?3, ?4)",
-	         "tttt", cert_no, reason, at, l->operator_name) &&
-	     commit(l, err);
+	found = q_int(l, &one, err, CP_LQ_REVOCATION_INSERT, "tttt", cert_no, reason, at,
+	              l->operator_name);
 	g_free(at);
+	if (found == 0)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("certificate number %s was revoked meanwhile"), cert_no);
+	ok = found == 1 && commit(l, err);
 out:
 	if (!ok)
 		rollback(l);
@@ -1663,71 +1610,28 @@ out:
 
 /* ---------------------------------------------------------------- balance */
 
-/* Of the sheets counted as issued, those taken back from the holder by a
- * later reissue with the old sheet returned (收回) before `end`: they move
- * from issued to returned (and on to destroyed when destroyed). */
-static bool balance_returned(cp_ledger *l, int64_t stock_id, const char *end, const char *d,
-                             cp_ledger_balance *o, cp_error **err)
-{
-	if (q_int(l, &o->returned, err,
-	          "SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
-	          "WHERE datetime(p.printed_at) < ?3 AND s.received_on <= ?1 "
-	          "AND (?2 = 0 OR s.id = ?2) "
-	          "AND EXISTS (SELECT 1 FROM print r WHERE r.cert_no = p.cert_no "
-	          "  AND r.id > p.id AND r.kind = 'reissue' AND r.old_returned = 1 "
-	          "  AND datetime(r.printed_at) < ?3) "
-	          "AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
-	          "  AND datetime(sp.at) < ?3) "
-	          "AND NOT EXISTS (SELECT 1 FROM destroyed d "
-	          "  JOIN destruction x ON x.id = d.destruction_id "
-	          "  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
-	          "tit", d, stock_id, end) < 0)
-		return false;
-	o->issued -= o->returned;
-	return true;
-}
-
 /* Each received sheet is in exactly one state at the end of a day:
  * destroyed, else spoiled, else issued (printed on), else remaining; so the
  * four add up to what was received by construction, and the report shows
- * every term. Timestamps compare by their local date prefix. */
+ * every term. */
 static bool balance(cp_ledger *l, const char *date, int64_t stock_id, cp_ledger_balance *o,
                     cp_error **err)
 {
 	const char *d = date ? date : "9999-12-31";
 	char *end = date ? day_start_utc(date, 1) : g_strdup("9999-12-31 23:59:59");
 	memset(o, 0, sizeof *o);
-	bool ok = !(
-	    q_int(l, &o->received, err,
-	          "SELECT coalesce(sum(last - first + 1), 0) FROM stock "
-	          "WHERE received_on <= ?1 AND (?2 = 0 OR id = ?2)",
-	          "ti", d, stock_id) < 0 ||
-	    q_int(l, &o->destroyed, err,
-	          "SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	          "JOIN stock s ON s.id = d.stock_id WHERE datetime(x.at) < ?3 "
-	          "AND s.received_on <= ?1 AND (?2 = 0 OR s.id = ?2)",
-	          "tit", d, stock_id, end) < 0 ||
-	    q_int(l, &o->spoiled, err,
-	          "SELECT count(*) FROM spoil sp JOIN stock s ON s.id = sp.stock_id "
-	          "WHERE datetime(sp.at) < ?3 AND s.received_on <= ?1 "
-	          "AND (?2 = 0 OR s.id = ?2) AND NOT EXISTS (SELECT 1 FROM destroyed d "
-	          "  JOIN destruction x ON x.id = d.destruction_id "
-	          "  WHERE d.serial = sp.serial AND datetime(x.at) < ?3)",
-	          "tit", d, stock_id, end) < 0 ||
-	    q_int(l, &o->issued, err,
-	          "SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
-	          "WHERE datetime(p.printed_at) < ?3 AND s.received_on <= ?1 "
-	          "AND (?2 = 0 OR s.id = ?2) "
-	          "AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
-	          "  AND datetime(sp.at) < ?3) "
-	          "AND NOT EXISTS (SELECT 1 FROM destroyed d "
-	          "  JOIN destruction x ON x.id = d.destruction_id "
-	          "  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
-	          "tit", d, stock_id, end) < 0 ||
-	    !balance_returned(l, stock_id, end, d, o, err));
+	bool ok = !(q_int(l, &o->received, err, CP_LQ_BAL_RECEIVED, "ti", d, stock_id) < 0 ||
+	            q_int(l, &o->destroyed, err, CP_LQ_BAL_DESTROYED, "tit", d, stock_id, end) < 0 ||
+	            q_int(l, &o->spoiled, err, CP_LQ_BAL_SPOILED, "tit", d, stock_id, end) < 0 ||
+	            q_int(l, &o->issued, err, CP_LQ_BAL_ISSUED, "tit", d, stock_id, end) < 0 ||
+	            /* of those issued, the sheets taken back from the holder by a
+	             * later reissue with the old sheet returned (收回): they move
+	             * from issued to returned (and on to destroyed when destroyed) */
+	            q_int(l, &o->returned, err, CP_LQ_BAL_RETURNED, "tit", d, stock_id, end) < 0);
 	g_free(end);
 	if (!ok)
 		return false;
+	o->issued -= o->returned;
 	o->remaining = o->received - o->issued - o->returned - o->spoiled - o->destroyed;
 	return true;
 }
@@ -1774,19 +1678,9 @@ static const char *const activity_keys[] = {
 };
 #define NACT G_N_ELEMENTS(activity_keys)
 
-/* ?1, ?2: the period's first and last day (stock only); ?3, ?4: the
- * instants (UTC) it starts and ends, for the stored times (see now_stamp()). */
-#define IN_PERIOD(t) " datetime(" t ") >= ?3 AND datetime(" t ") < ?4"
-static const char *const activity_sql[NACT] = {
-	"SELECT coalesce(sum(last - first + 1), 0) FROM stock WHERE received_on BETWEEN ?1 AND ?2",
-	"SELECT count(*) FROM print WHERE" IN_PERIOD("printed_at"),
-	"SELECT count(*) FROM print WHERE kind = 'issue' AND" IN_PERIOD("printed_at"),
-	"SELECT count(*) FROM print WHERE kind = 'reprint' AND" IN_PERIOD("printed_at"),
-	"SELECT count(*) FROM print WHERE kind = 'reissue' AND" IN_PERIOD("printed_at"),
-	"SELECT count(*) FROM spoil WHERE" IN_PERIOD("at"),
-	("SELECT count(*) FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	 "WHERE" IN_PERIOD("x.at")),
-	"SELECT count(*) FROM revocation WHERE" IN_PERIOD("at"),
+static const cp_ledger_query activity_query[NACT] = {
+	CP_LQ_ACT_STOCK, CP_LQ_ACT_PRINTED, CP_LQ_ACT_ISSUED, CP_LQ_ACT_REPRINTED,
+	CP_LQ_ACT_REISSUED, CP_LQ_ACT_SPOILED, CP_LQ_ACT_DESTROYED, CP_LQ_ACT_REVOKED,
 };
 
 static const char *activity_label(size_t i)
@@ -1856,57 +1750,49 @@ static const char *job_state_label(const char *state)
 static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json, GString *s,
                         cp_error **err)
 {
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT j.at, b.name, j.file, j.dest, j.job_id, j.copies, j.state, "
-	                     "j.profile, j.message FROM print_job j LEFT JOIN batch b "
-	                     "ON b.id = j.batch_id "
-	                     "WHERE datetime(j.at) >= ?1 AND datetime(j.at) < ?2 "
-	                     "ORDER BY j.id",
-	                     "tt", fu, tu);
-	if (!st)
-		return false;
+	cp_ledger_rows *st = q(l, err, CP_LQ_JOBS, "tt", fu, tu);
 	int r, n = 0;
 	if (!json)
 		g_string_append_printf(s, "\n%s\n", _("Print jobs"));
 	while ((r = step(l, st, err)) == 1) {
+		char *when = col_time(l, st, 0);
 		if (json) {
 			g_string_append(s, n ? ",\n    {\"at\": " : "\n    {\"at\": ");
-			char *when = col_time(st, 0);
 			json_str(s, when);
-			g_free(when);
 			g_string_append(s, ", \"batch\": ");
-			json_str(s, (const char *)sqlite3_column_text(st, 1));
+			json_str(s, l->ops->text(st, 1));
 			g_string_append(s, ", \"file\": ");
-			json_str(s, col(st, 2));
+			json_str(s, col(l, st, 2));
 			g_string_append(s, ", \"dest\": ");
-			json_str(s, col(st, 3));
-			g_string_append_printf(s, ", \"job_id\": %lld, \"copies\": %lld, \"state\": ",
-			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
-			json_str(s, col(st, 6));
+			json_str(s, col(l, st, 3));
+			g_string_append_printf(s, ", \"job_id\": %" PRId64 ", \"copies\": %" PRId64
+			                       ", \"state\": ",
+			                       col_int(l, st, 4), col_int(l, st, 5));
+			json_str(s, col(l, st, 6));
 			g_string_append(s, ", \"profile\": ");
-			json_str(s, (const char *)sqlite3_column_text(st, 7));
+			json_str(s, l->ops->text(st, 7));
 			g_string_append(s, ", \"message\": ");
-			json_str(s, (const char *)sqlite3_column_text(st, 8));
+			json_str(s, l->ops->text(st, 8));
 			g_string_append_c(s, '}');
 		} else {
-			char *when = col_time(st, 0);
 			g_string_append_printf(s, "  %s  ", when);
-			g_free(when);
-			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-				g_string_append_printf(s, _("batch %s"), col(st, 1));
+			if (!col_null(l, st, 1))
+				g_string_append_printf(s, _("batch %s"), col(l, st, 1));
 			else
-				g_string_append(s, col(st, 2));
-			g_string_append_printf(s, _("  to %s"), col(st, 3));
-			if (sqlite3_column_int64(st, 4) > 0)
-				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 4));
-			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 5),
-			                       job_state_label(col(st, 6)));
-			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-				g_string_append_printf(s, _("  printer profile %s"), col(st, 7));
+				g_string_append(s, col(l, st, 2));
+			g_string_append_printf(s, _("  to %s"), col(l, st, 3));
+			if (col_int(l, st, 4) > 0)
+				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 4));
+			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 5),
+			                       job_state_label(col(l, st, 6)));
+			if (!col_null(l, st, 7))
+				g_string_append_printf(s, _("  printer profile %s"), col(l, st, 7));
 			g_string_append_c(s, '\n');
 		}
+		g_free(when);
 		n++;
 	}
+	done(l, st);
 	if (r < 0)
 		return false;
 	if (json)
@@ -1919,25 +1805,24 @@ static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json,
 /* A batch's source (schema 3) from columns i…i+5 of st: input, its SHA-256,
  * printer profile, calibration, template, its SHA-256; NULL in batches
  * recorded before. */
-static void batch_source_json(GString *s, sqlite3_stmt *st, int i)
+static void batch_source_json(cp_ledger *l, GString *s, cp_ledger_rows *st, int i)
 {
 	static const char *const keys[] = {"input", "input_sha256", "printer_profile",
 	                                   "calibration", "template", "template_sha256"};
 	for (int k = 0; k < (int)G_N_ELEMENTS(keys); k++) {
 		g_string_append_printf(s, ", \"%s\": ", keys[k]);
-		json_str(s, (const char *)sqlite3_column_text(st, i + k));
+		json_str(s, l->ops->text(st, i + k));
 	}
 }
 
-static void batch_source_text(GString *s, sqlite3_stmt *st, int i)
+static void batch_source_text(cp_ledger *l, GString *s, cp_ledger_rows *st, int i)
 {
-	if (sqlite3_column_type(st, i + 1) != SQLITE_NULL)
-		g_string_append_printf(s, _("    input sha256 %s\n"), col(st, i + 1));
-	if (sqlite3_column_type(st, i + 3) != SQLITE_NULL)
+	if (!col_null(l, st, i + 1))
+		g_string_append_printf(s, _("    input sha256 %s\n"), col(l, st, i + 1));
+	if (!col_null(l, st, i + 3))
 		g_string_append_printf(s, _("    printer profile %s, %s\n"),
-		                       sqlite3_column_type(st, i + 2) != SQLITE_NULL ? col(st, i + 2)
-		                                                                   : _("none"),
-		                       col(st, i + 3));
+		                       !col_null(l, st, i + 2) ? col(l, st, i + 2) : _("none"),
+		                       col(l, st, i + 3));
 }
 
 /* The report, the period given as days (f, t: for the stock received) and as
@@ -1948,8 +1833,8 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 {
 	int64_t act[NACT];
 	for (size_t i = 0; i < NACT; i++)
-		if ((i ? q_int(l, &act[i], err, activity_sql[i], "tttt", f, t, fu, tu)
-		       : q_int(l, &act[i], err, activity_sql[i], "tt", f, t)) < 0)
+		if ((i ? q_int(l, &act[i], err, activity_query[i], "tt", fu, tu)
+		       : q_int(l, &act[i], err, activity_query[i], "tt", f, t)) < 0)
 			return false;
 	cp_ledger_balance total;
 	if (!balance(l, to, 0, &total, err))
@@ -1980,55 +1865,46 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 		g_string_append_printf(s, "\n%s\n", _("Batches"));
 	}
 
-	sqlite3_stmt *st = q(l, err,
-	                     "SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
-	                     "sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
-	                     "sum(p.kind = 'reissue'), count(DISTINCT p.file), "
-	                     "b.input, b.input_sha256, b.printer_profile, b.calibration, "
-	                     "b.template, b.template_sha256 "
-	                     "FROM batch b JOIN print p ON p.batch_id = b.id "
-	                     "WHERE datetime(b.started_at) >= ?1 AND datetime(b.started_at) < ?2 "
-	                     "GROUP BY b.id ORDER BY b.id",
-	                     "tt", fu, tu);
+	cp_ledger_rows *st = q(l, err, CP_LQ_BATCHES, "tt", fu, tu);
 	if (!st)
 		return false;
 	int r, nb = 0;
 	while ((r = step(l, st, err)) == 1) {
 		if (json) {
 			g_string_append(s, nb ? ",\n    {\"name\": " : "\n    {\"name\": ");
-			json_str(s, col(st, 0));
+			json_str(s, col(l, st, 0));
 			g_string_append(s, ", \"started_at\": ");
-			char *when = col_time(st, 1);
+			char *when = col_time(l, st, 1);
 			json_str(s, when);
 			g_free(when);
 			g_string_append(s, ", \"operator\": ");
-			json_str(s, col(st, 2));
+			json_str(s, col(l, st, 2));
 			g_string_append(s, ", \"note\": ");
-			json_str(s, (const char *)sqlite3_column_text(st, 3));
+			json_str(s, l->ops->text(st, 3));
 			g_string_append_printf(s,
 			                       ", \"pages\": %lld, \"issued\": %lld, \"reprinted\": %lld"
-			                       ", \"reissued\": %lld, \"files\": %lld}",
-			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-			                       sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
-			                       sqlite3_column_int64(st, 8));
-			s->len--; /* the closing brace */
-			batch_source_json(s, st, 9);
+			                       ", \"reissued\": %lld, \"files\": %lld",
+			                       (long long)col_int(l, st, 4), (long long)col_int(l, st, 5),
+			                       (long long)col_int(l, st, 6), (long long)col_int(l, st, 7),
+			                       (long long)col_int(l, st, 8));
+			batch_source_json(l, s, st, 9);
 			g_string_append_c(s, '}');
 		} else {
-			char *when = col_time(st, 1);
+			char *when = col_time(l, st, 1);
 			g_string_append_printf(s, _("  %s  %s  operator %s  pages %lld (issue %lld, "
 			                            "again %lld, reissue %lld)"),
-			                       col(st, 0), when, col(st, 2),
-			                       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-			                       sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7));
+			                       col(l, st, 0), when, col(l, st, 2),
+			                       (long long)col_int(l, st, 4), (long long)col_int(l, st, 5),
+			                       (long long)col_int(l, st, 6), (long long)col_int(l, st, 7));
 			g_free(when);
-			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-				g_string_append_printf(s, "  %s", col(st, 3));
+			if (!col_null(l, st, 3))
+				g_string_append_printf(s, "  %s", col(l, st, 3));
 			g_string_append_c(s, '\n');
-			batch_source_text(s, st, 9);
+			batch_source_text(l, s, st, 9);
 		}
 		nb++;
 	}
+	done(l, st);
 	if (r < 0)
 		return false;
 	if (!json && !nb)
@@ -2054,36 +1930,40 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 
 	/* Per range: collect ids first, the balance queries reuse statements. */
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	st = q(l, err, "SELECT id FROM stock WHERE received_on <= ?1 ORDER BY id", "t", t);
-	while (st && (r = step(l, st, err)) == 1) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	st = q(l, err, CP_LQ_STOCK_IDS, "t", t);
+	while ((r = step(l, st, err)) == 1) {
+		int64_t id = col_int(l, st, 0);
 		g_array_append_val(ids, id);
 	}
-	bool ok = st && r == 0;
+	done(l, st);
+	bool ok = r == 0;
 	for (guint i = 0; ok && i < ids->len; i++) {
 		int64_t id = g_array_index(ids, int64_t, i);
 		cp_ledger_balance rb;
-		st = q(l, err,
-		       "SELECT prefix, width, first, last, received_on, note FROM stock WHERE id = ?1",
-		       "i", id);
-		if (!st || !balance(l, to, id, &rb, err) || step(l, st, err) != 1) {
+		if (!balance(l, to, id, &rb, err)) {
+			ok = false;
+			break;
+		}
+		st = q(l, err, CP_LQ_STOCK_ROW, "i", id);
+		if (step(l, st, err) != 1) {
+			done(l, st);
 			ok = false;
 			break;
 		}
 		cp_serial sr;
-		g_strlcpy(sr.prefix, col(st, 0), sizeof sr.prefix);
-		sr.width = (int)sqlite3_column_int64(st, 1);
-		char *a = cp_serial_format(&sr, sqlite3_column_int64(st, 2));
-		char *b = cp_serial_format(&sr, sqlite3_column_int64(st, 3));
+		g_strlcpy(sr.prefix, col(l, st, 0), sizeof sr.prefix);
+		sr.width = (int)col_int(l, st, 1);
+		char *a = cp_serial_format(&sr, col_int(l, st, 2));
+		char *b = cp_serial_format(&sr, col_int(l, st, 3));
 		if (json) {
 			g_string_append(s, i ? ",\n    {\"first\": " : "\n    {\"first\": ");
 			json_str(s, a);
 			g_string_append(s, ", \"last\": ");
 			json_str(s, b);
 			g_string_append(s, ", \"received_on\": ");
-			json_str(s, col(st, 4));
+			json_str(s, col(l, st, 4));
 			g_string_append(s, ", \"note\": ");
-			json_str(s, (const char *)sqlite3_column_text(st, 5));
+			json_str(s, l->ops->text(st, 5));
 			g_string_append(s, ", ");
 			balance_json(s, &rb);
 			g_string_append_c(s, '}');
@@ -2094,7 +1974,7 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			                       _("  %s to %s (received %s): %" PRId64 " received, %" PRId64
 			                         " issued, %" PRId64 " spoiled, %" PRId64
 			                         " destroyed, %" PRId64 " remaining\n"),
-			                       a, b, col(st, 4), rb.received, rb.issued, rb.spoiled,
+			                       a, b, col(l, st, 4), rb.received, rb.issued, rb.spoiled,
 			                       rb.destroyed, rb.remaining);
 			if (rb.returned)
 				g_string_append_printf(s, _("    and %" PRId64 " taken back from the "
@@ -2103,7 +1983,7 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 		}
 		g_free(a);
 		g_free(b);
-		sqlite3_reset(st);
+		done(l, st);
 	}
 	if (json)
 		g_string_append(s, ids->len ? "\n  ]\n}\n" : "]\n}\n");
@@ -2115,7 +1995,7 @@ static bool report_body(cp_ledger *l, const char *from, const char *to, bool jso
                         GString *s, cp_error **err)
 {
 	const char *f = from ? from : "0000-00-00", *t = to ? to : "9999-12-31";
-	char *fu = from ? day_start_utc(from, 0) : g_strdup("0000-01-01 00:00:00");
+	char *fu = from ? day_start_utc(from, 0) : g_strdup("0001-01-01 00:00:00");
 	char *tu = to ? day_start_utc(to, 1) : g_strdup("9999-12-31 23:59:59");
 	bool ok = report_text(l, f, t, fu, tu, from, to, json, s, err);
 	g_free(fu);
@@ -2146,39 +2026,6 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 
 /* ---------------------------------------------------------------- history */
 
-/* Every entry about one certificate, in time order: its prints, the spoiled
- * sheets and destruction of the sheets it was printed on, its revocation. */
-static const char history_sql[] =
-	"SELECT * FROM ("
-	"SELECT p.printed_at AS at, 1 AS rank, p.id, p.kind, b.name, p.serial, p.file, "
-	"  p.page, p.sha256, p.name, p.id_masked, p.level, p.occupation, p.reason, "
-	"  p.old_returned, p.operator, p.id AS seq "
-	"FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 "
-	"UNION ALL "
-	"SELECT s.at, 2, s.id, 'spoil', NULL, s.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  NULL, s.reason, NULL, s.operator, coalesce(s.print_id, 9e18) "
-	"FROM spoil s WHERE s.cert_no = ?1 "
-	"UNION ALL "
-	"SELECT x.at, 3, x.id, 'destroy', NULL, d.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  NULL, x.reason, NULL, x.operator, 9e18 "
-	"FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	"WHERE d.serial IN (SELECT serial FROM print WHERE cert_no = ?1 AND serial IS NOT NULL) "
-	"UNION ALL "
-	"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  r.reason, NULL, r.operator, 9e18 FROM revocation r WHERE r.cert_no = ?1 "
-	"UNION ALL "
-	"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, j.copies, "
-	"  NULL, NULL, j.message, NULL, j.operator, "
-	"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id) "
-	"FROM print_job j JOIN batch b ON b.id = j.batch_id "
-	"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
-	/* In time, whatever offset it was stored with. Times have whole
-	 * seconds: within one second the entries go in the order they can only
-	 * have happened in (seq) — a print, then the job of its batch, then the
-	 * spoiling of that sheet, then a later print (a reprint), then what has
-	 * no print of its own. */
-	") ORDER BY datetime(at), seq, 2, 3";
-
 static const char *kind_label(const char *k)
 {
 	if (strcmp(k, "issue") == 0)
@@ -2199,45 +2046,46 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 	if (!check_cert_no(cert_no, err) || !begin_read(l, err))
 		return NULL;
 	GString *s = g_string_new(NULL);
-	sqlite3_stmt *st = q(l, err, history_sql, "t", cert_no);
+	cp_ledger_rows *st = q(l, err, CP_LQ_HISTORY, "t", cert_no);
 	int r = -1, n = 0;
-	while (st && (r = step(l, st, err)) == 1) {
-		const char *kind = col(st, 3);
+	while ((r = step(l, st, err)) == 1) {
+		const char *kind = col(l, st, 3);
 		if (!n++)
 			g_string_append_printf(s, _("Certificate %s\n"), cert_no);
-		char *when = col_time(st, 0);
+		char *when = col_time(l, st, 0);
 		if (strcmp(kind, "job") == 0) {
 			/* The batch holding the certificate went to a printer. */
 			g_string_append_printf(s, "%s  ", when);
 			g_free(when);
-			g_string_append_printf(s, _("batch %s sent to printer %s"), col(st, 4),
-			                       col(st, 8));
-			if (sqlite3_column_int64(st, 7) > 0)
-				g_string_append_printf(s, _("  job %lld"), sqlite3_column_int64(st, 7));
-			g_string_append_printf(s, _("  copies %lld  %s"), sqlite3_column_int64(st, 10),
-			                       job_state_label(col(st, 9)));
-			if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-				g_string_append_printf(s, "  %s", col(st, 13));
-			g_string_append_printf(s, _("  operator %s\n"), col(st, 15));
+			g_string_append_printf(s, _("batch %s sent to printer %s"), col(l, st, 4),
+			                       col(l, st, 8));
+			if (col_int(l, st, 7) > 0)
+				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 7));
+			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 10),
+			                       job_state_label(col(l, st, 9)));
+			if (!col_null(l, st, 13))
+				g_string_append_printf(s, "  %s", col(l, st, 13));
+			g_string_append_printf(s, _("  operator %s\n"), col(l, st, 15));
 			continue;
 		}
 		g_string_append_printf(s, "%s  %s", when, kind_label(kind));
 		g_free(when);
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			g_string_append_printf(s, _("  batch %s"), col(st, 4));
-		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-			g_string_append_printf(s, _("  serial %s"), col(st, 5));
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		if (!col_null(l, st, 4))
+			g_string_append_printf(s, _("  batch %s"), col(l, st, 4));
+		if (!col_null(l, st, 5))
+			g_string_append_printf(s, _("  serial %s"), col(l, st, 5));
+		if (!col_null(l, st, 6))
 			g_string_append_printf(s, _("  %s page %lld  sha256 %s  %s %s  %s  %s"),
-			                       col(st, 6), sqlite3_column_int64(st, 7), col(st, 8),
-			                       col(st, 9), col(st, 10), col(st, 11), col(st, 12));
-		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-			g_string_append_printf(s, _("  reason: %s"), col(st, 13));
+			                       col(l, st, 6), (long long)col_int(l, st, 7), col(l, st, 8),
+			                       col(l, st, 9), col(l, st, 10), col(l, st, 11), col(l, st, 12));
+		if (!col_null(l, st, 13))
+			g_string_append_printf(s, _("  reason: %s"), col(l, st, 13));
 		if (strcmp(kind, "reissue") == 0)
-			g_string_append(s, sqlite3_column_int64(st, 14) ? _("  old sheet taken back")
+			g_string_append(s, col_int(l, st, 14) ? _("  old sheet taken back")
 			                                                : _("  old sheet not returned"));
-		g_string_append_printf(s, _("  operator %s\n"), col(st, 15));
+		g_string_append_printf(s, _("  operator %s\n"), col(l, st, 15));
 	}
+	done(l, st);
 	rollback(l);
 	if (r == 0 && !n) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -2255,56 +2103,25 @@ bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *st
 		*revoke_reason = NULL;
 	if (!check_cert_no(cert_no, err) || !begin_read(l, err))
 		return false;
-	sqlite3_stmt *st = q(l, err,
-		"SELECT (SELECT count(*) FROM print WHERE cert_no = ?1), "
-		"  (SELECT count(*) FROM print WHERE cert_no = ?1 AND kind = 'reissue'), "
-		"  (SELECT reason FROM revocation WHERE cert_no = ?1)", "t", cert_no);
-	int r = st ? step(l, st, err) : -1;
+	cp_ledger_rows *st = q(l, err, CP_LQ_CERT_STANDING, "t", cert_no);
+	int r = step(l, st, err);
 	if (r == 1) {
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		if (!col_null(l, st, 2)) {
 			*state = CP_LEDGER_REVOKED;
 			if (revoke_reason)
-				*revoke_reason = g_strdup(col(st, 2));
-		} else if (sqlite3_column_int64(st, 1) > 0) {
+				*revoke_reason = g_strdup(col(l, st, 2));
+		} else if (col_int(l, st, 1) > 0) {
 			*state = CP_LEDGER_REISSUED;
-		} else if (sqlite3_column_int64(st, 0) > 0) {
+		} else if (col_int(l, st, 0) > 0) {
 			*state = CP_LEDGER_ISSUED;
 		}
-		sqlite3_reset(st);
 	}
+	done(l, st);
 	rollback(l);
 	return r == 1;
 }
 
 /* ----------------------------------------------------------------- export */
-
-static const char export_sql[] =
-	"SELECT * FROM ("
-	"SELECT 'stock' AS event, s.received_on AS at, 0 AS rank, s.id AS id, NULL, NULL, "
-	"  NULL, NULL, NULL, s.prefix, s.width, s.first, s.last, NULL, NULL, NULL, NULL, "
-	"  NULL, NULL, s.operator, s.note "
-	"FROM stock s "
-	"UNION ALL "
-	"SELECT p.kind, p.printed_at, 1, p.id, p.cert_no, p.name, p.id_masked, p.level, "
-	"  p.occupation, p.serial, NULL, NULL, NULL, b.name, p.file, p.page, p.sha256, "
-	"  p.reason, CASE WHEN p.kind = 'reissue' THEN p.old_returned END, p.operator, NULL "
-	"FROM print p JOIN batch b ON b.id = p.batch_id "
-	"UNION ALL "
-	"SELECT 'spoil', s.at, 2, s.id, s.cert_no, NULL, NULL, NULL, NULL, s.serial, NULL, "
-	"  NULL, NULL, NULL, NULL, NULL, NULL, s.reason, NULL, s.operator, NULL "
-	"FROM spoil s "
-	"UNION ALL "
-	"SELECT 'destroy', x.at, 3, x.id, NULL, NULL, NULL, NULL, NULL, d.serial, NULL, "
-	"  NULL, NULL, NULL, NULL, NULL, NULL, x.reason, NULL, x.operator, NULL "
-	"FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
-	"UNION ALL "
-	"SELECT 'revoke', r.at, 4, 0, r.cert_no, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-	"  NULL, NULL, NULL, NULL, NULL, r.reason, NULL, r.operator, NULL "
-	"FROM revocation r "
-	/* in time, whatever offset a time was stored with; stock at the start of
-	 * the operator's day it was received */
-	") ORDER BY CASE WHEN event = 'stock' THEN datetime(at, 'utc') ELSE datetime(at) END, "
-	"3, 4, 10";
 
 /* Headers and event names in the operator's language: an auditor reads
  * 证书编号 and 补发 under zh_CN. In English they stay the short keys the
@@ -2345,31 +2162,31 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 	GString *s = g_string_new("\xEF\xBB\xBF");
 	for (size_t i = 0; i < G_N_ELEMENTS(export_header); i++)
 		csv_field(s, _(export_header[i]), i + 1 == G_N_ELEMENTS(export_header));
-	sqlite3_stmt *st = q(l, err, export_sql, "");
+	cp_ledger_rows *st = q(l, err, CP_LQ_EXPORT, "");
 	int r = -1;
 	bool ok = true;
-	while (ok && st && (r = step(l, st, err)) == 1) {
-		const char *ev = col(st, 0);
+	while (ok && (r = step(l, st, err)) == 1) {
+		const char *ev = col(l, st, 0);
 		bool stock = strcmp(ev, "stock") == 0;
 		char *serial = NULL, *serial_to = NULL;
 		if (stock) {
 			cp_serial sr;
-			g_strlcpy(sr.prefix, col(st, 9), sizeof sr.prefix);
-			sr.width = (int)sqlite3_column_int64(st, 10);
-			serial = cp_serial_format(&sr, sqlite3_column_int64(st, 11));
-			serial_to = cp_serial_format(&sr, sqlite3_column_int64(st, 12));
+			g_strlcpy(sr.prefix, col(l, st, 9), sizeof sr.prefix);
+			sr.width = (int)col_int(l, st, 10);
+			serial = cp_serial_format(&sr, col_int(l, st, 11));
+			serial_to = cp_serial_format(&sr, col_int(l, st, 12));
 		} else {
-			serial = g_strdup((const char *)sqlite3_column_text(st, 9));
+			serial = g_strdup(l->ops->text(st, 9));
 		}
 		/* a time in the operator's time zone; stock has its day received */
-		char *when = stock ? g_strdup(col(st, 1)) : col_time(st, 1);
+		char *when = stock ? g_strdup(col(l, st, 1)) : col_time(l, st, 1);
 		const char *f[17] = {
-			export_event(ev), when, col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8),
-			serial, serial_to, col(st, 13), col(st, 14), col(st, 15), col(st, 16),
-			col(st, 17),
-			sqlite3_column_type(st, 18) == SQLITE_NULL ? ""
-			: sqlite3_column_int64(st, 18) ? _("yes") : _("no"),
-			col(st, 19), col(st, 20),
+			export_event(ev), when, col(l, st, 4), col(l, st, 5), col(l, st, 6), col(l, st, 7), col(l, st, 8),
+			serial, serial_to, col(l, st, 13), col(l, st, 14), col(l, st, 15), col(l, st, 16),
+			col(l, st, 17),
+			col_null(l, st, 18) ? ""
+			: col_int(l, st, 18) ? _("yes") : _("no"),
+			col(l, st, 19), col(l, st, 20),
 		};
 		for (size_t i = 0; i < 17; i++)
 			csv_field(s, f[i], i == 16);
@@ -2382,8 +2199,7 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 			g_string_truncate(s, 0);
 		}
 	}
-	if (st && r == 1)
-		sqlite3_reset(st);
+	done(l, st);
 	if (ok && s->len)
 		ok = fwrite(s->str, 1, s->len, out) == s->len;
 	g_string_free(s, TRUE);
@@ -2404,7 +2220,6 @@ bool cp_ledger_export_csv(cp_ledger *l, FILE *out, cp_error **err)
 	return ok;
 }
 
-/* Creates a temporary 0600 file beside path, for an atomic rename. */
 bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 {
 	/* An unlinked file until it is complete (atomic.h): a killed export
@@ -2417,6 +2232,122 @@ bool cp_ledger_export_csv_file(cp_ledger *l, const char *path, cp_error **err)
 		return false;
 	}
 	return cp_atomic_commit(a, err);
+}
+
+/* ---------------------------------------------------------------- migrate */
+
+static const struct {
+	cp_ledger_query dump, load;
+	int columns;
+} tables[] = {
+	{CP_LQ_DUMP_STOCK, CP_LQ_LOAD_STOCK, 9},
+	{CP_LQ_DUMP_BATCH, CP_LQ_LOAD_BATCH, 11},
+	{CP_LQ_DUMP_PRINT, CP_LQ_LOAD_PRINT, 17},
+	{CP_LQ_DUMP_SPOIL, CP_LQ_LOAD_SPOIL, 8},
+	{CP_LQ_DUMP_DESTRUCTION, CP_LQ_LOAD_DESTRUCTION, 4},
+	{CP_LQ_DUMP_DESTROYED, CP_LQ_LOAD_DESTROYED, 3},
+	{CP_LQ_DUMP_REVOCATION, CP_LQ_LOAD_REVOCATION, 4},
+	{CP_LQ_DUMP_JOB, CP_LQ_LOAD_JOB, 11},
+};
+
+/* Copies every row of `from` into `to` (in its open write transaction). */
+static bool copy_rows(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err)
+{
+	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
+		cp_ledger_rows *r = q(from, err, tables[t].dump, "");
+		int more;
+		while ((more = step(from, r, err)) == 1) {
+			cp_ledger_arg args[MAX_ARGS];
+			for (int c = 0; c < tables[t].columns; c++)
+				args[c] = (cp_ledger_arg){.type = 't', .s = from->ops->text(r, c)};
+			cp_ledger_rows *w = to->ops->query(to->db, tables[t].load, args,
+			                                   tables[t].columns, err);
+			int loaded = step(to, w, err);
+			done(to, w);
+			if (loaded != 1) {
+				more = -1;
+				break;
+			}
+			(*entries)++;
+		}
+		done(from, r);
+		if (more != 0)
+			return false;
+	}
+	int64_t one;
+	return q_int(to, &one, err, CP_LQ_LOAD_DONE, "") == 1;
+}
+
+/* The export and the balance of l, to compare two ledgers. g_free(). */
+static char *fingerprint(cp_ledger *l, cp_error **err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("out of memory"));
+		return NULL;
+	}
+	cp_ledger_balance b;
+	GString *jobs = g_string_new(NULL); /* the print jobs, which the export leaves out */
+	bool ok = export_rows(l, f, err) && balance(l, NULL, 0, &b, err) &&
+	          report_jobs(l, "0001-01-01 00:00:00", "9999-12-31 23:59:59", true, jobs, err);
+	if (ok)
+		fprintf(f, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n%s",
+		        b.received, b.issued, b.spoiled, b.destroyed, b.remaining, jobs->str);
+	g_string_free(jobs, TRUE);
+	fclose(f);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	char *s = g_strdup(buf);
+	free(buf);
+	return s;
+}
+
+bool cp_ledger_migrate(cp_ledger *from, cp_ledger *to, int64_t *entries, cp_error **err)
+{
+	int64_t n = 0, there = 0;
+	if (batch_refuses(from, err) || batch_refuses(to, err))
+		return false;
+	if (!begin_read(from, err))
+		return false;
+	if (!begin_write(to, err)) {
+		rollback(from);
+		return false;
+	}
+	char *a = NULL, *b = NULL;
+	bool ok = false;
+	if (q_int(to, &there, err, CP_LQ_ENTRIES, "") != 1)
+		goto out;
+	if (there) {
+		cp_set_error(err, CP_E_LEDGER, to->path, 0, 0, NULL,
+		             _("the ledger to move into is not empty (%" PRId64 " entries); move "
+		               "into a new one"),
+		             there);
+		goto out;
+	}
+	if (!copy_rows(from, to, &n, err) || !(a = fingerprint(from, err)) ||
+	    !(b = fingerprint(to, err)))
+		goto out;
+	/* every entry and the balance, as an auditor reads them, before commit */
+	if (strcmp(a, b) != 0) {
+		cp_set_error(err, CP_E_LEDGER, to->path, 0, 0, NULL,
+		             _("the copy does not read back as the original (export or balance "
+		               "differ); nothing was moved"));
+		goto out;
+	}
+	ok = commit(to, err);
+	if (ok && entries)
+		*entries = n;
+out:
+	if (!ok)
+		rollback(to);
+	rollback(from);
+	g_free(a);
+	g_free(b);
+	return ok;
 }
 
 /* ---------------------------------------------------------- reprint sources */
@@ -2434,6 +2365,11 @@ void cp_ledger_source_clear(cp_ledger_source *src)
 	memset(src, 0, sizeof *src);
 }
 
+static char *col_dup_null(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	return col_null(l, r, i) ? NULL : g_strdup(col(l, r, i));
+}
+
 bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,
                          cp_ledger_source *out, cp_error **err)
 {
@@ -2444,32 +2380,19 @@ bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, i
 		return false;
 	/* The certificate's sheet still standing (not spoiled), newest first;
 	 * or the page of the batch. */
-	sqlite3_stmt *st =
-	    cert_no ? q(l, err,
-	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
-	                "b.printer_profile, p.page, b.template, b.template_sha256 "
-	                "FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 AND NOT EXISTS (SELECT 1 FROM spoil s "
-	                "  WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1",
-	                "t", cert_no)
-	            : q(l, err,
-	                "SELECT p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
-	                "b.printer_profile, p.page, b.template, b.template_sha256 "
-	                "FROM print p JOIN batch b ON b.id = p.batch_id WHERE b.name = ?1 AND p.page = ?2 ORDER BY p.id DESC LIMIT 1",
-	                "ti", batch, (int64_t)page);
+	cp_ledger_rows *st = cert_no ? q(l, err, CP_LQ_SOURCE_OF_CERT, "t", cert_no)
+	                             : q(l, err, CP_LQ_SOURCE_OF_PAGE, "ti", batch, (int64_t)page);
 	int r = st ? step(l, st, err) : -1;
 	if (r == 1) {
-		out->cert_no = col_dup(st, 0);
-		out->serial = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : col_dup(st, 1);
-		out->batch = col_dup(st, 2);
-		out->input = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : col_dup(st, 3);
-		out->input_sha256 = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : col_dup(st, 4);
-		out->printer_profile =
-		    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : col_dup(st, 5);
-		out->page = (int)sqlite3_column_int64(st, 6);
-		out->template_path = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col_dup(st, 7);
-		out->template_sha256 =
-		    sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : col_dup(st, 8);
-		sqlite3_reset(st);
+		out->cert_no = g_strdup(col(l, st, 0));
+		out->serial = col_dup_null(l, st, 1);
+		out->batch = g_strdup(col(l, st, 2));
+		out->input = col_dup_null(l, st, 3);
+		out->input_sha256 = col_dup_null(l, st, 4);
+		out->printer_profile = col_dup_null(l, st, 5);
+		out->page = (int)col_int(l, st, 6);
+		out->template_path = col_dup_null(l, st, 7);
+		out->template_sha256 = col_dup_null(l, st, 8);
 	} else if (r == 0 && cert_no) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s has no printed sheet in the ledger that is not "
@@ -2479,6 +2402,8 @@ bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, i
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("batch %s has no page %d in the ledger"), batch, page);
 	}
+	if (st)
+		done(l, st);
 	rollback(l);
 	return r == 1;
 }
@@ -2487,63 +2412,6 @@ bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, i
 
 bool cp_ledger_backup(cp_ledger *l, const char *path, cp_error **err)
 {
-	if (l->batch) {
-		/* The backup would read this connection's uncommitted pages. */
-		cp_set_error(err, CP_E_USAGE, l->path, 0, 0, NULL,
-		             _("a print batch is open on this ledger; commit or abort it first"));
-		return false;
-	}
-	/* SQLite needs a name: a named temporary (.NAME.cptmp-PID-XXXXXX),
-	 * which a later backup to the same file removes if this one was
-	 * killed. */
-	cp_atomic *a = cp_atomic_open_named(path, CP_ATOMIC_PRIVATE, err);
-	if (!a)
-		return false;
-	const char *tmp = cp_atomic_temp_path(a);
-	sqlite3 *dst = NULL;
-	bool ok = false;
-	int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(dst, l->busy_ms);
-		sqlite3_backup *bk = sqlite3_backup_init(dst, "main", l->db, "main");
-		if (bk) {
-			/* One step copies everything under a single read snapshot. A busy
-			 * destination cannot happen (nobody else knows the temp file). */
-			rc = sqlite3_backup_step(bk, -1);
-			int rc2 = sqlite3_backup_finish(bk);
-			if (rc == SQLITE_DONE)
-				rc = rc2;
-		} else {
-			rc = sqlite3_errcode(dst);
-		}
-	}
-	/* A single self-contained file: rollback journal in the copy (the ledger
-	 * switches it back to WAL when opened), and prove it reads back whole. */
-	char *check = NULL;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_stmt *st = NULL;
-		rc = sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &st, NULL);
-		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-			check = g_strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-		if (!check || strcmp(check, "ok") != 0)
-			rc = SQLITE_CORRUPT;
-	}
-	if (rc != SQLITE_OK)
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("backup failed: %s"),
-		             dst ? sqlite3_errmsg(dst) : _("out of memory"));
-	else
-		ok = true;
-	g_free(check);
-	if (sqlite3_close(dst) != SQLITE_OK)
-		ok = false;
-	if (!ok) {
-		cp_atomic_abort(a);
-		return false;
-	}
-	/* SQLite wrote through its own descriptor; the commit's fsync covers
-	 * the same file. */
-	return cp_atomic_commit(a, err);
+	/* The backup would read this connection's uncommitted pages. */
+	return !batch_refuses(l, err) && l->ops->backup(l->db, path, err);
 }

@@ -168,6 +168,9 @@ void cp_report_text_summary(FILE *out, const cp_report_summary *s)
 	append_counts(g, s);
 	if (s->encoding)
 		g_string_append_printf(g, _("; encoding %s"), s->encoding);
+	/* said when title rows were skipped, so the operator sees it */
+	if (s->header_row > 1)
+		g_string_append_printf(g, _("; header on row %ld"), s->header_row);
 	g_string_append_c(g, '\n');
 	fputs(g->str, out);
 	g_string_free(g, TRUE);
@@ -230,6 +233,8 @@ bool cp_report_json(FILE *out, const cp_problems *ps, const cp_report_summary *s
 	json_str(g, s->csv_path);
 	g_string_append(g, ",\"encoding\":");
 	json_str(g, s->encoding);
+	g_string_append(g, ",\"header_row\":");
+	json_num_or_null(g, s->header_row);
 	g_string_append_printf(g, ",\"summary\":{\"records\":%ld,\"valid\":%ld,\"refused\":%ld,"
 	                       "\"warnings\":%ld},\"problems\":[",
 	                       s->records, s->valid, s->refused, s->warnings);
@@ -341,7 +346,15 @@ bool cp_rejects_add(cp_rejects *r, const cp_record *rec, const cp_problems *ps_o
 			continue;
 		if (reason->len)
 			g_string_append(reason, "；");
-		g_string_append(reason, p->message);
+		/* A clerk fixes the source sheet from this file: each reason
+		 * names the row as the sheet numbers it and the column. */
+		if (p->row > 0 && p->column)
+			g_string_append_printf(reason, _("row %ld, column %s: %s"), p->row, p->column,
+			                       p->message);
+		else if (p->row > 0)
+			g_string_append_printf(reason, _("row %ld: %s"), p->row, p->message);
+		else
+			g_string_append(reason, p->message);
 	}
 	csv_cell(g, reason->str);
 	g_string_free(reason, TRUE);

@@ -37,6 +37,7 @@ typedef struct cp_report_summary {
 	long warnings; /* problems of severity CP_SEV_WARNING */
 	const char *csv_path;
 	const char *encoding; /* cp_reader_encoding(), or NULL */
+	long header_row;      /* cp_reader_header_row(); 0 when unknown */
 } cp_report_summary;
 
 /* Header of the column the rejects CSV adds after the original ones. The
@@ -56,7 +57,7 @@ void cp_report_text_lines(FILE *out, const cp_problems *ps, const char *csv_path
 void cp_report_text_summary(FILE *out, const cp_report_summary *s);
 
 /* Writes the JSON document
- *   {"csv":…, "encoding":…|null,
+ *   {"csv":…, "encoding":…|null, "header_row":N|null,
  *    "summary":{"records":N,"valid":N,"refused":N,"warnings":N},
  *    "problems":[{"severity":"error"|"warning","row":N|null,"line":N|null,
  *                 "field":"id_number"|null,"column":"证件号码"|null,

@@ -36,7 +36,7 @@ rej="$T_TMP/out/e.pdf.rejects.csv"
 file_present "$rej" "the rejects file is written"
 grep -q "^\"'=1+2\"," "$rej" && ok "rejects: the name cell is neutralised" ||
 	not_ok "rejects: the name cell is neutralised" "$(cat "$rej")"
-grep -q "photos/002.jpg,-12,\"the name" "$rej" && ok "rejects: a negative number stays a number" ||
+grep -q "photos/002.jpg,-12,\"row 3, column 姓名: the name" "$rej" && ok "rejects: a negative number stays a number" ||
 	not_ok "rejects: a negative number stays a number" "$(cat "$rej")"
 run check --org "$ORG" --no-layout "$rej"
 contains "$T_ERR$T_OUT" "(value =1+2)" "the rejects file read back gives the name as it was written from"

@@ -228,4 +228,22 @@ for c in $cmds; do echo "$T_OUT" | grep -q "^  $c " || undoc="$undoc $c"; done
 run frobnicate
 expect_status 2 "an unknown command"
 
+# --- a title row above the header, photos as operators name them -------------
+{
+	printf '2026年第3批鉴定合格人员名单,,,,,,,,\n'
+	head -1 "$T_TMP/sample.csv" | sed 's/^\xEF\xBB\xBF//'
+	sed -n 2,3p "$T_TMP/sample.csv" | sed 's|photos/001.jpg|photos\\001.jpg|; s|photos/002.jpg|PHOTOS/002.JPG|'
+} >"$T_TMP/titled.csv"
+run check --org "$ORG" "$T_TMP/titled.csv"
+expect_status 0 "a title row above the header is skipped"
+contains "$T_ERR" "2 records, 2 valid, 0 refused, 1 warning; encoding UTF-8; header on row 2" \
+	"the summary names the header row"
+contains "$T_ERR" "titled.csv:4: row 4, column 照片 (photo): warning: [photo.case 第十五条] the photo file is named photos/002.jpg, not PHOTOS/002.JPG" \
+	"rows keep the spreadsheet's numbers; a case-only mismatch is used and named"
+printf '合格人员名单\n说明\n' >"$T_TMP/noheader.csv"
+run check --org "$ORG" "$T_TMP/noheader.csv"
+expect_status 2 "no header row"
+contains "$T_ERR" "no header row found in the first 10 rows: looked for a row with the columns 姓名 (name)" \
+	"the message says what was looked for"
+
 done_testing

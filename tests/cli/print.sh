@@ -78,7 +78,7 @@ start_printer() {
 		pid=$!
 		PIDS="$PIDS $pid"
 		polls=0
-		while [ "$polls" -lt 400 ] && kill -0 "$pid" 2>/dev/null; do
+		while [ "$polls" -lt 2400 ] && kill -0 "$pid" 2>/dev/null; do
 			if ipptool -T 2 -tv "ipp://localhost:$port/ipp/print" get-printer-attributes.test \
 				2>/dev/null | grep -q "printer-name (nameWithoutLanguage) = certpress-$name\$"; then
 				URI="ipp://localhost:$port/ipp/print"
@@ -279,7 +279,7 @@ if [ -n "$TERM_URI" ]; then
 	contains "$(cat "$T_TMP/term.err")" "job 1 at $TERM_URI was asked to cancel" "the stop is named"
 	# The printer ends the job once its command returns; follow it there.
 	polls=0
-	while [ "$polls" -lt 400 ] && [ "$(job_attr "$TERM_URI" 1 job-state)" != canceled ]; do
+	while [ "$polls" -lt 2400 ] && [ "$(job_attr "$TERM_URI" 1 job-state)" != canceled ]; do
 		polls=$((polls + 1))
 		sleep 0.05
 	done

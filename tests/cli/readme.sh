@@ -40,6 +40,10 @@ while IFS= read -r line; do
 		# A printer is what these need; tests/cli/print.sh prints to a
 		# real IPP printer (ippeveprinter) on loopback.
 		skip "needs a printer (tests/cli/print.sh covers it): $line"; continue ;;
+	*'--ledger "postgresql://'*|*'--ledger "host='*|"certpress ledger migrate "*)
+		# A ledger server is what these need; tests/cli/ledger-pg.sh runs
+		# them on a throwaway PostgreSQL.
+		skip "needs a PostgreSQL server (tests/cli/ledger-pg.sh covers it): $line"; continue ;;
 	esac
 	sh -c "$line" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null
 	st=$?

@@ -182,6 +182,36 @@ file_absent "$T_TMP/pv/none.png" "no preview written for them"
 	not_ok "and no temporary file left" "$(ls -A "$T_TMP/pv")"
 run render --org "$ORG" --dpi 20 --row 6 -o "$T_TMP/pv/x.png" "$IN/batch.csv"
 expect_status 2 "--dpi out of range"
+# A preview lays out its own row only; the rules that need the other rows
+# (duplicate numbers) still see them. Row 4's name does not fit its box (a
+# refusal of the layout, not of the checker); row 20 repeats row 2's number.
+awk -F, 'BEGIN { OFS = "," }
+	NR == 4 { $1 = "欧阳" "明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明明" }
+	NR == 21 { $7 = "S000044000123263000001" } { print }' "$IN/batch.csv" >"$IN/pv.csv"
+run render --org "$ORG" --row 2 -o "$T_TMP/pv/r2.png" "$IN/pv.csv"
+expect_status 0 "preview of row 2 while row 4 does not lay out"
+lacks "$T_ERR" "row 4" "row 4 is not laid out for row 2's preview"
+cmp -s "$T_TMP/pv/r2.png" "$T_TMP/pv/p.png" && not_ok "row 2 is not row 6" || ok "row 2's page is its own"
+run render --org "$ORG" --row 4 -o "$T_TMP/pv/r4.png" "$IN/pv.csv"
+expect_status 1 "preview of the row that does not lay out"
+contains "$T_ERR" "does not fit in its box" "the layout's reason is given"
+file_absent "$T_TMP/pv/r4.png" "no preview of a refused row"
+run render --org "$ORG" --row 21 -o "$T_TMP/pv/r21.png" "$IN/pv.csv"
+expect_status 1 "preview of a row repeating an earlier number"
+contains "$T_ERR" "S000044000123263000001" "the duplicate number is named"
+file_absent "$T_TMP/pv/r21.png" "no preview of a duplicate"
+# Another row's photo is probed (header) but not decoded for a preview: a
+# photo cut in half refuses its own row's preview and the batch, not row 2's.
+head -c 4000 "$IN/photos/003.jpg" >"$IN/photos/cut.jpg"
+sed '4s#photos/003.jpg#photos/cut.jpg#' "$IN/batch.csv" >"$IN/cut.csv"
+run render --org "$ORG" --row 2 -o "$T_TMP/pv/c2.png" "$IN/cut.csv"
+expect_status 0 "preview of row 2 while row 4's photo is cut short"
+lacks "$T_ERR" "cannot be decoded" "row 4's photo is not decoded for row 2's preview"
+run render --org "$ORG" --row 4 -o "$T_TMP/pv/c4.png" "$IN/cut.csv"
+expect_status 1 "preview of the row whose photo is cut short"
+contains "$T_ERR" "cannot be decoded" "the decoder's reason is given"
+run check --org "$ORG" "$IN/cut.csv"
+contains "$T_ERR" "cannot be decoded" "check still decodes every photo"
 
 # --- rows and ranges; a repeated option ---------------------------------------
 mkdir "$T_TMP/rows"

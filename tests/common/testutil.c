@@ -2,6 +2,9 @@
 #include "common/testutil.h"
 
 #include <glib/gstdio.h>
+#include <stdbool.h>
+#include <stdio.h> /* before jpeglib.h */
+#include <jpeglib.h>
 #include <string.h>
 
 char *tu_path(const char *rel)
@@ -133,4 +136,57 @@ char *tu_make_id(const char *d17)
 {
 	g_assert_cmpuint(strlen(d17), ==, 17);
 	return g_strdup_printf("%s%c", d17, tu_gb11643(d17));
+}
+
+char *tu_write_exif_jpeg(const char *dir, const char *name, int w, int h, int orientation,
+                         gboolean intel)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	FILE *fp = fopen(path, "wb");
+	g_assert_nonnull(fp);
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, fp);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, 95, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	if (orientation > 0) {
+		/* "Exif\0\0", a TIFF header, IFD0 with the one Orientation entry
+		 * (tag 0x0112, SHORT, count 1), no next IFD */
+		unsigned char x[] = {'E', 'x', 'i', 'f', 0, 0,
+		                     'M', 'M', 0, 42, 0, 0, 0, 8,
+		                     0, 1,
+		                     0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (unsigned char)orientation, 0, 0,
+		                     0, 0, 0, 0};
+		if (intel) {
+			unsigned char le[] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
+			                      0x12, 0x01, 3, 0, 1, 0, 0, 0,
+			                      (unsigned char)orientation, 0, 0, 0, 0, 0, 0, 0};
+			memcpy(x + 6, le, sizeof le);
+		}
+		jpeg_write_marker(&c, JPEG_APP0 + 1, x, sizeof x);
+	}
+	unsigned char *row = g_malloc((size_t)w * 3);
+	while (c.next_scanline < c.image_height) {
+		int y = (int)c.next_scanline;
+		for (int i = 0; i < w; i++) {
+			bool top = y < h / 2, red = top && i < w / 2, blue = top && i >= w / 2;
+			row[i * 3] = blue ? 0 : 255;
+			row[i * 3 + 1] = red || blue ? 0 : 255;
+			row[i * 3 + 2] = red ? 0 : 255;
+		}
+		JSAMPROW r = row;
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	g_free(row);
+	g_assert_cmpint(fclose(fp), ==, 0);
+	return path;
 }

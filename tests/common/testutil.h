@@ -36,6 +36,11 @@ char *tu_make_id(const char *d17);
 int tu_count(const void *hay, size_t len, const char *needle);
 /* A cairo_write_func_t appending to the GByteArray given as closure. */
 cairo_status_t tu_append_bytes(void *closure, const unsigned char *data, unsigned int len);
+/* Writes a w x h RGB JPEG to dir/name whose stored top-left quadrant is
+ * red, top-right quadrant blue and bottom half white, with an EXIF Orientation tag (big-endian, or
+ * little-endian when intel) unless orientation is 0. Free with g_free(). */
+char *tu_write_exif_jpeg(const char *dir, const char *name, int w, int h, int orientation,
+                         gboolean intel);
 /* Fails the test with the error's formatted text when err is not NULL. */
 #define tu_assert_no_error(err) \
 	do { \

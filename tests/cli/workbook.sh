@@ -1,0 +1,126 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# End-to-end tests of workbooks (TAP): the batch of tests/data/cli/broken.csv
+# and the sample batch as .xlsx (written by openpyxl) and .xls (written by
+# xlwt), each with a title row above the header (tests/data/workbook/gen.py),
+# checked and rendered exactly like their CSV twins with the same title row;
+# photos pasted into the cells printed as the files they were; --sheet; an ID number stored as a number is refused naming its row, column
+# and rule.
+. "$(dirname "$0")/lib.sh"
+
+ORG="$T_TOP/templates/org.conf"
+WB="$T_TOP/tests/data/workbook"
+cp -r "$T_TOP/templates/sample/photos" "$T_TMP/photos"
+cp "$WB"/*.xlsx "$WB"/*.xls "$T_TMP/"
+title='2026年第3批鉴定合格人员名单,,,,,,,,'
+# The CSV twins: the title row, then the CSV as the generator read it (the
+# broken batch keeps its @BEL@ marker: a workbook cannot hold U+0007).
+{ echo "$title"; cat "$T_TOP/tests/data/cli/broken.csv"; } >"$T_TMP/broken.csv"
+{ echo "$title"; sed 's/^\xEF\xBB\xBF//' "$T_TOP/templates/sample/batch.csv"; } >"$T_TMP/sample.csv"
+
+# The report without the file's own name and the description of its source.
+report() { sed -e "s|^$T_TMP/[a-z]*\.[a-z]*||" -e 's/; encoding .*; header on row/; header on row/' "$1"; }
+
+run check --org "$ORG" "$T_TMP/broken.csv"
+expect_status 1 "the CSV twin of the broken batch is refused"
+report "$T_TMP/stderr" >"$T_TMP/broken.csv.txt"
+lines=$(grep -c ': row [0-9]*, column ' "$T_TMP/broken.csv.txt")
+[ "$lines" -eq 13 ] && ok "the CSV twin: 13 problems" || not_ok "the CSV twin: 13 problems, got $lines"
+for ext in xlsx xls; do
+	run check --org "$ORG" "$T_TMP/broken.$ext"
+	expect_status 1 "broken.$ext is refused as its CSV twin"
+	report "$T_TMP/stderr" >"$T_TMP/broken.$ext.txt"
+	if cmp -s "$T_TMP/broken.csv.txt" "$T_TMP/broken.$ext.txt"; then
+		ok "broken.$ext: the same report as the CSV, row for row"
+	else
+		not_ok "broken.$ext: the same report as the CSV, row for row" \
+			"$(diff "$T_TMP/broken.csv.txt" "$T_TMP/broken.$ext.txt" | head -8)"
+	fi
+	contains "$T_ERR" "encoding $ext workbook, sheet 名单; header on row 2" \
+		"broken.$ext: the summary names the sheet and the header row"
+	run check --org "$ORG" --json "$T_TMP/broken.$ext"
+	contains "$T_OUT" '"header_row":2' "broken.$ext: --json has the header row"
+done
+
+# The sample batch: checked clean, and the same certificates drawn.
+for f in sample.csv sample.xlsx sample.xls; do
+	run render --org "$ORG" --no-ledger -q -o "$T_TMP/$f.pdf" "$T_TMP/$f"
+	expect_status 0 "$f renders"
+done
+if have pdftotext && have pdftoppm; then
+	pdftotext "$T_TMP/sample.csv.pdf" "$T_TMP/sample.csv.txt"
+	pdftoppm -r 20 -png "$T_TMP/sample.csv.pdf" "$T_TMP/csvpage"
+	for ext in xlsx xls; do
+		pdftotext "$T_TMP/sample.$ext.pdf" "$T_TMP/sample.$ext.txt"
+		cmp -s "$T_TMP/sample.csv.txt" "$T_TMP/sample.$ext.txt" &&
+			ok "sample.$ext: the same text on the same pages as the CSV" ||
+			not_ok "sample.$ext: the same text on the same pages as the CSV" \
+				"$(diff "$T_TMP/sample.csv.txt" "$T_TMP/sample.$ext.txt" | head -5)"
+		pdftoppm -r 20 -png "$T_TMP/sample.$ext.pdf" "$T_TMP/${ext}page"
+		diffs=0
+		for p in "$T_TMP"/csvpage-*.png; do
+			q=$(echo "$p" | sed "s|csvpage|${ext}page|")
+			cmp -s "$p" "$q" || diffs=$((diffs + 1))
+		done
+		n=$(ls "$T_TMP"/csvpage-*.png | wc -l)
+		[ "$n" -eq 20 ] && [ "$diffs" -eq 0 ] &&
+			ok "sample.$ext: the 20 pages look exactly as the CSV's" ||
+			not_ok "sample.$ext: the 20 pages look exactly as the CSV's ($n pages, $diffs differ)"
+	done
+else
+	skip "poppler-utils missing: the rendered twins are not compared"
+fi
+
+# --sheet: the list is found by name; a name that is not there lists them.
+run check --org "$ORG" --sheet 名单 "$T_TMP/sample.xlsx"
+expect_status 0 "--sheet 名单 reads the list"
+run check --org "$ORG" --sheet 第二批 "$T_TMP/sample.xlsx"
+expect_status 2 "--sheet with an unknown name"
+contains "$T_ERR" "the workbook has no sheet named 第二批 (its sheets: 名单、说明)" \
+	"the message lists the sheets"
+run check --org "$ORG" --sheet 说明 "$T_TMP/sample.xlsx"
+expect_status 2 "--sheet of a sheet without the columns"
+contains "$T_ERR" "no header row found in the first 10 rows" "the header is looked for there"
+run check --org "$ORG" --sheet 名单 "$T_TMP/sample.csv"
+expect_status 2 "--sheet with a CSV file"
+
+# Photos pasted into the photo cells: taken out, checked and printed as the
+# files they were; the private folder they were put in is gone afterwards.
+mkdir "$T_TMP/tmp"
+TMPDIR="$T_TMP/tmp" run render --org "$ORG" --no-ledger -q -o "$T_TMP/pictures.pdf" "$T_TMP/pictures.xlsx"
+expect_status 0 "pictures.xlsx renders"
+[ -z "$(ls -A "$T_TMP/tmp")" ] && ok "no picture left in the temporary folder" ||
+	not_ok "no picture left in the temporary folder" "$(ls -A "$T_TMP/tmp")"
+if have pdftotext && have pdftoppm; then
+	pdftotext "$T_TMP/pictures.pdf" "$T_TMP/pictures.txt"
+	cmp -s "$T_TMP/sample.csv.txt" "$T_TMP/pictures.txt" &&
+		ok "pictures.xlsx: the same text as the CSV with photo files" ||
+		not_ok "pictures.xlsx: the same text as the CSV with photo files"
+	pdftoppm -r 20 -png "$T_TMP/pictures.pdf" "$T_TMP/picpage"
+	diffs=0
+	for p in "$T_TMP"/csvpage-*.png; do
+		cmp -s "$p" "$(echo "$p" | sed 's|csvpage|picpage|')" || diffs=$((diffs + 1))
+	done
+	[ "$diffs" -eq 0 ] && ok "pictures.xlsx: the 20 pages look exactly as with photo files" ||
+		not_ok "pictures.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
+fi
+run check --org "$ORG" "$T_TMP/pictures-bad.xlsx"
+expect_status 1 "pictures that cannot be told to one row are refused"
+contains "$T_ERR" "pictures-bad.xlsx:4: row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds 2 pictures" \
+	"two pictures in one cell"
+contains "$T_ERR" "row 5, column 照片 (photo): [photo.picture 第十五条] the picture in cell I5 reaches down into row 6" \
+	"a picture reaching into the next row"
+contains "$T_ERR" "row 7, column 照片 (photo): [photo.picture 第十五条] cell I7 holds both a file name and a picture" \
+	"a file name beside a picture"
+contains "$T_ERR" "5 records, 2 valid, 3 refused" "the other rows are valid"
+
+# An ID number typed as a number: its digits are gone; the row, the column
+# and the rule are named, and the number is masked.
+run check --org "$ORG" "$T_TMP/numeric-id.xlsx"
+expect_status 1 "a number-typed ID number is refused"
+contains "$T_ERR" "numeric-id.xlsx:4: row 4, column 证件号码 (id_number): [id_number.excel 第十一条] the workbook stores the ID number as a number" \
+	"named by row, column and rule"
+lacks "$T_ERR" "440106199207082485" "the ID number is not shown whole"
+contains "$T_ERR" "2 records, 1 valid, 1 refused" "the other row is valid"
+
+done_testing
