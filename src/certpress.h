@@ -448,6 +448,10 @@ bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
  * 100 x 100 mm or cairo reports an error. */
 bool cp_calibrate_draw(cairo_t *cr, double width_mm, double height_mm,
                        const cp_output_opts *o, cp_error **err);
+/* How far the calibration page's offset scales reach either way (mm): the
+ * largest offset read from the page. calibrate --save refuses a larger one
+ * unless forced (up to CP_PRINTER_MAX_OFFSET_MM). */
+#define CP_CALIBRATE_SCALE_MM 5.0
 
 /* Printer profiles: dir/NAME.conf holding
  *     [printer]
@@ -548,14 +552,25 @@ typedef struct cp_ledger_print {
 } cp_ledger_print;
 
 /* Begins a batch; it takes no lock (see cp_ledger_batch_prepare()). name NULL
- * generates a unique one; a name
- * already in the ledger is refused. note (may be NULL) is kept with the batch,
+ * names it after note (the input file: its name without extension and
+ * today's date, "-2"… when taken), or generates a unique one without a note;
+ * a name already in the ledger is refused. note (may be NULL) is kept with the batch,
  * e.g. the CSV file. One batch at a time per ledger handle. Finish it with
  * cp_ledger_batch_commit() or cp_ledger_batch_abort(). */
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err);
 /* Borrowed: the batch's name. */
 const char *cp_ledger_batch_name(const cp_ledger_batch *b);
+/* What the batch is made from, recorded with it (call before the first
+ * page): the input file by absolute path and its SHA-256 (64 hex digits),
+ * the printer profile and a line describing the calibration the pages were
+ * drawn with. Any may be NULL. */
+bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
+                                const char *printer_profile, const char *calibration,
+                                cp_error **err);
+/* The template the pages were laid out with: absolute path and SHA-256. */
+bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const char *sha256,
+                                  cp_error **err);
 /* Checks that p->cert_no may be printed (and p->serial used) in this batch and
  * reserves both. Refuses (CP_E_LEDGER, naming the number and the earlier
  * batch and time) a number already issued unless p->reissue_reason is given,
@@ -617,8 +632,12 @@ bool cp_ledger_revoke(cp_ledger *l, const char *cert_no, const char *reason,
 /* Stock balance: received = issued + spoiled + destroyed + remaining. A sheet
  * printed for issue, reprint or reissue counts as issued until it is spoiled
  * or destroyed; a spoiled sheet counts as spoiled until destroyed. */
+/* received = issued + returned + spoiled + destroyed + remaining: a sheet
+ * printed on and later taken back from its holder at a reissue
+ * (--old-returned, 收回) counts as returned until it is destroyed. */
 typedef struct cp_ledger_balance {
 	int64_t received, issued, spoiled, destroyed, remaining;
+	int64_t returned;
 } cp_ledger_balance;
 
 /* The balance at the end of day `date` ("YYYY-MM-DD"; NULL = now). */
@@ -671,6 +690,24 @@ bool cp_ledger_job_add(cp_ledger *l, const cp_ledger_job *j, cp_error **err);
  * or the same file by its absolute path): *name NULL when none. Free *name
  * with g_free(). */
 bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_error **err);
+
+/* Where a printed certificate came from, to print it again: its latest
+ * sheet not spoiled (cert_no given), or page `page` of batch `batch`. */
+typedef struct cp_ledger_source {
+	char *cert_no;
+	char *serial;          /* the sheet's stock serial, or NULL */
+	char *batch;
+	int page;
+	char *input;           /* the batch's input file, absolute; NULL before schema 3 */
+	char *input_sha256;    /* its SHA-256 when rendered, or NULL */
+	char *printer_profile; /* or NULL */
+	char *template_path;   /* the template, absolute, or NULL */
+	char *template_sha256; /* its SHA-256 when rendered, or NULL */
+} cp_ledger_source;
+/* Refuses (CP_E_LEDGER) a number with no standing sheet, or no such page. */
+bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,
+                         cp_ledger_source *out, cp_error **err);
+void cp_ledger_source_clear(cp_ledger_source *src);
 
 #ifdef __cplusplus
 }

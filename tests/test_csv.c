@@ -910,6 +910,62 @@ static void test_speed(void)
 	g_string_free(s, TRUE);
 }
 
+
+/* Writing against CSV injection: what is neutralised, what is left alone,
+ * and the reader giving back what was written. */
+static void test_write_neutralise(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{"=1+2", "\"'=1+2\""},
+		{"+cmd|' /C calc'!A0", "\"'+cmd|' /C calc'!A0\""},
+		{"-2+3", "\"'-2+3\""},
+		{"@SUM(A1)", "\"'@SUM(A1)\""},
+		{"\tx", "\"'\tx\""},
+		{"\rx", "\"'\rx\""},
+		{"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+		{"-5", "-5"},      /* a negative number stays a number */
+		{"+86", "+86"},
+		{"-3.25", "-3.25"},
+		{"S000044000123263000001", "S000044000123263000001"},
+		{"GD2026000017", "GD2026000017"},
+		{"张三", "张三"},
+		{"a=b", "a=b"},    /* only the first character counts */
+		{"", ""},
+		{"a,b", "\"a,b\""},
+		{" x", "\" x\""},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GString *g = g_string_new(NULL);
+		cp_csv_append_cell(g, cases[i].in);
+		g_assert_cmpstr(g->str, ==, cases[i].out);
+		g_string_free(g, TRUE);
+	}
+	GString *g = g_string_new(NULL);
+	cp_csv_append_cell(g, NULL);
+	g_assert_cmpstr(g->str, ==, "");
+	g_string_free(g, TRUE);
+
+	/* Written, then read back: the values come back as they were. */
+	const char *vals[] = {"=1+2", "-5", "@x", "'plain", "-", "+86 138"};
+	GString *f = g_string_new(header_zh);
+	g_string_append(f, ",a,b,c,d,e,f\r\n,,,,,,,,");
+	for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
+		g_string_append_c(f, ',');
+		cp_csv_append_cell(f, vals[i]);
+	}
+	g_string_append(f, "\r\n");
+	cp_reader *r = open_text("csv-neutralise", f->str);
+	cp_record rec = {0};
+	next_ok(r, &rec);
+	g_assert_cmpuint(rec.ncells, ==, 9 + G_N_ELEMENTS(vals));
+	for (size_t i = 0; i < G_N_ELEMENTS(vals); i++)
+		g_assert_cmpstr(rec.cells[9 + i], ==, vals[i]);
+	expect_end(r, &rec);
+	cp_record_clear(&rec);
+	cp_reader_free(r);
+	g_string_free(f, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -936,5 +992,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/csv/workbook", test_workbook);
 	g_test_add_func("/csv/progress", test_progress);
 	g_test_add_func("/csv/speed", test_speed);
+	g_test_add_func("/csv/write-neutralise", test_write_neutralise);
 	return g_test_run();
 }

@@ -370,12 +370,27 @@ static void test_reissue(void)
 	g_assert_nonnull(strstr(h, "reason: lost by the holder  old sheet not returned"));
 	g_free(h);
 
+	/* the original taken back at the reissue counts as returned (收回),
+	 * not issued, until it is destroyed */
+	cp_ledger_balance bal;
+	g_assert_true(cp_ledger_balance_at(l, NULL, &bal, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(bal.received, ==, 10);
+	g_assert_cmpint(bal.issued, ==, 2);
+	g_assert_cmpint(bal.returned, ==, 1);
+	g_assert_cmpint(bal.remaining, ==, 7);
+
 	/* the damaged original came back and may be destroyed; the holder's
 	 * sheets may not */
 	int64_t n = 0;
 	g_assert_true(cp_ledger_destroy(l, "GD2026000001", NULL, "returned, damaged", &n, &err));
 	tu_assert_no_error(err);
 	g_assert_cmpint(n, ==, 1);
+	g_assert_true(cp_ledger_balance_at(l, NULL, &bal, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(bal.returned, ==, 0);
+	g_assert_cmpint(bal.destroyed, ==, 1);
+	g_assert_cmpint(bal.issued, ==, 2);
 	g_assert_false(cp_ledger_destroy(l, "GD2026000003", NULL, "oops", NULL, &err));
 	tu_assert_error(&err, CP_E_LEDGER, "which is issued");
 	g_assert_false(cp_ledger_destroy(l, "GD2026000002", NULL, "oops", NULL, &err));
@@ -481,7 +496,8 @@ static void assert_balance(cp_ledger *l, const char *date, int64_t rec, int64_t 
 	g_assert_cmpint(b.spoiled, ==, spo);
 	g_assert_cmpint(b.destroyed, ==, des);
 	g_assert_cmpint(b.remaining, ==, rem);
-	g_assert_cmpint(b.received, ==, b.issued + b.spoiled + b.destroyed + b.remaining);
+	g_assert_cmpint(b.received, ==,
+	                b.issued + b.returned + b.spoiled + b.destroyed + b.remaining);
 }
 
 /* Proves 第十八条's stock ledger: received = issued + spoiled + destroyed +
@@ -564,7 +580,8 @@ static void test_balance(void)
 	tu_assert_no_error(err);
 	g_test_message("%s", r);
 	g_assert_nonnull(strstr(r, "\"balance\": {\"at\": null, \"received\": 15, \"issued\": 3, "
-	                           "\"spoiled\": 1, \"destroyed\": 3, \"remaining\": 8}"));
+	                           "\"spoiled\": 1, \"destroyed\": 3, \"remaining\": 8, "
+	                           "\"returned\": 0}"));
 	g_assert_nonnull(strstr(r, "\"printed\": 4, \"issued\": 3, \"reprinted\": 1"));
 	g_free(r);
 	/* a period that ended yesterday saw the first range only, no printing */
@@ -1105,19 +1122,26 @@ static void test_print_jobs(void)
 	free(h);
 	cp_ledger_free(l);
 
-	/* Back to version 1: no print_job table. SQLite: opening migrates it.
-	 * PostgreSQL: a station refuses it, naming 'ledger init', which
-	 * migrates it. */
+	/* Back to version 1: no print_job table, no batch source. SQLite:
+	 * opening migrates it. PostgreSQL: a station refuses it, naming
+	 * 'ledger init', which migrates it. */
+#define DROP_SOURCE "ALTER TABLE batch DROP COLUMN input; " \
+	"ALTER TABLE batch DROP COLUMN input_sha256; " \
+	"ALTER TABLE batch DROP COLUMN printer_profile; " \
+	"ALTER TABLE batch DROP COLUMN calibration; " \
+	"ALTER TABLE batch DROP COLUMN template; " \
+	"ALTER TABLE batch DROP COLUMN template_sha256; "
 	if (pg_base) {
-		sql_file(path, "DROP TABLE print_job; UPDATE certpress_meta SET value = '1' "
-		               "WHERE key = 'schema_version'");
+		sql_file(path, "DROP TABLE print_job; " DROP_SOURCE
+		               "UPDATE certpress_meta SET value = '1' WHERE key = 'schema_version'");
 		g_assert_null(cp_ledger_open(path, 1000, &err));
 		tu_assert_error(&err, CP_E_LEDGER, "older than this certpress");
 		cp_ledger_free(cp_ledger_init(path, 1000, &err));
 		tu_assert_no_error(err);
 	} else {
-		sql_file(path, "DROP TABLE print_job; PRAGMA user_version = 1");
+		sql_file(path, "DROP TABLE print_job; " DROP_SOURCE "PRAGMA user_version = 1");
 	}
+#undef DROP_SOURCE
 	l = open_ok(path);
 	char *csv = export_string(l);
 	g_assert_nonnull(strstr(csv, CERT("000001")));
@@ -1125,6 +1149,76 @@ static void test_print_jobs(void)
 	j.copies = 1;
 	g_assert_true(cp_ledger_job_add(l, &j, &err));
 	tu_assert_no_error(err);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
+/* Proves: a batch records what it was made from (schema 3) and a reprint
+ * finds it by number (the sheet not spoiled) or by page; a batch without a
+ * name is named after its input and the day, then -2. */
+static void test_source(void)
+{
+	char *path = scratch_ledger("ledger-source");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	static const char sha_in[] =
+	    "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+	static const char sha_tpl[] =
+	    "0000000000000000000000000000000000000000000000000000000000000001";
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, NULL, "/data/May exam.csv", &err);
+	tu_assert_no_error(err);
+	GDateTime *now = g_date_time_new_now_local();
+	char *day = g_date_time_format(now, "%Y-%m-%d");
+	g_date_time_unref(now);
+	char *want = g_strdup_printf("May exam-%s", day);
+	g_assert_cmpstr(cp_ledger_batch_name(b), ==, want);
+	g_assert_false(cp_ledger_batch_set_source(b, "/data/May exam.csv", "12", NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "SHA-256");
+	g_assert_true(cp_ledger_batch_set_source(b, "/data/May exam.csv", sha_in, "office",
+	                                         "offset 0.5 mm right", &err));
+	g_assert_true(cp_ledger_batch_set_template(b, "/data/t.conf", sha_tpl, &err));
+	tu_assert_no_error(err);
+	cp_ledger_print p = page(CERT("000001"), NULL, 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err) && cp_ledger_batch_add(b, &p, &err));
+	g_assert_false(cp_ledger_batch_set_source(b, NULL, NULL, NULL, NULL, &err));
+	tu_assert_error(&err, CP_E_USAGE, "before its first page");
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	tu_assert_no_error(err);
+	b = cp_ledger_batch_begin(l, NULL, "/other/May exam.txt", &err);
+	tu_assert_no_error(err);
+	char *want2 = g_strdup_printf("%s-2", want);
+	g_assert_cmpstr(cp_ledger_batch_name(b), ==, want2);
+	cp_ledger_batch_abort(b);
+
+	cp_ledger_source src;
+	g_assert_true(cp_ledger_source_of(l, CERT("000001"), NULL, 0, &src, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpstr(src.batch, ==, want);
+	g_assert_cmpint(src.page, ==, 1);
+	g_assert_cmpstr(src.input, ==, "/data/May exam.csv");
+	g_assert_cmpstr(src.input_sha256, ==,
+	                "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	g_assert_cmpstr(src.printer_profile, ==, "office");
+	g_assert_cmpstr(src.template_path, ==, "/data/t.conf");
+	g_assert_cmpstr(src.template_sha256, ==, sha_tpl);
+	g_assert_null(src.serial);
+	cp_ledger_source_clear(&src);
+	g_assert_true(cp_ledger_source_of(l, NULL, want, 1, &src, &err));
+	g_assert_cmpstr(src.cert_no, ==, CERT("000001"));
+	cp_ledger_source_clear(&src);
+	g_assert_false(cp_ledger_source_of(l, NULL, want, 2, &src, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "has no page 2");
+	g_assert_false(cp_ledger_source_of(l, CERT("000002"), NULL, 0, &src, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "no printed sheet");
+
+	char *r = cp_ledger_report(l, NULL, NULL, true, &err);
+	tu_assert_no_error(err);
+	g_assert_nonnull(strstr(r, "\"input\": \"/data/May exam.csv\""));
+	g_assert_nonnull(strstr(r, "\"calibration\": \"offset 0.5 mm right\""));
+	free(r);
+	g_free(want2);
+	g_free(want);
+	g_free(day);
 	cp_ledger_free(l);
 	g_free(path);
 }
@@ -1442,7 +1536,7 @@ static void test_pg_server(void)
 	GPtrArray *v = raw_column(path, "SELECT value FROM certpress_meta "
 	                                "WHERE key = 'schema_version'");
 	g_assert_cmpuint(v->len, ==, 1);
-	g_assert_cmpstr(g_ptr_array_index(v, 0), ==, "2"); /* 2: print jobs */
+	g_assert_cmpstr(g_ptr_array_index(v, 0), ==, "3"); /* 3: a batch's source */
 	g_ptr_array_unref(v);
 	c = pg_connect(path);
 	PGresult *r = PQexec(c, "DELETE FROM stock");
@@ -1569,7 +1663,17 @@ static void test_pg_migrate_jobs(void)
 	char *file = g_build_filename(dir, "ledger.sqlite", NULL);
 	cp_error *err = NULL;
 	cp_ledger *from = open_ok(file);
-	g_assert_true(issue1(from, "b1", CERT("000001"), NULL, &err));
+	cp_ledger_batch *b = cp_ledger_batch_begin(from, "b1", "batch.csv", &err);
+	tu_assert_no_error(err);
+	g_assert_true(cp_ledger_batch_set_source(
+	    b, "/in/batch.csv", "1111111111111111111111111111111111111111111111111111111111111111",
+	    "office", "offset 0 mm", &err));
+	g_assert_true(cp_ledger_batch_set_template(
+	    b, "/in/t.conf", "2222222222222222222222222222222222222222222222222222222222222222",
+	    &err));
+	cp_ledger_print pr = page(CERT("000001"), NULL, 1);
+	g_assert_true(cp_ledger_batch_check(b, &pr, &err) && cp_ledger_batch_add(b, &pr, &err));
+	g_assert_true(cp_ledger_batch_commit(b, &err));
 	tu_assert_no_error(err);
 	cp_ledger_job j = {
 		.batch = "b1", .file = "out/batch.pdf", .dest = "ipp://127.0.0.1:8631/ipp/print",
@@ -1583,6 +1687,16 @@ static void test_pg_migrate_jobs(void)
 	g_assert_true(cp_ledger_migrate(from, to, &n, &err));
 	tu_assert_no_error(err);
 	g_assert_cmpint(n, ==, 3); /* the batch, its print, the job */
+	/* the batch's source (schema 3) moved with it */
+	cp_ledger_source src;
+	g_assert_true(cp_ledger_source_of(to, CERT("000001"), NULL, 0, &src, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpstr(src.input, ==, "/in/batch.csv");
+	g_assert_cmpstr(src.printer_profile, ==, "office");
+	g_assert_cmpstr(src.template_path, ==, "/in/t.conf");
+	g_assert_cmpstr(src.template_sha256, ==,
+	                "2222222222222222222222222222222222222222222222222222222222222222");
+	cp_ledger_source_clear(&src);
 	j.job_id = 8;
 	j.state = "completed";
 	j.message = NULL;
@@ -1641,6 +1755,7 @@ int main(int argc, char **argv)
 	ADD("/print-jobs", test_print_jobs);
 	ADD("/next-serial", test_next_serial);
 	ADD("/cert-state", test_cert_state);
+	ADD("/source", test_source);
 #undef ADD
 	int rc = g_test_run();
 	g_free(home);

@@ -13,5 +13,6 @@ int cli_ledger(int argc, char **argv);
 int cli_keys(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_print(int argc, char **argv);
+int cli_reprint(int argc, char **argv);
 
 #endif

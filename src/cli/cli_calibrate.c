@@ -31,6 +31,7 @@ static void help(void)
 	         "      --offset X,Y        offset in mm (right and down are positive)\n"
 	         "      --scale SX,SY       scale (1 = none; 0.9 to 1.1)\n"
 	         "      --save              save --offset/--scale as printer NAME\n"
+	         "      --force             save an offset beyond the page's scales (±5 mm)\n"
 	         "      --printers-dir DIR  where printer profiles live (default\n"
 	         "                          ~/.config/certpress/printers)\n"
 	         "      --size W,H          page size in mm (default 210,297: A4)\n"
@@ -81,13 +82,15 @@ static bool write_page(const char *path, double w, double h, const cp_output_opt
 
 int cli_calibrate(int argc, char **argv)
 {
-	enum { OPT_PRINTER = 256, OPT_OFFSET, OPT_SCALE, OPT_SAVE, OPT_DIR, OPT_SIZE, OPT_DPI };
+	enum { OPT_PRINTER = 256, OPT_OFFSET, OPT_SCALE, OPT_SAVE, OPT_DIR, OPT_SIZE, OPT_DPI,
+	       OPT_FORCE };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"printer", required_argument, NULL, OPT_PRINTER},
 		{"offset", required_argument, NULL, OPT_OFFSET},
 		{"scale", required_argument, NULL, OPT_SCALE},
 		{"save", no_argument, NULL, OPT_SAVE},
+		{"force", no_argument, NULL, OPT_FORCE},
 		{"printers-dir", required_argument, NULL, OPT_DIR},
 		{"size", required_argument, NULL, OPT_SIZE},
 		{"dpi", required_argument, NULL, OPT_DPI},
@@ -95,7 +98,7 @@ int cli_calibrate(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *printer = NULL, *dir = NULL, *offset = NULL, *scale = NULL;
-	bool save = false;
+	bool save = false, force = false, had_profile = false;
 	double w = 210, h = 297;
 	long v;
 	cp_output_opts oo;
@@ -109,6 +112,7 @@ int cli_calibrate(int argc, char **argv)
 		case OPT_OFFSET: offset = optarg; break;
 		case OPT_SCALE: scale = optarg; break;
 		case OPT_SAVE: save = true; break;
+		case OPT_FORCE: force = true; break;
 		case OPT_DIR: dir = optarg; break;
 		case OPT_SIZE:
 			if (!cli_parse_pair(optarg, &w, &h) || w < 50 || h < 50 || w > 1000 || h > 1000)
@@ -131,6 +135,8 @@ int cli_calibrate(int argc, char **argv)
 		return cli_usage_error("calibrate", _("--save needs --printer NAME"));
 	if (save && !offset && !scale)
 		return cli_usage_error("calibrate", _("--save needs --offset and/or --scale"));
+	if (force && !save)
+		return cli_usage_error("calibrate", _("--force goes with --save"));
 
 	cp_error *err = NULL;
 	/* Start from the saved profile (if any) so that --save of only the
@@ -140,7 +146,10 @@ int cli_calibrate(int argc, char **argv)
 			return cli_fail(err);
 		cp_error_free(err);
 		err = NULL;
+	} else if (printer) {
+		had_profile = true;
 	}
+	const cp_output_opts old = oo;
 	const double mo = CP_PRINTER_MAX_OFFSET_MM;
 	if (offset && (!cli_parse_pair(offset, &oo.offset_x_mm, &oo.offset_y_mm) ||
 	               !(fabs(oo.offset_x_mm) <= mo && fabs(oo.offset_y_mm) <= mo)))
@@ -151,11 +160,25 @@ int cli_calibrate(int argc, char **argv)
 	              oo.scale_y < CP_PRINTER_MIN_SCALE || oo.scale_y > CP_PRINTER_MAX_SCALE))
 		return cli_usage_error("calibrate", _("--scale takes SX,SY between %g and %g"),
 		                       CP_PRINTER_MIN_SCALE, CP_PRINTER_MAX_SCALE);
+	/* An offset the page cannot show was not read from it: a typo (3.5
+	 * typed 35), or a printer to be repaired rather than compensated. */
+	const double ms = CP_CALIBRATE_SCALE_MM;
+	if (save && offset && !force && !(fabs(oo.offset_x_mm) <= ms && fabs(oo.offset_y_mm) <= ms))
+		return cli_usage_error("calibrate", _("--offset %.2f,%.2f is beyond what the calibration "
+		                                      "page measures (its scales run -%g to %g mm); check "
+		                                      "the reading, or give --force to save it anyway"),
+		                       oo.offset_x_mm, oo.offset_y_mm, ms, ms);
 	if (save) {
 		if (!cp_printer_save(printer, dir, &oo, &err))
 			return cli_fail(err);
-		fprintf(stderr, _("certpress: saved printer '%s': offset %.2f,%.2f mm, scale %.4f,%.4f\n"),
-		        printer, oo.offset_x_mm, oo.offset_y_mm, oo.scale_x, oo.scale_y);
+		if (had_profile)
+			fprintf(stderr, _("certpress: replaced printer '%s': was offset %.2f,%.2f mm, scale "
+			                  "%.4f,%.4f; now offset %.2f,%.2f mm, scale %.4f,%.4f\n"),
+			        printer, old.offset_x_mm, old.offset_y_mm, old.scale_x, old.scale_y,
+			        oo.offset_x_mm, oo.offset_y_mm, oo.scale_x, oo.scale_y);
+		else
+			fprintf(stderr, _("certpress: saved printer '%s': offset %.2f,%.2f mm, scale %.4f,%.4f\n"),
+			        printer, oo.offset_x_mm, oo.offset_y_mm, oo.scale_x, oo.scale_y);
 	}
 	if (out) {
 		if (!cp_atomic_check_target(out, NULL, 0, &err) || !write_page(out, w, h, &oo, &err))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "error.h"
 #include "i18n.h"
 
 volatile sig_atomic_t cli_interrupted = 0;
@@ -272,6 +273,31 @@ bool cli_same_file(const char *a, const char *b)
 	g_free(ca);
 	g_free(cb);
 	return same;
+}
+
+char *cli_file_sha256(const char *path, cp_error **err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read the file: %s"),
+		             g_strerror(e));
+		return NULL;
+	}
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	unsigned char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		g_checksum_update(ck, buf, n);
+	bool bad = ferror(f);
+	int e = errno;
+	fclose(f);
+	char *hex = bad ? NULL : g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	if (bad)
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read the file: %s"),
+		             g_strerror(e));
+	return hex;
 }
 
 static void on_signal(int sig)

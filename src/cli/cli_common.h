@@ -65,6 +65,9 @@ const char *cli_opt_name(const struct option *longopts, int ch);
  * else the same absolute path once "." and ".." are resolved (two outputs
  * not yet written). */
 bool cli_same_file(const char *a, const char *b);
+/* The SHA-256 of a file's bytes as 64 lowercase hex digits (g_free()), or
+ * NULL with *err set (CP_E_IO naming the file). */
+char *cli_file_sha256(const char *path, cp_error **err);
 
 /* SIGINT/SIGTERM set cli_interrupted; loops poll it and abort cleanly. A
  * second signal removes every live temporary file and exits at once. */

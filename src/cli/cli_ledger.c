@@ -322,7 +322,7 @@ static int do_report(int argc, char **argv, common *co)
 	const char *help = _("Usage: certpress ledger report [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
 	                     "[--json]\n"
 	                     "Activity in the period, every batch in it, and the stock balance\n"
-	                     "(received = issued + spoiled + destroyed + remaining) at its end.\n");
+	                     "(received = issued + returned + spoiled + destroyed + remaining) at its end.\n");
 	report_args a = {0};
 	int rc = parse(argc, argv, "report", help, opts, report_opt, &a, co);
 	if (rc >= 0)

@@ -72,7 +72,9 @@ static void help(void)
 	         "                          damaged or wrong; same number, new sheet\n"
 	         "      --old-returned      with --reissue: the old sheet was taken back\n"
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
-	         "      --batch NAME        batch name in the ledger (default: generated)\n"
+	         "      --batch NAME        batch name in the ledger (default: the CSV's name\n"
+	         "                          and the date)\n"
+	         "      --expect-sha256 HEX refuse unless the CSV file has this SHA-256\n"
 	         "      --serial-from S     number the sheets from stock serial S on (default:\n"
 	         "                          after the last sheet the ledger printed on); when\n"
 	         "                          the template prints the print serial and the CSV\n"
@@ -599,6 +601,59 @@ static const cli_pool_ops pdfdir_ops = {
 	.admit = batch_admit, .draw = pdfdir_draw, .done = pdfdir_done, .settle = pdfdir_settle,
 };
 
+/* The problems on standard error, except the numbers the ledger says were
+ * issued already: one line for all of those (a batch run twice would
+ * otherwise print a line per certificate); the rejects file still gives
+ * each row its reason. */
+static void report_refusals(const cp_problems *all, const cp_report_summary *sum)
+{
+	cp_problems rest = {.items = g_new(cp_problem, all->len + 1)};
+	GArray *rows = g_array_new(FALSE, FALSE, sizeof(long));
+	const char *first_no = NULL;
+	for (size_t i = 0; i < all->len; i++) {
+		const cp_problem *p = &all->items[i];
+		if (!p->rule || strcmp(p->rule, "ledger.issued") != 0) {
+			rest.items[rest.len++] = *p;
+			continue;
+		}
+		if (!rows->len)
+			first_no = p->value;
+		g_array_append_val(rows, p->row);
+	}
+	cp_report_text_lines(stderr, &rest, sum->csv_path);
+	if (rows->len) {
+		/* rows come in order: runs of consecutive rows as ranges, ten at most */
+		GString *g = g_string_new(NULL);
+		int shown = 0;
+		for (guint i = 0; i < rows->len; i++) {
+			long a = g_array_index(rows, long, i), z = a;
+			while (i + 1 < rows->len && g_array_index(rows, long, i + 1) == z + 1)
+				z = g_array_index(rows, long, ++i);
+			if (shown++ == 10) {
+				g_string_append(g, ", …");
+				break;
+			}
+			g_string_append_printf(g, z > a ? "%s%ld-%ld" : "%s%ld", g->len ? ", " : "", a, z);
+		}
+		long n = (long)rows->len;
+		fprintf(stderr,
+		        g_dngettext(CP_TEXTDOMAIN,
+		                    "certpress: %ld certificate number was already issued (row %s, "
+		                    "%s) and is refused (第十三条); 'certpress ledger show NUMBER' "
+		                    "tells when; to print it again give --reissue REASON (第十七条)\n",
+		                    "certpress: %ld certificate numbers were already issued (rows %s; "
+		                    "the first %s) and are refused (第十三条); 'certpress ledger show "
+		                    "NUMBER' tells when; to print them again give --reissue REASON "
+		                    "(第十七条)\n",
+		                    (gulong)n),
+		        n, g->str, first_no ? first_no : "");
+		g_string_free(g, TRUE);
+	}
+	cp_report_text_summary(stderr, sum);
+	g_array_free(rows, TRUE);
+	g_free(rest.items);
+}
+
 /* The outputs of one run must be distinct files: each is renamed into place
  * on its own, so the last rename would silently replace the other. Worst is
  * the ledger: a PDF renamed over it throws away the audit record while the
@@ -637,12 +692,13 @@ int cli_render(int argc, char **argv)
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
-	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_SHEET };
+	       OPT_COPIES, OPT_ROWS, OPT_SERIAL_FROM, OPT_FORMAT, OPT_NAME, OPT_EXPECT_SHA, OPT_SHEET };
 	int jobs = cli_pool_default_workers();
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"output", required_argument, NULL, 'o'},
 		{"template", required_argument, NULL, 't'},
+		{"expect-sha256", required_argument, NULL, OPT_EXPECT_SHA},
 		{"mode", required_argument, NULL, 'm'},
 		{"offset", required_argument, NULL, OPT_OFFSET},
 		{"scale", required_argument, NULL, OPT_SCALE},
@@ -681,6 +737,7 @@ int cli_render(int argc, char **argv)
 	const char *print_dest = NULL;
 	long copies = 0;
 	char *auto_printer = NULL, *printed_batch = NULL;
+	const char *expect_sha = NULL; /* --expect-sha256: the input must be this file */
 	cp_ledger *ledger = NULL;
 	bool allow_symlink = false, quiet = false;
 	render_ctx c = {0};
@@ -741,6 +798,7 @@ int cli_render(int argc, char **argv)
 		case OPT_BATCH: batch_name = optarg; break;
 		case OPT_PRINT: print_dest = optarg; break;
 		case OPT_SERIAL_FROM: c.serial_from = optarg; break;
+		case OPT_EXPECT_SHA: expect_sha = optarg; break;
 		case OPT_COPIES:
 			if (!cli_parse_long(optarg, 1, 999, &copies))
 				return early(&c, auto_printer, cli_usage_error("render", _("--copies must be a whole number from 1 to 999")));
@@ -838,6 +896,7 @@ int cli_render(int argc, char **argv)
 	char *def_rejects = NULL;
 	char *ledger_file = NULL;
 	char *resolved = NULL; /* from realpath(): free() */
+	char *input_abs = NULL, *input_sha = NULL;
 	cli_batch_opts bo = {
 		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = tpl ? tpl : def_tpl,
@@ -950,8 +1009,41 @@ int cli_render(int argc, char **argv)
 		if (!cp_ledger_balance_at(ledger, NULL, &bal, &err))
 			goto out;
 		have_stock = bal.received > 0;
-		c.lb = cp_ledger_batch_begin(ledger, batch_name, argv[optind], &err);
+		/* The input by absolute path and checksum (to make a page again,
+		 * `certpress reprint`), and the calibration of the pages. */
+		input_abs = g_canonicalize_filename(argv[optind], NULL);
+		/* A pipe or FIFO was read once already: it has no checksum to
+		 * record (nor a page to make again from it). */
+		struct stat ist;
+		bool regular = stat(argv[optind], &ist) == 0 && S_ISREG(ist.st_mode);
+		input_sha = regular ? cli_file_sha256(argv[optind], &err) : NULL;
+		if (regular && !input_sha)
+			goto out;
+		if (expect_sha && (!input_sha || g_ascii_strcasecmp(expect_sha, input_sha) != 0)) {
+			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
+			             _("the file changed: its SHA-256 is %s, not the %s expected; "
+			               "nothing was printed"),
+			             input_sha ? input_sha : "-", expect_sha);
+			goto out;
+		}
+		c.lb = cp_ledger_batch_begin(ledger, batch_name, input_abs, &err);
 		if (!c.lb)
+			goto out;
+		char *calib = c.oo.mode == CP_MODE_ELECTRONIC ? NULL
+		              : g_strdup_printf("offset %.2f,%.2f mm, scale %.4f,%.4f",
+		                                c.oo.offset_x_mm, c.oo.offset_y_mm, c.oo.scale_x,
+		                                c.oo.scale_y);
+		bool src_ok = cp_ledger_batch_set_source(c.lb, input_abs, input_sha, printer, calib,
+		                                         &err);
+		g_free(calib);
+		if (!src_ok)
+			goto out;
+		char *tpl_abs = g_canonicalize_filename(bo.template_path, NULL);
+		char *tpl_sha = cli_file_sha256(bo.template_path, &err);
+		src_ok = tpl_sha && cp_ledger_batch_set_template(c.lb, tpl_abs, tpl_sha, &err);
+		g_free(tpl_abs);
+		g_free(tpl_sha);
+		if (!src_ok)
 			goto out;
 	}
 	/* Sheets numbered from the stock: a printed batch (not electronic
@@ -1000,7 +1092,7 @@ int cli_render(int argc, char **argv)
 		.header_row = cp_reader_header_row(b.reader),
 	};
 	if (!quiet && (b.problems.len > 0 || b.refused > 0))
-		cp_report_text(stderr, &b.problems, &sum);
+		report_refusals(&b.problems, &sum);
 	char *missing = c.rows.n ? rows_missing(&c) : NULL;
 	if (missing || (c.want_cert && !c.matched)) {
 		if (missing && c.rows.count == 1)
@@ -1102,6 +1194,8 @@ out:
 	g_free(auto_printer);
 	g_free(printed_batch);
 	g_free(c.out_abs);
+	g_free(input_abs);
+	g_free(input_sha);
 	free(resolved);
 	if (err)
 		status = cli_fail(err);

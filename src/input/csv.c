@@ -569,8 +569,14 @@ static bool row_blank(const cp_reader *r)
 static char *cell_dup(const cp_reader *r, size_t i)
 {
 	size_t n = r->cellstart[i + 1] - r->cellstart[i]; /* with its NUL */
+	const char *v = r->rowbuf + r->cellstart[i];
+	/* A cell certpress neutralised when it wrote it (cp_csv_append_cell). */
+	if (v[0] == '\'' && cp_csv_formula_like(v + 1)) {
+		v++;
+		n--;
+	}
 	char *s = g_malloc(n);
-	memcpy(s, r->rowbuf + r->cellstart[i], n);
+	memcpy(s, v, n);
 	return s;
 }
 
@@ -1081,4 +1087,51 @@ bool cp_reader_progress(const cp_reader *r, double *fraction)
 	double f = ((double)r->bytes_read - pending) / (double)r->size;
 	*fraction = f < 0 ? 0 : f > 1 ? 1 : f;
 	return true;
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* [+-]digits[.digits]: a number a spreadsheet reads as a number. */
+static bool plain_number(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	if (!g_ascii_isdigit(*s))
+		return false;
+	while (g_ascii_isdigit(*s))
+		s++;
+	if (*s == '.') {
+		s++;
+		if (!g_ascii_isdigit(*s))
+			return false;
+		while (g_ascii_isdigit(*s))
+			s++;
+	}
+	return *s == '\0';
+}
+
+bool cp_csv_formula_like(const char *s)
+{
+	return s && s[0] && strchr("=+-@\t\r", s[0]) && !plain_number(s);
+}
+
+void cp_csv_append_cell(GString *g, const char *s)
+{
+	if (!s)
+		s = "";
+	size_t n = strlen(s);
+	bool formula = cp_csv_formula_like(s);
+	if (!formula && !strpbrk(s, ",\"\r\n") && !(n && (s[0] == ' ' || s[n - 1] == ' '))) {
+		g_string_append(g, s);
+		return;
+	}
+	g_string_append_c(g, '"');
+	if (formula)
+		g_string_append_c(g, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			g_string_append_c(g, '"');
+		g_string_append_c(g, *s);
+	}
+	g_string_append_c(g, '"');
 }

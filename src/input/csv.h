@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <glib.h>
+
 #include "certpress.h"
 
 #define CP_CSV_CHUNK (64u * 1024)        /* bytes read from the file at a time */
@@ -24,5 +26,19 @@
 #define CP_CSV_MAX_COLUMNS 1000u         /* cells per row */
 #define CP_CSV_MAX_ROW (1024u * 1024)    /* bytes per row */
 #define CP_CSV_HEADER_SCAN 10u           /* non-blank rows searched for the header */
+
+/* CSV written for spreadsheets (the ledger export, the rejects file), against
+ * CSV injection (OWASP): a cell that begins with '=', '+', '-', '@', a tab or
+ * a CR and is not a plain number ("-5", "+86", "3.5") would be run as a
+ * formula by Excel or LibreOffice, so it is written with one apostrophe in
+ * front ("'=HYPERLINK(…)"), which makes it text; every other cell, and all
+ * the rest of this one, is written as it is. The reader drops that one
+ * apostrophe again, so a rejects file corrected and read back gives the
+ * values it was written from. */
+bool cp_csv_formula_like(const char *s);
+/* Appends s as one RFC 4180 cell (quoted when it holds a separator, quote,
+ * line end or blank at either end, or was neutralised as above); NULL is an
+ * empty cell. */
+void cp_csv_append_cell(GString *g, const char *s);
 
 #endif

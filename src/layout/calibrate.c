@@ -122,7 +122,8 @@ static void crosshair(cairo_t *cr, double x, double y)
 static void offset_scale(cairo_t *cr, bool vertical, double base, double along)
 {
 	char num[16];
-	for (int i = -10; i <= 10; i++) {
+	const int n = (int)(CP_CALIBRATE_SCALE_MM * 2); /* lines every 0.5 mm */
+	for (int i = -n; i <= n; i++) {
 		double v = i * 0.5, len = i % 2 == 0 ? (i == 0 ? 8 : 6) : 4;
 		double c = base + v;
 		cairo_set_line_width(cr, i == 0 ? 2 * LINE_MM : LINE_MM);

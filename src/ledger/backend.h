@@ -48,7 +48,8 @@ typedef enum cp_ledger_query {
 	                          * path ending in it, the latest first */
 	/* rules: writes, each → id (no row: a unique constraint refused it) */
 	CP_LQ_STOCK_INSERT,      /* prefix, width, first, last, received_on, note, operator, at */
-	CP_LQ_BATCH_INSERT,      /* name, note, operator, started_at */
+	CP_LQ_BATCH_INSERT,      /* name, note, operator, started_at, input, input_sha256,
+	                          * printer_profile, calibration, template, template_sha256 */
 	CP_LQ_PRINT_INSERT,      /* batch_id, kind, cert_no, name, id_masked, level, occupation,
 	                          * serial, stock_id (0: none), file, page, sha256, reason,
 	                          * old_returned, printed_at, operator */
@@ -63,6 +64,8 @@ typedef enum cp_ledger_query {
 	CP_LQ_BAL_DESTROYED,
 	CP_LQ_BAL_SPOILED,
 	CP_LQ_BAL_ISSUED,
+	CP_LQ_BAL_RETURNED,      /* of those issued, the sheets taken back (收回) by a later
+	                          * reissue with the old sheet returned */
 	/* report activity: first day, last day, start instant, end instant → count */
 	CP_LQ_ACT_STOCK,         /* first day, last day */
 	CP_LQ_ACT_PRINTED,       /* start, end instants (UTC), and so on */
@@ -73,7 +76,8 @@ typedef enum cp_ledger_query {
 	CP_LQ_ACT_DESTROYED,
 	CP_LQ_ACT_REVOKED,
 	CP_LQ_BATCHES,           /* start, end → name, started_at, operator, note, pages,
-	                          * issued, reprinted, reissued, files */
+	                          * issued, reprinted, reissued, files, input, input_sha256,
+	                          * printer_profile, calibration, template, template_sha256 */
 	CP_LQ_JOBS,              /* start, end → at, batch name, file, dest, job_id, copies,
 	                          * state, profile, message (print jobs, in order) */
 	CP_LQ_STOCK_IDS,         /* day → id (received by then, in order) */
@@ -83,17 +87,24 @@ typedef enum cp_ledger_query {
 	                          * old_returned, operator (in time order); a print job of a
 	                          * batch holding it: kind 'job', batch, page = job_id,
 	                          * sha256 = dest, name = state, id_masked = copies,
-	                          * reason = message */
+	                          * reason = message; then a column ordering a second's
+	                          * entries as they happened (not to be read) */
 	CP_LQ_EXPORT,            /* → event, at, rank, id, cert_no, name, id_masked, level,
 	                          * occupation, serial, width, first, last, batch, file, page,
 	                          * sha256, reason, old_returned, operator, note */
+	/* reprint: where a printed certificate came from → cert_no, serial, batch name,
+	 * input, input_sha256, printer_profile, page, template, template_sha256 */
+	CP_LQ_SOURCE_OF_CERT,    /* cert_no: its latest print not spoiled */
+	CP_LQ_SOURCE_OF_PAGE,    /* batch name, page */
 	/* moving a whole ledger (cp_ledger_migrate): every row of a table with
 	 * its id, in id order; a LOAD takes the same columns as text and answers
 	 * one row; LOAD_DONE ends a load (sequences past the ids loaded) */
 	CP_LQ_ENTRIES,           /* → rows in all tables */
 	CP_LQ_DUMP_STOCK,        /* → id, prefix, width, first, last, received_on, note,
 	                          * operator, recorded_at */
-	CP_LQ_DUMP_BATCH,        /* → id, name, note, operator, started_at */
+	CP_LQ_DUMP_BATCH,        /* → id, name, note, operator, started_at, input,
+	                          * input_sha256, printer_profile, calibration, template,
+	                          * template_sha256 */
 	CP_LQ_DUMP_PRINT,        /* → id, batch_id, kind, cert_no, name, id_masked, level,
 	                          * occupation, serial, stock_id, file, page, sha256, reason,
 	                          * old_returned, printed_at, operator */

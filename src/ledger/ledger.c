@@ -35,6 +35,7 @@
 #include "atomic.h"
 #include "error.h"
 #include "i18n.h"
+#include "input/csv.h"
 #include "ledger/backend.h"
 
 struct cp_ledger {
@@ -73,6 +74,10 @@ struct cp_ledger_batch {
 	GStringChunk *strings;       /* the added numbers and serials */
 	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
 	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
+	char *auto_from;             /* named after this input file (no name given) */
+	char *input, *input_sha256;  /* cp_ledger_batch_set_source() */
+	char *printer_profile, *calibration;
+	char *template_path, *template_sha256;
 };
 
 /* A number of the open batch checked and not yet added: what the check
@@ -739,6 +744,94 @@ static char *generation(cp_ledger *l, cp_error **err)
 	return g;
 }
 
+static bool valid_sha256(const char *s);
+
+/* The default name of a batch from the file it was made from: the file's
+ * name without extension and the operator's day, "batch-2026-12-06", then
+ * "batch-2026-12-06-2" and so on when taken. */
+static bool default_batch_name(cp_ledger *l, const char *input, char **out, cp_error **err)
+{
+	char *base = g_path_get_basename(input);
+	char *dot = strrchr(base, '.');
+	if (dot && dot != base)
+		*dot = '\0';
+	if (strlen(base) > 200) {
+		const char *cut = g_utf8_find_prev_char(base, base + 201);
+		base[cut ? cut - base : 200] = '\0';
+	}
+	char *day = today();
+	char *stem = g_strdup_printf("%s-%s", base, day);
+	g_free(base);
+	g_free(day);
+	bool ok = false;
+	for (int n = 1; n < 100000; n++) {
+		char *name = n == 1 ? g_strdup(stem) : g_strdup_printf("%s-%d", stem, n);
+		int64_t id;
+		int r = q_int(l, &id, err, CP_LQ_BATCH_NAMED, "t", name);
+		if (r == 0) {
+			*out = name;
+			ok = true;
+			break;
+		}
+		g_free(name);
+		if (r < 0)
+			break;
+	}
+	g_free(stem);
+	return ok;
+}
+
+bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
+                                const char *printer_profile, const char *calibration,
+                                cp_error **err)
+{
+	if (!check_text(input, "input", false, err) ||
+	    !check_text(printer_profile, "printer profile", false, err) ||
+	    !check_text(calibration, "calibration", false, err))
+		return false;
+	if (input_sha256 && !valid_sha256(input_sha256)) {
+		cp_set_error(err, CP_E_USAGE, input, 0, 0, "sha256",
+		             _("the input file's checksum must be 64 hexadecimal digits (SHA-256)"));
+		return false;
+	}
+	if (b->count || b->prepared) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("the batch's source is set before its first page"));
+		return false;
+	}
+	g_free(b->input);
+	g_free(b->input_sha256);
+	g_free(b->printer_profile);
+	g_free(b->calibration);
+	b->input = input && *input ? g_strdup(input) : NULL;
+	b->input_sha256 = input_sha256 ? g_ascii_strdown(input_sha256, -1) : NULL;
+	b->printer_profile = printer_profile && *printer_profile ? g_strdup(printer_profile) : NULL;
+	b->calibration = calibration && *calibration ? g_strdup(calibration) : NULL;
+	return true;
+}
+
+bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const char *sha256,
+                                  cp_error **err)
+{
+	if (!check_text(path, "template", true, err))
+		return false;
+	if (!valid_sha256(sha256)) {
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, "sha256",
+		             _("the template's checksum must be 64 hexadecimal digits (SHA-256)"));
+		return false;
+	}
+	if (b->prepared) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("the batch's source is set before its first page"));
+		return false;
+	}
+	g_free(b->template_path);
+	g_free(b->template_sha256);
+	b->template_path = g_strdup(path);
+	b->template_sha256 = g_ascii_strdown(sha256, -1);
+	return true;
+}
+
 cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const char *note,
                                        cp_error **err)
 {
@@ -750,6 +843,12 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->started_at = now_stamp();
 	if (name && *name) {
 		b->name = g_strdup(name);
+	} else if (note && *note) {
+		/* Named after the input file and the day, as an auditor looks for
+		 * it: the first free one in the snapshot read below, taken again
+		 * under the writers' lock when another station took it meanwhile
+		 * (cp_ledger_batch_prepare). */
+		b->auto_from = g_strdup(note);
 	} else {
 		/* Unique without coordination: time, process and randomness. */
 		GDateTime *dt = g_date_time_new_now_local();
@@ -773,6 +872,10 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	}
 	b->generation = generation(l, err);
 	if (!b->generation) {
+		cp_ledger_batch_abort(b);
+		return NULL;
+	}
+	if (b->auto_from && !default_batch_name(l, b->auto_from, &b->name, err)) {
 		cp_ledger_batch_abort(b);
 		return NULL;
 	}
@@ -1005,6 +1108,14 @@ static bool record_page(cp_ledger_batch *b, const pending_page *pg, bool unchang
 	return r == 1;
 }
 
+static int insert_batch(cp_ledger_batch *b, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	return q_int(l, &b->row, err, CP_LQ_BATCH_INSERT, "tttttttttt", b->name, b->note,
+	             l->operator_name, b->started_at, b->input, b->input_sha256,
+	             b->printer_profile, b->calibration, b->template_path, b->template_sha256);
+}
+
 bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 {
 	if (b->prepared)
@@ -1018,9 +1129,18 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 	/* Under the lock: has anything been recorded since the first check? */
 	char *now = generation(l, err);
 	bool unchanged = now && b->generation && strcmp(now, b->generation) == 0;
-	int r = now ? q_int(l, &b->row, err, CP_LQ_BATCH_INSERT, "tttt", b->name, b->note,
-	                    l->operator_name, b->started_at)
-	            : -1;
+	int r = now ? insert_batch(b, err) : -1;
+	if (r == 0 && b->auto_from) {
+		/* Another station took the default name meanwhile: the next one
+		 * free, under the lock. */
+		char *name = NULL;
+		r = default_batch_name(l, b->auto_from, &name, err) ? 1 : -1;
+		if (r == 1) {
+			g_free(b->name);
+			b->name = name;
+			r = insert_batch(b, err);
+		}
+	}
 	g_free(now);
 	if (r == 0)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -1175,6 +1295,13 @@ static void batch_free(cp_ledger_batch *b)
 	g_free(b->note);
 	g_free(b->started_at);
 	g_free(b->generation);
+	g_free(b->auto_from);
+	g_free(b->input);
+	g_free(b->input_sha256);
+	g_free(b->printer_profile);
+	g_free(b->calibration);
+	g_free(b->template_path);
+	g_free(b->template_sha256);
 	g_free(b);
 }
 
@@ -1496,11 +1623,16 @@ static bool balance(cp_ledger *l, const char *date, int64_t stock_id, cp_ledger_
 	bool ok = !(q_int(l, &o->received, err, CP_LQ_BAL_RECEIVED, "ti", d, stock_id) < 0 ||
 	            q_int(l, &o->destroyed, err, CP_LQ_BAL_DESTROYED, "tit", d, stock_id, end) < 0 ||
 	            q_int(l, &o->spoiled, err, CP_LQ_BAL_SPOILED, "tit", d, stock_id, end) < 0 ||
-	            q_int(l, &o->issued, err, CP_LQ_BAL_ISSUED, "tit", d, stock_id, end) < 0);
+	            q_int(l, &o->issued, err, CP_LQ_BAL_ISSUED, "tit", d, stock_id, end) < 0 ||
+	            /* of those issued, the sheets taken back from the holder by a
+	             * later reissue with the old sheet returned (收回): they move
+	             * from issued to returned (and on to destroyed when destroyed) */
+	            q_int(l, &o->returned, err, CP_LQ_BAL_RETURNED, "tit", d, stock_id, end) < 0);
 	g_free(end);
 	if (!ok)
 		return false;
-	o->remaining = o->received - o->issued - o->spoiled - o->destroyed;
+	o->issued -= o->returned;
+	o->remaining = o->received - o->issued - o->returned - o->spoiled - o->destroyed;
 	return true;
 }
 
@@ -1580,6 +1712,7 @@ static void balance_text(GString *s, const cp_ledger_balance *b)
 {
 	labelled(s, _("received"), 12, b->received);
 	labelled(s, _("issued"), 12, b->issued);
+	labelled(s, _("returned"), 12, b->returned);
 	labelled(s, _("spoiled"), 12, b->spoiled);
 	labelled(s, _("destroyed"), 12, b->destroyed);
 	labelled(s, _("remaining"), 12, b->remaining);
@@ -1590,8 +1723,9 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	g_string_append_printf(s,
 	                       "\"received\": %" PRId64 ", \"issued\": %" PRId64
 	                       ", \"spoiled\": %" PRId64 ", \"destroyed\": %" PRId64
-	                       ", \"remaining\": %" PRId64,
-	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining);
+	                       ", \"remaining\": %" PRId64 ", \"returned\": %" PRId64,
+	                       b->received, b->issued, b->spoiled, b->destroyed, b->remaining,
+	                       b->returned);
 }
 
 /* A print job's final state, as a reader of the ledger says it. */
@@ -1668,6 +1802,29 @@ static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json,
 	return true;
 }
 
+/* A batch's source (schema 3) from columns i…i+5 of st: input, its SHA-256,
+ * printer profile, calibration, template, its SHA-256; NULL in batches
+ * recorded before. */
+static void batch_source_json(cp_ledger *l, GString *s, cp_ledger_rows *st, int i)
+{
+	static const char *const keys[] = {"input", "input_sha256", "printer_profile",
+	                                   "calibration", "template", "template_sha256"};
+	for (int k = 0; k < (int)G_N_ELEMENTS(keys); k++) {
+		g_string_append_printf(s, ", \"%s\": ", keys[k]);
+		json_str(s, l->ops->text(st, i + k));
+	}
+}
+
+static void batch_source_text(cp_ledger *l, GString *s, cp_ledger_rows *st, int i)
+{
+	if (!col_null(l, st, i + 1))
+		g_string_append_printf(s, _("    input sha256 %s\n"), col(l, st, i + 1));
+	if (!col_null(l, st, i + 3))
+		g_string_append_printf(s, _("    printer profile %s, %s\n"),
+		                       !col_null(l, st, i + 2) ? col(l, st, i + 2) : _("none"),
+		                       col(l, st, i + 3));
+}
+
 /* The report, the period given as days (f, t: for the stock received) and as
  * instants in UTC (fu, tu: for the stored times). */
 static bool report_text(cp_ledger *l, const char *f, const char *t, const char *fu,
@@ -1726,10 +1883,12 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			json_str(s, l->ops->text(st, 3));
 			g_string_append_printf(s,
 			                       ", \"pages\": %lld, \"issued\": %lld, \"reprinted\": %lld"
-			                       ", \"reissued\": %lld, \"files\": %lld}",
+			                       ", \"reissued\": %lld, \"files\": %lld",
 			                       (long long)col_int(l, st, 4), (long long)col_int(l, st, 5),
 			                       (long long)col_int(l, st, 6), (long long)col_int(l, st, 7),
 			                       (long long)col_int(l, st, 8));
+			batch_source_json(l, s, st, 9);
+			g_string_append_c(s, '}');
 		} else {
 			char *when = col_time(l, st, 1);
 			g_string_append_printf(s, _("  %s  %s  operator %s  pages %lld (issue %lld, "
@@ -1741,6 +1900,7 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			if (!col_null(l, st, 3))
 				g_string_append_printf(s, "  %s", col(l, st, 3));
 			g_string_append_c(s, '\n');
+			batch_source_text(l, s, st, 9);
 		}
 		nb++;
 	}
@@ -1816,6 +1976,10 @@ static bool report_text(cp_ledger *l, const char *f, const char *t, const char *
 			                         " destroyed, %" PRId64 " remaining\n"),
 			                       a, b, col(l, st, 4), rb.received, rb.issued, rb.spoiled,
 			                       rb.destroyed, rb.remaining);
+			if (rb.returned)
+				g_string_append_printf(s, _("    and %" PRId64 " taken back from the "
+				                            "holder (收回)\n"),
+				                       rb.returned);
 		}
 		g_free(a);
 		g_free(b);
@@ -1959,32 +2123,37 @@ bool cp_ledger_cert_state(cp_ledger *l, const char *cert_no, cp_ledger_state *st
 
 /* ----------------------------------------------------------------- export */
 
+/* Headers and event names in the operator's language: an auditor reads
+ * 证书编号 and 补发 under zh_CN. In English they stay the short keys the
+ * export always had (stock, issue, cert_no…), which scripts match on. */
 static const char *const export_header[] = {
-	"event", "time", "cert_no", "name", "id_masked", "level", "occupation", "serial",
-	"serial_to", "batch", "file", "page", "sha256", "reason", "old_sheet_returned",
-	"operator", "note",
+	N_("event"), N_("time"), N_("cert_no"), N_("name"), N_("id_masked"), N_("level"),
+	N_("occupation"), N_("serial"), N_("serial_to"), N_("batch"), N_("file"), N_("page"),
+	N_("sha256"), N_("reason"), N_("old_sheet_returned"), N_("operator"), N_("note"),
 };
 
-/* RFC 4180: quote a field holding a separator, quote or line end, and one
- * with blanks at either end that a spreadsheet would trim. */
+static const char *export_event(const char *ev)
+{
+	if (strcmp(ev, "stock") == 0)
+		return _("stock");
+	if (strcmp(ev, "issue") == 0)
+		return _("issue");
+	if (strcmp(ev, "reprint") == 0)
+		return _("reprint");
+	if (strcmp(ev, "reissue") == 0)
+		return _("reissue");
+	if (strcmp(ev, "spoil") == 0)
+		return _("spoil");
+	if (strcmp(ev, "destroy") == 0)
+		return _("destroy");
+	return _("revoke");
+}
+
+/* RFC 4180 (a field with blanks at either end quoted, as a spreadsheet
+ * would trim them), neutralised against CSV injection (input/csv.h). */
 static void csv_field(GString *s, const char *v, bool last)
 {
-	if (!v)
-		v = "";
-	size_t n = strlen(v);
-	bool quote = strpbrk(v, ",\"\r\n") != NULL ||
-	             (n && (v[0] == ' ' || v[n - 1] == ' '));
-	if (quote) {
-		g_string_append_c(s, '"');
-		for (const char *p = v; *p; p++) {
-			if (*p == '"')
-				g_string_append_c(s, '"');
-			g_string_append_c(s, *p);
-		}
-		g_string_append_c(s, '"');
-	} else {
-		g_string_append(s, v);
-	}
+	cp_csv_append_cell(s, v);
 	g_string_append(s, last ? "\r\n" : ",");
 }
 
@@ -1992,7 +2161,7 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 {
 	GString *s = g_string_new("\xEF\xBB\xBF");
 	for (size_t i = 0; i < G_N_ELEMENTS(export_header); i++)
-		csv_field(s, export_header[i], i + 1 == G_N_ELEMENTS(export_header));
+		csv_field(s, _(export_header[i]), i + 1 == G_N_ELEMENTS(export_header));
 	cp_ledger_rows *st = q(l, err, CP_LQ_EXPORT, "");
 	int r = -1;
 	bool ok = true;
@@ -2012,11 +2181,11 @@ static bool export_rows(cp_ledger *l, FILE *out, cp_error **err)
 		/* a time in the operator's time zone; stock has its day received */
 		char *when = stock ? g_strdup(col(l, st, 1)) : col_time(l, st, 1);
 		const char *f[17] = {
-			ev, when, col(l, st, 4), col(l, st, 5), col(l, st, 6), col(l, st, 7), col(l, st, 8),
+			export_event(ev), when, col(l, st, 4), col(l, st, 5), col(l, st, 6), col(l, st, 7), col(l, st, 8),
 			serial, serial_to, col(l, st, 13), col(l, st, 14), col(l, st, 15), col(l, st, 16),
 			col(l, st, 17),
 			col_null(l, st, 18) ? ""
-			: col_int(l, st, 18) ? "yes" : "no",
+			: col_int(l, st, 18) ? _("yes") : _("no"),
 			col(l, st, 19), col(l, st, 20),
 		};
 		for (size_t i = 0; i < 17; i++)
@@ -2072,7 +2241,7 @@ static const struct {
 	int columns;
 } tables[] = {
 	{CP_LQ_DUMP_STOCK, CP_LQ_LOAD_STOCK, 9},
-	{CP_LQ_DUMP_BATCH, CP_LQ_LOAD_BATCH, 5},
+	{CP_LQ_DUMP_BATCH, CP_LQ_LOAD_BATCH, 11},
 	{CP_LQ_DUMP_PRINT, CP_LQ_LOAD_PRINT, 17},
 	{CP_LQ_DUMP_SPOIL, CP_LQ_LOAD_SPOIL, 8},
 	{CP_LQ_DUMP_DESTRUCTION, CP_LQ_LOAD_DESTRUCTION, 4},
@@ -2179,6 +2348,64 @@ out:
 	g_free(a);
 	g_free(b);
 	return ok;
+}
+
+/* ---------------------------------------------------------- reprint sources */
+
+void cp_ledger_source_clear(cp_ledger_source *src)
+{
+	g_free(src->cert_no);
+	g_free(src->serial);
+	g_free(src->batch);
+	g_free(src->input);
+	g_free(src->input_sha256);
+	g_free(src->printer_profile);
+	g_free(src->template_path);
+	g_free(src->template_sha256);
+	memset(src, 0, sizeof *src);
+}
+
+static char *col_dup_null(cp_ledger *l, cp_ledger_rows *r, int i)
+{
+	return col_null(l, r, i) ? NULL : g_strdup(col(l, r, i));
+}
+
+bool cp_ledger_source_of(cp_ledger *l, const char *cert_no, const char *batch, int page,
+                         cp_ledger_source *out, cp_error **err)
+{
+	memset(out, 0, sizeof *out);
+	if ((cert_no && !check_cert_no(cert_no, err)) || !check_text(batch, "batch", false, err))
+		return false;
+	if (!begin_read(l, err))
+		return false;
+	/* The certificate's sheet still standing (not spoiled), newest first;
+	 * or the page of the batch. */
+	cp_ledger_rows *st = cert_no ? q(l, err, CP_LQ_SOURCE_OF_CERT, "t", cert_no)
+	                             : q(l, err, CP_LQ_SOURCE_OF_PAGE, "ti", batch, (int64_t)page);
+	int r = st ? step(l, st, err) : -1;
+	if (r == 1) {
+		out->cert_no = g_strdup(col(l, st, 0));
+		out->serial = col_dup_null(l, st, 1);
+		out->batch = g_strdup(col(l, st, 2));
+		out->input = col_dup_null(l, st, 3);
+		out->input_sha256 = col_dup_null(l, st, 4);
+		out->printer_profile = col_dup_null(l, st, 5);
+		out->page = (int)col_int(l, st, 6);
+		out->template_path = col_dup_null(l, st, 7);
+		out->template_sha256 = col_dup_null(l, st, 8);
+	} else if (r == 0 && cert_no) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("certificate number %s has no printed sheet in the ledger that is not "
+		               "spoiled"),
+		             cert_no);
+	} else if (r == 0) {
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("batch %s has no page %d in the ledger"), batch, page);
+	}
+	if (st)
+		done(l, st);
+	rollback(l);
+	return r == 1;
 }
 
 /* ----------------------------------------------------------------- backup */

@@ -9,7 +9,7 @@
 
 #include "certpress.h"
 
-#define CP_LEDGER_SCHEMA_VERSION 2          /* PRAGMA user_version written */
+#define CP_LEDGER_SCHEMA_VERSION 3          /* PRAGMA user_version written */
 #define CP_LEDGER_APPLICATION_ID 0x43505247 /* PRAGMA application_id, "CPRG" */
 #define CP_LEDGER_MAX_TEXT 1024             /* bytes in any text field */
 #define CP_LEDGER_MAX_CERT_NO 32            /* bytes in a certificate number */

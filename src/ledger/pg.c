@@ -35,7 +35,7 @@
 #include "error.h"
 #include "i18n.h"
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 /* pg_advisory_xact_lock key of the ledger's writers: "CPRG" */
 #define PG_WRITE_LOCK "1129337415"
 
@@ -121,6 +121,13 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  message text, at text NOT NULL, operator text NOT NULL);"
 	"CREATE INDEX print_job_batch ON print_job(batch_id);"
 	APPEND_ONLY("print_job"),
+	/* 2 → 3: what a batch was made from, so that a page can be made again
+	 * (the input file by absolute path and its SHA-256, the template), and
+	 * the printer calibration its pages were drawn with. Older batches
+	 * have NULLs. */
+	"ALTER TABLE batch ADD COLUMN input text, ADD COLUMN input_sha256 text, "
+	"ADD COLUMN printer_profile text, ADD COLUMN calibration text, "
+	"ADD COLUMN template text, ADD COLUMN template_sha256 text;",
 };
 
 /* ---------------------------------------------------------------- queries */
@@ -204,8 +211,10 @@ static const char *const sql[CP_LQ_N] = {
 		"operator, recorded_at) VALUES ($1::text, $2::integer, $3::bigint, $4::bigint, "
 		"$5::text, $6::text, $7::text, $8::text)" RETURNING,
 	[CP_LQ_BATCH_INSERT] =
-		"INSERT INTO batch (name, note, operator, started_at) "
-		"VALUES ($1::text, $2::text, $3::text, $4::text)" RETURNING,
+		"INSERT INTO batch (name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256) "
+		"VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, "
+		"$8::text, $9::text, $10::text)" RETURNING,
 	/* seq: this number's n-th print, unique with the number */
 	[CP_LQ_PRINT_INSERT] =
 		"INSERT INTO print (batch_id, kind, cert_no, seq, name, id_masked, level, "
@@ -249,6 +258,18 @@ static const char *const sql[CP_LQ_N] = {
 		"AND NOT EXISTS (SELECT 1 FROM destroyed d "
 		"  JOIN destruction x ON x.id = d.destruction_id "
 		"  WHERE d.serial = p.serial AND x.at::timestamptz < " UTC(3) ")",
+	[CP_LQ_BAL_RETURNED] =
+		"SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
+		"WHERE p.printed_at::timestamptz < " UTC(3) " AND s.received_on <= $1::text "
+		"AND ($2::bigint = 0 OR s.id = $2::bigint) "
+		"AND EXISTS (SELECT 1 FROM print r WHERE r.cert_no = p.cert_no "
+		"  AND r.id > p.id AND r.kind = 'reissue' AND r.old_returned = 1 "
+		"  AND r.printed_at::timestamptz < " UTC(3) ") "
+		"AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
+		"  AND sp.at::timestamptz < " UTC(3) ") "
+		"AND NOT EXISTS (SELECT 1 FROM destroyed d "
+		"  JOIN destruction x ON x.id = d.destruction_id "
+		"  WHERE d.serial = p.serial AND x.at::timestamptz < " UTC(3) ")",
 	[CP_LQ_ACT_STOCK] =
 		"SELECT coalesce(sum(last - first + 1), 0) FROM stock "
 		"WHERE received_on BETWEEN $1::text AND $2::text",
@@ -275,7 +296,9 @@ static const char *const sql[CP_LQ_N] = {
 	[CP_LQ_BATCHES] =
 		"SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 		"count(*) FILTER (WHERE p.kind = 'issue'), count(*) FILTER (WHERE p.kind = 'reprint'), "
-		"count(*) FILTER (WHERE p.kind = 'reissue'), count(DISTINCT p.file) "
+		"count(*) FILTER (WHERE p.kind = 'reissue'), count(DISTINCT p.file), "
+		"b.input, b.input_sha256, b.printer_profile, b.calibration, b.template, "
+		"b.template_sha256 "
 		"FROM batch b JOIN print p ON p.batch_id = b.id "
 		"WHERE" IN_PERIOD("b.started_at") " GROUP BY b.id ORDER BY b.id",
 	[CP_LQ_STOCK_IDS] = "SELECT id FROM stock WHERE received_on <= $1::text ORDER BY id",
@@ -285,28 +308,32 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT * FROM ("
 		"SELECT p.printed_at AS at, 1 AS rank, p.id, p.kind, b.name AS batch, p.serial, "
 		"  p.file, p.page, p.sha256, p.name, p.id_masked, p.level, p.occupation, p.reason, "
-		"  p.old_returned, p.operator "
+		"  p.old_returned, p.operator, p.id::numeric AS seq "
 		"FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = $1::text "
 		"UNION ALL "
 		"SELECT s.at, 2, s.id, 'spoil', NULL, s.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  NULL, s.reason, NULL, s.operator "
+		"  NULL, s.reason, NULL, s.operator, coalesce(s.print_id::numeric, 9e18) "
 		"FROM spoil s WHERE s.cert_no = $1::text "
 		"UNION ALL "
 		"SELECT x.at, 3, x.id, 'destroy', NULL, d.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  NULL, x.reason, NULL, x.operator "
+		"  NULL, x.reason, NULL, x.operator, 9e18 "
 		"FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
 		"WHERE d.serial IN (SELECT serial FROM print WHERE cert_no = $1::text "
 		"  AND serial IS NOT NULL) "
 		"UNION ALL "
 		"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = $1::text "
+		"  r.reason, NULL, r.operator, 9e18 FROM revocation r WHERE r.cert_no = $1::text "
 		"UNION ALL "
-		/* a batch's job after its prints, before a later sheet's fate */
 		"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, "
-		"  j.copies::text, NULL, NULL, j.message, NULL, j.operator "
+		"  j.copies::text, NULL, NULL, j.message, NULL, j.operator, "
+		"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id)::numeric "
 		"FROM print_job j JOIN batch b ON b.id = j.batch_id "
 		"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = $1::text) "
-		") h ORDER BY at::timestamptz, 2, 3",
+		/* in time; within one second (times have whole seconds) in the
+		 * order they can only have happened in: a print, the job of its
+		 * batch, the spoiling of that sheet, a later print, then what has
+		 * no print of its own */
+		") h ORDER BY at::timestamptz, seq, 2, 3",
 	/* stock at the start of the day received in the session's time zone,
 	 * which is the operator's offset for this query (see pg_open()) */
 	[CP_LQ_EXPORT] =
@@ -339,6 +366,17 @@ static const char *const sql[CP_LQ_N] = {
 		"  r.at::timestamptz "
 		"FROM revocation r "
 		") e ORDER BY t, 3, 4, 10",
+	[CP_LQ_SOURCE_OF_CERT] =
+		"SELECT " "p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+		"b.printer_profile, p.page, b.template, b.template_sha256 "
+		"FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE p.cert_no = $1::text AND NOT EXISTS (SELECT 1 FROM spoil s "
+		"  WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1",
+	[CP_LQ_SOURCE_OF_PAGE] =
+		"SELECT " "p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+		"b.printer_profile, p.page, b.template, b.template_sha256 "
+		"FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE b.name = $1::text AND p.page = $2::integer ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_ENTRIES] =
 		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
 		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
@@ -348,7 +386,8 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
 		"FROM stock ORDER BY id",
 	[CP_LQ_DUMP_BATCH] =
-		"SELECT id, name, note, operator, started_at FROM batch ORDER BY id",
+		"SELECT id, name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256 FROM batch ORDER BY id",
 	[CP_LQ_DUMP_PRINT] =
 		"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, "
 		"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM "
@@ -371,8 +410,10 @@ static const char *const sql[CP_LQ_N] = {
 		"recorded_at) VALUES ($1::bigint, $2::text, $3::integer, $4::bigint, $5::bigint, "
 		"$6::text, $7::text, $8::text, $9::text) RETURNING 1",
 	[CP_LQ_LOAD_BATCH] =
-		"INSERT INTO batch (id, name, note, operator, started_at) VALUES ($1::bigint, "
-		"$2::text, $3::text, $4::text, $5::text) RETURNING 1",
+		"INSERT INTO batch (id, name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256) VALUES ($1::bigint, "
+		"$2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, "
+		"$10::text, $11::text) RETURNING 1",
 	[CP_LQ_LOAD_PRINT] =
 		"INSERT INTO print (id, batch_id, kind, cert_no, seq, name, id_masked, level, "
 		"occupation, serial, stock_id, file, page, sha256, reason, old_returned, "

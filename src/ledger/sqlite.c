@@ -117,6 +117,15 @@ static const char *const migrations[CP_LEDGER_SCHEMA_VERSION] = {
 	"CREATE INDEX print_job_batch ON print_job(batch_id);"
 	"CREATE TRIGGER print_job_ro BEFORE UPDATE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
 	"CREATE TRIGGER print_job_rd BEFORE DELETE ON print_job BEGIN SELECT RAISE(ABORT, 'append-only'); END;",
+	/* 2 → 3: what a batch was made from, so that a page can be made again
+	 * (the input file by absolute path and its SHA-256), and the printer
+	 * calibration its pages were drawn with. Older batches have NULLs. */
+	"ALTER TABLE batch ADD COLUMN input TEXT;"
+	"ALTER TABLE batch ADD COLUMN input_sha256 TEXT;"
+	"ALTER TABLE batch ADD COLUMN printer_profile TEXT;"
+	"ALTER TABLE batch ADD COLUMN calibration TEXT;"
+	"ALTER TABLE batch ADD COLUMN template TEXT;"
+	"ALTER TABLE batch ADD COLUMN template_sha256 TEXT;",
 };
 
 
@@ -199,8 +208,9 @@ static const char *const sql[CP_LQ_N] = {
 		"INSERT INTO stock (prefix, width, first, last, received_on, note, "
 		"operator, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" RETURNING,
 	[CP_LQ_BATCH_INSERT] =
-		"INSERT INTO batch (name, note, operator, started_at) VALUES (?1, ?2, ?3, ?4)"
-		RETURNING,
+		"INSERT INTO batch (name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" RETURNING,
 	[CP_LQ_PRINT_INSERT] =
 		"INSERT INTO print (batch_id, kind, cert_no, name, id_masked, level, "
 		"occupation, serial, stock_id, file, page, sha256, reason, old_returned, "
@@ -241,6 +251,18 @@ static const char *const sql[CP_LQ_N] = {
 		"AND NOT EXISTS (SELECT 1 FROM destroyed d "
 		"  JOIN destruction x ON x.id = d.destruction_id "
 		"  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
+	[CP_LQ_BAL_RETURNED] =
+		"SELECT count(*) FROM print p JOIN stock s ON s.id = p.stock_id "
+		"WHERE datetime(p.printed_at) < ?3 AND s.received_on <= ?1 "
+		"AND (?2 = 0 OR s.id = ?2) "
+		"AND EXISTS (SELECT 1 FROM print r WHERE r.cert_no = p.cert_no "
+		"  AND r.id > p.id AND r.kind = 'reissue' AND r.old_returned = 1 "
+		"  AND datetime(r.printed_at) < ?3) "
+		"AND NOT EXISTS (SELECT 1 FROM spoil sp WHERE sp.serial = p.serial "
+		"  AND datetime(sp.at) < ?3) "
+		"AND NOT EXISTS (SELECT 1 FROM destroyed d "
+		"  JOIN destruction x ON x.id = d.destruction_id "
+		"  WHERE d.serial = p.serial AND datetime(x.at) < ?3)",
 	[CP_LQ_ACT_STOCK] =
 		"SELECT coalesce(sum(last - first + 1), 0) FROM stock "
 		"WHERE received_on BETWEEN ?1 AND ?2",
@@ -266,7 +288,9 @@ static const char *const sql[CP_LQ_N] = {
 	[CP_LQ_BATCHES] =
 		"SELECT b.name, b.started_at, b.operator, b.note, count(p.id), "
 		"sum(p.kind = 'issue'), sum(p.kind = 'reprint'), "
-		"sum(p.kind = 'reissue'), count(DISTINCT p.file) "
+		"sum(p.kind = 'reissue'), count(DISTINCT p.file), "
+		"b.input, b.input_sha256, b.printer_profile, b.calibration, b.template, "
+		"b.template_sha256 "
 		"FROM batch b JOIN print p ON p.batch_id = b.id "
 		"WHERE datetime(b.started_at) >= ?1 AND datetime(b.started_at) < ?2 "
 		"GROUP BY b.id ORDER BY b.id",
@@ -280,28 +304,31 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT * FROM ("
 		"SELECT p.printed_at AS at, 1 AS rank, p.id, p.kind, b.name, p.serial, p.file, "
 		"  p.page, p.sha256, p.name, p.id_masked, p.level, p.occupation, p.reason, "
-		"  p.old_returned, p.operator "
+		"  p.old_returned, p.operator, p.id AS seq "
 		"FROM print p JOIN batch b ON b.id = p.batch_id WHERE p.cert_no = ?1 "
 		"UNION ALL "
 		"SELECT s.at, 2, s.id, 'spoil', NULL, s.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  NULL, s.reason, NULL, s.operator "
+		"  NULL, s.reason, NULL, s.operator, coalesce(s.print_id, 9e18) "
 		"FROM spoil s WHERE s.cert_no = ?1 "
 		"UNION ALL "
 		"SELECT x.at, 3, x.id, 'destroy', NULL, d.serial, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  NULL, x.reason, NULL, x.operator "
+		"  NULL, x.reason, NULL, x.operator, 9e18 "
 		"FROM destroyed d JOIN destruction x ON x.id = d.destruction_id "
 		"WHERE d.serial IN (SELECT serial FROM print WHERE cert_no = ?1 AND serial IS NOT NULL) "
 		"UNION ALL "
 		"SELECT r.at, 4, 0, 'revoke', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-		"  r.reason, NULL, r.operator FROM revocation r WHERE r.cert_no = ?1 "
+		"  r.reason, NULL, r.operator, 9e18 FROM revocation r WHERE r.cert_no = ?1 "
 		"UNION ALL "
-		/* A batch's job comes after its prints and before what happened to a
-		 * sheet later within the same second. */
 		"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, "
-		"  j.copies, NULL, NULL, j.message, NULL, j.operator "
+		"  j.copies, NULL, NULL, j.message, NULL, j.operator, "
+		"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id) "
 		"FROM print_job j JOIN batch b ON b.id = j.batch_id "
 		"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
-		") ORDER BY datetime(at), 2, 3",
+		/* Times have whole seconds: within one second the entries go in the
+		 * order they can only have happened in (seq) — a print, then the job
+		 * of its batch, then the spoiling of that sheet, then a later print
+		 * (a reprint), then what has no print of its own. */
+		") ORDER BY datetime(at), seq, 2, 3",
 	[CP_LQ_EXPORT] =
 		"SELECT * FROM ("
 		"SELECT 'stock' AS event, s.received_on AS at, 0 AS rank, s.id AS id, NULL, NULL, "
@@ -329,6 +356,17 @@ static const char *const sql[CP_LQ_N] = {
 		 * of the operator's day it was received */
 		") ORDER BY CASE WHEN event = 'stock' THEN datetime(at, 'utc') ELSE datetime(at) END, "
 		"3, 4, 10",
+	[CP_LQ_SOURCE_OF_CERT] =
+		"SELECT " "p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+		"b.printer_profile, p.page, b.template, b.template_sha256 "
+		"FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE p.cert_no = ?1 AND NOT EXISTS (SELECT 1 FROM spoil s "
+		"  WHERE s.print_id = p.id) ORDER BY p.id DESC LIMIT 1",
+	[CP_LQ_SOURCE_OF_PAGE] =
+		"SELECT " "p.cert_no, p.serial, b.name, b.input, b.input_sha256, "
+		"b.printer_profile, p.page, b.template, b.template_sha256 "
+		"FROM print p JOIN batch b ON b.id = p.batch_id "
+		"WHERE b.name = ?1 AND p.page = ?2 ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_ENTRIES] =
 		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
 		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
@@ -338,7 +376,8 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
 		"FROM stock ORDER BY id",
 	[CP_LQ_DUMP_BATCH] =
-		"SELECT id, name, note, operator, started_at FROM batch ORDER BY id",
+		"SELECT id, name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256 FROM batch ORDER BY id",
 	[CP_LQ_DUMP_PRINT] =
 		"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, "
 		"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM "
@@ -360,8 +399,9 @@ static const char *const sql[CP_LQ_N] = {
 		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
 		"recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING 1",
 	[CP_LQ_LOAD_BATCH] =
-		"INSERT INTO batch (id, name, note, operator, started_at) VALUES (?1, ?2, ?3, "
-		"?4, ?5) RETURNING 1",
+		"INSERT INTO batch (id, name, note, operator, started_at, input, input_sha256, "
+		"printer_profile, calibration, template, template_sha256) VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING 1",
 	[CP_LQ_LOAD_PRINT] =
 		"INSERT INTO print (id, batch_id, kind, cert_no, name, id_masked, level, "
 		"occupation, serial, stock_id, file, page, sha256, reason, old_returned, "

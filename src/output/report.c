@@ -11,6 +11,7 @@
 #include "atomic.h"
 #include "error.h"
 #include "i18n.h"
+#include "input/csv.h"
 #include "input/rules.h"
 
 /* ------------------------------------------------------- atomic files */
@@ -102,8 +103,14 @@ static void append_counts(GString *g, const cp_report_summary *s)
 
 void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s)
 {
+	cp_report_text_lines(out, ps, s ? s->csv_path : NULL);
+	if (s)
+		cp_report_text_summary(out, s);
+}
+
+void cp_report_text_lines(FILE *out, const cp_problems *ps, const char *csv)
+{
 	GString *g = g_string_new(NULL);
-	const char *csv = s && s->csv_path ? s->csv_path : NULL;
 	for (size_t i = 0; ps && i < ps->len; i++) {
 		const cp_problem *p = &ps->items[i];
 		g_string_truncate(g, 0);
@@ -148,22 +155,24 @@ void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s
 		g_string_append_c(g, '\n');
 		fputs(g->str, out);
 	}
-	if (s) {
-		g_string_truncate(g, 0);
-		if (csv) {
-			append_clean(g, csv);
-			g_string_append(g, ": ");
-		}
-		append_counts(g, s);
-		if (s->encoding) {
-			g_string_append_printf(g, _("; encoding %s"), s->encoding);
-		}
-		/* said when title rows were skipped, so the operator sees it */
-		if (s->header_row > 1)
-			g_string_append_printf(g, _("; header on row %ld"), s->header_row);
-		g_string_append_c(g, '\n');
-		fputs(g->str, out);
+	g_string_free(g, TRUE);
+}
+
+void cp_report_text_summary(FILE *out, const cp_report_summary *s)
+{
+	GString *g = g_string_new(NULL);
+	if (s->csv_path) {
+		append_clean(g, s->csv_path);
+		g_string_append(g, ": ");
 	}
+	append_counts(g, s);
+	if (s->encoding)
+		g_string_append_printf(g, _("; encoding %s"), s->encoding);
+	/* said when title rows were skipped, so the operator sees it */
+	if (s->header_row > 1)
+		g_string_append_printf(g, _("; header on row %ld"), s->header_row);
+	g_string_append_c(g, '\n');
+	fputs(g->str, out);
 	g_string_free(g, TRUE);
 }
 
@@ -274,23 +283,10 @@ struct cp_rejects {
 	size_t nheader;
 };
 
-/* RFC 4180: a cell holding a comma, quote, CR or LF is quoted and its quotes
- * doubled. Leading and trailing blanks are data and stay as they are. */
+/* RFC 4180, and neutralised against CSV injection (input/csv.h). */
 static void csv_cell(GString *g, const char *s)
 {
-	if (!s)
-		s = "";
-	if (!strpbrk(s, ",\"\r\n")) {
-		g_string_append(g, s);
-		return;
-	}
-	g_string_append_c(g, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			g_string_append_c(g, '"');
-		g_string_append_c(g, *s);
-	}
-	g_string_append_c(g, '"');
+	cp_csv_append_cell(g, s);
 }
 
 static bool rejects_write(cp_rejects *r, const GString *g, cp_error **err)

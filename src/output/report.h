@@ -51,6 +51,10 @@ typedef struct cp_report_summary {
  * then the summary line. ps may be NULL (no problems). Write errors are the
  * caller's to notice with ferror(out). */
 void cp_report_text(FILE *out, const cp_problems *ps, const cp_report_summary *s);
+/* The two parts of cp_report_text(): the problem lines (csv_path, may be
+ * NULL, in front of each), and the summary line. */
+void cp_report_text_lines(FILE *out, const cp_problems *ps, const char *csv_path);
+void cp_report_text_summary(FILE *out, const cp_report_summary *s);
 
 /* Writes the JSON document
  *   {"csv":…, "encoding":…|null, "header_row":N|null,

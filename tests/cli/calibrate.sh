@@ -80,6 +80,28 @@ expect_status 0 "--save of a scale alone"
 prof=$(cat "$D/P.conf" 2>&1)
 contains "$prof" "offset = 1.50 -0.50" "the saved offset is kept"
 contains "$prof" "scale = 1.0100 0.9900" "the scale is saved"
+contains "$T_ERR" "replaced printer 'P': was offset 1.50,-0.50 mm, scale 1.0000,1.0000; now offset 1.50,-0.50 mm, scale 1.0100,0.9900" \
+	"replacing a profile shows the old and the new values"
+
+# Beyond the page's scales (±5 mm): refused unless --force, the profile kept.
+cp "$D/P.conf" "$T_TMP/P.kept"
+run calibrate --printer P --offset 6,0 --save --printers-dir "$D"
+expect_status 2 "--offset 6,0 beyond the calibration page's scales"
+contains "$T_ERR" "beyond what the calibration page measures (its scales run -5 to 5 mm)" \
+	"the refusal says why and gives the page's range"
+contains "$T_ERR" "--force" "the refusal names --force"
+cmp -s "$D/P.conf" "$T_TMP/P.kept" && ok "the refused offset left the profile as it was" ||
+	not_ok "the refused offset left the profile as it was"
+run calibrate --printer P --offset 0,-5 --save --printers-dir "$D"
+expect_status 0 "--offset 0,-5, the end of the scale, is saved"
+run calibrate --printer P --offset 6,0 --save --force --printers-dir "$D"
+expect_status 0 "--offset 6,0 --force is saved"
+contains "$(cat "$D/P.conf")" "offset = 6.00 0.00" "the forced offset is in the profile"
+contains "$T_ERR" "was offset 0.00,-5.00 mm" "and the old value is shown"
+run calibrate --printer P --offset 1.5,-0.5 --scale 1.01,0.99 --save --printers-dir "$D"
+expect_status 0 "back to the measured values"
+run calibrate -o "$T_TMP/out/x.pdf" --force
+expect_status 2 "--force without --save is a usage error"
 
 # --- refusals ---------------------------------------------------------------
 cp "$D/P.conf" "$T_TMP/P.before"

@@ -301,4 +301,20 @@ contains "$T_OUT" "batch class-1  to ipp://127.0.0.1:1/ipp/print  copies 1  NOT 
 run ledger show --ledger "$L" "$CERT"
 contains "$T_OUT" "NOT PRINTED: job canceled" "ledger show tells the certificate's batch was not printed"
 
+# --- reprint a spoiled sheet straight to the printer (-d) ---------------------
+L4="$T_TMP/reprint.sqlite"
+run render --org "$ORG" --ledger "$L4" --batch rp -o "$T_TMP/rp.pdf" "$IN/small.csv"
+expect_status 0 "a batch for reprint -d"
+run reprint "$CERT" --reason jam --org "$ORG" --ledger "$L4" --printers-dir "$T_TMP/printers" \
+	-d "$GOOD" -o "$T_TMP/rp-again.pdf"
+expect_status 0 "reprint -d prints the certificate again at once"
+newest=$(ls -t "$T_TMP/spool-good"/*.pdf 2>/dev/null | head -1)
+if [ -n "$newest" ] && cmp -s "$newest" "$T_TMP/rp-again.pdf"; then ok "the printer received the reprint byte for byte"
+else not_ok "the printer received the reprint byte for byte" "newest: '$newest'"; fi
+run ledger show --ledger "$L4" "$CERT"
+contains "$T_OUT" "printed again (earlier sheet spoiled)  batch small-" "ledger show: printed again in a batch of its own"
+contains "$T_OUT" "sent to printer $GOOD" "ledger show: and sent to the printer"
+contains "$T_OUT" "printed (job completed)" "ledger show: the job completed"
+contains "$T_OUT" "sheet spoiled  reason: jam" "ledger show: the spoiled sheet (stock without serials)"
+
 done_testing

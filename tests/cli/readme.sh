@@ -36,7 +36,7 @@ while IFS= read -r line; do
 	*…*) not_ok "example without a placeholder: $line"; continue ;;
 	esac
 	case "$line" in
-	"certpress print "*|*" --print "*)
+	"certpress print "*|*" --print "*|"certpress reprint "*" -d "*)
 		# A printer is what these need; tests/cli/print.sh prints to a
 		# real IPP printer (ippeveprinter) on loopback.
 		skip "needs a printer (tests/cli/print.sh covers it): $line"; continue ;;
