@@ -62,9 +62,12 @@ PIDS="$PIDS $!"
 read -r BUS_ADDR <"$T_TMP/bus.addr"
 
 # start_printer NAME COMMAND [FORMATS]: an ippeveprinter spooling to
-# $T_TMP/spool-NAME on a free loopback port; sets URI. There is no port 0:
-# a random port is tried, and another if that one is taken (the server
-# exits). Ready when Get-Printer-Attributes answers with our printer's name.
+# $T_TMP/spool-NAME on a free loopback port; sets URI and pid. There is no
+# port 0: a random port is tried, and another if that one is taken (the
+# server exits). Ready when it prints its printer-uri-supported line (-v),
+# which it does once its sockets listen: a loop copying its output to the
+# log answers "up" through a FIFO, or "down" at end of output if the server
+# died first.
 start_printer() {
 	name=$1 cmd=$2 formats=${3:-application/pdf}
 	mkdir -p "$T_TMP/spool-$name"
@@ -72,22 +75,29 @@ start_printer() {
 	while [ "$tries" -lt 20 ]; do
 		tries=$((tries + 1))
 		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ippeveprinter -r off -n localhost -p "$port" \
+		out="$T_TMP/out-$name-$tries" ready="$T_TMP/ready-$name-$tries"
+		mkfifo "$out" "$ready"
+		(
+			st=down
+			while IFS= read -r line; do
+				printf '%s\n' "$line"
+				case "$st$line" in
+				downprinter-uri-supported=*) st=up; echo up >"$ready" ;;
+				esac
+			done
+			[ "$st" = up ] || echo down >"$ready"
+		) <"$out" >>"$T_TMP/printer-$name.log" &
+		PIDS="$PIDS $!"
+		DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ippeveprinter -v -r off -n localhost -p "$port" \
 			-d "$T_TMP/spool-$name" -k -c "$cmd" -f "$formats" "certpress-$name" \
-			>"$T_TMP/printer-$name.log" 2>&1 &
+			>"$out" 2>&1 &
 		pid=$!
 		PIDS="$PIDS $pid"
-		polls=0
-		while [ "$polls" -lt 2400 ] && kill -0 "$pid" 2>/dev/null; do
-			if ipptool -T 2 -tv "ipp://localhost:$port/ipp/print" get-printer-attributes.test \
-				2>/dev/null | grep -q "printer-name (nameWithoutLanguage) = certpress-$name\$"; then
-				URI="ipp://localhost:$port/ipp/print"
-				return 0
-			fi
-			polls=$((polls + 1))
-			sleep 0.05
-		done
-		kill "$pid" 2>/dev/null
+		read -r state <"$ready"
+		if [ "$state" = up ]; then
+			URI="ipp://localhost:$port/ipp/print"
+			return 0
+		fi
 		wait "$pid" 2>/dev/null
 	done
 	return 1
