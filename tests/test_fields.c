@@ -611,7 +611,9 @@ static const cp_page_item *qr_item(const cp_page *pg)
 /* The QR code's text as zbarimg reads it from png, or NULL with *why. */
 static char *decode(const char *png, char **why)
 {
-	const char *argv[] = {"zbarimg", "--raw", "-q", png, NULL};
+	/* QR only: zbar's 1-D decoders can find a spurious "barcode" in a page's
+	 * text or seal (seen: a Codabar "D$-D" beside the QR of one page). */
+	const char *argv[] = {"zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png, NULL};
 	char *out = ic_run(argv, why);
 	if (out)
 		g_strchomp(out);

@@ -710,7 +710,7 @@ static void test_page_qr_decodes(void)
 	cairo_surface_t *s = render(&fx, pg, CP_MODE_ELECTRONIC, 0, 0);
 	char *png = g_build_filename(scratch, "qr-page.png", NULL);
 	g_assert_cmpint(cairo_surface_write_to_png(s, png), ==, CAIRO_STATUS_SUCCESS);
-	char *argv[] = {prog, "--raw", "-q", png, NULL};
+	char *argv[] = {prog, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png, NULL};
 	char *out = NULL;
 	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
 	                           &out, NULL, NULL, NULL));

@@ -134,7 +134,7 @@ static char *zbar(const char *png)
 	char *prog = g_find_program_in_path("zbarimg");
 	if (!prog)
 		return NULL;
-	char *argv[] = {prog, "--raw", "-q", (char *)png, NULL};
+	char *argv[] = {prog, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", (char *)png, NULL};
 	char *out = NULL;
 	int status = 0;
 	GError *ge = NULL;
