@@ -321,7 +321,7 @@ static const char *const sql[CP_LQ_N] = {
 		"UNION ALL "
 		"SELECT j.at, 1.5, j.id, 'job', b.name, NULL, NULL, j.job_id, j.dest, j.state, "
 		"  j.copies, NULL, NULL, j.message, NULL, j.operator, "
-		"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id) "
+		"  (SELECT max(id) FROM print WHERE batch_id = j.batch_id AND cert_no = ?1) "
 		"FROM print_job j JOIN batch b ON b.id = j.batch_id "
 		"WHERE j.batch_id IN (SELECT batch_id FROM print WHERE cert_no = ?1) "
 		/* Times have whole seconds: within one second the entries go in the
