@@ -21,8 +21,9 @@
  *    connection lost before COMMIT leaves nothing (the server rolls back).
  *  - Times are stored as the same text as in SQLite (UTC with offset) and
  *    compared as timestamptz; the session runs in UTC.
- *  - No password on the command line: one in the connection string is
- *    refused; libpq reads it from ~/.pgpass or PGPASSFILE.
+ *  - No password on the command line or in the environment: one in the
+ *    connection string, or PGPASSWORD set, is refused; libpq reads it from
+ *    ~/.pgpass or PGPASSFILE.
  */
 #include "ledger/backend.h"
 #include "ledger/ledger.h"
@@ -713,6 +714,18 @@ static cp_ledger_db *pg_open(const char *where, int busy_ms, bool create, cp_err
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, "--ledger",
 		             _("the connection string holds a password; keep it in ~/.pgpass "
 		               "(or the file PGPASSFILE names), not on the command line"));
+		goto fail;
+	}
+	/* Nor in the environment: any process of the same user reads another's
+	 * environment (/proc/PID/environ, ps e), and every child inherits it;
+	 * libpq would take it silently before ~/.pgpass. */
+	const char *envpw = g_getenv("PGPASSWORD");
+	if (envpw && *envpw) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("PGPASSWORD is set in the environment, where every process of the "
+		               "user can read it and every child inherits it; certpress does not "
+		               "take the ledger's password from there: keep it in ~/.pgpass (or the "
+		               "file PGPASSFILE names, mode 0600) and unset PGPASSWORD"));
 		goto fail;
 	}
 	d->conn = PQconnectdb(where);

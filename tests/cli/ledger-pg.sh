@@ -76,6 +76,22 @@ RS="$T_TMP/race.sqlite"
 "$CERTPRESS" ledger stock add --ledger "$RS" --from GD2026000001 --to GD2026000100 >/dev/null
 race "$RS" sqlite
 
+# A password in the environment is refused before any connection is tried
+# (so this runs without a server too), and never quoted back: PGPASSWORD is
+# readable by every process of the user and inherited by every child.
+env PGPASSWORD=hunter2 "$CERTPRESS" ledger report --ledger "host=$T_TMP/nosock dbname=ledger" \
+	>"$T_TMP/pw.out" 2>"$T_TMP/pw.err"
+st=$?
+[ "$st" -eq 2 ] && ok "PGPASSWORD in the environment is refused (exit 2)" ||
+	not_ok "PGPASSWORD in the environment is refused (exit 2)" "exit $st: $(head -3 "$T_TMP/pw.err")"
+contains "$(cat "$T_TMP/pw.err")" "PGPASSWORD is set in the environment" "the refusal names PGPASSWORD"
+contains "$(cat "$T_TMP/pw.err")" "~/.pgpass" "the refusal says where the password goes"
+lacks "$(cat "$T_TMP/pw.err")" "hunter2" "the refusal never quotes the password"
+lacks "$(cat "$T_TMP/pw.err")" "cannot connect" "no connection was tried"
+env PGPASSWORD= "$CERTPRESS" ledger report --ledger "host=$T_TMP/nosock dbname=ledger" \
+	>"$T_TMP/pw.out" 2>"$T_TMP/pw.err"
+lacks "$(cat "$T_TMP/pw.err")" "PGPASSWORD" "an empty PGPASSWORD holds no password and is not refused"
+
 if ! pg_start; then
 	skip "the ledger on PostgreSQL: $PG_WHY"
 	done_testing
