@@ -606,6 +606,15 @@ bool cp_ledger_batch_commit(cp_ledger_batch *b, cp_error **err);
 /* Rolls back and frees b. NULL is allowed. */
 void cp_ledger_batch_abort(cp_ledger_batch *b);
 
+/* Records a spoiled sheet with the batch (call before any page is checked):
+ * the same rules as cp_ledger_spoil(), cert_no required, checked now
+ * against the batch's snapshot and again when the batch is prepared, and
+ * recorded in the batch's transaction before its pages. The number on that
+ * sheet may then be checked and added as printed again ("reprint") in this
+ * batch: the spoil and the new sheet are recorded together, or neither. */
+bool cp_ledger_batch_spoil(cp_ledger_batch *b, const char *serial, const char *cert_no,
+                           const char *reason, cp_error **err);
+
 /* Records blank stock received: serials first..last inclusive, date
  * "YYYY-MM-DD" (NULL = today, never in the future), note may be NULL.
  * A range overlapping stock already received is refused. *count (may be

@@ -458,6 +458,114 @@ static void test_spoil(void)
 	g_free(path);
 }
 
+static void assert_balance(cp_ledger *l, const char *date, int64_t rec, int64_t iss,
+                           int64_t spo, int64_t des, int64_t rem);
+
+/* Proves: a sheet spoiled with a batch (reprint) is recorded in the batch's
+ * transaction, before its page, or not at all: an aborted batch leaves the
+ * ledger as it was; the page of the spoiled sheet's number is a reprint; a
+ * sheet spoiled by another station meanwhile refuses the batch at its
+ * prepare, recording nothing; a number with another standing sheet is still
+ * refused; the spoil comes before the number's check. */
+static void test_batch_spoil(void)
+{
+	char *path = scratch_ledger("ledger-batch-spoil");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	stock(l, "GD2026000001", "GD2026000020", NULL);
+	const char *c1 = CERT("000001"), *c2 = CERT("000002"), *c3 = CERT("000003");
+	g_assert_true(issue1(l, "b1", c1, "GD2026000001", &err));
+	g_assert_true(issue1(l, "b2", c2, "GD2026000002", &err));
+	tu_assert_no_error(err);
+	char *before = export_string(l);
+
+	/* spoiled and printed again, then aborted: nothing recorded */
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "r1", "batch.csv", &err);
+	g_assert_nonnull(b);
+	g_assert_true(cp_ledger_batch_spoil(b, "GD2026000001", c1, "jam", &err));
+	tu_assert_no_error(err);
+	cp_ledger_print p = page(c1, "GD2026000003", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_no_error(err);
+	cp_ledger_batch_abort(b);
+	char *after = export_string(l);
+	g_assert_cmpstr(before, ==, after);
+	g_free(after);
+
+	/* the wrong sheet, a spoil after the number's check */
+	b = cp_ledger_batch_begin(l, "r2", "batch.csv", &err);
+	g_assert_false(cp_ledger_batch_spoil(b, "GD2026000001", c2, "jam", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "carries certificate " CERT("000001") ", not");
+	p = page(c2, "GD2026000004", 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued in batch b2");
+	p = page(c1, "GD2026000004", 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued in batch b1");
+	p = page(CERT("000009"), "GD2026000004", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_assert_false(cp_ledger_batch_spoil(b, "GD2026000004", CERT("000009"), "jam", &err));
+	tu_assert_error(&err, CP_E_USAGE, "before that number is checked");
+	cp_ledger_batch_abort(b);
+
+	/* committed: the spoil, then the reprint on the next sheet */
+	b = cp_ledger_batch_begin(l, "r3", "batch.csv", &err);
+	g_assert_true(cp_ledger_batch_spoil(b, "GD2026000001", c1, "jam", &err));
+	g_assert_false(cp_ledger_batch_spoil(b, "GD2026000001", c1, "jam", &err));
+	tu_assert_error(&err, CP_E_LEDGER, "spoiled twice in this batch");
+	p = page(c1, "GD2026000003", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	g_assert_true(cp_ledger_batch_commit(b, &err));
+	tu_assert_no_error(err);
+	char *h = cp_ledger_history(l, c1, &err);
+	tu_assert_no_error(err);
+	char *spoiled = strstr(h, "sheet spoiled  serial GD2026000001  reason: jam");
+	char *again = strstr(h, "printed again (earlier sheet spoiled)  batch r3  serial GD2026000003");
+	g_assert_nonnull(spoiled);
+	g_assert_nonnull(again);
+	g_assert_true(spoiled < again);
+	g_free(h);
+	assert_balance(l, NULL, 20, 2, 1, 0, 17);
+
+	/* another station spoils the sheet meanwhile: refused at the prepare,
+	 * nothing of the batch recorded */
+	b = cp_ledger_batch_begin(l, "r4", "batch.csv", &err);
+	g_assert_true(cp_ledger_batch_spoil(b, "GD2026000002", c2, "jam", &err));
+	p = page(c2, "GD2026000005", 1);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	g_assert_true(cp_ledger_batch_add(b, &p, &err));
+	tu_assert_no_error(err);
+	cp_ledger *other = open_ok(path);
+	g_assert_true(cp_ledger_spoil(other, "GD2026000002", c2, "smudge", &err));
+	tu_assert_no_error(err);
+	g_free(before);
+	before = export_string(other);
+	cp_ledger_free(other);
+	g_assert_false(cp_ledger_batch_commit(b, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "GD2026000002 was recorded as spoiled already");
+	after = export_string(l);
+	g_assert_cmpstr(before, ==, after);
+	g_free(after);
+
+	/* a number with another standing sheet (reissued, the old one not
+	 * returned): spoiling one of them does not make it printable */
+	g_assert_true(issue1(l, "b5", c3, "GD2026000006", &err));
+	const char *s7 = "GD2026000007";
+	g_assert_true(issue(l, "b6", &c3, &s7, 1, "lost", false, &err));
+	tu_assert_no_error(err);
+	b = cp_ledger_batch_begin(l, "r5", "batch.csv", &err);
+	g_assert_true(cp_ledger_batch_spoil(b, "GD2026000007", c3, "jam", &err));
+	p = page(c3, "GD2026000008", 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "already issued in batch");
+	cp_ledger_batch_abort(b);
+	g_free(before);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
 /* Proves 第二十四条: a revoked number is never printed again, not even as a
  * reissue; only a number in the ledger can be revoked, once. */
 static void test_revoke(void)
@@ -1744,6 +1852,7 @@ int main(int argc, char **argv)
 	ADD("/duplicate", test_duplicate);
 	ADD("/reissue", test_reissue);
 	ADD("/spoil", test_spoil);
+	ADD("/batch-spoil", test_batch_spoil);
 	ADD("/revoke", test_revoke);
 	ADD("/balance", test_balance);
 	ADD("/validation", test_validation);

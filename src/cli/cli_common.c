@@ -362,3 +362,18 @@ void cli_progress_end(cli_progress *p)
 	if (p->on && p->done > 0)
 		fputc('\n', stderr);
 }
+
+void cli_test_pause(const char *point)
+{
+	const char *at = g_getenv("CERTPRESS_TEST_PAUSE_AT");
+	const char *fifo = g_getenv("CERTPRESS_TEST_PAUSE_FIFO");
+	if (!at || !fifo || strcmp(at, point) != 0)
+		return;
+	FILE *f = fopen(fifo, "w");
+	if (f) {
+		fprintf(f, "%s\n", point);
+		fclose(f);
+	}
+	for (;;)
+		pause();
+}

@@ -92,4 +92,11 @@ void cli_progress_start(cli_progress *p, const char *what, long total);
 void cli_progress_step(cli_progress *p);
 void cli_progress_end(cli_progress *p);
 
+/* A test's hook to stop the process at a named point of its work, for a
+ * SIGKILL there (tests/cli/reprint.sh): when CERTPRESS_TEST_PAUSE_AT names
+ * `point`, writes the point's name and a newline to the FIFO
+ * CERTPRESS_TEST_PAUSE_FIFO names, then waits until killed. Otherwise does
+ * nothing. */
+void cli_test_pause(const char *point);
+
 #endif

@@ -689,6 +689,14 @@ static int early(render_ctx *c, char *auto_printer, int status)
 
 int cli_render(int argc, char **argv)
 {
+	return cli_render_spoiling(argc, argv, NULL, 0, NULL);
+}
+
+int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t nspoils,
+                        bool *recorded)
+{
+	if (recorded)
+		*recorded = false;
 	enum { OPT_OFFSET = 256, OPT_SCALE, OPT_PRINTER, OPT_PRINTERS_DIR, OPT_DPI, OPT_ROW,
 	       OPT_CERT, OPT_SKIP, OPT_REJECTS, OPT_FONT_DIR, OPT_SYMLINK, OPT_LEDGER,
 	       OPT_NO_LEDGER, OPT_REISSUE, OPT_OLD_RETURNED, OPT_OPERATOR, OPT_BATCH, OPT_PRINT,
@@ -1045,6 +1053,10 @@ int cli_render(int argc, char **argv)
 		g_free(tpl_sha);
 		if (!src_ok)
 			goto out;
+		for (size_t i = 0; i < nspoils; i++)
+			if (!cp_ledger_batch_spoil(c.lb, spoils[i].serial, spoils[i].cert_no,
+			                           spoils[i].reason, &err))
+				goto out;
 	}
 	/* Sheets numbered from the stock: a printed batch (not electronic
 	 * certificates), a template that prints the serial, a CSV without one. */
@@ -1122,8 +1134,10 @@ int cli_render(int argc, char **argv)
 	/* The batch is recorded (not yet committed) before anything is put in
 	 * place: a number another station issued meanwhile refuses it here, and
 	 * nothing is written. The ledger is locked from here to the commit. */
+	cli_test_pause("rendered");
 	if (c.lb && !cp_ledger_batch_prepare(c.lb, &err))
 		goto out;
+	cli_test_pause("prepared");
 	if (c.rejects) {
 		bool ok = cp_rejects_close(c.rejects, &err);
 		c.rejects = NULL;
@@ -1146,12 +1160,23 @@ int cli_render(int argc, char **argv)
 		goto out;
 	/* The output is in place: now the ledger. Killed between the two, the
 	 * file exists but nothing is recorded, and a re-run completes both. */
+	cli_test_pause("placed");
 	if (c.lb) {
 		printed_batch = g_strdup(cp_ledger_batch_name(c.lb));
 		bool ok = cp_ledger_batch_commit(c.lb, &err);
 		c.lb = NULL;
 		if (!ok)
 			goto out;
+		if (recorded)
+			*recorded = true;
+	}
+	for (size_t i = 0; i < nspoils && !quiet; i++) {
+		if (spoils[i].serial)
+			fprintf(stderr, _("certpress: recorded spoiled sheet %s of %s\n"),
+			        spoils[i].serial, spoils[i].cert_no);
+		else
+			fprintf(stderr, _("certpress: recorded the spoiled sheet of %s\n"),
+			        spoils[i].cert_no);
 	}
 	if (!quiet)
 		fprintf(stderr, g_dngettext(CP_TEXTDOMAIN, "certpress: wrote %ld certificate to %s\n",

@@ -2,9 +2,13 @@
 /* certpress reprint: a sheet spoiled in the printer, printed again in one
  * command. The ledger says which batch (and so which input file) the
  * certificate came from; the file is checked against the SHA-256 the batch
- * recorded, the spoiled sheet is recorded, and the same record is rendered
- * again (kind "reprint", on the next blank sheet when sheets are numbered
- * from the stock) by `certpress render` on exactly that file. */
+ * recorded, and the same record is rendered again (kind "reprint", on the
+ * next blank sheet when sheets are numbered from the stock) by `certpress
+ * render` on exactly that file. The order: the new sheet is drawn into a
+ * temporary file; the spoiled sheet and the new one are recorded in one
+ * ledger transaction (cp_ledger_batch_spoil()); the PDF is put in place;
+ * the transaction commits; then it is printed (-d). A render that fails, or
+ * a process killed on the way, records nothing. */
 #include <getopt.h>
 #include <glib.h>
 #include <stdio.h>
@@ -238,6 +242,7 @@ int cli_reprint(int argc, char **argv)
 	cp_ledger_source *src = g_new0(cp_ledger_source, n);
 	char *lpath = ledger_path ? g_strdup(ledger_path) : cp_ledger_default_path();
 	char *rows = NULL, *def_out = NULL;
+	cli_spoil *spoil = NULL;
 	cp_ledger *l = cp_ledger_open(lpath, -1, &err);
 	if (!l)
 		goto out;
@@ -267,17 +272,14 @@ int cli_reprint(int argc, char **argv)
 	rows = rows_of(src[0].input, src, n, &err);
 	if (!rows)
 		goto out;
-	/* Everything checked: the spoiled sheets go into the ledger. */
+	/* Everything checked. The spoiled sheets are recorded by render, in one
+	 * ledger transaction with their new sheets, once these are drawn: a
+	 * render that fails, or a process killed, records neither. */
+	spoil = g_new0(cli_spoil, n);
 	for (size_t i = 0; i < n; i++) {
-		const char *serial = serials && *serials[i] ? serials[i] : src[i].serial;
-		if (!cp_ledger_spoil(l, serial, src[i].cert_no, reason, &err))
-			goto out;
-		if (!quiet && serial)
-			fprintf(stderr, _("certpress: recorded spoiled sheet %s of %s\n"), serial,
-			        src[i].cert_no);
-		else if (!quiet)
-			fprintf(stderr, _("certpress: recorded the spoiled sheet of %s\n"),
-			        src[i].cert_no);
+		const char *given = serials && *serials[i] ? g_strstrip(serials[i]) : NULL;
+		spoil[i] = (cli_spoil){.serial = given ? given : src[i].serial,
+		                       .cert_no = src[i].cert_no, .reason = reason};
 	}
 	cp_ledger_free(l);
 	l = NULL;
@@ -309,13 +311,17 @@ int cli_reprint(int argc, char **argv)
 	g_ptr_array_add(a, (char *)src[0].input);
 	int ac = (int)a->len;
 	g_ptr_array_add(a, NULL);
-	status = cli_render(ac, (char **)a->pdata);
-	if (status != 0)
-		fprintf(stderr,
-		        _("certpress reprint: the spoiled sheets are recorded, but the certificates "
-		          "were not printed again; once the cause is fixed: certpress render --org "
-		          "%s --rows %s -o %s %s\n"),
-		        org, rows, out, src[0].input);
+	bool recorded = false;
+	status = cli_render_spoiling(ac, (char **)a->pdata, spoil, n, &recorded);
+	if (status != 0 && !recorded)
+		fprintf(stderr, _("certpress reprint: nothing was recorded in the ledger (a spoiled "
+		                  "sheet is recorded only together with its new sheet); run the "
+		                  "same command again once the cause is fixed\n"));
+	else if (status != 0 && dest)
+		fprintf(stderr, _("certpress reprint: the spoiled sheets and the new sheets are "
+		                  "recorded, and %s is written, but it was not printed: print it "
+		                  "with 'certpress print -d %s %s'\n"),
+		        out, dest, out);
 	g_ptr_array_free(a, TRUE);
 out:
 	cp_ledger_free(l);
@@ -325,6 +331,7 @@ out:
 	g_free(lpath);
 	g_free(rows);
 	g_free(def_out);
+	g_free(spoil);
 	g_strfreev(serials);
 	g_ptr_array_free(targets, TRUE);
 	if (err)

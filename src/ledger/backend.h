@@ -43,6 +43,7 @@ typedef enum cp_ledger_query {
 	CP_LQ_LAST_SERIAL,       /* → serial, stock_id of the last print on stock */
 	CP_LQ_STOCK_AFTER,       /* id (0: before the first) → id, first of the next range */
 	CP_LQ_CERT_STANDING,     /* cert_no → prints, reissues, revocation reason (NULL) */
+	CP_LQ_LIVE_OTHER,        /* cert_no, print id → its prints not spoiled, but that one */
 	CP_LQ_BATCH_OF_FILE,     /* file, absolute file → name of the last batch printing it */
 	CP_LQ_BATCH_OF_RELATIVE, /* base name → file, batch name: files recorded by a relative
 	                          * path ending in it, the latest first */

@@ -78,7 +78,25 @@ struct cp_ledger_batch {
 	char *input, *input_sha256;  /* cp_ledger_batch_set_source() */
 	char *printer_profile, *calibration;
 	char *template_path, *template_sha256;
+	GPtrArray *spoils;           /* batch_spoil: recorded first, by the prepare */
 };
+
+/* A sheet to record as spoiled with the batch (cp_ledger_batch_spoil()). */
+typedef struct batch_spoil {
+	char *serial; /* or NULL: cert_no's sheet without a serial */
+	char *cert_no;
+	char *reason;
+	int64_t print_id; /* the print on the sheet, as the snapshot saw it */
+} batch_spoil;
+
+static void batch_spoil_free(gpointer p)
+{
+	batch_spoil *sp = p;
+	g_free(sp->serial);
+	g_free(sp->cert_no);
+	g_free(sp->reason);
+	g_free(sp);
+}
 
 /* A number of the open batch checked and not yet added: what the check
  * found, so that adding the page does not query the ledger again. */
@@ -658,6 +676,14 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 	int found = step(l, r, err);
 	int64_t any = 0, here = 0;
 	int live = 0;
+	/* A sheet of this number spoiled with the batch (not yet in the ledger
+	 * before the prepare): the number may be printed again when that was
+	 * its only standing sheet. */
+	const batch_spoil *sp = NULL;
+	for (guint i = 0; stage != AT_RECORD && b->spoils && i < b->spoils->len; i++)
+		if (strcmp(((batch_spoil *)b->spoils->pdata[i])->cert_no, cert) == 0)
+			sp = b->spoils->pdata[i];
+	char *issued_in = NULL, *issued_at = NULL;
 	if (found == 1 && !col_null(l, r, 0)) {
 		char *when = col_time(l, r, 0);
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -674,6 +700,9 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("certificate number %s appears twice in this batch"), cert);
 			found = -1;
+		} else if (live && !p->reissue_reason && sp) {
+			issued_in = g_strdup(col(l, r, 4));
+			issued_at = col_time(l, r, 5);
 		} else if (live && !p->reissue_reason) {
 			char *when = col_time(l, r, 5);
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
@@ -685,6 +714,22 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 		}
 	}
 	done(l, r);
+	if (found == 1 && issued_in) {
+		int64_t other = 0;
+		if (q_int(l, &other, err, CP_LQ_LIVE_OTHER, "ti", cert, sp->print_id) < 0)
+			found = -1;
+		else if (other)
+			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+			             _("certificate number %s was already issued in batch %s on %s; "
+			               "printing it again needs a reissue with a reason (第十七条)"),
+			             cert, issued_in, issued_at);
+		else
+			live = 0;
+		if (other)
+			found = -1;
+	}
+	g_free(issued_in);
+	g_free(issued_at);
 	if (found != 1)
 		return false;
 	if (!live && p->reissue_reason) {
@@ -745,6 +790,9 @@ static char *generation(cp_ledger *l, cp_error **err)
 }
 
 static bool valid_sha256(const char *s);
+static bool spoil_record(cp_ledger *l, const char *serial, const char *cert_no,
+                         const char *reason, bool insert, int64_t *print_id_out,
+                         cp_error **err);
 
 /* The default name of a batch from the file it was made from: the file's
  * name without extension and the operator's day, "batch-2026-12-06", then
@@ -1146,6 +1194,12 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("a batch named %s is already in the ledger"), b->name);
 	bool ok = r == 1;
+	/* The sheets spoiled with the batch, checked again under the lock, go
+	 * in before its pages: the pages print their numbers again. */
+	for (guint i = 0; ok && b->spoils && i < b->spoils->len; i++) {
+		const batch_spoil *sp = b->spoils->pdata[i];
+		ok = spoil_record(l, sp->serial, sp->cert_no, sp->reason, true, NULL, err);
+	}
 	if (ok && b->spill && fseek(b->spill, 0, SEEK_SET) != 0) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("ledger error: %s"), g_strerror(errno));
 		ok = false;
@@ -1302,6 +1356,8 @@ static void batch_free(cp_ledger_batch *b)
 	g_free(b->calibration);
 	g_free(b->template_path);
 	g_free(b->template_sha256);
+	if (b->spoils)
+		g_ptr_array_free(b->spoils, TRUE);
 	g_free(b);
 }
 
@@ -1420,24 +1476,15 @@ bool cp_ledger_batch_of_file(cp_ledger *l, const char *file, char **name, cp_err
 
 /* ------------------------------------------------- spoil, destroy, revoke */
 
-bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
-                     const char *reason, cp_error **err)
+/* The rules of a spoiled sheet, in the open transaction: the sheet
+ * (serial, or cert_no's last standing sheet without one) must be received,
+ * not destroyed nor spoiled already, and carry cert_no when that is given.
+ * With insert, records it; else sets *print_id (may be NULL) to the print on
+ * it and records nothing. */
+static bool spoil_record(cp_ledger *l, const char *serial, const char *cert_no,
+                         const char *reason, bool insert, int64_t *print_id_out,
+                         cp_error **err)
 {
-	if (serial && !*serial)
-		serial = NULL;
-	if (cert_no && !*cert_no)
-		cert_no = NULL;
-	if (!serial && !cert_no) {
-		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
-		             _("name the spoiled sheet by its stock serial (or, for a sheet "
-		               "without one, by its certificate number)"));
-		return false;
-	}
-	cp_serial parsed;
-	if ((serial && !cp_serial_parse(serial, "--serial", &parsed, err)) ||
-	    (cert_no && !check_cert_no(cert_no, err)) ||
-	    !check_text(reason, "--reason", true, err) || !begin_write(l, err))
-		return false;
 	int64_t stock_id = 0, print_id = 0, n = 0;
 	char *printed_cert = NULL;
 	bool ok = false;
@@ -1499,6 +1546,12 @@ bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
 		}
 		printed_cert = g_strdup(cert_no);
 	}
+	if (print_id_out)
+		*print_id_out = print_id;
+	if (!insert) {
+		ok = true;
+		goto out;
+	}
 	char *at = now_stamp();
 	found = q_int(l, &n, err, CP_LQ_SPOIL_INSERT, "tIItttt", serial, stock_id, print_id,
 	              printed_cert, reason, at, l->operator_name);
@@ -1506,12 +1559,76 @@ bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
 	if (found == 0)
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("the sheet was recorded as spoiled already"));
-	ok = found == 1 && commit(l, err);
+	ok = found == 1;
 out:
-	if (!ok)
-		rollback(l);
 	g_free(printed_cert);
 	return ok;
+}
+
+/* The arguments of a spoiled sheet; serial and cert_no "" are NULL. */
+static bool spoil_args(const char **serial, const char **cert_no, const char *reason,
+                       cp_error **err)
+{
+	if (*serial && !**serial)
+		*serial = NULL;
+	if (*cert_no && !**cert_no)
+		*cert_no = NULL;
+	if (!*serial && !*cert_no) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("name the spoiled sheet by its stock serial (or, for a sheet "
+		               "without one, by its certificate number)"));
+		return false;
+	}
+	cp_serial parsed;
+	return !((*serial && !cp_serial_parse(*serial, "--serial", &parsed, err)) ||
+	         (*cert_no && !check_cert_no(*cert_no, err)) ||
+	         !check_text(reason, "--reason", true, err));
+}
+
+bool cp_ledger_spoil(cp_ledger *l, const char *serial, const char *cert_no,
+                     const char *reason, cp_error **err)
+{
+	if (!spoil_args(&serial, &cert_no, reason, err) || !begin_write(l, err))
+		return false;
+	bool ok = spoil_record(l, serial, cert_no, reason, true, NULL, err) && commit(l, err);
+	if (!ok)
+		rollback(l);
+	return ok;
+}
+
+bool cp_ledger_batch_spoil(cp_ledger_batch *b, const char *serial, const char *cert_no,
+                           const char *reason, cp_error **err)
+{
+	if (!batch_open(b, err) || !spoil_args(&serial, &cert_no, reason, err))
+		return false;
+	if (!cert_no || g_hash_table_contains(b->certs, cert_no) ||
+	    g_hash_table_contains(b->added, cert_no)) {
+		cp_set_error(err, CP_E_USAGE, b->l->path, 0, 0, NULL,
+		             _("a sheet spoiled with a batch names its certificate number and "
+		               "comes before that number is checked"));
+		return false;
+	}
+	for (guint i = 0; b->spoils && i < b->spoils->len; i++) {
+		const batch_spoil *o = b->spoils->pdata[i];
+		if (strcmp(o->cert_no, cert_no) == 0 || (serial && g_strcmp0(o->serial, serial) == 0)) {
+			cp_set_error(err, CP_E_LEDGER, b->l->path, 0, 0, NULL,
+			             _("the sheet of certificate %s is spoiled twice in this batch"),
+			             cert_no);
+			return false;
+		}
+	}
+	int64_t print_id = 0;
+	if (!spoil_record(b->l, serial, cert_no, reason, false, &print_id, err))
+		return false;
+	batch_spoil *sp = g_new0(batch_spoil, 1);
+	sp->serial = g_strdup(serial);
+	sp->cert_no = g_strdup(cert_no);
+	sp->reason = g_strdup(reason);
+	sp->print_id = print_id;
+	if (!b->spoils)
+		b->spoils = g_ptr_array_new_with_free_func(batch_spoil_free);
+	g_ptr_array_add(b->spoils, sp);
+	return true;
 }
 
 /* A printed sheet may be destroyed when it was spoiled or taken back by a

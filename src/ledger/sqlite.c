@@ -193,6 +193,9 @@ static const char *const sql[CP_LQ_N] = {
 		"SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
 		"ORDER BY id DESC LIMIT 1",
 	[CP_LQ_STOCK_AFTER] = "SELECT id, first FROM stock WHERE id > ?1 ORDER BY id LIMIT 1",
+	[CP_LQ_LIVE_OTHER] =
+		"SELECT count(*) FROM print p WHERE p.cert_no = ?1 AND p.id <> ?2 "
+		"AND NOT EXISTS (SELECT 1 FROM spoil s WHERE s.print_id = p.id)",
 	[CP_LQ_CERT_STANDING] =
 		"SELECT (SELECT count(*) FROM print WHERE cert_no = ?1), "
 		"(SELECT count(*) FROM print WHERE cert_no = ?1 AND kind = 'reissue'), "

@@ -5,7 +5,11 @@
 # sheet, read from the batch's input file (checked by its SHA-256); by
 # certificate number or by page of a batch; a changed or vanished input file
 # and a wrong sheet refused before anything is recorded; `ledger show` tells
-# the whole story, in Chinese under LANGUAGE=zh_CN.
+# the whole story, in Chinese under LANGUAGE=zh_CN. A reprint whose render
+# fails (a photo gone), or that is killed at any step (a test hook stops it
+# at a named point, announced through a FIFO), leaves `ledger export`
+# byte-identical: the spoil and the new sheet are recorded together or not
+# at all.
 . "$(dirname "$0")/lib.sh"
 ORG="$T_TOP/templates/org.conf"
 IN="$T_TMP/in"
@@ -83,12 +87,18 @@ contains "$T_OUT" "serial GD2026000008  $T_TMP/out/p.pdf page 2" "page 5's certi
 
 # --- the input file changed, or gone: refused before anything is recorded ----------------
 before=$(spoils)
+export_to() { "$CERTPRESS" ledger export --ledger "$L" --csv -o "$1"; }
+export_to "$T_TMP/export.before"
 cp "$IN/b.csv" "$T_TMP/b.keep"
 sed -i 's/育婴员/育婴师/' "$IN/b.csv"
 run reprint S000044000123263000001 --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/c.pdf"
 expect_status 2 "the input file changed"
 contains "$T_ERR" "the input file changed since batch $batch was printed" "the refusal says the file changed"
 [ "$(spoils)" = "$before" ] && ok "nothing recorded for a changed file" || not_ok "nothing recorded for a changed file"
+export_to "$T_TMP/export.after"
+cmp -s "$T_TMP/export.before" "$T_TMP/export.after" &&
+	ok "a changed file: ledger export byte-identical before and after" ||
+	not_ok "a changed file: ledger export byte-identical before and after"
 file_absent "$T_TMP/out/c.pdf" "nothing written for a changed file"
 rm "$IN/b.csv"
 run reprint S000044000123263000001 --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/c.pdf"
@@ -117,4 +127,59 @@ contains "$T_ERR" "the template batch t-" "the refusal names the template's batc
 run reprint "$C8" --reason jam --org "$ORG" --ledger "$L" -t "$T_TOP/templates/certificate.conf" \
 	-o "$T_TMP/out/t2.pdf"
 expect_status 0 "-t names the template to use instead"
+# --- a reprint whose render fails, or that is killed, records nothing -------------------
+# The spoiled sheet is recorded only together with its new sheet, in one
+# ledger transaction after the new sheet is drawn.
+C2=S000044000123263000001 # row 2, photos/001.jpg
+export_to "$T_TMP/export.before"
+mv "$IN/photos/001.jpg" "$T_TMP/001.jpg"
+run reprint "$C2" --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/f.pdf"
+[ "$T_STATUS" -ne 0 ] && ok "the photo gone: the reprint fails (exit $T_STATUS)" ||
+	not_ok "the photo gone: the reprint fails"
+contains "$T_ERR" "001.jpg" "the refusal names the photo"
+contains "$T_ERR" "nothing was recorded in the ledger" "reprint says nothing was recorded"
+lacks "$T_ERR" "recorded spoiled sheet" "and no spoiled sheet is announced"
+file_absent "$T_TMP/out/f.pdf" "the photo gone: nothing written"
+export_to "$T_TMP/export.after"
+cmp -s "$T_TMP/export.before" "$T_TMP/export.after" &&
+	ok "the photo gone: ledger export byte-identical before and after" ||
+	not_ok "the photo gone: ledger export byte-identical before and after" \
+		"$(diff "$T_TMP/export.before" "$T_TMP/export.after" | head -5)"
+mv "$T_TMP/001.jpg" "$IN/photos/001.jpg"
+
+# SIGKILL at each step: the new sheet drawn (not yet recorded), the spoil
+# and the new sheet recorded but not committed, the PDF put in place. The
+# test hook stops certpress at the named point and says so through a FIFO:
+# the kill comes exactly there, on any machine, with no clock. Should the
+# process end before the point, its status comes through the FIFO instead.
+mkfifo "$T_TMP/pause"
+for point in rendered prepared placed; do
+	export_to "$T_TMP/export.before"
+	(
+		CERTPRESS_TEST_PAUSE_AT=$point CERTPRESS_TEST_PAUSE_FIFO="$T_TMP/pause" \
+			sh -c 'echo $$ >"$0"; exec "$@"' "$T_TMP/kill.pid" "$CERTPRESS" reprint "$C2" \
+			--reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/k-$point.pdf" \
+			>"$T_TMP/kill.out" 2>"$T_TMP/kill.err"
+		st=$?
+		[ "$st" -eq 137 ] || echo "exited $st" >"$T_TMP/pause"
+	) &
+	sub=$!
+	read -r got <"$T_TMP/pause"
+	[ "$got" = "$point" ] && kill -KILL "$(cat "$T_TMP/kill.pid")"
+	wait "$sub"
+	[ "$got" = "$point" ] && ok "killed at '$point'" ||
+		not_ok "killed at '$point'" "got '$got': $(head -3 "$T_TMP/kill.err")"
+	export_to "$T_TMP/export.after"
+	cmp -s "$T_TMP/export.before" "$T_TMP/export.after" &&
+		ok "killed at '$point': ledger export byte-identical before and after" ||
+		not_ok "killed at '$point': ledger export byte-identical before and after" \
+			"$(diff "$T_TMP/export.before" "$T_TMP/export.after" | head -5)"
+	[ "$point" = placed ] || file_absent "$T_TMP/out/k-$point.pdf" "killed at '$point': no PDF"
+done
+run reprint "$C2" --reason jam --org "$ORG" --ledger "$L" -o "$T_TMP/out/k.pdf"
+expect_status 0 "after the kills, the same reprint completes"
+run ledger show "$C2" --ledger "$L"
+n=$(printf '%s\n' "$T_OUT" | grep -c "  sheet spoiled  serial")
+[ "$n" -eq 2 ] && ok "two spoiled sheets in the story: the earlier reprint's and this one's" ||
+	not_ok "two spoiled sheets in the story" "$T_OUT"
 done_testing
