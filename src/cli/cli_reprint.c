@@ -45,6 +45,31 @@ static void help(void)
 	         "  -h, --help              show this help\n"));
 }
 
+static void help_reissue(void)
+{
+	printf(_("Usage: certpress reissue CERT_NO... --reason R --org PROFILE -o OUT.pdf [OPTIONS]\n"
+	         "Reissue a certificate that was lost or damaged (第十七条): the same certificate\n"
+	         "number on the next blank sheet of the stock, recorded in the ledger as a\n"
+	         "reissue with its reason. The record is taken from the input file of the\n"
+	         "batch that printed the certificate (the ledger keeps its path and SHA-256: a\n"
+	         "file that changed or is gone is refused). A certificate with wrong\n"
+	         "information is reissued from the corrected file: certpress render --reissue R.\n\n"
+	         "Options:\n"
+	         "      --reason R          why it is reissued: lost, damaged … (required)\n"
+	         "      --old-returned      the old certificate was taken back (收回)\n"
+	         "      --org PROFILE       the organization profile (required)\n"
+	         "  -o, --output FILE       the PDF of the new sheets (default with -d:\n"
+	         "                          reissue-CERT_NO.pdf)\n"
+	         "  -d, --dest DEST         print it at once (CUPS queue or ipp:// URI)\n"
+	         "  -t, --template FILE     the template (default: the batch's, unchanged)\n"
+	         "      --printer NAME      printer profile (default: the batch's)\n"
+	         "      --printers-dir DIR  where printer profiles live\n"
+	         "      --ledger FILE       the print ledger\n"
+	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
+	         "  -q, --quiet             only errors\n"
+	         "  -h, --help              show this help\n"));
+}
+
 /* A cell as the reader gives it, blanks trimmed at both ends. */
 static bool same_number(const char *cell, const char *want)
 {
@@ -153,10 +178,14 @@ static bool check_template(const cp_ledger_source *s, const char **tpl, cp_error
 	return same;
 }
 
-int cli_reprint(int argc, char **argv)
+/* reprint (a spoiled sheet, printed again) and reissue (第十七条: lost or
+ * damaged, the same number on a new sheet) share everything but what the
+ * ledger records. */
+static int reprint_main(int argc, char **argv, bool reissue)
 {
+	const char *cmd = reissue ? "reissue" : "reprint";
 	enum { OPT_SPOILED = 256, OPT_REASON, OPT_BATCH, OPT_PAGES, OPT_PRINTER, OPT_PRINTERS_DIR,
-	       OPT_LEDGER, OPT_OPERATOR };
+	       OPT_LEDGER, OPT_OPERATOR, OPT_OLD_RETURNED };
 	static const struct option longopts[] = {
 		{"spoiled", required_argument, NULL, OPT_SPOILED},
 		{"reason", required_argument, NULL, OPT_REASON},
@@ -170,6 +199,7 @@ int cli_reprint(int argc, char **argv)
 		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
 		{"ledger", required_argument, NULL, OPT_LEDGER},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
+		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -177,12 +207,12 @@ int cli_reprint(int argc, char **argv)
 	const char *spoiled = NULL, *reason = NULL, *org = NULL, *out = NULL, *dest = NULL,
 	           *batch = NULL, *pages = NULL, *tpl = NULL, *printer = NULL, *pdir = NULL,
 	           *ledger_path = NULL, *operator_name = NULL;
-	bool quiet = false, seen[CLI_OPT_SEEN] = {0};
+	bool quiet = false, old_returned = false, seen[CLI_OPT_SEEN] = {0};
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "O:o:d:t:qh", longopts, NULL)) != -1) {
 		if (ch != '?' && ch != 'h' && !cli_opt_once(longopts, ch, seen))
-			return cli_usage_error("reprint", _("%s is given twice; give it once"),
+			return cli_usage_error(cmd, _("%s is given twice; give it once"),
 			                       cli_opt_name(longopts, ch));
 		switch (ch) {
 		case OPT_SPOILED: spoiled = optarg; break;
@@ -197,22 +227,37 @@ int cli_reprint(int argc, char **argv)
 		case OPT_PRINTERS_DIR: pdir = optarg; break;
 		case OPT_LEDGER: ledger_path = optarg; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
+		case OPT_OLD_RETURNED: old_returned = true; break;
 		case 'q': quiet = true; break;
-		case 'h': help(); return 0;
-		default: return cli_usage_error("reprint", _("unknown option"));
+		case 'h':
+			if (reissue)
+				help_reissue();
+			else
+				help();
+			return 0;
+		default: return cli_usage_error(cmd, _("unknown option"));
 		}
 	}
+	if (reissue && spoiled)
+		return cli_usage_error(cmd, _("a reissue spoils no sheet: --spoiled is for "
+		                              "'certpress reprint'"));
+	if (!reissue && old_returned)
+		return cli_usage_error(cmd, _("--old-returned is for 'certpress reissue' (the "
+		                              "holder's old certificate taken back)"));
 	int ncert = argc - optind;
+	if ((!reason || !*reason) && reissue)
+		return cli_usage_error(cmd, _("--reason R is required: why is it reissued (lost, "
+		                              "damaged …)?"));
 	if (!reason || !*reason)
-		return cli_usage_error("reprint", _("--reason R is required: why was the sheet spoiled?"));
+		return cli_usage_error(cmd, _("--reason R is required: why was the sheet spoiled?"));
 	if (!org)
-		return cli_usage_error("reprint", _("--org PROFILE is required"));
+		return cli_usage_error(cmd, _("--org PROFILE is required"));
 	if (!!batch != !!pages)
-		return cli_usage_error("reprint", _("--batch and --pages go together"));
+		return cli_usage_error(cmd, _("--batch and --pages go together"));
 	if ((ncert > 0) == (batch != NULL))
-		return cli_usage_error("reprint", _("name the certificates: CERT_NO… or --batch NAME --pages LIST"));
+		return cli_usage_error(cmd, _("name the certificates: CERT_NO… or --batch NAME --pages LIST"));
 	if (!out && !dest)
-		return cli_usage_error("reprint", _("-o OUT.pdf or -d DEST is required"));
+		return cli_usage_error(cmd, _("-o OUT.pdf or -d DEST is required"));
 
 	/* The targets: numbers given, or the pages of a batch. */
 	GPtrArray *targets = g_ptr_array_new();
@@ -223,7 +268,7 @@ int cli_reprint(int argc, char **argv)
 			if (!cli_parse_long(g_strstrip(*q), 1, 10000000, &v)) {
 				g_strfreev(p);
 				g_ptr_array_free(targets, TRUE);
-				return cli_usage_error("reprint", _("--pages takes page numbers, e.g. 17,18"));
+				return cli_usage_error(cmd, _("--pages takes page numbers, e.g. 17,18"));
 			}
 			g_ptr_array_add(targets, GSIZE_TO_POINTER((gsize)v));
 		}
@@ -234,7 +279,7 @@ int cli_reprint(int argc, char **argv)
 	if (serials && g_strv_length(serials) != n) {
 		g_strfreev(serials);
 		g_ptr_array_free(targets, TRUE);
-		return cli_usage_error("reprint", _("--spoiled gives one serial per certificate (%zu)"), n);
+		return cli_usage_error(cmd, _("--spoiled gives one serial per certificate (%zu)"), n);
 	}
 
 	cp_error *err = NULL;
@@ -259,6 +304,21 @@ int cli_reprint(int argc, char **argv)
 			             src[i].cert_no, src[i].serial, serials[i]);
 			goto out;
 		}
+		/* A revoked number is never printed again (第二十四条): said here,
+		 * plainly, before anything is drawn. */
+		cp_ledger_state state;
+		char *why = NULL;
+		if (!cp_ledger_cert_state(l, src[i].cert_no, &state, &why, &err))
+			goto out;
+		if (state == CP_LEDGER_REVOKED) {
+			cp_set_error(&err, CP_E_LEDGER, lpath, 0, 0, NULL,
+			             _("certificate number %s was revoked (%s) and can never be "
+			               "printed again (第二十四条); nothing was recorded or printed"),
+			             src[i].cert_no, why ? why : "-");
+			g_free(why);
+			goto out;
+		}
+		g_free(why);
 		if (i && g_strcmp0(src[i].input, src[0].input) != 0) {
 			cp_set_error(&err, CP_E_USAGE, NULL, 0, 0, NULL,
 			             _("certificates %s and %s come from different input files: reprint "
@@ -276,7 +336,7 @@ int cli_reprint(int argc, char **argv)
 	 * ledger transaction with their new sheets, once these are drawn: a
 	 * render that fails, or a process killed, records neither. */
 	spoil = g_new0(cli_spoil, n);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !reissue; i++) {
 		const char *given = serials && *serials[i] ? g_strstrip(serials[i]) : NULL;
 		spoil[i] = (cli_spoil){.serial = given ? given : src[i].serial,
 		                       .cert_no = src[i].cert_no, .reason = reason};
@@ -286,7 +346,7 @@ int cli_reprint(int argc, char **argv)
 
 	/* The same records again, from the same file, on the next sheets. */
 	if (!out)
-		out = def_out = g_strdup_printf("reprint-%s.pdf", src[0].cert_no);
+		out = def_out = g_strdup_printf("%s-%s.pdf", cmd, src[0].cert_no);
 	const char *prof = printer ? printer : src[0].printer_profile;
 	GPtrArray *a = g_ptr_array_new();
 	const char *fixed[] = {"render", "--org", org, "--ledger", lpath, "--rows", rows,
@@ -305,22 +365,28 @@ int cli_reprint(int argc, char **argv)
 	OPT("--printers-dir", pdir);
 	OPT("--operator", operator_name);
 	OPT("--print", dest);
+	OPT("--reissue", reissue ? reason : NULL);
 #undef OPT
+	if (reissue && old_returned)
+		g_ptr_array_add(a, "--old-returned");
 	if (quiet)
 		g_ptr_array_add(a, "-q");
 	g_ptr_array_add(a, (char *)src[0].input);
 	int ac = (int)a->len;
 	g_ptr_array_add(a, NULL);
 	bool recorded = false;
-	status = cli_render_spoiling(ac, (char **)a->pdata, spoil, n, &recorded);
-	if (status != 0 && !recorded)
+	status = cli_render_spoiling(ac, (char **)a->pdata, spoil, reissue ? 0 : n, &recorded);
+	if (status != 0 && !recorded && reissue)
+		fprintf(stderr, _("certpress reissue: nothing was recorded in the ledger; run the "
+		                  "same command again once the cause is fixed\n"));
+	else if (status != 0 && !recorded)
 		fprintf(stderr, _("certpress reprint: nothing was recorded in the ledger (a spoiled "
 		                  "sheet is recorded only together with its new sheet); run the "
 		                  "same command again once the cause is fixed\n"));
 	else if (status != 0 && dest)
-		fprintf(stderr, _("certpress reprint: the spoiled sheets and the new sheets are "
-		                  "recorded, and %s is written, but it was not printed: print it "
-		                  "with 'certpress print -d %s %s'\n"),
+		fprintf(stderr, _("certpress: the new sheets are recorded in the ledger, and %s is "
+		                  "written, but it was not printed: print it with 'certpress print "
+		                  "-d %s %s'\n"),
 		        out, dest, out);
 	g_ptr_array_free(a, TRUE);
 out:
@@ -337,4 +403,14 @@ out:
 	if (err)
 		status = cli_fail(err);
 	return status;
+}
+
+int cli_reprint(int argc, char **argv)
+{
+	return reprint_main(argc, argv, false);
+}
+
+int cli_reissue(int argc, char **argv)
+{
+	return reprint_main(argc, argv, true);
 }

@@ -24,6 +24,7 @@ static const struct {
 	{"render", cli_render, N_("print a batch to PDF, PNG files, or one PNG preview")},
 	{"print", cli_print, N_("send a rendered PDF to a printer at actual size and follow the job")},
 	{"reprint", cli_reprint, N_("record a spoiled sheet and print the certificate again")},
+	{"reissue", cli_reissue, N_("reissue a lost or damaged certificate on a new sheet (第十七条)")},
 	{"calibrate", cli_calibrate, N_("print a calibration page; save a printer's offset")},
 	{"ledger", cli_ledger, N_("the print ledger: stock, spoiled sheets, history, reports")},
 	{"keys", cli_keys, N_("the seal's signing key: a test seal, a certificate request, show")},
