@@ -187,6 +187,11 @@ long cp_reader_header_row(const cp_reader *r);
  * far (read ahead by up to one chunk), for progress displays. Returns false
  * when the size is unknown (a pipe, a device). */
 bool cp_reader_progress(const cp_reader *r, double *fraction);
+/* Read from a pipe or FIFO and read to its end: the SHA-256 (64 hex digits)
+ * of every byte that came through, as a regular file holding the same data
+ * would have. NULL otherwise (a regular file: hash it; or not at the end).
+ * Free with g_free(). */
+char *cp_reader_stream_sha256(const cp_reader *r);
 
 /* ----------------------------------------------------------------- profile */
 
@@ -568,6 +573,9 @@ const char *cp_ledger_batch_name(const cp_ledger_batch *b);
 bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const char *input_sha256,
                                 const char *printer_profile, const char *calibration,
                                 cp_error **err);
+/* The input's SHA-256 once known: an input read from a pipe is hashed as it
+ * is read, to its end. Allowed until the batch is prepared. */
+bool cp_ledger_batch_set_input_sha256(cp_ledger_batch *b, const char *sha256, cp_error **err);
 /* The template the pages were laid out with: absolute path and SHA-256. */
 bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const char *sha256,
                                   cp_error **err);

@@ -1134,6 +1134,16 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 	/* The batch is recorded (not yet committed) before anything is put in
 	 * place: a number another station issued meanwhile refuses it here, and
 	 * nothing is written. The ledger is locked from here to the commit. */
+	/* An input read from a pipe: its checksum is known now that it is read
+	 * (to its end), so that the same data given as a file later can be
+	 * checked against it (certpress reprint --input). */
+	if (c.lb && !input_sha) {
+		char *stream_sha = cp_reader_stream_sha256(b.reader);
+		bool ok = !stream_sha || cp_ledger_batch_set_input_sha256(c.lb, stream_sha, &err);
+		g_free(stream_sha);
+		if (!ok)
+			goto out;
+	}
 	cli_test_pause("rendered");
 	if (c.lb && !cp_ledger_batch_prepare(c.lb, &err))
 		goto out;

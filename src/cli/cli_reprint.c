@@ -13,11 +13,20 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 #include "error.h"
 #include "i18n.h"
+
+/* The option both commands take beyond the shared text. */
+static void help_input(void)
+{
+	printf(_("      --input FILE        the batch's CSV file, when the batch was read from a\n"
+	         "                          pipe or the file was moved: it must have the\n"
+	         "                          SHA-256 the batch recorded\n"));
+}
 
 static void help(void)
 {
@@ -43,6 +52,7 @@ static void help(void)
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "  -q, --quiet             only errors\n"
 	         "  -h, --help              show this help\n"));
+	help_input();
 }
 
 static void help_reissue(void)
@@ -68,6 +78,7 @@ static void help_reissue(void)
 	         "      --operator NAME     operator recorded in the ledger (default $USER)\n"
 	         "  -q, --quiet             only errors\n"
 	         "  -h, --help              show this help\n"));
+	help_input();
 }
 
 /* A cell as the reader gives it, blanks trimmed at both ends. */
@@ -127,33 +138,69 @@ static char *rows_of(const char *input, cp_ledger_source *src, size_t n, cp_erro
 	return g ? g_string_free(g, FALSE) : NULL;
 }
 
-/* The batch's input file is there and is the file the batch was printed
- * from. */
-static bool check_input(const cp_ledger_source *s, cp_error **err)
+/* The batch's input file (or `given`, --input FILE) is there and holds the
+ * data the batch was printed from: sets *input to the file to read. */
+static bool check_input(const cp_ledger_source *s, const char *given, const char **input,
+                        cp_error **err)
 {
-	if (!s->input || !s->input_sha256) {
+	if (!s->input) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
 		             _("batch %s was recorded before the ledger kept its input file; print "
 		               "certificate %s again with render --cert-no from the CSV"),
 		             s->batch, s->cert_no);
 		return false;
 	}
-	if (!g_file_test(s->input, G_FILE_TEST_IS_REGULAR)) {
+	/* An input with no checksum in a ledger that keeps inputs was a pipe
+	 * or FIFO read before their data was hashed. */
+	if (!s->input_sha256) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("batch %s was read from a pipe (%s) and no checksum of what came "
+		               "through it was recorded, so no file can be checked against it; print "
+		               "certificate %s again with render --cert-no from the CSV"),
+		             s->batch, s->input, s->cert_no);
+		return false;
+	}
+	struct stat st;
+	if (!given && stat(s->input, &st) == 0 && !S_ISREG(st.st_mode)) {
+		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL,
+		             _("batch %s was read from a pipe (%s): what came through it cannot be "
+		               "read again; give the CSV file with --input FILE, which must have the "
+		               "SHA-256 the batch recorded (%s); nothing was recorded or printed"),
+		             s->batch, s->input, s->input_sha256);
+		return false;
+	}
+	if (!given && !g_file_test(s->input, G_FILE_TEST_EXISTS)) {
 		cp_set_error(err, CP_E_USAGE, s->input, 0, 0, NULL,
-		             _("the input file of batch %s is gone; nothing was recorded or printed"),
+		             _("the input file of batch %s is gone; if it was moved, give it with "
+		               "--input FILE (checked against the SHA-256 the batch recorded); nothing "
+		               "was recorded or printed"),
 		             s->batch);
 		return false;
 	}
-	char *sha = cli_file_sha256(s->input, err);
+	const char *path = given ? given : s->input;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, "--input",
+		             _("not a regular file: give the CSV file itself, whose SHA-256 is "
+		               "checked against the batch's"));
+		return false;
+	}
+	char *sha = cli_file_sha256(path, err);
 	if (!sha)
 		return false;
 	bool same = g_ascii_strcasecmp(sha, s->input_sha256) == 0;
-	if (!same)
-		cp_set_error(err, CP_E_USAGE, s->input, 0, 0, NULL,
+	if (!same && given)
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
+		             _("this is not the input of batch %s: its SHA-256 is %s, the batch "
+		               "recorded %s; nothing was recorded or printed"),
+		             s->batch, sha, s->input_sha256);
+	else if (!same)
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL,
 		             _("the input file changed since batch %s was printed (SHA-256 %s then, "
 		               "%s now); nothing was recorded or printed"),
 		             s->batch, s->input_sha256, sha);
 	g_free(sha);
+	if (same)
+		*input = path;
 	return same;
 }
 
@@ -185,7 +232,7 @@ static int reprint_main(int argc, char **argv, bool reissue)
 {
 	const char *cmd = reissue ? "reissue" : "reprint";
 	enum { OPT_SPOILED = 256, OPT_REASON, OPT_BATCH, OPT_PAGES, OPT_PRINTER, OPT_PRINTERS_DIR,
-	       OPT_LEDGER, OPT_OPERATOR, OPT_OLD_RETURNED };
+	       OPT_LEDGER, OPT_OPERATOR, OPT_OLD_RETURNED, OPT_INPUT };
 	static const struct option longopts[] = {
 		{"spoiled", required_argument, NULL, OPT_SPOILED},
 		{"reason", required_argument, NULL, OPT_REASON},
@@ -200,13 +247,15 @@ static int reprint_main(int argc, char **argv, bool reissue)
 		{"ledger", required_argument, NULL, OPT_LEDGER},
 		{"operator", required_argument, NULL, OPT_OPERATOR},
 		{"old-returned", no_argument, NULL, OPT_OLD_RETURNED},
+		{"input", required_argument, NULL, OPT_INPUT},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *spoiled = NULL, *reason = NULL, *org = NULL, *out = NULL, *dest = NULL,
 	           *batch = NULL, *pages = NULL, *tpl = NULL, *printer = NULL, *pdir = NULL,
-	           *ledger_path = NULL, *operator_name = NULL;
+	           *ledger_path = NULL, *operator_name = NULL, *given_input = NULL,
+	           *input = NULL;
 	bool quiet = false, old_returned = false, seen[CLI_OPT_SEEN] = {0};
 	int ch;
 	optind = 1;
@@ -228,6 +277,7 @@ static int reprint_main(int argc, char **argv, bool reissue)
 		case OPT_LEDGER: ledger_path = optarg; break;
 		case OPT_OPERATOR: operator_name = optarg; break;
 		case OPT_OLD_RETURNED: old_returned = true; break;
+		case OPT_INPUT: given_input = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h':
 			if (reissue)
@@ -327,9 +377,10 @@ static int reprint_main(int argc, char **argv, bool reissue)
 			goto out;
 		}
 	}
-	if (!check_input(&src[0], &err) || (!tpl && !check_template(&src[0], &tpl, &err)))
+	if (!check_input(&src[0], given_input, &input, &err) ||
+	    (!tpl && !check_template(&src[0], &tpl, &err)))
 		goto out;
-	rows = rows_of(src[0].input, src, n, &err);
+	rows = rows_of(input, src, n, &err);
 	if (!rows)
 		goto out;
 	/* Everything checked. The spoiled sheets are recorded by render, in one
@@ -371,7 +422,7 @@ static int reprint_main(int argc, char **argv, bool reissue)
 		g_ptr_array_add(a, "--old-returned");
 	if (quiet)
 		g_ptr_array_add(a, "-q");
-	g_ptr_array_add(a, (char *)src[0].input);
+	g_ptr_array_add(a, (char *)input);
 	int ac = (int)a->len;
 	g_ptr_array_add(a, NULL);
 	bool recorded = false;

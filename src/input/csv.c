@@ -50,6 +50,7 @@ struct cp_reader {
 	char delim;
 	uint64_t size;       /* of a regular file, for progress; 0 when unknown */
 	uint64_t bytes_read; /* raw bytes taken from fp so far */
+	GChecksum *stream_sha; /* a pipe or FIFO: SHA-256 of every byte read */
 	const volatile sig_atomic_t *cancel; /* stop a blocked read when set; may be NULL */
 
 	/* Input and conversion. */
@@ -150,6 +151,8 @@ static bool read_raw(cp_reader *r, char *buf, size_t cap, size_t *got, cp_error 
 	}
 	*got = (size_t)n;
 	r->bytes_read += *got;
+	if (r->stream_sha && n > 0)
+		g_checksum_update(r->stream_sha, (const guchar *)buf, (gssize)n);
 	if (n == 0)
 		r->raw_eof = true;
 	return true;
@@ -854,6 +857,11 @@ cp_reader *cp_reader_open_ex(const char *path, const char *sheet,
 	 * one more export. */
 	/* A pipe or FIFO cannot be read twice: it is CSV text, read as it comes. */
 	enum kind kind = regular ? sniff_kind(fp) : KIND_TEXT;
+	/* What came through it is hashed as it is read: the ledger records the
+	 * checksum, against which the same data given as a file is checked
+	 * later (certpress reprint --input). */
+	if (!regular)
+		r->stream_sha = g_checksum_new(G_CHECKSUM_SHA256);
 	if (kind != KIND_TEXT) {
 		fclose(r->fp);
 		r->fp = NULL;
@@ -892,6 +900,8 @@ void cp_reader_free(cp_reader *r)
 		return;
 	if (r->fp)
 		fclose(r->fp);
+	if (r->stream_sha)
+		g_checksum_free(r->stream_sha);
 	cp_sheet_free(r->sheet);
 	g_free(r->cellnum);
 	if (r->picdir) {
@@ -1134,4 +1144,14 @@ void cp_csv_append_cell(GString *g, const char *s)
 		g_string_append_c(g, *s);
 	}
 	g_string_append_c(g, '"');
+}
+
+char *cp_reader_stream_sha256(const cp_reader *r)
+{
+	if (!r->stream_sha || !r->raw_eof)
+		return NULL;
+	GChecksum *c = g_checksum_copy(r->stream_sha);
+	char *hex = g_strdup(g_checksum_get_string(c));
+	g_checksum_free(c);
+	return hex;
 }

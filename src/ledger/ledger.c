@@ -790,6 +790,7 @@ static char *generation(cp_ledger *l, cp_error **err)
 }
 
 static bool valid_sha256(const char *s);
+static bool batch_open(const cp_ledger_batch *b, cp_error **err);
 static bool spoil_record(cp_ledger *l, const char *serial, const char *cert_no,
                          const char *reason, bool insert, int64_t *print_id_out,
                          cp_error **err);
@@ -855,6 +856,20 @@ bool cp_ledger_batch_set_source(cp_ledger_batch *b, const char *input, const cha
 	b->input_sha256 = input_sha256 ? g_ascii_strdown(input_sha256, -1) : NULL;
 	b->printer_profile = printer_profile && *printer_profile ? g_strdup(printer_profile) : NULL;
 	b->calibration = calibration && *calibration ? g_strdup(calibration) : NULL;
+	return true;
+}
+
+bool cp_ledger_batch_set_input_sha256(cp_ledger_batch *b, const char *sha256, cp_error **err)
+{
+	if (!batch_open(b, err))
+		return false;
+	if (!valid_sha256(sha256)) {
+		cp_set_error(err, CP_E_USAGE, b->input, 0, 0, "sha256",
+		             _("the input file's checksum must be 64 hexadecimal digits (SHA-256)"));
+		return false;
+	}
+	g_free(b->input_sha256);
+	b->input_sha256 = g_ascii_strdown(sha256, -1);
 	return true;
 }
 

@@ -182,4 +182,44 @@ run ledger show "$C2" --ledger "$L"
 n=$(printf '%s\n' "$T_OUT" | grep -c "  sheet spoiled  serial")
 [ "$n" -eq 2 ] && ok "two spoiled sheets in the story: the earlier reprint's and this one's" ||
 	not_ok "two spoiled sheets in the story" "$T_OUT"
+# --- a batch read from a pipe: --input FILE, checked by SHA-256 ------------------------------
+# What came through the FIFO was hashed as it was read: the batch records
+# that checksum, and the same data given later as a file is accepted.
+LP="$T_TMP/pipe.sqlite"
+mkfifo "$IN/pipe.csv"
+cat "$IN/b.csv" >"$IN/pipe.csv" &
+run render --org "$ORG" --ledger "$LP" --batch piped -o "$T_TMP/out/piped.pdf" "$IN/pipe.csv"
+expect_status 0 "a batch read from a FIFO"
+want=$(sha256sum "$IN/b.csv" | cut -d' ' -f1)
+run ledger report --ledger "$LP" --json
+contains "$T_OUT" "\"input\": \"$IN/pipe.csv\", \"input_sha256\": \"$want\"" \
+	"the batch records the SHA-256 of what came through the FIFO"
+"$CERTPRESS" ledger export --ledger "$LP" --csv -o "$T_TMP/pexport.before"
+run reprint "$C3" --reason jam --org "$ORG" --ledger "$LP" -o "$T_TMP/out/pr.pdf"
+expect_status 2 "reprint from a piped batch without --input"
+contains "$T_ERR" "batch piped was read from a pipe ($IN/pipe.csv): what came through it cannot be read again" \
+	"the refusal says the batch was read from a pipe"
+contains "$T_ERR" "give the CSV file with --input FILE" "and what to do"
+sed 's/育婴员/育婴师/' "$IN/b.csv" >"$T_TMP/other.csv"
+run reprint "$C3" --reason jam --org "$ORG" --ledger "$LP" --input "$T_TMP/other.csv" -o "$T_TMP/out/pr.pdf"
+expect_status 2 "--input with other data"
+contains "$T_ERR" "this is not the input of batch piped" "the refusal says the file is not the batch's input"
+run reprint "$C3" --reason jam --org "$ORG" --ledger "$LP" --input "$IN/pipe.csv" -o "$T_TMP/out/pr.pdf"
+expect_status 2 "--input naming the FIFO again"
+contains "$T_ERR" "not a regular file" "the refusal says a file is needed"
+file_absent "$T_TMP/out/pr.pdf" "the refusals wrote nothing"
+"$CERTPRESS" ledger export --ledger "$LP" --csv -o "$T_TMP/pexport.after"
+cmp -s "$T_TMP/pexport.before" "$T_TMP/pexport.after" &&
+	ok "the refusals: ledger export byte-identical" || not_ok "the refusals: ledger export byte-identical"
+run reprint "$C3" --reason jam --org "$ORG" --ledger "$LP" --input "$IN/b.csv" -o "$T_TMP/out/pr.pdf"
+expect_status 0 "--input FILE with the batch's data: reprinted"
+contains "$T_ERR" "recorded the spoiled sheet of $C3" "the spoiled sheet recorded"
+run ledger show "$C3" --ledger "$LP"
+contains "$T_OUT" "printed again (earlier sheet spoiled)  batch b-" "show: printed again from the file"
+run reissue S000044000123265000001 --reason lost --org "$ORG" --ledger "$LP" -o "$T_TMP/out/pi.pdf"
+expect_status 2 "reissue from the piped batch without --input: the same refusal"
+contains "$T_ERR" "batch piped was read from a pipe" "the reissue's refusal says so too"
+run reissue S000044000123265000001 --reason lost --org "$ORG" --ledger "$LP" --input "$IN/b.csv" \
+	-o "$T_TMP/out/pi.pdf"
+expect_status 0 "reissue --input FILE from the piped batch"
 done_testing
