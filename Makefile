@@ -15,7 +15,7 @@
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
             glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl \
-            libcbor zbar
+            libcbor zbar poppler-glib
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
