@@ -15,7 +15,7 @@
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
             glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl \
-            libcbor zbar
+            libcbor zbar poppler-glib
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
@@ -221,7 +221,7 @@ include bench/Makefile.inc
 # each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
-FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin sign xlsx zrun qrtoken
+FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin sign xlsx zrun qrtoken pngsig
 FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/*/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -237,6 +237,7 @@ FUZZ_MAXLEN_sign      := 65536
 FUZZ_MAXLEN_xlsx      := 65536
 FUZZ_MAXLEN_zrun      := 65536
 FUZZ_MAXLEN_qrtoken   := 4096
+FUZZ_MAXLEN_pngsig    := 65536
 FUZZ_OPTS     = -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1
 
 fuzz-build:

@@ -50,6 +50,9 @@
 #ifdef CP_FUZZ_HAVE_qrtoken
 #include "../fuzz/fuzz_qrtoken.c"
 #endif
+#ifdef CP_FUZZ_HAVE_pngsig
+#include "../fuzz/fuzz_pngsig.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -145,6 +148,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_qrtoken
 	{"qrtoken", cp_fuzz_qrtoken},
+#endif
+#ifdef CP_FUZZ_HAVE_pngsig
+	{"pngsig", cp_fuzz_pngsig},
 #endif
 	{NULL, NULL},
 };

@@ -27,6 +27,7 @@
 #include "output/png.h"
 #include "output/report.h"
 #include "trust/keys.h"
+#include "trust/pngsig.h"
 #include "trust/sign.h"
 
 static void help(void)
@@ -569,7 +570,16 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 		c->png_cache[part] = cp_png_cache_new();
 	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
 	g_free(name);
-	bool ok = f && cp_png_write_atomic_cached(s, f, c->oo.dpi, c->png_cache[part], err);
+	/* An electronic certificate of a profile that signs its QR codes:
+	 * the token in an iTXt chunk and the file signed (trust/pngsig.h),
+	 * here in the worker's thread. */
+	cp_png_seal seal;
+	const char *qr = c->b->qr_signer && c->oo.mode == CP_MODE_ELECTRONIC ? cp_page_qr_text(pg)
+	                                                                     : NULL;
+	if (qr)
+		cp_pngsig_init(&seal, c->b->qr_signer, qr);
+	bool ok = f && cp_png_write_atomic_sealed(s, f, c->oo.dpi, c->png_cache[part],
+	                                          qr ? &seal : NULL, err);
 	if (ok && c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
 	return ok;

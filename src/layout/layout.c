@@ -810,7 +810,7 @@ static bool layout_qr(cp_engine *e, const cp_record *rec, const cp_element *el,
 		content = full;
 	}
 	pv->qr = cp_qr_encode(content, el->ec, &qe);
-	g_free(content);
+	pv->text = content; /* cp_page_qr_text() */
 	if (!pv->qr) {
 		cp_set_error(err, qe->code, NULL, 0, rec->row, "qr", "%s", qe->message);
 		cp_error_free(qe);
@@ -873,6 +873,14 @@ cp_page *cp_engine_layout(cp_engine *e, const cp_record *rec, cp_error **err)
 		}
 	}
 	return pg;
+}
+
+const char *cp_page_qr_text(const cp_page *pg)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		if (pg->items[i].kind == CP_EL_QR && pg->priv[i].qr)
+			return pg->priv[i].text;
+	return NULL;
 }
 
 const char *cp_page_photo_sha256(const cp_page *pg)

@@ -59,6 +59,10 @@ const cp_page_item *cp_page_items(const cp_page *pg, size_t *n);
 /* The first item bound to b (a cp_field or CP_BIND_*), or NULL. Borrowed. */
 const cp_page_item *cp_page_find(const cp_page *pg, int bind);
 
+/* The text of the page's (first) QR code, its signed token included, or
+ * NULL when it has none. Borrowed. */
+const char *cp_page_qr_text(const cp_page *pg);
+
 /* The human label used in refusals: "occupation (职业名称)". Static. */
 const char *cp_layout_bind_label(int bind);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -101,6 +102,8 @@ typedef struct png_ctx {
 	jmp_buf jmp;
 	char msg[200];
 	FILE *fp;
+	EVP_MD_CTX *sha;  /* with a seal: SHA-256 of every byte written */
+	uint64_t n;       /* bytes written */
 } png_ctx;
 
 static void on_png_error(png_structp png, png_const_charp msg)
@@ -120,6 +123,9 @@ static void on_png_write(png_structp png, png_bytep data, size_t len)
 	png_ctx *ctx = png_get_io_ptr(png);
 	if (fwrite(data, 1, len, ctx->fp) != len)
 		png_error(png, g_strerror(errno));
+	if (ctx->sha && !EVP_DigestUpdate(ctx->sha, data, len))
+		png_error(png, "SHA-256 failed");
+	ctx->n += len;
 }
 
 static void on_png_flush(png_structp png)
@@ -258,7 +264,7 @@ void cp_png_cache_free(cp_png_cache *cache)
  * (may be NULL) holds the compressed row stretches of the worker's last
  * page (src/output/zrun.c). */
 static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_png_cache *cache,
-                     cp_error **err)
+                     const cp_png_seal *seal, cp_error **err)
 {
 	const char *path = cp_atomic_path(out);
 	if (!surface || cairo_surface_get_type(surface) != CAIRO_SURFACE_TYPE_IMAGE) {
@@ -293,6 +299,8 @@ static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_pn
 		return false;
 	}
 	png_ctx ctx = {.fp = cp_atomic_file(out)};
+	unsigned char *volatile sealed = NULL;
+	cp_error *volatile seal_err = NULL;
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_png_error,
 	                                          on_png_warning);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -302,7 +310,15 @@ static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_pn
 	unsigned char *volatile cur = alpha ? g_malloc(rowbytes) : NULL;
 	unsigned char *volatile prev = alpha ? g_malloc0(rowbytes) : NULL;
 	cp_zrun *volatile z = NULL;
+	if (info && seal) {
+		ctx.sha = EVP_MD_CTX_new();
+		if (!ctx.sha || !EVP_DigestInit_ex(ctx.sha, EVP_sha256(), NULL)) {
+			png_destroy_write_struct(&png, &info);
+			info = NULL;
+		}
+	}
 	if (!info) {
+		EVP_MD_CTX_free(ctx.sha);
 		png_destroy_write_struct(&png, NULL);
 		g_free(filt), g_free(cur), g_free(prev);
 		cp_atomic_abort(out);
@@ -312,9 +328,14 @@ static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_pn
 	if (setjmp(ctx.jmp)) {
 		cp_zrun_free(z);
 		png_destroy_write_struct(&png, &info);
-		g_free(filt), g_free(cur), g_free(prev);
+		g_free(filt), g_free(cur), g_free(prev), g_free(sealed);
+		EVP_MD_CTX_free(ctx.sha);
 		cp_atomic_abort(out);
-		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write the PNG: %s"), ctx.msg);
+		if (seal_err)
+			cp_propagate_error(err, seal_err);
+		else
+			cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write the PNG: %s"),
+			             ctx.msg);
 		return false;
 	}
 	png_set_write_fn(png, &ctx, on_png_write, on_png_flush);
@@ -323,6 +344,14 @@ static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_pn
 	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_uint_32 ppm = (png_uint_32)lround(dpi / 0.0254);
 	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
+	if (seal && seal->text) {
+		png_text t = {
+			.compression = PNG_ITXT_COMPRESSION_NONE,
+			.key = (png_charp)seal->keyword, .text = (png_charp)seal->text,
+			.itxt_length = strlen(seal->text),
+		};
+		png_set_text(png, info, &t, 1);
+	}
 	png_write_info(png, info);
 
 	z = cp_zrun_new(PNG_LEVEL, on_idat, png);
@@ -361,6 +390,25 @@ static bool write_to(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_pn
 		png_error(png, "compression failed");
 	cp_zrun_free(z);
 	z = NULL;
+	if (seal) {
+		/* the bytes so far are final: sign them, in this (worker) thread */
+		unsigned char md[32];
+		unsigned int mdn = 0;
+		size_t slen = 0;
+		cp_error *se = NULL;
+		if (!EVP_DigestFinal_ex(ctx.sha, md, &mdn) || mdn != sizeof md)
+			png_error(png, "SHA-256 failed");
+		EVP_MD_CTX_free(ctx.sha);
+		ctx.sha = NULL;
+		sealed = seal->make(seal->ud, md, ctx.n, &slen, &se);
+		if (!sealed) {
+			seal_err = se;
+			png_error(png, "signing failed");
+		}
+		png_write_chunk(png, (png_const_bytep)seal->type, sealed, slen);
+		g_free(sealed);
+		sealed = NULL;
+	}
 	png_write_chunk(png, (png_const_bytep) "IEND", NULL, 0);
 	png_destroy_write_struct(&png, &info);
 	g_free(filt), g_free(cur), g_free(prev);
@@ -376,16 +424,22 @@ bool cp_png_write_cached(cairo_surface_t *surface, const char *path, double dpi,
                          cp_png_cache *cache, cp_error **err)
 {
 	cp_atomic *out = cp_atomic_open(path, 0, err);
-	return out && write_to(surface, out, dpi, cache, err);
+	return out && write_to(surface, out, dpi, cache, NULL, err);
 }
 
 bool cp_png_write_atomic(cairo_surface_t *surface, cp_atomic *out, double dpi, cp_error **err)
 {
-	return write_to(surface, out, dpi, NULL, err);
+	return write_to(surface, out, dpi, NULL, NULL, err);
 }
 
 bool cp_png_write_atomic_cached(cairo_surface_t *surface, cp_atomic *out, double dpi,
                                 cp_png_cache *cache, cp_error **err)
 {
-	return write_to(surface, out, dpi, cache, err);
+	return write_to(surface, out, dpi, cache, NULL, err);
+}
+
+bool cp_png_write_atomic_sealed(cairo_surface_t *surface, cp_atomic *out, double dpi,
+                                cp_png_cache *cache, const cp_png_seal *seal, cp_error **err)
+{
+	return write_to(surface, out, dpi, cache, seal, err);
 }

@@ -52,7 +52,7 @@ void cp_qrtoken_fields_of(const cp_profile *p, const cp_record *rec, char *out[C
 
 /* ------------------------------------------------------------ shared parts */
 
-static bool kid_of(X509 *cert, unsigned char kid[CP_QRTOKEN_KID_LEN])
+bool cp_qrtoken_kid(X509 *cert, unsigned char kid[CP_QRTOKEN_KID_LEN])
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(cert, &der);
@@ -103,8 +103,9 @@ static bool add_pair(cbor_item_t *map, cbor_item_t *k, cbor_item_t *v)
 	return cbor_map_add(map, (struct cbor_pair){.key = cbor_move(k), .value = cbor_move(v)});
 }
 
-char *cp_qrtoken_fragment(const cp_signer *s, const cp_qrtoken_fields *f, const char *url,
-                          cp_error **err)
+unsigned char *cp_qrtoken_cose_sign(const cp_signer *s, const unsigned char *payload,
+                                    size_t npayload, const char *aad, size_t *len,
+                                    cp_error **err)
 {
 	EVP_PKEY *key = cp_signer_key(s);
 	if (!EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256) {
@@ -113,29 +114,21 @@ char *cp_qrtoken_fragment(const cp_signer *s, const cp_qrtoken_fields *f, const 
 		return NULL;
 	}
 	unsigned char kid[CP_QRTOKEN_KID_LEN];
-	size_t n = 0;
-	for (int k = 1; k < CP_QRT_NKEYS; k++)
-		n += f->v[k] != NULL;
 	cbor_item_t *prot_map = cbor_new_definite_map(2);
-	cbor_item_t *pay_map = cbor_new_definite_map(n);
-	unsigned char *prot = NULL, *payload = NULL, *tbs = NULL, *sig = NULL, *cose = NULL;
-	size_t nprot = 0, npayload = 0, ntbs = 0, siglen = 0, ncose = 0;
-	char *out = NULL;
+	unsigned char *prot = NULL, *tbs = NULL, *sig = NULL, *cose = NULL;
+	size_t nprot = 0, ntbs = 0, siglen = 0;
 	ECDSA_SIG *es = NULL;
 	EVP_MD_CTX *md = NULL;
 	cbor_item_t *arr = NULL, *tag = NULL;
-	if (!kid_of(cp_signer_cert(s), kid) || !prot_map || !pay_map ||
+	*len = 0;
+	if (!cp_qrtoken_kid(cp_signer_cert(s), kid) || !prot_map ||
 	    !add_pair(prot_map, cbor_build_uint8(COSE_ALG), cbor_build_negint8(-1 - COSE_ES256)) ||
 	    !add_pair(prot_map, cbor_build_uint8(COSE_KID), cbor_build_bytestring(kid, sizeof kid)))
 		goto fail;
-	for (int k = 1; k < CP_QRT_NKEYS; k++)
-		if (f->v[k] && !add_pair(pay_map, cbor_build_uint8((uint8_t)k), cbor_build_string(f->v[k])))
-			goto fail;
 	prot = serialize(prot_map, &nprot);
-	payload = serialize(pay_map, &npayload);
-	if (!prot || !payload)
+	if (!prot)
 		goto fail;
-	tbs = sig_structure(prot, nprot, url, payload, npayload, &ntbs);
+	tbs = sig_structure(prot, nprot, aad, payload, npayload, &ntbs);
 	md = EVP_MD_CTX_new();
 	if (!tbs || !md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) <= 0 ||
 	    EVP_DigestSign(md, NULL, &siglen, tbs, ntbs) <= 0)
@@ -161,28 +154,14 @@ char *cp_qrtoken_fragment(const cp_signer *s, const cp_qrtoken_fields *f, const 
 	    !cbor_array_push(arr, cbor_move(cbor_build_bytestring(rs, sizeof rs))))
 		goto fail;
 	cbor_tag_set_item(tag, arr);
-	cose = serialize(tag, &ncose);
-	if (!cose)
-		goto fail;
-	{
-		/* base64url without padding. */
-		char *b = g_base64_encode(cose, ncose);
-		size_t bl = strlen(b);
-		while (bl > 0 && b[bl - 1] == '=')
-			b[--bl] = '\0';
-		for (char *c = b; *c; c++)
-			*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-		out = g_strconcat("#" CP_QRTOKEN_PREFIX, b, NULL);
-		g_free(b);
-	}
-	goto done;
+	cose = serialize(tag, len);
+	if (cose)
+		goto done;
 fail:
 	cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("cannot make the signed QR token"));
 done:
 	if (prot_map)
 		cbor_decref(&prot_map);
-	if (pay_map)
-		cbor_decref(&pay_map);
 	if (arr)
 		cbor_decref(&arr);
 	if (tag)
@@ -190,9 +169,45 @@ done:
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
 	g_free(prot);
-	g_free(payload);
 	g_free(tbs);
 	g_free(sig);
+	return cose;
+}
+
+char *cp_qrtoken_fragment(const cp_signer *s, const cp_qrtoken_fields *f, const char *url,
+                          cp_error **err)
+{
+	size_t n = 0;
+	for (int k = 1; k < CP_QRT_NKEYS; k++)
+		n += f->v[k] != NULL;
+	cbor_item_t *pay_map = cbor_new_definite_map(n);
+	unsigned char *payload = NULL, *cose = NULL;
+	size_t npayload = 0, ncose = 0;
+	char *out = NULL;
+	bool ok = pay_map != NULL;
+	for (int k = 1; ok && k < CP_QRT_NKEYS; k++)
+		if (f->v[k])
+			ok = add_pair(pay_map, cbor_build_uint8((uint8_t)k), cbor_build_string(f->v[k]));
+	payload = ok ? serialize(pay_map, &npayload) : NULL;
+	if (pay_map)
+		cbor_decref(&pay_map);
+	if (!payload) {
+		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("cannot make the signed QR token"));
+		return NULL;
+	}
+	cose = cp_qrtoken_cose_sign(s, payload, npayload, url, &ncose, err);
+	g_free(payload);
+	if (!cose)
+		return NULL;
+	/* base64url without padding. */
+	char *b = g_base64_encode(cose, ncose);
+	size_t bl = strlen(b);
+	while (bl > 0 && b[bl - 1] == '=')
+		b[--bl] = '\0';
+	for (char *c = b; *c; c++)
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+	out = g_strconcat("#" CP_QRTOKEN_PREFIX, b, NULL);
+	g_free(b);
 	g_free(cose);
 	return out;
 }
@@ -259,7 +274,7 @@ static bool cbor_skim(const unsigned char **p, const unsigned char *end, int dep
 	}
 }
 
-static cbor_item_t *cbor_load_bounded(const unsigned char *b, size_t n)
+cbor_item_t *cp_qrtoken_cbor_load(const unsigned char *b, size_t n)
 {
 	const unsigned char *p = b;
 	if (!b || !cbor_skim(&p, b + n, 0) || p != b + n)
@@ -299,7 +314,7 @@ static char *text_of(const cbor_item_t *it)
 /* The protected header: exactly {1: -7, 4: kid(8 bytes)}. */
 static bool read_protected(const unsigned char *b, size_t n, unsigned char kid[CP_QRTOKEN_KID_LEN])
 {
-	cbor_item_t *m = cbor_load_bounded(b, n);
+	cbor_item_t *m = cp_qrtoken_cbor_load(b, n);
 	bool alg = false, haskid = false, ok = m && cbor_isa_map(m) && cbor_map_is_definite(m);
 	for (size_t i = 0; ok && i < cbor_map_size(m); i++) {
 		struct cbor_pair pr = cbor_map_handle(m)[i];
@@ -323,7 +338,7 @@ static bool read_protected(const unsigned char *b, size_t n, unsigned char kid[C
 /* The payload: a map of small unsigned keys to text; unknown keys refused. */
 static bool read_payload(const unsigned char *b, size_t n, char *v[CP_QRT_NKEYS])
 {
-	cbor_item_t *m = cbor_load_bounded(b, n);
+	cbor_item_t *m = cp_qrtoken_cbor_load(b, n);
 	bool ok = m && cbor_isa_map(m) && cbor_map_is_definite(m);
 	for (size_t i = 0; ok && i < cbor_map_size(m); i++) {
 		struct cbor_pair pr = cbor_map_handle(m)[i];
@@ -390,12 +405,88 @@ static bool ecdsa_ok(X509 *cert, const unsigned char *tbs, size_t ntbs, const un
 	return ok;
 }
 
+bool cp_qrtoken_cose_open(const unsigned char *b, size_t n, cp_qrtoken_cose *c)
+{
+	memset(c, 0, sizeof *c);
+	/* The tag by hand: libcbor 0.8 refuses tags 6 to 20 (0xc6–0xd4) as
+	 * unassigned, COSE_Sign1's 18 among them (PJK/libcbor#307, fixed after
+	 * Debian 12's version); the array under it is libcbor's. */
+	cbor_item_t *arr = b && n > 1 && b[0] == 0xc0 + COSE_SIGN1_TAG
+	                       ? cp_qrtoken_cbor_load(b + 1, n - 1) : NULL;
+	cbor_item_t **h = arr && cbor_isa_array(arr) && cbor_array_is_definite(arr) &&
+	                          cbor_array_size(arr) == 4
+	                      ? cbor_array_handle(arr) : NULL;
+	if (!h || !is_bstr(h[0]) || !cbor_isa_map(h[1]) || !is_bstr(h[2]) || !is_bstr(h[3]) ||
+	    !read_protected(cbor_bytestring_handle(h[0]), cbor_bytestring_length(h[0]), c->kid) ||
+	    cbor_bytestring_length(h[3]) != 64) {
+		if (arr)
+			cbor_decref(&arr);
+		return false;
+	}
+	c->arr = arr;
+	c->prot = cbor_bytestring_handle(h[0]);
+	c->nprot = cbor_bytestring_length(h[0]);
+	c->payload = cbor_bytestring_handle(h[2]);
+	c->npayload = cbor_bytestring_length(h[2]);
+	c->sig = cbor_bytestring_handle(h[3]);
+	return true;
+}
+
+void cp_qrtoken_cose_close(cp_qrtoken_cose *c)
+{
+	if (c->arr)
+		cbor_decref(&c->arr);
+	memset(c, 0, sizeof *c);
+}
+
+X509 *cp_qrtoken_cose_cert(const cp_qrtoken_cose *c, STACK_OF(X509) *anchors)
+{
+	for (int i = 0; anchors && i < sk_X509_num(anchors); i++) {
+		unsigned char k2[CP_QRTOKEN_KID_LEN];
+		if (cp_qrtoken_kid(sk_X509_value(anchors, i), k2) &&
+		    memcmp(k2, c->kid, sizeof k2) == 0)
+			return sk_X509_value(anchors, i);
+	}
+	return NULL;
+}
+
+bool cp_qrtoken_cose_check(const cp_qrtoken_cose *c, X509 *cert, const char *aad)
+{
+	size_t ntbs = 0;
+	unsigned char *tbs = sig_structure(c->prot, c->nprot, aad, c->payload, c->npayload, &ntbs);
+	bool good = tbs && ecdsa_ok(cert, tbs, ntbs, c->sig);
+	g_free(tbs);
+	return good;
+}
+
 static char *hex(const unsigned char *b, size_t n)
 {
 	GString *g = g_string_sized_new(n * 2);
 	for (size_t i = 0; i < n; i++)
 		g_string_append_printf(g, "%02x", b[i]);
 	return g_string_free(g, FALSE);
+}
+
+char *cp_qrtoken_unknown_kid(const cp_qrtoken_cose *c)
+{
+	char *kh = hex(c->kid, sizeof c->kid);
+	char *m = g_strdup_printf(_("signed by an unknown key (kid %s): no trusted seal "
+	                            "certificate matches"), kh);
+	g_free(kh);
+	return m;
+}
+
+void cp_qrtoken_signer_info(X509 *cert, cp_verify_result *r)
+{
+	g_free(r->signer);
+	g_free(r->issuer);
+	g_free(r->fingerprint);
+	r->signer = cp_keys_subject(cert);
+	r->issuer = cp_keys_name(X509_get_issuer_name(cert));
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdn = 0;
+	X509_digest(cert, EVP_sha256(), md, &mdn);
+	r->fingerprint = hex(md, mdn);
 }
 
 void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
@@ -416,30 +507,15 @@ void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
 	const char *tok = hash + 1 + plen;
 	size_t ntok = (size_t)(qr_text + len - tok);
 	char *v[CP_QRT_NKEYS] = {0};
-	unsigned char *cose = NULL, *tbs = NULL;
-	unsigned char kid[CP_QRTOKEN_KID_LEN];
-	size_t ncose = 0, ntbs = 0;
-	cbor_item_t *top = NULL;
+	unsigned char *cose = NULL;
+	size_t ncose = 0;
+	cp_qrtoken_cose c = {0};
 	if (ntok > CP_QRTOKEN_MAX_CHARS) {
 		fail(r, CP_VERIFY_TAMPERED, g_strdup(_("the signed token is too long")));
 		goto out;
 	}
 	cose = b64url_decode(tok, ntok, &ncose);
-	/* The tag by hand: libcbor 0.8 refuses tags 6 to 20 (0xc6–0xd4) as
-	 * unassigned, COSE_Sign1's 18 among them (PJK/libcbor#307, fixed after
-	 * Debian 12's version); the array under it is libcbor's. */
-	if (cose && ncose > 1 && cose[0] == 0xc0 + COSE_SIGN1_TAG)
-		top = cbor_load_bounded(cose + 1, ncose - 1);
-	cbor_item_t *arr = top ? cbor_incref(top) : NULL;
-	cbor_item_t **h = arr && cbor_isa_array(arr) && cbor_array_is_definite(arr) &&
-	                          cbor_array_size(arr) == 4
-	                      ? cbor_array_handle(arr) : NULL;
-	if (!h || !is_bstr(h[0]) || !cbor_isa_map(h[1]) || !is_bstr(h[2]) || !is_bstr(h[3]) ||
-	    !read_protected(cbor_bytestring_handle(h[0]), cbor_bytestring_length(h[0]), kid) ||
-	    !read_payload(cbor_bytestring_handle(h[2]), cbor_bytestring_length(h[2]), v) ||
-	    cbor_bytestring_length(h[3]) != 64) {
-		if (arr)
-			cbor_decref(&arr);
+	if (!cp_qrtoken_cose_open(cose, ncose, &c) || !read_payload(c.payload, c.npayload, v)) {
 		fail(r, CP_VERIFY_TAMPERED,
 		     g_strdup(_("the signed token is damaged or truncated: it is not a complete "
 		                "COSE_Sign1 ES256 structure with the certificate's fields")));
@@ -454,37 +530,13 @@ void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
 	r->issue_date = v[CP_QRT_ISSUE_DATE];
 	r->organization = v[CP_QRT_ORGANIZATION];
 	memset(v, 0, sizeof v);
-	X509 *cert = NULL;
-	for (int i = 0; anchors && i < sk_X509_num(anchors); i++) {
-		unsigned char k2[CP_QRTOKEN_KID_LEN];
-		if (kid_of(sk_X509_value(anchors, i), k2) && memcmp(k2, kid, sizeof kid) == 0) {
-			cert = sk_X509_value(anchors, i);
-			break;
-		}
-	}
+	X509 *cert = cp_qrtoken_cose_cert(&c, anchors);
 	if (!cert) {
-		char *kh = hex(kid, sizeof kid);
-		fail(r, CP_VERIFY_UNTRUSTED,
-		     g_strdup_printf(_("signed by an unknown key (kid %s): no trusted seal "
-		                       "certificate matches"), kh));
-		g_free(kh);
-		cbor_decref(&arr);
+		fail(r, CP_VERIFY_UNTRUSTED, cp_qrtoken_unknown_kid(&c));
 		goto out;
 	}
-	r->signer = cp_keys_subject(cert);
-	r->issuer = cp_keys_name(X509_get_issuer_name(cert));
-	{
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int mdn = 0;
-		X509_digest(cert, EVP_sha256(), md, &mdn);
-		r->fingerprint = hex(md, mdn);
-	}
-	tbs = sig_structure(cbor_bytestring_handle(h[0]), cbor_bytestring_length(h[0]),
-	                    r->query_url, cbor_bytestring_handle(h[2]),
-	                    cbor_bytestring_length(h[2]), &ntbs);
-	bool good = tbs && ecdsa_ok(cert, tbs, ntbs, cbor_bytestring_handle(h[3]));
-	cbor_decref(&arr);
-	if (!good) {
+	cp_qrtoken_signer_info(cert, r);
+	if (!cp_qrtoken_cose_check(&c, cert, r->query_url)) {
 		if (!strstr(r->query_url, r->cert_no))
 			fail(r, CP_VERIFY_TAMPERED,
 			     g_strdup_printf(_("the signed token is for certificate %s, but the QR "
@@ -500,10 +552,8 @@ void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
 out:
 	for (int k = 0; k < CP_QRT_NKEYS; k++)
 		g_free(v[k]);
-	if (top)
-		cbor_decref(&top);
+	cp_qrtoken_cose_close(&c);
 	g_free(cose);
-	g_free(tbs);
 }
 
 /* ----------------------------------------------------------------- images */
@@ -520,22 +570,17 @@ bool cp_qrtoken_is_image(const char *path)
 	       (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff);
 }
 
-bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verify_result *r,
-                             cp_error **err)
+bool cp_qrtoken_verify_surface(cairo_surface_t *s, STACK_OF(X509) *anchors,
+                               cp_verify_result *r)
 {
-	cairo_surface_t *s = cp_image_load(path, NULL, err);
-	if (!s)
-		return false;
 	int w = cairo_image_surface_get_width(s), hgt = cairo_image_surface_get_height(s);
 	int stride = cairo_image_surface_get_stride(s);
+	cairo_surface_flush(s);
 	const unsigned char *px = cairo_image_surface_get_data(s);
 	bool alpha = cairo_image_surface_get_format(s) == CAIRO_FORMAT_ARGB32;
-	unsigned char *grey = malloc((size_t)w * (size_t)hgt);
-	if (!grey) {
-		cairo_surface_destroy(s);
-		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL, _("out of memory"));
+	unsigned char *grey = px && w > 0 && hgt > 0 ? malloc((size_t)w * (size_t)hgt) : NULL;
+	if (!grey)
 		return false;
-	}
 	for (int y = 0; y < hgt; y++) {
 		const uint32_t *row = (const uint32_t *)(px + (size_t)y * (size_t)stride);
 		for (int x = 0; x < w; x++) {
@@ -547,7 +592,6 @@ bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verif
 			grey[(size_t)y * (size_t)w + (size_t)x] = (unsigned char)(l > 255 ? 255 : l);
 		}
 	}
-	cairo_surface_destroy(s);
 	zbar_image_scanner_t *sc = zbar_image_scanner_create();
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
 	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
@@ -578,4 +622,17 @@ bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verif
 	zbar_image_destroy(img);
 	zbar_image_scanner_destroy(sc);
 	return true;
+}
+
+bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verify_result *r,
+                             cp_error **err)
+{
+	cairo_surface_t *s = cp_image_load(path, NULL, err);
+	if (!s)
+		return false;
+	bool ok = cp_qrtoken_verify_surface(s, anchors, r);
+	cairo_surface_destroy(s);
+	if (!ok)
+		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL, _("out of memory"));
+	return ok;
 }

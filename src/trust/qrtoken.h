@@ -14,6 +14,7 @@
 #ifndef CP_QRTOKEN_H
 #define CP_QRTOKEN_H
 
+#include <cairo.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -61,7 +62,49 @@ void cp_qrtoken_verify(const char *qr_text, size_t len, STACK_OF(X509) *anchors,
 bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verify_result *r,
                              cp_error **err);
 
+/* The same for an image already drawn or loaded (RGB24 or ARGB32): its QR
+ * code, read with libzbar. False only when out of memory. */
+bool cp_qrtoken_verify_surface(cairo_surface_t *s, STACK_OF(X509) *anchors,
+                               cp_verify_result *r);
+
 /* Whether the file starts like a PNG or JPEG. */
 bool cp_qrtoken_is_image(const char *path);
+
+/* ------------------------------------------------------------------------
+ * The COSE_Sign1 ES256 pieces, shared with the signed PNG (trust/pngsig.h). */
+
+/* kid: the first 8 bytes of SHA-256 over the certificate's DER. */
+bool cp_qrtoken_kid(X509 *cert, unsigned char kid[CP_QRTOKEN_KID_LEN]);
+
+/* A tagged COSE_Sign1 (d2 84 …) over payload with protected {1: -7, 4: kid}
+ * and the given external_aad (text, as bytes). g_free(); NULL with err set. */
+unsigned char *cp_qrtoken_cose_sign(const cp_signer *s, const unsigned char *payload,
+                                    size_t npayload, const char *aad, size_t *len,
+                                    cp_error **err);
+
+/* A COSE_Sign1 read back: pointers into the decoded item (valid until
+ * cp_qrtoken_cose_close()). */
+typedef struct cp_qrtoken_cose {
+	struct cbor_item_t *arr;
+	const unsigned char *prot, *payload, *sig; /* sig: r ‖ s, 64 bytes */
+	size_t nprot, npayload;
+	unsigned char kid[CP_QRTOKEN_KID_LEN];
+} cp_qrtoken_cose;
+
+/* False when b is not exactly a tagged COSE_Sign1 with protected
+ * {1: -7, 4: 8-byte kid} and a 64-byte signature (nothing left over). */
+bool cp_qrtoken_cose_open(const unsigned char *b, size_t n, cp_qrtoken_cose *c);
+void cp_qrtoken_cose_close(cp_qrtoken_cose *c);
+/* The certificate of anchors whose kid c names, or NULL (borrowed). */
+X509 *cp_qrtoken_cose_cert(const cp_qrtoken_cose *c, STACK_OF(X509) *anchors);
+/* The ES256 signature over Sig_structure(protected, aad, payload). */
+bool cp_qrtoken_cose_check(const cp_qrtoken_cose *c, X509 *cert, const char *aad);
+/* "signed by an unknown key (kid …)…", translated; g_free(). */
+char *cp_qrtoken_unknown_kid(const cp_qrtoken_cose *c);
+/* Fills r's signer, issuer and fingerprint from cert. */
+void cp_qrtoken_signer_info(X509 *cert, cp_verify_result *r);
+/* libcbor's decoder over exactly one bounded item (definite lengths, ≤ 8
+ * deep, each length within the bytes left); NULL otherwise. */
+struct cbor_item_t *cp_qrtoken_cbor_load(const unsigned char *b, size_t n);
 
 #endif

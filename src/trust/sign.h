@@ -82,6 +82,12 @@ typedef struct cp_verify_result {
 	/* A signed QR token (trust/qrtoken.h) also signs these; NULL otherwise. */
 	char *job_type, *issue_date, *organization;
 	char *query_url;    /* the QR's query address, or NULL */
+	/* A signed PNG (trust/pngsig.h): its image signature and its QR token,
+	 * each checked; status and reason above are then the worse of the two. */
+	bool image_sealed;
+	cp_verify_status image_status, token_status;
+	char *image_reason, *token_reason; /* NULL when valid */
+	int page;           /* a PDF page checked by its QR code (1-based), else 0 */
 } cp_verify_result;
 
 /* Verifies the last signature of the PDF at path against the trust anchors

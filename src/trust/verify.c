@@ -36,6 +36,8 @@ void cp_verify_result_clear(cp_verify_result *r)
 	g_free(r->issue_date);
 	g_free(r->organization);
 	g_free(r->query_url);
+	g_free(r->image_reason);
+	g_free(r->token_reason);
 	memset(r, 0, sizeof *r);
 }
 
