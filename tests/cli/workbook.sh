@@ -4,7 +4,8 @@
 # and the sample batch as .xlsx (written by openpyxl) and .xls (written by
 # xlwt), each with a title row above the header (tests/data/workbook/gen.py),
 # checked and rendered exactly like their CSV twins with the same title row;
-# photos pasted into the cells printed as the files they were; --sheet; an ID number stored as a number is refused naming its row, column
+# photos pasted into the cells, anchored or placed in the cell (WPS, Excel
+# 365), printed as the files they were; --sheet; an ID number stored as a number is refused naming its row, column
 # and rule.
 . "$(dirname "$0")/lib.sh"
 
@@ -104,6 +105,38 @@ if have pdftotext && have pdftoppm; then
 	[ "$diffs" -eq 0 ] && ok "pictures.xlsx: the 20 pages look exactly as with photo files" ||
 		not_ok "pictures.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
 fi
+# Pictures placed in the cells (WPS's DISPIMG, Excel 365's Place in Cell;
+# tests/data/workbook/gen_incell.py): the same certificates again.
+for f in incell-wps incell-excel; do
+	run render --org "$ORG" --no-ledger -q -o "$T_TMP/$f.pdf" "$T_TMP/$f.xlsx"
+	expect_status 0 "$f.xlsx renders"
+	if have pdftotext && have pdftoppm; then
+		pdftotext "$T_TMP/$f.pdf" "$T_TMP/$f.txt"
+		cmp -s "$T_TMP/sample.csv.txt" "$T_TMP/$f.txt" &&
+			ok "$f.xlsx: the same text as the CSV with photo files" ||
+			not_ok "$f.xlsx: the same text as the CSV with photo files"
+		pdftoppm -r 20 -png "$T_TMP/$f.pdf" "$T_TMP/$f-page"
+		diffs=0
+		for p in "$T_TMP"/csvpage-*.png; do
+			cmp -s "$p" "$(echo "$p" | sed "s|csvpage|$f-page|")" || diffs=$((diffs + 1))
+		done
+		[ "$diffs" -eq 0 ] && ok "$f.xlsx: the 20 pages look exactly as with photo files" ||
+			not_ok "$f.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
+	fi
+done
+run check --org "$ORG" "$T_TMP/incell-bad-wps.xlsx"
+expect_status 1 "a DISPIMG of a picture the workbook lacks is refused"
+contains "$T_ERR" 'incell-bad-wps.xlsx:3: row 3, column 照片 (photo): [photo.picture 第十五条] the picture in cell I3 (DISPIMG "ID_00000000000000000000000000000000") is not in the workbook' \
+	"the cell and the ID are named"
+contains "$T_ERR" "5 records, 4 valid, 1 refused" "the other rows are valid"
+run check --org "$ORG" "$T_TMP/incell-bad-excel.xlsx"
+expect_status 1 "Excel pictures in cells that cannot be used are refused"
+contains "$T_ERR" "row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds a picture in the cell and another placed over it" \
+	"a picture in the cell and one anchored over it"
+contains "$T_ERR" 'row 5, column 照片 (photo): [photo.picture 第十五条] the picture in cell I5 (vm="10") is not in the workbook' \
+	"a vm the metadata does not have"
+contains "$T_ERR" "5 records, 3 valid, 2 refused" "the other rows are valid"
+
 run check --org "$ORG" "$T_TMP/pictures-bad.xlsx"
 expect_status 1 "pictures that cannot be told to one row are refused"
 contains "$T_ERR" "pictures-bad.xlsx:4: row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds 2 pictures" \
