@@ -530,7 +530,7 @@ static void test_pictures(void)
  * value alone, G4 an ID the workbook does not have). Excel 365: vm="N"
  * through xl/metadata.xml and xl/richData to the image (H2, H3 sharing one
  * image; H4 a vm beyond the metadata; H5 a rich value that is not an image,
- * as a data type is, which keeps its text). A cell with a picture reads as
+ * as a data type is, which keeps its text; J5 an image from the web). A cell with a picture reads as
  * empty; an anchored picture over an in-cell one counts two. The shapes are
  * those XlsxWriter (metadata.py, rich_value*.py) and WPS write. */
 static void test_cell_pictures(void)
@@ -562,19 +562,24 @@ static void test_cell_pictures(void)
 		"<metadataType name=\"XLRICHVALUE\"/></metadataTypes>"
 		"<futureMetadata name=\"XLDAPR\" count=\"1\"><bk><extLst><ext><xda:x xmlns:xda=\"d\"/>"
 		"</ext></extLst></bk></futureMetadata>"
-		"<futureMetadata name=\"XLRICHVALUE\" count=\"3\">"
+		"<futureMetadata name=\"XLRICHVALUE\" count=\"4\">"
 		"<bk><extLst><ext><xlrd:rvb i=\"0\"/></ext></extLst></bk>"
 		"<bk><extLst><ext><xlrd:rvb i=\"1\"/></ext></extLst></bk>"
-		"<bk><extLst><ext><xlrd:rvb i=\"2\"/></ext></extLst></bk></futureMetadata>"
+		"<bk><extLst><ext><xlrd:rvb i=\"2\"/></ext></extLst></bk>"
+		"<bk><extLst><ext><xlrd:rvb i=\"3\"/></ext></extLst></bk></futureMetadata>"
 		"<valueMetadata count=\"3\"><bk><rc t=\"2\" v=\"0\"/></bk><bk><rc t=\"2\" v=\"1\"/></bk>"
-		"<bk><rc t=\"2\" v=\"2\"/></bk></valueMetadata></metadata>";
+		"<bk><rc t=\"2\" v=\"2\"/></bk><bk><rc t=\"2\" v=\"3\"/></bk></valueMetadata>"
+		"</metadata>";
 	const char *structures =
 		"<rvStructures xmlns=\"s\" count=\"2\"><s t=\"_localImage\">"
 		"<k n=\"CalcOrigin\" t=\"i\"/><k n=\"_rvRel:LocalImageIdentifier\" t=\"i\"/></s>"
-		"<s t=\"_linkedentity\"><k n=\"%EntityId\" t=\"s\"/></s></rvStructures>";
+		"<s t=\"_linkedentity\"><k n=\"%EntityId\" t=\"s\"/></s>"
+		"<s t=\"_webimage\"><k n=\"WebImageIdentifier\" t=\"i\"/><k n=\"CalcOrigin\" "
+		"t=\"i\"/></s></rvStructures>";
 	const char *values =
 		"<rvData xmlns=\"s\" count=\"3\"><rv s=\"0\"><v>5</v><v>0</v></rv>"
-		"<rv s=\"0\"><v>5</v><v>1</v></rv><rv s=\"1\"><v>x</v></rv></rvData>";
+		"<rv s=\"0\"><v>5</v><v>1</v></rv><rv s=\"1\"><v>x</v></rv>"
+		"<rv s=\"2\"><v>0</v><v>1</v></rv></rvData>";
 	const char *valuerel =
 		"<richValueRels xmlns=\"v\" xmlns:r=\"" RELNS "\"><rel r:id=\"rId1\"/>"
 		"<rel r:id=\"rId2\"/></richValueRels>";
@@ -604,7 +609,8 @@ static void test_cell_pictures(void)
 		"<row r=\"4\"><c r=\"A4\"><v>4</v></c><c r=\"G4\" t=\"str\"><f>DISPIMG(\"ID_GONE\",1)</f><v>x</v></c>"
 		"<c r=\"H4\" t=\"e\" vm=\"9\"><v>#VALUE!</v></c></row>"
 		"<row r=\"5\"><c r=\"A5\"><v>5</v></c><c r=\"H5\" t=\"e\" vm=\"3\"><v>#VALUE!</v></c>"
-		"<c r=\"I5\" t=\"e\" vm=\"1\"><v>#VALUE!</v></c></row>"
+		"<c r=\"I5\" t=\"e\" vm=\"1\"><v>#VALUE!</v></c>"
+		"<c r=\"J5\" t=\"e\" vm=\"4\"><v>#VALUE!</v></c></row>"
 		"</sheetData></worksheet>";
 	const part parts[] = {
 		{"_rels/.rels", root_rels},
@@ -672,6 +678,10 @@ static void test_cell_pictures(void)
 	/* vm 1 → rich value 0 → rel 0, whose image is not in the package */
 	g_assert_cmpint(cp_sheet_pictures(s, 5, 8, &pc, &err), ==, 1);
 	g_assert_cmpstr(pc.missing, ==, "vm=\"1\"");
+	cp_sheet_picture_clear(&pc);
+	/* vm 4: IMAGE("https://…"), an image from the web, not in the workbook */
+	g_assert_cmpint(cp_sheet_pictures(s, 5, 9, &pc, &err), ==, 1);
+	g_assert_cmpstr(pc.missing, ==, "vm=\"4\"");
 	cp_sheet_picture_clear(&pc);
 	g_assert_cmpint(cp_sheet_pictures(s, 5, 7, &pc, &err), ==, 0);
 	g_assert_cmpint(cp_sheet_pictures(s, 2, 0, &pc, &err), ==, 0);

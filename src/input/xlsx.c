@@ -51,7 +51,8 @@ typedef struct xlsx {
 	/* pictures in cells: WPS's, name ("ID_…") → media part */
 	GHashTable *wps_images;
 	/* Excel's: value metadata (vm - 1) → rich value index or -1; rich
-	 * value → index in richValueRel or -1 (not an image); that index →
+	 * value → index in richValueRel, -1 (not an image) or -2 (an image
+	 * from the web, IMAGE("https://…"), not in the workbook); that index →
 	 * media part (NULL when the relationship is not there) */
 	GArray *vm_rv, *rv_rel;
 	GPtrArray *rel_media;
@@ -777,7 +778,9 @@ static bool load_pictures(xlsx *x, const char *sheet_part, cp_error **err)
  *    rich value (xl/richData/rdrichvalue.xml, rv from 0). The rv's values
  *    follow the keys of its structure (rdrichvaluestructure.xml, s from 0);
  *    the key _rvRel:LocalImageIdentifier is the index of a rel in
- *    richValueRel.xml, whose r:id its .rels resolves to the image.
+ *    richValueRel.xml, whose r:id its .rels resolves to the image. A
+ *    structure with WebImageIdentifier instead is IMAGE("https://…"): a
+ *    picture, but not in the workbook.
  * (The shapes XlsxWriter writes for embed_image() and WPS for 嵌入单元格;
  * tests/data/workbook/gen_incell.py makes both.) */
 
@@ -949,7 +952,8 @@ static void meta_end(part_ctx *c, const char *el)
 }
 
 /* rdrichvaluestructure.xml: for each structure, the position of the key
- * _rvRel:LocalImageIdentifier among its keys, or -1. */
+ * _rvRel:LocalImageIdentifier among its keys, -2 for an image from the web
+ * (_webimage: a WebImageIdentifier, the address kept elsewhere), or -1. */
 typedef struct struct_ctx {
 	GArray *keypos;
 	long nkeys;
@@ -963,8 +967,11 @@ static void struct_start(part_ctx *c, const char *el, const char **atts)
 		r->nkeys = 0;
 	} else if (strcmp(el, "k") == 0 && r->keypos->len) {
 		const char *n = attr(atts, "n");
+		long *pos = &g_array_index(r->keypos, long, r->keypos->len - 1);
 		if (n && strcmp(n, "_rvRel:LocalImageIdentifier") == 0)
-			g_array_index(r->keypos, long, r->keypos->len - 1) = r->nkeys;
+			*pos = r->nkeys;
+		else if (n && strcmp(n, "WebImageIdentifier") == 0 && *pos == -1)
+			*pos = -2;
 		r->nkeys++;
 	}
 }
@@ -987,7 +994,7 @@ static void rv_start(part_ctx *c, const char *el, const char **atts)
 		                                               : -1;
 		r->pos = 0;
 		r->in_rv = true;
-		push_long(c, c->x->rv_rel, -1);
+		push_long(c, c->x->rv_rel, r->want == -2 ? -2 : -1);
 	} else if (strcmp(el, "v") == 0 && r->in_rv) {
 		r->in_v = true;
 		g_string_truncate(r->text, 0);
@@ -1139,7 +1146,7 @@ static bool cell_picture(xlsx *x, char **media, char **ref)
 		}
 		if (rvi >= 0 && (guint)rvi < x->rv_rel->len) {
 			long ri = g_array_index(x->rv_rel, long, rvi);
-			if (ri < 0)
+			if (ri == -1)
 				return false; /* a rich value that is not an image (a data type) */
 			if ((guint)ri < x->rel_media->len && g_ptr_array_index(x->rel_media, ri))
 				*media = g_strdup(g_ptr_array_index(x->rel_media, ri));
