@@ -523,6 +523,35 @@ static void test_pictures(void)
 	tu_assert_error(&err, CP_E_PARSE, "no part xl/media/gone.png");
 	cp_sheet_free(s);
 	g_free(p);
+
+	/* A batch of 6,000 rows has 6,000 pictures, each related by the
+	 * drawing (as openpyxl and Excel write them): all found. */
+	GString *big = g_string_new("<xdr:wsDr xmlns:xdr=\"x\" xmlns:a=\"a\" xmlns:r=\"r\">");
+	GString *big_rels = g_string_new("<Relationships xmlns=\"" PKGRELS "\">");
+	for (int i = 0; i < 6000; i++) {
+		g_string_append_printf(big, "<xdr:oneCellAnchor><xdr:from><xdr:col>1</xdr:col>"
+		                       "<xdr:row>%d</xdr:row></xdr:from><xdr:pic><xdr:blipFill>"
+		                       "<a:blip r:embed=\"p%d\"/></xdr:blipFill></xdr:pic>"
+		                       "</xdr:oneCellAnchor>", i, i);
+		g_string_append_printf(big_rels, "<Relationship Id=\"p%d\" Type=\"" RELNS
+		                       "/image\" Target=\"../media/a.png\"/>", i);
+	}
+	g_string_append(big, "</xdr:wsDr>");
+	g_string_append(big_rels, "</Relationships>");
+	part many[G_N_ELEMENTS(parts)];
+	memcpy(many, parts, sizeof parts);
+	many[5].text = big->str;
+	many[6].text = big_rels->str;
+	p = write_zip("many-pictures.xlsx", many, G_N_ELEMENTS(many));
+	s = open_ok(p, NULL);
+	g_assert_cmpint(cp_sheet_pictures(s, 6000, 1, &pc, &err), ==, 1);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(pc.len, ==, strlen("not really a PNG"));
+	cp_sheet_picture_clear(&pc);
+	cp_sheet_free(s);
+	g_free(p);
+	g_string_free(big, TRUE);
+	g_string_free(big_rels, TRUE);
 }
 
 /* Pictures in cells. WPS: DISPIMG("ID_…",1) formulas naming the xdr:pic of

@@ -48,6 +48,9 @@ typedef struct xlsx {
 	GByteArray *xf_kind;
 	/* pictures anchored on the sheet (pic), in drawing order */
 	GArray *pics;
+	/* where they are: row << 16 | col → the count there (upper 32 bits)
+	 * and the index of the first (lower), as a guint64 */
+	GHashTable *pic_at;
 	/* pictures in cells: WPS's, name ("ID_…") → media part */
 	GHashTable *wps_images;
 	/* Excel's: value metadata (vm - 1) → rich value index or -1; rich
@@ -303,7 +306,8 @@ static void rels_start(part_ctx *c, const char *el, const char **atts)
 	const char *target = attr(atts, "Target"), *mode = attr(atts, "TargetMode");
 	if (!id || !type || !target || (mode && strcmp(mode, "External") == 0))
 		return;
-	if (a->len >= CP_XLSX_MAX_SHEETS * 4) {
+	/* a drawing or cellimages.xml relates each of its pictures */
+	if (a->len >= CP_XLSX_MAX_PICTURES + CP_XLSX_MAX_SHEETS * 4u) {
 		part_fail(c, CP_E_NOMEM, _("the workbook part %s has too many relationships"),
 		          c->part);
 		return;
@@ -717,6 +721,17 @@ static void drawing_end(part_ctx *c, const char *el)
 				to = d->from_row + 1; /* a bottom edge above the top: its own row */
 			pic p = {d->from_row + 1, d->from_col, to, resolve_target(d->part, r->target)};
 			g_array_append_val(x->pics, p);
+			gint64 key = (gint64)p.row << 16 | p.col;
+			guint64 *at = g_hash_table_lookup(x->pic_at, &key);
+			if (at) {
+				*at += (guint64)1 << 32;
+			} else {
+				gint64 *k = g_new(gint64, 1);
+				*k = key;
+				at = g_new(guint64, 1);
+				*at = (guint64)1 << 32 | (x->pics->len - 1);
+				g_hash_table_insert(x->pic_at, k, at);
+			}
 		}
 		d->anchor = 0;
 	}
@@ -786,7 +801,7 @@ static bool load_pictures(xlsx *x, const char *sheet_part, cp_error **err)
 
 typedef struct cellpic {
 	char *media;   /* the image part, or NULL when the workbook lacks it */
-	char *ref;     /* how the cell names it: DISPIMG "ID_…", or vm 3 */
+	char *ref;     /* how the cell names it: DISPIMG "ID_…", or vm="3" */
 } cellpic;
 
 static void cellpic_free(gpointer p)
@@ -1170,12 +1185,12 @@ static int xlsx_pictures(cp_sheet *s, long row, long col, cp_sheet_picture *out,
 {
 	xlsx *x = (xlsx *)s;
 	const pic *first = NULL;
-	for (guint i = 0; i < x->pics->len; i++) {
-		const pic *p = &g_array_index(x->pics, pic, i);
-		if (p->row == row && p->col == col && out->anchored++ == 0)
-			first = p;
-	}
 	gint64 key = (gint64)row << 16 | col;
+	const guint64 *at = g_hash_table_lookup(x->pic_at, &key);
+	if (at) {
+		out->anchored = (int)(*at >> 32);
+		first = &g_array_index(x->pics, pic, (guint)(*at & 0xffffffffu));
+	}
 	const cellpic *cp = g_hash_table_lookup(x->cellpics, &key);
 	out->in_cell = cp != NULL;
 	if (first)
@@ -1562,6 +1577,8 @@ static void xlsx_free(cp_sheet *s)
 		g_free(g_array_index(x->pics, pic, i).media);
 	if (x->pics)
 		g_array_free(x->pics, TRUE);
+	if (x->pic_at)
+		g_hash_table_destroy(x->pic_at);
 	if (x->wps_images)
 		g_hash_table_destroy(x->wps_images);
 	if (x->vm_rv)
@@ -1633,6 +1650,7 @@ cp_sheet *cp_xlsx_open(const char *path, const char *sheet, cp_error **err)
 	g_array_append_val(x->sst_off, zero);
 	x->xf_kind = g_byte_array_new();
 	x->pics = g_array_new(FALSE, FALSE, sizeof(pic));
+	x->pic_at = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	x->text = g_string_new(NULL);
 	x->formula = g_string_new(NULL);
 	x->wps_images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
