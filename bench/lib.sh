@@ -43,6 +43,18 @@ ensure_batch() {
 	[ -f "$CACHE/batch-$1.csv" ] || "$BIN/gen-batch" csv "$1" "$NPHOTOS" "$CACHE/batch-$1.csv"
 }
 
+# ensure_xlsx N: bench/cache/batch-N.xlsx, the same batch as a workbook
+# (bench/csv2xlsx.py), beside the CSV so that the photo paths resolve alike;
+# made again when the CSV or the script is newer.
+ensure_xlsx() {
+	ensure_batch "$1"
+	_x="$CACHE/batch-$1.xlsx"
+	if [ ! -f "$_x" ] || [ "$CACHE/batch-$1.csv" -nt "$_x" ] || [ bench/csv2xlsx.py -nt "$_x" ]; then
+		/usr/bin/python3 bench/csv2xlsx.py "$CACHE/batch-$1.csv" "$_x" ||
+			die "cannot write $_x (bench/csv2xlsx.py needs /usr/bin/python3)"
+	fi
+}
+
 # run_once NAME PREP CMD…: runs PREP (a shell command, untimed), then CMD under
 # bench/rusage, appending one line to $OUT/NAME.runs. Output goes to
 # $OUT/NAME.log; a failure prints its end and stops the benchmark.

@@ -41,6 +41,9 @@ END {
 		v = idx["preview-1k"]
 		target("single PNG preview of 1,000 rows, whole process", msper(v), 150, "<=", " ms")
 	}
+	if (("check-10k-xlsx" in idx) && ("check-10k" in idx))
+		target("check of .xlsx / check of CSV, wall (check-10k-xlsx)",
+		       wall[idx["check-10k-xlsx"]] / wall[idx["check-10k"]], 2, "<=", "")
 	if ("signed-1k" in idx)
 		target("signed per-holder PDFs/s (signed-1k, signing included)",
 		       rate(idx["signed-1k"]), 500, ">=", "")
@@ -53,11 +56,11 @@ END {
 	}
 
 	if (mode == "table") {
-		printf "%-12s %7s %4s %9s %9s %8s %8s %8s %10s %10s\n", "test", "certs", "runs",
+		printf "%-16s %7s %4s %9s %9s %8s %8s %8s %10s %10s\n", "test", "certs", "runs",
 		       "wall s", "certs/s", "ms/cert", "cpu ms", "RSS MB", "bytes/cert",
 		       "w/o photo"
 		for (k = 1; k <= NR; k++)
-			printf "%-12s %7d %4d %9.3f %9.1f %8.3f %8.3f %8.1f %10s %10s\n", name[k],
+			printf "%-16s %7d %4d %9.3f %9.1f %8.3f %8.3f %8.1f %10s %10s\n", name[k],
 			       n[k], runs[k], wall[k], rate(k), msper(k), cpuper(k), mb(rss[k]),
 			       bytes[k] == "" ? "-" : bytes[k], other[k] == "" ? "-" : other[k]
 		print ""

@@ -104,6 +104,21 @@ while [ $_i -lt "$RUNS" ]; do
 done
 record check-10k check 10000 "" ""
 
+# The same batch as an .xlsx workbook (bench/csv2xlsx.py: shared strings,
+# date cells): against check-10k, what reading the workbook costs (target:
+# within 2x). Both must find the same records valid.
+ensure_xlsx 10000
+echo "bench: check, 10,000 certificates from an .xlsx ($RUNS runs)" >&2
+_i=0
+while [ $_i -lt "$RUNS" ]; do
+	run_once check-10k-xlsx : "$CERTPRESS" check --org "$ORG" "$CACHE/batch-10000.xlsx"
+	_i=$((_i + 1))
+done
+_counts() { tail -n 1 "$OUT/$1.log" | sed -n 's/.*: \([0-9]* records, [0-9]* valid, [0-9]* refused\).*/\1/p'; }
+[ -n "$(_counts check-10k)" ] && [ "$(_counts check-10k)" = "$(_counts check-10k-xlsx)" ] ||
+	die "check-10k-xlsx: \"$(_counts check-10k-xlsx)\", the CSV \"$(_counts check-10k)\""
+record check-10k-xlsx check 10000 "" ""
+
 # png NAME RUNS [OPTION...]: 100 electronic certificates as a PNG folder.
 png() {
 	_name=$1 _runs=$2

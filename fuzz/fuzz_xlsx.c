@@ -123,18 +123,18 @@ static void read_sheet(const char *path, bool zip)
 			if (r.number[i] && !is_number(r.cells[i]))
 				cp_fuzz_fail("number cell '%s'", r.cells[i]);
 		}
-		/* the pictures anchored in the row's first cells */
+		/* the pictures anchored in or placed in the row's first cells */
 		for (long c = 0; c < 4; c++) {
-			long to;
-			unsigned char *pd;
-			size_t pl;
-			int n = cp_sheet_pictures(s, r.row, c, &to, &pd, &pl, &err);
+			cp_sheet_picture pc;
+			int n = cp_sheet_pictures(s, r.row, c, &pc, &err);
 			cp_fuzz_check_result(n >= 0, err, "cp_sheet_pictures");
 			err = NULL;
-			if ((n > 0) != (pd != NULL) || (to && to < r.row))
+			bool one = n == 1 && !pc.missing;
+			if (n >= 0 && (one != (pc.data != NULL) || n != pc.anchored + pc.in_cell ||
+			               (pc.missing && !pc.in_cell) || (pc.to_row && pc.to_row < r.row)))
 				cp_fuzz_fail("pictures %d, data %p, to row %ld of row %ld", n,
-				             (void *)pd, to, r.row);
-			g_free(pd);
+				             (void *)pc.data, pc.to_row, r.row);
+			cp_sheet_picture_clear(&pc);
 		}
 	}
 	cp_fuzz_check_result(k == 0, err, "cp_sheet_next");

@@ -221,7 +221,7 @@ static void test_all_problems(void)
 	g_assert_nonnull(find(&fx.problems, "issue_date.calendar"));
 	p = find(&fx.problems, "cert_no.prefix");
 	g_assert_nonnull(p);
-	g_assert_cmpstr(p->article, ==, "第十三条");
+	g_assert_cmpstr(p->article, ==, "编码规则");
 	g_assert_nonnull(find(&fx.problems, "cert_no.level"));
 	g_assert_nonnull(find(&fx.problems, "cert_no.serial"));
 	p = find(&fx.problems, "scope.job_type");
@@ -297,7 +297,7 @@ static void test_scope(void)
 	/* the occupation has job types: blank is not allowed */
 	good_record(&rec, 3, 3);
 	set_raw(&rec, CP_FIELD_JOB_TYPE, "");
-	expect_problem(&fx, &rec, "scope.job_type", "cannot be blank");
+	expect_problem(&fx, &rec, "job_type.missing", "cannot be blank");
 	cp_record_clear(&rec);
 
 	/* the occupation has none: a job type is not allowed */

@@ -241,7 +241,7 @@ static void test_cert_no_positions(void)
 	g_assert_nonnull(strstr(v.items[0].message, "position 1 "));
 	g_assert_nonnull(strstr(v.items[0].message, "positions 2–5"));
 	g_assert_nonnull(strstr(v.items[0].message, "positions 6–7"));
-	g_assert_cmpstr(v.items[0].article, ==, "第十三条");
+	g_assert_cmpstr(v.items[0].article, ==, "编码规则");
 	g_assert_cmpstr(v.items[1].rule, ==, "cert_no.year");
 	g_assert_cmpstr(v.items[2].rule, ==, "cert_no.level");
 	g_assert_cmpstr(v.items[3].rule, ==, "cert_no.serial");
@@ -669,10 +669,149 @@ static void test_name(void)
 	g_free(longname);
 }
 
+/* ------------------------------------------------------- rule sources */
+
+/* Adds the rule ids of the .c files under dir to ids (literals "prefix.x"
+ * whose prefix is one of the rules'). */
+static void scan_sources(const char *dir, GHashTable *prefixes, GHashTable *ids)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	g_assert_nonnull(d);
+	GRegex *re = g_regex_new("\"([a-z_]+)\\.([a-z_0-9]+)\"", 0, 0, NULL);
+	const char *name;
+	while ((name = g_dir_read_name(d))) {
+		char *path = g_build_filename(dir, name, NULL);
+		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+			scan_sources(path, prefixes, ids);
+		} else if (g_str_has_suffix(name, ".c")) {
+			char *text;
+			g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+			GMatchInfo *mi;
+			g_regex_match(re, text, 0, &mi);
+			for (; g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
+				char *prefix = g_match_info_fetch(mi, 1);
+				char *id = g_match_info_fetch(mi, 0);
+				/* the ledger's file, not a rule */
+				if (g_hash_table_contains(prefixes, prefix) &&
+				    strcmp(id, "\"ledger.sqlite\"") != 0) {
+					id[strlen(id) - 1] = '\0';
+					g_hash_table_replace(ids, g_strdup(id + 1), g_strdup(name));
+				}
+				g_free(prefix);
+				g_free(id);
+			}
+			g_match_info_free(mi);
+			g_free(text);
+		}
+		g_free(path);
+	}
+	g_regex_unref(re);
+	g_dir_close(d);
+}
+
+/* Every rule id has one source, the same in the code's table (which every
+ * problem takes its tag from) and in docs/rules.md, row for row; every rule
+ * id the code names is in both. A rule added, renamed or re-sourced in one
+ * place only fails here. */
+static void test_rule_sources(void)
+{
+	size_t n;
+	const cp_rule_source *t = cp_rule_sources(&n);
+	g_assert_cmpuint(n, >, 50);
+	GHashTable *code = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *prefixes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (g_hash_table_contains(code, t[i].rule))
+			g_test_message("the code's table lists %s twice", t[i].rule);
+		g_assert_false(g_hash_table_contains(code, t[i].rule));
+		g_hash_table_insert(code, (gpointer)t[i].rule,
+		                    (gpointer)(t[i].source ? t[i].source : "—"));
+		g_hash_table_add(prefixes, g_strndup(t[i].rule, strcspn(t[i].rule, ".")));
+		g_assert_true(cp_rule_source_of(t[i].rule) == t[i].source);
+	}
+	g_assert_null(cp_rule_source_of("no.such_rule"));
+
+	/* the doc's rows: | `a.b`, `c.d` | source | what |, ids from the first
+	 * cell only */
+	char *path = tu_path("../docs/rules.md"), *md;
+	g_assert_true(g_file_get_contents(path, &md, NULL, NULL));
+	GHashTable *doc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	char **lines = g_strsplit(md, "\n", -1);
+	GRegex *idre = g_regex_new("`([a-z_]+\\.[a-z_0-9]+)`", 0, 0, NULL);
+	int failures = 0;
+	for (size_t i = 0; lines[i]; i++) {
+		if (!g_str_has_prefix(lines[i], "| `"))
+			continue;
+		char **cells = g_strsplit(lines[i], "|", 4);
+		g_assert_nonnull(cells[1]);
+		g_assert_nonnull(cells[2]);
+		char *source = g_strstrip(g_strdup(cells[2]));
+		GMatchInfo *mi;
+		g_regex_match(idre, cells[1], 0, &mi);
+		for (; g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
+			char *id = g_match_info_fetch(mi, 1);
+			if (g_hash_table_contains(doc, id)) {
+				g_test_message("docs/rules.md lists %s twice", id);
+				failures++;
+			}
+			g_hash_table_replace(doc, id, g_strdup(source));
+		}
+		g_match_info_free(mi);
+		g_free(source);
+		g_strfreev(cells);
+	}
+	g_assert_cmpuint(g_hash_table_size(doc), >, 50);
+
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, code);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const char *d = g_hash_table_lookup(doc, k);
+		if (!d) {
+			g_test_message("%s (%s) is not in docs/rules.md", (char *)k, (char *)v);
+			failures++;
+		} else if (strcmp(d, v) != 0) {
+			g_test_message("%s: the code cites %s, docs/rules.md %s", (char *)k,
+			               (char *)v, d);
+			failures++;
+		}
+	}
+	g_hash_table_iter_init(&it, doc);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (!g_hash_table_contains(code, k)) {
+			g_test_message("%s of docs/rules.md is not in the code's table", (char *)k);
+			failures++;
+		}
+
+	/* every rule id src/ names */
+	char *src = tu_path("../src");
+	GHashTable *used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	scan_sources(src, prefixes, used);
+	g_assert_cmpuint(g_hash_table_size(used), >, 50);
+	g_hash_table_iter_init(&it, used);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (!g_hash_table_contains(code, k)) {
+			g_test_message("%s (%s) is not in the code's table", (char *)k, (char *)v);
+			failures++;
+		}
+	g_assert_cmpint(failures, ==, 0);
+
+	g_hash_table_destroy(used);
+	g_free(src);
+	g_regex_unref(idre);
+	g_strfreev(lines);
+	g_hash_table_destroy(doc);
+	g_free(md);
+	g_free(path);
+	g_hash_table_destroy(prefixes);
+	g_hash_table_destroy(code);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rules/level", test_level);
+	g_test_add_func("/rules/sources", test_rule_sources);
 	g_test_add_func("/rules/date", test_date);
 	g_test_add_func("/rules/cert-no/valid", test_cert_no_valid);
 	g_test_add_func("/rules/cert-no/positions", test_cert_no_positions);

@@ -461,24 +461,22 @@ static void test_pictures(void)
 {
 	char *p = tu_path("data/workbook/pictures.xlsx");
 	cp_sheet *s = open_ok(p, NULL);
-	long to;
-	unsigned char *data;
-	size_t len;
+	cp_sheet_picture pc;
 	cp_error *err = NULL;
-	g_assert_cmpint(cp_sheet_pictures(s, 3, 8, &to, &data, &len, &err), ==, 1);
+	g_assert_cmpint(cp_sheet_pictures(s, 3, 8, &pc, &err), ==, 1);
 	tu_assert_no_error(err);
-	g_assert_cmpint(to, ==, 0);
+	g_assert_cmpint(pc.to_row, ==, 0);
 	char *photo = tu_path("../templates/sample/photos/001.jpg"), *file;
 	gsize flen;
 	g_assert_true(g_file_get_contents(photo, &file, &flen, NULL));
-	g_assert_cmpuint(len, ==, flen);
-	g_assert_cmpint(memcmp(data, file, flen), ==, 0);
-	g_free(data);
+	g_assert_cmpuint(pc.len, ==, flen);
+	g_assert_cmpint(memcmp(pc.data, file, flen), ==, 0);
+	cp_sheet_picture_clear(&pc);
 	g_free(file);
 	g_free(photo);
-	g_assert_cmpint(cp_sheet_pictures(s, 3, 0, &to, &data, &len, &err), ==, 0);
-	g_assert_null(data);
-	g_assert_cmpint(cp_sheet_pictures(s, 2, 8, &to, &data, &len, &err), ==, 0);
+	g_assert_cmpint(cp_sheet_pictures(s, 3, 0, &pc, &err), ==, 0);
+	g_assert_null(pc.data);
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 8, &pc, &err), ==, 0);
 	cp_sheet_free(s);
 	g_free(p);
 
@@ -514,15 +512,209 @@ static void test_pictures(void)
 	};
 	p = write_zip("anchors.xlsx", parts, G_N_ELEMENTS(parts));
 	s = open_ok(p, NULL);
-	g_assert_cmpint(cp_sheet_pictures(s, 1, 1, &to, &data, &len, &err), ==, 1);
-	g_assert_cmpint(to, ==, 1); /* ends at the top of row 2: within row 1 */
-	g_assert_cmpuint(len, ==, strlen("not really a PNG"));
-	g_free(data);
-	g_assert_cmpint(cp_sheet_pictures(s, 2, 1, &to, &data, &len, &err), ==, 1);
-	g_assert_cmpint(to, ==, 3); /* 5 EMU into row 3 */
-	g_free(data);
-	g_assert_cmpint(cp_sheet_pictures(s, 4, 1, &to, &data, &len, &err), ==, -1);
+	g_assert_cmpint(cp_sheet_pictures(s, 1, 1, &pc, &err), ==, 1);
+	g_assert_cmpint(pc.to_row, ==, 1); /* ends at the top of row 2: within row 1 */
+	g_assert_cmpuint(pc.len, ==, strlen("not really a PNG"));
+	cp_sheet_picture_clear(&pc);
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 1, &pc, &err), ==, 1);
+	g_assert_cmpint(pc.to_row, ==, 3); /* 5 EMU into row 3 */
+	cp_sheet_picture_clear(&pc);
+	g_assert_cmpint(cp_sheet_pictures(s, 4, 1, &pc, &err), ==, -1);
 	tu_assert_error(&err, CP_E_PARSE, "no part xl/media/gone.png");
+	cp_sheet_free(s);
+	g_free(p);
+
+	/* A batch of 6,000 rows has 6,000 pictures, each related by the
+	 * drawing (as openpyxl and Excel write them): all found. */
+	GString *big = g_string_new("<xdr:wsDr xmlns:xdr=\"x\" xmlns:a=\"a\" xmlns:r=\"r\">");
+	GString *big_rels = g_string_new("<Relationships xmlns=\"" PKGRELS "\">");
+	for (int i = 0; i < 6000; i++) {
+		g_string_append_printf(big, "<xdr:oneCellAnchor><xdr:from><xdr:col>1</xdr:col>"
+		                       "<xdr:row>%d</xdr:row></xdr:from><xdr:pic><xdr:blipFill>"
+		                       "<a:blip r:embed=\"p%d\"/></xdr:blipFill></xdr:pic>"
+		                       "</xdr:oneCellAnchor>", i, i);
+		g_string_append_printf(big_rels, "<Relationship Id=\"p%d\" Type=\"" RELNS
+		                       "/image\" Target=\"../media/a.png\"/>", i);
+	}
+	g_string_append(big, "</xdr:wsDr>");
+	g_string_append(big_rels, "</Relationships>");
+	part many[G_N_ELEMENTS(parts)];
+	memcpy(many, parts, sizeof parts);
+	many[5].text = big->str;
+	many[6].text = big_rels->str;
+	p = write_zip("many-pictures.xlsx", many, G_N_ELEMENTS(many));
+	s = open_ok(p, NULL);
+	g_assert_cmpint(cp_sheet_pictures(s, 6000, 1, &pc, &err), ==, 1);
+	tu_assert_no_error(err);
+	g_assert_cmpuint(pc.len, ==, strlen("not really a PNG"));
+	cp_sheet_picture_clear(&pc);
+	cp_sheet_free(s);
+	g_free(p);
+	g_string_free(big, TRUE);
+	g_string_free(big_rels, TRUE);
+}
+
+/* Pictures in cells. WPS: DISPIMG("ID_…",1) formulas naming the xdr:pic of
+ * xl/cellimages.xml by its cNvPr name (G2 by its formula, G3 by the cached
+ * value alone, G4 an ID the workbook does not have). Excel 365: vm="N"
+ * through xl/metadata.xml and xl/richData to the image (H2, H3 sharing one
+ * image; H4 a vm beyond the metadata; H5 a rich value that is not an image,
+ * as a data type is, which keeps its text; J5 an image from the web). A cell with a picture reads as
+ * empty; an anchored picture over an in-cell one counts two. The shapes are
+ * those XlsxWriter (metadata.py, rich_value*.py) and WPS write. */
+static void test_cell_pictures(void)
+{
+	const char *rels =
+		"<Relationships xmlns=\"" PKGRELS "\">"
+		"<Relationship Id=\"rId1\" Type=\"" RELNS "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+		"<Relationship Id=\"rId5\" Type=\"http://www.wps.cn/officeDocument/2020/cellImage\" "
+		"Target=\"cellimages.xml\"/>"
+		"<Relationship Id=\"rId6\" Type=\"" RELNS "/sheetMetadata\" Target=\"metadata.xml\"/>"
+		"<Relationship Id=\"rId7\" Type=\"http://schemas.microsoft.com/office/2022/10/"
+		"relationships/richValueRel\" Target=\"richData/richValueRel.xml\"/>"
+		"<Relationship Id=\"rId8\" Type=\"http://schemas.microsoft.com/office/2017/06/"
+		"relationships/rdRichValue\" Target=\"richData/rdrichvalue.xml\"/>"
+		"<Relationship Id=\"rId9\" Type=\"http://schemas.microsoft.com/office/2017/06/"
+		"relationships/rdRichValueStructure\" Target=\"richData/rdrichvaluestructure.xml\"/>"
+		"</Relationships>";
+	const char *cellimages =
+		"<etc:cellImages xmlns:xdr=\"x\" xmlns:r=\"r\" xmlns:a=\"a\" xmlns:etc=\"e\">"
+		"<etc:cellImage><xdr:pic><xdr:nvPicPr><xdr:cNvPr id=\"2\" name=\"ID_A1B2\"/>"
+		"</xdr:nvPicPr><xdr:blipFill><a:blip r:embed=\"rId1\"/></xdr:blipFill></xdr:pic>"
+		"</etc:cellImage></etc:cellImages>";
+	const char *cellimages_rels =
+		"<Relationships xmlns=\"" PKGRELS "\"><Relationship Id=\"rId1\" Type=\"" RELNS
+		"/image\" Target=\"media/image1.jpeg\"/></Relationships>";
+	const char *metadata =
+		"<metadata " NS " xmlns:xlrd=\"http://schemas.microsoft.com/office/spreadsheetml/"
+		"2017/richdata\"><metadataTypes count=\"2\"><metadataType name=\"XLDAPR\"/>"
+		"<metadataType name=\"XLRICHVALUE\"/></metadataTypes>"
+		"<futureMetadata name=\"XLDAPR\" count=\"1\"><bk><extLst><ext><xda:x xmlns:xda=\"d\"/>"
+		"</ext></extLst></bk></futureMetadata>"
+		"<futureMetadata name=\"XLRICHVALUE\" count=\"4\">"
+		"<bk><extLst><ext><xlrd:rvb i=\"0\"/></ext></extLst></bk>"
+		"<bk><extLst><ext><xlrd:rvb i=\"1\"/></ext></extLst></bk>"
+		"<bk><extLst><ext><xlrd:rvb i=\"2\"/></ext></extLst></bk>"
+		"<bk><extLst><ext><xlrd:rvb i=\"3\"/></ext></extLst></bk></futureMetadata>"
+		"<valueMetadata count=\"3\"><bk><rc t=\"2\" v=\"0\"/></bk><bk><rc t=\"2\" v=\"1\"/></bk>"
+		"<bk><rc t=\"2\" v=\"2\"/></bk><bk><rc t=\"2\" v=\"3\"/></bk></valueMetadata>"
+		"</metadata>";
+	const char *structures =
+		"<rvStructures xmlns=\"s\" count=\"2\"><s t=\"_localImage\">"
+		"<k n=\"CalcOrigin\" t=\"i\"/><k n=\"_rvRel:LocalImageIdentifier\" t=\"i\"/></s>"
+		"<s t=\"_linkedentity\"><k n=\"%EntityId\" t=\"s\"/></s>"
+		"<s t=\"_webimage\"><k n=\"WebImageIdentifier\" t=\"i\"/><k n=\"CalcOrigin\" "
+		"t=\"i\"/></s></rvStructures>";
+	const char *values =
+		"<rvData xmlns=\"s\" count=\"3\"><rv s=\"0\"><v>5</v><v>0</v></rv>"
+		"<rv s=\"0\"><v>5</v><v>1</v></rv><rv s=\"1\"><v>x</v></rv>"
+		"<rv s=\"2\"><v>0</v><v>1</v></rv></rvData>";
+	const char *valuerel =
+		"<richValueRels xmlns=\"v\" xmlns:r=\"" RELNS "\"><rel r:id=\"rId1\"/>"
+		"<rel r:id=\"rId2\"/></richValueRels>";
+	const char *valuerel_rels =
+		"<Relationships xmlns=\"" PKGRELS "\">"
+		"<Relationship Id=\"rId1\" Type=\"" RELNS "/image\" Target=\"../media/gone.png\"/>"
+		"<Relationship Id=\"rId2\" Type=\"" RELNS "/image\" Target=\"../media/image2.png\"/>"
+		"</Relationships>";
+	const char *sheet_rels =
+		"<Relationships xmlns=\"" PKGRELS "\"><Relationship Id=\"d\" Type=\"" RELNS
+		"/drawing\" Target=\"../drawings/drawing1.xml\"/></Relationships>";
+	const char *drawing_rels =
+		"<Relationships xmlns=\"" PKGRELS "\"><Relationship Id=\"i1\" Type=\"" RELNS
+		"/image\" Target=\"../media/image2.png\"/></Relationships>";
+	const char *drawing =
+		"<xdr:wsDr xmlns:xdr=\"x\" xmlns:a=\"a\" xmlns:r=\"r\"><xdr:oneCellAnchor><xdr:from>"
+		"<xdr:col>7</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>2</xdr:row>"
+		"<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:pic><xdr:blipFill><a:blip r:embed=\"i1\"/>"
+		"</xdr:blipFill></xdr:pic></xdr:oneCellAnchor></xdr:wsDr>";
+	const char *sheet =
+		"<worksheet " NS "><sheetData>"
+		"<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>甲</t></is></c>"
+		"<c r=\"G2\" t=\"str\"><f>_xlfn.DISPIMG(\"ID_A1B2\",1)</f><v>=DISPIMG(\"ID_A1B2\",1)</v></c>"
+		"<c r=\"H2\" t=\"e\" vm=\"2\"><v>#VALUE!</v></c></row>"
+		"<row r=\"3\"><c r=\"A3\"><v>3</v></c><c r=\"G3\" t=\"str\"><v>=DISPIMG(\"ID_A1B2\",1)</v></c>"
+		"<c r=\"H3\" t=\"e\" vm=\"2\"><v>#VALUE!</v></c></row>"
+		"<row r=\"4\"><c r=\"A4\"><v>4</v></c><c r=\"G4\" t=\"str\"><f>DISPIMG(\"ID_GONE\",1)</f><v>x</v></c>"
+		"<c r=\"H4\" t=\"e\" vm=\"9\"><v>#VALUE!</v></c></row>"
+		"<row r=\"5\"><c r=\"A5\"><v>5</v></c><c r=\"H5\" t=\"e\" vm=\"3\"><v>#VALUE!</v></c>"
+		"<c r=\"I5\" t=\"e\" vm=\"1\"><v>#VALUE!</v></c>"
+		"<c r=\"J5\" t=\"e\" vm=\"4\"><v>#VALUE!</v></c></row>"
+		"</sheetData></worksheet>";
+	const part parts[] = {
+		{"_rels/.rels", root_rels},
+		{"xl/workbook.xml", one_sheet_workbook},
+		{"xl/_rels/workbook.xml.rels", rels},
+		{"xl/worksheets/sheet1.xml", sheet},
+		{"xl/worksheets/_rels/sheet1.xml.rels", sheet_rels},
+		{"xl/drawings/drawing1.xml", drawing},
+		{"xl/drawings/_rels/drawing1.xml.rels", drawing_rels},
+		{"xl/cellimages.xml", cellimages},
+		{"xl/_rels/cellimages.xml.rels", cellimages_rels},
+		{"xl/metadata.xml", metadata},
+		{"xl/richData/rdrichvaluestructure.xml", structures},
+		{"xl/richData/rdrichvalue.xml", values},
+		{"xl/richData/richValueRel.xml", valuerel},
+		{"xl/richData/_rels/richValueRel.xml.rels", valuerel_rels},
+		{"xl/media/image1.jpeg", "the WPS picture"},
+		{"xl/media/image2.png", "the Excel picture"},
+	};
+	char *p = write_zip("incell.xlsx", parts, G_N_ELEMENTS(parts));
+	cp_sheet *s = open_ok(p, NULL);
+	cp_sheet_row r;
+	cp_error *err = NULL;
+	const long nrows[] = {2, 3, 4, 5};
+	for (size_t i = 0; i < G_N_ELEMENTS(nrows); i++) {
+		next_ok(s, &r);
+		g_assert_cmpint(r.row, ==, nrows[i]);
+		/* the picture cells read as empty; H5 (a data type) as its text */
+		for (size_t c = 6; c < r.ncells; c++)
+			if (!(r.row == 5 && c == 7))
+				g_assert_null(r.cells[c]);
+		if (r.row == 5)
+			g_assert_cmpstr(r.cells[7], ==, "#VALUE!");
+	}
+	cp_sheet_picture pc;
+	/* WPS, by formula and by cached value */
+	for (long row = 2; row <= 3; row++) {
+		g_assert_cmpint(cp_sheet_pictures(s, row, 6, &pc, &err), ==, 1);
+		tu_assert_no_error(err);
+		g_assert_true(pc.in_cell);
+		g_assert_cmpint(pc.anchored, ==, 0);
+		g_assert_null(pc.missing);
+		g_assert_cmpmem(pc.data, pc.len, "the WPS picture", strlen("the WPS picture"));
+		cp_sheet_picture_clear(&pc);
+	}
+	g_assert_cmpint(cp_sheet_pictures(s, 4, 6, &pc, &err), ==, 1);
+	g_assert_cmpstr(pc.missing, ==, "DISPIMG \"ID_GONE\"");
+	g_assert_null(pc.data);
+	cp_sheet_picture_clear(&pc);
+	/* Excel: vm 2 → rich value 1 → rel 1 → image2.png */
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 7, &pc, &err), ==, 1);
+	tu_assert_no_error(err);
+	g_assert_true(pc.in_cell);
+	g_assert_cmpmem(pc.data, pc.len, "the Excel picture", strlen("the Excel picture"));
+	cp_sheet_picture_clear(&pc);
+	/* H3: in the cell and anchored over it */
+	g_assert_cmpint(cp_sheet_pictures(s, 3, 7, &pc, &err), ==, 2);
+	g_assert_true(pc.in_cell);
+	g_assert_cmpint(pc.anchored, ==, 1);
+	g_assert_null(pc.data);
+	cp_sheet_picture_clear(&pc);
+	g_assert_cmpint(cp_sheet_pictures(s, 4, 7, &pc, &err), ==, 1);
+	g_assert_cmpstr(pc.missing, ==, "vm=\"9\"");
+	cp_sheet_picture_clear(&pc);
+	/* vm 1 → rich value 0 → rel 0, whose image is not in the package */
+	g_assert_cmpint(cp_sheet_pictures(s, 5, 8, &pc, &err), ==, 1);
+	g_assert_cmpstr(pc.missing, ==, "vm=\"1\"");
+	cp_sheet_picture_clear(&pc);
+	/* vm 4: IMAGE("https://…"), an image from the web, not in the workbook */
+	g_assert_cmpint(cp_sheet_pictures(s, 5, 9, &pc, &err), ==, 1);
+	g_assert_cmpstr(pc.missing, ==, "vm=\"4\"");
+	cp_sheet_picture_clear(&pc);
+	g_assert_cmpint(cp_sheet_pictures(s, 5, 7, &pc, &err), ==, 0);
+	g_assert_cmpint(cp_sheet_pictures(s, 2, 0, &pc, &err), ==, 0);
+	tu_assert_no_error(err);
 	cp_sheet_free(s);
 	g_free(p);
 }
@@ -788,6 +980,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/xlsx/reader", test_reader);
 	g_test_add_func("/xlsx/other-writers", test_other_writers);
 	g_test_add_func("/xlsx/pictures", test_pictures);
+	g_test_add_func("/xlsx/cell-pictures", test_cell_pictures);
 	g_test_add_func("/xlsx/xls", test_xls);
 	g_test_add_func("/xlsx/hostile", test_hostile);
 	g_test_add_func("/xlsx/empty-rows", test_empty_rows);

@@ -16,6 +16,7 @@
 #include "i18n.h"
 #include "layout/layout.h"
 #include "input/profile.h"
+#include "input/rules.h"
 #include "trust/qrtoken.h"
 
 /* The engine's QR signer: "#cp1.TOKEN" over the record's printed fields. */
@@ -91,7 +92,7 @@ cp_rejects *cli_batch_rejects_open(cli_batch *b, const char *path,
 
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,
                      const char *column, const char *value, const char *rule,
-                     const char *article, const char *message)
+                     const char *message)
 {
 	if (ps->len == ps->cap) {
 		ps->cap = ps->cap ? ps->cap * 2 : 8;
@@ -105,7 +106,7 @@ void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int
 		.column = g_strdup(column),
 		.value = g_strdup(value),
 		.rule = rule,
-		.article = article,
+		.article = cp_rule_source_of(rule),
 		.message = g_strdup(message),
 	};
 }
@@ -131,7 +132,7 @@ static void layout_problem(cli_batch *b, const cp_record *rec, cp_error *e,
 	const char *col = field >= 0 ? cp_reader_column(b->reader, field) : NULL;
 	const char *value = field >= 0 && field != CP_FIELD_ID_NUMBER ? rec->value[field] : NULL;
 	cli_problem_add(row, CP_SEV_ERROR, rec, field, col ? col : e->column, value,
-	                "layout.print", "第十五条", e->message);
+	                "layout.print", e->message);
 }
 
 /* A field of the page set in a face other than its own font (layout.h)
@@ -168,7 +169,7 @@ static void font_warnings(const cli_batch *b, const cp_record *rec, const cp_pag
 				cp_layout_bind_label(bind), it[i].face, it[i].primary, it[i].forced);
 		cli_problem_add(row, CP_SEV_WARNING, rec, field,
 		                col ? col : cp_template_bind_key(bind), value,
-		                "layout.font_fallback", NULL, msg);
+		                "layout.font_fallback", msg);
 		g_free(msg);
 	}
 }

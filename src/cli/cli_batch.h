@@ -103,10 +103,11 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 cp_rejects *cli_batch_rejects_open(cli_batch *b, const char *path,
                                    const char *const *inputs, cp_error **err);
 
-/* Appends a problem to ps (strings copied; rule and article static). */
+/* Appends a problem to ps (strings copied; rule static, its source from
+ * cp_rule_source_of()). */
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,
                      const char *column, const char *value, const char *rule,
-                     const char *article, const char *message);
+                     const char *message);
 /* Moves every problem of src to the end of dst; src is left empty. */
 void cli_problems_move(cp_problems *dst, cp_problems *src);
 

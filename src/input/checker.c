@@ -191,18 +191,16 @@ static void report_take(ctx *x, cp_severity sev, int field, const char *rule,
 	x->errors += sev == CP_SEV_ERROR;
 }
 
-static void report(ctx *x, cp_severity sev, int field, const char *rule,
-                   const char *article, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static void report(ctx *x, cp_severity sev, int field, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static void report(ctx *x, cp_severity sev, int field, const char *rule,
-                   const char *article, const char *fmt, ...)
+static void report(ctx *x, cp_severity sev, int field, const char *rule, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *m = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	report_take(x, sev, field, rule, article, m);
+	report_take(x, sev, field, rule, cp_rule_source_of(rule), m);
 }
 
 /* Moves the violations of a rule into the problem list. */
@@ -243,7 +241,7 @@ static void check_scope(ctx *x, const char *occupation, const char *job_type)
 	const cp_scope *s = cp_profile_scope(x->c->profile, occupation);
 	if (!s) {
 		char *list = scope_list(x->c->profile);
-		report(x, CP_SEV_ERROR, CP_FIELD_OCCUPATION, "scope.occupation", "第九条",
+		report(x, CP_SEV_ERROR, CP_FIELD_OCCUPATION, "scope.occupation",
 		       _("occupation %s is not registered in the organization profile "
 		         "(registered: %s); printing outside the registered scope is "
 		         "forbidden"), occupation, list);
@@ -253,24 +251,24 @@ static void check_scope(ctx *x, const char *occupation, const char *job_type)
 	bool dash = strcmp(job_type, "--") == 0;
 	if (s->njob_types == 0) {
 		if (!dash)
-			report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第九条",
+			report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type",
 			       _("occupation %s is registered without job types; leave the job "
 			         "type blank (printed as --)"), s->occupation);
 	} else if (dash) {
 		char *list = g_strjoinv("、", s->job_types);
-		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第十二条",
+		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "job_type.missing",
 		       _("occupation %s has registered job types (%s); the job type "
 		         "cannot be blank or --"), s->occupation, list);
 		g_free(list);
 	} else if (!cp_scope_has_job_type(s, job_type)) {
 		char *list = g_strjoinv("、", s->job_types);
-		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type", "第九条",
+		report(x, CP_SEV_ERROR, CP_FIELD_JOB_TYPE, "scope.job_type",
 		       _("job type %s is not registered for occupation %s (registered: %s)"),
 		       job_type, s->occupation, list);
 		g_free(list);
 	}
 	if (rec->level >= 1 && rec->level < s->max_level)
-		report(x, CP_SEV_ERROR, CP_FIELD_LEVEL, "scope.level", "第九条",
+		report(x, CP_SEV_ERROR, CP_FIELD_LEVEL, "scope.level",
 		       _("level %s is above the highest level registered for %s (%s)"),
 		       cp_rule_level_text(rec->level), s->occupation,
 		       cp_rule_level_text(s->max_level));
@@ -399,7 +397,7 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 				changed = true;
 			} else if (same->len > 1) {
 				char *list = name_list(same);
-				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 				       _("the photo file cannot be found: there is no %s in %s, "
 				         "and several names there differ from it only in case (%s); "
 				         "write the name exactly"), p, where, list);
@@ -407,13 +405,13 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 				ok = false;
 			} else if (near->len) {
 				char *list = name_list(near);
-				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 				       _("the photo file cannot be found: there is no %s in %s "
 				         "(similar names there: %s)"), p, where, list);
 				g_free(list);
 				ok = false;
 			} else {
-				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+				report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 				       _("the photo file cannot be found: there is no %s in %s"),
 				       p, where);
 				ok = false;
@@ -449,7 +447,7 @@ static void check_photo(ctx *x)
 	if (x->c->photos == CP_PHOTO_PASTED)
 		return;
 	if (rec->photo_picture_problem) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.picture", "第十五条", "%s",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.picture", "%s",
 		       rec->photo_picture_problem);
 		return;
 	}
@@ -460,7 +458,7 @@ static void check_photo(ctx *x)
 		return;
 	}
 	if (cp_rule_blank(raw)) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo is blank, but the profile prints photos "
 		         "(photos = printed)"));
 		return;
@@ -483,7 +481,7 @@ static void check_photo(ctx *x)
 	g_strfreev(parts);
 	if (g_path_is_absolute(rel) || dotdot ||
 	    (g_ascii_isalpha(rel[0]) && rel[1] == ':')) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside",
 		       _("the photo path must be relative to the CSV's folder, without "
 		         "'..' or a leading '/'"));
 		g_free(rel);
@@ -496,7 +494,7 @@ static void check_photo(ctx *x)
 		return;
 	}
 	if (as_found && x->c->fit == CP_PHOTO_FIT_REFUSE) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.case", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.case",
 		       _("the photo file cannot be found: there is no %s; did you mean %s? "
 		         "(the profile takes no name that differs in case: photo_fit = "
 		         "refuse)"), rel, as_found);
@@ -506,7 +504,7 @@ static void check_photo(ctx *x)
 		return;
 	}
 	if (as_found)
-		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.case", "第十五条",
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.case",
 		       _("the photo file is named %s, not %s (the letters differ in "
 		         "case); it was used, but correct the spreadsheet"), as_found, rel);
 	g_free(as_found);
@@ -514,7 +512,7 @@ static void check_photo(ctx *x)
 	char *real = realpath(joined, NULL);
 	g_free(joined);
 	if (!real) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo file cannot be found: %s"), g_strerror(errno));
 		return;
 	}
@@ -522,7 +520,7 @@ static void check_photo(ctx *x)
 	bool inside = strncmp(real, x->c->data_dir, dl) == 0 &&
 	              (real[dl] == '/' || (dl == 1 && x->c->data_dir[0] == '/'));
 	if (!inside) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside",
 		       _("the photo leads outside the CSV's folder (through a symbolic "
 		         "link)"));
 		free(real);
@@ -530,7 +528,7 @@ static void check_photo(ctx *x)
 	}
 	struct stat st;
 	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo is not a regular file"));
 		free(real);
 		return;
@@ -550,30 +548,30 @@ static void check_photo_image(ctx *x, const char *real)
 	/* The header first: a far too small or wrongly shaped photo is refused
 	 * without decoding it. */
 	if (!cp_image_probe(real, &info, &e)) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image",
 		       _("the photo cannot be read as an image: %s"), e->message);
 		cp_error_free(e);
 		return;
 	}
 	if (info.orientation != 1 && x->c->fit == CP_PHOTO_FIT_REFUSE)
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.exif",
 		       _("the photo is stored turned (EXIF orientation %d) and shows "
 		         "upright only where the tag is read; the profile takes photos "
 		         "as stored (photo_fit = refuse): save it upright"),
 		       info.orientation);
 	else if (info.orientation != 1)
-		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.exif", "第十五条",
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.exif",
 		       _("the photo is stored turned (EXIF orientation %d); it is "
 		         "printed upright, as the tag says"), info.orientation);
 	double aspect = (double)info.width / info.height;
 	if (aspect < PHOTO_ASPECT_MIN || aspect > PHOTO_ASPECT_MAX)
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect",
 		       _("the photo is %d × %d pixels (width/height %.2f); a 1-inch "
 		         "portrait photo is 25 × 35 mm (%.2f–%.2f)"), info.width,
 		       info.height, aspect, PHOTO_ASPECT_MIN, PHOTO_ASPECT_MAX);
 	else if (x->c->fit == CP_PHOTO_FIT_REFUSE &&
 	         fabs(aspect / PHOTO_ASPECT_BOX - 1) > PHOTO_ASPECT_CROP)
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.aspect",
 		       _("the photo is %d × %d pixels (width/height %.2f), not 5:7 "
 		         "(%.2f–%.2f); the profile does not crop photos (photo_fit = "
 		         "refuse)"), info.width, info.height, aspect,
@@ -581,33 +579,33 @@ static void check_photo_image(ctx *x, const char *real)
 		       PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP));
 	else if (aspect > PHOTO_ASPECT_BOX * (1 + PHOTO_ASPECT_CROP)) {
 		int keep = (int)lround(info.height * PHOTO_ASPECT_BOX);
-		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop", "第十五条",
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop",
 		       _("the photo is %d × %d pixels (width/height %.2f, wider than "
 		         "5:7); it is printed centre-cropped to %d × %d, %d pixels cut "
 		         "from the left and right edges together"), info.width,
 		       info.height, aspect, keep, info.height, info.width - keep);
 	} else if (aspect < PHOTO_ASPECT_BOX * (1 - PHOTO_ASPECT_CROP)) {
 		int keep = (int)lround(info.width / PHOTO_ASPECT_BOX);
-		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop", "第十五条",
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.crop",
 		       _("the photo is %d × %d pixels (width/height %.2f, narrower than "
 		         "5:7); it is printed centre-cropped to %d × %d, %d pixels cut "
 		         "from the top and bottom edges together"), info.width,
 		       info.height, aspect, info.width, keep, info.height - keep);
 	}
 	if (info.width < PHOTO_MIN_W || info.height < PHOTO_MIN_H)
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.resolution", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.resolution",
 		       _("the photo is %d × %d pixels, below 150 dpi at 25 × 35 mm "
 		         "(%d × %d at least); it would print blurred"), info.width,
 		       info.height, PHOTO_MIN_W, PHOTO_MIN_H);
 	else if (info.width < PHOTO_GOOD_W || info.height < PHOTO_GOOD_H)
-		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.resolution", "第十五条",
+		report(x, CP_SEV_WARNING, CP_FIELD_PHOTO, "photo.resolution",
 		       _("the photo is %d × %d pixels, below 300 dpi at 25 × 35 mm "
 		         "(%d × %d)"), info.width, info.height, PHOTO_GOOD_W, PHOTO_GOOD_H);
 	/* Every byte is decoded (a truncated photo would print half grey), but
 	 * no pixels are kept; a file already validated in this process is not
 	 * read again. */
 	if (!x->c->skip_photo_decode && !cp_image_validate(real, NULL, &e)) {
-		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image", "第十五条",
+		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image",
 		       _("the photo cannot be decoded: %s"), e->message);
 		cp_error_free(e);
 		return;
@@ -632,7 +630,7 @@ static void check_cells(ctx *x)
 	bool extra_blank = have > want;
 	for (size_t i = want; extra_blank && i < have; i++)
 		extra_blank = cp_rule_blank(x->rec->cells[i]);
-	report(x, extra_blank ? CP_SEV_WARNING : CP_SEV_ERROR, -1, "row.cells", NULL,
+	report(x, extra_blank ? CP_SEV_WARNING : CP_SEV_ERROR, -1, "row.cells",
 	       extra_blank ? _("the row has %zu cells but the header has %zu; the "
 	                       "extra cells are blank and ignored")
 	                   : _("the row has %zu cells but the header has %zu; values "
@@ -648,7 +646,7 @@ static char *text_field(ctx *x, cp_field f, const char *label, bool required,
 	const char *raw = x->rec->raw[f];
 	if (cp_rule_blank(raw)) {
 		if (required)
-			report(x, CP_SEV_ERROR, f, rule_missing, "第十一条",
+			report(x, CP_SEV_ERROR, f, rule_missing,
 			       _("%s is blank; every certificate must show it"), label);
 		return NULL;
 	}
@@ -694,7 +692,7 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 		/* A number cell keeps 15 significant digits: an 18-digit ID
 		 * number has lost its last ones, and an X check character
 		 * cannot be there at all. Only a text cell holds an ID. */
-		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.excel", "第十一条",
+		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.excel",
 		       _("the workbook stores the ID number as a number, which keeps at "
 		         "most 15 digits (the last digits of an 18-digit number are gone); "
 		         "format the column as Text, type the numbers again and save"));
@@ -705,7 +703,7 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 			set_value(rec, CP_FIELD_ID_NUMBER, g_strdup(id));
 		report_rule(&x, CP_FIELD_ID_NUMBER, &v);
 	} else if (cp_rule_blank(rec->raw[CP_FIELD_ID_NUMBER])) {
-		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.missing", "第十一条",
+		report(&x, CP_SEV_ERROR, CP_FIELD_ID_NUMBER, "id_number.missing",
 		       _("the ID number is blank"));
 	}
 
@@ -715,8 +713,7 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 	if (cp_rule_blank(rec->raw[CP_FIELD_JOB_TYPE]))
 		job = g_strdup("--"); /* 第十二条: never blank on the certificate */
 	else
-		job = text_field(&x, CP_FIELD_JOB_TYPE, _("the job type"), true,
-		                 "job_type.missing");
+		job = text_field(&x, CP_FIELD_JOB_TYPE, _("the job type"), false, NULL);
 	if (occ && job)
 		check_scope(&x, occ, job);
 	set_value(rec, CP_FIELD_OCCUPATION, occ);
@@ -733,7 +730,7 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 		if (g_hash_table_lookup_extended(c->seen, no, NULL, &idx)) {
 			seen_number *first = &g_array_index(c->rows, seen_number,
 			                                    GPOINTER_TO_SIZE(idx) - 1);
-			report(&x, CP_SEV_ERROR, CP_FIELD_CERT_NO, "cert_no.duplicate", "第十三条",
+			report(&x, CP_SEV_ERROR, CP_FIELD_CERT_NO, "cert_no.duplicate",
 			       _("certificate number %s is already used on row %ld (line %ld); "
 			         "each certificate has its own number"), no, first->row,
 			       first->line);
@@ -752,7 +749,6 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 
 	if (!cp_rule_blank(rec->raw[CP_FIELD_PRINT_SERIAL]))
 		set_value(rec, CP_FIELD_PRINT_SERIAL,
-		          text_field(&x, CP_FIELD_PRINT_SERIAL, _("the print serial"), false,
-		                     "print_serial.missing"));
+		          text_field(&x, CP_FIELD_PRINT_SERIAL, _("the print serial"), false, NULL));
 	return x.errors == 0;
 }

@@ -953,10 +953,8 @@ static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
 	int col = r->colidx[CP_FIELD_PHOTO];
 	if (!r->sheet || col < 0)
 		return true;
-	long to = 0;
-	unsigned char *data = NULL;
-	size_t len = 0;
-	int n = cp_sheet_pictures(r->sheet, out->row, col, &to, &data, &len, err);
+	cp_sheet_picture pic;
+	int n = cp_sheet_pictures(r->sheet, out->row, col, &pic, err);
 	if (n < 0) {
 		r->failed = true;
 		return false;
@@ -965,15 +963,23 @@ static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
 		return true;
 	char cell[32];
 	cell_name(col, out->row, cell, sizeof cell);
-	if (n > 1) {
+	if (pic.in_cell && pic.anchored) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("cell %s holds a picture in the cell and another placed "
+			                  "over it; keep one photo in each row"), cell);
+	} else if (n > 1) {
 		out->photo_picture_problem =
 			g_strdup_printf(_("cell %s holds %d pictures; keep one photo in each row"),
 			                cell, n);
-	} else if (to && to != out->row) {
+	} else if (pic.missing) {
+		out->photo_picture_problem =
+			g_strdup_printf(_("the picture in cell %s (%s) is not in the workbook; put "
+			                  "the photo in the cell again"), cell, pic.missing);
+	} else if (pic.to_row && pic.to_row != out->row) {
 		out->photo_picture_problem =
 			g_strdup_printf(_("the picture in cell %s reaches down into row %ld, so it "
 			                  "belongs to no one row; make it fit inside its cell"),
-			                cell, to);
+			                cell, pic.to_row);
 	} else if (!cp_text_blank(out->raw[CP_FIELD_PHOTO] ? out->raw[CP_FIELD_PHOTO] : "")) {
 		out->photo_picture_problem =
 			g_strdup_printf(_("cell %s holds both a file name and a picture; keep one"),
@@ -987,7 +993,7 @@ static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
 				             _("cannot take the picture out of cell %s: %s"), cell,
 				             ge->message);
 				g_error_free(ge);
-				g_free(data);
+				cp_sheet_picture_clear(&pic);
 				r->failed = true;
 				return false;
 			}
@@ -996,19 +1002,19 @@ static bool take_picture(cp_reader *r, cp_record *out, cp_error **err)
 		snprintf(name, sizeof name, "row-%ld", out->row);
 		char *path = g_build_filename(r->picdir, name, NULL);
 		GError *ge = NULL;
-		if (!g_file_set_contents(path, (const char *)data, (gssize)len, &ge)) {
+		if (!g_file_set_contents(path, (const char *)pic.data, (gssize)pic.len, &ge)) {
 			cp_set_error(err, CP_E_IO, r->path, out->line, out->row, NULL,
 			             _("cannot take the picture out of cell %s: %s"), cell,
 			             ge->message);
 			g_error_free(ge);
 			g_free(path);
-			g_free(data);
+			cp_sheet_picture_clear(&pic);
 			r->failed = true;
 			return false;
 		}
 		out->photo_picture = path;
 	}
-	g_free(data);
+	cp_sheet_picture_clear(&pic);
 	return true;
 }
 

@@ -8,12 +8,105 @@
 
 #include "i18n.h"
 
-/* Articles of 职业技能等级证书管理办法 cited by the rules. */
-#define ART_LEVEL "第七条"
-#define ART_CONTENT "第十一条"
-#define ART_NAMES "第十二条"
-#define ART_NUMBER "第十三条"
-#define ART_PRINT "第十五条"
+/* Where each rule comes from: an article of 职业技能等级证书管理办法, or
+ * one of the two national notices (SPEC.md), or none (NULL: a rule of
+ * ours, docs/rules.md "—"). The one place a rule's source is written:
+ * every problem takes its tag from here, and tests/test_rules.c holds this
+ * table, docs/rules.md and the rule ids in src/ to one another. */
+#define SRC_LEVEL "第七条"     /* the levels, 特级技师/首席技师 */
+#define SRC_SCOPE "第九条"     /* the registered scope */
+#define SRC_CONTENT "第十一条" /* what a certificate shows */
+#define SRC_NAMES "第十二条"   /* occupation and job type names, "--" */
+#define SRC_NUMBER "第十三条"  /* 22 characters, one number per certificate */
+#define SRC_PRINT "第十五条"   /* printed by a printer, the photo printed */
+#define SRC_LEDGER "第十八条"  /* the ledgers of printing and stock */
+#define SRC_CODING "编码规则"  /* 人社鉴发〔2019〕2号: the number's positions */
+#define SRC_STYLE "样式通知"   /* 人社鉴发〔2021〕1号: the 1-inch photo */
+
+static const cp_rule_source rule_sources[] = {
+	{"name.missing", SRC_CONTENT},
+	{"id_type.missing", SRC_CONTENT},
+	{"id_number.missing", SRC_CONTENT},
+	{"occupation.missing", SRC_CONTENT},
+	{"level.missing", SRC_CONTENT},
+	{"cert_no.missing", SRC_CONTENT},
+	{"issue_date.missing", SRC_CONTENT},
+	{"job_type.missing", SRC_NAMES},
+	{"row.cells", NULL},
+	{"text.utf8", SRC_PRINT},
+	{"text.control", SRC_PRINT},
+	{"text.bidi", SRC_PRINT},
+	{"text.invisible", SRC_PRINT},
+	{"text.private_use", SRC_PRINT},
+	{"text.unassigned", SRC_PRINT},
+	{"text.length", SRC_PRINT},
+	{"name.charset", SRC_CONTENT},
+	{"name.digit", SRC_CONTENT},
+	{"name.space", SRC_CONTENT},
+	{"name.separator", SRC_CONTENT},
+	{"name.text", SRC_CONTENT},
+	{"name.dot", SRC_CONTENT},
+	{"id_type.unknown", SRC_CONTENT},
+	{"id_number.excel", SRC_CONTENT},
+	{"id_number.length", SRC_CONTENT},
+	{"id_number.charset", SRC_CONTENT},
+	{"id_number.format", SRC_CONTENT},
+	{"id_number.region", SRC_CONTENT},
+	{"id_number.birth_date", SRC_CONTENT},
+	{"id_number.age", SRC_CONTENT},
+	{"id_number.check", SRC_CONTENT},
+	{"level.unknown", SRC_LEVEL},
+	{"cert_no.length", SRC_NUMBER},
+	{"cert_no.charset", SRC_NUMBER},
+	{"cert_no.format", SRC_NUMBER},
+	{"cert_no.text", SRC_NUMBER},
+	{"cert_no.category", SRC_CODING},
+	{"cert_no.prefix", SRC_CODING},
+	{"cert_no.province", SRC_CODING},
+	{"cert_no.year", SRC_CODING},
+	{"cert_no.level", SRC_CODING},
+	{"cert_no.serial", SRC_CODING},
+	{"cert_no.special", SRC_LEVEL},
+	{"cert_no.duplicate", SRC_NUMBER},
+	{"cert_prefix.length", SRC_CODING},
+	{"cert_prefix.category", SRC_CODING},
+	{"cert_prefix.format", SRC_CODING},
+	{"cert_prefix.province", SRC_CODING},
+	{"ledger.issued", SRC_NUMBER},
+	{"ledger.serial", SRC_LEDGER},
+	{"issue_date.format", SRC_CONTENT},
+	{"issue_date.calendar", SRC_CONTENT},
+	{"issue_date.range", SRC_CONTENT},
+	{"issue_date.excel", SRC_CONTENT},
+	{"scope.occupation", SRC_SCOPE},
+	{"scope.job_type", SRC_SCOPE},
+	{"scope.level", SRC_SCOPE},
+	{"photo.outside", NULL},
+	{"photo.image", SRC_PRINT},
+	{"photo.missing", SRC_PRINT},
+	{"photo.picture", SRC_PRINT},
+	{"photo.case", SRC_PRINT},
+	{"photo.aspect", SRC_STYLE},
+	{"photo.exif", SRC_PRINT},
+	{"photo.crop", SRC_STYLE},
+	{"photo.resolution", SRC_STYLE},
+	{"layout.print", SRC_PRINT},
+	{"layout.font_fallback", NULL},
+};
+
+const cp_rule_source *cp_rule_sources(size_t *n)
+{
+	*n = G_N_ELEMENTS(rule_sources);
+	return rule_sources;
+}
+
+const char *cp_rule_source_of(const char *rule)
+{
+	for (size_t i = 0; rule && i < G_N_ELEMENTS(rule_sources); i++)
+		if (strcmp(rule_sources[i].rule, rule) == 0)
+			return rule_sources[i].source;
+	return NULL;
+}
 
 /* A compiled pattern kept for the life of the process: the rules run once
  * per record and compiling a GRegex costs more than matching it. Patterns
@@ -31,26 +124,24 @@ static GRegex *cached_regex(GRegex *volatile *slot, const char *pattern)
 	return *slot;
 }
 
-static void add(cp_violations *v, cp_severity sev, const char *rule,
-                const char *article, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void add(cp_violations *v, cp_severity sev, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void add(cp_violations *v, cp_severity sev, const char *rule,
-                const char *article, const char *fmt, ...)
+static void add(cp_violations *v, cp_severity sev, const char *rule, const char *fmt, ...)
 {
 	if (!v || v->len >= CP_RULES_MAX_VIOLATIONS)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	v->items[v->len++] = (cp_violation){
-		.severity = sev, .rule = rule, .article = article,
+		.severity = sev, .rule = rule, .article = cp_rule_source_of(rule),
 		.message = g_strdup_vprintf(fmt, ap),
 	};
 	va_end(ap);
 }
 
-#define ERR(v, rule, art, ...) add(v, CP_SEV_ERROR, rule, art, __VA_ARGS__)
-#define WARN(v, rule, art, ...) add(v, CP_SEV_WARNING, rule, art, __VA_ARGS__)
+#define ERR(v, rule, ...) add(v, CP_SEV_ERROR, rule, __VA_ARGS__)
+#define WARN(v, rule, ...) add(v, CP_SEV_WARNING, rule, __VA_ARGS__)
 
 void cp_violations_clear(cp_violations *v)
 {
@@ -236,12 +327,12 @@ bool cp_rule_level(const char *s, int *level, cp_violations *v)
 {
 	*level = 0;
 	if (cp_rule_blank(s)) {
-		ERR(v, "level.missing", ART_LEVEL, _("the level is blank"));
+		ERR(v, "level.missing", _("the level is blank"));
 		return false;
 	}
 	*level = cp_rule_level_parse(s);
 	if (*level == 0) {
-		ERR(v, "level.unknown", ART_LEVEL,
+		ERR(v, "level.unknown",
 		    _("not a skill level; write 5/五级/初级工, 4/四级/中级工, "
 		      "3/三级/高级工, 2/二级/技师 or 1/一级/高级技师"));
 		return false;
@@ -314,7 +405,7 @@ bool cp_rule_issue_date(const char *s, int *y, int *m, int *d, char *display,
 {
 	*y = *m = *d = 0;
 	if (cp_rule_blank(s)) {
-		ERR(v, "issue_date.missing", ART_CONTENT, _("the issue date is blank"));
+		ERR(v, "issue_date.missing", _("the issue date is blank"));
 		return false;
 	}
 	char buf[64];
@@ -334,24 +425,24 @@ bool cp_rule_issue_date(const char *s, int *y, int *m, int *d, char *display,
 	static GRegex *volatile serial_re;
 	if (folded && g_regex_match(cached_regex(&serial_re, "^\\s*[0-9]{5}(\\.[0-9]+)?\\s*$"),
 	                            buf, 0, NULL)) {
-		ERR(v, "issue_date.excel", ART_CONTENT,
+		ERR(v, "issue_date.excel",
 		    _("the spreadsheet exported the date as its serial number; format the "
 		      "column as a date (2026/11/27) and export again"));
 		return false;
 	}
 	if (!folded || !parse_date(buf, &yy, &mm, &dd)) {
-		ERR(v, "issue_date.format", ART_CONTENT,
+		ERR(v, "issue_date.format",
 		    _("not a date; write 2026-11-27, 2026/11/27, 2026.11.27 or "
 		      "2026年11月27日"));
 		return false;
 	}
 	if (!cp_rule_date_valid(yy, mm, dd)) {
-		ERR(v, "issue_date.calendar", ART_CONTENT,
+		ERR(v, "issue_date.calendar",
 		    _("%04d-%02d-%02d is not a day of the calendar"), yy, mm, dd);
 		return false;
 	}
 	if (yy < 2000 || yy > 2099) {
-		ERR(v, "issue_date.range", ART_CONTENT,
+		ERR(v, "issue_date.range",
 		    _("the year %d is outside 2000–2099 (the certificate number holds "
 		      "two year digits)"), yy);
 		return false;
@@ -418,7 +509,7 @@ static bool check_prefix_parts(const char *s, bool special, const char *profile,
 		ok = false;
 	}
 	if (!ok)
-		ERR(v, rule_prefix, ART_NUMBER,
+		ERR(v, rule_prefix,
 		    _("the organization part does not match the profile's %s: %s"),
 		    profile, diff->str);
 	g_string_free(diff, TRUE);
@@ -432,12 +523,12 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 		norm[0] = '\0';
 	size_t before = cp_violations_errors(v);
 	if (cp_rule_blank(s)) {
-		ERR(v, "cert_no.missing", ART_NUMBER, _("the certificate number is blank"));
+		ERR(v, "cert_no.missing", _("the certificate number is blank"));
 		return false;
 	}
 	char buf[CP_RULES_MAX_TEXT_BYTES + 1];
 	if (!fold_ascii(s, false, buf, sizeof buf)) {
-		ERR(v, "cert_no.text", ART_NUMBER,
+		ERR(v, "cert_no.text",
 		    _("the certificate number is not valid UTF-8 text or is far too long"));
 		return false;
 	}
@@ -445,7 +536,7 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 	if (has_non_ascii(buf) || strchr(buf, ' ')) {
 		char *what = has_non_ascii(buf) ? describe_non_ascii(buf, true)
 		                                : g_strdup(_("a blank"));
-		ERR(v, "cert_no.charset", ART_NUMBER,
+		ERR(v, "cert_no.charset",
 		    _("the certificate number may hold only letters A–Z and digits; "
 		      "it has %s"), what);
 		g_free(what);
@@ -453,7 +544,7 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 	}
 	size_t len = strlen(buf);
 	if (len != 22) {
-		ERR(v, "cert_no.length", ART_NUMBER,
+		ERR(v, "cert_no.length",
 		    _("the certificate number has %zu characters; it must have 22 "
 		      "(1 uppercase letter and 21 digits)"), len);
 		return false;
@@ -463,29 +554,29 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 
 	bool special = g_ascii_isalpha(buf[1]);
 	if (!g_ascii_isupper(buf[0]))
-		ERR(v, "cert_no.format", ART_NUMBER,
+		ERR(v, "cert_no.format",
 		    g_ascii_islower(buf[0])
 		            ? _("position 1 must be an uppercase letter; it is lowercase")
 		            : _("position 1 must be an uppercase letter (the organization "
 		                "category)"));
 	else if (buf[0] != 'Y' && buf[0] != 'S')
-		ERR(v, "cert_no.category", ART_NUMBER,
+		ERR(v, "cert_no.category",
 		    _("position 1 (organization category) is %c; it must be Y (employer) "
 		      "or S (social training-and-evaluation organization)"), buf[0]);
 	if (special) {
 		if (!ctx || !ctx->special_grades)
-			ERR(v, "cert_no.special", "第七条",
+			ERR(v, "cert_no.special",
 			    _("position 2 is a letter: 2 letters + 20 digits is the "
 			      "特级技师/首席技师 form, which the profile does not allow "
 			      "(special_grades = no)"));
 		else if (!g_ascii_isupper(buf[1]))
-			ERR(v, "cert_no.format", ART_NUMBER,
+			ERR(v, "cert_no.format",
 			    _("position 2 must be an uppercase letter"));
 	}
 	int first_digit = special ? 3 : 2;
 	char *bad = non_digit_positions(buf, first_digit, 22);
 	if (*bad)
-		ERR(v, "cert_no.format", ART_NUMBER,
+		ERR(v, "cert_no.format",
 		    _("positions %d–22 must be digits; not a digit at position %s"),
 		    first_digit, bad);
 	g_free(bad);
@@ -503,28 +594,28 @@ bool cp_rule_cert_no(const char *s, const cp_cert_no_ctx *ctx, char *norm,
 		check_prefix_parts(up, special, ctx->prefix, v, "cert_no.prefix");
 	}
 	else if (all_digits(buf + 5, 2) && !cp_rule_province_valid(digits_value(buf + 5, 2)))
-		ERR(v, "cert_no.province", ART_NUMBER,
+		ERR(v, "cert_no.province",
 		    _("positions 6–7 (province code) are %.2s, not a province of GB/T 2260"),
 		    buf + 5);
 
 	if (ctx && ctx->year > 0 && all_digits(buf + 13, 2) &&
 	    digits_value(buf + 13, 2) != ctx->year % 100)
-		ERR(v, "cert_no.year", ART_NUMBER,
+		ERR(v, "cert_no.year",
 		    _("positions 14–15 (issue year) are %.2s but the issue date is in %d "
 		      "(expected %02d)"), buf + 13, ctx->year, ctx->year % 100);
 
 	if (g_ascii_isdigit(buf[15])) {
 		int l = buf[15] - '0';
 		if (l < 1 || l > 5)
-			ERR(v, "cert_no.level", ART_NUMBER,
+			ERR(v, "cert_no.level",
 			    _("position 16 (level) is %c; it must be 1–5"), buf[15]);
 		else if (ctx && ctx->level >= 1 && ctx->level <= 5 && l != ctx->level)
-			ERR(v, "cert_no.level", ART_NUMBER,
+			ERR(v, "cert_no.level",
 			    _("position 16 (level) is %d (%s) but the record's level is %d (%s)"),
 			    l, level_text[l], ctx->level, level_text[ctx->level]);
 	}
 	if (all_digits(buf + 16, 6) && memcmp(buf + 16, "000000", 6) == 0)
-		ERR(v, "cert_no.serial", ART_NUMBER,
+		ERR(v, "cert_no.serial",
 		    _("positions 17–22 (certificate serial) are 000000; serials start at "
 		      "000001"));
 	return cp_violations_errors(v) == before;
@@ -534,23 +625,23 @@ bool cp_rule_cert_prefix(const char *s, cp_violations *v)
 {
 	size_t before = cp_violations_errors(v);
 	if (!s || strlen(s) != 13 || has_non_ascii(s)) {
-		ERR(v, "cert_prefix.length", ART_NUMBER,
+		ERR(v, "cert_prefix.length",
 		    _("the organization part of the certificate number must be 13 "
 		      "characters: category Y or S, ministry code (4 digits), province "
 		      "code (2 digits), site serial (6 digits)"));
 		return false;
 	}
 	if (s[0] != 'Y' && s[0] != 'S')
-		ERR(v, "cert_prefix.category", ART_NUMBER,
+		ERR(v, "cert_prefix.category",
 		    _("position 1 (organization category) must be Y (employer) or S "
 		      "(social training-and-evaluation organization)"));
 	char *bad = non_digit_positions(s, 2, 13);
 	if (*bad)
-		ERR(v, "cert_prefix.format", ART_NUMBER,
+		ERR(v, "cert_prefix.format",
 		    _("positions 2–13 must be digits; not a digit at position %s"), bad);
 	g_free(bad);
 	if (all_digits(s + 5, 2) && !cp_rule_province_valid(digits_value(s + 5, 2)))
-		ERR(v, "cert_prefix.province", ART_NUMBER,
+		ERR(v, "cert_prefix.province",
 		    _("positions 6–7 (province code) are %.2s, not a province of GB/T "
 		      "2260 (11 北京 … 65 新疆)"), s + 5);
 	return cp_violations_errors(v) == before;
@@ -590,7 +681,7 @@ bool cp_rule_id_type(const char *s, int *type, cp_violations *v)
 {
 	*type = -1;
 	if (cp_rule_blank(s)) {
-		ERR(v, "id_type.missing", ART_CONTENT, _("the ID type is blank"));
+		ERR(v, "id_type.missing", _("the ID type is blank"));
 		return false;
 	}
 	char buf[128];
@@ -604,7 +695,7 @@ bool cp_rule_id_type(const char *s, int *type, cp_violations *v)
 	}
 	if (*type < 0) {
 		char *known = g_strjoinv("、", (char **)id_type_names);
-		ERR(v, "id_type.unknown", ART_CONTENT,
+		ERR(v, "id_type.unknown",
 		    _("unknown ID type; the known ones are %s"), known);
 		g_free(known);
 		return false;
@@ -634,12 +725,12 @@ static void check_birth(const char *s, int from, int iy, int im, int id,
 {
 	int y = digits_value(s, 4), m = digits_value(s + 4, 2), d = digits_value(s + 6, 2);
 	if (!cp_rule_date_valid(y, m, d)) {
-		ERR(v, "id_number.birth_date", ART_CONTENT,
+		ERR(v, "id_number.birth_date",
 		    _("positions %d–%d are not a real birth date"), from, from + 7);
 		return;
 	}
 	if (y < 1900) {
-		ERR(v, "id_number.birth_date", ART_CONTENT,
+		ERR(v, "id_number.birth_date",
 		    _("positions %d–%d give a birth year before 1900"), from, from + 7);
 		return;
 	}
@@ -648,13 +739,13 @@ static void check_birth(const char *s, int from, int iy, int im, int id,
 	long birth = (long)y * 10000 + m * 100 + d;
 	long issue = (long)iy * 10000 + im * 100 + id;
 	if (birth > issue) {
-		ERR(v, "id_number.birth_date", ART_CONTENT,
+		ERR(v, "id_number.birth_date",
 		    _("positions %d–%d give a birth date after the issue date"), from,
 		    from + 7);
 		return;
 	}
 	if (issue - birth < 140000)
-		ERR(v, "id_number.age", ART_CONTENT,
+		ERR(v, "id_number.age",
 		    _("positions %d–%d give a holder younger than 14 on the issue date"),
 		    from, from + 7);
 }
@@ -665,11 +756,11 @@ static bool check_gb11643(const char *n, cp_violations *v)
 	char *bad = non_digit_positions(n, 1, 17);
 	bool ok = *bad == '\0';
 	if (!ok)
-		ERR(v, "id_number.format", ART_CONTENT,
+		ERR(v, "id_number.format",
 		    _("positions 1–17 must be digits; not a digit at position %s"), bad);
 	g_free(bad);
 	if (!g_ascii_isdigit(n[17]) && n[17] != 'X') {
-		ERR(v, "id_number.format", ART_CONTENT,
+		ERR(v, "id_number.format",
 		    _("position 18 (check character) must be a digit or X"));
 		ok = false;
 	}
@@ -677,7 +768,7 @@ static bool check_gb11643(const char *n, cp_violations *v)
 		return false;
 	char want = cp_rule_id_check_char(n);
 	if (n[17] != want) {
-		ERR(v, "id_number.check", ART_CONTENT,
+		ERR(v, "id_number.check",
 		    _("the check character (position 18) is %c but positions 1–17 give %c "
 		      "(GB 11643); a digit is probably mistyped"), n[17], want);
 		return false;
@@ -700,12 +791,12 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 		norm[0] = '\0';
 	size_t before = cp_violations_errors(v);
 	if (cp_rule_blank(s)) {
-		ERR(v, "id_number.missing", ART_CONTENT, _("the ID number is blank"));
+		ERR(v, "id_number.missing", _("the ID number is blank"));
 		return false;
 	}
 	char buf[CP_RULES_ID_BYTES];
 	if (!fold_ascii(s, true, buf, sizeof buf)) {
-		ERR(v, "id_number.length", ART_CONTENT,
+		ERR(v, "id_number.length",
 		    _("the ID number is far too long (no ID document has more than 18 "
 		      "characters)"));
 		return false;
@@ -716,7 +807,7 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 	                  NULL)) {
 		/* The spreadsheet took the column for numbers: 4.40103E+17 has
 		 * lost the last digits for good, so only re-export can help. */
-		ERR(v, "id_number.excel", ART_CONTENT,
+		ERR(v, "id_number.excel",
 		    _("the spreadsheet turned the ID number into a number in scientific "
 		      "notation and dropped digits; format the column as Text, type the "
 		      "numbers again and export once more"));
@@ -724,7 +815,7 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 	}
 	if (has_non_ascii(buf)) {
 		char *what = describe_non_ascii(buf, false);
-		ERR(v, "id_number.charset", ART_CONTENT,
+		ERR(v, "id_number.charset",
 		    _("the ID number may hold only letters A–Z and digits; it has %s"),
 		    what);
 		g_free(what);
@@ -733,7 +824,7 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 	for (char *p = buf; *p; p++)
 		*p = g_ascii_toupper(*p);
 	if (!all_alnum_upper(buf)) {
-		ERR(v, "id_number.charset", ART_CONTENT,
+		ERR(v, "id_number.charset",
 		    _("the ID number may hold only letters A–Z and digits"));
 		return false;
 	}
@@ -743,13 +834,13 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 	case CP_ID_RESIDENT:
 	case CP_ID_HMT_RESIDENCE:
 		if (type == CP_ID_RESIDENT && len == 15 && all_digits(buf, 15)) {
-			ERR(v, "id_number.length", ART_CONTENT,
+			ERR(v, "id_number.length",
 			    _("a 15-digit first-generation ID number is no longer valid; "
 			      "write the 18-character number"));
 			break;
 		}
 		if (len != 18) {
-			ERR(v, "id_number.length", ART_CONTENT,
+			ERR(v, "id_number.length",
 			    _("a %s number has 18 characters, this one has %zu"), tname, len);
 			break;
 		}
@@ -757,12 +848,12 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 			break;
 		if (type == CP_ID_RESIDENT) {
 			if (!cp_rule_province_valid(digits_value(buf, 2)))
-				ERR(v, "id_number.region", ART_CONTENT,
+				ERR(v, "id_number.region",
 				    _("positions 1–2 (%.2s) are not a province code of GB/T 2260"),
 				    buf);
 		} else if (strncmp(buf, "810000", 6) && strncmp(buf, "820000", 6) &&
 		           strncmp(buf, "830000", 6)) {
-			ERR(v, "id_number.region", ART_CONTENT,
+			ERR(v, "id_number.region",
 			    _("a 港澳台居民居住证 number starts with 810000 (Hong Kong), 820000 "
 			      "(Macao) or 830000 (Taiwan)"));
 		}
@@ -770,20 +861,20 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 		break;
 	case CP_ID_PASSPORT:
 		if (len < 5 || len > 17)
-			ERR(v, "id_number.length", ART_CONTENT,
+			ERR(v, "id_number.length",
 			    _("a passport number has 5 to 17 letters and digits, this one has %zu"),
 			    len);
 		break;
 	case CP_ID_HKMO_PERMIT:
 		if ((buf[0] != 'H' && buf[0] != 'M') || (len != 9 && len != 11) ||
 		    !all_digits(buf + 1, len - 1))
-			ERR(v, "id_number.format", ART_CONTENT,
+			ERR(v, "id_number.format",
 			    _("a 港澳居民来往内地通行证 number is H (Hong Kong) or M (Macao) "
 			      "followed by 8 or 10 digits"));
 		break;
 	case CP_ID_TW_PERMIT:
 		if (!(len == 8 && all_digits(buf, 8)) && len != 10)
-			ERR(v, "id_number.format", ART_CONTENT,
+			ERR(v, "id_number.format",
 			    _("a 台湾居民来往大陆通行证 number has 8 digits (or 10 characters "
 			      "on older permits)"));
 		break;
@@ -792,32 +883,32 @@ bool cp_rule_id_number(cp_id_type type, const char *s, int iy, int im, int id,
 			/* 2004 form: nationality (3 letters) + 12 digits. */
 			if (!g_ascii_isupper(buf[0]) || !g_ascii_isupper(buf[1]) ||
 			    !g_ascii_isupper(buf[2]) || !all_digits(buf + 3, 12))
-				ERR(v, "id_number.format", ART_CONTENT,
+				ERR(v, "id_number.format",
 				    _("a 15-character 外国人永久居留身份证 number is 3 letters "
 				      "(nationality) followed by 12 digits"));
 		} else if (len == 18) {
 			/* 2023 form: 9 + province + nationality (3 digits) + birth date
 			 * + serial (3) + GB 11643 check character. */
 			if (buf[0] != '9') {
-				ERR(v, "id_number.format", ART_CONTENT,
+				ERR(v, "id_number.format",
 				    _("an 18-character 外国人永久居留身份证 number starts with 9"));
 				break;
 			}
 			if (!check_gb11643(buf, v))
 				break;
 			if (!cp_rule_province_valid(digits_value(buf + 1, 2)))
-				ERR(v, "id_number.region", ART_CONTENT,
+				ERR(v, "id_number.region",
 				    _("positions 2–3 (%.2s) are not a province code of GB/T 2260"),
 				    buf + 1);
 			check_birth(buf + 6, 7, iy, im, id, v);
 		} else {
-			ERR(v, "id_number.length", ART_CONTENT,
+			ERR(v, "id_number.length",
 			    _("a 外国人永久居留身份证 number has 15 or 18 characters, this one "
 			      "has %zu"), len);
 		}
 		break;
 	default:
-		ERR(v, "id_type.unknown", ART_CONTENT, _("unknown ID type"));
+		ERR(v, "id_type.unknown", _("unknown ID type"));
 		break;
 	}
 	if (norm)
@@ -859,13 +950,13 @@ bool cp_rule_text(const char *label, const char *s, size_t max_chars,
 	size_t len = strlen(s);
 	const char *end = NULL;
 	if (!g_utf8_validate(s, (gssize)len, &end)) {
-		ERR(v, "text.utf8", ART_PRINT,
+		ERR(v, "text.utf8",
 		    _("%s is not valid UTF-8 text (bad byte at offset %ld)"), label,
 		    (long)(end - s));
 		return false;
 	}
 	if (len > CP_RULES_MAX_TEXT_BYTES || (size_t)g_utf8_strlen(s, -1) > max_chars) {
-		ERR(v, "text.length", ART_PRINT, _("%s is longer than %zu characters"),
+		ERR(v, "text.length", _("%s is longer than %zu characters"),
 		    label, max_chars);
 		return false;
 	}
@@ -923,7 +1014,7 @@ bool cp_rule_text(const char *label, const char *s, size_t max_chars,
 		if (!count[k])
 			continue;
 		ok = false;
-		ERR(v, rule[k], ART_PRINT,
+		ERR(v, rule[k],
 		    _("%s contains %s: U+%04X at character %ld (%ld in all)"), label,
 		    _(what[k]), cp[k], first[k], count[k]);
 	}
@@ -969,7 +1060,7 @@ static bool is_separator(enum name_class k)
 char *cp_rule_name(const char *s, cp_violations *v)
 {
 	if (cp_rule_blank(s)) {
-		ERR(v, "name.missing", ART_CONTENT, _("the name is blank"));
+		ERR(v, "name.missing", _("the name is blank"));
 		return NULL;
 	}
 	if (!cp_rule_text(_("the name"), s, CP_RULES_MAX_NAME_CHARS, v))
@@ -1005,7 +1096,7 @@ char *cp_rule_name(const char *s, cp_violations *v)
 	char *name = g_utf8_normalize(g->str, (gssize)g->len, G_NORMALIZE_NFC);
 	g_string_free(g, TRUE);
 	if (!name) {
-		ERR(v, "name.text", ART_CONTENT, _("the name cannot be normalised"));
+		ERR(v, "name.text", _("the name cannot be normalised"));
 		return NULL;
 	}
 
@@ -1020,26 +1111,26 @@ char *cp_rule_name(const char *s, cp_violations *v)
 		enum name_class k = name_class(c);
 		if (k == NC_DIGIT && !saw_digit) {
 			saw_digit = true;
-			ERR(v, "name.digit", ART_CONTENT,
+			ERR(v, "name.digit",
 			    _("the name contains a digit at character %ld; names have no digits"),
 			    pos);
 		} else if (k == NC_OTHER && !saw_other) {
 			saw_other = true;
 			char buf[7] = {0};
 			g_unichar_to_utf8(c, buf);
-			ERR(v, "name.charset", ART_CONTENT,
+			ERR(v, "name.charset",
 			    _("the name contains '%s' (U+%04X) at character %ld; a name holds "
 			      "Chinese characters, Latin letters, the middle dot ·, spaces, "
 			      "hyphens and apostrophes"), buf, c, pos);
 		} else if (k == NC_MARK && prev != NC_LATIN && prev != NC_MARK && !saw_other) {
 			saw_other = true;
-			ERR(v, "name.charset", ART_CONTENT,
+			ERR(v, "name.charset",
 			    _("the name has a combining mark U+%04X at character %ld that "
 			      "follows no Latin letter"), c, pos);
 		} else if (is_separator(k)) {
 			if ((pos == 1 || is_separator(prev)) && !saw_sep_err) {
 				saw_sep_err = true;
-				ERR(v, "name.separator", ART_CONTENT,
+				ERR(v, "name.separator",
 				    _("the name has a misplaced separator (· space - ') at character "
 				      "%ld: separators stand alone between letters"), pos);
 			}
@@ -1052,10 +1143,10 @@ char *cp_rule_name(const char *s, cp_violations *v)
 		last = p;
 	}
 	if (last && is_separator(name_class(g_utf8_get_char(last))) && !saw_sep_err)
-		ERR(v, "name.separator", ART_CONTENT,
+		ERR(v, "name.separator",
 		    _("the name ends with a separator (· space - ')"));
 	if (saw_space_han)
-		ERR(v, "name.space", ART_CONTENT,
+		ERR(v, "name.space",
 		    _("the name has a space next to a Chinese character; a Chinese name "
 		      "is written without spaces (use · between the parts of a "
 		      "minority name)"));
@@ -1064,7 +1155,7 @@ char *cp_rule_name(const char *s, cp_violations *v)
 		return NULL;
 	}
 	if (replaced)
-		WARN(v, "name.dot", ART_CONTENT,
+		WARN(v, "name.dot",
 		     _("the look-alike dot U+%04X in the name was replaced by the middle "
 		       "dot · (U+00B7)"), replaced);
 	return name;

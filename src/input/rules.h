@@ -7,7 +7,8 @@
  *
  * Every rule takes the raw cell (may be NULL, treated as blank) and appends
  * what it finds to a cp_violations list: a stable rule id ("cert_no.prefix"),
- * the article of 职业技能等级证书管理办法 it enforces ("第十三条") and a
+ * where the rule comes from (an article of 职业技能等级证书管理办法,
+ * "第十三条", or a national notice, "编码规则"; cp_rule_source_of()) and a
  * translated message. A rule returns true when it found no error (warnings
  * allowed). Normalised values are written into caller buffers of the sizes
  * given below, or returned newly allocated where stated.
@@ -43,6 +44,18 @@ typedef struct cp_violations {
 
 /* Frees the messages and empties the list. */
 void cp_violations_clear(cp_violations *v);
+
+/* Every rule id certpress reports, with its source as docs/rules.md gives
+ * it ("第十一条", "编码规则", "样式通知"; NULL for a rule of certpress's
+ * own, "—" in the doc). */
+typedef struct cp_rule_source {
+	const char *rule;
+	const char *source;
+} cp_rule_source;
+
+const cp_rule_source *cp_rule_sources(size_t *n);
+/* The source of a rule id (static), NULL for one of ours or an unknown id. */
+const char *cp_rule_source_of(const char *rule);
 /* Number of CP_SEV_ERROR items. */
 size_t cp_violations_errors(const cp_violations *v);
 

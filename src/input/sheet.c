@@ -17,13 +17,19 @@ double cp_sheet_progress(const cp_sheet *s)
 	return s->ops->progress ? s->ops->progress(s) : -1;
 }
 
-int cp_sheet_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
-                      size_t *len, cp_error **err)
+int cp_sheet_pictures(cp_sheet *s, long row, long col, cp_sheet_picture *out, cp_error **err)
 {
-	*data = NULL;
-	*len = 0;
-	*to_row = 0;
-	return s->ops->pictures ? s->ops->pictures(s, row, col, to_row, data, len, err) : 0;
+	*out = (cp_sheet_picture){0};
+	return s->ops->pictures ? s->ops->pictures(s, row, col, out, err) : 0;
+}
+
+void cp_sheet_picture_clear(cp_sheet_picture *p)
+{
+	if (!p)
+		return;
+	g_free(p->missing);
+	g_free(p->data);
+	*p = (cp_sheet_picture){0};
 }
 
 const char *cp_sheet_describe(const cp_sheet *s)

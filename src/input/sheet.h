@@ -18,6 +18,19 @@
 
 typedef struct cp_sheet cp_sheet;
 
+/* The pictures of one cell (cp_sheet_pictures()). */
+typedef struct cp_sheet_picture {
+	int anchored;   /* pictures anchored with their top-left corner in the cell */
+	bool in_cell;   /* a picture placed in the cell as its value ("picture in
+	                 * cell": WPS's DISPIMG, Excel 365's Place in Cell) */
+	long to_row;    /* the row the first anchored picture's bottom edge
+	                 * reaches into, 0 for one anchored to one cell */
+	char *missing;  /* in_cell, but the workbook does not hold the image:
+	                 * how the cell refers to it ("DISPIMG \"ID_…\""), g_free */
+	unsigned char *data; /* the bytes of the one picture (g_free) */
+	size_t len;
+} cp_sheet_picture;
+
 /* One row of a sheet. Borrowed until the next cp_sheet_next() or
  * cp_sheet_free(): cells[i] is NULL for an empty cell; number[i] is true for
  * a cell stored as a number that is not a date or time (the digits of a
@@ -38,8 +51,7 @@ typedef struct cp_sheet_ops {
 	/* Fraction of the sheet read so far, or a negative number. */
 	double (*progress)(const cp_sheet *s);
 	/* May be NULL (no pictures). See cp_sheet_pictures(). */
-	int (*pictures)(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
-	                size_t *len, cp_error **err);
+	int (*pictures)(cp_sheet *s, long row, long col, cp_sheet_picture *out, cp_error **err);
 } cp_sheet_ops;
 
 struct cp_sheet {
@@ -58,12 +70,14 @@ double cp_sheet_progress(const cp_sheet *s);
 /* Borrowed: how the reader describes the source ("xlsx, sheet 名单"). */
 const char *cp_sheet_describe(const cp_sheet *s);
 void cp_sheet_free(cp_sheet *s);
-/* The pictures anchored with their top-left corner in the cell (row from 1,
- * column from 0): their count (0 when none), and the bytes of the first in
- * *data (g_free) with *len; *to_row is the row its bottom edge reaches
- * into (0 for a picture anchored to one cell). -1 on an error reading it. */
-int cp_sheet_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
-                      size_t *len, cp_error **err);
+/* The pictures of a cell (row from 1, column from 0): those anchored with
+ * their top-left corner in it and the one placed in it as its value (such a
+ * cell reads as empty). Returns their count (0 when none) with *out filled;
+ * when the count is 1 and the picture is in the workbook, out->data holds
+ * its bytes. -1 on an error reading it. Free out with
+ * cp_sheet_picture_clear(). */
+int cp_sheet_pictures(cp_sheet *s, long row, long col, cp_sheet_picture *out, cp_error **err);
+void cp_sheet_picture_clear(cp_sheet_picture *p);
 
 /* Shared by the readers. The text of a number cell, Excel's way: integers
  * up to 15 digits whole, others with 15 significant digits, exponents as

@@ -48,6 +48,20 @@ typedef struct xlsx {
 	GByteArray *xf_kind;
 	/* pictures anchored on the sheet (pic), in drawing order */
 	GArray *pics;
+	/* where they are: row << 16 | col → the count there (upper 32 bits)
+	 * and the index of the first (lower), as a guint64 */
+	GHashTable *pic_at;
+	/* pictures in cells: WPS's, name ("ID_…") → media part */
+	GHashTable *wps_images;
+	/* Excel's: value metadata (vm - 1) → rich value index or -1; rich
+	 * value → index in richValueRel, -1 (not an image) or -2 (an image
+	 * from the web, IMAGE("https://…"), not in the workbook); that index →
+	 * media part (NULL when the relationship is not there) */
+	GArray *vm_rv, *rv_rel;
+	GPtrArray *rel_media;
+	/* the cells of the sheet read so far that hold one (row << 16 | col →
+	 * cellpic) */
+	GHashTable *cellpics;
 
 	/* the sheet being streamed */
 	zip_file_t *zf;
@@ -57,12 +71,14 @@ typedef struct xlsx {
 	cp_error *error; /* set by a handler; reading stops */
 	int depth;
 	/* where in the sheet */
-	bool in_sheetdata, in_row, in_cell, in_v, in_t, in_rph, in_is;
+	bool in_sheetdata, in_row, in_cell, in_v, in_t, in_rph, in_is, in_f;
 	long row, last_row;
 	long col, last_col;
 	char ctype[12];
 	long cstyle;
+	long cvm;       /* the cell's vm (value metadata, from 1), or 0 */
 	GString *text;  /* <v> or <is> text of the current cell */
+	GString *formula; /* <f> of the current cell */
 	/* the row being built: cells by column, NULL when empty */
 	char **cells;
 	bool *number;
@@ -290,7 +306,8 @@ static void rels_start(part_ctx *c, const char *el, const char **atts)
 	const char *target = attr(atts, "Target"), *mode = attr(atts, "TargetMode");
 	if (!id || !type || !target || (mode && strcmp(mode, "External") == 0))
 		return;
-	if (a->len >= CP_XLSX_MAX_SHEETS * 4) {
+	/* a drawing or cellimages.xml relates each of its pictures */
+	if (a->len >= CP_XLSX_MAX_PICTURES + CP_XLSX_MAX_SHEETS * 4u) {
 		part_fail(c, CP_E_NOMEM, _("the workbook part %s has too many relationships"),
 		          c->part);
 		return;
@@ -704,6 +721,17 @@ static void drawing_end(part_ctx *c, const char *el)
 				to = d->from_row + 1; /* a bottom edge above the top: its own row */
 			pic p = {d->from_row + 1, d->from_col, to, resolve_target(d->part, r->target)};
 			g_array_append_val(x->pics, p);
+			gint64 key = (gint64)p.row << 16 | p.col;
+			guint64 *at = g_hash_table_lookup(x->pic_at, &key);
+			if (at) {
+				*at += (guint64)1 << 32;
+			} else {
+				gint64 *k = g_new(gint64, 1);
+				*k = key;
+				at = g_new(guint64, 1);
+				*at = (guint64)1 << 32 | (x->pics->len - 1);
+				g_hash_table_insert(x->pic_at, k, at);
+			}
 		}
 		d->anchor = 0;
 	}
@@ -751,29 +779,433 @@ static bool load_pictures(xlsx *x, const char *sheet_part, cp_error **err)
 	return ok;
 }
 
-static int xlsx_pictures(cp_sheet *s, long row, long col, long *to_row, unsigned char **data,
-                         size_t *len, cp_error **err)
+/* ------------------------------------------------------ pictures in cells */
+
+/* A picture placed in a cell as its value, two ways:
+ *  - WPS: the cell holds the formula DISPIMG("ID_…",1) (its cached value
+ *    the same text); xl/cellimages.xml (relationship type …/cellImage)
+ *    lists the pictures, each an xdr:pic whose cNvPr name is the ID and
+ *    whose blip r:embed names the image in xl/_rels/cellimages.xml.rels.
+ *  - Excel 365 (Place in Cell, IMAGE): the cell is an error #VALUE! with
+ *    vm="N", the N-th (from 1) valueMetadata block of xl/metadata.xml;
+ *    its rc t names the metadata type (from 1: XLRICHVALUE) and v the
+ *    futureMetadata block of that name (from 0), whose xlrd:rvb i is the
+ *    rich value (xl/richData/rdrichvalue.xml, rv from 0). The rv's values
+ *    follow the keys of its structure (rdrichvaluestructure.xml, s from 0);
+ *    the key _rvRel:LocalImageIdentifier is the index of a rel in
+ *    richValueRel.xml, whose r:id its .rels resolves to the image. A
+ *    structure with WebImageIdentifier instead is IMAGE("https://…"): a
+ *    picture, but not in the workbook.
+ * (The shapes XlsxWriter writes for embed_image() and WPS for 嵌入单元格;
+ * tests/data/workbook/gen_incell.py makes both.) */
+
+typedef struct cellpic {
+	char *media;   /* the image part, or NULL when the workbook lacks it */
+	char *ref;     /* how the cell names it: DISPIMG "ID_…", or vm="3" */
+} cellpic;
+
+static void cellpic_free(gpointer p)
+{
+	cellpic *c = p;
+	g_free(c->media);
+	g_free(c->ref);
+	g_free(c);
+}
+
+static const char *rel_target(GArray *rels, const char *id)
+{
+	for (guint i = 0; id && rels && i < rels->len; i++)
+		if (strcmp(g_array_index(rels, rel, i).id, id) == 0)
+			return g_array_index(rels, rel, i).target;
+	return NULL;
+}
+
+typedef struct wps_ctx {
+	GArray *rels;
+	char *name, *embed;
+} wps_ctx;
+
+static void wps_start(part_ctx *c, const char *el, const char **atts)
+{
+	wps_ctx *w = c->user;
+	if (strcmp(el, "pic") == 0) {
+		g_clear_pointer(&w->name, g_free);
+		g_clear_pointer(&w->embed, g_free);
+	} else if (strcmp(el, "cNvPr") == 0 && !w->name) {
+		const char *n = attr(atts, "name");
+		w->name = n ? g_strdup(n) : NULL;
+	} else if (strcmp(el, "blip") == 0 && !w->embed) {
+		const char *e = attr(atts, "embed");
+		w->embed = e ? g_strdup(e) : NULL;
+	}
+}
+
+static void wps_end(part_ctx *c, const char *el)
+{
+	wps_ctx *w = c->user;
+	if (strcmp(el, "pic") != 0)
+		return;
+	const char *target = rel_target(w->rels, w->embed);
+	if (w->name && target) {
+		if (g_hash_table_size(c->x->wps_images) >= CP_XLSX_MAX_PICTURES) {
+			part_fail(c, CP_E_NOMEM, _("the workbook has more than %u pictures"),
+			          CP_XLSX_MAX_PICTURES);
+			return;
+		}
+		g_hash_table_replace(c->x->wps_images, g_strdup(w->name),
+		                     resolve_target(c->part, target));
+	}
+	g_clear_pointer(&w->name, g_free);
+	g_clear_pointer(&w->embed, g_free);
+}
+
+/* The part the workbook relates with a type ending in `type`, or `fallback`
+ * when it has no such relationship but the package holds that part. */
+static char *related_part(xlsx *x, const char *wbname, GArray *wbrels, const char *type,
+                          const char *fallback)
+{
+	for (guint i = 0; wbrels && i < wbrels->len; i++) {
+		const rel *r = &g_array_index(wbrels, rel, i);
+		const char *s = strrchr(r->type, '/');
+		if (s && g_ascii_strcasecmp(s + 1, type) == 0)
+			return resolve_target(wbname, r->target);
+	}
+	if (fallback && zip_name_locate(x->zip, fallback, ZIP_FL_NOCASE) >= 0)
+		return g_strdup(fallback);
+	return NULL;
+}
+
+static bool load_wps_images(xlsx *x, const char *wbname, GArray *wbrels, cp_error **err)
+{
+	char *part = related_part(x, wbname, wbrels, "cellImage", "xl/cellimages.xml");
+	if (!part)
+		return true;
+	char *rn = rels_name(part);
+	GArray *rels = load_rels(x, rn, err);
+	g_free(rn);
+	bool ok = rels != NULL;
+	if (ok) {
+		wps_ctx w = {.rels = rels};
+		part_ctx c = {.start = wps_start, .end = wps_end, .user = &w};
+		bool found;
+		ok = parse_named_part(x, &c, part, true, CP_XLSX_MAX_META, &found, err);
+		g_free(w.name);
+		g_free(w.embed);
+		rels_free(rels);
+	}
+	g_free(part);
+	return ok;
+}
+
+/* Appends v to a bounded array of longs. */
+static bool push_long(part_ctx *c, GArray *a, long v)
+{
+	if (a->len >= CP_XLSX_MAX_PICTURES) {
+		part_fail(c, CP_E_NOMEM, _("the workbook part %s has more than %u entries"),
+		          c->part, CP_XLSX_MAX_PICTURES);
+		return false;
+	}
+	g_array_append_val(a, v);
+	return true;
+}
+
+static long attr_long(const char **atts, const char *name, long dflt)
+{
+	const char *v = attr(atts, name);
+	if (!v)
+		return dflt;
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	return *end || errno || n < 0 || n > (long)CP_XLSX_MAX_PICTURES * 16 ? dflt : n;
+}
+
+typedef struct meta_ctx {
+	GPtrArray *types;  /* metadataType names */
+	GArray *future;    /* XLRICHVALUE futureMetadata blocks: rich value or -1 */
+	GArray *rc_t, *rc_v; /* valueMetadata blocks */
+	int in;            /* 1 XLRICHVALUE futureMetadata, 2 valueMetadata */
+	bool rc_seen;
+} meta_ctx;
+
+static void meta_start(part_ctx *c, const char *el, const char **atts)
+{
+	meta_ctx *m = c->user;
+	if (strcmp(el, "metadataType") == 0) {
+		const char *n = attr(atts, "name");
+		if (m->types->len >= 1000) {
+			part_fail(c, CP_E_NOMEM, _("the workbook part %s has more than %u entries"),
+			          c->part, 1000u);
+			return;
+		}
+		g_ptr_array_add(m->types, g_strdup(n ? n : ""));
+	} else if (strcmp(el, "futureMetadata") == 0) {
+		const char *n = attr(atts, "name");
+		m->in = n && strcmp(n, "XLRICHVALUE") == 0 ? 1 : 0;
+	} else if (strcmp(el, "valueMetadata") == 0) {
+		m->in = 2;
+	} else if (strcmp(el, "bk") == 0 && m->in == 1) {
+		push_long(c, m->future, -1);
+	} else if (strcmp(el, "rvb") == 0 && m->in == 1 && m->future->len) {
+		g_array_index(m->future, long, m->future->len - 1) = attr_long(atts, "i", -1);
+	} else if (strcmp(el, "bk") == 0 && m->in == 2) {
+		if (push_long(c, m->rc_t, -1))
+			push_long(c, m->rc_v, -1);
+		m->rc_seen = false;
+	} else if (strcmp(el, "rc") == 0 && m->in == 2 && m->rc_t->len && !m->rc_seen) {
+		m->rc_seen = true;
+		g_array_index(m->rc_t, long, m->rc_t->len - 1) = attr_long(atts, "t", -1);
+		g_array_index(m->rc_v, long, m->rc_v->len - 1) = attr_long(atts, "v", -1);
+	}
+}
+
+static void meta_end(part_ctx *c, const char *el)
+{
+	meta_ctx *m = c->user;
+	if (strcmp(el, "futureMetadata") == 0 || strcmp(el, "valueMetadata") == 0)
+		m->in = 0;
+}
+
+/* rdrichvaluestructure.xml: for each structure, the position of the key
+ * _rvRel:LocalImageIdentifier among its keys, -2 for an image from the web
+ * (_webimage: a WebImageIdentifier, the address kept elsewhere), or -1. */
+typedef struct struct_ctx {
+	GArray *keypos;
+	long nkeys;
+} struct_ctx;
+
+static void struct_start(part_ctx *c, const char *el, const char **atts)
+{
+	struct_ctx *r = c->user;
+	if (strcmp(el, "s") == 0) {
+		push_long(c, r->keypos, -1);
+		r->nkeys = 0;
+	} else if (strcmp(el, "k") == 0 && r->keypos->len) {
+		const char *n = attr(atts, "n");
+		long *pos = &g_array_index(r->keypos, long, r->keypos->len - 1);
+		if (n && strcmp(n, "_rvRel:LocalImageIdentifier") == 0)
+			*pos = r->nkeys;
+		else if (n && strcmp(n, "WebImageIdentifier") == 0 && *pos == -1)
+			*pos = -2;
+		r->nkeys++;
+	}
+}
+
+/* rdrichvalue.xml: for each rich value, its image's index in
+ * richValueRel.xml, or -1 (x->rv_rel). */
+typedef struct rv_ctx {
+	GArray *keypos;
+	long pos, want;
+	bool in_rv, in_v;
+	GString *text;
+} rv_ctx;
+
+static void rv_start(part_ctx *c, const char *el, const char **atts)
+{
+	rv_ctx *r = c->user;
+	if (strcmp(el, "rv") == 0) {
+		long s = attr_long(atts, "s", -1);
+		r->want = s >= 0 && (guint)s < r->keypos->len ? g_array_index(r->keypos, long, s)
+		                                               : -1;
+		r->pos = 0;
+		r->in_rv = true;
+		push_long(c, c->x->rv_rel, r->want == -2 ? -2 : -1);
+	} else if (strcmp(el, "v") == 0 && r->in_rv) {
+		r->in_v = true;
+		g_string_truncate(r->text, 0);
+	}
+}
+
+static void rv_end(part_ctx *c, const char *el)
+{
+	rv_ctx *r = c->user;
+	if (strcmp(el, "rv") == 0) {
+		r->in_rv = false;
+	} else if (strcmp(el, "v") == 0 && r->in_v) {
+		r->in_v = false;
+		if (r->pos++ == r->want && c->x->rv_rel->len) {
+			char *end;
+			errno = 0;
+			long n = strtol(r->text->str, &end, 10);
+			if (!*end && !errno && end != r->text->str && n >= 0)
+				g_array_index(c->x->rv_rel, long, c->x->rv_rel->len - 1) = n;
+		}
+	}
+}
+
+static void rv_text(part_ctx *c, const char *t, int len)
+{
+	rv_ctx *r = c->user;
+	if (r->in_v && r->text->len < 32)
+		g_string_append_len(r->text, t, len);
+}
+
+/* richValueRel.xml: the r:id of each rel. */
+static void relid_start(part_ctx *c, const char *el, const char **atts)
+{
+	GPtrArray *ids = c->user;
+	if (strcmp(el, "rel") != 0)
+		return;
+	if (ids->len >= CP_XLSX_MAX_PICTURES) {
+		part_fail(c, CP_E_NOMEM, _("the workbook part %s has more than %u entries"),
+		          c->part, CP_XLSX_MAX_PICTURES);
+		return;
+	}
+	const char *id = attr(atts, "id");
+	g_ptr_array_add(ids, g_strdup(id ? id : ""));
+}
+
+static bool parse_related(xlsx *x, const char *wbname, GArray *wbrels, const char *type,
+                          const char *fallback, part_ctx *c, cp_error **err)
+{
+	char *part = related_part(x, wbname, wbrels, type, fallback);
+	if (!part)
+		return true;
+	bool found;
+	bool ok = parse_named_part(x, c, part, true, CP_XLSX_MAX_META, &found, err);
+	g_free(part);
+	return ok;
+}
+
+/* Excel's rich values: what each vm of the sheet's cells stands for. */
+static bool load_rich_images(xlsx *x, const char *wbname, GArray *wbrels, cp_error **err)
+{
+	meta_ctx m = {g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(long)),
+	              g_array_new(FALSE, FALSE, sizeof(long)), g_array_new(FALSE, FALSE, sizeof(long)),
+	              0, false};
+	struct_ctx st = {g_array_new(FALSE, FALSE, sizeof(long)), 0};
+	rv_ctx rv = {.keypos = st.keypos, .text = g_string_new(NULL)};
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	part_ctx mc = {.start = meta_start, .end = meta_end, .user = &m};
+	part_ctx sc = {.start = struct_start, .user = &st};
+	part_ctx vc = {.start = rv_start, .end = rv_end, .text = rv_text, .user = &rv};
+	part_ctx ic = {.start = relid_start, .user = ids};
+	char *relpart = NULL, *rn = NULL;
+	GArray *rels = NULL;
+	bool ok = parse_related(x, wbname, wbrels, "sheetMetadata", "xl/metadata.xml", &mc, err) &&
+	          parse_related(x, wbname, wbrels, "rdRichValueStructure",
+	                        "xl/richData/rdrichvaluestructure.xml", &sc, err) &&
+	          parse_related(x, wbname, wbrels, "rdRichValue", "xl/richData/rdrichvalue.xml",
+	                        &vc, err);
+	if (ok) {
+		relpart = related_part(x, wbname, wbrels, "richValueRel",
+		                       "xl/richData/richValueRel.xml");
+		if (relpart) {
+			bool found;
+			ok = parse_named_part(x, &ic, relpart, true, CP_XLSX_MAX_META, &found, err);
+			rn = rels_name(relpart);
+			if (ok)
+				ok = (rels = load_rels(x, rn, err)) != NULL;
+		}
+	}
+	if (ok) {
+		for (guint i = 0; i < m.rc_t->len; i++) {
+			long t = g_array_index(m.rc_t, long, i), v = g_array_index(m.rc_v, long, i);
+			long rvi = -1;
+			if (t >= 1 && (guint)t <= m.types->len &&
+			    strcmp(g_ptr_array_index(m.types, t - 1), "XLRICHVALUE") == 0 && v >= 0 &&
+			    (guint)v < m.future->len)
+				rvi = g_array_index(m.future, long, v);
+			g_array_append_val(x->vm_rv, rvi);
+		}
+		for (guint i = 0; i < ids->len; i++) {
+			const char *target = rel_target(rels, g_ptr_array_index(ids, i));
+			g_ptr_array_add(x->rel_media, target ? resolve_target(relpart, target) : NULL);
+		}
+	}
+	g_ptr_array_free(m.types, TRUE);
+	g_array_free(m.future, TRUE);
+	g_array_free(m.rc_t, TRUE);
+	g_array_free(m.rc_v, TRUE);
+	g_array_free(st.keypos, TRUE);
+	g_string_free(rv.text, TRUE);
+	g_ptr_array_free(ids, TRUE);
+	rels_free(rels);
+	g_free(rn);
+	g_free(relpart);
+	return ok;
+}
+
+/* The DISPIMG ID of a formula or cached value, =DISPIMG("ID_…",1) in any
+ * case, with _xlfn. or @ before it; NULL when it is something else. */
+static char *dispimg_id(const char *s)
+{
+	while (*s == ' ' || *s == '=' || *s == '@')
+		s++;
+	if (g_ascii_strncasecmp(s, "_xlfn.", 6) == 0)
+		s += 6;
+	if (g_ascii_strncasecmp(s, "DISPIMG(", 8) != 0)
+		return NULL;
+	s += 8;
+	while (*s == ' ')
+		s++;
+	if (*s != '"')
+		return NULL;
+	const char *q = strchr(s + 1, '"');
+	if (!q || q == s + 1 || q - s > 256)
+		return NULL;
+	return g_strndup(s + 1, (gsize)(q - s - 1));
+}
+
+/* The picture the current cell holds as its value, when it holds one: its
+ * part (or NULL when the workbook lacks it) and how the cell names it. */
+static bool cell_picture(xlsx *x, char **media, char **ref)
+{
+	*media = *ref = NULL;
+	if (x->cvm > 0) {
+		long rvi = -2; /* -2: the workbook does not say */
+		if ((guint)x->cvm <= x->vm_rv->len) {
+			rvi = g_array_index(x->vm_rv, long, x->cvm - 1);
+			if (rvi == -1)
+				return false; /* value metadata of another kind */
+		}
+		if (rvi >= 0 && (guint)rvi < x->rv_rel->len) {
+			long ri = g_array_index(x->rv_rel, long, rvi);
+			if (ri == -1)
+				return false; /* a rich value that is not an image (a data type) */
+			if ((guint)ri < x->rel_media->len && g_ptr_array_index(x->rel_media, ri))
+				*media = g_strdup(g_ptr_array_index(x->rel_media, ri));
+		}
+		*ref = g_strdup_printf("vm=\"%ld\"", x->cvm);
+		return true;
+	}
+	char *id = x->formula->len ? dispimg_id(x->formula->str) : NULL;
+	if (!id && strcmp(x->ctype, "str") == 0)
+		id = dispimg_id(x->text->str);
+	if (!id)
+		return false;
+	const char *m = g_hash_table_lookup(x->wps_images, id);
+	*media = m ? g_strdup(m) : NULL;
+	*ref = g_strdup_printf("DISPIMG \"%s\"", id);
+	g_free(id);
+	return true;
+}
+
+static int xlsx_pictures(cp_sheet *s, long row, long col, cp_sheet_picture *out, cp_error **err)
 {
 	xlsx *x = (xlsx *)s;
-	int n = 0;
 	const pic *first = NULL;
-	for (guint i = 0; i < x->pics->len; i++) {
-		const pic *p = &g_array_index(x->pics, pic, i);
-		if (p->row == row && p->col == col && n++ == 0)
-			first = p;
+	gint64 key = (gint64)row << 16 | col;
+	const guint64 *at = g_hash_table_lookup(x->pic_at, &key);
+	if (at) {
+		out->anchored = (int)(*at >> 32);
+		first = &g_array_index(x->pics, pic, (guint)(*at & 0xffffffffu));
 	}
-	*data = NULL;
-	*len = 0;
-	*to_row = 0;
-	if (!first || !data)
+	const cellpic *cp = g_hash_table_lookup(x->cellpics, &key);
+	out->in_cell = cp != NULL;
+	if (first)
+		out->to_row = first->to_row;
+	if (cp && (!cp->media || zip_name_locate(x->zip, cp->media, ZIP_FL_NOCASE) < 0))
+		out->missing = g_strdup(cp->ref);
+	int n = out->anchored + out->in_cell;
+	if (n != 1 || out->missing)
 		return n;
-	*to_row = first->to_row;
 	size_t l = 0;
-	char *bytes = read_part(x, first->media, CP_IMAGE_FILE_MAX, false, &l, err);
+	char *bytes = read_part(x, cp ? cp->media : first->media, CP_IMAGE_FILE_MAX, false, &l, err);
 	if (!bytes)
 		return -1;
-	*data = (unsigned char *)bytes;
-	*len = l;
+	out->data = (unsigned char *)bytes;
+	out->len = l;
 	return n;
 }
 
@@ -881,8 +1313,15 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
 		x->last_col = col;
 		g_strlcpy(x->ctype, t ? t : "n", sizeof x->ctype);
 		x->cstyle = s ? strtol(s, NULL, 10) : 0;
+		const char *vm = attr(atts, "vm");
+		x->cvm = vm ? strtol(vm, NULL, 10) : 0;
+		if (x->cvm < 0 || x->cvm > (long)CP_XLSX_MAX_PICTURES)
+			x->cvm = CP_XLSX_MAX_PICTURES; /* out of range: not in the workbook */
 		x->in_cell = true;
 		g_string_truncate(x->text, 0);
+		g_string_truncate(x->formula, 0);
+	} else if (x->in_cell && strcmp(el, "f") == 0) {
+		x->in_f = true;
 	} else if (x->in_cell && strcmp(el, "v") == 0) {
 		x->in_v = true;
 	} else if (x->in_cell && strcmp(el, "is") == 0) {
@@ -963,6 +1402,8 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 		x->in_sheetdata = false;
 	} else if (strcmp(el, "v") == 0) {
 		x->in_v = false;
+	} else if (strcmp(el, "f") == 0) {
+		x->in_f = false;
 	} else if (strcmp(el, "t") == 0) {
 		x->in_t = false;
 	} else if (strcmp(el, "rPh") == 0) {
@@ -970,7 +1411,24 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 	} else if (strcmp(el, "is") == 0) {
 		x->in_is = false;
 	} else if (strcmp(el, "c") == 0 && x->in_cell) {
-		x->in_cell = x->in_v = x->in_is = x->in_t = x->in_rph = false;
+		x->in_cell = x->in_v = x->in_is = x->in_t = x->in_rph = x->in_f = false;
+		char *media, *ref;
+		if (cell_picture(x, &media, &ref)) {
+			/* a picture in the cell: the cell reads as empty */
+			if (g_hash_table_size(x->cellpics) >= CP_XLSX_MAX_PICTURES) {
+				g_free(media);
+				g_free(ref);
+				sheet_fail(x, CP_E_NOMEM, _("the workbook has more than %u pictures"),
+				           CP_XLSX_MAX_PICTURES);
+				return;
+			}
+			gint64 *key = g_new(gint64, 1);
+			*key = (gint64)x->row << 16 | x->col;
+			cellpic *cp = g_new(cellpic, 1);
+			*cp = (cellpic){media, ref};
+			g_hash_table_replace(x->cellpics, key, cp);
+			return;
+		}
 		bool number;
 		char *s = cell_text(x, &number);
 		if (x->error) {
@@ -1010,6 +1468,11 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 static void XMLCALL sheet_chars(void *ud, const XML_Char *s, int len)
 {
 	xlsx *x = ud;
+	if (x->in_f) {
+		if (x->formula->len < 1024) /* DISPIMG("ID_…",1) is all that is looked for */
+			g_string_append_len(x->formula, s, len);
+		return;
+	}
 	if (!(x->in_v || x->in_t))
 		return;
 	if (x->text->len + (size_t)len > CP_CSV_MAX_FIELD) {
@@ -1114,6 +1577,20 @@ static void xlsx_free(cp_sheet *s)
 		g_free(g_array_index(x->pics, pic, i).media);
 	if (x->pics)
 		g_array_free(x->pics, TRUE);
+	if (x->pic_at)
+		g_hash_table_destroy(x->pic_at);
+	if (x->wps_images)
+		g_hash_table_destroy(x->wps_images);
+	if (x->vm_rv)
+		g_array_free(x->vm_rv, TRUE);
+	if (x->rv_rel)
+		g_array_free(x->rv_rel, TRUE);
+	if (x->rel_media)
+		g_ptr_array_free(x->rel_media, TRUE);
+	if (x->cellpics)
+		g_hash_table_destroy(x->cellpics);
+	if (x->formula)
+		g_string_free(x->formula, TRUE);
 	cp_error_free(x->error);
 	g_free(x->path);
 	g_free(x);
@@ -1173,7 +1650,14 @@ cp_sheet *cp_xlsx_open(const char *path, const char *sheet, cp_error **err)
 	g_array_append_val(x->sst_off, zero);
 	x->xf_kind = g_byte_array_new();
 	x->pics = g_array_new(FALSE, FALSE, sizeof(pic));
+	x->pic_at = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	x->text = g_string_new(NULL);
+	x->formula = g_string_new(NULL);
+	x->wps_images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	x->vm_rv = g_array_new(FALSE, FALSE, sizeof(long));
+	x->rv_rel = g_array_new(FALSE, FALSE, sizeof(long));
+	x->rel_media = g_ptr_array_new_with_free_func(g_free);
+	x->cellpics = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, cellpic_free);
 	x->last_row = 0;
 	GArray *root = NULL, *wbrels = NULL, *sheets = NULL;
 	char *wbname = NULL, *wbrels_name = NULL, *sheet_part = NULL;
@@ -1250,7 +1734,8 @@ cp_sheet *cp_xlsx_open(const char *path, const char *sheet, cp_error **err)
 			goto fail;
 	}
 
-	if (!load_pictures(x, sheet_part, err))
+	if (!load_pictures(x, sheet_part, err) || !load_wps_images(x, wbname, wbrels, err) ||
+	    !load_rich_images(x, wbname, wbrels, err))
 		goto fail;
 
 	zip_int64_t idx = zip_name_locate(zip, sheet_part, ZIP_FL_NOCASE);

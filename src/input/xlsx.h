@@ -14,8 +14,9 @@
  *  - CP_XLSX_MAX_SHEETS:  sheets;
  *  - CP_XLSX_MAX_ROWNUM:  the last row a sheet can have (Excel's);
  *  - CP_XLS_MAX_BYTES:    an .xls file (read whole by FreeXL);
- *  - CP_XLSX_MAX_PICTURES, CP_IMAGE_FILE_MAX: pictures on a sheet, and the
- *                         bytes of one;
+ *  - CP_XLSX_MAX_PICTURES, CP_IMAGE_FILE_MAX: pictures on a sheet (anchored,
+ *                         or in cells: also the entries of cellimages.xml,
+ *                         metadata.xml and richData), and the bytes of one;
  * and per cell and row the CSV reader's limits (csv.h). A DTD is refused.
  */
 #ifndef CP_XLSX_H

@@ -40,7 +40,7 @@ expected='3|姓名|name.missing
 14|照片|photo.outside
 15|姓名|text.control'
 echo "$expected" | while IFS='|' read -r row col rule; do
-	if grep -q "row $row, column $col ([a-z_]*): \[$rule " "$T_TMP/stderr"; then
+	if grep -q "row $row, column $col ([a-z_]*): \[$rule[] ]" "$T_TMP/stderr"; then
 		echo "ok"
 	else
 		echo "missing row $row $col $rule"

@@ -4,8 +4,11 @@
 # and the sample batch as .xlsx (written by openpyxl) and .xls (written by
 # xlwt), each with a title row above the header (tests/data/workbook/gen.py),
 # checked and rendered exactly like their CSV twins with the same title row;
-# photos pasted into the cells printed as the files they were; --sheet; an ID number stored as a number is refused naming its row, column
-# and rule.
+# photos pasted into the cells, anchored or placed in the cell (WPS, Excel
+# 365), printed as the files they were; a 1,000-row workbook with a title
+# row and its photos inside giving the CSV twin's report and PDF bytes;
+# --sheet; an ID number stored as a number is refused naming its row,
+# column and rule.
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
@@ -104,6 +107,38 @@ if have pdftotext && have pdftoppm; then
 	[ "$diffs" -eq 0 ] && ok "pictures.xlsx: the 20 pages look exactly as with photo files" ||
 		not_ok "pictures.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
 fi
+# Pictures placed in the cells (WPS's DISPIMG, Excel 365's Place in Cell;
+# tests/data/workbook/gen_incell.py): the same certificates again.
+for f in incell-wps incell-excel; do
+	run render --org "$ORG" --no-ledger -q -o "$T_TMP/$f.pdf" "$T_TMP/$f.xlsx"
+	expect_status 0 "$f.xlsx renders"
+	if have pdftotext && have pdftoppm; then
+		pdftotext "$T_TMP/$f.pdf" "$T_TMP/$f.txt"
+		cmp -s "$T_TMP/sample.csv.txt" "$T_TMP/$f.txt" &&
+			ok "$f.xlsx: the same text as the CSV with photo files" ||
+			not_ok "$f.xlsx: the same text as the CSV with photo files"
+		pdftoppm -r 20 -png "$T_TMP/$f.pdf" "$T_TMP/$f-page"
+		diffs=0
+		for p in "$T_TMP"/csvpage-*.png; do
+			cmp -s "$p" "$(echo "$p" | sed "s|csvpage|$f-page|")" || diffs=$((diffs + 1))
+		done
+		[ "$diffs" -eq 0 ] && ok "$f.xlsx: the 20 pages look exactly as with photo files" ||
+			not_ok "$f.xlsx: the 20 pages look exactly as with photo files ($diffs differ)"
+	fi
+done
+run check --org "$ORG" "$T_TMP/incell-bad-wps.xlsx"
+expect_status 1 "a DISPIMG of a picture the workbook lacks is refused"
+contains "$T_ERR" 'incell-bad-wps.xlsx:3: row 3, column 照片 (photo): [photo.picture 第十五条] the picture in cell I3 (DISPIMG "ID_00000000000000000000000000000000") is not in the workbook' \
+	"the cell and the ID are named"
+contains "$T_ERR" "5 records, 4 valid, 1 refused" "the other rows are valid"
+run check --org "$ORG" "$T_TMP/incell-bad-excel.xlsx"
+expect_status 1 "Excel pictures in cells that cannot be used are refused"
+contains "$T_ERR" "row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds a picture in the cell and another placed over it" \
+	"a picture in the cell and one anchored over it"
+contains "$T_ERR" 'row 5, column 照片 (photo): [photo.picture 第十五条] the picture in cell I5 (vm="10") is not in the workbook' \
+	"a vm the metadata does not have"
+contains "$T_ERR" "5 records, 3 valid, 2 refused" "the other rows are valid"
+
 run check --org "$ORG" "$T_TMP/pictures-bad.xlsx"
 expect_status 1 "pictures that cannot be told to one row are refused"
 contains "$T_ERR" "pictures-bad.xlsx:4: row 4, column 照片 (photo): [photo.picture 第十五条] cell I4 holds 2 pictures" \
@@ -113,6 +148,48 @@ contains "$T_ERR" "row 5, column 照片 (photo): [photo.picture 第十五条] th
 contains "$T_ERR" "row 7, column 照片 (photo): [photo.picture 第十五条] cell I7 holds both a file name and a picture" \
 	"a file name beside a picture"
 contains "$T_ERR" "5 records, 2 valid, 3 refused" "the other rows are valid"
+
+# 1,000 rows (tests/data/workbook/twin.py): a title row, the photos in the
+# workbook (anchored, WPS's DISPIMG and Excel's Place in Cell in turn) and
+# in files beside its CSV twin. The same report, and the same PDF to the
+# byte with one worker (with several, the parts are cut where the workers
+# happen to be, so only the pages are compared). Both files are named
+# "batch" in folders of their own: the PDF records the input's name.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T_TMP/twin/c" "$T_TMP/twin/x"
+	cp -r "$T_TOP/templates/sample/photos" "$T_TMP/twin/c/"
+	/usr/bin/python3 "$WB/twin.py" "$T_TOP/templates/sample/batch.csv" \
+		"$T_TOP/templates/sample/photos" 1000 "$T_TMP/twin/c/batch" "$T_TMP/twin/x/batch"
+	for d in c x; do
+		run check --org "$ORG" "$T_TMP/twin/$d/batch"
+		expect_status 0 "the 1,000-row twin ($d) checks clean"
+		sed -e "s|^$T_TMP/twin/$d/batch||" -e 's/; encoding .*; header on row/; header on row/' \
+			"$T_TMP/stderr" >"$T_TMP/twin/$d.report"
+	done
+	contains "$(cat "$T_TMP/twin/c.report")" ": 1000 records, 1000 valid, 0 refused, 100 warnings; header on row 2" \
+		"the CSV twin: 1,000 records under a title row"
+	cmp -s "$T_TMP/twin/c.report" "$T_TMP/twin/x.report" &&
+		ok "1,000 rows: the workbook's report is the CSV's, line for line" ||
+		not_ok "1,000 rows: the workbook's report is the CSV's, line for line" \
+			"$(diff "$T_TMP/twin/c.report" "$T_TMP/twin/x.report" | head -5)"
+	for d in c x; do
+		SOURCE_DATE_EPOCH=1700000000 run render --org "$ORG" --no-ledger -q --jobs 1 \
+			-o "$T_TMP/twin/$d.pdf" "$T_TMP/twin/$d/batch"
+		expect_status 0 "the 1,000-row twin ($d) renders"
+	done
+	if cmp -s "$T_TMP/twin/c.pdf" "$T_TMP/twin/x.pdf"; then
+		ok "1,000 rows: the workbook's PDF is the CSV's, byte for byte"
+	else
+		not_ok "1,000 rows: the workbook's PDF is the CSV's, byte for byte" \
+			"$(cmp "$T_TMP/twin/c.pdf" "$T_TMP/twin/x.pdf" 2>&1)"
+	fi
+	if have pdfinfo; then
+		pages=$(pdfinfo "$T_TMP/twin/x.pdf" | sed -n 's/^Pages: *//p')
+		[ "$pages" = 1000 ] && ok "1,000 pages" || not_ok "1,000 pages, got $pages"
+	fi
+else
+	skip "/usr/bin/python3 missing: the 1,000-row twins are not made"
+fi
 
 # An ID number typed as a number: its digits are gone; the row, the column
 # and the rule are named, and the number is masked.
