@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "error.h"
 #include "i18n.h"
@@ -27,15 +27,24 @@ struct cp_sign_seal {
 	GBytes *rgb, *alpha; /* zlib streams (/FlateDecode) */
 };
 
+/* Once per run, before any page is drawn, and in every signed file. For
+ * the 500 x 500 sample seal, zlib's level 9 took 250 ms (a tenth of a
+ * 1,000-holder run) for 42.7 KB, libdeflate's level 9 92 ms for 43.6 KB,
+ * its level 6 8 ms for 45.4 KB. */
 static GBytes *deflate_bytes(const unsigned char *d, size_t n)
 {
-	uLongf cap = compressBound((uLong)n);
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+	if (!c)
+		return NULL;
+	size_t cap = libdeflate_zlib_compress_bound(c, n);
 	unsigned char *out = g_malloc(cap);
-	if (compress2(out, &cap, d, (uLong)n, 9) != Z_OK) {
+	size_t len = libdeflate_zlib_compress(c, d, n, out, cap);
+	libdeflate_free_compressor(c);
+	if (!len) {
 		g_free(out);
 		return NULL;
 	}
-	return g_bytes_new_take(g_realloc(out, cap ? cap : 1), cap);
+	return g_bytes_new_take(g_realloc(out, len), len);
 }
 
 cp_sign_seal *cp_sign_seal_new(const char *png_path, cp_error **err)
