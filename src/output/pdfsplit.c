@@ -52,6 +52,7 @@ struct cp_pdf_split {
 	GHashTable *tree;     /* the catalog and page-tree nodes */
 	GHashTable *is_page;
 	GHashTable *fonts;    /* font program object -> cff_font */
+	GHashTable *forms;    /* Form XObject -> form_memo: what it shows */
 	struct libdeflate_compressor *deflate;
 	/* per page */
 	int64_t *map;         /* old number -> new (0: not copied) */
@@ -333,6 +334,8 @@ static void cff_font_free(gpointer p)
 	g_free(f);
 }
 
+static void form_memo_free(gpointer p);
+
 cp_pdf_split *cp_pdf_split_new(const char *b, size_t n, const char *label, cp_error **err)
 {
 	cp_pdf_split *s = g_new0(cp_pdf_split, 1);
@@ -343,6 +346,7 @@ cp_pdf_split *cp_pdf_split_new(const char *b, size_t n, const char *label, cp_er
 	s->tree = g_hash_table_new(NULL, NULL);
 	s->is_page = g_hash_table_new(NULL, NULL);
 	s->fonts = g_hash_table_new_full(NULL, NULL, NULL, cff_font_free);
+	s->forms = g_hash_table_new_full(NULL, NULL, NULL, form_memo_free);
 	s->order = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	GArray *trailer = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
@@ -410,6 +414,7 @@ void cp_pdf_split_free(cp_pdf_split *s)
 	g_hash_table_destroy(s->tree);
 	g_hash_table_destroy(s->is_page);
 	g_hash_table_destroy(s->fonts);
+	g_hash_table_destroy(s->forms);
 	if (s->deflate)
 		libdeflate_free_compressor(s->deflate);
 	g_free(s);
@@ -817,6 +822,60 @@ typedef struct usage {
 	bool ok;              /* false: copy every font whole */
 } usage;
 
+/* What a Form XObject with resources of its own shows: the same on every
+ * page that paints it (the layout's static layer is one, on all pages). */
+typedef struct form_memo {
+	usage u;
+} form_memo;
+
+static void usage_init(usage *u, cp_pdf_split *s)
+{
+	*u = (usage){
+		.s = s, .ok = true,
+		.used = g_hash_table_new_full(NULL, NULL, NULL, g_free),
+		.whole = g_hash_table_new(NULL, NULL),
+		.scanned = g_hash_table_new(NULL, NULL),
+	};
+}
+
+static void usage_clear(usage *u)
+{
+	g_hash_table_destroy(u->used);
+	g_hash_table_destroy(u->whole);
+	g_hash_table_destroy(u->scanned);
+}
+
+static void form_memo_free(gpointer p)
+{
+	form_memo *m = p;
+	usage_clear(&m->u);
+	g_free(m);
+}
+
+/* Adds what from shows to u. */
+static void usage_merge(usage *u, const usage *from)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, from->scanned);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		g_hash_table_add(u->scanned, k);
+	g_hash_table_iter_init(&it, from->whole);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		g_hash_table_add(u->whole, k);
+	g_hash_table_iter_init(&it, from->used);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		guint8 *bits = g_hash_table_lookup(u->used, k);
+		if (!bits) {
+			g_hash_table_insert(u->used, k, g_memdup2(v, NCODES / 8));
+			continue;
+		}
+		const guint8 *add = v;
+		for (size_t i = 0; i < NCODES / 8; i++)
+			bits[i] |= add[i];
+	}
+}
+
 /* The font program behind a Type0 font with /Identity-H, and whether its
  * codes are CIDs we can follow; 0 when there is none to cut. */
 static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity)
@@ -907,14 +966,33 @@ static bool scan_form(usage *u, int64_t num, const char *res, size_t reslen, int
 	size_t rl = fr ? fr->vlen : reslen;
 	if (cp_pdfsyntax_dict_find(d, "DecodeParms"))
 		goto done;
+	form_memo *m = fr ? g_hash_table_lookup(u->s->forms, GINT_TO_POINTER(num)) : NULL;
+	if (m) {
+		usage_merge(u, &m->u);
+		ok = m->u.ok;
+		goto done;
+	}
+	usage own, *into = u;
+	if (fr) {
+		usage_init(&own, u->s);
+		g_hash_table_add(own.scanned, GINT_TO_POINTER(num));
+		into = &own;
+	}
 	if (flt && cp_pdfsyntax_entry_is(flt, "/FlateDecode")) {
 		size_t n;
 		guint8 *plain = inflate_all(o->data, o->dlen, &n);
 		if (plain)
-			ok = scan_content(u, r, rl, (const char *)plain, n, depth + 1);
+			ok = scan_content(into, r, rl, (const char *)plain, n, depth + 1);
 		g_free(plain);
 	} else if (!flt) {
-		ok = scan_content(u, r, rl, o->data, o->dlen, depth + 1);
+		ok = scan_content(into, r, rl, o->data, o->dlen, depth + 1);
+	}
+	if (fr) {
+		m = g_new0(form_memo, 1);
+		m->u = own;
+		m->u.ok = ok;
+		g_hash_table_insert(u->s->forms, GINT_TO_POINTER(num), m);
+		usage_merge(u, &m->u);
 	}
 done:
 	g_array_free(d, TRUE);
@@ -961,6 +1039,15 @@ static bool scan_content(usage *u, const char *res, size_t reslen, const char *d
 	int64_t file = 0;       /* the current font's program, 0: none to cut */
 	bool identity = false;
 	int array = 0;
+	/* The fonts this stream selected so far: Cairo selects one again at
+	 * every text object. */
+	struct {
+		const char *name;
+		size_t nlen;
+		int64_t file;
+		bool identity;
+	} seen[8];
+	int nseen = 0;
 	while (p < end) {
 		char c = *p;
 		if (cp_pdfsyntax_is_ws(c) || c == '%') {
@@ -1008,10 +1095,25 @@ static bool scan_content(usage *u, const char *res, size_t reslen, const char *d
 			if ((n == 2 && memcmp(s, "Tf", 2) == 0)) {
 				if (!name)
 					return false;
-				int64_t font = resource(u, res, reslen, "Font", name, nlen);
-				file = font ? font_program(u->s, font, &identity) : 0;
-				if (file && !identity)
-					g_hash_table_add(u->whole, GINT_TO_POINTER(file));
+				int k = 0;
+				while (k < nseen && !(seen[k].nlen == nlen &&
+				                      memcmp(seen[k].name, name, nlen) == 0))
+					k++;
+				if (k < nseen) {
+					file = seen[k].file;
+					identity = seen[k].identity;
+				} else {
+					int64_t font = resource(u, res, reslen, "Font", name, nlen);
+					file = font ? font_program(u->s, font, &identity) : 0;
+					if (file && !identity)
+						g_hash_table_add(u->whole, GINT_TO_POINTER(file));
+					if (nseen < (int)G_N_ELEMENTS(seen)) {
+						seen[nseen].name = name;
+						seen[nseen].nlen = nlen;
+						seen[nseen].file = file;
+						seen[nseen++].identity = identity;
+					}
+				}
 			} else if ((n == 2 && (memcmp(s, "Tj", 2) == 0 || memcmp(s, "TJ", 2) == 0)) ||
 			           (n == 1 && (*s == '\'' || *s == '"'))) {
 				if (file && (literal || overflow))
@@ -1208,12 +1310,8 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 	GArray *pd = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	GArray *xref = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	usage u = {
-		.s = s, .ok = true,
-		.used = g_hash_table_new_full(NULL, NULL, NULL, g_free),
-		.whole = g_hash_table_new(NULL, NULL),
-		.scanned = g_hash_table_new(NULL, NULL),
-	};
+	usage u;
+	usage_init(&u, s);
 	walker w = {.stack = g_array_new(FALSE, FALSE, sizeof(int64_t)), .next = 4, .page = pnum};
 	bool ok = false;
 	s->trimmed = s->whole = 0;
@@ -1327,8 +1425,6 @@ done:
 	g_array_free(pd, TRUE);
 	g_array_free(d, TRUE);
 	g_array_free(xref, TRUE);
-	g_hash_table_destroy(u.used);
-	g_hash_table_destroy(u.whole);
-	g_hash_table_destroy(u.scanned);
+	usage_clear(&u);
 	return ok;
 }
