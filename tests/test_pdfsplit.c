@@ -140,12 +140,13 @@ static void test_pages(void)
 		GString *g = g_string_new(NULL);
 		g_assert_true(cp_pdf_split_page(s, i, VP, g, &err));
 		tu_assert_no_error(err);
-		int trimmed, kept;
-		cp_pdf_split_font_stats(s, &trimmed, &kept);
+		int trimmed, kept, cmaps;
+		cp_pdf_split_font_stats(s, &trimmed, &kept, &cmaps);
 		/* The face's program covers every page's glyphs: cut to this
-		 * page's in each file. */
+		 * page's in each file, and so is its ToUnicode CMap. */
 		g_assert_cmpint(trimmed, ==, 1);
 		g_assert_cmpint(kept, ==, 0);
+		g_assert_cmpint(cmaps, ==, 1);
 		g_assert_cmpint(tu_count(g->str, g->len, VP), ==, 1);
 		char name[32];
 		g_snprintf(name, sizeof name, "page%d.pdf", i);
@@ -158,8 +159,29 @@ static void test_pages(void)
 		tu_assert_no_error(err);
 		g_assert_cmpint(pages, ==, 1);
 		close(fd);
-		if (tu_have("qpdf"))
+		if (tu_have("qpdf")) {
 			tu_qpdf_check_ok(path);
+			/* The file does not name the other pages' characters: its
+			 * streams, uncompressed, map none of their codes. */
+			char *qdf = g_strconcat(path, ".qdf", NULL);
+			const char *argv[] = {"qpdf", "--qdf", "--object-streams=disable", path, qdf,
+			                      NULL};
+			int st;
+			g_free(tu_run(argv, &st));
+			g_assert_cmpint(st, ==, 0);
+			char *txt;
+			gsize tn;
+			g_assert_true(g_file_get_contents(qdf, &txt, &tn, NULL));
+			for (int k = 0; k < NPAGES; k++) {
+				for (const char *c = page_text[k]; *c; c = g_utf8_next_char(c)) {
+					char hex[16];
+					g_snprintf(hex, sizeof hex, "<%04x>", g_utf8_get_char(c));
+					g_assert_cmpint(tu_count(txt, tn, hex) > 0, ==, k == i);
+				}
+			}
+			g_free(txt);
+			g_free(qdf);
+		}
 		if (poppler) {
 			char *t = text_of(path, 1);
 			for (int k = 0; k < NPAGES; k++)
@@ -242,9 +264,10 @@ static void test_fallback(void)
 	GString *g = g_string_new(NULL);
 	g_assert_true(cp_pdf_split_page(s, 0, VP, g, &err));
 	tu_assert_no_error(err);
-	int trimmed, kept;
-	cp_pdf_split_font_stats(s, &trimmed, &kept);
+	int trimmed, kept, cmaps;
+	cp_pdf_split_font_stats(s, &trimmed, &kept, &cmaps);
 	g_assert_cmpint(trimmed, ==, 0);
+	g_assert_cmpint(cmaps, ==, 0);
 	g_assert_cmpint(kept, ==, 1);
 	g_assert_cmpint(tu_count(g->str, g->len, "not a font"), ==, 1);
 	g_assert_cmpint(tu_count(g->str, g->len, "(hand)"), ==, 1);

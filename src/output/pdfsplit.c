@@ -58,7 +58,7 @@ struct cp_pdf_split {
 	int64_t *map;         /* old number -> new (0: not copied) */
 	GArray *order;        /* old numbers, in new order */
 	int64_t last_page;    /* mapped to 3 by the last call */
-	int trimmed, whole;
+	int trimmed, whole, cmaps_cut;
 };
 
 static bool bad(const cp_pdf_split *s, const char *what, cp_error **err)
@@ -425,10 +425,11 @@ int cp_pdf_split_pages(const cp_pdf_split *s)
 	return (int)s->pages->len;
 }
 
-void cp_pdf_split_font_stats(const cp_pdf_split *s, int *trimmed, int *whole)
+void cp_pdf_split_font_stats(const cp_pdf_split *s, int *trimmed, int *whole, int *cmaps)
 {
 	*trimmed = s->trimmed;
 	*whole = s->whole;
+	*cmaps = s->cmaps_cut;
 }
 
 /* ------------------------------------------------------------ CFF fonts */
@@ -878,16 +879,20 @@ static void usage_merge(usage *u, const usage *from)
 
 /* The font program behind a Type0 font with /Identity-H, and whether its
  * codes are CIDs we can follow; 0 when there is none to cut. */
-static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity)
+static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity, int64_t *to_unicode)
 {
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	int64_t out = 0, cid, desc, file;
 	const sobj *o = get(s, font);
 	*identity = false;
+	if (to_unicode)
+		*to_unicode = 0;
 	if (!o || !cp_pdfsyntax_parse_dict(o->v, o->ve, d) ||
 	    !cp_pdfsyntax_entry_is(cp_pdfsyntax_dict_find(d, "Subtype"), "/Type0"))
 		goto done;
 	*identity = cp_pdfsyntax_entry_is(cp_pdfsyntax_dict_find(d, "Encoding"), "/Identity-H");
+	if (to_unicode && !entry_ref(cp_pdfsyntax_dict_find(d, "ToUnicode"), to_unicode))
+		*to_unicode = 0;
 	const cp_pdf_dict_entry *df = cp_pdfsyntax_dict_find(d, "DescendantFonts");
 	if (!df || df->vlen < 2 || df->val[0] != '[')
 		goto done;
@@ -1104,7 +1109,7 @@ static bool scan_content(usage *u, const char *res, size_t reslen, const char *d
 					identity = seen[k].identity;
 				} else {
 					int64_t font = resource(u, res, reslen, "Font", name, nlen);
-					file = font ? font_program(u->s, font, &identity) : 0;
+					file = font ? font_program(u->s, font, &identity, NULL) : 0;
 					if (file && !identity)
 						g_hash_table_add(u->whole, GINT_TO_POINTER(file));
 					if (nseen < (int)G_N_ELEMENTS(seen)) {
@@ -1191,6 +1196,13 @@ static void scan_page(usage *u, GArray *page)
 }
 
 /* ------------------------------------------------------------ one page */
+
+/* Whether a non-stream object may be a Type0 font (checked properly by
+ * font_program()). */
+static bool maybe_type0(const sobj *o)
+{
+	return cp_pdfsyntax_find(o->v, (size_t)(o->ve - o->v), "/Type0") != NULL;
+}
 
 typedef struct walker {
 	GArray *stack;
@@ -1298,6 +1310,112 @@ static bool put_font(cp_pdf_split *s, const sobj *o, const guint8 *used, GString
 	return ok;
 }
 
+static bool hex_code(const char *p, const char *end, const char **next, unsigned *code)
+{
+	p = cp_pdfsyntax_skip_ws(p, end);
+	if (p >= end || *p != '<')
+		return false;
+	unsigned v = 0;
+	int n = 0;
+	for (p++; p < end && *p != '>'; p++) {
+		int h = g_ascii_xdigit_value(*p);
+		if (h < 0 || ++n > 4)
+			return false;
+		v = v << 4 | (unsigned)h;
+	}
+	if (p >= end || n != 4)
+		return false;
+	*next = p + 1;
+	*code = v;
+	return true;
+}
+
+/* The ToUnicode CMap of a font whose program is cut to the page: only the
+ * codes the page shows, so that a holder's file does not list the
+ * characters of the other holders drawn into the same document. */
+static bool put_cmap(cp_pdf_split *s, const sobj *o, const guint8 *used, GString *out,
+                     bool *done)
+{
+	*done = false;
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	GString *cm = g_string_new(NULL), *blk = g_string_new(NULL);
+	guint8 *plain = NULL, *z = NULL;
+	size_t n = 0;
+	bool ok = true;
+	if (!cp_pdfsyntax_parse_dict(o->v, o->ve, d) || cp_pdfsyntax_dict_find(d, "DecodeParms"))
+		goto done;
+	const cp_pdf_dict_entry *flt = cp_pdfsyntax_dict_find(d, "Filter");
+	if (flt && !cp_pdfsyntax_entry_is(flt, "/FlateDecode"))
+		goto done;
+	plain = flt ? inflate_all(o->data, o->dlen, &n) : g_memdup2(o->data, o->dlen);
+	if (!flt)
+		n = o->dlen;
+	if (!plain)
+		goto done;
+	const char *p = (const char *)plain, *end = p + n;
+	int state = 0, kept = 0; /* 1: in bfchar, 2: in bfrange */
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end, *next = eol ? eol + 1 : end;
+		size_t ll = (size_t)(le - p);
+		if (state == 0) {
+			if (ll >= 11 && memcmp(le - 11, "beginbfchar", 11) == 0)
+				state = 1;
+			else if (ll >= 12 && memcmp(le - 12, "beginbfrange", 12) == 0)
+				state = 2;
+			else
+				g_string_append_len(cm, p, (gssize)(next - p));
+			if (state) {
+				kept = 0;
+				g_string_truncate(blk, 0);
+			}
+		} else if ((ll == 9 && memcmp(p, "endbfchar", 9) == 0) ||
+		           (ll == 10 && memcmp(p, "endbfrange", 10) == 0)) {
+			if (kept)
+				g_string_append_printf(cm, "%d %s\n%s%.*s\n", kept,
+				                       state == 1 ? "beginbfchar" : "beginbfrange",
+				                       blk->str, (int)ll, p);
+			state = 0;
+		} else {
+			unsigned lo, hi;
+			const char *q;
+			if (!hex_code(p, le, &q, &lo) || (state == 2 && !hex_code(q, le, &q, &hi)))
+				goto done; /* not a CMap we know: kept whole */
+			if (state == 1)
+				hi = lo;
+			bool any = false;
+			for (unsigned c = lo; c <= hi && c < NCODES && !any; c++)
+				any = used[c >> 3] & (1u << (c & 7));
+			if (any) {
+				g_string_append_len(blk, p, (gssize)(next - p));
+				kept++;
+			}
+		}
+		p = next;
+	}
+	if (state)
+		goto done;
+	size_t bound = libdeflate_zlib_compress_bound(s->deflate, cm->len);
+	z = g_malloc(bound);
+	size_t zn = libdeflate_zlib_compress(s->deflate, cm->str, cm->len, z, bound);
+	static const char *const skip[] = {"Length", "Filter", "DecodeParms", NULL};
+	if (!zn)
+		goto done;
+	g_string_append(out, "<<");
+	ok = put_entries(s, d, skip, out);
+	g_string_append_printf(out, "\n   /Filter /FlateDecode /Length %zu\n>>\nstream\n", zn);
+	g_string_append_len(out, (const char *)z, (gssize)zn);
+	g_string_append(out, "\nendstream");
+	*done = ok;
+done:
+	g_free(z);
+	g_free(plain);
+	g_string_free(blk, TRUE);
+	g_string_free(cm, TRUE);
+	g_array_free(d, TRUE);
+	return ok;
+}
+
 bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GString *out,
                        cp_error **err)
 {
@@ -1312,9 +1430,10 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 	GArray *xref = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	usage u;
 	usage_init(&u, s);
+	GHashTable *cmaps = NULL; /* ToUnicode object -> font program */
 	walker w = {.stack = g_array_new(FALSE, FALSE, sizeof(int64_t)), .next = 4, .page = pnum};
 	bool ok = false;
-	s->trimmed = s->whole = 0;
+	s->trimmed = s->whole = s->cmaps_cut = 0;
 	for (guint i = 0; i < s->order->len; i++)
 		s->map[g_array_index(s->order, int64_t, i)] = 0;
 	g_array_set_size(s->order, 0);
@@ -1354,6 +1473,19 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 		if (o->data && draws(o, d) && !g_hash_table_contains(u.scanned, GINT_TO_POINTER(num)))
 			u.ok = false;
 	}
+	/* The ToUnicode CMap of every Type0 font the page reaches, and the
+	 * font program its codes belong to. */
+	cmaps = g_hash_table_new(NULL, NULL);
+	for (guint i = 0; u.ok && i < s->order->len; i++) {
+		int64_t num = g_array_index(s->order, int64_t, i), tu, file;
+		const sobj *o = get(s, num);
+		bool identity;
+		if (o->data || !maybe_type0(o))
+			continue;
+		file = font_program(s, num, &identity, &tu);
+		if (file && tu && identity && !g_hash_table_contains(u.whole, GINT_TO_POINTER(file)))
+			g_hash_table_insert(cmaps, GINT_TO_POINTER(tu), GINT_TO_POINTER(file));
+	}
 
 	/* The file: catalog 1, page tree 2, the page 3, then what it reaches. */
 	g_string_append_len(out, s->header, (gssize)s->header_len);
@@ -1392,8 +1524,20 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 			if (!put_font(s, o, used ? used : none, out, &cut))
 				goto walk_bad;
 		}
+		int64_t cmap_of = u.ok ? GPOINTER_TO_INT(g_hash_table_lookup(cmaps,
+		                                                             GINT_TO_POINTER(num)))
+		                       : 0;
+		bool cmap_cut = false;
+		if (cmap_of && o->data) {
+			static const guint8 none[NCODES / 8];
+			const guint8 *cu = g_hash_table_lookup(u.used, GINT_TO_POINTER(cmap_of));
+			if (!put_cmap(s, o, cu ? cu : none, out, &cmap_cut))
+				goto walk_bad;
+		}
 		if (cut) {
 			s->trimmed++;
+		} else if (cmap_cut) {
+			s->cmaps_cut++;
 		} else {
 			if (cff)
 				s->whole++;
@@ -1426,5 +1570,7 @@ done:
 	g_array_free(d, TRUE);
 	g_array_free(xref, TRUE);
 	usage_clear(&u);
+	if (cmaps)
+		g_hash_table_destroy(cmaps);
 	return ok;
 }
