@@ -143,10 +143,11 @@ static void test_pages(void)
 		int trimmed, kept, cmaps;
 		cp_pdf_split_font_stats(s, &trimmed, &kept, &cmaps);
 		/* The face's program covers every page's glyphs: cut to this
-		 * page's in each file, and so is its ToUnicode CMap. */
+		 * page's in each file, and so are its ToUnicode CMap and the
+		 * CIDFont's /W. */
 		g_assert_cmpint(trimmed, ==, 1);
 		g_assert_cmpint(kept, ==, 0);
-		g_assert_cmpint(cmaps, ==, 1);
+		g_assert_cmpint(cmaps, ==, 2);
 		g_assert_cmpint(tu_count(g->str, g->len, VP), ==, 1);
 		char name[32];
 		g_snprintf(name, sizeof name, "page%d.pdf", i);

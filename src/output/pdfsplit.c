@@ -879,7 +879,8 @@ static void usage_merge(usage *u, const usage *from)
 
 /* The font program behind a Type0 font with /Identity-H, and whether its
  * codes are CIDs we can follow; 0 when there is none to cut. */
-static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity, int64_t *to_unicode)
+static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity, int64_t *to_unicode,
+                            int64_t *cid_font)
 {
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	int64_t out = 0, cid, desc, file;
@@ -897,7 +898,7 @@ static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity, int64
 	if (!df || df->vlen < 2 || df->val[0] != '[')
 		goto done;
 	int64_t gen;
-	if (!cp_pdfsyntax_match_ref(df->val + 1, df->val + df->vlen, &cid, &gen) ||
+	if (!cp_pdfsyntax_match_ref(df->val + 1, df->val + df->vlen, &cid, &gen) || gen != 0 ||
 	    !dict_of(s, df->val + 1, df->vlen - 1, d, NULL) ||
 	    !cp_pdfsyntax_entry_is(cp_pdfsyntax_dict_find(d, "Subtype"), "/CIDFontType0") ||
 	    !entry_ref(cp_pdfsyntax_dict_find(d, "FontDescriptor"), &desc))
@@ -908,6 +909,8 @@ static int64_t font_program(cp_pdf_split *s, int64_t font, bool *identity, int64
 	    !entry_ref(cp_pdfsyntax_dict_find(d, "FontFile3"), &file))
 		goto done;
 	out = file;
+	if (cid_font)
+		*cid_font = cid;
 done:
 	g_array_free(d, TRUE);
 	return out;
@@ -1109,7 +1112,7 @@ static bool scan_content(usage *u, const char *res, size_t reslen, const char *d
 					identity = seen[k].identity;
 				} else {
 					int64_t font = resource(u, res, reslen, "Font", name, nlen);
-					file = font ? font_program(u->s, font, &identity, NULL) : 0;
+					file = font ? font_program(u->s, font, &identity, NULL, NULL) : 0;
 					if (file && !identity)
 						g_hash_table_add(u->whole, GINT_TO_POINTER(file));
 					if (nseen < (int)G_N_ELEMENTS(seen)) {
@@ -1416,6 +1419,113 @@ done:
 	return ok;
 }
 
+typedef struct width {
+	unsigned cid;
+	const char *w; /* the number's text */
+	size_t len;
+} width;
+
+static gint width_cmp(gconstpointer a, gconstpointer b)
+{
+	const width *x = a, *y = b;
+	return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+/* The next number of a /W array (after blanks), or NULL. */
+static const char *w_number(const char *p, const char *end, const char **num, size_t *len)
+{
+	p = cp_pdfsyntax_skip_ws(p, end);
+	if (p >= end || !(g_ascii_isdigit(*p) || *p == '-' || *p == '+' || *p == '.'))
+		return NULL;
+	const char *q = cp_pdfsyntax_skip_regular(p, end);
+	*num = p;
+	*len = (size_t)(q - p);
+	return q;
+}
+
+static bool w_cid(const char *num, size_t len, unsigned *cid)
+{
+	int64_t v;
+	const char *q;
+	if (!cp_pdfsyntax_parse_uint(num, num + len, NCODES - 1, &v, &q) || q != num + len)
+		return false;
+	*cid = (unsigned)v;
+	return true;
+}
+
+/* The CIDFont of a font whose program is cut to the page: its /W gives
+ * the widths of the page's codes only (the others fall back to /DW and
+ * are blank anyway). */
+static bool put_widths(cp_pdf_split *s, const sobj *o, const guint8 *used, GString *out,
+                       bool *done)
+{
+	*done = false;
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	GArray *ws = g_array_new(FALSE, FALSE, sizeof(width));
+	bool ok = true;
+	const cp_pdf_dict_entry *we = cp_pdfsyntax_parse_dict(o->v, o->ve, d)
+	                              ? cp_pdfsyntax_dict_find(d, "W") : NULL;
+	if (!we || we->vlen < 2 || we->val[0] != '[' || we->val[we->vlen - 1] != ']')
+		goto done;
+	const char *p = we->val + 1, *end = we->val + we->vlen - 1, *num;
+	size_t len;
+	for (;;) {
+		p = cp_pdfsyntax_skip_ws(p, end);
+		if (p >= end)
+			break;
+		unsigned c1, c2;
+		if (!(p = w_number(p, end, &num, &len)) || !w_cid(num, len, &c1))
+			goto done;
+		p = cp_pdfsyntax_skip_ws(p, end);
+		if (p < end && *p == '[') {
+			for (p++;; c1++) {
+				p = cp_pdfsyntax_skip_ws(p, end);
+				if (p < end && *p == ']') {
+					p++;
+					break;
+				}
+				if (!(p = w_number(p, end, &num, &len)) || c1 >= NCODES)
+					goto done;
+				if (used[c1 >> 3] & (1u << (c1 & 7))) {
+					width w = {c1, num, len};
+					g_array_append_val(ws, w);
+				}
+			}
+		} else {
+			const char *wn;
+			size_t wl;
+			if (!(p = w_number(p, end, &num, &len)) || !w_cid(num, len, &c2) || c2 < c1 ||
+			    !(p = w_number(p, end, &wn, &wl)))
+				goto done;
+			for (unsigned c = c1; c <= c2; c++)
+				if (used[c >> 3] & (1u << (c & 7))) {
+					width w = {c, wn, wl};
+					g_array_append_val(ws, w);
+				}
+		}
+	}
+	g_array_sort(ws, width_cmp);
+	static const char *const skip[] = {"W", NULL};
+	g_string_append(out, "<<");
+	ok = put_entries(s, d, skip, out);
+	g_string_append(out, "\n   /W [");
+	for (guint i = 0; i < ws->len; i++) {
+		const width *w = &g_array_index(ws, width, i);
+		bool run = i > 0 && g_array_index(ws, width, i - 1).cid + 1 == w->cid;
+		if (!run)
+			g_string_append_printf(out, "%s%u [", i ? "] " : " ", w->cid);
+		else
+			g_string_append_c(out, ' ');
+		g_string_append_len(out, w->w, (gssize)w->len);
+	}
+	g_string_append(out, ws->len ? "] ]\n>>" : " ]\n>>");
+	*done = ok;
+done:
+	g_array_free(ws, TRUE);
+	g_array_free(d, TRUE);
+	return ok;
+}
+
 bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GString *out,
                        cp_error **err)
 {
@@ -1477,14 +1587,18 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 	 * font program its codes belong to. */
 	cmaps = g_hash_table_new(NULL, NULL);
 	for (guint i = 0; u.ok && i < s->order->len; i++) {
-		int64_t num = g_array_index(s->order, int64_t, i), tu, file;
+		int64_t num = g_array_index(s->order, int64_t, i), tu, cidf = 0, file;
 		const sobj *o = get(s, num);
 		bool identity;
 		if (o->data || !maybe_type0(o))
 			continue;
-		file = font_program(s, num, &identity, &tu);
-		if (file && tu && identity && !g_hash_table_contains(u.whole, GINT_TO_POINTER(file)))
+		file = font_program(s, num, &identity, &tu, &cidf);
+		if (!file || !identity || g_hash_table_contains(u.whole, GINT_TO_POINTER(file)))
+			continue;
+		if (tu)
 			g_hash_table_insert(cmaps, GINT_TO_POINTER(tu), GINT_TO_POINTER(file));
+		if (cidf)
+			g_hash_table_insert(cmaps, GINT_TO_POINTER(cidf), GINT_TO_POINTER(file));
 	}
 
 	/* The file: catalog 1, page tree 2, the page 3, then what it reaches. */
@@ -1528,10 +1642,11 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 		                                                             GINT_TO_POINTER(num)))
 		                       : 0;
 		bool cmap_cut = false;
-		if (cmap_of && o->data) {
+		if (cmap_of) {
+			/* The font's ToUnicode CMap (a stream) or CIDFont (its /W). */
 			static const guint8 none[NCODES / 8];
 			const guint8 *cu = g_hash_table_lookup(u.used, GINT_TO_POINTER(cmap_of));
-			if (!put_cmap(s, o, cu ? cu : none, out, &cmap_cut))
+			if (!(o->data ? put_cmap : put_widths)(s, o, cu ? cu : none, out, &cmap_cut))
 				goto walk_bad;
 		}
 		if (cut) {

@@ -17,8 +17,8 @@
  * of the document; in the page's file the glyphs the page does not show are
  * replaced by empty ones (endchar), so a file carries the outlines of its
  * own text only and glyph numbers stay what the content stream uses; the
- * font's ToUnicode CMap keeps the page's codes only (a holder's file must
- * not list the characters of the other holders' names). Which
+ * font's ToUnicode CMap and /W keep the page's codes only (a holder's file
+ * must not list the characters of the other holders' names). Which
  * glyphs a page shows is read from its content stream and the Form
  * XObjects it paints; when anything there is not understood (an inline
  * image, a pattern, a Type3 font, another filter) the page's fonts are
@@ -55,8 +55,8 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
                        cp_error **err);
 
 /* What the last cp_pdf_split_page() did with fonts, for tests: font
- * programs cut to the page's glyphs and copied whole, ToUnicode CMaps cut
- * to the page's codes. */
+ * programs cut to the page's glyphs and copied whole, ToUnicode CMaps and
+ * CIDFont /W arrays cut to the page's codes. */
 void cp_pdf_split_font_stats(const cp_pdf_split *s, int *trimmed, int *whole, int *cmaps);
 
 #endif
