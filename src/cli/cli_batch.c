@@ -377,6 +377,8 @@ static gpointer worker_main(gpointer data)
 			ch->fatal = cp_error_copy(init_err);
 		else
 			work_chunk(w, engine, ch);
+		if (!ch->fatal && p->ops->chunk_done)
+			p->ops->chunk_done(p->ud, w->index, &ch->fatal);
 		g_async_queue_push(p->done, ch);
 	}
 	/* The engine and its fonts go before the output is finished: finishing

@@ -81,6 +81,10 @@ typedef struct cli_pool_ops {
 	 * only for records with it->draw that laid out. */
 	bool (*draw)(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
 	             cp_error **err);
+	/* Worker thread `part`, after it drew the pages of a chunk (a few dozen
+	 * records) and before the chunk goes back to the calling thread; may be
+	 * NULL. A signed per-holder PDF folder writes the chunk's files here. */
+	bool (*chunk_done)(void *ud, int part, cp_error **err);
 	/* Worker thread `part`, after its last page (e.g. finishes its output). */
 	bool (*done)(void *ud, int part, cp_error **err);
 	/* Calling thread, row order: the record's outcome; *still_valid as for

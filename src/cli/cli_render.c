@@ -135,6 +135,10 @@ typedef struct render_ctx {
 	cp_sign_seal *seal;       /* the seal image of the signature widgets */
 	cp_doc_info info;
 	time_t when;              /* the claimed signing time of the batch */
+	/* Signed PDF folder: each worker draws a chunk's pages into one book,
+	 * then cuts it into the holders' files (pdfdir_chunk_done()). */
+	cp_pdf_book *book[CLI_POOL_MAX_WORKERS];
+	GArray *held[CLI_POOL_MAX_WORKERS]; /* held_page: the book's pages */
 } render_ctx;
 
 static void ledger_print_init(const render_ctx *c, const cp_record *rec, cp_ledger_print *p,
@@ -465,37 +469,48 @@ typedef struct sign_job {
 	cp_sign_opts so;
 } sign_job;
 
+/* A page of a worker's book: whose it is and how it is signed. */
+typedef struct held_page {
+	cli_item *it;     /* borrowed: the chunk is the worker's until it is done */
+	char *masked;     /* the ID number as the signature carries it */
+	sign_job j;
+} held_page;
+
 static bool sign_finish(void *ud, int fd, const char *label, cp_error **err)
 {
 	sign_job *j = ud;
 	return cp_sign_pdf_fd(j->c->signer, fd, label, &j->so, err);
 }
 
+static void held_clear(render_ctx *c, int part)
+{
+	GArray *h = c->held[part];
+	for (guint i = 0; h && i < h->len; i++)
+		g_free(g_array_index(h, held_page, i).masked);
+	if (h)
+		g_array_set_size(h, 0);
+	cp_pdf_book_free(c->book[part]);
+	c->book[part] = NULL;
+}
+
 static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
                         cp_error **err)
 {
 	render_ctx *c = ud;
-	char *name = holder_name(c, &it->rec, ".pdf");
-	cp_atomic *f = cp_atomic_dir_file(c->dir, name, err);
-	g_free(name);
-	bool ok = false;
-	char *masked = NULL;
-	cp_pdf_writer *w = f ? cp_pdf_writer_new_atomic(f, cp_template_page_width_mm(c->b->tpl),
-	                                                cp_template_page_height_mm(c->b->tpl),
-	                                                &c->info, err)
-	                     : NULL;
-	if (!w)
-		goto out;
-	cairo_t *cr = cp_pdf_writer_begin_page(w, err);
-	if (!cr) {
-		cp_pdf_writer_abort(w);
-		goto out;
+	if (!c->book[part]) {
+		c->book[part] = cp_pdf_book_new(c->out, cp_template_page_width_mm(c->b->tpl),
+		                                cp_template_page_height_mm(c->b->tpl), &c->info, err);
+		if (!c->book[part])
+			return false;
+		if (!c->held[part])
+			c->held[part] = g_array_new(FALSE, FALSE, sizeof(held_page));
 	}
+	cairo_t *cr = cp_pdf_book_begin_page(c->book[part], err);
+	if (!cr)
+		return false;
 	cp_engine_draw(e, pg, cr, &c->oo);
-	if (!cp_pdf_writer_end_page(w, err)) {
-		cp_pdf_writer_abort(w);
-		goto out;
-	}
+	if (!cp_pdf_book_end_page(c->book[part], err))
+		return false;
 	/* The widget covers the seal's box, where the seal is drawn. */
 	size_t n;
 	const cp_page_item *items = cp_page_items(pg, &n);
@@ -504,7 +519,7 @@ static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli
 		if (items[i].kind == CP_EL_SEAL)
 			seal = &items[i];
 	const cp_record *rec = &it->rec;
-	masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
+	char *masked = cp_mask_id(rec->value[CP_FIELD_ID_NUMBER]);
 	sign_job j = {
 		.c = c,
 		.so = {
@@ -521,16 +536,39 @@ static bool pdfdir_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli
 		j.so.w_mm = seal->w * c->oo.scale_x;
 		j.so.h_mm = seal->h * c->oo.scale_y;
 	}
-	ok = cp_pdf_writer_commit_finish(w, sign_finish, &j, err);
-	if (ok && c->lb)
+	held_page h = {.it = it, .masked = masked, .j = j};
+	g_array_append_val(c->held[part], h);
+	if (c->lb)
 		it->digest = cp_page_digest(pg, c->oo.mode, it->rec.value[CP_FIELD_PHOTO]);
-out:
-	g_free(masked);
+	return true;
+}
+
+/* The chunk's pages, each its own file, signed in this worker thread. */
+static bool pdfdir_chunk_done(void *ud, int part, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!c->book[part])
+		return true;
+	bool ok = cp_pdf_book_finish(c->book[part], err);
+	GArray *held = c->held[part];
+	for (guint i = 0; ok && i < held->len; i++) {
+		held_page *h = &g_array_index(held, held_page, i);
+		char *name = holder_name(c, &h->it->rec, ".pdf");
+		cp_atomic *f = cp_atomic_dir_file(c->dir, name, err);
+		g_free(name);
+		ok = f && cp_pdf_book_write_page(c->book[part], (int)i, f, sign_finish, &h->j, err);
+	}
+	held_clear(c, part);
 	return ok;
 }
 
 static bool pdfdir_done(void *ud, int part, cp_error **err)
 {
+	render_ctx *c = ud;
+	held_clear(c, part);
+	if (c->held[part])
+		g_array_free(c->held[part], TRUE);
+	c->held[part] = NULL;
 	return true;
 }
 
@@ -607,7 +645,8 @@ static const cli_pool_ops png_ops = {
 	.admit = batch_admit, .draw = png_draw, .done = png_done, .settle = png_settle,
 };
 static const cli_pool_ops pdfdir_ops = {
-	.admit = batch_admit, .draw = pdfdir_draw, .done = pdfdir_done, .settle = pdfdir_settle,
+	.admit = batch_admit, .draw = pdfdir_draw, .chunk_done = pdfdir_chunk_done,
+	.done = pdfdir_done, .settle = pdfdir_settle,
 };
 
 /* The problems on standard error, except the numbers the ledger says were

@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "output/pdf.h"
 #include "output/pdfjoin.h"
+#include "output/pdfsplit.h"
 #include "output/pdfupdate.h"
 
 #define PT_PER_MM (72.0 / 25.4)
@@ -296,6 +297,142 @@ void cp_pdf_writer_abort(cp_pdf_writer *w)
 	}
 	cp_atomic_abort(w->out);
 	g_free(w);
+}
+
+/* ------------------------------------------------------------------- book */
+
+struct cp_pdf_book {
+	pdf_sink sink;    /* into an open_memstream() buffer */
+	char *buf;        /* the finished document */
+	size_t len;
+	cairo_surface_t *surface;
+	cairo_t *cr;
+	int pages;
+	cp_pdf_split *split;
+	GString *file;    /* a page's file, reused */
+};
+
+cp_pdf_book *cp_pdf_book_new(const char *label, double width_mm, double height_mm,
+                             const cp_doc_info *info, cp_error **err)
+{
+	if (!check_size(label, width_mm, height_mm, err) || (info && !check_info(label, info, err)))
+		return NULL;
+	cp_pdf_book *bk = g_new0(cp_pdf_book, 1);
+	bk->sink.label = label;
+	bk->sink.fp = open_memstream(&bk->buf, &bk->len);
+	if (!bk->sink.fp) {
+		cp_set_error(err, CP_E_NOMEM, label, 0, 0, NULL, _("out of memory"));
+		g_free(bk);
+		return NULL;
+	}
+	char *date = create_date();
+	bk->surface = surface_new(&bk->sink, width_mm, height_mm, info, date, err);
+	g_free(date);
+	if (!bk->surface) {
+		cp_pdf_book_free(bk);
+		return NULL;
+	}
+	bk->file = g_string_sized_new(256 << 10);
+	return bk;
+}
+
+cairo_t *cp_pdf_book_begin_page(cp_pdf_book *bk, cp_error **err)
+{
+	if (bk->cr || !bk->surface) {
+		cp_set_error(err, CP_E_USAGE, bk->sink.label, 0, 0, NULL, _("a page is already open"));
+		return NULL;
+	}
+	bk->cr = page_begin(&bk->sink, bk->surface, err);
+	return bk->cr;
+}
+
+bool cp_pdf_book_end_page(cp_pdf_book *bk, cp_error **err)
+{
+	if (!bk->cr) {
+		cp_set_error(err, CP_E_USAGE, bk->sink.label, 0, 0, NULL, _("no page is open"));
+		return false;
+	}
+	cairo_t *cr = bk->cr;
+	bk->cr = NULL;
+	if (!page_end(&bk->sink, bk->surface, cr, err))
+		return false;
+	bk->pages++;
+	return true;
+}
+
+int cp_pdf_book_page_count(const cp_pdf_book *bk)
+{
+	return bk->pages;
+}
+
+bool cp_pdf_book_finish(cp_pdf_book *bk, cp_error **err)
+{
+	if (bk->cr || !bk->surface || !bk->pages) {
+		cp_set_error(err, CP_E_USAGE, bk->sink.label, 0, 0, NULL,
+		             bk->cr ? _("a page is still open") : _("the document has no pages"));
+		return false;
+	}
+	bool ok = surface_finish(&bk->sink, bk->surface, err);
+	cairo_surface_destroy(bk->surface);
+	bk->surface = NULL;
+	if (fclose(bk->sink.fp) != 0 && ok) {
+		cp_set_error(err, CP_E_NOMEM, bk->sink.label, 0, 0, NULL, _("out of memory"));
+		ok = false;
+	}
+	bk->sink.fp = NULL;
+	if (!ok)
+		return false;
+	bk->split = cp_pdf_split_new(bk->buf, bk->len, bk->sink.label, err);
+	if (bk->split && cp_pdf_split_pages(bk->split) != bk->pages) {
+		cp_set_error(err, CP_E_PARSE, bk->sink.label, 0, 0, NULL,
+		             _("cannot cut the PDF into pages: %s"), _("a damaged page tree"));
+		cp_pdf_split_free(bk->split);
+		bk->split = NULL;
+	}
+	return bk->split != NULL;
+}
+
+bool cp_pdf_book_write_page(cp_pdf_book *bk, int page, cp_atomic *out,
+                            cp_pdf_finish_fn finish, void *ud, cp_error **err)
+{
+	const char *path = cp_atomic_path(out);
+	FILE *fp = cp_atomic_file(out);
+	if (!bk->split) {
+		cp_set_error(err, CP_E_USAGE, path, 0, 0, NULL, _("the document is not finished"));
+		goto fail;
+	}
+	g_string_truncate(bk->file, 0);
+	if (!cp_pdf_split_page(bk->split, page, "/" CATALOG_KEY " " CATALOG_VALUE, bk->file, err))
+		goto fail;
+	if (fwrite(bk->file->str, 1, bk->file->len, fp) != bk->file->len || fflush(fp) != 0) {
+		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot write: %s"), g_strerror(errno));
+		goto fail;
+	}
+	if (finish && !finish(ud, cp_atomic_fd(out), path, err))
+		goto fail;
+	return cp_atomic_commit(out, err);
+fail:
+	cp_atomic_abort(out);
+	return false;
+}
+
+void cp_pdf_book_free(cp_pdf_book *bk)
+{
+	if (!bk)
+		return;
+	if (bk->cr)
+		cairo_destroy(bk->cr);
+	if (bk->surface) {
+		bk->sink.write_failed = true; /* nobody reads it */
+		cairo_surface_destroy(bk->surface);
+	}
+	if (bk->sink.fp)
+		fclose(bk->sink.fp);
+	free(bk->buf);
+	cp_pdf_split_free(bk->split);
+	if (bk->file)
+		g_string_free(bk->file, TRUE);
+	g_free(bk);
 }
 
 /* ------------------------------------------------------------------ parts */

@@ -24,4 +24,27 @@ typedef bool (*cp_pdf_finish_fn)(void *ud, int fd, const char *label, cp_error *
 bool cp_pdf_writer_commit_finish(cp_pdf_writer *w, cp_pdf_finish_fn finish, void *ud,
                                  cp_error **err);
 
+/* A document drawn in memory (one Cairo document of a few pages), then cut
+ * into one standalone PDF per page (src/output/pdfsplit.c): fonts are
+ * subset once per book, not once per page's file. One thread at a time. */
+typedef struct cp_pdf_book cp_pdf_book;
+/* label names the book in messages (e.g. the output folder). Free with
+ * cp_pdf_book_free(). */
+cp_pdf_book *cp_pdf_book_new(const char *label, double width_mm, double height_mm,
+                             const cp_doc_info *info, cp_error **err);
+cairo_t *cp_pdf_book_begin_page(cp_pdf_book *bk, cp_error **err);
+bool cp_pdf_book_end_page(cp_pdf_book *bk, cp_error **err);
+int cp_pdf_book_page_count(const cp_pdf_book *bk);
+/* Finishes the document (fonts are subset here); no page may be open and
+ * no more can be added. */
+bool cp_pdf_book_finish(cp_pdf_book *bk, cp_error **err);
+/* Writes page `page` (0-based) of a finished book as a complete PDF into
+ * out (which it owns from here), with the /ViewerPreferences of every
+ * certpress PDF in its catalog, runs finish (may be NULL; e.g. the
+ * signature as the last update) and commits out; on failure out is
+ * aborted. */
+bool cp_pdf_book_write_page(cp_pdf_book *bk, int page, cp_atomic *out,
+                            cp_pdf_finish_fn finish, void *ud, cp_error **err);
+void cp_pdf_book_free(cp_pdf_book *bk);
+
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "error.h"
 #include "i18n.h"
@@ -27,15 +27,24 @@ struct cp_sign_seal {
 	GBytes *rgb, *alpha; /* zlib streams (/FlateDecode) */
 };
 
+/* Once per run, before any page is drawn, and in every signed file. For
+ * the 500 x 500 sample seal, zlib's level 9 took 250 ms (a tenth of a
+ * 1,000-holder run) for 42.7 KB, libdeflate's level 9 92 ms for 43.6 KB,
+ * its level 6 8 ms for 45.4 KB. */
 static GBytes *deflate_bytes(const unsigned char *d, size_t n)
 {
-	uLongf cap = compressBound((uLong)n);
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+	if (!c)
+		return NULL;
+	size_t cap = libdeflate_zlib_compress_bound(c, n);
 	unsigned char *out = g_malloc(cap);
-	if (compress2(out, &cap, d, (uLong)n, 9) != Z_OK) {
+	size_t len = libdeflate_zlib_compress(c, d, n, out, cap);
+	libdeflate_free_compressor(c);
+	if (!len) {
 		g_free(out);
 		return NULL;
 	}
-	return g_bytes_new_take(g_realloc(out, cap ? cap : 1), cap);
+	return g_bytes_new_take(g_realloc(out, len), len);
 }
 
 cp_sign_seal *cp_sign_seal_new(const char *png_path, cp_error **err)
@@ -314,49 +323,61 @@ fail:
 	return NULL;
 }
 
-/* The CMS SignedData over data: detached, SHA-256, signing-certificate-v2,
- * no signing-time. DER in *der (OPENSSL_free). */
-static int make_cms(const cp_signer *s, const unsigned char *data, size_t n,
-                    unsigned char **der)
+/* The CMS SignedData over the byte range (nparts pieces): detached,
+ * SHA-256, signing-certificate-v2, no signing-time. DER in *der
+ * (OPENSSL_free). The SignedData and its signer are set up by OpenSSL
+ * without content (CMS_PARTIAL); the digest, the attributes and the
+ * signature are made here, once: CMS_final() would copy the data through
+ * its BIO chain and sign with a signingTime attribute, which PAdES forbids
+ * and OpenSSL 3.0 always adds. */
+static int make_cms(const cp_signer *s, const unsigned char *const *part, const size_t *plen,
+                    int nparts, unsigned char **der)
 {
-	BIO *in = BIO_new_mem_buf(data, (int)n);
-	int len = -1;
+	int len = -1, alen;
 	unsigned char *attrs = NULL, *sig = NULL;
-	EVP_MD_CTX *md = NULL;
-	CMS_ContentInfo *cms = CMS_sign(cp_signer_cert(s), cp_signer_key(s), cp_signer_chain(s),
-	                                in, CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES);
-	if (!cms)
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, cp_signer_chain(s), NULL,
+	                                CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
+	CMS_SignerInfo *si = cms ? CMS_add1_signer(cms, cp_signer_cert(s), cp_signer_key(s),
+	                                           EVP_sha256(),
+	                                           CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP |
+	                                           CMS_CADES)
+	                         : NULL;
+	if (!mc || !si || EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1)
 		goto done;
-	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
-	int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
-	if (idx < 0)
-		goto encode;
-	/* OpenSSL 3.0 always adds signingTime, which PAdES forbids (the
-	 * claimed time is /M): drop it and sign the remaining attributes again. */
-	X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, idx));
-	int alen;
+	for (int i = 0; i < nparts; i++)
+		if (EVP_DigestUpdate(mc, part[i], plen[i]) != 1)
+			goto done;
+	if (EVP_DigestFinal_ex(mc, md, &mdlen) != 1 ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+	                                 OBJ_nid2obj(NID_pkcs7_data), -1) ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, md,
+	                                 (int)mdlen) ||
+	    CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) >= 0)
+		goto done;
 	attrs = signed_attrs_der(si, &alen);
 	if (!attrs)
 		goto done;
-	md = EVP_MD_CTX_new();
+	EVP_MD_CTX_free(mc);
+	mc = EVP_MD_CTX_new();
 	size_t slen = 0;
-	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, cp_signer_key(s)) != 1 ||
-	    EVP_DigestSign(md, NULL, &slen, attrs, (size_t)alen) != 1)
+	if (!mc || EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, cp_signer_key(s)) != 1 ||
+	    EVP_DigestSign(mc, NULL, &slen, attrs, (size_t)alen) != 1)
 		goto done;
 	sig = OPENSSL_malloc(slen);
-	if (!sig || EVP_DigestSign(md, sig, &slen, attrs, (size_t)alen) != 1)
+	if (!sig || EVP_DigestSign(mc, sig, &slen, attrs, (size_t)alen) != 1)
 		goto done;
 	if (!ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, (int)slen))
 		goto done;
-encode:
 	len = i2d_CMS_ContentInfo(cms, der);
 done:
 	ERR_clear_error();
 	OPENSSL_free(sig);
 	g_free(attrs);
-	EVP_MD_CTX_free(md);
+	EVP_MD_CTX_free(mc);
 	CMS_ContentInfo_free(cms);
-	BIO_free(in);
 	return len;
 }
 
@@ -393,7 +414,7 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 	GArray *page = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
 	GArray *xr = g_array_new(FALSE, FALSE, sizeof(xent));
 	GString *u = g_string_new(NULL);
-	unsigned char *signed_data = NULL, *der = NULL;
+	unsigned char *der = NULL;
 	char *date = NULL;
 	int derlen = -1;
 	if (!cp_pdfdoc_open(&d, b, n, label, _("cannot sign this PDF"), err))
@@ -576,12 +597,10 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 	}
 	memcpy(u->str + br_at, br, (size_t)bl);
 
-	size_t total = (size_t)a1 + (size_t)l2;
-	signed_data = g_malloc(total);
-	memcpy(signed_data, b, n);
-	memcpy(signed_data + n, u->str, c_at);
-	memcpy(signed_data + a1, u->str + c_end, (size_t)l2);
-	derlen = make_cms(s, signed_data, total, &der);
+	const unsigned char *part[] = {(const unsigned char *)b, (const unsigned char *)u->str,
+	                               (const unsigned char *)u->str + c_end};
+	size_t plen[] = {n, c_at, (size_t)l2};
+	derlen = make_cms(s, part, plen, 3, &der);
 	if (derlen <= 0) {
 		cp_set_error(err, CP_E_NOMEM, label, 0, 0, NULL,
 		             _("OpenSSL could not make the signature"));
@@ -616,7 +635,6 @@ bool cp_sign_pdf_fd(const cp_signer *s, int fd, const char *label, const cp_sign
 	ok = true;
 done:
 	OPENSSL_free(der);
-	g_free(signed_data);
 	g_free(date);
 	g_string_free(u, TRUE);
 	g_array_free(xr, TRUE);
