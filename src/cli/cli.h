@@ -14,5 +14,8 @@ int cli_keys(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_print(int argc, char **argv);
 int cli_reprint(int argc, char **argv);
+/* The web console; defined in src/console/serve.c (a front end over
+ * cli_batch, the loop check and render share). */
+int cli_serve(int argc, char **argv);
 
 #endif

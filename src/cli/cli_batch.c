@@ -72,7 +72,20 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open_ex(o->csv, o->sheet, &cli_interrupted, err);
+	if (!o->csv)
+		return true;
+	return cli_batch_reset(b, o->csv, o->sheet, err);
+}
+
+bool cli_batch_reset(cli_batch *b, const char *csv, const char *sheet, cp_error **err)
+{
+	cp_checker_free(b->checker);
+	b->checker = NULL;
+	cp_reader_free(b->reader);
+	b->reader = NULL;
+	cp_problems_clear(&b->problems);
+	b->records = b->valid = b->refused = b->warnings = 0;
+	b->reader = cp_reader_open_ex(csv, sheet, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);

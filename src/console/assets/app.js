@@ -1,0 +1,213 @@
+// certpress console: the page's script (no inline script: the server's
+// Content-Security-Policy forbids it). Talks to the JSON API of
+// docs/console.md; every change is a POST with the page's CSRF token.
+'use strict';
+
+const STRINGS = {
+  'zh-CN': {
+    title: 'certpress 证书打印控制台', upload: '上传名单', upload_go: '上传', path: '本机路径', open: '打开',
+    all: '全部', ok: '可打印', warning: '警告', refused: '不予打印', search: '搜索姓名、编号',
+    row: '行', state: '状态', name: '姓名', id: '证件号码', cert_no: '证书编号',
+    occupation: '职业（工种）', level: '等级', reasons: '原因',
+    none: '尚未载入名单。', full: '全版', fill: '套打', electronic: '电子证书',
+    zoom: '点击图片查看打印分辨率。', loading: '正在载入……', loaded: '已载入',
+    summary: '{file}：共 {records} 条，可打印 {valid} 条，不予打印 {refused} 条，警告 {warnings} 条',
+    preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。',
+  },
+  en: {
+    title: 'certpress console', upload: 'Upload a list', upload_go: 'Upload', path: 'Path on this machine', open: 'Open',
+    all: 'All', ok: 'Printable', warning: 'Warning', refused: 'Refused', search: 'Search name, number',
+    row: 'Row', state: 'State', name: 'Name', id: 'ID number', cert_no: 'Certificate No.',
+    occupation: 'Occupation (job)', level: 'Level', reasons: 'Reasons',
+    none: 'No batch loaded yet.', full: 'Full', fill: 'Fill', electronic: 'Electronic',
+    zoom: 'Click a picture for print resolution.', loading: 'Loading…', loaded: 'Loaded',
+    summary: '{file}: {records} records, {valid} printable, {refused} refused, {warnings} warnings',
+    preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.',
+  },
+};
+const LANG = document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
+const T = STRINGS[LANG];
+const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+const MODES = ['full', 'fill', 'electronic'];
+
+function t(key, vars) {
+  let s = T[key] || key;
+  for (const k in vars || {}) s = s.split('{' + k + '}').join(vars[k]);
+  return s;
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+let batch = null;
+let filter = 'all';
+let selected = null;
+
+function message(text, good) {
+  const m = document.getElementById('message');
+  m.textContent = text || '';
+  m.className = good ? 'message good' : 'message';
+}
+
+async function api(path, options) {
+  const r = await fetch(path, Object.assign({ credentials: 'same-origin' }, options || {}));
+  const type = r.headers.get('Content-Type') || '';
+  const body = type.startsWith('application/json') ? await r.json() : null;
+  if (!r.ok) throw new Error((body && body.error) || (r.status + ' ' + r.statusText));
+  return body;
+}
+
+function post(path, body) {
+  return api(path, { method: 'POST', body: body, headers: { 'X-CSRF-Token': CSRF } });
+}
+
+// Every problem of a row, from the check report.
+function reasonsByRow(report) {
+  const by = new Map();
+  for (const p of report.problems || []) {
+    const key = p.row || 0;
+    if (!by.has(key)) by.set(key, []);
+    by.get(key).push(p);
+  }
+  return by;
+}
+
+function render() {
+  const tbody = document.querySelector('#rows tbody');
+  tbody.textContent = '';
+  const empty = document.getElementById('empty');
+  const summary = document.getElementById('summary');
+  if (!batch || !batch.loaded) {
+    empty.hidden = false;
+    summary.textContent = '';
+    return;
+  }
+  const s = batch.report.summary;
+  summary.textContent = t('summary', { file: batch.file, records: s.records, valid: s.valid,
+    refused: s.refused, warnings: s.warnings });
+  const reasons = reasonsByRow(batch.report);
+  const q = document.getElementById('search').value.trim().toLowerCase();
+  let shown = 0;
+  for (const r of batch.rows) {
+    if (filter !== 'all' && r.state !== filter) continue;
+    const hay = [r.name, r.cert_no, r.occupation, String(r.row)].join(' ').toLowerCase();
+    if (q && !hay.includes(q)) continue;
+    const tr = el('tr');
+    tr.dataset.row = r.row;
+    tr.dataset.state = r.state;
+    if (selected === r.row) tr.classList.add('sel');
+    tr.append(el('td', 'rownum', r.row));
+    const st = el('td');
+    st.append(el('span', 'state ' + r.state, t(r.state)));
+    tr.append(st, el('td', 'name', r.name), el('td', 'id', r.id), el('td', 'cert', r.cert_no),
+      el('td', null, r.occupation + (r.job_type && r.job_type !== '--' ? '（' + r.job_type + '）' : '')),
+      el('td', null, r.level));
+    const why = el('td', 'reasons');
+    for (const p of reasons.get(r.row) || []) {
+      const d = el('div');
+      d.append(el('span', 'rule', '[' + p.rule + (p.article ? ' ' + p.article : '') + '] '));
+      d.append(document.createTextNode((p.column ? p.column + '：' : '') + p.message));
+      why.append(d);
+    }
+    tr.append(why);
+    tr.addEventListener('click', () => showPreview(r));
+    tbody.append(tr);
+    shown++;
+  }
+  empty.hidden = shown > 0;
+}
+
+function previewUrl(row, mode, dpi) {
+  return '/api/preview?row=' + row + '&mode=' + mode + '&dpi=' + dpi;
+}
+
+function showPreview(r) {
+  selected = r.row;
+  for (const tr of document.querySelectorAll('#rows tbody tr'))
+    tr.classList.toggle('sel', Number(tr.dataset.row) === r.row);
+  const pane = document.getElementById('preview');
+  pane.hidden = false;
+  document.getElementById('preview-title').textContent = t('preview', { row: r.row, name: r.name || '' });
+  const figs = pane.querySelectorAll('figure');
+  MODES.forEach((mode, i) => {
+    const fig = figs[i];
+    const old = fig.querySelector('.fail');
+    if (old) old.remove();
+    const img = fig.querySelector('img');
+    const a = fig.querySelector('a');
+    if (r.state === 'refused') {
+      img.removeAttribute('src');
+      a.removeAttribute('href');
+      fig.append(el('p', 'fail', t('refused')));
+      return;
+    }
+    img.alt = t(mode) + ' ' + r.row;
+    img.onerror = () => fig.append(el('p', 'fail', t('failed')));
+    img.src = previewUrl(r.row, mode, 60);
+    a.href = previewUrl(r.row, mode, 300);
+  });
+}
+
+function show(b) {
+  batch = b;
+  selected = null;
+  document.getElementById('preview').hidden = true;
+  render();
+}
+
+async function reload() {
+  try {
+    show(await api('/api/batch'));
+  } catch (e) {
+    message(e.message);
+  }
+}
+
+async function load(form) {
+  message(t('loading'), true);
+  try {
+    show(await post('/api/load', form));
+    message(t('loaded') + ' ' + batch.file, true);
+  } catch (e) {
+    message(e.message);
+  }
+}
+
+function translate() {
+  document.title = t('title');
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+  for (const e of document.querySelectorAll('[data-tp]')) e.placeholder = t(e.dataset.tp);
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  translate();
+  // The token stays in the cookie; the address bar need not show it.
+  if (location.search.includes('token=')) history.replaceState(null, '', '/');
+  document.getElementById('upload-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const f = document.getElementById('file').files[0];
+    if (!f) { message(t('pick_file')); return; }
+    const fd = new FormData();
+    fd.append('file', f, f.name);
+    load(fd);
+  });
+  document.getElementById('path-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const fd = new FormData();
+    fd.append('path', document.getElementById('path').value.trim());
+    load(fd);
+  });
+  for (const b of document.querySelectorAll('#filters button')) {
+    b.addEventListener('click', () => {
+      filter = b.dataset.filter;
+      for (const o of document.querySelectorAll('#filters button')) o.classList.toggle('on', o === b);
+      render();
+    });
+  }
+  document.getElementById('search').addEventListener('input', render);
+  reload();
+});
