@@ -127,5 +127,12 @@ bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
  * than its own font. */
 bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
                  cp_error **err);
+/* The same cut-outs handed to fn one by one: bind is the field (layout.h),
+ * text the set text, face as for cp_html_add_cutout() (NULL: its own
+ * font); strings and png are borrowed for the call. */
+typedef bool (*cli_cutout_fn)(void *ud, int bind, const char *text, const char *face,
+                              const unsigned char *png, size_t png_len, cp_error **err);
+bool cli_cutouts_each(cli_batch *b, const cp_page *pg, double dpi, cli_cutout_fn fn,
+                      void *ud, cp_error **err);
 
 #endif

@@ -18,7 +18,23 @@ struct console_batch {
 	char *path;       /* the loaded data file, or NULL */
 	char *sheet;
 	GString *json;
+	GHashTable *cuts; /* row → GBytes: the name as printed (PNG) */
 };
+
+/* The name cut-outs, as `check --html` shows them: print resolution, kept
+ * in memory up to a bound (rows past it show no cut-out). */
+#define CUT_DPI 300
+#define CUT_BYTES_MAX ((size_t)64 << 20)
+
+typedef struct load_ctx {
+	console_batch *cb;
+	GString *rows;
+	GHashTable *cuts;
+	size_t cut_bytes;
+	long row;
+	bool cut;   /* this row's name was cut out */
+	char *face; /* the face of this row's name when not its own font */
+} load_ctx;
 
 console_batch *console_batch_new(const char *org, const char *template_path,
                                  const char *font_dir, cp_error **err)
@@ -42,6 +58,8 @@ void console_batch_free(console_batch *cb)
 	g_free(cb->path);
 	g_free(cb->sheet);
 	g_string_free(cb->json, TRUE);
+	if (cb->cuts)
+		g_hash_table_destroy(cb->cuts);
 	g_free(cb);
 }
 
@@ -61,12 +79,32 @@ static void json_member(GString *g, const char *key, const char *value)
 	cp_report_json_str(g, value);
 }
 
+static bool keep_cutout(void *ud, int bind, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err)
+{
+	load_ctx *c = ud;
+	if (bind != CP_FIELD_NAME || c->cut || c->cut_bytes + png_len > CUT_BYTES_MAX)
+		return true;
+	g_hash_table_insert(c->cuts, GSIZE_TO_POINTER((gsize)c->row), g_bytes_new(png, png_len));
+	c->cut = true;
+	c->cut_bytes += png_len;
+	c->face = g_strdup(face);
+	return true;
+}
+
 /* A row's line for the page: its state and the fields an operator knows it
- * by, the ID number masked. */
+ * by, the ID number masked; the name as printed. */
 static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
                       bool *still_valid, cp_error **err)
 {
-	GString *rows = ud;
+	load_ctx *c = ud;
+	GString *rows = c->rows;
+	c->cut = false;
+	g_free(c->face);
+	c->face = NULL;
+	c->row = rec->row;
+	if (pg && *still_valid && !cli_cutouts_each(&c->cb->b, pg, CUT_DPI, keep_cutout, c, err))
+		return false;
 	bool warned = false;
 	for (size_t i = 0; i < row->len; i++)
 		if (row->items[i].severity == CP_SEV_WARNING)
@@ -91,6 +129,9 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	char *masked = id ? cp_mask_id(id) : NULL;
 	json_member(rows, "id", masked);
 	free(masked);
+	g_string_append_printf(rows, ",\"cutout\":%s", c->cut ? "true" : "false");
+	if (c->face)
+		json_member(rows, "face", c->face);
 	g_string_append_c(rows, '}');
 	return true;
 }
@@ -102,7 +143,14 @@ bool console_batch_load(console_batch *cb, const char *path, const char *sheet,
 	if (!cli_batch_reset(b, path, sheet, err))
 		goto fail;
 	GString *rows = g_string_new("[");
-	if (!cli_batch_run(b, on_record, rows, _("checking"), err)) {
+	load_ctx lc = {
+		.cb = cb, .rows = rows,
+		.cuts = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_bytes_unref),
+	};
+	bool ran = cli_batch_run(b, on_record, &lc, _("checking"), err);
+	g_free(lc.face);
+	if (!ran) {
+		g_hash_table_destroy(lc.cuts);
 		g_string_free(rows, TRUE);
 		goto fail;
 	}
@@ -123,6 +171,7 @@ bool console_batch_load(console_batch *cb, const char *path, const char *sheet,
 	}
 	if (!ok) {
 		free(report);
+		g_hash_table_destroy(lc.cuts);
 		g_string_free(rows, TRUE);
 		goto fail;
 	}
@@ -136,6 +185,9 @@ bool console_batch_load(console_batch *cb, const char *path, const char *sheet,
 	g_string_append_printf(cb->json, ",\"rows\":%s}", rows->str);
 	free(report);
 	g_string_free(rows, TRUE);
+	if (cb->cuts)
+		g_hash_table_destroy(cb->cuts);
+	cb->cuts = lc.cuts;
 	g_free(cb->path);
 	cb->path = g_strdup(path);
 	g_free(cb->sheet);
@@ -149,6 +201,11 @@ fail:
 			cp_error_free(again);
 	}
 	return false;
+}
+
+GBytes *console_batch_cutout(const console_batch *cb, long row)
+{
+	return cb->cuts ? g_hash_table_lookup(cb->cuts, GSIZE_TO_POINTER((gsize)row)) : NULL;
 }
 
 typedef struct preview_ctx {

@@ -32,9 +32,16 @@ bool console_batch_loaded(const console_batch *cb);
  *   {"loaded":true,"file":…,"report":<check --json's document>,
  *    "rows":[{"row":N,"state":"ok"|"warning"|"refused","name":…,
  *             "id":<masked>,"cert_no":…,"occupation":…,"job_type":…,
- *             "level":…}, …]}
+ *             "level":…,"cutout":true|false[,"face":…]}, …]}
+ * (cutout: GET the name as printed with console_batch_cutout(); face: the
+ * face the name is set in when not its own font).
  * or {"loaded":false}. */
 const char *console_batch_json(const console_batch *cb);
+
+/* The name of the printable record on row `row` cut from its page at print
+ * resolution (as `check --html` shows it), a PNG; NULL when there is none.
+ * Borrowed until the next load. */
+GBytes *console_batch_cutout(const console_batch *cb, long row);
 
 /* The certificate on spreadsheet row `row` drawn at dpi in mode, as a PNG
  * (g_free()): what `certpress render --row N -o x.png` writes. A refused

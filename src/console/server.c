@@ -411,6 +411,25 @@ static enum MHD_Result preview(server *s, struct MHD_Connection *c)
 	return respond(c, MHD_HTTP_OK, "image/png", png, len, true, NULL);
 }
 
+static enum MHD_Result namecut(server *s, struct MHD_Connection *c)
+{
+	const char *rs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "row");
+	long row;
+	if (!rs || !cli_parse_long(rs, 2, CLI_ROW_MAX, &row))
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("row must be a spreadsheet row number (2 or more; row 1 is the header)"));
+	GBytes *png = console_batch_cutout(s->cb, row);
+	if (!png) {
+		char *m = g_strdup_printf(_("row %ld has no name cut-out (no printable record)"), row);
+		enum MHD_Result r = refuse(c, MHD_HTTP_NOT_FOUND, m);
+		g_free(m);
+		return r;
+	}
+	gsize len;
+	const void *bytes = g_bytes_get_data(png, &len);
+	return respond(c, MHD_HTTP_OK, "image/png", bytes, len, false, NULL);
+}
+
 /* -------------------------------------------------------------- routing */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -445,6 +464,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				r = respond_json(c, MHD_HTTP_OK, console_batch_json(s->cb), cookie);
 			else if (strcmp(url, "/api/preview") == 0)
 				r = preview(s, c);
+			else if (strcmp(url, "/api/namecut") == 0)
+				r = namecut(s, c);
 			else
 				r = refuse(c, MHD_HTTP_NOT_FOUND, url);
 			g_free(cookie);

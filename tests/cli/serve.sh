@@ -201,6 +201,14 @@ http -H "$H" "$BASE/api/preview?row=99"
 code_is 404 "a row without a record"
 contains "$BODY" "no record on row 99" "says so"
 
+http -H "$H" "$BASE/api/namecut?row=6"
+code_is 200 "row 6's name cut-out"
+case "$(png_size "$T_TMP/body")" in
+[0-9]*x[0-9]*) ok "the cut-out is a PNG ($(png_size "$T_TMP/body"))" ;;
+*) not_ok "the cut-out is a PNG" ;;
+esac
+http -H "$H" "$BASE/api/namecut?row=99"
+code_is 404 "no cut-out for a row without a record"
 # --- paths ---------------------------------------------------------------------------
 L() { http -H "$H" -H "X-CSRF-Token: $CSRF" "$@" "$BASE/api/load"; }
 L -F "path=$T_TOP/templates/sample/../../templates/sample/batch.csv"

@@ -12,7 +12,7 @@ const STRINGS = {
     none: '尚未载入名单。', full: '全版', fill: '套打', electronic: '电子证书',
     zoom: '点击图片查看打印分辨率。', loading: '正在载入……', loaded: '已载入',
     summary: '{file}：共 {records} 条，可打印 {valid} 条，不予打印 {refused} 条，警告 {warnings} 条',
-    preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。',
+    preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件',
   },
   en: {
     title: 'certpress console', upload: 'Upload a list', upload_go: 'Upload', path: 'Path on this machine', open: 'Open',
@@ -22,7 +22,7 @@ const STRINGS = {
     none: 'No batch loaded yet.', full: 'Full', fill: 'Fill', electronic: 'Electronic',
     zoom: 'Click a picture for print resolution.', loading: 'Loading…', loaded: 'Loaded',
     summary: '{file}: {records} records, {valid} printable, {refused} refused, {warnings} warnings',
-    preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.',
+    preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen',
   },
 };
 const LANG = document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
@@ -87,7 +87,8 @@ function render() {
     return;
   }
   const s = batch.report.summary;
-  summary.textContent = t('summary', { file: batch.file, records: s.records, valid: s.valid,
+  summary.title = batch.file;
+  summary.textContent = t('summary', { file: batch.file.split('/').pop(), records: s.records, valid: s.valid,
     refused: s.refused, warnings: s.warnings });
   const reasons = reasonsByRow(batch.report);
   const q = document.getElementById('search').value.trim().toLowerCase();
@@ -103,19 +104,44 @@ function render() {
     tr.append(el('td', 'rownum', r.row));
     const st = el('td');
     st.append(el('span', 'state ' + r.state, t(r.state)));
-    tr.append(st, el('td', 'name', r.name), el('td', 'id', r.id), el('td', 'cert', r.cert_no),
-      el('td', null, r.occupation + (r.job_type && r.job_type !== '--' ? '（' + r.job_type + '）' : '')),
-      el('td', null, r.level));
-    const why = el('td', 'reasons');
-    for (const p of reasons.get(r.row) || []) {
-      const d = el('div');
-      d.append(el('span', 'rule', '[' + p.rule + (p.article ? ' ' + p.article : '') + '] '));
-      d.append(document.createTextNode((p.column ? p.column + '：' : '') + p.message));
-      why.append(d);
+    const name = el('td', 'name');
+    if (r.cutout) {
+      // The name as it will be printed, cut from the page: proofread that,
+      // not the browser's font.
+      const img = el('img', 'cut');
+      img.src = '/api/namecut?row=' + r.row;
+      img.alt = r.name || '';
+      img.title = r.name || '';
+      img.loading = 'lazy';
+      name.append(img);
+      if (r.face) name.append(el('div', 'face', r.face));
+    } else {
+      name.textContent = r.name || '';
     }
-    tr.append(why);
+    tr.append(st, name, el('td', 'id', r.id), el('td', 'cert', r.cert_no),
+      el('td', null, r.occupation + (r.job_type && r.job_type !== '--' ? '（' + r.job_type + '）' : '')),
+      el('td', 'level', r.level));
     tr.addEventListener('click', () => showPreview(r));
     tbody.append(tr);
+    // The reasons on a line of their own below the row, the width of the table.
+    const ps = reasons.get(r.row) || [];
+    if (ps.length) {
+      tr.classList.add('has-why');
+      const wr = el('tr', 'why ' + r.state);
+      wr.dataset.whyRow = r.row;
+      wr.append(el('td'));
+      const why = el('td', 'reasons');
+      why.colSpan = 6;
+      for (const p of ps) {
+        const d = el('div');
+        d.append(el('span', 'rule', '[' + p.rule + (p.article ? ' ' + p.article : '') + '] '));
+        d.append(document.createTextNode((p.column ? p.column + '：' : '') + p.message));
+        why.append(d);
+      }
+      wr.append(why);
+      wr.addEventListener('click', () => showPreview(r));
+      tbody.append(wr);
+    }
     shown++;
   }
   empty.hidden = shown > 0;
@@ -128,13 +154,14 @@ function previewUrl(row, mode, dpi) {
 function showPreview(r) {
   selected = r.row;
   for (const tr of document.querySelectorAll('#rows tbody tr'))
-    tr.classList.toggle('sel', Number(tr.dataset.row) === r.row);
+    tr.classList.toggle('sel', Number(tr.dataset.row || tr.dataset.whyRow) === r.row);
   const pane = document.getElementById('preview');
   pane.hidden = false;
   document.getElementById('preview-title').textContent = t('preview', { row: r.row, name: r.name || '' });
   const figs = pane.querySelectorAll('figure');
   MODES.forEach((mode, i) => {
     const fig = figs[i];
+    fig.dataset.mode = mode;
     const old = fig.querySelector('.fail');
     if (old) old.remove();
     const img = fig.querySelector('img');
@@ -142,11 +169,14 @@ function showPreview(r) {
     if (r.state === 'refused') {
       img.removeAttribute('src');
       a.removeAttribute('href');
+      fig.dataset.state = 'refused';
       fig.append(el('p', 'fail', t('refused')));
       return;
     }
     img.alt = t(mode) + ' ' + r.row;
-    img.onerror = () => fig.append(el('p', 'fail', t('failed')));
+    fig.dataset.state = 'loading';
+    img.onload = () => { fig.dataset.state = 'loaded'; };
+    img.onerror = () => { fig.dataset.state = 'failed'; fig.append(el('p', 'fail', t('failed'))); };
     img.src = previewUrl(r.row, mode, 60);
     a.href = previewUrl(r.row, mode, 300);
   });
@@ -159,9 +189,24 @@ function show(b) {
   render();
 }
 
+// The address's #filter=STATE and #row=N: a view to link to (and for the
+// browser tests).
+function applyHash() {
+  const h = new URLSearchParams(location.hash.slice(1));
+  const f = h.get('filter');
+  if (f) {
+    const b = document.querySelector('#filters button[data-filter="' + CSS.escape(f) + '"]');
+    if (b) b.click();
+  }
+  const n = Number(h.get('row'));
+  const r = batch && batch.rows ? batch.rows.find(x => x.row === n) : null;
+  if (r) showPreview(r);
+}
+
 async function reload() {
   try {
     show(await api('/api/batch'));
+    applyHash();
   } catch (e) {
     message(e.message);
   }
@@ -186,7 +231,7 @@ function translate() {
 document.addEventListener('DOMContentLoaded', () => {
   translate();
   // The token stays in the cookie; the address bar need not show it.
-  if (location.search.includes('token=')) history.replaceState(null, '', '/');
+  if (location.search.includes('token=')) history.replaceState(null, '', '/' + location.hash);
   document.getElementById('upload-form').addEventListener('submit', ev => {
     ev.preventDefault();
     const f = document.getElementById('file').files[0];
@@ -194,6 +239,12 @@ document.addEventListener('DOMContentLoaded', () => {
     const fd = new FormData();
     fd.append('file', f, f.name);
     load(fd);
+  });
+  const fileName = document.getElementById('file-name');
+  fileName.textContent = t('no_file');
+  document.getElementById('file').addEventListener('change', ev => {
+    const f = ev.target.files[0];
+    fileName.textContent = f ? f.name : t('no_file');
   });
   document.getElementById('path-form').addEventListener('submit', ev => {
     ev.preventDefault();
