@@ -63,6 +63,16 @@ void console_batch_free(console_batch *cb)
 	g_free(cb);
 }
 
+const char *console_batch_path(const console_batch *cb)
+{
+	return cb->path;
+}
+
+const char *console_batch_sheet(const console_batch *cb)
+{
+	return cb->sheet;
+}
+
 bool console_batch_loaded(const console_batch *cb)
 {
 	return cb->path != NULL;

@@ -26,6 +26,9 @@ void console_batch_free(console_batch *cb);
  * cannot be read, a missing column) the batch before is kept. */
 bool console_batch_load(console_batch *cb, const char *path, const char *sheet,
                         const char *shown, cp_error **err);
+/* The loaded data file and its sheet (borrowed; NULL when none). */
+const char *console_batch_path(const console_batch *cb);
+const char *console_batch_sheet(const console_batch *cb);
 /* True once a batch is loaded. */
 bool console_batch_loaded(const console_batch *cb);
 /* The batch as JSON (borrowed):

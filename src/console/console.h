@@ -13,6 +13,8 @@ typedef struct console_opts {
 	const char *font_dir;      /* extra fonts, or NULL */
 	const char *data;          /* a data file to load at start, or NULL */
 	const char *sheet;         /* of that workbook, or NULL */
+	const char *ledger;        /* the print ledger, or NULL: render's default */
+	const char *printers_dir;  /* printer profiles, or NULL: the default */
 	unsigned port;             /* 0: any free port */
 	size_t upload_limit;       /* bytes of one request's body */
 } console_opts;

@@ -15,7 +15,7 @@ static void help(void)
 {
 	printf(_("Usage: certpress serve --org PROFILE [OPTIONS] [DATA.csv|DATA.xlsx]\n"
 	         "A web console on this machine: load a batch, see every row's state and\n"
-	         "reasons, and preview each certificate in a browser. Listens on 127.0.0.1\n"
+	         "reasons, preview each certificate and print in a browser. Listens on 127.0.0.1\n"
 	         "only and prints one line with the address to open; the address carries\n"
 	         "a random token without which nothing is served. SIGINT or SIGTERM stop\n"
 	         "it and remove its uploads.\n\n"
@@ -27,13 +27,16 @@ static void help(void)
 	         "      --sheet NAME        of a workbook given here, the sheet to read\n"
 	         "  -p, --port N            the port (default 0: any free one)\n"
 	         "      --upload-limit MIB  the largest upload (default %d MiB)\n"
+	         "      --ledger FILE       the print ledger prints are recorded in\n"
+	         "                          (default: as certpress render)\n"
+	         "      --printers-dir DIR  where printer profiles live\n"
 	         "  -h, --help              show this help\n"),
 	       UPLOAD_LIMIT_MIB);
 }
 
 int cli_serve(int argc, char **argv)
 {
-	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT };
+	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT, OPT_LEDGER, OPT_PRINTERS_DIR };
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"template", required_argument, NULL, 't'},
@@ -41,6 +44,8 @@ int cli_serve(int argc, char **argv)
 		{"sheet", required_argument, NULL, OPT_SHEET},
 		{"port", required_argument, NULL, 'p'},
 		{"upload-limit", required_argument, NULL, OPT_UPLOAD_LIMIT},
+		{"ledger", required_argument, NULL, OPT_LEDGER},
+		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -57,6 +62,8 @@ int cli_serve(int argc, char **argv)
 		case 't': o.template_path = optarg; break;
 		case OPT_FONT_DIR: o.font_dir = optarg; break;
 		case OPT_SHEET: o.sheet = optarg; break;
+		case OPT_LEDGER: o.ledger = optarg; break;
+		case OPT_PRINTERS_DIR: o.printers_dir = optarg; break;
 		case 'p':
 			if (!cli_parse_long(optarg, 0, 65535, &n))
 				return cli_usage_error("serve", _("--port must be a number from 0 to 65535"));

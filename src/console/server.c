@@ -37,6 +37,7 @@
 #include "console/assets.h"
 #include "console/batch.h"
 #include "console/console.h"
+#include "console/job.h"
 #include "error.h"
 #include "i18n.h"
 #include "output/report.h"
@@ -57,7 +58,12 @@ typedef struct server {
 	char *upload_dir;                /* the loaded upload's folder, or NULL */
 	unsigned uploads;
 	size_t upload_limit;
+	const console_opts *o;
+	GMutex lock;      /* the batch and the upload folder: one request at a
+	                     time (each connection has its thread) */
 	console_batch *cb;
+	console_jobs *jobs;
+	unsigned prints;
 } server;
 
 typedef struct request {
@@ -70,8 +76,12 @@ typedef struct request {
 	char *file_name;   /* its name as the browser gave it (sanitised) */
 	FILE *out;
 	bool write_failed;
-	GString *path, *sheet;
+	GString *field[6]; /* by field_names */
 } request;
+
+/* The form fields the API takes besides the file. */
+static const char *const field_names[] = {"path", "sheet", "dest", "mode", "rows", "printer"};
+enum { F_PATH, F_SHEET, F_DEST, F_MODE, F_ROWS, F_PRINTER, F_COUNT };
 
 /* ------------------------------------------------------------ responses */
 
@@ -324,7 +334,10 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 			q->write_failed = true;
 		return MHD_YES;
 	}
-	GString *g = strcmp(key, "path") == 0 ? q->path : strcmp(key, "sheet") == 0 ? q->sheet : NULL;
+	GString *g = NULL;
+	for (int i = 0; i < F_COUNT; i++)
+		if (strcmp(key, field_names[i]) == 0)
+			g = q->field[i];
 	if (!g)
 		return MHD_YES;
 	if (g->len + size > FIELD_MAX || memchr(data, '\0', size))
@@ -356,7 +369,7 @@ static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 	}
 	if (q->write_failed)
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot store the upload"));
-	const char *sheet = q->sheet->len ? q->sheet->str : NULL;
+	const char *sheet = q->field[F_SHEET]->len ? q->field[F_SHEET]->str : NULL;
 	cp_error *e = NULL;
 	if (q->file) {
 		if (!console_batch_load(s->cb, q->file, sheet, q->file_name, &e))
@@ -367,15 +380,16 @@ static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 		g_free(s->upload_dir);
 		s->upload_dir = q->dir;
 		q->dir = NULL;
-	} else if (q->path->len) {
-		const char *why = path_refused(q->path->str);
+	} else if (q->field[F_PATH]->len) {
+		const char *path = q->field[F_PATH]->str;
+		const char *why = path_refused(path);
 		if (why) {
-			char *m = g_strdup_printf("%s: %s", q->path->str, why);
+			char *m = g_strdup_printf("%s: %s", path, why);
 			enum MHD_Result r = refuse(c, MHD_HTTP_BAD_REQUEST, m);
 			g_free(m);
 			return r;
 		}
-		if (!console_batch_load(s->cb, q->path->str, sheet, q->path->str, &e))
+		if (!console_batch_load(s->cb, path, sheet, path, &e))
 			return refuse_error(c, MHD_HTTP_UNPROCESSABLE_CONTENT, e);
 	} else {
 		return refuse(c, MHD_HTTP_BAD_REQUEST, _("give a data file (field file) or a path"));
@@ -430,7 +444,132 @@ static enum MHD_Result namecut(server *s, struct MHD_Connection *c)
 	return respond(c, MHD_HTTP_OK, "image/png", bytes, len, false, NULL);
 }
 
+/* A printer's destination as `render --print` takes it: an ipp:// or
+ * ipps:// URI, or a CUPS queue's name. NULL when fine, else why not. */
+static const char *dest_refused(const char *d)
+{
+	if (!*d)
+		return _("choose a printer (dest): a CUPS queue or an ipp:// address");
+	if (strlen(d) > 1024 || !g_utf8_validate(d, -1, NULL))
+		return _("the printer's address is too long or not text");
+	if (g_str_has_prefix(d, "ipp://") || g_str_has_prefix(d, "ipps://")) {
+		for (const char *p = d; *p; p++)
+			if ((unsigned char)*p <= ' ')
+				return _("the printer's address must not contain spaces");
+		return NULL;
+	}
+	for (const char *p = d; *p; p++)
+		if (!g_ascii_isalnum(*p) && !strchr("_.-@", *p))
+			return _("a CUPS queue's name has letters, digits, '_', '.', '-' and '@' only");
+	if (d[0] == '-' || d[0] == '.')
+		return _("a CUPS queue's name must not start with '-' or '.'");
+	return NULL;
+}
+
+/* POST /api/print: the loaded batch, as `certpress render -o PDF --print
+ * DEST` prints it, run as a job. */
+static enum MHD_Result print(server *s, struct MHD_Connection *c, request *q)
+{
+	const char *dest = q->field[F_DEST]->str, *mode = q->field[F_MODE]->str;
+	const char *rows = q->field[F_ROWS]->str, *printer = q->field[F_PRINTER]->str;
+	const char *why = dest_refused(dest);
+	if (why)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, why);
+	if (*mode && strcmp(mode, "full") != 0 && strcmp(mode, "fill") != 0)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, _("a print's mode is full or fill"));
+	if (*rows) {
+		cli_rows parsed = {0};
+		const char *bad;
+		bool fine = cli_rows_parse(rows, &parsed, &bad);
+		cli_rows_clear(&parsed);
+		if (!fine) {
+			char *m = g_strdup_printf(_("--rows '%s': %s"), rows, bad);
+			enum MHD_Result r = refuse(c, MHD_HTTP_BAD_REQUEST, m);
+			g_free(m);
+			return r;
+		}
+	}
+	for (const char *p = printer; *p; p++)
+		if (!g_ascii_isalnum(*p) && !strchr("_.-", *p))
+			return refuse(c, MHD_HTTP_BAD_REQUEST,
+			              _("a printer profile's name has letters, digits, '_', '.' and '-' only"));
+	if (printer[0] == '-' || printer[0] == '.')
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("a printer profile's name must not start with '-' or '.'"));
+	const char *data = console_batch_path(s->cb), *sheet = console_batch_sheet(s->cb);
+	if (!data)
+		return refuse(c, MHD_HTTP_CONFLICT, _("no batch is loaded"));
+	GPtrArray *a = g_ptr_array_new();
+	const console_opts *o = s->o;
+#define ARG(x) g_ptr_array_add(a, g_strdup(x))
+	ARG("render");
+	ARG("--org"); ARG(o->org);
+	ARG("--template"); ARG(o->template_path);
+	if (o->font_dir) { ARG("--font-dir"); ARG(o->font_dir); }
+	if (o->ledger) { ARG("--ledger"); ARG(o->ledger); }
+	if (o->printers_dir) { ARG("--printers-dir"); ARG(o->printers_dir); }
+	ARG("--mode"); ARG(*mode ? mode : "full");
+	if (*rows) { ARG("--rows"); ARG(rows); }
+	if (*printer) { ARG("--printer"); ARG(printer); }
+	if (sheet) { ARG("--sheet"); ARG(sheet); }
+	ARG("--print"); ARG(dest);
+	ARG("-o");
+	g_ptr_array_add(a, g_strdup_printf("%s/print-%u.pdf", s->tmpdir, ++s->prints));
+	ARG("--"); ARG(data);
+#undef ARG
+	g_ptr_array_add(a, NULL);
+	cp_error *e = NULL;
+	int id = console_jobs_start(s->jobs, (char **)g_ptr_array_free(a, FALSE), &e);
+	if (!id)
+		return refuse_error(c, MHD_HTTP_CONFLICT, e);
+	char *json = g_strdup_printf("{\"job\":%d}", id);
+	enum MHD_Result r = respond_json(c, MHD_HTTP_ACCEPTED, json, NULL);
+	g_free(json);
+	return r;
+}
+
+/* GET /api/job/N[?wait=1]: a job's state and messages; wait: once it is
+ * done (long poll, at most a minute). */
+static enum MHD_Result job_state(server *s, struct MHD_Connection *c, const char *num)
+{
+	long n;
+	if (!cli_parse_long(num, 1, 1000000, &n))
+		return refuse(c, MHD_HTTP_BAD_REQUEST, _("a job's number is a whole number"));
+	const char *w = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+	char *json = console_jobs_json(s->jobs, (int)n, w && strcmp(w, "1") == 0, 60);
+	if (!json)
+		return refuse(c, MHD_HTTP_NOT_FOUND, _("there is no such job"));
+	enum MHD_Result r = respond_json(c, MHD_HTTP_OK, json, NULL);
+	g_free(json);
+	return r;
+}
+
 /* -------------------------------------------------------------- routing */
+
+/* A GET, once allowed. */
+static enum MHD_Result get(server *s, struct MHD_Connection *c, const char *url,
+                           const char *cookie)
+{
+	const cp_console_asset *a;
+	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
+		return serve_index(s, c, cookie);
+	if (url[0] == '/' && strcmp(url + 1, "index.html") != 0 && (a = asset(url + 1)))
+		return respond(c, MHD_HTTP_OK, a->type, a->bytes, a->size, false, cookie);
+	if (g_str_has_prefix(url, "/api/job/"))
+		return job_state(s, c, url + strlen("/api/job/"));
+	enum MHD_Result r;
+	g_mutex_lock(&s->lock);
+	if (strcmp(url, "/api/batch") == 0)
+		r = respond_json(c, MHD_HTTP_OK, console_batch_json(s->cb), cookie);
+	else if (strcmp(url, "/api/preview") == 0)
+		r = preview(s, c);
+	else if (strcmp(url, "/api/namecut") == 0)
+		r = namecut(s, c);
+	else
+		r = refuse(c, MHD_HTTP_NOT_FOUND, url);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version,
@@ -453,25 +592,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!post) {
 			char *cookie = set_cookie ? g_strdup_printf(
 				"%s=%s; HttpOnly; SameSite=Strict; Path=/", s->cookie, s->token) : NULL;
-			enum MHD_Result r;
-			const cp_console_asset *a;
-			if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
-				r = serve_index(s, c, cookie);
-			else if (url[0] == '/' && strcmp(url + 1, "index.html") != 0 &&
-			         (a = asset(url + 1)))
-				r = respond(c, MHD_HTTP_OK, a->type, a->bytes, a->size, false, cookie);
-			else if (strcmp(url, "/api/batch") == 0)
-				r = respond_json(c, MHD_HTTP_OK, console_batch_json(s->cb), cookie);
-			else if (strcmp(url, "/api/preview") == 0)
-				r = preview(s, c);
-			else if (strcmp(url, "/api/namecut") == 0)
-				r = namecut(s, c);
-			else
-				r = refuse(c, MHD_HTTP_NOT_FOUND, url);
+			enum MHD_Result r = get(s, c, url, cookie);
 			g_free(cookie);
 			return r;
 		}
-		if (strcmp(url, "/api/load") != 0)
+		if (strcmp(url, "/api/load") != 0 && strcmp(url, "/api/print") != 0)
 			return refuse(c, MHD_HTTP_NOT_FOUND, url);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -483,9 +608,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return r;
 		}
 		request *q = g_new0(request, 1);
-		q->path = g_string_new(NULL);
-		q->sheet = g_string_new(NULL);
+		for (int i = 0; i < F_COUNT; i++)
+			q->field[i] = g_string_new(NULL);
+		g_mutex_lock(&s->lock);
 		q->dir = g_strdup_printf("%s/%u", s->tmpdir, ++s->uploads);
+		g_mutex_unlock(&s->lock);
 		if (g_mkdir(q->dir, 0700) != 0) {
 			g_free(q->dir);
 			q->dir = NULL;
@@ -509,7 +636,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!q->dir)
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot store the upload"));
-	return load(s, c, q);
+	enum MHD_Result r;
+	g_mutex_lock(&s->lock);
+	if (strcmp(url, "/api/print") == 0)
+		r = q->too_big || q->bad_field || !q->pp
+		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
+		    : print(s, c, q);
+	else
+		r = load(s, c, q);
+	g_mutex_unlock(&s->lock);
+	return r;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -529,8 +665,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	g_free(q->dir);
 	g_free(q->file);
 	g_free(q->file_name);
-	g_string_free(q->path, TRUE);
-	g_string_free(q->sheet, TRUE);
+	for (int i = 0; i < F_COUNT; i++)
+		g_string_free(q->field[i], TRUE);
 	g_free(q);
 }
 
@@ -538,7 +674,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int console_run(const console_opts *o)
 {
-	server s = {.upload_limit = o->upload_limit};
+	server s = {.upload_limit = o->upload_limit, .o = o};
+	g_mutex_init(&s.lock);
+	s.jobs = console_jobs_new();
 	cp_error *err = NULL;
 	int status = 2;
 	sigset_t stop;
@@ -571,7 +709,8 @@ int console_run(const console_opts *o)
 
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+	s.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	                       MHD_USE_AUTO, 0, NULL, NULL,
 	                       handle, &s,
 	                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
@@ -600,7 +739,9 @@ int console_run(const console_opts *o)
 out:
 	if (s.d)
 		MHD_stop_daemon(s.d);
+	console_jobs_free(s.jobs);
 	console_batch_free(s.cb);
+	g_mutex_clear(&s.lock);
 	if (s.tmpdir)
 		rm_rf(s.tmpdir);
 	g_free(s.tmpdir);

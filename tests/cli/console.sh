@@ -138,6 +138,7 @@ for id in $(tail -n +2 "$SAMPLE" | cut -d, -f3); do
 done
 is "$leaked" "" "no whole ID number on the page"
 is "$(q '"4401**********149X" in text')" True "the masked ID is shown"
+is "$(q 're.search(r"<section id=.print.[^>]*hidden", d) is None and "id=\"dest\"" in d')" True "with a batch loaded the print form is shown"
 browse zh-CN "$URL#row=6" --screenshot="$SHOTS/console-zh.png"
 is "$(file -b "$SHOTS/console-zh.png" | cut -d, -f1-2)" "PNG image data, 1500 x 1000" "a screenshot of the Chinese page ($SHOTS/console-zh.png)"
 

@@ -13,6 +13,9 @@ const STRINGS = {
     zoom: '点击图片查看打印分辨率。', loading: '正在载入……', loaded: '已载入',
     summary: '{file}：共 {records} 条，可打印 {valid} 条，不予打印 {refused} 条，警告 {warnings} 条',
     preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件',
+    print_title: '打印', dest: '打印机', dest_hint: 'ipp://… 或 CUPS 队列名', mode: '模式', rows: '行',
+    rows_hint: '全部，或 2-10,12', printer: '校准配置', printer_hint: '可不填', print_go: '打印',
+    job_running: '作业 {id} 进行中……', job_done: '作业 {id} 已完成', job_failed: '作业 {id} 未完成（状态 {status}）',
   },
   en: {
     title: 'certpress console', upload: 'Upload a list', upload_go: 'Upload', path: 'Path on this machine', open: 'Open',
@@ -23,6 +26,9 @@ const STRINGS = {
     zoom: 'Click a picture for print resolution.', loading: 'Loading…', loaded: 'Loaded',
     summary: '{file}: {records} records, {valid} printable, {refused} refused, {warnings} warnings',
     preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen',
+    print_title: 'Print', dest: 'Printer', dest_hint: 'ipp://… or a CUPS queue', mode: 'Mode', rows: 'Rows',
+    rows_hint: 'all, or 2-10,12', printer: 'Calibration', printer_hint: 'optional', print_go: 'Print',
+    job_running: 'Job {id} running…', job_done: 'Job {id} done', job_failed: 'Job {id} did not complete (status {status})',
   },
 };
 const LANG = document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
@@ -182,8 +188,31 @@ function showPreview(r) {
   });
 }
 
+// A print: the job runs on the server; ?wait=1 answers once it is done.
+async function printBatch(form) {
+  const state = document.getElementById('job-state');
+  const log = document.getElementById('job-log');
+  try {
+    const r = await post('/api/print', form);
+    state.className = 'message good';
+    state.textContent = t('job_running', { id: r.job });
+    let j;
+    do {
+      j = await api('/api/job/' + r.job + '?wait=1');
+    } while (j.state !== 'done');
+    state.className = j.status === 0 ? 'message good' : 'message';
+    state.textContent = t(j.status === 0 ? 'job_done' : 'job_failed', { id: j.id, status: j.status });
+    log.textContent = j.log;
+    log.hidden = !j.log;
+  } catch (e) {
+    state.className = 'message';
+    state.textContent = e.message;
+  }
+}
+
 function show(b) {
   batch = b;
+  document.getElementById('print').hidden = !(b && b.loaded);
   selected = null;
   document.getElementById('preview').hidden = true;
   render();
@@ -251,6 +280,10 @@ document.addEventListener('DOMContentLoaded', () => {
     const fd = new FormData();
     fd.append('path', document.getElementById('path').value.trim());
     load(fd);
+  });
+  document.getElementById('print-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    printBatch(new FormData(ev.target));
   });
   for (const b of document.querySelectorAll('#filters button')) {
     b.addEventListener('click', () => {
