@@ -2,9 +2,11 @@
 /* The console's print jobs (job.h). */
 #include <errno.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
@@ -22,6 +24,8 @@ typedef struct job {
 	int status;
 	GString *log;
 	char **argv;
+	char *zip_dir, *zip_path;
+	bool zipped;
 } job;
 
 struct console_jobs {
@@ -45,6 +49,8 @@ static void job_free(job *j)
 {
 	g_string_free(j->log, TRUE);
 	g_strfreev(j->argv);
+	g_free(j->zip_dir);
+	g_free(j->zip_path);
 	g_free(j);
 }
 
@@ -94,6 +100,64 @@ static gpointer drain_run(gpointer ud)
 	return NULL;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Zips the regular files of dir (by name) into path; NULL, or why not. */
+static char *zip_folder(const char *dir, const char *path)
+{
+	GError *ge = NULL;
+	GDir *d = g_dir_open(dir, 0, &ge);
+	if (!d) {
+		char *m = g_strdup(ge->message);
+		g_error_free(ge);
+		return m;
+	}
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	const char *n;
+	while ((n = g_dir_read_name(d)))
+		g_ptr_array_add(names, g_strdup(n));
+	g_dir_close(d);
+	g_ptr_array_sort(names, by_name);
+	int ze = 0;
+	zip_t *z = zip_open(path, ZIP_CREATE | ZIP_EXCL, &ze);
+	char *why = NULL;
+	if (!z) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		why = g_strdup_printf("%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		g_ptr_array_free(names, TRUE);
+		return why;
+	}
+	for (guint i = 0; i < names->len && !why; i++) {
+		char *file = g_build_filename(dir, names->pdata[i], NULL);
+		if (g_file_test(file, G_FILE_TEST_IS_REGULAR) &&
+		    !g_file_test(file, G_FILE_TEST_IS_SYMLINK)) {
+			zip_source_t *src = zip_source_file(z, file, 0, -1);
+			if (!src || zip_file_add(z, names->pdata[i], src, ZIP_FL_ENC_UTF_8) < 0) {
+				why = g_strdup_printf("%s: %s", file, zip_strerror(z));
+				zip_source_free(src);
+			}
+		}
+		g_free(file);
+	}
+	g_ptr_array_free(names, TRUE);
+	if (why) {
+		zip_discard(z);
+		g_unlink(path);
+		return why;
+	}
+	if (zip_close(z) != 0) {
+		why = g_strdup_printf("%s: %s", path, zip_strerror(z));
+		zip_discard(z);
+		g_unlink(path);
+	}
+	return why;
+}
+
 /* Runs the job with standard output and error going to its log: the
  * command's own messages, word for word. The console writes nothing else
  * to them meanwhile (its one line went out at start). */
@@ -133,7 +197,16 @@ static gpointer job_run(gpointer ud)
 		close(saved_err);
 		g_thread_join(drainer);
 	}
+	char *why = NULL;
+	if (status == 0 && j->zip_dir)
+		why = zip_folder(j->zip_dir, j->zip_path);
 	g_mutex_lock(&js->lock);
+	if (why) {
+		g_string_append_printf(j->log, "certpress: %s\n", why);
+		status = 2;
+	}
+	g_free(why);
+	j->zipped = status == 0 && j->zip_dir;
 	j->status = status;
 	j->done = true;
 	js->running = false;
@@ -142,7 +215,8 @@ static gpointer job_run(gpointer ud)
 	return NULL;
 }
 
-int console_jobs_start(console_jobs *js, char **argv, cp_error **err)
+int console_jobs_start(console_jobs *js, char **argv, const char *zip_dir,
+                       const char *zip_path, cp_error **err)
 {
 	g_mutex_lock(&js->lock);
 	if (js->running) {
@@ -163,6 +237,8 @@ int console_jobs_start(console_jobs *js, char **argv, cp_error **err)
 	j->id = (int)js->all->len + 1;
 	j->log = g_string_new(NULL);
 	j->argv = argv;
+	j->zip_dir = g_strdup(zip_dir);
+	j->zip_path = g_strdup(zip_path);
 	g_ptr_array_add(js->all, j);
 	js->running = true;
 	cli_interrupted = 0;
@@ -193,7 +269,20 @@ char *console_jobs_json(console_jobs *js, int n, bool wait, int timeout_s)
 		g_string_append(g, "null");
 	g_string_append(g, ",\"log\":");
 	cp_report_json_str(g, j->log->str);
-	g_string_append_c(g, '}');
+	g_string_append_printf(g, ",\"zip\":%s}", j->zipped ? "true" : "false");
 	g_mutex_unlock(&js->lock);
 	return g_string_free(g, FALSE);
+}
+
+char *console_jobs_zip(console_jobs *js, int n)
+{
+	g_mutex_lock(&js->lock);
+	char *path = NULL;
+	if (n >= 1 && (guint)n <= js->all->len) {
+		job *j = js->all->pdata[n - 1];
+		if (j->zipped)
+			path = g_strdup(j->zip_path);
+	}
+	g_mutex_unlock(&js->lock);
+	return path;
 }

@@ -467,15 +467,21 @@ static const char *dest_refused(const char *d)
 }
 
 /* POST /api/print: the loaded batch, as `certpress render -o PDF --print
- * DEST` prints it, run as a job. */
-static enum MHD_Result print(server *s, struct MHD_Connection *c, request *q)
+ * DEST` prints it, run as a job. POST /api/electronic (electronic): the
+ * signed per-holder PDFs of `render --mode electronic --format pdf -o DIR`,
+ * zipped. */
+static enum MHD_Result render_job(server *s, struct MHD_Connection *c, request *q,
+                                  bool electronic)
 {
 	const char *dest = q->field[F_DEST]->str, *mode = q->field[F_MODE]->str;
 	const char *rows = q->field[F_ROWS]->str, *printer = q->field[F_PRINTER]->str;
-	const char *why = dest_refused(dest);
+	const char *why = electronic ? NULL : dest_refused(dest);
 	if (why)
 		return refuse(c, MHD_HTTP_BAD_REQUEST, why);
-	if (*mode && strcmp(mode, "full") != 0 && strcmp(mode, "fill") != 0)
+	if (electronic && (*dest || *printer || (*mode && strcmp(mode, "electronic") != 0)))
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("electronic certificates take rows only (no printer, no mode)"));
+	if (!electronic && *mode && strcmp(mode, "full") != 0 && strcmp(mode, "fill") != 0)
 		return refuse(c, MHD_HTTP_BAD_REQUEST, _("a print's mode is full or fill"));
 	if (*rows) {
 		cli_rows parsed = {0};
@@ -508,18 +514,29 @@ static enum MHD_Result print(server *s, struct MHD_Connection *c, request *q)
 	if (o->font_dir) { ARG("--font-dir"); ARG(o->font_dir); }
 	if (o->ledger) { ARG("--ledger"); ARG(o->ledger); }
 	if (o->printers_dir) { ARG("--printers-dir"); ARG(o->printers_dir); }
-	ARG("--mode"); ARG(*mode ? mode : "full");
+	ARG("--mode"); ARG(electronic ? "electronic" : *mode ? mode : "full");
 	if (*rows) { ARG("--rows"); ARG(rows); }
 	if (*printer) { ARG("--printer"); ARG(printer); }
 	if (sheet) { ARG("--sheet"); ARG(sheet); }
-	ARG("--print"); ARG(dest);
-	ARG("-o");
-	g_ptr_array_add(a, g_strdup_printf("%s/print-%u.pdf", s->tmpdir, ++s->prints));
+	char *out = NULL, *zip = NULL;
+	++s->prints;
+	if (electronic) {
+		ARG("--format"); ARG("pdf");
+		out = g_strdup_printf("%s/electronic-%u", s->tmpdir, s->prints);
+		zip = g_strdup_printf("%s/electronic-%u.zip", s->tmpdir, s->prints);
+	} else {
+		ARG("--print"); ARG(dest);
+		out = g_strdup_printf("%s/print-%u.pdf", s->tmpdir, s->prints);
+	}
+	ARG("-o"); ARG(out);
 	ARG("--"); ARG(data);
 #undef ARG
 	g_ptr_array_add(a, NULL);
 	cp_error *e = NULL;
-	int id = console_jobs_start(s->jobs, (char **)g_ptr_array_free(a, FALSE), &e);
+	int id = console_jobs_start(s->jobs, (char **)g_ptr_array_free(a, FALSE),
+	                            electronic ? out : NULL, zip, &e);
+	g_free(out);
+	g_free(zip);
 	if (!id)
 		return refuse_error(c, MHD_HTTP_CONFLICT, e);
 	char *json = g_strdup_printf("{\"job\":%d}", id);
@@ -528,11 +545,49 @@ static enum MHD_Result print(server *s, struct MHD_Connection *c, request *q)
 	return r;
 }
 
+/* GET /api/job/N/zip: the zip of an electronic job, as a download. */
+static enum MHD_Result job_zip(server *s, struct MHD_Connection *c, long n)
+{
+	char *path = console_jobs_zip(s->jobs, (int)n);
+	if (!path)
+		return refuse(c, MHD_HTTP_NOT_FOUND, _("this job has no zip (not done, or not electronic)"));
+	int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	g_free(path);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot read the zip"));
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	secure_headers(r);
+	MHD_add_response_header(r, "Content-Type", "application/zip");
+	char *disp = g_strdup_printf("attachment; filename=\"certificates-%ld.zip\"", n);
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	g_free(disp);
+	enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
 /* GET /api/job/N[?wait=1]: a job's state and messages; wait: once it is
  * done (long poll, at most a minute). */
 static enum MHD_Result job_state(server *s, struct MHD_Connection *c, const char *num)
 {
 	long n;
+	const char *slash = strchr(num, '/');
+	if (slash && strcmp(slash, "/zip") == 0) {
+		char *head = g_strndup(num, (gsize)(slash - num));
+		bool fine = cli_parse_long(head, 1, 1000000, &n);
+		g_free(head);
+		if (!fine)
+			return refuse(c, MHD_HTTP_BAD_REQUEST, _("a job's number is a whole number"));
+		return job_zip(s, c, n);
+	}
 	if (!cli_parse_long(num, 1, 1000000, &n))
 		return refuse(c, MHD_HTTP_BAD_REQUEST, _("a job's number is a whole number"));
 	const char *w = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
@@ -596,7 +651,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			g_free(cookie);
 			return r;
 		}
-		if (strcmp(url, "/api/load") != 0 && strcmp(url, "/api/print") != 0)
+		if (strcmp(url, "/api/load") != 0 && strcmp(url, "/api/print") != 0 &&
+		    strcmp(url, "/api/electronic") != 0)
 			return refuse(c, MHD_HTTP_NOT_FOUND, url);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -638,10 +694,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot store the upload"));
 	enum MHD_Result r;
 	g_mutex_lock(&s->lock);
-	if (strcmp(url, "/api/print") == 0)
+	bool electronic = strcmp(url, "/api/electronic") == 0;
+	if (electronic || strcmp(url, "/api/print") == 0)
 		r = q->too_big || q->bad_field || !q->pp
 		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
-		    : print(s, c, q);
+		    : render_job(s, c, q, electronic);
 	else
 		r = load(s, c, q);
 	g_mutex_unlock(&s->lock);

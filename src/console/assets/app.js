@@ -15,6 +15,7 @@ const STRINGS = {
     preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件',
     print_title: '打印', dest: '打印机', dest_hint: 'ipp://… 或 CUPS 队列名', mode: '模式', rows: '行',
     rows_hint: '全部，或 2-10,12', printer: '校准配置', printer_hint: '可不填', print_go: '打印',
+    electronic_title: '电子证书', electronic_go: '签章并打包', download: '下载 zip',
     job_running: '作业 {id} 进行中……', job_done: '作业 {id} 已完成', job_failed: '作业 {id} 未完成（状态 {status}）',
   },
   en: {
@@ -28,6 +29,7 @@ const STRINGS = {
     preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen',
     print_title: 'Print', dest: 'Printer', dest_hint: 'ipp://… or a CUPS queue', mode: 'Mode', rows: 'Rows',
     rows_hint: 'all, or 2-10,12', printer: 'Calibration', printer_hint: 'optional', print_go: 'Print',
+    electronic_title: 'Electronic certificates', electronic_go: 'Sign and zip', download: 'Download the zip',
     job_running: 'Job {id} running…', job_done: 'Job {id} done', job_failed: 'Job {id} did not complete (status {status})',
   },
 };
@@ -189,11 +191,13 @@ function showPreview(r) {
 }
 
 // A print: the job runs on the server; ?wait=1 answers once it is done.
-async function printBatch(form) {
+async function runJob(path, form) {
   const state = document.getElementById('job-state');
   const log = document.getElementById('job-log');
+  const link = document.getElementById('zip-link');
+  link.hidden = true;
   try {
-    const r = await post('/api/print', form);
+    const r = await post(path, form);
     state.className = 'message good';
     state.textContent = t('job_running', { id: r.job });
     let j;
@@ -204,6 +208,10 @@ async function printBatch(form) {
     state.textContent = t(j.status === 0 ? 'job_done' : 'job_failed', { id: j.id, status: j.status });
     log.textContent = j.log;
     log.hidden = !j.log;
+    if (j.zip) {
+      link.href = '/api/job/' + j.id + '/zip';
+      link.hidden = false;
+    }
   } catch (e) {
     state.className = 'message';
     state.textContent = e.message;
@@ -283,7 +291,11 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   document.getElementById('print-form').addEventListener('submit', ev => {
     ev.preventDefault();
-    printBatch(new FormData(ev.target));
+    runJob('/api/print', new FormData(ev.target));
+  });
+  document.getElementById('electronic-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    runJob('/api/electronic', new FormData(ev.target));
   });
   for (const b of document.querySelectorAll('#filters button')) {
     b.addEventListener('click', () => {
