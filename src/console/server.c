@@ -76,12 +76,14 @@ typedef struct request {
 	char *file_name;   /* its name as the browser gave it (sanitised) */
 	FILE *out;
 	bool write_failed;
-	GString *field[6]; /* by field_names */
+	GString *field[9]; /* by field_names */
 } request;
 
 /* The form fields the API takes besides the file. */
-static const char *const field_names[] = {"path", "sheet", "dest", "mode", "rows", "printer"};
-enum { F_PATH, F_SHEET, F_DEST, F_MODE, F_ROWS, F_PRINTER, F_COUNT };
+static const char *const field_names[] = {"path", "sheet", "dest", "mode", "rows", "printer",
+                                          "serial", "cert_no", "reason"};
+enum { F_PATH, F_SHEET, F_DEST, F_MODE, F_ROWS, F_PRINTER, F_SERIAL, F_CERT, F_REASON,
+       F_COUNT };
 
 /* ------------------------------------------------------------ responses */
 
@@ -599,6 +601,110 @@ static enum MHD_Result job_state(server *s, struct MHD_Connection *c, const char
 	return r;
 }
 
+/* --------------------------------------------------------------- ledger */
+
+/* A certificate number or a sheet's serial as the ledger keeps them:
+ * letters and digits, at most 64. */
+static bool ledger_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *p = k; *p; p++)
+		if (!g_ascii_isalnum(*p))
+			return false;
+	return true;
+}
+
+/* The console's ledger, when it exists (reading never creates one). */
+static cp_ledger *ledger_existing(server *s, char **path_out, cp_error **err)
+{
+	char *path = s->o->ledger ? g_strdup(s->o->ledger) : cp_ledger_default_path();
+	bool exists = cp_ledger_is_server(path) || g_file_test(path, G_FILE_TEST_EXISTS);
+	*path_out = path;
+	return exists ? cp_ledger_open(s->o->ledger, -1, err) : NULL;
+}
+
+/* GET /api/ledger[?cert=NUMBER]: the stock balance now, and one
+ * certificate's history (the text of `certpress ledger show`). */
+static enum MHD_Result ledger_get(server *s, struct MHD_Connection *c)
+{
+	const char *cert = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cert");
+	if (cert && !ledger_key_ok(cert))
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("a certificate number has letters and digits only (at most 64)"));
+	cp_error *e = NULL;
+	char *path = NULL;
+	cp_ledger *l = ledger_existing(s, &path, &e);
+	GString *g = g_string_new("{\"ledger\":");
+	cp_report_json_str(g, cp_ledger_is_server(path) ? NULL : path);
+	g_free(path);
+	if (!l && e) {
+		g_string_free(g, TRUE);
+		return refuse_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, e);
+	}
+	if (!l) {
+		g_string_append(g, ",\"exists\":false}");
+		enum MHD_Result r = respond_json(c, MHD_HTTP_OK, g->str, NULL);
+		g_string_free(g, TRUE);
+		return r;
+	}
+	cp_ledger_balance b;
+	bool ok = cp_ledger_balance_at(l, NULL, &b, &e);
+	char *history = ok && cert ? cp_ledger_history(l, cert, &e) : NULL;
+	cp_ledger_free(l);
+	if (!ok || (cert && !history)) {
+		g_string_free(g, TRUE);
+		return refuse_error(c, e->code == CP_E_LEDGER ? MHD_HTTP_NOT_FOUND
+		                                              : MHD_HTTP_INTERNAL_SERVER_ERROR, e);
+	}
+	g_string_append_printf(g, ",\"exists\":true,\"balance\":{\"received\":%" G_GINT64_FORMAT
+	                       ",\"issued\":%" G_GINT64_FORMAT ",\"returned\":%" G_GINT64_FORMAT
+	                       ",\"spoiled\":%" G_GINT64_FORMAT ",\"destroyed\":%" G_GINT64_FORMAT
+	                       ",\"remaining\":%" G_GINT64_FORMAT "}",
+	                       (gint64)b.received, (gint64)b.issued, (gint64)b.returned,
+	                       (gint64)b.spoiled, (gint64)b.destroyed, (gint64)b.remaining);
+	if (history) {
+		g_string_append(g, ",\"history\":");
+		cp_report_json_str(g, history);
+		free(history);
+	}
+	g_string_append_c(g, '}');
+	enum MHD_Result r = respond_json(c, MHD_HTTP_OK, g->str, NULL);
+	g_string_free(g, TRUE);
+	return r;
+}
+
+/* POST /api/ledger/spoil (serial and/or cert_no, reason): `certpress ledger
+ * spoil`. */
+static enum MHD_Result ledger_spoil(server *s, struct MHD_Connection *c, request *q)
+{
+	const char *serial = q->field[F_SERIAL]->str, *cert = q->field[F_CERT]->str;
+	const char *reason = q->field[F_REASON]->str;
+	if ((!*serial && !*cert) || (*serial && !ledger_key_ok(serial)) ||
+	    (*cert && !ledger_key_ok(cert)))
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("give the sheet's serial or the certificate number (letters and digits)"));
+	if (!*reason || !g_utf8_validate(reason, -1, NULL))
+		return refuse(c, MHD_HTTP_BAD_REQUEST, _("--reason is required"));
+	cp_error *e = NULL;
+	cp_ledger *l = cp_ledger_open(s->o->ledger, -1, &e);
+	bool ok = l && cp_ledger_spoil(l, *serial ? serial : NULL, *cert ? cert : NULL, reason, &e);
+	cp_ledger_free(l);
+	if (!ok)
+		return refuse_error(c, e->code == CP_E_LEDGER ? MHD_HTTP_CONFLICT
+		                                              : MHD_HTTP_INTERNAL_SERVER_ERROR, e);
+	char *line = g_strdup_printf(_("recorded spoiled sheet %s\n"), *serial ? serial : cert);
+	g_strchomp(line);
+	GString *g = g_string_new("{\"recorded\":");
+	cp_report_json_str(g, line);
+	g_string_append_c(g, '}');
+	g_free(line);
+	enum MHD_Result r = respond_json(c, MHD_HTTP_OK, g->str, NULL);
+	g_string_free(g, TRUE);
+	return r;
+}
+
 /* -------------------------------------------------------------- routing */
 
 /* A GET, once allowed. */
@@ -612,6 +718,8 @@ static enum MHD_Result get(server *s, struct MHD_Connection *c, const char *url,
 		return respond(c, MHD_HTTP_OK, a->type, a->bytes, a->size, false, cookie);
 	if (g_str_has_prefix(url, "/api/job/"))
 		return job_state(s, c, url + strlen("/api/job/"));
+	if (strcmp(url, "/api/ledger") == 0)
+		return ledger_get(s, c);
 	enum MHD_Result r;
 	g_mutex_lock(&s->lock);
 	if (strcmp(url, "/api/batch") == 0)
@@ -652,7 +760,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return r;
 		}
 		if (strcmp(url, "/api/load") != 0 && strcmp(url, "/api/print") != 0 &&
-		    strcmp(url, "/api/electronic") != 0)
+		    strcmp(url, "/api/electronic") != 0 && strcmp(url, "/api/ledger/spoil") != 0)
 			return refuse(c, MHD_HTTP_NOT_FOUND, url);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -695,7 +803,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	enum MHD_Result r;
 	g_mutex_lock(&s->lock);
 	bool electronic = strcmp(url, "/api/electronic") == 0;
-	if (electronic || strcmp(url, "/api/print") == 0)
+	if (strcmp(url, "/api/ledger/spoil") == 0)
+		r = q->too_big || q->bad_field || !q->pp
+		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
+		    : ledger_spoil(s, c, q);
+	else if (electronic || strcmp(url, "/api/print") == 0)
 		r = q->too_big || q->bad_field || !q->pp
 		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
 		    : render_job(s, c, q, electronic);

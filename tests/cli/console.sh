@@ -14,6 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
+export XDG_DATA_HOME="$T_TMP/xdg" # never the operator's own ledger
 SAMPLE="$T_TOP/templates/sample/batch.csv"
 SHOTS=${CONSOLE_SHOTS:-$T_TMP}
 case "$SHOTS" in /*) ;; *) SHOTS="$T_TOP/$SHOTS" ;; esac

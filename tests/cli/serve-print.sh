@@ -162,6 +162,67 @@ http -H "$H" "$BASE/api/job/2?wait=1"
 is "$(json 'j["state"], j["status"]')" "('done', 1)" "it ends with status 1"
 contains "$(json 'j["log"]')" "already issued" "the ledger's refusal is in its log"
 is "$(ls "$T_TMP/spool-good"/*.pdf | wc -l)" 1 "nothing more reached the printer"
+# --- the ledger: history, balance, a spoiled sheet printed again ------------------
+http -H "$H" "$BASE/api/ledger?cert=$CERT"
+code_is 200 "GET /api/ledger?cert= the certificate's history"
+is "$(json 'j["history"].rstrip()')" "$(sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$T_TMP/show")" "the history is ledger show's text"
+"$CERTPRESS" ledger report --ledger "$L" --json >"$T_TMP/report.json"
+http -H "$H" "$BASE/api/ledger"
+same=$(python3 -c '
+import json,sys
+a=json.load(open(sys.argv[1]))["balance"]; b=json.load(open(sys.argv[2]))["balance"]; b.pop("at",None)
+print("same" if a==b else "%r != %r" % (a,b))' "$T_TMP/body" "$T_TMP/report.json")
+is "$same" same "the balance is ledger report's"
+http -H "$H" "$BASE/api/ledger?cert=S0000440001232/../x"
+code_is 400 "a certificate number with a path is refused"
+http -H "$H" "$BASE/api/ledger?cert=S000044000123269999999"
+code_is 404 "an unknown number: 404"
+contains "$BODY" "S000044000123269999999" "naming it"
+http -H "$H" -F "cert_no=$CERT" -F "reason=paper jam" "$BASE/api/ledger/spoil"
+code_is 403 "a spoil without the CSRF token is refused"
+http -H "$H" -H "X-CSRF-Token: $CSRF" -F "cert_no=$CERT" -F "reason=paper jam" "$BASE/api/ledger/spoil"
+code_is 200 "POST /api/ledger/spoil records the spoiled sheet"
+is "$(json 'j["recorded"]')" "recorded spoiled sheet $CERT" "with ledger spoil's own line"
+http -H "$H" -H "X-CSRF-Token: $CSRF" -F "cert_no=$CERT" "$BASE/api/ledger/spoil"
+code_is 400 "a spoil without a reason is refused"
+"$CERTPRESS" ledger show --ledger "$L" "$CERT" >"$T_TMP/show2" 2>&1
+contains "$(cat "$T_TMP/show2")" "paper jam" "ledger show has the spoiled sheet and its reason"
+P -F "dest=$GOOD" -F "rows=2"
+http -H "$H" "$BASE/api/job/3?wait=1"
+is "$(json 'j["state"], j["status"]')" "('done', 0)" "the spoiled certificate prints again (job 3, status 0)"
+is "$(ls "$T_TMP/spool-good"/*.pdf | wc -l)" 2 "the printer received it"
+
+# The page's ledger part in a real browser: the balance line and, from the
+# address's #cert=, that certificate's history (as tests/cli/console.sh).
+CHROME=
+for c in chromium chromium-browser; do have "$c" && CHROME=$c && break; done
+if [ -n "$CHROME" ]; then
+	root=
+	[ "$(id -u)" = 0 ] && root=--no-sandbox
+	SHOTS=${CONSOLE_SHOTS:-$T_TMP}
+	case "$SHOTS" in /*) ;; *) SHOTS="$T_TOP/$SHOTS" ;; esac
+	for what in --dump-dom "--screenshot=$SHOTS/console-ledger.png"; do
+		# shellcheck disable=SC2086
+		HOME="$T_TMP/home" timeout 120 "$CHROME" --headless $root --disable-gpu --no-first-run \
+			--disable-background-networking --disable-component-update --disable-sync \
+			--host-resolver-rules="MAP * ~NOTFOUND , EXCLUDE 127.0.0.1" \
+			--user-data-dir="$T_TMP/chrome" --accept-lang=zh-CN --window-size=1500,1000 \
+			--hide-scrollbars --virtual-time-budget=20000 "$what" "$URL#cert=$CERT" \
+			>"$T_TMP/dom.html" 2>"$T_TMP/chrome.log"
+		[ "$what" = --dump-dom ] && cp "$T_TMP/dom.html" "$T_TMP/dom-ledger.html"
+	done
+	DOM=$(cat "$T_TMP/dom-ledger.html")
+	contains "$DOM" "台账 ledger.sqlite：" "the page shows the ledger's balance line"
+	"$CERTPRESS" ledger report --ledger "$L" --json >"$T_TMP/report2.json"
+	want=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["balance"]; print("入库 %d，已发 %d，收回 %d，作废 %d，销毁 %d，余存 %d" % (b["received"],b["issued"],b["returned"],b["spoiled"],b["destroyed"],b["remaining"]))' "$T_TMP/report2.json")
+	contains "$DOM" "$want" "with ledger report's balance ($want)"
+	hist=$(python3 -c 'import re,sys,html; m=re.search(r"<pre id=\"history\">(.*?)</pre>", open(sys.argv[1]).read(), re.S); print(html.unescape(m.group(1)) if m else "")' "$T_TMP/dom-ledger.html")
+	contains "$hist" "paper jam" "and #cert= shows the certificate's history with the spoiled sheet"
+	is "$(file -b "$SHOTS/console-ledger.png" | cut -d, -f1-2)" "PNG image data, 1500 x 1000" "a screenshot of the ledger view"
+else
+	skip "chromium missing: the page's ledger view is not looked at"
+fi
+
 http -H "$H" "$BASE/api/job/9"
 code_is 404 "no job 9"
 http -H "$H" "$BASE/api/job/..%2f1"

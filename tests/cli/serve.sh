@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ORG="$T_TOP/templates/org.conf"
+export XDG_DATA_HOME="$T_TMP/xdg" # never the operator's own ledger
 SAMPLE="$T_TOP/templates/sample/batch.csv"
 export TMPDIR_SERVE="$T_TMP/tmp"
 mkdir -p "$TMPDIR_SERVE"

@@ -15,6 +15,10 @@ const STRINGS = {
     preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件',
     print_title: '打印', dest: '打印机', dest_hint: 'ipp://… 或 CUPS 队列名', mode: '模式', rows: '行',
     rows_hint: '全部，或 2-10,12', printer: '校准配置', printer_hint: '可不填', print_go: '打印',
+    history: '证书记录', cert_hint: '证书编号', look_up: '查询', spoil_title: '登记作废证书纸',
+    serial: '流水码', reason: '原因', record: '登记',
+    balance: '台账 {ledger}：入库 {received}，已发 {issued}，收回 {returned}，作废 {spoiled}，销毁 {destroyed}，余存 {remaining}',
+    no_ledger: '台账 {ledger} 尚无记录',
     electronic_title: '电子证书', electronic_go: '签章并打包', download: '下载 zip',
     job_running: '作业 {id} 进行中……', job_done: '作业 {id} 已完成', job_failed: '作业 {id} 未完成（状态 {status}）',
   },
@@ -29,6 +33,10 @@ const STRINGS = {
     preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen',
     print_title: 'Print', dest: 'Printer', dest_hint: 'ipp://… or a CUPS queue', mode: 'Mode', rows: 'Rows',
     rows_hint: 'all, or 2-10,12', printer: 'Calibration', printer_hint: 'optional', print_go: 'Print',
+    history: 'Certificate history', cert_hint: 'certificate number', look_up: 'Look up', spoil_title: 'Spoiled sheet',
+    serial: 'Serial', reason: 'Reason', record: 'Record',
+    balance: 'Ledger {ledger}: received {received}, issued {issued}, returned {returned}, spoiled {spoiled}, destroyed {destroyed}, remaining {remaining}',
+    no_ledger: 'Ledger {ledger}: nothing recorded yet',
     electronic_title: 'Electronic certificates', electronic_go: 'Sign and zip', download: 'Download the zip',
     job_running: 'Job {id} running…', job_done: 'Job {id} done', job_failed: 'Job {id} did not complete (status {status})',
   },
@@ -208,10 +216,53 @@ async function runJob(path, form) {
     state.textContent = t(j.status === 0 ? 'job_done' : 'job_failed', { id: j.id, status: j.status });
     log.textContent = j.log;
     log.hidden = !j.log;
+    ledgerLine();
     if (j.zip) {
       link.href = '/api/job/' + j.id + '/zip';
       link.hidden = false;
     }
+  } catch (e) {
+    state.className = 'message';
+    state.textContent = e.message;
+  }
+}
+
+// The ledger's one line: the stock balance now.
+async function ledgerLine() {
+  const p = document.getElementById('balance');
+  try {
+    const l = await api('/api/ledger');
+    const name = (l.ledger || '').split('/').pop();
+    p.title = l.ledger || '';
+    p.textContent = l.exists ? t('balance', Object.assign({ ledger: name }, l.balance))
+      : t('no_ledger', { ledger: name });
+  } catch (e) {
+    p.textContent = e.message;
+  }
+}
+
+async function showHistory(cert) {
+  const state = document.getElementById('ledger-state');
+  const pre = document.getElementById('history');
+  try {
+    const l = await api('/api/ledger?cert=' + encodeURIComponent(cert));
+    state.textContent = '';
+    pre.textContent = l.history;
+    pre.hidden = false;
+  } catch (e) {
+    pre.hidden = true;
+    state.className = 'message';
+    state.textContent = e.message;
+  }
+}
+
+async function spoil(form) {
+  const state = document.getElementById('ledger-state');
+  try {
+    const r = await post('/api/ledger/spoil', form);
+    state.className = 'message good';
+    state.textContent = r.recorded;
+    ledgerLine();
   } catch (e) {
     state.className = 'message';
     state.textContent = e.message;
@@ -293,6 +344,14 @@ document.addEventListener('DOMContentLoaded', () => {
     ev.preventDefault();
     runJob('/api/print', new FormData(ev.target));
   });
+  document.getElementById('history-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    showHistory(document.getElementById('history-cert').value.trim());
+  });
+  document.getElementById('spoil-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    spoil(new FormData(ev.target));
+  });
   document.getElementById('electronic-form').addEventListener('submit', ev => {
     ev.preventDefault();
     runJob('/api/electronic', new FormData(ev.target));
@@ -306,4 +365,10 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   document.getElementById('search').addEventListener('input', render);
   reload();
+  ledgerLine();
+  const h = new URLSearchParams(location.hash.slice(1)).get('cert');
+  if (h) {
+    document.getElementById('history-cert').value = h;
+    showHistory(h);
+  }
 });
