@@ -32,6 +32,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <zip.h>
 
 #include "cli/cli_common.h"
 #include "console/assets.h"
@@ -74,7 +75,9 @@ typedef struct request {
 	char *dir;         /* this upload's folder */
 	char *file;        /* the uploaded data file, or NULL */
 	char *file_name;   /* its name as the browser gave it (sanitised) */
+	char *photos;      /* the uploaded zip of photos, or NULL */
 	FILE *out;
+	bool out_photos;   /* out is the photos' zip */
 	bool write_failed;
 	GString *field[9]; /* by field_names */
 } request;
@@ -318,13 +321,26 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
                                   uint64_t off, size_t size)
 {
 	request *q = cls;
-	if (strcmp(key, "file") == 0 && filename) {
+	bool photos = strcmp(key, "photos") == 0;
+	if ((strcmp(key, "file") == 0 || photos) && filename) {
+		if (q->out && q->out_photos != photos) {
+			/* the other file's part has ended */
+			if (fclose(q->out) != 0)
+				q->write_failed = true;
+			q->out = NULL;
+		}
 		if (!q->out && !q->write_failed) {
-			if (q->file) /* a second file: the first one only */
+			if (photos ? q->photos != NULL : q->file != NULL) /* one of each */
 				return MHD_YES;
-			q->file_name = upload_name(filename);
-			q->file = g_build_filename(q->dir, "data", NULL);
-			int fd = g_open(q->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			char *target;
+			if (photos) {
+				target = q->photos = g_build_filename(q->dir, "photos.zip", NULL);
+			} else {
+				q->file_name = upload_name(filename);
+				target = q->file = g_build_filename(q->dir, "data", NULL);
+			}
+			q->out_photos = photos;
+			int fd = g_open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			q->out = fd >= 0 ? fdopen(fd, "wb") : NULL;
 			if (!q->out) {
 				if (fd >= 0)
@@ -349,6 +365,101 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
+/* Photos: at most this many files, this much inflated in all. */
+#define PHOTOS_MAX_FILES 100000
+#define PHOTOS_MAX_BYTES ((zip_uint64_t)4 << 30)
+
+/* Takes the photos out of the uploaded zip into dir, beside the data file,
+ * keeping their folders ("photos/001.jpg"). Refuses, naming the entry, any
+ * name that is absolute, climbs out with "..", holds a backslash or a NUL,
+ * or is a link, and an archive over the bounds. NULL, or why not (g_free). */
+static char *unzip_photos(const char *zip_path, const char *dir)
+{
+	int ze = 0;
+	zip_t *z = zip_open(zip_path, ZIP_RDONLY, &ze);
+	if (!z) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		char *why = g_strdup_printf(_("the photos are not a zip archive: %s"),
+		                            zip_error_strerror(&e));
+		zip_error_fini(&e);
+		return why;
+	}
+	char *why = NULL;
+	zip_int64_t n = zip_get_num_entries(z, 0);
+	zip_uint64_t total = 0;
+	if (n < 0 || n > PHOTOS_MAX_FILES)
+		why = g_strdup_printf(_("the photos' zip holds more than %d files"), PHOTOS_MAX_FILES);
+	for (zip_int64_t i = 0; i < n && !why; i++) {
+		zip_stat_t st;
+		if (zip_stat_index(z, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
+		    !(st.valid & ZIP_STAT_SIZE)) {
+			why = g_strdup_printf(_("the photos' zip: entry %lld cannot be read"), (long long)i);
+			break;
+		}
+		const char *name = st.name;
+		zip_uint8_t os;
+		zip_uint32_t attr;
+		bool link = zip_file_get_external_attributes(z, (zip_uint64_t)i, 0, &os, &attr) == 0 &&
+		            os == ZIP_OPSYS_UNIX && ((attr >> 16) & S_IFMT) == S_IFLNK;
+		bool bad = !*name || name[0] == '/' || strchr(name, '\\') || link ||
+		           !g_utf8_validate(name, -1, NULL);
+		char **parts = g_strsplit(name, "/", -1);
+		for (char **p = parts; *p && !bad; p++)
+			if (strcmp(*p, "..") == 0 || strcmp(*p, ".") == 0)
+				bad = true;
+		g_strfreev(parts);
+		if (bad) {
+			why = g_strdup_printf(_("the photos' zip: entry '%s' is a link, or its name is "
+			                        "absolute or leads out of the folder"), name);
+			break;
+		}
+		total += st.size;
+		if (total > PHOTOS_MAX_BYTES) {
+			why = g_strdup_printf(_("the photos' zip inflates to more than %d GiB"),
+			                      (int)(PHOTOS_MAX_BYTES >> 30));
+			break;
+		}
+		char *target = g_build_filename(dir, name, NULL);
+		if (g_str_has_suffix(name, "/")) {
+			if (g_mkdir_with_parents(target, 0700) != 0)
+				why = g_strdup_printf("%s: %s", name, g_strerror(errno));
+			g_free(target);
+			continue;
+		}
+		char *parent = g_path_get_dirname(target);
+		int fd = -1;
+		if (g_mkdir_with_parents(parent, 0700) == 0)
+			fd = g_open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		g_free(parent);
+		zip_file_t *zf = fd >= 0 ? zip_fopen_index(z, (zip_uint64_t)i, 0) : NULL;
+		if (!zf) {
+			why = g_strdup_printf("%s: %s", name, fd < 0 ? g_strerror(errno) : zip_strerror(z));
+		} else {
+			char buf[65536];
+			zip_int64_t got;
+			zip_uint64_t written = 0;
+			while ((got = zip_fread(zf, buf, sizeof buf)) > 0) {
+				written += (zip_uint64_t)got;
+				/* never more than the entry says it holds */
+				if (written > st.size || write(fd, buf, (size_t)got) != got) {
+					why = g_strdup_printf("%s: %s", name, written > st.size
+					                      ? _("larger than its header says") : g_strerror(errno));
+					break;
+				}
+			}
+			if (got < 0 && !why)
+				why = g_strdup_printf("%s: %s", name, zip_file_strerror(zf));
+			zip_fclose(zf);
+		}
+		if (fd >= 0 && close(fd) != 0 && !why)
+			why = g_strdup_printf("%s: %s", name, g_strerror(errno));
+		g_free(target);
+	}
+	zip_discard(z);
+	return why;
+}
+
 static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 {
 	if (q->too_big) {
@@ -371,6 +482,17 @@ static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 	}
 	if (q->write_failed)
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot store the upload"));
+	if (q->photos && !q->file)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, _("photos go with an uploaded data file"));
+	if (q->photos) {
+		char *why = unzip_photos(q->photos, q->dir);
+		g_unlink(q->photos);
+		if (why) {
+			enum MHD_Result r = refuse(c, MHD_HTTP_BAD_REQUEST, why);
+			g_free(why);
+			return r;
+		}
+	}
 	const char *sheet = q->field[F_SHEET]->len ? q->field[F_SHEET]->str : NULL;
 	cp_error *e = NULL;
 	if (q->file) {
@@ -834,6 +956,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	g_free(q->dir);
 	g_free(q->file);
 	g_free(q->file_name);
+	g_free(q->photos);
 	for (int i = 0; i < F_COUNT; i++)
 		g_string_free(q->field[i], TRUE);
 	g_free(q);

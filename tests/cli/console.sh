@@ -161,6 +161,15 @@ browse zh-CN "$URL#filter=refused" --screenshot="$SHOTS/console-refused.png"
 is "$(file -b "$SHOTS/console-refused.png" | cut -d, -f1-2)" "PNG image data, 1500 x 1000" "a screenshot of the refused rows ($SHOTS/console-refused.png)"
 kill "$PID"; wait "$PID"
 
+# --- a workbook with its photos pasted in (the issue's "done when") -------------
+start_serve --org "$ORG" "$T_TOP/tests/data/workbook/pictures.xlsx" || not_ok "serve starts on pictures.xlsx" "$LINE"
+browse zh-CN "$URL#row=3" --dump-dom
+is "$(q 'len(rows), rows[0]["row"], rows[-1]["row"]')" "(20, 3, 22)" "pictures.xlsx: 20 rows, header on row 2"
+is "$(q 'sum(1 for r in rows if r["state"] in ("ok","warning"))')" 20 "every row printable, photos from the workbook"
+is "$(q 'sum(1 for s in imgs if s.startswith("/api/namecut"))')" 20 "every row with its name cut-out"
+is "$(q '[f["state"] for f in figs]')" "['loaded', 'loaded', 'loaded']" "row 3's previews loaded"
+kill "$PID"; wait "$PID"
+
 # --- English: the page and the library's messages -------------------------------
 SERVE_LANGUAGE=
 start_serve --org "$ORG" "$T_TMP/mixed/batch.csv" || not_ok "serve starts in English" "$LINE"

@@ -261,6 +261,51 @@ is "$(find "$TMPDIR_SERVE" -name data -type f | wc -l)" 1 "a refused upload is n
 head -c 2000000 /dev/zero >"$T_TMP/up/big.csv"
 L -F "file=@$T_TMP/up/big.csv"
 code_is 422 "2 MB of zeros pass the default limit of 64 MiB and are refused by the reader"
+# A CSV with its photos as a zip (the folder photos/ zipped), and hostile zips.
+python3 - "$T_TOP/templates/sample/photos" "$T_TMP/up" <<'EOF'
+import os, sys, zipfile, stat
+src, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out + "/photos.zip", "w") as z:
+    for f in sorted(os.listdir(src)):
+        z.write(os.path.join(src, f), "photos/" + f)
+with zipfile.ZipFile(out + "/climb.zip", "w") as z:
+    z.writestr("../../evil.jpg", b"x")
+with zipfile.ZipFile(out + "/absolute.zip", "w") as z:
+    z.writestr("/tmp/evil.jpg", b"x")
+with zipfile.ZipFile(out + "/link.zip", "w") as z:
+    i = zipfile.ZipInfo("photos/001.jpg")
+    i.create_system = 3
+    i.external_attr = (stat.S_IFLNK | 0o777) << 16
+    z.writestr(i, "/etc/passwd")
+open(out + "/notzip.zip", "wb").write(b"not a zip")
+EOF
+L -F "file=@$SAMPLE" -F "photos=@$T_TMP/up/photos.zip"
+code_is 200 "a CSV upload with its photos as a zip"
+same=$(python3 - "$T_TMP/body" "$T_TMP/check.json" <<'EOF'
+import json, sys
+b = json.load(open(sys.argv[1]))["report"]; c = json.load(open(sys.argv[2]))
+print("same" if b["summary"] == c["summary"] and b["problems"] == c["problems"] else "differs: %r" % (b["summary"],))
+EOF
+)
+is_same "$same" "with its photos, the upload's report is check's of the sample (20 printable)"
+http -H "$H" "$BASE/api/preview?row=2&dpi=20"
+code_is 200 "and a row previews with its photo"
+for z in climb absolute link; do
+	L -F "file=@$SAMPLE" -F "photos=@$T_TMP/up/$z.zip"
+	code_is 400 "a photos zip with a $z entry is refused"
+done
+contains "$BODY" "photos/001.jpg" "the refusal names the entry"
+L -F "file=@$SAMPLE" -F "photos=@$T_TMP/up/notzip.zip"
+code_is 400 "photos that are not a zip are refused"
+contains "$BODY" "not a zip" "saying so"
+is "$(find "$T_TMP" -name evil.jpg | wc -l)" 0 "nothing was written outside the upload's folder"
+L -F "photos=@$T_TMP/up/photos.zip"
+code_is 400 "photos without a data file are refused"
+L -F "file=@$T_TOP/tests/data/workbook/pictures.xlsx"
+code_is 200 "an .xlsx upload with its photos pasted in"
+is "$(json 'j["report"]["summary"]["valid"], j["report"]["encoding"]')" "(20, 'xlsx workbook, sheet 名单')" "all 20 rows printable, read as the workbook"
+http -H "$H" "$BASE/api/preview?row=3&dpi=20"
+code_is 200 "a preview of the workbook's row 3 (its photo from the workbook)"
 L -F "path=$SAMPLE"
 code_is 200 "the sample loads again by path"
 stop_serve

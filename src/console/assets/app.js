@@ -12,7 +12,7 @@ const STRINGS = {
     none: '尚未载入名单。', full: '全版', fill: '套打', electronic: '电子证书',
     zoom: '点击图片查看打印分辨率。', loading: '正在载入……', loaded: '已载入',
     summary: '{file}：共 {records} 条，可打印 {valid} 条，不予打印 {refused} 条，警告 {warnings} 条',
-    preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件',
+    preview: '第 {row} 行 · {name}', failed: '失败', column: '列', pick_file: '请选择文件。', choose: '选择文件', no_file: '未选择文件', choose_photos: '照片（zip，可选）',
     print_title: '打印', dest: '打印机', dest_hint: 'ipp://… 或 CUPS 队列名', mode: '模式', rows: '行',
     rows_hint: '全部，或 2-10,12', printer: '校准配置', printer_hint: '可不填', print_go: '打印',
     history: '证书记录', cert_hint: '证书编号', look_up: '查询', spoil_title: '登记作废证书纸',
@@ -30,7 +30,7 @@ const STRINGS = {
     none: 'No batch loaded yet.', full: 'Full', fill: 'Fill', electronic: 'Electronic',
     zoom: 'Click a picture for print resolution.', loading: 'Loading…', loaded: 'Loaded',
     summary: '{file}: {records} records, {valid} printable, {refused} refused, {warnings} warnings',
-    preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen',
+    preview: 'Row {row} · {name}', failed: 'failed', column: 'column', pick_file: 'Choose a file first.', choose: 'Choose a file', no_file: 'no file chosen', choose_photos: 'Photos (zip, optional)',
     print_title: 'Print', dest: 'Printer', dest_hint: 'ipp://… or a CUPS queue', mode: 'Mode', rows: 'Rows',
     rows_hint: 'all, or 2-10,12', printer: 'Calibration', printer_hint: 'optional', print_go: 'Print',
     history: 'Certificate history', cert_hint: 'certificate number', look_up: 'Look up', spoil_title: 'Spoiled sheet',
@@ -326,6 +326,8 @@ document.addEventListener('DOMContentLoaded', () => {
     if (!f) { message(t('pick_file')); return; }
     const fd = new FormData();
     fd.append('file', f, f.name);
+    const p = document.getElementById('photos').files[0];
+    if (p) fd.append('photos', p, p.name);
     load(fd);
   });
   const fileName = document.getElementById('file-name');
@@ -333,6 +335,10 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('file').addEventListener('change', ev => {
     const f = ev.target.files[0];
     fileName.textContent = f ? f.name : t('no_file');
+  });
+  document.getElementById('photos').addEventListener('change', ev => {
+    const f = ev.target.files[0];
+    document.getElementById('photos-name').textContent = f ? f.name : '';
   });
   document.getElementById('path-form').addEventListener('submit', ev => {
     ev.preventDefault();
