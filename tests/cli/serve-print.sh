@@ -228,9 +228,31 @@ code_is 404 "no job 9"
 http -H "$H" "$BASE/api/job/..%2f1"
 code_is 400 "a job number that is not a number"
 
-kill -TERM "$PID"
-wait "$PID"
-is "$?" 0 "the console stops cleanly"
+# --- stopped while a job prints -----------------------------------------------------
+# A printer whose command tells the test it has the job, then waits for the
+# test's go (FIFOs, as tests/cli/print.sh): the console is stopped meanwhile.
+mkfifo "$T_TMP/started" "$T_TMP/gate"
+printf '#!/bin/sh\necho started >"%s"\nread -r x <"%s"\n' "$T_TMP/started" "$T_TMP/gate" >"$T_TMP/hold.sh"
+chmod +x "$T_TMP/hold.sh"
+if start_printer held "$T_TMP/hold.sh"; then
+	HELD=$URI
+	P -F "dest=$HELD" -F "rows=4"
+	code_is 202 "a job for the held printer"
+	read -r x <"$T_TMP/started"
+	ok "the held printer has the job"
+	kill -TERM "$PID"
+	wait "$PID"
+	is "$?" 0 "SIGTERM during a job stops the console cleanly"
+	exec 3<>"$T_TMP/gate"; echo go >&3; exec 3>&-
+	CERT4=$(sed -n 4p "$IN/small.csv" | cut -d, -f7)
+	"$CERTPRESS" ledger show --ledger "$L" "$CERT4" >"$T_TMP/show4b" 2>&1
+	contains "$(cat "$T_TMP/show4b")" "sent to printer $HELD" "the interrupted job is in the ledger"
+else
+	skip "the held printer does not start: the stop during a job is not tried"
+	kill -TERM "$PID"
+	wait "$PID"
+	is "$?" 0 "the console stops cleanly"
+fi
 is "$(find "$T_TMP/tmp" -mindepth 1 | head -3)" "" "its folder, with the print's PDF, is gone"
 
 done_testing
