@@ -367,7 +367,9 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 
 /* Photos: at most this many files, this much inflated in all. */
 #define PHOTOS_MAX_FILES 100000
-#define PHOTOS_MAX_BYTES ((zip_uint64_t)4 << 30)
+/* a zip bomb must not fill the temporary folder: 1 GiB is 20,000 photos
+ * of 50 KB */
+#define PHOTOS_MAX_BYTES ((zip_uint64_t)1 << 30)
 
 /* Takes the photos out of the uploaded zip into dir, beside the data file,
  * keeping their folders ("photos/001.jpg"). Refuses, naming the entry, any

@@ -301,6 +301,18 @@ contains "$BODY" "not a zip" "saying so"
 is "$(find "$T_TMP" -name evil.jpg | wc -l)" 0 "nothing was written outside the upload's folder"
 L -F "photos=@$T_TMP/up/photos.zip"
 code_is 400 "photos without a data file are refused"
+# A zip bomb: 1.1 GiB of zeros in 1 MB, refused by its headers before inflating.
+python3 - "$T_TMP/up/bomb.zip" <<'EOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("photos/001.jpg", "w", force_zip64=True) as f:
+        block = bytes(1 << 20)
+        for _ in range(1100):
+            f.write(block)
+EOF
+L -F "file=@$SAMPLE" -F "photos=@$T_TMP/up/bomb.zip"
+code_is 400 "a photos zip inflating to more than 1 GiB is refused"
+contains "$BODY" "more than 1 GiB" "saying so"
 L -F "file=@$T_TOP/tests/data/workbook/pictures.xlsx"
 code_is 200 "an .xlsx upload with its photos pasted in"
 is "$(json 'j["report"]["summary"]["valid"], j["report"]["encoding"]')" "(20, 'xlsx workbook, sheet 名单')" "all 20 rows printable, read as the workbook"
