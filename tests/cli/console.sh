@@ -74,7 +74,7 @@ browse() {
 	[ "$(id -u)" = 0 ] && root=--no-sandbox
 	# shellcheck disable=SC2086
 	HOME="$T_TMP/home" XDG_CONFIG_HOME="$T_TMP/home/.config" XDG_CACHE_HOME="$T_TMP/home/.cache" \
-	timeout 120 "$CHROME" --headless $root --disable-gpu --no-first-run \
+	timeout 120 "$CHROME" --headless $root --disable-gpu --disable-dev-shm-usage --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--disable-features=Translate,MediaRouter,OptimizationHints \
 		--host-resolver-rules="MAP * ~NOTFOUND , EXCLUDE 127.0.0.1" \

@@ -203,7 +203,7 @@ if [ -n "$CHROME" ]; then
 	case "$SHOTS" in /*) ;; *) SHOTS="$T_TOP/$SHOTS" ;; esac
 	for what in --dump-dom "--screenshot=$SHOTS/console-ledger.png"; do
 		# shellcheck disable=SC2086
-		HOME="$T_TMP/home" timeout 120 "$CHROME" --headless $root --disable-gpu --no-first-run \
+		HOME="$T_TMP/home" timeout 120 "$CHROME" --headless $root --disable-gpu --disable-dev-shm-usage --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
 			--host-resolver-rules="MAP * ~NOTFOUND , EXCLUDE 127.0.0.1" \
 			--user-data-dir="$T_TMP/chrome" --accept-lang=zh-CN --window-size=1500,1000 \
