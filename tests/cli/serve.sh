@@ -126,6 +126,10 @@ code_is 200 "the cookie alone opens the API"
 http -H "$H" "$BASE/app.js"
 code_is 200 "the script is its own file"
 contains "$(grep -i '^content-type' "$T_TMP/headers")" "text/javascript" "served as JavaScript"
+for a in / /app.js /app.css; do
+	curl -s -H "$H" "$BASE$a" | grep -o -E '(https?:)?//[A-Za-z0-9.-]+' | grep -v -E '^//?$' >>"$T_TMP/ext" || true
+done
+is "$(sort -u "$T_TMP/ext" | tr '\n' ' ')" "" "page, script and style fetch nothing from another host (no CDN, no web fonts)"
 
 # --- Host (DNS rebinding) and methods ------------------------------------------
 http -H "$H" -H "Host: evil.example:$PORT" "$BASE/api/batch"
