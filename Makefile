@@ -15,7 +15,7 @@
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
             glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl \
-            libcbor zbar poppler-glib
+            libcbor zbar poppler-glib libmicrohttpd
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
@@ -45,11 +45,14 @@ LIBS     = $(PKG_LIBS) $(CUPS_LIBS) -lm -lpthread
 
 # src/ is grouped by stage (docs/HACKING.md); scripts/check-layers.sh keeps
 # the includes running one way. Everything but the command line is the library.
-CLI_SRC  := $(wildcard src/cli/*.c)
+# The web console (src/console/) is a front end too, its page (assets/)
+# embedded into the program by scripts/embed.sh.
+CLI_SRC  := $(wildcard src/cli/*.c src/console/*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c src/*/*.c))
 ALL_SRC  := $(LIB_SRC) $(CLI_SRC)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/console/assets.o
+ASSETS   := $(sort $(wildcard src/console/assets/*))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON_SRC := $(wildcard tests/common/*.c)
@@ -84,6 +87,16 @@ Q = $(if $(V),,@)
 E = $(if $(V),@:,@echo)
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/assets.c: $(ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(E) "  EMBED   $@"
+	$(Q)sh scripts/embed.sh $(ASSETS) >$@.new && mv -f $@.new $@
+
+$(BUILD)/obj/console/assets.o: $(BUILD)/gen/assets.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(E) "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -21,6 +21,7 @@ allowed() {
 	ledger) echo "input" ;;
 	trust)  echo "input output" ;;
 	cli)    echo "input layout output ledger trust" ;;
+	console) echo "input layout output ledger trust cli" ;;
 	*)      return 1 ;;
 	esac
 }

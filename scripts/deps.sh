@@ -17,7 +17,8 @@ libexif-dev libzip-dev libexpat1-dev libfreexl-dev
 libcbor-dev libzbar-dev libpoppler-glib-dev python3-cbor2 python3-cryptography qrencode imagemagick
 fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
 zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind python3-pil
-cups-ipp-utils dbus-daemon locales"
+cups-ipp-utils dbus-daemon locales
+libmicrohttpd-dev curl chromium"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"

@@ -32,5 +32,8 @@ typedef struct cli_spoil {
  * print that fails afterwards leaves it recorded). */
 int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n,
                         bool *recorded);
+/* The web console; defined in src/console/serve.c (a front end over
+ * cli_batch, the loop check and render share). */
+int cli_serve(int argc, char **argv);
 
 #endif

@@ -73,7 +73,20 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
 	}
-	b->reader = cp_reader_open_ex(o->csv, o->sheet, &cli_interrupted, err);
+	if (!o->csv)
+		return true;
+	return cli_batch_reset(b, o->csv, o->sheet, err);
+}
+
+bool cli_batch_reset(cli_batch *b, const char *csv, const char *sheet, cp_error **err)
+{
+	cp_checker_free(b->checker);
+	b->checker = NULL;
+	cp_reader_free(b->reader);
+	b->reader = NULL;
+	cp_problems_clear(&b->problems);
+	b->records = b->valid = b->refused = b->warnings = 0;
+	b->reader = cp_reader_open_ex(csv, sheet, &cli_interrupted, err);
 	if (!b->reader)
 		return false;
 	b->checker = cp_checker_new(b->profile, cp_reader_dir(b->reader), b->reader, err);
@@ -603,8 +616,8 @@ static cairo_status_t append_bytes(void *closure, const unsigned char *data,
 
 #define CUT_MARGIN_MM 1.0
 
-bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
-                 cp_error **err)
+bool cli_cutouts_each(cli_batch *b, const cp_page *pg, double dpi, cli_cutout_fn fn,
+                      void *ud, cp_error **err)
 {
 	size_t n;
 	const cp_page_item *it = cp_page_items(pg, &n);
@@ -636,14 +649,25 @@ bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
 		char *face = !it[i].forced ? NULL
 		             : it[i].faces ? g_strdup_printf("%s; %s", it[i].face, it[i].faces)
 		                           : g_strdup(it[i].face);
-		bool ok = cp_html_add_cutout(html, cp_layout_bind_label(it[i].bind), it[i].text,
-		                             face, ba->data, ba->len, err);
+		bool ok = fn(ud, it[i].bind, it[i].text, face, ba->data, ba->len, err);
 		g_free(face);
 		g_byte_array_free(ba, TRUE);
 		if (!ok)
 			return false;
 	}
 	return true;
+}
+
+static bool html_cutout(void *ud, int bind, const char *text, const char *face,
+                        const unsigned char *png, size_t png_len, cp_error **err)
+{
+	return cp_html_add_cutout(ud, cp_layout_bind_label(bind), text, face, png, png_len, err);
+}
+
+bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
+                 cp_error **err)
+{
+	return cli_cutouts_each(b, pg, dpi, html_cutout, html, err);
 }
 
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,

@@ -49,7 +49,13 @@ typedef struct cli_batch {
 typedef bool (*cli_record_fn)(void *ud, cp_record *rec, cp_page *pg,
                               cp_problems *row, bool *still_valid, cp_error **err);
 
+/* o->csv NULL: opens profile, template and fonts only; cli_batch_reset()
+ * then names the data (the web console checks one file after another with
+ * the same fonts and engine). */
 bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err);
+/* Reads csv (sheet: of a workbook, or NULL) from its start with a new
+ * reader and checker; counts and problems cleared. */
+bool cli_batch_reset(cli_batch *b, const char *csv, const char *sheet, cp_error **err);
 /* Runs the loop; returns false on a stopping error (I/O, interrupt). */
 bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
                    cp_error **err);
@@ -126,5 +132,12 @@ bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
  * than its own font. */
 bool cli_cutouts(cli_batch *b, const cp_page *pg, double dpi, cp_html *html,
                  cp_error **err);
+/* The same cut-outs handed to fn one by one: bind is the field (layout.h),
+ * text the set text, face as for cp_html_add_cutout() (NULL: its own
+ * font); strings and png are borrowed for the call. */
+typedef bool (*cli_cutout_fn)(void *ud, int bind, const char *text, const char *face,
+                              const unsigned char *png, size_t png_len, cp_error **err);
+bool cli_cutouts_each(cli_batch *b, const cp_page *pg, double dpi, cli_cutout_fn fn,
+                      void *ud, cp_error **err);
 
 #endif

@@ -29,6 +29,7 @@ static const struct {
 	{"ledger", cli_ledger, N_("the print ledger: stock, spoiled sheets, history, reports")},
 	{"keys", cli_keys, N_("the seal's signing key: a test seal, a certificate request, show")},
 	{"verify", cli_verify, N_("check the electronic seal (signature) of certificate PDFs")},
+	{"serve", cli_serve, N_("a web console on this machine: check, preview in a browser")},
 };
 
 static void usage(FILE *out)
