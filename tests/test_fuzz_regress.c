@@ -53,6 +53,9 @@
 #ifdef CP_FUZZ_HAVE_pngsig
 #include "../fuzz/fuzz_pngsig.c"
 #endif
+#ifdef CP_FUZZ_HAVE_pdfsplit
+#include "../fuzz/fuzz_pdfsplit.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -151,6 +154,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_pngsig
 	{"pngsig", cp_fuzz_pngsig},
+#endif
+#ifdef CP_FUZZ_HAVE_pdfsplit
+	{"pdfsplit", cp_fuzz_pdfsplit},
 #endif
 	{NULL, NULL},
 };
