@@ -15,6 +15,8 @@ typedef struct console_opts {
 	const char *sheet;         /* of that workbook, or NULL */
 	const char *ledger;        /* the print ledger, or NULL: render's default */
 	const char *printers_dir;  /* printer profiles, or NULL: the default */
+	const char *output_dir;    /* where prints, electronic certificates and
+	                              the uploaded inputs they came from are kept */
 	unsigned port;             /* 0: any free port */
 	size_t upload_limit;       /* bytes of one request's body */
 } console_opts;

@@ -30,13 +30,17 @@ static void help(void)
 	         "      --ledger FILE       the print ledger prints are recorded in\n"
 	         "                          (default: as certpress render)\n"
 	         "      --printers-dir DIR  where printer profiles live\n"
+	         "      --output-dir DIR    where the PDFs printed and signed from the page are\n"
+	         "                          kept, with a copy of each uploaded batch they came\n"
+	         "                          from (the ledger points at them; default\n"
+	         "                          ./certpress-output)\n"
 	         "  -h, --help              show this help\n"),
 	       UPLOAD_LIMIT_MIB);
 }
 
 int cli_serve(int argc, char **argv)
 {
-	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT, OPT_LEDGER, OPT_PRINTERS_DIR };
+	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT, OPT_LEDGER, OPT_PRINTERS_DIR, OPT_OUTPUT_DIR };
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"template", required_argument, NULL, 't'},
@@ -46,6 +50,7 @@ int cli_serve(int argc, char **argv)
 		{"upload-limit", required_argument, NULL, OPT_UPLOAD_LIMIT},
 		{"ledger", required_argument, NULL, OPT_LEDGER},
 		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
+		{"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -64,6 +69,7 @@ int cli_serve(int argc, char **argv)
 		case OPT_SHEET: o.sheet = optarg; break;
 		case OPT_LEDGER: o.ledger = optarg; break;
 		case OPT_PRINTERS_DIR: o.printers_dir = optarg; break;
+		case OPT_OUTPUT_DIR: o.output_dir = optarg; break;
 		case 'p':
 			if (!cli_parse_long(optarg, 0, 65535, &n))
 				return cli_usage_error("serve", _("--port must be a number from 0 to 65535"));
@@ -86,6 +92,8 @@ int cli_serve(int argc, char **argv)
 	if (o.sheet && optind == argc)
 		return cli_usage_error("serve", _("--sheet needs a data file"));
 	o.data = optind < argc ? argv[optind] : NULL;
+	if (!o.output_dir)
+		o.output_dir = "certpress-output";
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	if (!o.template_path)
 		o.template_path = def_tpl;

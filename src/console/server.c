@@ -56,7 +56,9 @@ typedef struct server {
 	char host_ip[40], host_name[40]; /* "127.0.0.1:PORT", "localhost:PORT" */
 	char cookie[40];                 /* the token cookie's name, per port */
 	char *tmpdir;                    /* private, 0700 */
+	char *outdir;                    /* console_opts.output_dir, absolute */
 	char *upload_dir;                /* the loaded upload's folder, or NULL */
+	char *upload_name;               /* its data file's name as uploaded */
 	unsigned uploads;
 	size_t upload_limit;
 	const console_opts *o;
@@ -506,6 +508,8 @@ static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 		g_free(s->upload_dir);
 		s->upload_dir = q->dir;
 		q->dir = NULL;
+		g_free(s->upload_name);
+		s->upload_name = g_strdup(q->file_name);
 	} else if (q->field[F_PATH]->len) {
 		const char *path = q->field[F_PATH]->str;
 		const char *why = path_refused(path);
@@ -592,6 +596,108 @@ static const char *dest_refused(const char *d)
 	return NULL;
 }
 
+/* Copies the folder from (regular files and folders only; a link is
+ * refused) to the new folder to. */
+static bool copy_tree(const char *from, const char *to, cp_error **err)
+{
+	if (g_mkdir(to, 0750) != 0) {
+		cp_set_error(err, CP_E_IO, to, 0, 0, NULL, _("cannot create the folder: %s"),
+		             g_strerror(errno));
+		return false;
+	}
+	GError *ge = NULL;
+	GDir *d = g_dir_open(from, 0, &ge);
+	if (!d) {
+		cp_set_error(err, CP_E_IO, from, 0, 0, NULL, "%s", ge->message);
+		g_error_free(ge);
+		return false;
+	}
+	bool ok = true;
+	const char *n;
+	while (ok && (n = g_dir_read_name(d))) {
+		char *a = g_build_filename(from, n, NULL), *b = g_build_filename(to, n, NULL);
+		struct stat st;
+		if (lstat(a, &st) != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))) {
+			cp_set_error(err, CP_E_IO, a, 0, 0, NULL,
+			             _("not a regular file or folder: it is not copied"));
+			ok = false;
+		} else if (S_ISDIR(st.st_mode)) {
+			ok = copy_tree(a, b, err);
+		} else {
+			/* an upload is bounded by --upload-limit: read whole */
+			char *bytes = NULL;
+			gsize len = 0;
+			if (!g_file_get_contents(a, &bytes, &len, &ge) ||
+			    !g_file_set_contents_full(b, bytes, (gssize)len,
+			                              G_FILE_SET_CONTENTS_CONSISTENT, 0640, &ge)) {
+				cp_set_error(err, CP_E_IO, b, 0, 0, NULL, "%s", ge->message);
+				g_clear_error(&ge);
+				ok = false;
+			}
+			g_free(bytes);
+		}
+		g_free(a);
+		g_free(b);
+	}
+	g_dir_close(d);
+	return ok;
+}
+
+/* A name in the output folder that does not exist yet: PREFIX-DATE-TIME-N
+ * followed by ext. */
+static char *fresh_output(const server *s, const char *prefix, const char *ext)
+{
+	GDateTime *now = g_date_time_new_now_local();
+	char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+	g_date_time_unref(now);
+	char *path = NULL;
+	for (unsigned i = 1;; i++) {
+		path = g_strdup_printf("%s/%s-%s-%u%s", s->outdir, prefix, stamp, i, ext);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			break;
+		g_free(path);
+	}
+	g_free(stamp);
+	return path;
+}
+
+/* The data file a job renders from: a file loaded by path as it is; an
+ * upload (CSV or workbook with its photos, in the private temporary folder
+ * that goes when the console stops) copied first into the output folder,
+ * so that the ledger's record of the batch's input stays readable for
+ * `certpress reprint` and for an auditor. NULL with *err. */
+static char *kept_input(const server *s, const char *data, cp_error **err)
+{
+	size_t nt = strlen(s->tmpdir);
+	if (strncmp(data, s->tmpdir, nt) != 0 || data[nt] != '/')
+		return g_strdup(data);
+	const char *rel = data + nt + 1, *slash = strchr(rel, '/');
+	if (!slash)
+		return g_strdup(data);
+	char *from = g_strndup(data, (size_t)(slash - data));
+	char *to = fresh_output(s, "input", "");
+	char *kept = NULL;
+	if (copy_tree(from, to, err)) {
+		kept = g_build_filename(to, slash + 1, NULL);
+		/* The upload is stored as "data"; its copy takes the name it was
+		 * uploaded with, which batch names are made from. */
+		char *named = s->upload_name && strcmp(s->upload_name, "photos") != 0 &&
+		                      strcmp(slash + 1, "data") == 0
+		                  ? g_build_filename(to, s->upload_name, NULL) : NULL;
+		if (named && !g_file_test(named, G_FILE_TEST_EXISTS) && g_rename(kept, named) == 0) {
+			g_free(kept);
+			kept = named;
+			named = NULL;
+		}
+		g_free(named);
+	} else {
+		rm_rf(to);
+	}
+	g_free(from);
+	g_free(to);
+	return kept;
+}
+
 /* POST /api/print: the loaded batch, as `certpress render -o PDF --print
  * DEST` prints it, run as a job. POST /api/electronic (electronic): the
  * signed per-holder PDFs of `render --mode electronic --format pdf -o DIR`,
@@ -628,9 +734,20 @@ static enum MHD_Result render_job(server *s, struct MHD_Connection *c, request *
 	if (printer[0] == '-' || printer[0] == '.')
 		return refuse(c, MHD_HTTP_BAD_REQUEST,
 		              _("a printer profile's name must not start with '-' or '.'"));
-	const char *data = console_batch_path(s->cb), *sheet = console_batch_sheet(s->cb);
-	if (!data)
+	const char *loaded = console_batch_path(s->cb), *sheet = console_batch_sheet(s->cb);
+	if (!loaded)
 		return refuse(c, MHD_HTTP_CONFLICT, _("no batch is loaded"));
+	if (g_mkdir_with_parents(s->outdir, 0750) != 0) {
+		char *m = g_strdup_printf(_("cannot create the output folder %s: %s"), s->outdir,
+		                          g_strerror(errno));
+		enum MHD_Result r = refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, m);
+		g_free(m);
+		return r;
+	}
+	cp_error *ke = NULL;
+	char *data = kept_input(s, loaded, &ke);
+	if (!data)
+		return refuse_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, ke);
 	GPtrArray *a = g_ptr_array_new();
 	const console_opts *o = s->o;
 #define ARG(x) g_ptr_array_add(a, g_strdup(x))
@@ -648,15 +765,16 @@ static enum MHD_Result render_job(server *s, struct MHD_Connection *c, request *
 	++s->prints;
 	if (electronic) {
 		ARG("--format"); ARG("pdf");
-		out = g_strdup_printf("%s/electronic-%u", s->tmpdir, s->prints);
+		out = fresh_output(s, "electronic", "");
 		zip = g_strdup_printf("%s/electronic-%u.zip", s->tmpdir, s->prints);
 	} else {
 		ARG("--print"); ARG(dest);
-		out = g_strdup_printf("%s/print-%u.pdf", s->tmpdir, s->prints);
+		out = fresh_output(s, "print", ".pdf");
 	}
 	ARG("-o"); ARG(out);
 	ARG("--"); ARG(data);
 #undef ARG
+	g_free(data);
 	g_ptr_array_add(a, NULL);
 	cp_error *e = NULL;
 	int id = console_jobs_start(s->jobs, (char **)g_ptr_array_free(a, FALSE),
@@ -995,6 +1113,7 @@ int console_run(const console_opts *o)
 		g_error_free(ge);
 		goto out;
 	}
+	s.outdir = g_canonicalize_filename(o->output_dir, NULL);
 	s.cb = console_batch_new(o->org, o->template_path, o->font_dir, &err);
 	if (!s.cb)
 		goto out;
@@ -1039,6 +1158,8 @@ out:
 	if (s.tmpdir)
 		rm_rf(s.tmpdir);
 	g_free(s.tmpdir);
+	g_free(s.outdir);
+	g_free(s.upload_name);
 	g_free(s.upload_dir);
 	if (err)
 		status = cli_fail(err);

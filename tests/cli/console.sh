@@ -55,7 +55,7 @@ start_serve() {
 	N_SERVE=$((N_SERVE + 1))
 	fifo="$T_TMP/serve-$N_SERVE.out"
 	mkfifo "$fifo"
-	LANGUAGE=${SERVE_LANGUAGE:-} TMPDIR="$T_TMP" "$CERTPRESS" serve "$@" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
+	LANGUAGE=${SERVE_LANGUAGE:-} TMPDIR="$T_TMP" "$CERTPRESS" serve --output-dir "$T_TMP/out" "$@" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
 	PID=$!
 	PIDS="$PIDS $PID"
 	LINE=

@@ -87,7 +87,7 @@ ok "an IPP printer on loopback"
 
 # --- the console --------------------------------------------------------------
 mkfifo "$T_TMP/serve.out"
-TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" "$IN/small.csv" \
+TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" --output-dir "$T_TMP/out" "$IN/small.csv" \
 	>"$T_TMP/serve.out" 2>"$T_TMP/serve.err" &
 PID=$!
 PIDS="$PIDS $PID"
@@ -140,6 +140,8 @@ is "$(json 'j["state"], j["status"]')" "('done', 0)" "the job is done with statu
 LOG=$(json 'j["log"]')
 contains "$LOG" "wrote 2 certificates" "its log has render's own lines"
 contains "$LOG" "on $GOOD (job 1" "and print's: the printer's job"
+KEPT=$(ls "$T_TMP/out"/print-*.pdf 2>/dev/null)
+is "$(printf '%s\n' "$KEPT" | grep -c .)" 1 "the printed PDF is kept in --output-dir"
 spooled=$(ls "$T_TMP/spool-good"/*.pdf 2>/dev/null | head -1)
 if [ -n "$spooled" ] && have pdfinfo; then
 	is "$(pdfinfo "$spooled" | sed -n 's/^Pages: *//p')" 2 "the printer spooled a PDF of the 2 rows"
@@ -151,6 +153,7 @@ CERT=$(sed -n 2p "$IN/small.csv" | cut -d, -f7)
 SHOW=$(cat "$T_TMP/show")
 contains "$SHOW" "sent to printer $GOOD  job 1" "the ledger has the certificate and the printer's job"
 contains "$SHOW" "printed (job completed)" "and how the job ended"
+contains "$SHOW" "$KEPT page 1" "the ledger points at the kept PDF, not into the console's temporary folder"
 CERT4=$(sed -n 4p "$IN/small.csv" | cut -d, -f7)
 "$CERTPRESS" ledger show --ledger "$L" "$CERT4" >"$T_TMP/show4" 2>&1
 lacks "$(cat "$T_TMP/show4")" "sent to printer" "row 4, not asked for, was not printed"
@@ -191,6 +194,40 @@ P -F "dest=$GOOD" -F "rows=2"
 http -H "$H" "$BASE/api/job/3?wait=1"
 is "$(json 'j["state"], j["status"]')" "('done', 0)" "the spoiled certificate prints again (job 3, status 0)"
 is "$(ls "$T_TMP/spool-good"/*.pdf | wc -l)" 2 "the printer received it"
+
+# --- an uploaded batch: its copy is kept with the PDF, for reprint and audit --------
+# Rows 5-6 of the sample, uploaded with their photos as a zip: the upload
+# lives in the console's private folder, which goes when it stops; the
+# ledger must point at a copy in --output-dir that stays.
+{ head -n 1 "$T_TOP/templates/sample/batch.csv"; sed -n 5,6p "$T_TOP/templates/sample/batch.csv"; } >"$IN/up.csv"
+(cd "$IN" && python3 -c 'import zipfile,os
+with zipfile.ZipFile("up-photos.zip","w") as z:
+    for n in sorted(os.listdir("photos")): z.write("photos/"+n)')
+http -H "$H" -H "X-CSRF-Token: $CSRF" -F "file=@$IN/up.csv" -F "photos=@$IN/up-photos.zip" "$BASE/api/load"
+code_is 200 "an uploaded batch with its photos loads"
+P -F "dest=$GOOD" -F "rows=2-3" -F "mode=full"
+code_is 202 "a print of the uploaded batch starts"
+UJOB=$(json 'j["job"]')
+http -H "$H" "$BASE/api/job/$UJOB?wait=1"
+is "$(json 'j["state"], j["status"]')" "('done', 0)" "the uploaded batch prints (status 0)"
+UP=$(ls -d "$T_TMP/out"/input-*/ 2>/dev/null | head -1)
+if [ -n "$UP" ] && cmp -s "$UP/up.csv" "$IN/up.csv"; then
+	ok "the uploaded CSV is kept in --output-dir, byte for byte"
+else
+	not_ok "the uploaded CSV is kept in --output-dir" "$(ls -R "$T_TMP/out")"
+fi
+is "$(ls "$UP/photos" 2>/dev/null | wc -l)" "$(ls "$IN/photos" | wc -l)" "with its photos"
+"$CERTPRESS" ledger report --json --ledger "$L" >"$T_TMP/inputs.json" 2>&1
+is "$?" 0 "ledger report --json"
+INPUTS=$(python3 -c 'import json,sys; print("\n".join(b["input"] or "" for b in json.load(open(sys.argv[1]))["batches"]))' "$T_TMP/inputs.json")
+contains "$INPUTS" "${UP}up.csv" "the ledger's batch records the kept copy, under its uploaded name, as its input"
+lacks "$INPUTS" "$T_TMP/tmp/" "no batch's input points into the console's temporary folder"
+"$CERTPRESS" ledger export --csv --ledger "$L" >"$T_TMP/export.csv" 2>&1
+is "$?" 0 "ledger export --csv"
+contains "$(cat "$T_TMP/export.csv")" ",up-" "the uploaded batch is named after the uploaded file"
+lacks "$(cat "$T_TMP/export.csv")" "$T_TMP/tmp/" "no output in the ledger points into the console's temporary folder"
+http -H "$H" -H "X-CSRF-Token: $CSRF" -F "path=$IN/small.csv" "$BASE/api/load"
+code_is 200 "small.csv loaded again by its path"
 
 # The page's ledger part in a real browser: the balance line and, from the
 # address's #cert=, that certificate's history (as tests/cli/console.sh).
@@ -253,6 +290,8 @@ else
 	wait "$PID"
 	is "$?" 0 "the console stops cleanly"
 fi
-is "$(find "$T_TMP/tmp" -mindepth 1 | head -3)" "" "its folder, with the print's PDF, is gone"
+is "$(find "$T_TMP/tmp" -mindepth 1 | head -3)" "" "its temporary folder, with the uploads, is gone"
+[ -f "$KEPT" ] && [ -f "$UP/up.csv" ] && ok "the kept PDF and input stay after it stops" ||
+	not_ok "the kept PDF and input stay after it stops" "$(ls -R "$T_TMP/out")"
 
 done_testing

@@ -39,7 +39,7 @@ run keys new --org "$ORG"
 expect_status 0 "keys new --org makes the test seal the profile names"
 
 mkfifo "$T_TMP/serve.out"
-TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" "$W/small.csv" \
+TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" --output-dir "$T_TMP/out" "$W/small.csv" \
 	>"$T_TMP/serve.out" 2>"$T_TMP/serve.err" &
 PID=$!
 PIDS="$PIDS $PID"
@@ -94,6 +94,9 @@ want=$(tail -n +2 "$W/small.csv" | cut -d, -f7 | sed 's/$/.pdf/' | sort | tr '\n
 is "$names" "$want" "the zip holds one PDF per holder, named by certificate number"
 run verify --org "$ORG" "$T_TMP"/unzipped/*.pdf
 expect_status 0 "certpress verify passes every PDF of the zip"
+kept=$(ls -d "$T_TMP/out"/electronic-*/ 2>/dev/null | head -1)
+is "$(cd "${kept:-/nonexistent}" 2>/dev/null && ls *.pdf | sort | tr '\n' ' ')" "$(cd "$T_TMP/unzipped" && ls *.pdf | sort | tr '\n' ' ')" \
+	"the signed files are kept in --output-dir, the ledger's record of them"
 http --path-as-is -H "$H" "$BASE/api/job/$JOB/zip/../../1"
 code_is 400 "a job path with .. after it is refused"
 http -H "$H" "$BASE/api/job/7/zip"

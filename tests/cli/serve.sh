@@ -57,7 +57,7 @@ start_serve() {
 	N_SERVE=$((N_SERVE + 1))
 	fifo="$T_TMP/serve-$N_SERVE.out"
 	mkfifo "$fifo"
-	TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve "$@" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
+	TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" "$@" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
 	PID=$!
 	PIDS="$PIDS $PID"
 	LINE=
