@@ -458,6 +458,25 @@ static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rule
 	return ret;
 }
 
+/* How the faces of the fallback chain are matched to FandolFang, measured
+ * with bench/fontmatch (docs/fonts.md, "Matching the fallback face"): at
+ * 12 pt FandolFang's mean stroke is 0.372 pt, its box characters' ink is
+ * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
+ * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
+ * 0.944 of the size its ink is as high as FandolFang's and its stroke
+ * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
+ * reference characters, and over the Extension B characters both have the
+ * two measure the same) has 9.969 pt of ink. */
+static const struct face_match {
+	const char *family;
+	PangoWeight weight;
+	double scale, rise;
+} matches[] = {
+	{"Noto Serif CJK SC", PANGO_WEIGHT_ULTRALIGHT, 0.9439, -0.0429},
+	{"HanaMinA", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+	{"HanaMinB", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+};
+
 /* ------------------------------------------------- faces read, not mapped */
 
 /* Cairo copies a CFF font's whole table when a PDF first uses the face and
@@ -465,7 +484,7 @@ static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rule
  * copy also makes every page of the file resident in the process: for Noto
  * Serif CJK SC, the fallback of rare characters, 23 MB on top of the 20 MB
  * copy, kept for the rest of the run, for what 2 % of the pages use. The
- * faces of the fallback chain (below the primary faces) are therefore opened
+ * fallback faces that fields use (matches[]) are therefore opened
  * by certpress on a FreeType stream that reads with pread(): the copies
  * remain (transient, from mmap since main.c's M_MMAP_THRESHOLD), the file's
  * pages stay in the page cache and out of the process. Fontconfig's
@@ -541,12 +560,11 @@ static FT_Face read_face(const char *path, int index)
 	return face;
 }
 
-/* Gives the CFF faces of the fallback chain in cfg's application fonts
- * their read_face() (see above). */
+/* Gives the CFF faces of the fallback chain matched to FandolFang in cfg's
+ * application fonts their read_face() (see above). */
 static void use_read_faces(FcConfig *cfg)
 {
 	FcFontSet *set = FcConfigGetFonts(cfg, FcSetApplication);
-	char **chain = g_strsplit(CP_FONTS_FALLBACK, ",", -1);
 	for (int i = 0; set && i < set->nfont; i++) {
 		FcPattern *p = set->fonts[i];
 		FcChar8 *file, *format, *fam;
@@ -556,11 +574,17 @@ static void use_read_faces(FcConfig *cfg)
 		    strcmp((const char *)format, "CFF") != 0)
 			continue;
 		FcPatternGetInteger(p, FC_INDEX, 0, &index);
+		/* Only the faces matched to FandolFang (matches[], the ones
+		 * fields use): opening a CID-keyed face on a stream costs some
+		 * 3 MB of FreeType's tables, worth it for a face whose file would
+		 * otherwise be mapped whole, not for faces no field uses. */
+		int weight = -1;
+		FcPatternGetInteger(p, FC_WEIGHT, 0, &weight);
 		bool fallback = false;
 		for (int f = 0; !fallback && FcPatternGetString(p, FC_FAMILY, f, &fam) == FcResultMatch; f++)
-			/* chain[0] is the primary face, used on every page */
-			for (int c = 1; chain[c] && !fallback; c++)
-				fallback = g_ascii_strcasecmp(g_strstrip(chain[c]), (const char *)fam) == 0;
+			for (size_t m = 0; m < G_N_ELEMENTS(matches) && !fallback; m++)
+				fallback = g_ascii_strcasecmp(matches[m].family, (const char *)fam) == 0 &&
+				           (int)FcWeightFromOpenType((int)matches[m].weight) == weight;
 		if (!fallback)
 			continue;
 		FT_Face face = read_face((const char *)file, index);
@@ -574,7 +598,6 @@ static void use_read_faces(FcConfig *cfg)
 		set->fonts[i] = dup;
 		FcPatternDestroy(p);
 	}
-	g_strfreev(chain);
 }
 
 /* ---------------------------------------------------------------- fonts */
@@ -772,25 +795,6 @@ char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text)
 }
 
 /* ------------------------------------------------------- faces of a field */
-
-/* How the faces of the fallback chain are matched to FandolFang, measured
- * with bench/fontmatch (docs/fonts.md, "Matching the fallback face"): at
- * 12 pt FandolFang's mean stroke is 0.372 pt, its box characters' ink is
- * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
- * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
- * 0.944 of the size its ink is as high as FandolFang's and its stroke
- * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
- * reference characters, and over the Extension B characters both have the
- * two measure the same) has 9.969 pt of ink. */
-static const struct face_match {
-	const char *family;
-	PangoWeight weight;
-	double scale, rise;
-} matches[] = {
-	{"Noto Serif CJK SC", PANGO_WEIGHT_ULTRALIGHT, 0.9439, -0.0429},
-	{"HanaMinA", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
-	{"HanaMinB", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
-};
 
 /* Stands for "fontconfig has no such family" in the charset cache. */
 static char no_family;
