@@ -13,7 +13,7 @@
 #   make bench      benchmark (bench/README.md)
 #   make fresh-check  the README's two commands in a bare Debian 12 root (docs/fresh-check.md)
 
-PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig \
+PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig freetype2 \
             glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl \
             libcbor zbar poppler-glib libmicrohttpd
 CC       ?= cc

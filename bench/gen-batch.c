@@ -95,7 +95,13 @@ static const char *const latin[] = {
 	"KIM MIN-JUN", "SOMCHAI DEE",
 };
 
-/* Characters beyond the basic CJK block (Ext A U+4DAE, Ext B U+201D4). */
+/* Names the main face (FandolFang) cannot write, drawn from the fallback
+ * faces: given-name characters common in real names but outside GB 2312
+ * (喆 堃 赟 玥 昇 珺 …), and a few beyond the basic CJK block (Ext A U+4DAE,
+ * Ext B U+201D4). About 2 % of the names, as in a real batch of that size. */
+static const char *const rare_given[] = {
+	"喆", "堃", "赟", "玥", "昇", "珺", "彧", "镕", "垚", "昉", "旻", "祎",
+};
 static const char *const rare[] = { "王䶮", "李𠇔", "陈䶮华" };
 
 /* Real GB/T 2260 county-level codes; the birth date and sequence make the rest. */
@@ -204,6 +210,12 @@ static void make_record(long i, unsigned nphotos, long serial[6], record *r)
 			snprintf(r->name, sizeof r->name, "%s", dotted[pick(&s, COUNT(dotted))]);
 		else if (i % 503 == 13)
 			snprintf(r->name, sizeof r->name, "%s", rare[pick(&s, COUNT(rare))]);
+		else if (i % 50 == 21) {
+			const char *sn = surnames[pick(&s, COUNT(surnames))];
+			const char *g1 = rare_given[pick(&s, COUNT(rare_given))];
+			const char *g2 = pick(&s, 2) ? given[pick(&s, COUNT(given))] : "";
+			snprintf(r->name, sizeof r->name, "%s%s%s", sn, g1, g2);
+		}
 		else {
 			const char *sn = surnames[pick(&s, COUNT(surnames))];
 			const char *g1 = given[pick(&s, COUNT(given))];

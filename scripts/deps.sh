@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 fonts="$top/fonts"
 
 PKGS="pkg-config gcc make gettext perl
-libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libglib2.0-dev
+libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libfreetype-dev libglib2.0-dev
 libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libpq-dev postgresql-15 libssl-dev zlib1g-dev libdeflate-dev libcups2-dev
 libexif-dev libzip-dev libexpat1-dev libfreexl-dev
 libcbor-dev libzbar-dev libpoppler-glib-dev python3-cbor2 python3-cryptography qrencode imagemagick

@@ -408,6 +408,9 @@ void cp_pdf_parts_set_part_pages(cp_pdf_parts *p, long pages);
  * cp_pdf_parts_end_page(), its user space in millimetres from the top left. */
 cairo_t *cp_pdf_parts_begin_page(cp_pdf_parts *p, int part, cp_error **err);
 bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err);
+/* Says that the open page of part sets text in a fallback face (a field
+ * with a character its primary face lacks); before cp_pdf_parts_end_page(). */
+void cp_pdf_parts_page_uses_fallback(cp_pdf_parts *p, int part);
 /* Completes part (fonts are subset here, the costly step): from the part's
  * own thread when it has drawn its last page, so parts finish in parallel.
  * The commit finishes any part not finished yet. */

@@ -6,6 +6,7 @@
 #include <cairo-pdf.h>
 
 #include <math.h>
+#include <qrencode.h>
 #include <string.h>
 
 #include "layout/qr.h"
@@ -288,6 +289,85 @@ static void test_module_size(void)
 	cp_qr_free(q);
 }
 
+/* The symbol libqrencode itself makes of text (as cp_qr_encode() builds its
+ * input: byte mode, ECI 26 before non-ASCII content), its mask chosen by the
+ * library. */
+static QRcode *library_symbol(const char *text, int ec)
+{
+	QRecLevel level = ec >= 3 ? QR_ECLEVEL_H : ec == 2 ? QR_ECLEVEL_Q : QR_ECLEVEL_M;
+	QRinput *in = QRinput_new2(0, level);
+	g_assert_nonnull(in);
+	bool ascii = true;
+	for (const char *p = text; *p; p++)
+		ascii = ascii && (unsigned char)*p < 0x80;
+	if (!ascii)
+		g_assert_cmpint(QRinput_appendECIheader(in, 26), ==, 0);
+	g_assert_cmpint(QRinput_append(in, QR_MODE_8, (int)strlen(text),
+	                               (const unsigned char *)text), ==, 0);
+	QRcode *c = QRcode_encodeInput(in);
+	QRinput_free(in);
+	g_assert_nonnull(c);
+	return c;
+}
+
+/* cp_qr_encode() chooses the mask by its own scoring (qr.c): the symbol
+ * must be exactly the library's, module for module, for every content.
+ * Random contents of every length and level, URLs like the real ones, and
+ * adversarial ones (long runs of one byte, which make large blocks and long
+ * runs of one colour in the data area). */
+static void test_mask_as_library(void)
+{
+	GRand *r = g_rand_new_with_seed(20261206);
+	int masks_seen = 0;
+	for (int i = 0; i < 3000; i++) {
+		int len = i % 10 == 0 ? g_rand_int_range(r, 1, CP_QR_MAX_BYTES + 1)
+		                      : g_rand_int_range(r, 1, 400);
+		char *text = g_malloc((size_t)len + 1);
+		int kind = i % 4;
+		for (int k = 0; k < len; k++) {
+			if (kind == 0)
+				text[k] = (char)g_rand_int_range(r, 1, 256);
+			else if (kind == 1)
+				text[k] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+				          [g_rand_int_range(r, 0, 64)];
+			else if (kind == 2)
+				text[k] = (char)(k < len / 2 ? 'a' : g_rand_int_range(r, 1, 3));
+			else
+				text[k] = (char)(g_rand_int_range(r, 0, 2) ? 0xff : 0x01);
+		}
+		text[len] = '\0';
+		if (i % 50 == 1 && len > 60)
+			memcpy(text, url, 60);
+		int ec = g_rand_int_range(r, 1, 4);
+		cp_error *err = NULL;
+		cp_qr *q = cp_qr_encode(text, ec, &err);
+		if (!q) {
+			/* too long for the level: the library refuses it too */
+			cp_error_free(err);
+			g_free(text);
+			continue;
+		}
+		QRcode *c = library_symbol(text, ec);
+		g_assert_cmpint(cp_qr_width(q), ==, c->width);
+		g_assert_cmpint(cp_qr_version(q), ==, c->version);
+		for (int y = 0; y < c->width; y++)
+			for (int x = 0; x < c->width; x++)
+				if (cp_qr_dark(q, x, y) != (c->data[y * c->width + x] & 1))
+					g_error("content %d (%d bytes, ec %d): module (%d, %d) differs",
+					        i, len, ec, x, y);
+		/* the format information says which mask: count the distinct ones */
+		masks_seen |= 1 << (((c->data[8 * c->width + 2] & 1) << 2) |
+		                    ((c->data[8 * c->width + 3] & 1) << 1) |
+		                    (c->data[8 * c->width + 4] & 1));
+		QRcode_free(c);
+		cp_qr_free(q);
+		g_free(text);
+	}
+	/* all eight masks were chosen by some content */
+	g_assert_cmpint(masks_seen, ==, 0xff);
+	g_rand_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -296,5 +376,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/qr/zbar", test_zbar_round_trip);
 	g_test_add_func("/qr/module-size", test_module_size);
 	g_test_add_func("/qr/pdf-mask", test_pdf_mask);
+	g_test_add_func("/qr/mask-as-library", test_mask_as_library);
 	return g_test_run();
 }

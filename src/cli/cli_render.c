@@ -390,6 +390,14 @@ static bool pdf_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 	if (!cr)
 		return false;
 	cp_engine_draw(e, pg, cr, &c->oo);
+	size_t n;
+	const cp_page_item *items = cp_page_items(pg, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].forced) {
+			cp_pdf_parts_page_uses_fallback(c->parts, part);
+			break;
+		}
+	}
 	if (!cp_pdf_parts_end_page(c->parts, part, err))
 		return false;
 	if (c->lb)

@@ -2,7 +2,11 @@
 #include "layout/fonts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fontconfig/fontconfig.h>
+#include <ft2build.h>
+#include FT_FREETYPE_H
+#include <fontconfig/fcfreetype.h> /* after fontconfig.h and FreeType */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <pango/pangofc-fontmap.h>
@@ -454,6 +458,148 @@ static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rule
 	return ret;
 }
 
+/* How the faces of the fallback chain are matched to FandolFang, measured
+ * with bench/fontmatch (docs/fonts.md, "Matching the fallback face"): at
+ * 12 pt FandolFang's mean stroke is 0.372 pt, its box characters' ink is
+ * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
+ * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
+ * 0.944 of the size its ink is as high as FandolFang's and its stroke
+ * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
+ * reference characters, and over the Extension B characters both have the
+ * two measure the same) has 9.969 pt of ink. */
+static const struct face_match {
+	const char *family;
+	PangoWeight weight;
+	double scale, rise;
+} matches[] = {
+	{"Noto Serif CJK SC", PANGO_WEIGHT_ULTRALIGHT, 0.9439, -0.0429},
+	{"HanaMinA", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+	{"HanaMinB", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
+};
+
+/* ------------------------------------------------- faces read, not mapped */
+
+/* Cairo copies a CFF font's whole table when a PDF first uses the face and
+ * again when it subsets it. FreeType opens a font file by mapping it, so each
+ * copy also makes every page of the file resident in the process: for Noto
+ * Serif CJK SC, the fallback of rare characters, 23 MB on top of the 20 MB
+ * copy, kept for the rest of the run, for what 2 % of the pages use. The
+ * fallback faces that fields use (matches[]) are therefore opened
+ * by certpress on a FreeType stream that reads with pread(): the copies
+ * remain (transient, from mmap since main.c's M_MMAP_THRESHOLD), the file's
+ * pages stay in the page cache and out of the process. Fontconfig's
+ * patterns of those faces carry the FT_Face (FC_FT_FACE), which Cairo then
+ * uses instead of opening the file; the glyphs, metrics and subsets are the
+ * file's own. The faces live as long as the process: Cairo's caches key
+ * them by address. */
+
+static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned char *buf,
+                                 unsigned long count)
+{
+	if (count == 0) /* a seek: FreeType asks whether offset is inside */
+		return offset > st->size ? 1 : 0;
+	size_t done = 0;
+	while (done < count) {
+		ssize_t n = pread((int)st->descriptor.value, buf + done, count - done,
+		                  (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return (unsigned long)done;
+}
+
+static GMutex read_faces_lock;
+static FT_Library read_faces_lib;
+static GHashTable *read_faces; /* "index\tpath" → FT_Face */
+
+/* The face index of path, opened on a pread() stream; NULL when it cannot
+ * be (the pattern then keeps the file, as before). */
+static FT_Face read_face(const char *path, int index)
+{
+	g_mutex_lock(&read_faces_lock);
+	if (!read_faces) {
+		if (FT_Init_FreeType(&read_faces_lib) != 0) {
+			g_mutex_unlock(&read_faces_lock);
+			return NULL;
+		}
+		read_faces = g_hash_table_new(g_str_hash, g_str_equal);
+	}
+	char *key = g_strdup_printf("%d\t%s", index, path);
+	FT_Face face = g_hash_table_lookup(read_faces, key);
+	if (face) {
+		g_free(key);
+		g_mutex_unlock(&read_faces_lock);
+		return face;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		if (fd >= 0)
+			close(fd);
+		g_free(key);
+		g_mutex_unlock(&read_faces_lock);
+		return NULL;
+	}
+	FT_Stream st = g_new0(FT_StreamRec, 1);
+	st->descriptor.value = fd;
+	st->size = (unsigned long)sb.st_size;
+	st->read = stream_read;
+	FT_Open_Args args = {.flags = FT_OPEN_STREAM, .stream = st};
+	if (FT_Open_Face(read_faces_lib, &args, index, &face) != 0) {
+		close(fd);
+		g_free(st);
+		g_free(key);
+		g_mutex_unlock(&read_faces_lock);
+		return NULL;
+	}
+	g_hash_table_insert(read_faces, key, face);
+	g_mutex_unlock(&read_faces_lock);
+	return face;
+}
+
+/* Gives the CFF faces of the fallback chain matched to FandolFang in cfg's
+ * application fonts their read_face() (see above). */
+static void use_read_faces(FcConfig *cfg)
+{
+	FcFontSet *set = FcConfigGetFonts(cfg, FcSetApplication);
+	for (int i = 0; set && i < set->nfont; i++) {
+		FcPattern *p = set->fonts[i];
+		FcChar8 *file, *format, *fam;
+		int index = 0;
+		if (FcPatternGetString(p, FC_FILE, 0, &file) != FcResultMatch ||
+		    FcPatternGetString(p, FC_FONTFORMAT, 0, &format) != FcResultMatch ||
+		    strcmp((const char *)format, "CFF") != 0)
+			continue;
+		FcPatternGetInteger(p, FC_INDEX, 0, &index);
+		/* Only the faces matched to FandolFang (matches[], the ones
+		 * fields use): opening a CID-keyed face on a stream costs some
+		 * 3 MB of FreeType's tables, worth it for a face whose file would
+		 * otherwise be mapped whole, not for faces no field uses. */
+		int weight = -1;
+		FcPatternGetInteger(p, FC_WEIGHT, 0, &weight);
+		bool fallback = false;
+		for (int f = 0; !fallback && FcPatternGetString(p, FC_FAMILY, f, &fam) == FcResultMatch; f++)
+			for (size_t m = 0; m < G_N_ELEMENTS(matches) && !fallback; m++)
+				fallback = g_ascii_strcasecmp(matches[m].family, (const char *)fam) == 0 &&
+				           (int)FcWeightFromOpenType((int)matches[m].weight) == weight;
+		if (!fallback)
+			continue;
+		FT_Face face = read_face((const char *)file, index);
+		FcPattern *dup = face ? FcPatternDuplicate(p) : NULL;
+		if (!dup)
+			continue;
+		if (!FcPatternAddFTFace(dup, FC_FT_FACE, face)) {
+			FcPatternDestroy(dup);
+			continue;
+		}
+		set->fonts[i] = dup;
+		FcPatternDestroy(p);
+	}
+}
+
 /* ---------------------------------------------------------------- fonts */
 
 void cp_fonts_free(cp_fonts *f)
@@ -547,6 +693,7 @@ cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **
 			goto fail;
 		}
 	}
+	use_read_faces(cfg);
 	f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
 	if (!f->map) {
 		cp_set_error(err, CP_E_FONT, NULL, 0, 0, NULL,
@@ -648,25 +795,6 @@ char *cp_fonts_family_for(cp_fonts *f, const char *font_list, const char *text)
 }
 
 /* ------------------------------------------------------- faces of a field */
-
-/* How the faces of the fallback chain are matched to FandolFang, measured
- * with bench/fontmatch (docs/fonts.md, "Matching the fallback face"): at
- * 12 pt FandolFang's mean stroke is 0.372 pt, its box characters' ink is
- * 9.587 pt high with its centre 0.2959 em above the baseline. Noto Serif CJK
- * SC ExtraLight (0.405 pt, 10.157 pt) is the weight nearest by stroke; at
- * 0.944 of the size its ink is as high as FandolFang's and its stroke
- * 0.382 pt. HanaMin (measured on HanaMinA; HanaMinB has none of the
- * reference characters, and over the Extension B characters both have the
- * two measure the same) has 9.969 pt of ink. */
-static const struct face_match {
-	const char *family;
-	PangoWeight weight;
-	double scale, rise;
-} matches[] = {
-	{"Noto Serif CJK SC", PANGO_WEIGHT_ULTRALIGHT, 0.9439, -0.0429},
-	{"HanaMinA", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
-	{"HanaMinB", PANGO_WEIGHT_NORMAL, 0.9617, -0.0486},
-};
 
 /* Stands for "fontconfig has no such family" in the charset cache. */
 static char no_family;

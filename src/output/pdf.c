@@ -456,6 +456,8 @@ typedef struct pdf_part {
 	long pages;       /* in the file being written */
 	GArray *files;    /* part_file: the finished files, in order */
 	bool finished;
+	bool fallback_next; /* the open page sets text in a fallback face */
+	bool fallback_used; /* a page of the file being written did */
 } pdf_part;
 
 struct cp_pdf_parts {
@@ -566,6 +568,7 @@ static bool part_file_close(cp_pdf_parts *p, pdf_part *t, cp_error **err)
 	g_array_append_val(t->files, f);
 	t->fd = -1;
 	t->pages = 0;
+	t->fallback_used = false;
 	return ok;
 }
 
@@ -620,10 +623,31 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err)
 	}
 	cairo_t *cr = t->cr;
 	t->cr = NULL;
-	if (!page_end(&t->sink, t->surface, cr, err))
+	/* Writing out the first page of a file, or the first that uses a
+	 * fallback face, is when Cairo copies the CFF table of each face it
+	 * uses for the first time in that document (to learn whether it is
+	 * CID-keyed): the same copies as when a file is finished (20 MB for
+	 * Noto Serif CJK, 5-7 MB a Fandol face), under the same lock, so that
+	 * one part's copies never add to another's (110 MB peak at 100,000
+	 * certificates when they met, bench/README.md). */
+	bool heavy = t->pages == 0 || (t->fallback_next && !t->fallback_used);
+	t->fallback_used = t->fallback_used || t->fallback_next;
+	t->fallback_next = false;
+	if (heavy)
+		g_mutex_lock(&p->finish_lock);
+	bool ended = page_end(&t->sink, t->surface, cr, err);
+	if (heavy)
+		g_mutex_unlock(&p->finish_lock);
+	if (!ended)
 		return false;
 	t->pages++;
 	return t->pages < p->part_pages || part_file_close(p, t, err);
+}
+
+void cp_pdf_parts_page_uses_fallback(cp_pdf_parts *p, int part)
+{
+	if (part >= 0 && part < p->nparts)
+		p->parts[part].fallback_next = true;
 }
 
 bool cp_pdf_parts_finish(cp_pdf_parts *p, int part, cp_error **err)
