@@ -56,6 +56,9 @@
 #ifdef CP_FUZZ_HAVE_pdfsplit
 #include "../fuzz/fuzz_pdfsplit.c"
 #endif
+#ifdef CP_FUZZ_HAVE_qr
+#include "../fuzz/fuzz_qr.c"
+#endif
 
 typedef struct target {
 	const char *name;
@@ -157,6 +160,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_pdfsplit
 	{"pdfsplit", cp_fuzz_pdfsplit},
+#endif
+#ifdef CP_FUZZ_HAVE_qr
+	{"qr", cp_fuzz_qr},
 #endif
 	{NULL, NULL},
 };
