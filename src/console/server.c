@@ -17,6 +17,7 @@
  *  - Bodies are bounded (upload limit), connections time out, and uploads
  *    live in a private 0700 folder removed when the server stops. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -81,14 +82,14 @@ typedef struct request {
 	FILE *out;
 	bool out_photos;   /* out is the photos' zip */
 	bool write_failed;
-	GString *field[9]; /* by field_names */
+	GString *field[10]; /* by field_names */
 } request;
 
 /* The form fields the API takes besides the file. */
 static const char *const field_names[] = {"path", "sheet", "dest", "mode", "rows", "printer",
-                                          "serial", "cert_no", "reason"};
+                                          "serial", "cert_no", "reason", "serial_to"};
 enum { F_PATH, F_SHEET, F_DEST, F_MODE, F_ROWS, F_PRINTER, F_SERIAL, F_CERT, F_REASON,
-       F_COUNT };
+       F_SERIAL_TO, F_COUNT };
 
 /* ------------------------------------------------------------ responses */
 
@@ -947,6 +948,38 @@ static enum MHD_Result ledger_spoil(server *s, struct MHD_Connection *c, request
 	return r;
 }
 
+/* POST /api/ledger/destroy (serial, serial_to for a range, reason):
+ * `certpress ledger destroy`: blank, spoiled or returned sheets, all or
+ * none. */
+static enum MHD_Result ledger_destroy(server *s, struct MHD_Connection *c, request *q)
+{
+	const char *first = q->field[F_SERIAL]->str, *last = q->field[F_SERIAL_TO]->str;
+	const char *reason = q->field[F_REASON]->str;
+	if (!*first || !ledger_key_ok(first) || (*last && !ledger_key_ok(last)))
+		return refuse(c, MHD_HTTP_BAD_REQUEST,
+		              _("give the serial of the sheet, or the first and last of a range "
+		                "(letters and digits)"));
+	if (!*reason || !g_utf8_validate(reason, -1, NULL))
+		return refuse(c, MHD_HTTP_BAD_REQUEST, _("--reason is required"));
+	cp_error *e = NULL;
+	int64_t n = 0;
+	cp_ledger *l = cp_ledger_open(s->o->ledger, -1, &e);
+	bool ok = l && cp_ledger_destroy(l, first, *last ? last : NULL, reason, &n, &e);
+	cp_ledger_free(l);
+	if (!ok)
+		return refuse_error(c, e->code == CP_E_LEDGER ? MHD_HTTP_CONFLICT
+		                                              : MHD_HTTP_INTERNAL_SERVER_ERROR, e);
+	char *line = g_strdup_printf(_("recorded destruction of %" PRId64 " sheets\n"), n);
+	g_strchomp(line);
+	GString *g = g_string_new("{\"recorded\":");
+	cp_report_json_str(g, line);
+	g_string_append_printf(g, ",\"count\":%" PRId64 "}", n);
+	g_free(line);
+	enum MHD_Result r = respond_json(c, MHD_HTTP_OK, g->str, NULL);
+	g_string_free(g, TRUE);
+	return r;
+}
+
 /* -------------------------------------------------------------- routing */
 
 /* A GET, once allowed. */
@@ -1002,7 +1035,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return r;
 		}
 		if (strcmp(url, "/api/load") != 0 && strcmp(url, "/api/print") != 0 &&
-		    strcmp(url, "/api/electronic") != 0 && strcmp(url, "/api/ledger/spoil") != 0)
+		    strcmp(url, "/api/electronic") != 0 && strcmp(url, "/api/ledger/spoil") != 0 &&
+		    strcmp(url, "/api/ledger/destroy") != 0)
 			return refuse(c, MHD_HTTP_NOT_FOUND, url);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -1049,6 +1083,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		r = q->too_big || q->bad_field || !q->pp
 		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
 		    : ledger_spoil(s, c, q);
+	else if (strcmp(url, "/api/ledger/destroy") == 0)
+		r = q->too_big || q->bad_field || !q->pp
+		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))
+		    : ledger_destroy(s, c, q);
 	else if (electronic || strcmp(url, "/api/print") == 0)
 		r = q->too_big || q->bad_field || !q->pp
 		    ? refuse(c, MHD_HTTP_BAD_REQUEST, _("a form field is too long or holds a NUL"))

@@ -190,6 +190,26 @@ http -H "$H" -H "X-CSRF-Token: $CSRF" -F "cert_no=$CERT" "$BASE/api/ledger/spoil
 code_is 400 "a spoil without a reason is refused"
 "$CERTPRESS" ledger show --ledger "$L" "$CERT" >"$T_TMP/show2" 2>&1
 contains "$(cat "$T_TMP/show2")" "paper jam" "ledger show has the spoiled sheet and its reason"
+# Destroyed sheets (销毁): blank stock received, two destroyed as a range
+# from the page's form, a sheet not received refused with nothing recorded.
+"$CERTPRESS" ledger stock add --ledger "$L" --from GD2026000001 --to GD2026000010 >/dev/null 2>&1
+http -H "$H" -F "serial=GD2026000009" -F "serial_to=GD2026000010" -F "reason=damp" "$BASE/api/ledger/destroy"
+code_is 403 "a destruction without the CSRF token is refused"
+D() { http -H "$H" -H "X-CSRF-Token: $CSRF" "$@" "$BASE/api/ledger/destroy"; }
+D -F "serial=GD2026000009" -F "serial_to=GD2026000010"
+code_is 400 "a destruction without a reason is refused"
+D -F "serial=GD2026/../1" -F "reason=damp"
+code_is 400 "a serial with a path is refused"
+D -F "serial=GD2026000009" -F "serial_to=GD2026000010" -F "reason=damp"
+code_is 200 "POST /api/ledger/destroy records two blank sheets destroyed"
+is "$(json 'j["count"]')" 2 "it counts them"
+is "$(json 'j["recorded"]')" "recorded destruction of 2 sheets" "with ledger destroy's own line"
+D -F "serial=GD2026000099" -F "reason=damp"
+code_is 409 "a sheet never received cannot be destroyed (409)"
+"$CERTPRESS" ledger report --ledger "$L" --json >"$T_TMP/report-d.json"
+is "$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["balance"]; print(b["received"], b["destroyed"], b["remaining"])' "$T_TMP/report-d.json")" \
+	"10 2 8" "ledger report: 10 received, 2 destroyed, 8 remaining"
+
 P -F "dest=$GOOD" -F "rows=2"
 http -H "$H" "$BASE/api/job/3?wait=1"
 is "$(json 'j["state"], j["status"]')" "('done', 0)" "the spoiled certificate prints again (job 3, status 0)"

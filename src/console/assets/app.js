@@ -17,6 +17,7 @@ const STRINGS = {
     rows_hint: '全部，或 2-10,12', printer: '校准配置', printer_hint: '可不填', print_go: '打印',
     history: '证书记录', cert_hint: '证书编号', look_up: '查询', spoil_title: '登记作废证书纸',
     serial: '流水码', reason: '原因', record: '登记',
+    destroy_title: '登记销毁证书纸', serial_from: '流水码（或起始）', serial_to: '截止（区间时）',
     balance: '台账 {ledger}：入库 {received}，已发 {issued}，收回 {returned}，作废 {spoiled}，销毁 {destroyed}，余存 {remaining}',
     no_ledger: '台账 {ledger} 尚无记录',
     electronic_title: '电子证书', electronic_go: '签章并打包', download: '下载 zip',
@@ -35,6 +36,7 @@ const STRINGS = {
     rows_hint: 'all, or 2-10,12', printer: 'Calibration', printer_hint: 'optional', print_go: 'Print',
     history: 'Certificate history', cert_hint: 'certificate number', look_up: 'Look up', spoil_title: 'Spoiled sheet',
     serial: 'Serial', reason: 'Reason', record: 'Record',
+    destroy_title: 'Destroyed sheets', serial_from: 'Serial (or first)', serial_to: 'last (for a range)',
     balance: 'Ledger {ledger}: received {received}, issued {issued}, returned {returned}, spoiled {spoiled}, destroyed {destroyed}, remaining {remaining}',
     no_ledger: 'Ledger {ledger}: nothing recorded yet',
     electronic_title: 'Electronic certificates', electronic_go: 'Sign and zip', download: 'Download the zip',
@@ -256,10 +258,10 @@ async function showHistory(cert) {
   }
 }
 
-async function spoil(form) {
+async function spoil(form, url = '/api/ledger/spoil') {
   const state = document.getElementById('ledger-state');
   try {
-    const r = await post('/api/ledger/spoil', form);
+    const r = await post(url, form);
     state.className = 'message good';
     state.textContent = r.recorded;
     ledgerLine();
@@ -357,6 +359,10 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('spoil-form').addEventListener('submit', ev => {
     ev.preventDefault();
     spoil(new FormData(ev.target));
+  });
+  document.getElementById('destroy-form').addEventListener('submit', ev => {
+    ev.preventDefault();
+    spoil(new FormData(ev.target), '/api/ledger/destroy');
   });
   document.getElementById('electronic-form').addEventListener('submit', ev => {
     ev.preventDefault();
