@@ -157,6 +157,15 @@ typedef struct cp_ledger_ops {
 	/* Runs query q; NULL with err set on failure. Free with done(). */
 	cp_ledger_rows *(*query)(cp_ledger_db *db, cp_ledger_query q, const cp_ledger_arg *args,
 	                         int nargs, cp_error **err);
+	/* Pipelining, where the backend has it (NULL otherwise: query() one
+	 * at a time): send() queues query q, receive() gives the answers in the
+	 * order sent (NULL with err set on failure: the answers after it are
+	 * dropped, and the transaction fails), abandon() drops those not taken.
+	 * While queries are queued, nothing else is run on the connection. */
+	bool (*send)(cp_ledger_db *db, cp_ledger_query q, const cp_ledger_arg *args, int nargs,
+	             cp_error **err);
+	cp_ledger_rows *(*receive)(cp_ledger_db *db, cp_error **err);
+	void (*abandon)(cp_ledger_db *db);
 	/* 1: a row is current, 0: no more rows, -1: error (err set). */
 	int (*next)(cp_ledger_rows *r, cp_error **err);
 	const char *(*text)(cp_ledger_rows *r, int col); /* NULL for NULL */

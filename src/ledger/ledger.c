@@ -283,10 +283,8 @@ char *cp_serial_format(const cp_serial *s, int64_t number)
 
 /* Runs query q with arguments typed by `types` ('t' const char *, 'i'
  * int64_t, 'I' int64_t row id with 0 for none). */
-static cp_ledger_rows *qv(cp_ledger *l, cp_error **err, cp_ledger_query q, const char *types,
-                          va_list ap)
+static int args_of(cp_ledger_arg args[MAX_ARGS], const char *types, va_list ap)
 {
-	cp_ledger_arg args[MAX_ARGS];
 	int n = 0;
 	for (; types[n]; n++) {
 		g_assert(n < MAX_ARGS);
@@ -298,7 +296,27 @@ static cp_ledger_rows *qv(cp_ledger *l, cp_error **err, cp_ledger_query q, const
 		else
 			args[n].i = va_arg(ap, int64_t);
 	}
+	return n;
+}
+
+static cp_ledger_rows *qv(cp_ledger *l, cp_error **err, cp_ledger_query q, const char *types,
+                          va_list ap)
+{
+	cp_ledger_arg args[MAX_ARGS];
+	int n = args_of(args, types, ap);
 	return l->ops->query(l->db, q, args, n, err);
+}
+
+/* Like q(), on a backend that pipelines (l->ops->send): the query is sent,
+ * its answer read later with l->ops->receive(). */
+static bool q_send(cp_ledger *l, cp_error **err, cp_ledger_query qq, const char *types, ...)
+{
+	cp_ledger_arg args[MAX_ARGS];
+	va_list ap;
+	va_start(ap, types);
+	int n = args_of(args, types, ap);
+	va_end(ap);
+	return l->ops->send(l->db, qq, args, n, err);
 }
 
 static cp_ledger_rows *q(cp_ledger *l, cp_error **err, cp_ledger_query qq, const char *types,
@@ -1131,6 +1149,40 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	return true;
 }
 
+/* Inserts a page of the open batch (as `kind`, on sheet stock_id): 1
+ * recorded (*id set), 0 refused by a unique constraint, -1 error; with
+ * `send`, only sent (1), its answer read later (record_pages_piped). */
+static int insert_page(cp_ledger_batch *b, const pending_page *pg, const char *kind,
+                       int64_t stock_id, bool send, int64_t *id, cp_error **err)
+{
+	cp_ledger *l = b->l;
+	char *at = now_stamp();
+#define PAGE_ARGS                                                                           \
+	"i" "ttttttt" "I" "t" "i" "tt" "i" "tt", b->row, kind, pg->cert_no, pg->name,            \
+		pg->id_masked, pg->level, pg->occupation, pg->serial, stock_id, pg->file,           \
+		(int64_t)pg->page, pg->sha256, pg->reason, (int64_t)pg->old_returned, at,           \
+		l->operator_name
+	int r = send ? (q_send(l, err, CP_LQ_PRINT_INSERT, PAGE_ARGS) ? 1 : -1)
+	             : q_int(l, id, err, CP_LQ_PRINT_INSERT, PAGE_ARGS);
+#undef PAGE_ARGS
+	g_free(at);
+	return r;
+}
+
+/* A page's insert refused: another station won its number or its sheet
+ * between the check and the insert; says which. */
+static void lost_page(cp_ledger *l, const char *cert_no, const char *serial, cp_error **err)
+{
+	cp_ledger_rows *u = serial ? q(l, err, CP_LQ_SERIAL_PRINT, "t", serial) : NULL;
+	if (u && step(l, u, err) == 1)
+		serial_used(l, u, serial, err);
+	else if (!err || !*err)
+		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
+		             _("certificate number %s was printed by another batch meanwhile"),
+		             cert_no);
+	done(l, u);
+}
+
 /* Records one pending page under the write lock: the rules again, against
  * what the ledger holds now (unless `unchanged`: nothing was written to the
  * ledger since the batch's first check, so every verdict stands), then the
@@ -1150,25 +1202,56 @@ static bool record_page(cp_ledger_batch *b, const pending_page *pg, bool unchang
 	int64_t stock_id = pg->stock_id, id;
 	if (!unchanged && !check_print(b, &p, AT_RECORD, &kind, &stock_id, err))
 		return false;
-	char *at = now_stamp();
-	int r = q_int(l, &id, err, CP_LQ_PRINT_INSERT,
-	              "i" "ttttttt" "I" "t" "i" "tt" "i" "tt", b->row, kind, p.cert_no, p.name,
-	              p.id_masked, p.level, p.occupation, p.serial, stock_id, p.file,
-	              (int64_t)p.page, p.sha256, pg->reason, (int64_t)pg->old_returned, at,
-	              l->operator_name);
-	g_free(at);
-	if (r == 0) {
-		/* lost to another station between the check and the insert */
-		cp_ledger_rows *u = p.serial ? q(l, err, CP_LQ_SERIAL_PRINT, "t", p.serial) : NULL;
-		if (u && step(l, u, err) == 1)
-			serial_used(l, u, p.serial, err);
-		else
-			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
-			             _("certificate number %s was printed by another batch meanwhile"),
-			             p.cert_no);
-		done(l, u);
-	}
+	int r = insert_page(b, pg, kind, stock_id, false, &id, err);
+	if (r == 0)
+		lost_page(l, p.cert_no, p.serial, err);
 	return r == 1;
+}
+
+/* The pages of a batch whose every verdict stands (nothing was recorded
+ * since its first check), on a backend that pipelines: their inserts are
+ * sent PIPE_PAGES at a time and the answers read after each lot, one round
+ * trip to the server a lot instead of one a page. The same inserts in the
+ * same transaction as record_page(): a refusal or an error rolls back all. */
+#define PIPE_PAGES 256
+static bool record_pages_piped(cp_ledger_batch *b, char (*buf)[CP_LEDGER_MAX_TEXT + 1],
+                               cp_error **err)
+{
+	cp_ledger *l = b->l;
+	char *certs[PIPE_PAGES], *serials[PIPE_PAGES];
+	bool ok = true;
+	int more = 1;
+	while (ok && more == 1) {
+		int n = 0, lost = -1;
+		pending_page pg;
+		while (ok && n < PIPE_PAGES && (more = unspill_page(b, &pg, buf, err)) == 1) {
+			ok = insert_page(b, &pg, pg.kind, pg.stock_id, true, NULL, err) == 1;
+			certs[n] = g_strdup(pg.cert_no);
+			serials[n] = g_strdup(pg.serial);
+			n++;
+		}
+		ok = ok && more >= 0;
+		for (int i = 0; ok && i < n; i++) {
+			cp_ledger_rows *r = l->ops->receive(l->db, err);
+			int found = step(l, r, err);
+			done(l, r);
+			if (found < 0)
+				ok = false;
+			else if (found == 0 && lost < 0)
+				lost = i; /* another station won it: the answers go on */
+		}
+		if (!ok)
+			l->ops->abandon(l->db);
+		else if (lost >= 0) {
+			lost_page(l, certs[lost], serials[lost], err);
+			ok = false;
+		}
+		for (int i = 0; i < n; i++) {
+			g_free(certs[i]);
+			g_free(serials[i]);
+		}
+	}
+	return ok && more == 0;
 }
 
 static int insert_batch(cp_ledger_batch *b, cp_error **err)
@@ -1223,9 +1306,13 @@ bool cp_ledger_batch_prepare(cp_ledger_batch *b, cp_error **err)
 		char(*buf)[CP_LEDGER_MAX_TEXT + 1] = g_malloc(9 * (CP_LEDGER_MAX_TEXT + 1));
 		pending_page pg;
 		int more;
-		while (ok && (more = unspill_page(b, &pg, buf, err)) == 1)
-			ok = record_page(b, &pg, unchanged, err);
-		ok = ok && more == 0;
+		if (unchanged && l->ops->send) {
+			ok = record_pages_piped(b, buf, err);
+		} else {
+			while (ok && (more = unspill_page(b, &pg, buf, err)) == 1)
+				ok = record_page(b, &pg, unchanged, err);
+			ok = ok && more == 0;
+		}
 		g_free(buf);
 	}
 	if (!ok) {

@@ -45,6 +45,8 @@ struct cp_ledger_db {
 	char *where; /* the connection string, for messages (it holds no password) */
 	int busy_ms;
 	bool prepared[CP_LQ_N]; /* the query is a prepared statement "lqN" */
+	int piped;              /* pg_send(): queries sent, answers not yet taken */
+	bool synced;            /* the pipeline's end was sent (first pg_receive) */
 };
 
 struct cp_ledger_rows {
@@ -505,14 +507,14 @@ static bool exec(cp_ledger_db *d, const char *s, cp_error **err)
 	return ok;
 }
 
-static cp_ledger_rows *pg_query(cp_ledger_db *d, cp_ledger_query q, const cp_ledger_arg *args,
-                                int nargs, cp_error **err)
+/* The arguments as libpq's text values (nums holds the numbers' text);
+ * returns how many (CP_LQ_EXPORT adds the operator's offset, *tz: g_free). */
+static int pg_values(cp_ledger_query q, const cp_ledger_arg *args, int nargs,
+                     const char *values[24], char nums[24][24], char **tz)
 {
 	g_assert(q >= 0 && q < CP_LQ_N && sql[q]);
-	const char *values[24];
-	char nums[24][24];
-	const char *tz = NULL;
 	g_assert(nargs < 24);
+	*tz = NULL;
 	for (int i = 0; i < nargs; i++) {
 		if (args[i].type == 't') {
 			values[i] = args[i].s;
@@ -526,37 +528,146 @@ static cp_ledger_rows *pg_query(cp_ledger_db *d, cp_ledger_query q, const cp_led
 	if (q == CP_LQ_EXPORT) {
 		/* the operator's offset now, as the time zone of the days received */
 		GDateTime *now = g_date_time_new_now_local();
-		tz = g_date_time_format(now, "%:z");
+		*tz = g_date_time_format(now, "%:z");
 		g_date_time_unref(now);
-		values[nargs++] = tz;
+		values[nargs++] = *tz;
 	}
-	/* prepared once per connection: parsed and planned once, not per row */
-	char name[16];
-	g_snprintf(name, sizeof name, "lq%d", (int)q);
-	if (!d->prepared[q]) {
-		PGresult *prep = PQprepare(d->conn, name, sql[q], 0, NULL);
-		bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
-		if (!ok)
-			db_error(d, prep, err);
-		PQclear(prep);
-		if (!ok) {
-			g_free((char *)tz);
-			return NULL;
-		}
-		d->prepared[q] = true;
-	}
-	PGresult *res = PQexecPrepared(d->conn, name, nargs, values, NULL, NULL, 0);
-	g_free((char *)tz);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_error(d, res, err);
-		PQclear(res);
-		return NULL;
-	}
+	return nargs;
+}
+
+/* Prepared once per connection: parsed and planned once, not per row. */
+static bool pg_prepare(cp_ledger_db *d, cp_ledger_query q, char name[16], cp_error **err)
+{
+	g_snprintf(name, 16, "lq%d", (int)q);
+	if (d->prepared[q])
+		return true;
+	PGresult *prep = PQprepare(d->conn, name, sql[q], 0, NULL);
+	bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
+	if (!ok)
+		db_error(d, prep, err);
+	PQclear(prep);
+	d->prepared[q] = ok;
+	return ok;
+}
+
+static cp_ledger_rows *rows_of(cp_ledger_db *d, PGresult *res)
+{
 	cp_ledger_rows *r = g_new(cp_ledger_rows, 1);
 	r->d = d;
 	r->res = res;
 	r->row = -1;
 	return r;
+}
+
+static cp_ledger_rows *pg_query(cp_ledger_db *d, cp_ledger_query q, const cp_ledger_arg *args,
+                                int nargs, cp_error **err)
+{
+	g_assert(d->piped == 0);
+	const char *values[24];
+	char nums[24][24], name[16], *tz;
+	nargs = pg_values(q, args, nargs, values, nums, &tz);
+	if (!pg_prepare(d, q, name, err)) {
+		g_free(tz);
+		return NULL;
+	}
+	PGresult *res = PQexecPrepared(d->conn, name, nargs, values, NULL, NULL, 0);
+	g_free(tz);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(d, res, err);
+		PQclear(res);
+		return NULL;
+	}
+	return rows_of(d, res);
+}
+
+/* Pipelining (libpq's pipeline mode): queries sent one after another
+ * without waiting, their answers read afterwards in order, one round trip
+ * for all of them instead of one each. Inside the caller's transaction: a
+ * query that fails aborts the rest, and the transaction with them. */
+static bool pg_send(cp_ledger_db *d, cp_ledger_query q, const cp_ledger_arg *args, int nargs,
+                    cp_error **err)
+{
+	g_assert(!d->synced);
+	const char *values[24];
+	char nums[24][24], name[16], *tz;
+	nargs = pg_values(q, args, nargs, values, nums, &tz);
+	/* libpq copies the values into its buffer: they need not outlive this.
+	 * A statement is prepared before the pipeline begins (PQprepare waits
+	 * for its answer); one first met inside it is sent with its text. */
+	bool ok = d->piped || (pg_prepare(d, q, name, err) && PQenterPipelineMode(d->conn) == 1);
+	g_snprintf(name, sizeof name, "lq%d", (int)q);
+	if (ok && d->prepared[q])
+		ok = PQsendQueryPrepared(d->conn, name, nargs, values, NULL, NULL, 0) == 1;
+	else if (ok)
+		ok = PQsendQueryParams(d->conn, sql[q], nargs, NULL, values, NULL, NULL, 0) == 1;
+	g_free(tz);
+	if (ok) {
+		d->piped++;
+		return true;
+	}
+	if (err && !*err)
+		db_error(d, NULL, err);
+	return false;
+}
+
+/* Leaves pipeline mode, reading whatever answers are left (after an error:
+ * the aborted rest). */
+static void pipeline_end(cp_ledger_db *d)
+{
+	if (!d->synced && PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF)
+		PQpipelineSync(d->conn);
+	/* up to the sync's own result; NULL twice in a row: nothing more comes */
+	for (int nulls = 0; nulls < 2 && PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF;) {
+		PGresult *res = PQgetResult(d->conn);
+		if (!res) {
+			if (PQstatus(d->conn) != CONNECTION_OK)
+				break;
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+		if (sync)
+			break;
+	}
+	PQexitPipelineMode(d->conn);
+	d->piped = 0;
+	d->synced = false;
+}
+
+/* The answer to the oldest query sent and not yet answered. */
+static cp_ledger_rows *pg_receive(cp_ledger_db *d, cp_error **err)
+{
+	g_assert(d->piped > 0);
+	if (!d->synced) {
+		if (PQpipelineSync(d->conn) != 1) {
+			db_error(d, NULL, err);
+			pipeline_end(d);
+			return NULL;
+		}
+		d->synced = true;
+	}
+	PGresult *res = PQgetResult(d->conn);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(d, res, err);
+		PQclear(res);
+		pipeline_end(d);
+		return NULL;
+	}
+	/* each query's answer ends with a NULL */
+	PGresult *end = PQgetResult(d->conn);
+	PQclear(end);
+	if (--d->piped == 0)
+		pipeline_end(d);
+	return rows_of(d, res);
+}
+
+/* Drops the answers not yet taken (the caller stops early). */
+static void pg_abandon(cp_ledger_db *d)
+{
+	if (d->piped)
+		pipeline_end(d);
 }
 
 static int pg_next(cp_ledger_rows *r, cp_error **err)
@@ -587,6 +698,7 @@ static void pg_done(cp_ledger_rows *r)
 
 static void pg_rollback(cp_ledger_db *d)
 {
+	pg_abandon(d);
 	if (PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(d->conn, "ROLLBACK"));
 }
@@ -605,6 +717,7 @@ static bool pg_begin(cp_ledger_db *d, cp_ledger_tx tx, cp_error **err)
 
 static bool pg_commit(cp_ledger_db *d, cp_error **err)
 {
+	g_assert(d->piped == 0); /* every answer read before the commit */
 	PGresult *res = PQexec(d->conn, "COMMIT");
 	/* a transaction that failed answers COMMIT with ROLLBACK */
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
@@ -810,6 +923,9 @@ const cp_ledger_ops cp_ledger_pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.query = pg_query,
+	.send = pg_send,
+	.receive = pg_receive,
+	.abandon = pg_abandon,
 	.next = pg_next,
 	.text = pg_text,
 	.done = pg_done,
