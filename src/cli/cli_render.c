@@ -656,7 +656,7 @@ static const cli_pool_ops pdfdir_ops = {
 	.admit = batch_admit, .draw = pdfdir_draw, .chunk_done = pdfdir_chunk_done,
 	.done = pdfdir_done, .settle = pdfdir_settle,
 	/* 64 holders per document: its fonts are subset once for 64 files
-	 * rather than 32 (about 8 % of the CPU per file). */
+	 * rather than 32 (6 % of a run's instructions, bench/README.md). */
 	.chunk = 64,
 };
 
