@@ -105,12 +105,18 @@ void cp_atomic_install_signal_handlers(void (*handler)(int))
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static mode_t file_mode(unsigned flags, bool is_dir)
+/* umask() can only be read by setting it: read once per output, in the
+ * thread that opens it, before any thread of ours could race on it (a
+ * folder's pages are created by worker threads, with the folder's mask). */
+static mode_t read_umask(void)
 {
-	/* umask() can only be read by setting it; done once per output, before
-	 * any thread of ours could race on it. */
 	mode_t mask = umask(022);
 	umask(mask);
+	return mask;
+}
+
+static mode_t file_mode(unsigned flags, bool is_dir, mode_t mask)
+{
 	mode_t m = (flags & CP_ATOMIC_PRIVATE) ? 0600 : 0644;
 	if (is_dir)
 		m |= (m & 0444) >> 2; /* x wherever r */
@@ -446,7 +452,8 @@ struct cp_atomic {
 	char *name;           /* its name in that folder */
 };
 
-static cp_atomic *atomic_new(const char *final, unsigned flags, bool named, cp_error **err)
+static cp_atomic *atomic_new(const char *final, unsigned flags, mode_t mask, bool named,
+                             cp_error **err)
 {
 	char *dir = g_path_get_dirname(final);
 	char *base = g_path_get_basename(final);
@@ -479,7 +486,7 @@ static cp_atomic *atomic_new(const char *final, unsigned flags, bool named, cp_e
 		goto fail;
 	}
 	FILE *fp = NULL;
-	if (fchmod(fd, file_mode(flags, false)) != 0) {
+	if (fchmod(fd, file_mode(flags, false, mask)) != 0) {
 		cp_set_error(err, CP_E_IO, final, 0, 0, NULL, _("cannot set the file mode: %s"),
 		             g_strerror(errno));
 	} else if (!(fp = fdopen(fd, "w+b"))) {
@@ -520,7 +527,7 @@ static cp_atomic *atomic_open(const char *path, unsigned flags, bool named, cp_e
 	clean_stale(dir, base);
 	g_free(dir);
 	g_free(base);
-	cp_atomic *a = atomic_new(final, flags, named, err);
+	cp_atomic *a = atomic_new(final, flags, read_umask(), named, err);
 	g_free(final);
 	return a;
 }
@@ -657,6 +664,7 @@ struct cp_atomic_dir {
 	char *parent; /* its folder */
 	char *base;
 	unsigned flags;
+	mode_t mask;   /* the umask when it was opened (read_umask()) */
 	GMutex lock;
 	bool anon;     /* pages are unlinked files (fds) until the commit */
 	GArray *pages; /* dir_page, while anon */
@@ -719,7 +727,7 @@ static bool make_temp_dir(cp_atomic_dir *d, cp_error **err)
 	}
 	/* mkdtemp makes 0700; when the folder itself becomes the output it
 	 * should look like any folder the user would have made. */
-	(void)chmod(temp, file_mode(d->flags, true) | 0100);
+	(void)chmod(temp, file_mode(d->flags, true, d->mask) | 0100);
 	d->lockfd = open(temp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->lockfd >= 0)
 		(void)flock(d->lockfd, LOCK_EX | LOCK_NB);
@@ -744,6 +752,7 @@ cp_atomic_dir *cp_atomic_dir_open(const char *path, unsigned flags, cp_error **e
 	d->parent = g_path_get_dirname(final);
 	d->base = g_path_get_basename(final);
 	d->flags = flags;
+	d->mask = read_umask();
 	d->slot = -1;
 	d->lockfd = -1;
 	g_mutex_init(&d->lock);
@@ -860,7 +869,7 @@ cp_atomic *cp_atomic_dir_file(cp_atomic_dir *d, const char *name, cp_error **err
 			g_free(final);
 			return NULL;
 		}
-		(void)fchmod(fd, file_mode(d->flags, false));
+		(void)fchmod(fd, file_mode(d->flags, false, d->mask));
 		FILE *fp = fdopen(fd, "w+b");
 		if (!fp) {
 			close(fd);
@@ -878,7 +887,7 @@ cp_atomic *cp_atomic_dir_file(cp_atomic_dir *d, const char *name, cp_error **err
 		return a;
 	}
 	char *inner = g_build_filename(d->temp, name, NULL);
-	a = atomic_new(inner, d->flags, false, err);
+	a = atomic_new(inner, d->flags, d->mask, false, err);
 	g_free(inner);
 	if (a) {
 		g_free(a->path);

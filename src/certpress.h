@@ -327,6 +327,16 @@ void cp_fonts_free(cp_fonts *f);
 typedef struct cp_engine cp_engine;
 cp_engine *cp_engine_new(const cp_template *t, const cp_profile *p, cp_fonts *f,
                          cp_error **err);
+/* Flags of cp_engine_new_ex(). */
+enum {
+	/* The engine never draws an electronic page with the seal on it (a
+	 * paper run or preview, a signed PDF whose signature carries the
+	 * seal): the seal image is not decoded, and such a page gets none. The
+	 * profile has checked that the file is there. */
+	CP_ENGINE_NO_SEAL = 1u << 0,
+};
+cp_engine *cp_engine_new_ex(const cp_template *t, const cp_profile *p, cp_fonts *f,
+                            unsigned flags, cp_error **err);
 void cp_engine_free(cp_engine *e);
 /* A signed QR code (profile [signing] qr_signed): fn returns what is appended
  * to each record's query address, the signature over it and the record's

@@ -42,7 +42,7 @@ static bool engine_open(const cli_batch *b, cp_fonts **fonts, cp_engine **engine
 	*fonts = cp_fonts_new(b->fonts_dir, b->font_dir, err);
 	if (!*fonts)
 		return false;
-	*engine = cp_engine_new(b->tpl, b->profile, *fonts, err);
+	*engine = cp_engine_new_ex(b->tpl, b->profile, *fonts, b->engine_flags, err);
 	if (*engine) {
 		if (b->qr_signer)
 			cp_engine_set_qr_signer(*engine, qr_sign, (void *)b);
@@ -65,6 +65,7 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 			return false;
 		b->fonts_dir = cli_data_path("fonts");
 		b->font_dir = g_strdup(o->font_dir);
+		b->engine_flags = o->engine_flags;
 		if (cp_profile_qr_signed(b->profile)) {
 			b->qr_signer = cp_signer_from_profile(b->profile, err);
 			if (!b->qr_signer)
@@ -281,7 +282,7 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 /* Records travel in chunks: one queue operation per few dozen records keeps
  * the threads' hand-offs out of the profile, and a chunk is still small
  * enough that both cores stay busy to the end of a short batch. */
-#define CHUNK 32
+#define CHUNK 32 /* unless ops->chunk says otherwise */
 /* Chunks handed out and not yet settled, per worker: enough that a worker
  * never waits for the reader, few enough that memory stays flat. */
 #define INFLIGHT_PER_WORKER 3
@@ -289,7 +290,7 @@ bool cli_batch_run(cli_batch *b, cli_record_fn fn, void *ud, const char *what,
 typedef struct chunk {
 	size_t seq;
 	size_t n;
-	cli_item items[CHUNK];
+	cli_item items[CLI_POOL_MAX_CHUNK];
 	cp_error *fatal; /* a worker could not go on (I/O, fonts …) */
 } chunk;
 
@@ -535,6 +536,8 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 		.todo = g_async_queue_new(), .done = g_async_queue_new(),
 	};
 	p.cap = (size_t)p.max_workers * INFLIGHT_PER_WORKER;
+	size_t chunk_n = ops->chunk < 1 ? CHUNK
+	                 : ops->chunk > CLI_POOL_MAX_CHUNK ? CLI_POOL_MAX_CHUNK : (size_t)ops->chunk;
 	p.pending = g_new0(chunk *, p.cap);
 	cp_record rec;
 	memset(&rec, 0, sizeof rec);
@@ -561,7 +564,7 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 			ok = false;
 			break;
 		}
-		if (cur->n == CHUNK) {
+		if (cur->n == chunk_n) {
 			chunk *full = cur;
 			cur = NULL;
 			if (!submit(&p, full, err)) {

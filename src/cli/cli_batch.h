@@ -20,6 +20,7 @@ typedef struct cli_batch_opts {
 	const char *font_dir;      /* extra fonts, or NULL */
 	bool workers_lay_out;      /* load the template but leave fonts and the
 	                              engine to cli_batch_run_pool()'s workers */
+	unsigned engine_flags;     /* for cp_engine_new_ex(), e.g. CP_ENGINE_NO_SEAL */
 } cli_batch_opts;
 
 typedef struct cli_batch {
@@ -30,6 +31,7 @@ typedef struct cli_batch {
 	cp_reader *reader;
 	cp_checker *checker;
 	char *fonts_dir, *font_dir; /* for the engines of pool workers */
+	unsigned engine_flags;      /* cli_batch_opts' */
 	cp_signer *qr_signer; /* [signing] qr_signed: signs every QR code, or NULL */
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
@@ -96,8 +98,13 @@ typedef struct cli_pool_ops {
 	/* Calling thread, row order: the record's outcome; *still_valid as for
 	 * cli_record_fn (a layout refusal is already in it->row). */
 	bool (*settle)(void *ud, cli_item *it, bool *still_valid, cp_error **err);
+	/* Records per chunk, 1..CLI_POOL_MAX_CHUNK; 0 for the default (32). A
+	 * signed per-holder PDF folder draws a whole chunk into one document
+	 * (fonts subset once per chunk) and takes a larger one. */
+	int chunk;
 } cli_pool_ops;
 
+#define CLI_POOL_MAX_CHUNK 64
 #define CLI_POOL_MAX_WORKERS 16
 /* The number of workers to use by default: the processors online, at most
  * CLI_POOL_MAX_WORKERS. */
