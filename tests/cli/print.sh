@@ -51,65 +51,9 @@ if ! have ippeveprinter || ! have ipptool || ! have dbus-daemon; then
 	exit $?
 fi
 
-# --- the printers ------------------------------------------------------------
-# A private session bus stands in for the system bus ippeveprinter wants for
-# DNS-SD (with -r off it registers nothing). dbus-daemon prints its address
-# once it listens: reading it is the readiness signal.
-mkfifo "$T_TMP/bus.addr"
-dbus-daemon --session --address="unix:path=$T_TMP/bus" --nofork --nosyslog \
-	--print-address=1 >"$T_TMP/bus.addr" 2>"$T_TMP/dbus.log" &
-PIDS="$PIDS $!"
-read -r BUS_ADDR <"$T_TMP/bus.addr"
-
-# start_printer NAME COMMAND [FORMATS]: an ippeveprinter spooling to
-# $T_TMP/spool-NAME on a free loopback port; sets URI and pid. There is no
-# port 0: a random port is tried, and another if that one is taken (the
-# server exits). Ready when it prints its printer-uri-supported line (-v),
-# which it does once its sockets listen: a loop copying its output to the
-# log answers "up" through a FIFO, or "down" at end of output if the server
-# died first. The same loop tells when the printer has finished processing a
-# job ("[Job N] Processing time was …"): through the FIFO ended-NAME, when
-# the test made one to wait on.
-start_printer() {
-	name=$1 cmd=$2 formats=${3:-application/pdf}
-	mkdir -p "$T_TMP/spool-$name"
-	tries=0
-	while [ "$tries" -lt 20 ]; do
-		tries=$((tries + 1))
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		out="$T_TMP/out-$name-$tries" ready="$T_TMP/ready-$name-$tries"
-		mkfifo "$out" "$ready"
-		(
-			st=down
-			while IFS= read -r line; do
-				printf '%s\n' "$line"
-				case "$st$line" in
-				downprinter-uri-supported=*) st=up; echo up >"$ready" ;;
-				up"[Job "*"] Processing time was"*)
-					[ -p "$T_TMP/ended-$name" ] && printf '%s\n' "$line" >"$T_TMP/ended-$name" &&
-						told=1 ;;
-				esac
-			done
-			[ "$st" = up ] || echo down >"$ready"
-			# a printer gone before it ended the job: the waiting test is told
-			[ "$st" = up ] && [ -z "${told:-}" ] && [ -p "$T_TMP/ended-$name" ] &&
-				echo "printer gone" >"$T_TMP/ended-$name"
-		) <"$out" >>"$T_TMP/printer-$name.log" &
-		PIDS="$PIDS $!"
-		DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ippeveprinter -v -r off -n localhost -p "$port" \
-			-d "$T_TMP/spool-$name" -k -c "$cmd" -f "$formats" "certpress-$name" \
-			>"$out" 2>&1 &
-		pid=$!
-		PIDS="$PIDS $pid"
-		read -r state <"$ready"
-		if [ "$state" = up ]; then
-			URI="ipp://localhost:$port/ipp/print"
-			return 0
-		fi
-		wait "$pid" 2>/dev/null
-	done
-	return 1
-}
+# --- the printers (tests/cli/ipp.sh) ------------------------------------------
+. "$(dirname "$0")/ipp.sh"
+ipp_bus
 
 # A held printer's command: tells the test the job is being processed,
 # then waits until the test lets it go (hold-NAME.sh, FIFOs started-NAME and

@@ -53,48 +53,13 @@ if ! have ippeveprinter || ! have ipptool || ! have dbus-daemon; then
 	exit $?
 fi
 
-# --- the printer ---------------------------------------------------------------
-# As in print.sh: a private session bus stands in for the system bus (with
-# -r off ippeveprinter registers nothing); dbus-daemon prints its address
-# once it listens, and ippeveprinter prints its printer-uri-supported line
-# (-v) once its sockets listen: both are read through FIFOs, no clock.
-mkfifo "$T_TMP/bus.addr"
-dbus-daemon --session --address="unix:path=$T_TMP/bus" --nofork --nosyslog \
-	--print-address=1 >"$T_TMP/bus.addr" 2>"$T_TMP/dbus.log" &
-PIDS="$PIDS $!"
-read -r BUS_ADDR <"$T_TMP/bus.addr"
-mkdir -p "$T_TMP/spool"
+# --- the printer (tests/cli/ipp.sh) --------------------------------------------
+. "$(dirname "$0")/ipp.sh"
+ipp_bus
 URI=
-tries=0
-while [ -z "$URI" ] && [ "$tries" -lt 20 ]; do
-	tries=$((tries + 1))
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	out="$T_TMP/out-$tries" ready="$T_TMP/ready-$tries"
-	mkfifo "$out" "$ready"
-	(
-		st=down
-		while IFS= read -r line; do
-			printf '%s\n' "$line"
-			case "$st$line" in
-			downprinter-uri-supported=*) st=up; echo up >"$ready" ;;
-			esac
-		done
-		[ "$st" = up ] || echo down >"$ready"
-	) <"$out" >>"$T_TMP/printer.log" &
-	PIDS="$PIDS $!"
-	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ippeveprinter -v -r off -n localhost -p "$port" \
-		-d "$T_TMP/spool" -k -c /bin/true -f application/pdf certpress-room >"$out" 2>&1 &
-	pid=$!
-	PIDS="$PIDS $pid"
-	read -r state <"$ready"
-	if [ "$state" = up ]; then
-		URI="ipp://localhost:$port/ipp/print"
-	else
-		wait "$pid" 2>/dev/null
-	fi
-done
+start_printer room /bin/true || URI=
 if [ -z "$URI" ]; then
-	skip "ippeveprinter does not start here: $(tail -3 "$T_TMP/printer.log" 2>/dev/null)"
+	skip "ippeveprinter does not start here: $(tail -3 "$T_TMP/printer-room.log" 2>/dev/null)"
 	done_testing
 	exit $?
 fi
@@ -121,7 +86,7 @@ job_is() {
 }
 # spooled JOB FILE DESC: the printer's copy of job JOB is FILE byte for byte
 spooled() {
-	f=$(ls "$T_TMP/spool/$1"-*.pdf 2>/dev/null | head -1)
+	f=$(ls "$T_TMP/spool-room/$1"-*.pdf 2>/dev/null | head -1)
 	if [ -n "$f" ] && cmp -s "$f" "$2"; then ok "$3"
 	else not_ok "$3" "spooled: '$f'"; fi
 }

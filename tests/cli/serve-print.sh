@@ -38,45 +38,8 @@ if ! have curl || ! have python3 || ! have ippeveprinter || ! have dbus-daemon; 
 fi
 
 # --- the printer (as tests/cli/print.sh) --------------------------------------
-mkfifo "$T_TMP/bus.addr"
-dbus-daemon --session --address="unix:path=$T_TMP/bus" --nofork --nosyslog \
-	--print-address=1 >"$T_TMP/bus.addr" 2>"$T_TMP/dbus.log" &
-PIDS="$PIDS $!"
-read -r BUS_ADDR <"$T_TMP/bus.addr"
-start_printer() {
-	name=$1 cmd=$2
-	mkdir -p "$T_TMP/spool-$name"
-	tries=0
-	while [ "$tries" -lt 20 ]; do
-		tries=$((tries + 1))
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		out="$T_TMP/out-$name-$tries" ready="$T_TMP/ready-$name-$tries"
-		mkfifo "$out" "$ready"
-		(
-			st=down
-			while IFS= read -r line; do
-				printf '%s\n' "$line"
-				case "$st$line" in
-				downprinter-uri-supported=*) st=up; echo up >"$ready" ;;
-				esac
-			done
-			[ "$st" = up ] || echo down >"$ready"
-		) <"$out" >>"$T_TMP/printer-$name.log" &
-		PIDS="$PIDS $!"
-		DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ippeveprinter -v -r off -n localhost -p "$port" \
-			-d "$T_TMP/spool-$name" -k -c "$cmd" -f application/pdf "certpress-$name" \
-			>"$out" 2>&1 &
-		pid=$!
-		PIDS="$PIDS $pid"
-		read -r state <"$ready"
-		if [ "$state" = up ]; then
-			URI="ipp://localhost:$port/ipp/print"
-			return 0
-		fi
-		wait "$pid" 2>/dev/null
-	done
-	return 1
-}
+. "$(dirname "$0")/ipp.sh"
+ipp_bus
 if ! start_printer good /bin/true; then
 	skip "ippeveprinter does not start here: $(tail -3 "$T_TMP/printer-good.log" 2>/dev/null)"
 	done_testing
