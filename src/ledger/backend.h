@@ -182,4 +182,46 @@ extern const cp_ledger_ops cp_ledger_pg_ops;
  * URI, or libpq keyword=value pairs) rather than an SQLite file. */
 bool cp_ledger_pg_conninfo(const char *where);
 
+
+/* The queries both backends write in the same SQL (no parameters, no
+ * dialect): one text each, used by the tables of sqlite.c and pg.c. */
+#define CP_SQL_GENERATION \
+	"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || " \
+	"(SELECT coalesce(max(id), 0) FROM batch) || ',' || " \
+	"(SELECT coalesce(max(id), 0) FROM print) || ',' || " \
+	"(SELECT coalesce(max(id), 0) FROM spoil) || ',' || " \
+	"(SELECT coalesce(max(id), 0) FROM destruction) || ',' || " \
+	"(SELECT count(*) FROM revocation)"
+#define CP_SQL_LAST_SERIAL \
+	"SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL " \
+	"ORDER BY id DESC LIMIT 1"
+#define CP_SQL_ENTRIES \
+	"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT " \
+	"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM " \
+	"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM " \
+	"revocation) + (SELECT count(*) FROM print_job)"
+#define CP_SQL_DUMP_STOCK \
+	"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at " \
+	"FROM stock ORDER BY id"
+#define CP_SQL_DUMP_BATCH \
+	"SELECT id, name, note, operator, started_at, input, input_sha256, " \
+	"printer_profile, calibration, template, template_sha256 FROM batch ORDER BY id"
+#define CP_SQL_DUMP_PRINT \
+	"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, " \
+	"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM " \
+	"print ORDER BY id"
+#define CP_SQL_DUMP_SPOIL \
+	"SELECT id, serial, stock_id, print_id, cert_no, reason, at, operator FROM spoil " \
+	"ORDER BY id"
+#define CP_SQL_DUMP_DESTRUCTION \
+	"SELECT id, reason, at, operator FROM destruction ORDER BY id"
+#define CP_SQL_DUMP_DESTROYED \
+	"SELECT serial, stock_id, destruction_id FROM destroyed ORDER BY destruction_id, " \
+	"serial"
+#define CP_SQL_DUMP_REVOCATION \
+	"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no"
+#define CP_SQL_DUMP_JOB \
+	"SELECT id, batch_id, file, dest, profile, copies, job_id, state, message, at, " \
+	"operator FROM print_job ORDER BY id"
+
 #endif

@@ -187,14 +187,13 @@ static const char *const sql[CP_LQ_N] = {
 		"x.at FROM destroyed d JOIN destruction x ON x.id = d.destruction_id WHERE "
 		"d.serial = $4::text)",
 	[CP_LQ_GENERATION] =
-		"SELECT (SELECT coalesce(max(id), 0) FROM stock) || ',' || (SELECT coalesce(max(id), 0) FROM batch) || ',' || (SELECT coalesce(max(id), 0) FROM print) || ',' || (SELECT coalesce(max(id), 0) FROM spoil) || ',' || (SELECT coalesce(max(id), 0) FROM destruction) || ',' || (SELECT count(*) FROM revocation)",
+		CP_SQL_GENERATION,
 	[CP_LQ_SERIAL_USED] =
 		"SELECT (EXISTS (SELECT 1 FROM print WHERE serial = $1::text) "
 		"OR EXISTS (SELECT 1 FROM spoil WHERE serial = $1::text) "
 		"OR EXISTS (SELECT 1 FROM destroyed WHERE serial = $1::text))::integer",
 	[CP_LQ_LAST_SERIAL] =
-		"SELECT serial, stock_id FROM print WHERE stock_id IS NOT NULL "
-		"ORDER BY id DESC LIMIT 1",
+		CP_SQL_LAST_SERIAL,
 	[CP_LQ_STOCK_AFTER] =
 		"SELECT id, first FROM stock WHERE id > $1::bigint ORDER BY id LIMIT 1",
 	[CP_LQ_LIVE_OTHER] =
@@ -384,33 +383,23 @@ static const char *const sql[CP_LQ_N] = {
 		"FROM print p JOIN batch b ON b.id = p.batch_id "
 		"WHERE b.name = $1::text AND p.page = $2::integer ORDER BY p.id DESC LIMIT 1",
 	[CP_LQ_ENTRIES] =
-		"SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM batch) + (SELECT "
-		"count(*) FROM print) + (SELECT count(*) FROM spoil) + (SELECT count(*) FROM "
-		"destruction) + (SELECT count(*) FROM destroyed) + (SELECT count(*) FROM "
-		"revocation) + (SELECT count(*) FROM print_job)",
+		CP_SQL_ENTRIES,
 	[CP_LQ_DUMP_STOCK] =
-		"SELECT id, prefix, width, first, last, received_on, note, operator, recorded_at "
-		"FROM stock ORDER BY id",
+		CP_SQL_DUMP_STOCK,
 	[CP_LQ_DUMP_BATCH] =
-		"SELECT id, name, note, operator, started_at, input, input_sha256, "
-		"printer_profile, calibration, template, template_sha256 FROM batch ORDER BY id",
+		CP_SQL_DUMP_BATCH,
 	[CP_LQ_DUMP_PRINT] =
-		"SELECT id, batch_id, kind, cert_no, name, id_masked, level, occupation, serial, "
-		"stock_id, file, page, sha256, reason, old_returned, printed_at, operator FROM "
-		"print ORDER BY id",
+		CP_SQL_DUMP_PRINT,
 	[CP_LQ_DUMP_SPOIL] =
-		"SELECT id, serial, stock_id, print_id, cert_no, reason, at, operator FROM spoil "
-		"ORDER BY id",
+		CP_SQL_DUMP_SPOIL,
 	[CP_LQ_DUMP_DESTRUCTION] =
-		"SELECT id, reason, at, operator FROM destruction ORDER BY id",
+		CP_SQL_DUMP_DESTRUCTION,
 	[CP_LQ_DUMP_DESTROYED] =
-		"SELECT serial, stock_id, destruction_id FROM destroyed ORDER BY destruction_id, "
-		"serial",
+		CP_SQL_DUMP_DESTROYED,
 	[CP_LQ_DUMP_REVOCATION] =
-		"SELECT cert_no, reason, at, operator FROM revocation ORDER BY at, cert_no",
+		CP_SQL_DUMP_REVOCATION,
 	[CP_LQ_DUMP_JOB] =
-		"SELECT id, batch_id, file, dest, profile, copies, job_id, state, message, at, "
-		"operator FROM print_job ORDER BY id",
+		CP_SQL_DUMP_JOB,
 	[CP_LQ_LOAD_STOCK] =
 		"INSERT INTO stock (id, prefix, width, first, last, received_on, note, operator, "
 		"recorded_at) VALUES ($1::bigint, $2::text, $3::integer, $4::bigint, $5::bigint, "
