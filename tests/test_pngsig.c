@@ -6,6 +6,7 @@
  * the image data, bytes after IEND, the signature itself, the chunk's CRC,
  * another key; a PNG without the chunk is not "sealed" (checked as a scan).
  */
+#include "common/testseal.h"
 #include "common/testutil.h"
 
 #include <glib/gstdio.h>
@@ -21,47 +22,7 @@
 
 #define URL "http://jndj.osta.org.cn/?zsbh=S000044000123263000001"
 
-typedef struct seal {
-	cp_signer *signer;
-	X509 *cert;
-} seal;
-
-static seal make_seal(const char *name)
-{
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
-	                           (const unsigned char *)name, -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	g_assert_cmpint(X509_sign(x, key, EVP_sha256()), >, 0);
-	char *dir = tu_scratch(name);
-	char *kp = g_build_filename(dir, "k.pem", NULL), *cp = g_build_filename(dir, "c.pem", NULL);
-	FILE *f = fopen(kp, "w");
-	g_assert_true(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
-	fclose(f);
-	g_assert_cmpint(g_chmod(kp, 0600), ==, 0);
-	f = fopen(cp, "w");
-	g_assert_true(f && PEM_write_X509(f, x));
-	fclose(f);
-	cp_error *err = NULL;
-	seal s = {cp_signer_load(cp, kp, NULL, &err), x};
-	tu_assert_no_error(err);
-	EVP_PKEY_free(key);
-	g_free(kp);
-	g_free(cp);
-	g_free(dir);
-	return s;
-}
-
-static void free_seal(seal *s)
-{
-	cp_signer_free(s->signer);
-	X509_free(s->cert);
-}
+typedef tu_seal seal;
 
 /* A small page with something on it: dense rows, zero rows, a repeat. */
 static cairo_surface_t *page(void)
@@ -145,7 +106,7 @@ static void put(const char *path, const void *b, size_t n)
 
 static void test_round_trip(void)
 {
-	seal s = make_seal("pngsig-a");
+	seal s = tu_seal_new("pngsig-a", EVP_EC_gen("P-256"));
 	char *dir = tu_scratch("pngsig");
 	cairo_surface_t *pg = page();
 	char *tok = token(&s);
@@ -208,12 +169,13 @@ static void test_round_trip(void)
 	g_free(tok);
 	g_free(dir);
 	cairo_surface_destroy(pg);
-	free_seal(&s);
+	tu_seal_free(&s);
 }
 
 static void test_tampering(void)
 {
-	seal s = make_seal("pngsig-b"), other = make_seal("pngsig-c");
+	seal s = tu_seal_new("pngsig-b", EVP_EC_gen("P-256"));
+	seal other = tu_seal_new("pngsig-c", EVP_EC_gen("P-256"));
 	char *dir = tu_scratch("pngsig-t");
 	cairo_surface_t *pg = page();
 	char *tok = token(&s);
@@ -316,8 +278,8 @@ static void test_tampering(void)
 	g_free(tok);
 	g_free(dir);
 	cairo_surface_destroy(pg);
-	free_seal(&s);
-	free_seal(&other);
+	tu_seal_free(&s);
+	tu_seal_free(&other);
 }
 
 int main(int argc, char **argv)

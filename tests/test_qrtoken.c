@@ -5,6 +5,7 @@
  * changed, another certificate's query address, another key, every
  * truncation; a key that is not P-256 cannot sign.
  */
+#include "common/testseal.h"
 #include "common/testutil.h"
 
 #include <glib/gstdio.h>
@@ -17,46 +18,7 @@
 #define URL1 "http://jndj.osta.org.cn/?zsbh=S000044000123263000001"
 #define URL2 "http://jndj.osta.org.cn/?zsbh=S000044000123264000001"
 
-typedef struct seal {
-	cp_signer *signer;
-	X509 *cert;
-} seal;
-
-static seal make_seal(const char *name, EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
-	                           (const unsigned char *)name, -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, key);
-	g_assert_cmpint(X509_sign(x, key, EVP_sha256()), >, 0);
-	char *dir = tu_scratch(name);
-	char *kp = g_build_filename(dir, "k.pem", NULL), *cp = g_build_filename(dir, "c.pem", NULL);
-	FILE *f = fopen(kp, "w");
-	g_assert_true(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
-	fclose(f);
-	g_assert_cmpint(g_chmod(kp, 0600), ==, 0);
-	f = fopen(cp, "w");
-	g_assert_true(f && PEM_write_X509(f, x));
-	fclose(f);
-	cp_error *err = NULL;
-	seal s = {cp_signer_load(cp, kp, NULL, &err), x};
-	tu_assert_no_error(err);
-	EVP_PKEY_free(key);
-	g_free(kp);
-	g_free(cp);
-	g_free(dir);
-	return s;
-}
-
-static void free_seal(seal *s)
-{
-	cp_signer_free(s->signer);
-	X509_free(s->cert);
-}
+typedef tu_seal seal;
 
 static const cp_qrtoken_fields fields1 = {{NULL, "S000044000123263000001", "陈志强",
                                            "4401**********149X", "电工", "--", "三级/高级工",
@@ -114,7 +76,7 @@ static char *with_token(const char *url, const guchar *b, gsize n)
 
 static void test_round_trip(void)
 {
-	seal s = make_seal("qrt-seal", EVP_EC_gen("P-256"));
+	seal s = tu_seal_new("qrt-seal", EVP_EC_gen("P-256"));
 	char *t = qr_text(&s, &fields1, URL1);
 	cp_verify_result r = check(t, s.cert);
 	g_assert_cmpint(r.status, ==, CP_VERIFY_VALID);
@@ -144,13 +106,13 @@ static void test_round_trip(void)
 	g_assert_null(r.id_masked);
 	cp_verify_result_clear(&r);
 	g_free(t);
-	free_seal(&s);
+	tu_seal_free(&s);
 }
 
 static void test_tampering(void)
 {
-	seal s = make_seal("qrt-seal2", EVP_EC_gen("P-256"));
-	seal other = make_seal("qrt-other", EVP_EC_gen("P-256"));
+	seal s = tu_seal_new("qrt-seal2", EVP_EC_gen("P-256"));
+	seal other = tu_seal_new("qrt-other", EVP_EC_gen("P-256"));
 	char *t1 = qr_text(&s, &fields1, URL1), *t2 = qr_text(&s, &fields2, URL2);
 
 	/* One character of the signed certificate number changed. */
@@ -214,18 +176,18 @@ static void test_tampering(void)
 	cp_verify_result_clear(&r);
 	g_free(t1);
 	g_free(t2);
-	free_seal(&s);
-	free_seal(&other);
+	tu_seal_free(&s);
+	tu_seal_free(&other);
 }
 
 static void test_rsa_key_refused(void)
 {
-	seal s = make_seal("qrt-rsa", EVP_RSA_gen(2048));
+	seal s = tu_seal_new("qrt-rsa", EVP_RSA_gen(2048));
 	cp_error *err = NULL;
 	char *frag = cp_qrtoken_fragment(s.signer, &fields1, URL1, &err);
 	g_assert_null(frag);
 	tu_assert_error(&err, CP_E_USAGE, "P-256");
-	free_seal(&s);
+	tu_seal_free(&s);
 }
 
 int main(int argc, char **argv)
