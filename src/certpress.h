@@ -55,6 +55,7 @@ typedef struct cp_error {
 	long line;     /* 1-based line in that file, or 0 */
 	long row;      /* spreadsheet row of the record (header = 1), or 0 */
 	char *column;  /* CSV column header, template/profile key or field, or NULL */
+	const char *rule; /* a refusal's rule (docs/rules.md), a static string, or NULL */
 } cp_error;
 
 /* Frees an error and everything it holds. NULL is allowed. */

@@ -40,6 +40,12 @@ void cp_propagate_error(cp_error **dst, cp_error *src)
 		cp_error_free(src);
 }
 
+void cp_error_set_rule(cp_error **err, const char *rule)
+{
+	if (err && *err)
+		(*err)->rule = rule;
+}
+
 cp_error *cp_error_copy(const cp_error *e)
 {
 	if (!e)

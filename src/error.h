@@ -20,6 +20,11 @@ void cp_set_errorv(cp_error **err, cp_code code, const char *file, long line,
 /* Moves src into *dst (same first-wins rule); src is freed when not moved. */
 void cp_propagate_error(cp_error **dst, cp_error *src);
 
+/* Files the error in *err (when there is one) under rule, a static string
+ * such as "ledger.revoked": a caller that reports refusals by rule needs no
+ * guess from the wording. */
+void cp_error_set_rule(cp_error **err, const char *rule);
+
 /* A deep copy of e (NULL for NULL): one cause reported to several callers. */
 cp_error *cp_error_copy(const cp_error *e);
 

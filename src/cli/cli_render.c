@@ -276,7 +276,8 @@ static bool ledger_admit(render_ctx *c, const cp_record *rec, cp_problems *row, 
 	bool sheet = le->column && strcmp(le->column, "print_serial") == 0;
 	cp_field f = sheet ? CP_FIELD_PRINT_SERIAL : CP_FIELD_CERT_NO;
 	cli_problem_add(row, CP_SEV_ERROR, rec, f, cp_reader_column(c->b->reader, f), rec->value[f],
-	                sheet ? "ledger.serial" : "ledger.issued", le->message);
+	                le->rule ? le->rule : sheet ? "ledger.serial" : "ledger.issued",
+	                le->message);
 	cp_error_free(le);
 	*valid = false;
 	return true;

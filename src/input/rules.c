@@ -20,6 +20,8 @@
 #define SRC_NUMBER "第十三条"  /* 22 characters, one number per certificate */
 #define SRC_PRINT "第十五条"   /* printed by a printer, the photo printed */
 #define SRC_LEDGER "第十八条"  /* the ledgers of printing and stock */
+#define SRC_REISSUE "第十七条" /* a reissue keeps the number */
+#define SRC_REVOKE "第二十四条" /* a revoked certificate */
 #define SRC_CODING "编码规则"  /* 人社鉴发〔2019〕2号: the number's positions */
 #define SRC_STYLE "样式通知"   /* 人社鉴发〔2021〕1号: the 1-inch photo */
 
@@ -74,6 +76,8 @@ static const cp_rule_source rule_sources[] = {
 	{"cert_prefix.province", SRC_CODING},
 	{"ledger.issued", SRC_NUMBER},
 	{"ledger.serial", SRC_LEDGER},
+	{"ledger.reissue", SRC_REISSUE},
+	{"ledger.revoked", SRC_REVOKE},
 	{"issue_date.format", SRC_CONTENT},
 	{"issue_date.calendar", SRC_CONTENT},
 	{"issue_date.range", SRC_CONTENT},

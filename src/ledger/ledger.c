@@ -589,6 +589,7 @@ static bool refuse_revoked(cp_ledger *l, const char *cert_no, cp_error **err)
 		             _("certificate number %s was revoked on %s (%s) and can never be "
 		               "printed again (第二十四条)"),
 		             cert_no, when, col(l, r, 1));
+		cp_error_set_rule(err, "ledger.revoked");
 		g_free(when);
 	}
 	done(l, r);
@@ -708,6 +709,7 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 		             _("certificate number %s was revoked on %s (%s) and can never be "
 		               "printed again (第二十四条)"),
 		             cert, when, col(l, r, 1));
+		cp_error_set_rule(err, "ledger.revoked");
 		g_free(when);
 		found = -1;
 	} else if (found == 1) {
@@ -760,6 +762,7 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 			cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 			             _("certificate number %s cannot be reissued: it was never issued"),
 			             cert);
+		cp_error_set_rule(err, "ledger.reissue");
 		return false;
 	}
 	*kind = live ? "reissue" : any ? "reprint" : "issue";

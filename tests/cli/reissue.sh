@@ -53,6 +53,18 @@ run reissue "$C4" --reason lost --org "$ORG" --ledger "$L" -o "$T_TMP/out/x.pdf"
 [ "$T_STATUS" -ne 0 ] && ok "a revoked number cannot be reissued (exit $T_STATUS)" ||
 	not_ok "a revoked number cannot be reissued"
 contains "$T_ERR" "revoked" "the refusal says it was revoked"
+# The same through `render --reissue`: each refusal under its own rule, not
+# the summary line of numbers already issued (which asks for --reissue).
+head -n 1 "$IN/b.csv" >"$IN/r.csv"
+grep ",$C4," "$IN/b.csv" >>"$IN/r.csv" # revoked
+grep ",$C2," "$IN/b.csv" | sed "s/,$C2,/,S000044000123263099999,/" >>"$IN/r.csv" # never issued
+run render --org "$ORG" --ledger "$L" --reissue lost -o "$T_TMP/out/x.pdf" "$IN/r.csv"
+expect_status 1 "render --reissue of a revoked and a never issued number"
+contains "$T_ERR" "[ledger.revoked 第二十四条] certificate number $C4 was revoked" \
+	"the revoked number is refused as revoked (第二十四条)"
+contains "$T_ERR" "[ledger.reissue 第十七条] certificate number S000044000123263099999 cannot be reissued: it was never issued" \
+	"the number never issued is refused as no reissue (第十七条)"
+lacks "$T_ERR" "already issued" "neither is called already issued"
 file_absent "$T_TMP/out/x.pdf" "nothing written for the refusals"
 export_to "$T_TMP/export.after"
 cmp -s "$T_TMP/export.before" "$T_TMP/export.after" &&
