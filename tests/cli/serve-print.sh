@@ -256,17 +256,38 @@ printf '#!/bin/sh\necho started >"%s"\nread -r x <"%s"\n' "$T_TMP/started" "$T_T
 chmod +x "$T_TMP/hold.sh"
 if start_printer held "$T_TMP/hold.sh"; then
 	HELD=$URI
+	# The test holds "started" open itself: a line written there stays
+	# until read. Two things write one: the printer, once it has the job,
+	# and, so that a job failing before it reaches the printer cannot leave
+	# the test waiting for ever, a watcher that long-polls the job until it
+	# is done or the console is gone.
+	exec 4<>"$T_TMP/started"
 	P -F "dest=$HELD" -F "rows=4"
 	code_is 202 "a job for the held printer"
-	read -r x <"$T_TMP/started"
-	ok "the held printer has the job"
-	kill -TERM "$PID"
-	wait "$PID"
-	is "$?" 0 "SIGTERM during a job stops the console cleanly"
-	exec 3<>"$T_TMP/gate"; echo go >&3; exec 3>&-
-	CERT4=$(sed -n 4p "$IN/small.csv" | cut -d, -f7)
-	"$CERTPRESS" ledger show --ledger "$L" "$CERT4" >"$T_TMP/show4b" 2>&1
-	contains "$(cat "$T_TMP/show4b")" "sent to printer $HELD" "the interrupted job is in the ledger"
+	HJOB=$(json 'j["job"]')
+	(
+		while curl -s -o "$T_TMP/held-job" -H "$H" "$BASE/api/job/$HJOB?wait=1" &&
+			grep -q '"state":"running"' "$T_TMP/held-job"; do :; done
+		echo ended
+	) >&4 &
+	WATCH=$!
+	read -r x <&4
+	if [ "$x" = started ]; then
+		ok "the held printer has the job"
+		kill -TERM "$PID"
+		wait "$PID"
+		is "$?" 0 "SIGTERM during a job stops the console cleanly"
+		exec 3<>"$T_TMP/gate"; echo go >&3; exec 3>&-
+		CERT4=$(sed -n 4p "$IN/small.csv" | cut -d, -f7)
+		"$CERTPRESS" ledger show --ledger "$L" "$CERT4" >"$T_TMP/show4b" 2>&1
+		contains "$(cat "$T_TMP/show4b")" "sent to printer $HELD" "the interrupted job is in the ledger"
+	else
+		not_ok "the held printer has the job" "the job ended first: $(head -c 600 "$T_TMP/held-job")"
+		kill -TERM "$PID"
+		wait "$PID"
+	fi
+	wait "$WATCH"
+	exec 4>&-
 else
 	skip "the held printer does not start: the stop during a job is not tried"
 	kill -TERM "$PID"
