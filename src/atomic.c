@@ -105,13 +105,39 @@ void cp_atomic_install_signal_handlers(void (*handler)(int))
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* umask() can only be read by setting it: read once per output, in the
- * thread that opens it, before any thread of ours could race on it (a
- * folder's pages are created by worker threads, with the folder's mask). */
+/* The process's umask. umask() can only read it by setting it, and another
+ * thread creating a file in that moment (the console answers requests while
+ * a job prints) would get the wrong mode; Linux shows it in
+ * /proc/self/status ("Umask:", since 4.7) without changing it. Read once:
+ * certpress never changes its umask. */
+static mode_t umask_now(void)
+{
+	mode_t mask = 0;
+	bool found = false;
+	FILE *f = fopen("/proc/self/status", "re");
+	if (f) {
+		char line[256];
+		unsigned m;
+		while (!found && fgets(line, sizeof line, f))
+			if (sscanf(line, "Umask: %o", &m) == 1)
+				mask = (mode_t)(m & 0777), found = true;
+		fclose(f);
+	}
+	if (!found) {
+		mask = umask(022);
+		umask(mask);
+	}
+	return mask;
+}
+
 static mode_t read_umask(void)
 {
-	mode_t mask = umask(022);
-	umask(mask);
+	static gsize once;
+	static mode_t mask;
+	if (g_once_init_enter(&once)) {
+		mask = umask_now();
+		g_once_init_leave(&once, 1);
+	}
 	return mask;
 }
 
