@@ -11,6 +11,7 @@ RUNS=${BENCH_RUNS:-3}
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive number" ;; esac
 
 rm -f "$OUT"/*.runs "$OUT/results.tsv"
+rm -rf "$OUT/old" # an interrupted bench's (set_aside)
 : > "$OUT/results.tsv"
 
 # What the processors give when all are busy: on shared or virtual machines
@@ -125,7 +126,7 @@ png() {
 	shift 2
 	_i=0
 	while [ $_i -lt "$_runs" ]; do
-		run_once "$_name" "rm -rf '$OUT/$_name' '$OUT/$_name.ledger'*" \
+		run_once "$_name" "set_aside '$OUT/$_name'; rm -f '$OUT/$_name.ledger'*" \
 			"$CERTPRESS" render --org "$ORG" --ledger "$OUT/$_name.ledger" --dpi 300 "$@" \
 			-o "$OUT/$_name" "$CACHE/batch-100.csv"
 		_i=$((_i + 1))
@@ -156,7 +157,7 @@ signed() {
 	printf '\n[signing]\ncertificate = seal.pem\nkey = seal.key\n' >>"$_d/org.conf"
 	_i=0
 	while [ $_i -lt "$_runs" ]; do
-		run_once "$_name" "rm -rf '$OUT/$_name' '$OUT/$_name.ledger'* && mkdir '$OUT/$_name'" \
+		run_once "$_name" "set_aside '$OUT/$_name'; rm -f '$OUT/$_name.ledger'* && mkdir '$OUT/$_name'" \
 			"$CERTPRESS" render --org "$_d/org.conf" --ledger "$OUT/$_name.ledger" \
 			--mode electronic --format pdf "$@" -o "$OUT/$_name/" "$CACHE/batch-1000.csv"
 		_i=$((_i + 1))
@@ -190,6 +191,8 @@ record preview-1k png 1 "$(wc -c < "$OUT/preview-1k.png")" ""
 	echo "}"
 } > bench/results.json.tmp
 mv bench/results.json.tmp bench/results.json
+
+rm -rf "$OUT/old"
 
 echo
 echo "certpress benchmark: $(getconf _NPROCESSORS_ONLN) CPUs ($BENCH_PARALLEL cores' worth" \

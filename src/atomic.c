@@ -630,7 +630,15 @@ bool cp_atomic_commit(cp_atomic *a, cp_error **err)
 		what = "fsync", e = errno;
 	if (!what && a->owner) {
 		/* A page of a folder output: the folder keeps the open file
-		 * until its own commit. */
+		 * until its own commit. Its writeback starts now, without
+		 * waiting for it, so that the folder's one syncfs finds most
+		 * pages on the disk already instead of writing a whole batch
+		 * (120 MB for 1,000 signed PDFs) while the operator waits; the
+		 * pattern of git's core.fsyncMethod=batch. Only a hint: a
+		 * failure here is found by that syncfs. */
+#ifdef SYNC_FILE_RANGE_WRITE
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
 		int keep = dup(fd);
 		if (keep < 0 || !dir_take(a->owner, a->name, keep, err)) {
 			if (keep < 0)
