@@ -601,6 +601,16 @@ bool cp_ledger_batch_set_template(cp_ledger_batch *b, const char *path, const ch
  * destroyed. A number whose every sheet was spoiled may be printed again.
  * Only cert_no, serial and reissue_reason are looked at. */
 bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);
+/* Asks the ledger ahead, in one round trip, what cp_ledger_batch_check()
+ * will want to know of each of these numbers (at most CP_LEDGER_AHEAD_MAX;
+ * NULL, malformed or repeated ones are skipped): on a PostgreSQL server one
+ * query per record would cost a round trip each while the workers draw. The
+ * answers come from the batch's snapshot, as the checks' own; each is used
+ * by the next check of its number, and a call drops those of the previous
+ * call not used. Does nothing on a ledger file. */
+#define CP_LEDGER_AHEAD_MAX 64
+bool cp_ledger_batch_ahead(cp_ledger_batch *b, const char *const *cert_nos, size_t n,
+                           cp_error **err);
 /* Records one printed page (running the same checks when the number was not
  * checked before). Every field is validated. */
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err);

@@ -458,6 +458,55 @@ static void test_spoil(void)
 	g_free(path);
 }
 
+/* cp_ledger_batch_ahead(): the numbers asked for in one round trip get the
+ * verdicts they get one by one: issued, revoked, new, twice in the chunk,
+ * malformed, a reissue; a second call drops what the first left unused. */
+static void test_ahead(void)
+{
+	char *path = scratch_ledger("ledger-ahead");
+	cp_ledger *l = open_ok(path);
+	cp_error *err = NULL;
+	const char *first[] = {CERT("000001"), CERT("000002")};
+	g_assert_true(issue(l, "batch-1", first, NULL, 2, NULL, false, &err));
+	g_assert_true(cp_ledger_revoke(l, CERT("000002"), "fraud", &err));
+	tu_assert_no_error(err);
+
+	cp_ledger_batch *b = cp_ledger_batch_begin(l, "batch-2", NULL, &err);
+	tu_assert_no_error(err);
+	const char *chunk[] = {CERT("000001"), CERT("000002"), CERT("000003"), CERT("000003"),
+	                       "S0000440", NULL, CERT("000004")};
+	g_assert_true(cp_ledger_batch_ahead(b, chunk, G_N_ELEMENTS(chunk), &err));
+	tu_assert_no_error(err);
+	cp_ledger_print p = page(CERT("000001"), NULL, 1);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, CERT("000001") " was already issued in batch batch-1");
+	p = page(CERT("000002"), NULL, 2);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	g_assert_nonnull(err);
+	g_assert_cmpstr(err->rule, ==, "ledger.revoked");
+	tu_assert_error(&err, CP_E_LEDGER, CERT("000002") " was revoked on");
+	p = page(CERT("000003"), NULL, 3);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_no_error(err);
+	g_assert_false(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_error(&err, CP_E_LEDGER, "appears twice in this batch");
+	/* asked again: what was asked and not used (000004) is dropped, and a
+	 * number checked in the batch already is not asked for */
+	const char *next[] = {CERT("000003"), CERT("000001")};
+	g_assert_true(cp_ledger_batch_ahead(b, next, G_N_ELEMENTS(next), &err));
+	tu_assert_no_error(err);
+	p = page(CERT("000001"), NULL, 4);
+	p.reissue_reason = "lost";
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_no_error(err);
+	p = page(CERT("000004"), NULL, 5);
+	g_assert_true(cp_ledger_batch_check(b, &p, &err));
+	tu_assert_no_error(err);
+	cp_ledger_batch_abort(b);
+	cp_ledger_free(l);
+	g_free(path);
+}
+
 static void assert_balance(cp_ledger *l, const char *date, int64_t rec, int64_t iss,
                            int64_t spo, int64_t des, int64_t rem);
 
@@ -1854,6 +1903,7 @@ int main(int argc, char **argv)
 	ADD("/spoil", test_spoil);
 	ADD("/batch-spoil", test_batch_spoil);
 	ADD("/revoke", test_revoke);
+	ADD("/ahead", test_ahead);
 	ADD("/balance", test_balance);
 	ADD("/validation", test_validation);
 	ADD("/race", test_race);

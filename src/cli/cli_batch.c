@@ -410,6 +410,18 @@ static gpointer worker_main(gpointer data)
 	return NULL;
 }
 
+/* The admits of a full chunk, in row order, after the look ahead: its
+ * records are read and checked, none is drawn yet. */
+static bool admit_chunk(pool *p, chunk *ch, cp_error **err)
+{
+	if (p->ops->ahead && !p->ops->ahead(p->ud, ch->items, ch->n, err))
+		return false;
+	for (size_t i = 0; i < ch->n; i++)
+		if (!p->ops->admit(p->ud, &ch->items[i], err))
+			return false;
+	return true;
+}
+
 static bool submit(pool *p, chunk *ch, cp_error **err)
 {
 	/* Another worker only when every started one has work already. */
@@ -560,14 +572,15 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 		memset(&rec, 0, sizeof rec);
 		it->part = -1;
 		it->valid = cp_checker_check(b->checker, &it->rec, &it->row);
-		if (!ops->admit(ud, it, err)) {
-			ok = false;
-			break;
-		}
 		if (cur->n == chunk_n) {
 			chunk *full = cur;
 			cur = NULL;
-			if (!submit(&p, full, err)) {
+			if (!admit_chunk(&p, full, err)) {
+				chunk_free(full);
+				ok = false;
+				break;
+			}
+			if (!submit(&p, full, err)) { /* it freed the chunk */
 				ok = false;
 				break;
 			}
@@ -580,7 +593,12 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 	if (ok && cur) {
 		chunk *last = cur;
 		cur = NULL;
-		ok = submit(&p, last, err);
+		if (!admit_chunk(&p, last, err)) {
+			chunk_free(last);
+			ok = false;
+		} else {
+			ok = submit(&p, last, err);
+		}
 	}
 	while (ok && p.inflight > 0) {
 		if (interrupted(err))

@@ -85,6 +85,10 @@ typedef struct cli_pool_ops {
 	 * went): may refuse the record (a problem in it->row, it->valid =
 	 * false) and sets it->draw. */
 	bool (*admit)(void *ud, cli_item *it, cp_error **err);
+	/* Calling thread, before the admits of a chunk (the records of a few
+	 * dozen rows, checked): may look ahead for them all at once, e.g. ask
+	 * the ledger in one round trip; may be NULL. */
+	bool (*ahead)(void *ud, cli_item *items, size_t n, cp_error **err);
 	/* Worker thread `part` (0..workers-1): draws the laid-out page. Called
 	 * only for records with it->draw that laid out. */
 	bool (*draw)(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,

@@ -374,6 +374,21 @@ static bool batch_admit(void *ud, cli_item *it, cp_error **err)
 	return true;
 }
 
+/* The ledger asked once for a chunk's numbers (cp_ledger_batch_ahead):
+ * those of the records that passed the checks and will be printed. */
+static bool batch_ahead(void *ud, cli_item *items, size_t n, cp_error **err)
+{
+	render_ctx *c = ud;
+	if (!c->lb)
+		return true;
+	const char *certs[CP_LEDGER_AHEAD_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < CP_LEDGER_AHEAD_MAX; i++)
+		if (items[i].valid && selected(c, &items[i].rec))
+			certs[k++] = items[i].rec.value[CP_FIELD_CERT_NO];
+	return cp_ledger_batch_ahead(c->lb, certs, k, err);
+}
+
 /* True when the template prints the 证书印制流水码. */
 static bool template_prints_serial(const cp_template *t)
 {
@@ -648,13 +663,16 @@ static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 }
 
 static const cli_pool_ops pdf_ops = {
-	.admit = batch_admit, .draw = pdf_draw, .done = pdf_done, .settle = pdf_settle,
+	.admit = batch_admit, .ahead = batch_ahead, .draw = pdf_draw, .done = pdf_done,
+	.settle = pdf_settle,
 };
 static const cli_pool_ops png_ops = {
-	.admit = batch_admit, .draw = png_draw, .done = png_done, .settle = png_settle,
+	.admit = batch_admit, .ahead = batch_ahead, .draw = png_draw, .done = png_done,
+	.settle = png_settle,
 };
 static const cli_pool_ops pdfdir_ops = {
-	.admit = batch_admit, .draw = pdfdir_draw, .chunk_done = pdfdir_chunk_done,
+	.admit = batch_admit, .ahead = batch_ahead, .draw = pdfdir_draw,
+	.chunk_done = pdfdir_chunk_done,
 	.done = pdfdir_done, .settle = pdfdir_settle,
 	/* 64 holders per document: its fonts are subset once for 64 files
 	 * rather than 32 (6 % of a run's instructions, bench/README.md). */

@@ -79,6 +79,7 @@ struct cp_ledger_batch {
 	char *printer_profile, *calibration;
 	char *template_path, *template_sha256;
 	GPtrArray *spoils;           /* batch_spoil: recorded first, by the prepare */
+	GHashTable *ahead;           /* cert_no → cp_ledger_rows: CERT_STATE asked ahead */
 };
 
 /* A sheet to record as spoiled with the batch (cp_ledger_batch_spoil()). */
@@ -656,6 +657,32 @@ static bool check_serial_free(cp_ledger *l, const char *serial, int64_t *stock_i
  * in the transaction; the checks in memory were made when they were added). */
 typedef enum { AT_CHECK, AT_ADD, AT_RECORD } check_stage;
 
+/* The answer to CERT_STATE for cert asked by cp_ledger_batch_ahead(), taken
+ * (the caller frees it with done()), or NULL. */
+static cp_ledger_rows *take_ahead(cp_ledger_batch *b, const char *cert)
+{
+	gpointer key, rows;
+	if (!b->ahead || !g_hash_table_steal_extended(b->ahead, cert, &key, &rows))
+		return NULL;
+	g_free(key);
+	return rows;
+}
+
+/* Drops the answers asked ahead and not taken (their records were not
+ * checked: refused before, or the run stopped). */
+static void drop_ahead(cp_ledger_batch *b)
+{
+	if (!b->ahead)
+		return;
+	GHashTableIter it;
+	gpointer rows;
+	g_hash_table_iter_init(&it, b->ahead);
+	while (g_hash_table_iter_next(&it, NULL, &rows)) {
+		done(b->l, rows);
+		g_hash_table_iter_remove(&it);
+	}
+}
+
 /* The rules of 第十三条 and 第十七条 for one number: sets *kind to "issue",
  * "reprint" (every earlier sheet spoiled) or "reissue". */
 static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stage stage,
@@ -691,7 +718,9 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 	}
 	/* revoked?, how often printed (here: in this batch, once recorded),
 	 * the last sheet not spoiled: one query */
-	cp_ledger_rows *r = q(l, err, CP_LQ_CERT_STATE, "ti", cert, b->row);
+	cp_ledger_rows *r = stage == AT_CHECK ? take_ahead(b, cert) : NULL;
+	if (!r)
+		r = q(l, err, CP_LQ_CERT_STATE, "ti", cert, b->row);
 	int found = step(l, r, err);
 	int64_t any = 0, here = 0;
 	int live = 0;
@@ -947,6 +976,7 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->added = g_hash_table_new(g_str_hash, g_str_equal);
 	b->added_serials = g_hash_table_new(g_str_hash, g_str_equal);
 	b->strings = g_string_chunk_new(65536);
+	b->ahead = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->batch = b;
 	/* The checks read one snapshot (one transaction, not one per query);
 	 * what others record meanwhile is seen when the batch is recorded. */
@@ -994,6 +1024,47 @@ static bool batch_open(const cp_ledger_batch *b, cp_error **err)
 	cp_set_error(err, CP_E_USAGE, b->l->path, 0, 0, NULL,
 	             _("the batch is being recorded; nothing can be added to it now"));
 	return false;
+}
+
+bool cp_ledger_batch_ahead(cp_ledger_batch *b, const char *const *cert_nos, size_t n,
+                           cp_error **err)
+{
+	cp_ledger *l = b->l;
+	if (!batch_open(b, err))
+		return false;
+	drop_ahead(b);
+	if (!l->ops->send)
+		return true; /* a local file: one query each costs no round trip */
+	const char *sent[CP_LEDGER_AHEAD_MAX];
+	size_t k = 0;
+	bool ok = true;
+	for (size_t i = 0; ok && i < n && k < CP_LEDGER_AHEAD_MAX; i++) {
+		const char *c = cert_nos[i];
+		/* what check_print() would refuse before asking, or ask twice */
+		if (!c || !check_cert_no(c, NULL) || g_hash_table_contains(b->ahead, c) ||
+		    g_hash_table_contains(b->added, c) || g_hash_table_contains(b->certs, c))
+			continue;
+		bool twice = false;
+		for (size_t j = 0; j < k && !twice; j++)
+			twice = strcmp(sent[j], c) == 0;
+		if (twice)
+			continue;
+		ok = q_send(l, err, CP_LQ_CERT_STATE, "ti", c, b->row);
+		if (ok)
+			sent[k++] = c;
+	}
+	for (size_t j = 0; ok && j < k; j++) {
+		cp_ledger_rows *r = l->ops->receive(l->db, err);
+		if (!r)
+			ok = false;
+		else
+			g_hash_table_insert(b->ahead, g_strdup(sent[j]), r);
+	}
+	if (!ok) {
+		l->ops->abandon(l->db);
+		drop_ahead(b);
+	}
+	return ok;
 }
 
 bool cp_ledger_batch_check(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err)
@@ -1441,6 +1512,9 @@ bool cp_ledger_batch_next_serial(cp_ledger_batch *b, const char *from, char **se
 }
 static void batch_free(cp_ledger_batch *b)
 {
+	drop_ahead(b);
+	if (b->ahead)
+		g_hash_table_destroy(b->ahead);
 	if (b->l->batch == b)
 		b->l->batch = NULL;
 	g_hash_table_destroy(b->certs);
