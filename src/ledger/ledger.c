@@ -1159,9 +1159,13 @@ static int unspill_page(cp_ledger_batch *b, pending_page *pg,
 	return 1;
 }
 
+/* A number or serial kept for the rest of the batch. Each is added once
+ * (a second page of either is refused first), so a plain copy: the _const
+ * variant keeps a hash table of its own to share equal strings, 1.5 MB more
+ * at 100,000 pages. */
 static const char *keep(cp_ledger_batch *b, const char *s)
 {
-	return s ? g_string_chunk_insert_const(b->strings, s) : NULL;
+	return s ? g_string_chunk_insert(b->strings, s) : NULL;
 }
 
 bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error **err)
