@@ -2,7 +2,10 @@
 /* certpress serve: the options of the web console (console.h). */
 #include <getopt.h>
 #include <glib.h>
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
@@ -34,13 +37,35 @@ static void help(void)
 	         "                          kept, with a copy of each uploaded batch they came\n"
 	         "                          from (the ledger points at them; default\n"
 	         "                          ./certpress-output)\n"
+	         "      --lang zh|en        the language of the messages the page shows\n"
+	         "                          (checks, refusals, jobs; default: the\n"
+	         "                          environment's, as every command)\n"
 	         "  -h, --help              show this help\n"),
 	       UPLOAD_LIMIT_MIB);
 }
 
+/* --lang: the messages the library writes for the page (a check's reasons,
+ * a job's log) in that language, whatever the server's environment says.
+ * gettext follows LANGUAGE unless the message locale is exactly "C" (as in
+ * cli_common.c's init_locale()); set before any thread starts. */
+static bool set_language(const char *lang)
+{
+	if (strcmp(lang, "zh") == 0) {
+		const char *msgs = setlocale(LC_MESSAGES, NULL);
+		if ((!msgs || strcmp(msgs, "C") == 0 || strcmp(msgs, "POSIX") == 0) &&
+		    !setlocale(LC_MESSAGES, "C.UTF-8"))
+			return false;
+		return setenv("LANGUAGE", "zh_CN", 1) == 0;
+	}
+	if (strcmp(lang, "en") == 0)
+		return setenv("LANGUAGE", "en", 1) == 0;
+	return false;
+}
+
 int cli_serve(int argc, char **argv)
 {
-	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT, OPT_LEDGER, OPT_PRINTERS_DIR, OPT_OUTPUT_DIR };
+	enum { OPT_FONT_DIR = 256, OPT_SHEET, OPT_UPLOAD_LIMIT, OPT_LEDGER, OPT_PRINTERS_DIR,
+	       OPT_OUTPUT_DIR, OPT_LANG };
 	static const struct option longopts[] = {
 		{"org", required_argument, NULL, 'O'},
 		{"template", required_argument, NULL, 't'},
@@ -51,10 +76,12 @@ int cli_serve(int argc, char **argv)
 		{"ledger", required_argument, NULL, OPT_LEDGER},
 		{"printers-dir", required_argument, NULL, OPT_PRINTERS_DIR},
 		{"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+		{"lang", required_argument, NULL, OPT_LANG},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	console_opts o = {.upload_limit = (size_t)UPLOAD_LIMIT_MIB << 20};
+	const char *lang = NULL;
 	bool seen[CLI_OPT_SEEN] = {0};
 	long n;
 	int ch;
@@ -70,6 +97,11 @@ int cli_serve(int argc, char **argv)
 		case OPT_LEDGER: o.ledger = optarg; break;
 		case OPT_PRINTERS_DIR: o.printers_dir = optarg; break;
 		case OPT_OUTPUT_DIR: o.output_dir = optarg; break;
+		case OPT_LANG:
+			if (strcmp(optarg, "zh") != 0 && strcmp(optarg, "en") != 0)
+				return cli_usage_error("serve", _("--lang is zh or en"));
+			lang = optarg;
+			break;
 		case 'p':
 			if (!cli_parse_long(optarg, 0, 65535, &n))
 				return cli_usage_error("serve", _("--port must be a number from 0 to 65535"));
@@ -94,6 +126,9 @@ int cli_serve(int argc, char **argv)
 	o.data = optind < argc ? argv[optind] : NULL;
 	if (!o.output_dir)
 		o.output_dir = "certpress-output";
+	if (lang && !set_language(lang))
+		return cli_usage_error("serve", _("the messages cannot be set to --lang %s here"),
+		                       lang);
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	if (!o.template_path)
 		o.template_path = def_tpl;

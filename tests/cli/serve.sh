@@ -42,6 +42,9 @@ expect_status 2 "two data files are refused"
 run serve --org "$ORG" "$T_TMP/missing.csv"
 expect_status 2 "a data file that does not exist stops the start"
 contains "$T_ERR" "missing.csv" "the file is named"
+run serve --org "$ORG" --lang fr
+expect_status 2 "--lang fr is refused"
+contains "$T_ERR" "--lang is zh or en" "the two languages are named"
 
 if ! have curl || ! have python3; then
 	skip "curl or python3 missing (scripts/deps.sh installs them)"
@@ -350,5 +353,45 @@ kill -INT "$PID"
 wait "$PID"
 is "$?" 0 "SIGINT stops it cleanly too"
 is "$(find "$TMPDIR_SERVE" -mindepth 1 | head -3)" "" "and its uploads are gone"
+
+# --- --lang: the library's messages in the page's language --------------------------
+# A refusal written by the console's own code and one by the library (the
+# check of a batch), whatever the server's environment asks for.
+printf '%s\n' "$(head -n 1 "$SAMPLE")" "$(sed -n 2p "$SAMPLE" | sed 's/,S000044000123[0-9]*,/,S0000,/')" \
+	>"$T_TMP/up/badno.csv"
+cp -r "$(dirname "$SAMPLE")/photos" "$T_TMP/up/" 2>/dev/null || true
+for want in zh en; do
+	if [ "$want" = zh ]; then env_lang="LANG=C.UTF-8 LANGUAGE="; else env_lang="LANG=C.UTF-8 LANGUAGE=zh_CN"; fi
+	N_SERVE=$((N_SERVE + 1))
+	fifo="$T_TMP/serve-$N_SERVE.out"
+	mkfifo "$fifo"
+	env $env_lang TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" --org "$ORG" \
+		--lang "$want" "$T_TMP/up/badno.csv" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
+	PID=$!
+	PIDS="$PIDS $PID"
+	LINE=
+	read -r LINE <"$fifo" || true
+	PORT=$(printf '%s\n' "$LINE" | sed -n 's|^certpress serve: open http://127\.0\.0\.1:\([0-9]*\)/?token=[0-9a-f]\{64\}$|\1|p')
+	TOKEN=${LINE##*token=}
+	BASE="http://127.0.0.1:$PORT"
+	if [ -z "$PORT" ]; then
+		not_ok "serve --lang $want starts" "$LINE" "$(cat "$T_TMP/serve-$N_SERVE.err")"
+		continue
+	fi
+	H="X-Certpress-Token: $TOKEN"
+	if [ "$want" = zh ]; then
+		http -H "$H" "$BASE/api/job/..%2f1"
+		contains "$BODY" "作业编号必须是整数" "--lang zh under LANG=C.UTF-8: the console's refusal in Chinese"
+		http -H "$H" "$BASE/api/batch"
+		contains "$BODY" "证书编号有 5 个字符" "--lang zh: the check's reason for the bad number in Chinese"
+	else
+		http -H "$H" "$BASE/api/job/..%2f1"
+		contains "$BODY" "a job's number is a whole number" "--lang en under LANGUAGE=zh_CN: the console's refusal in English"
+		http -H "$H" "$BASE/api/batch"
+		contains "$BODY" "the certificate number has 5 characters" "--lang en: the check's reason in English"
+	fi
+	stop_serve
+	is "$STOP_STATUS" 0 "serve --lang $want stops cleanly"
+done
 
 done_testing
