@@ -19,18 +19,7 @@ SAMPLE="$T_TOP/templates/sample/batch.csv"
 SHOTS=${CONSOLE_SHOTS:-$T_TMP}
 case "$SHOTS" in /*) ;; *) SHOTS="$T_TOP/$SHOTS" ;; esac
 
-is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got:  $1" "want: $2"; fi
-}
-
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_at_exit
 
 CHROME=
 for c in chromium chromium-browser; do

@@ -37,4 +37,18 @@ lacks() {
 file_absent() { if [ -e "$1" ]; then not_ok "$2: $1 exists"; else ok "$2"; fi; }
 file_present() { if [ -s "$1" ]; then ok "$2"; else not_ok "$2: $1 missing or empty"; fi; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got:  $1" "want: $2"; fi
+}
+# stop_at_exit: from now on, leaving the script (also on SIGINT or SIGTERM,
+# with status 130) stops and waits for the background processes whose ids
+# the script adds to PIDS (servers, printers), then removes the scratch folder.
+PIDS=""
+stop_at_exit() {
+	trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done
+	      for p in $PIDS; do wait "$p" 2>/dev/null; done
+	      rm -rf "$T_TMP"' EXIT
+	trap 'exit 130' INT TERM
+}
 done_testing() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }

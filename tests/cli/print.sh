@@ -20,14 +20,7 @@ cp "$T_TOP/templates/sample/batch.csv" "$IN/batch.csv"
 head -n 4 "$IN/batch.csv" >"$IN/small.csv" # header + 3 records
 L="$T_TMP/ledger.sqlite"
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_at_exit
 
 # --- usage, before any printer ---------------------------------------------
 run print "$IN/small.csv"

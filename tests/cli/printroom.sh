@@ -24,14 +24,7 @@ mkdir -p "$IN"
 cp -r "$T_TOP/templates/sample/photos" "$IN/photos"
 L="$T_TMP/ledger.sqlite"
 
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_at_exit
 
 # 200 records: the sample's 20 ten times over, each with a certificate
 # number of its own (prefix + year + the row's own level digit + a serial

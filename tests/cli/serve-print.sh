@@ -18,18 +18,7 @@ cp -r "$T_TOP/templates/sample/photos" "$IN/photos"
 head -n 4 "$T_TOP/templates/sample/batch.csv" >"$IN/small.csv" # header + 3 records
 L="$T_TMP/ledger.sqlite"
 
-is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got:  $1" "want: $2"; fi
-}
-
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_at_exit
 
 if ! have curl || ! have python3 || ! have ippeveprinter || ! have dbus-daemon; then
 	skip "curl, python3, ippeveprinter or dbus-daemon missing (scripts/deps.sh installs them)"

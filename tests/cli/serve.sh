@@ -15,19 +15,7 @@ SAMPLE="$T_TOP/templates/sample/batch.csv"
 export TMPDIR_SERVE="$T_TMP/tmp"
 mkdir -p "$TMPDIR_SERVE"
 
-# is GOT WANT DESC
-is() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got:  $1" "want: $2"; fi
-}
-
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_at_exit
 
 # --- usage -----------------------------------------------------------------
 run serve
@@ -52,15 +40,18 @@ if ! have curl || ! have python3; then
 	exit $?
 fi
 
-# start_serve ARGS...: starts certpress serve with a private TMPDIR; sets
-# PID, PORT, TOKEN, BASE once its address line has been read from a FIFO
-# (an empty line: it stopped before listening).
+# start_serve ARGS...: starts certpress serve with a private TMPDIR (and the
+# environment assignments in SERVE_ENV); sets PID, PORT, TOKEN, BASE once its
+# address line has been read from a FIFO (an empty line: it stopped before
+# listening).
 N_SERVE=0
+SERVE_ENV=
 start_serve() {
 	N_SERVE=$((N_SERVE + 1))
 	fifo="$T_TMP/serve-$N_SERVE.out"
 	mkfifo "$fifo"
-	TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" "$@" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
+	env $SERVE_ENV TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" "$@" \
+		>"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
 	PID=$!
 	PIDS="$PIDS $PID"
 	LINE=
@@ -361,20 +352,11 @@ printf '%s\n' "$(head -n 1 "$SAMPLE")" "$(sed -n 2p "$SAMPLE" | sed 's/,S0000440
 	>"$T_TMP/up/badno.csv"
 cp -r "$(dirname "$SAMPLE")/photos" "$T_TMP/up/" 2>/dev/null || true
 for want in zh en; do
-	if [ "$want" = zh ]; then env_lang="LANG=C.UTF-8 LANGUAGE="; else env_lang="LANG=C.UTF-8 LANGUAGE=zh_CN"; fi
-	N_SERVE=$((N_SERVE + 1))
-	fifo="$T_TMP/serve-$N_SERVE.out"
-	mkfifo "$fifo"
-	env $env_lang TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" --org "$ORG" \
-		--lang "$want" "$T_TMP/up/badno.csv" >"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	LINE=
-	read -r LINE <"$fifo" || true
-	PORT=$(printf '%s\n' "$LINE" | sed -n 's|^certpress serve: open http://127\.0\.0\.1:\([0-9]*\)/?token=[0-9a-f]\{64\}$|\1|p')
-	TOKEN=${LINE##*token=}
-	BASE="http://127.0.0.1:$PORT"
-	if [ -z "$PORT" ]; then
+	if [ "$want" = zh ]; then SERVE_ENV="LANG=C.UTF-8 LANGUAGE="; else SERVE_ENV="LANG=C.UTF-8 LANGUAGE=zh_CN"; fi
+	start_serve --org "$ORG" --lang "$want" "$T_TMP/up/badno.csv"
+	started=$?
+	SERVE_ENV=
+	if [ "$started" -ne 0 ]; then
 		not_ok "serve --lang $want starts" "$LINE" "$(cat "$T_TMP/serve-$N_SERVE.err")"
 		continue
 	fi
