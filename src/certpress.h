@@ -405,14 +405,18 @@ typedef struct cp_pdf_parts cp_pdf_parts;
 cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_mm,
                                const cp_doc_info *info, int nparts, cp_error **err);
 /* A part is written as files of at most this many pages each. Cairo holds
- * about 250 bytes per page until its document is finished, so finishing a
- * file every so many pages keeps a batch of any length flat in memory. Each
- * file costs fonts once more: shared resources are stored once per file, and
- * Cairo reads a CFF font's whole table when the file first uses it and again
- * when it subsets it (23 MB and about 0.1 s each for Noto Serif CJK, the
- * fallback for rare characters). 10,000 pages: 2.5 MB a worker, 1 % of the
- * time of the pages. */
-#define CP_PDF_PART_PAGES 10000
+ * about 250 bytes per page until its document is finished (an entry for each
+ * page's QR image among them), so finishing a file every so many pages keeps
+ * a batch of any length flat in memory. Each file costs fonts once more:
+ * shared resources are stored once per file (about 1 MB of font subsets a
+ * file for names in 2,000 different characters), and Cairo reads a CFF
+ * font's whole table when the file first uses it and again when it subsets
+ * it (20 MB for Noto Serif CJK, the fallback for rare characters): some
+ * 0.25 s of CPU a file. 6,000 pages: 1.5 MB a worker, 2 MB less peak than
+ * 10,000 at 100,000 certificates for 3-4 % more CPU and 1 % more bytes
+ * (bench/README.md); a batch of up to 12,000 on two workers is one file
+ * each. */
+#define CP_PDF_PART_PAGES 6000
 /* Changes that number for p (tests; before the first page). */
 void cp_pdf_parts_set_part_pages(cp_pdf_parts *p, long pages);
 /* Starts a page of part (0..nparts-1); the cairo_t is borrowed until

@@ -35,6 +35,7 @@
 #include "atomic.h"
 #include "error.h"
 #include "i18n.h"
+#include "keyset.h"
 #include "input/csv.h"
 #include "ledger/backend.h"
 
@@ -68,10 +69,10 @@ struct cp_ledger_batch {
 	size_t count;
 	GHashTable *certs;           /* cert_no → batch_cert: checked, not yet added */
 	GHashTable *checked_serials; /* serial → cert_no, for those */
-	GHashTable *added;           /* cert_no → cert_no: pages added */
+	cp_keyset *added;            /* cert_no: pages added (src/keyset.h) */
 	GHashTable *added_serials;   /* serial → cert_no, for those */
 	FILE *spill;                 /* pending pages, in the order added (see spill_page) */
-	GStringChunk *strings;       /* the added numbers and serials */
+	GStringChunk *strings;       /* the added serials and their numbers */
 	int64_t next_stock;          /* cp_ledger_batch_next_serial(): the stock range */
 	int64_t next_number;         /* and the sheet in it to try next; 0: not begun */
 	char *auto_from;             /* named after this input file (no name given) */
@@ -698,7 +699,7 @@ static bool check_print(cp_ledger_batch *b, const cp_ledger_print *p, check_stag
 		return false;
 	/* Twice in this batch: added already, or checked twice (a reservation
 	 * still waiting for its page). */
-	if ((stage != AT_RECORD && g_hash_table_contains(b->added, cert)) ||
+	if ((stage != AT_RECORD && cp_keyset_lookup(b->added, cert)) ||
 	    (stage == AT_CHECK && g_hash_table_contains(b->certs, cert))) {
 		cp_set_error(err, CP_E_LEDGER, l->path, 0, 0, NULL,
 		             _("certificate number %s appears twice in this batch"), cert);
@@ -973,7 +974,7 @@ cp_ledger_batch *cp_ledger_batch_begin(cp_ledger *l, const char *name, const cha
 	b->note = note && *note ? g_strdup(note) : NULL;
 	b->certs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, batch_cert_free);
 	b->checked_serials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	b->added = g_hash_table_new(g_str_hash, g_str_equal);
+	b->added = cp_keyset_new(CP_LEDGER_MAX_CERT_NO, 0);
 	b->added_serials = g_hash_table_new(g_str_hash, g_str_equal);
 	b->strings = g_string_chunk_new(65536);
 	b->ahead = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -1042,7 +1043,7 @@ bool cp_ledger_batch_ahead(cp_ledger_batch *b, const char *const *cert_nos, size
 		const char *c = cert_nos[i];
 		/* what check_print() would refuse before asking, or ask twice */
 		if (!c || !check_cert_no(c, NULL) || g_hash_table_contains(b->ahead, c) ||
-		    g_hash_table_contains(b->added, c) || g_hash_table_contains(b->certs, c))
+		    cp_keyset_lookup(b->added, c) || g_hash_table_contains(b->certs, c))
 			continue;
 		bool twice = false;
 		for (size_t j = 0; j < k && !twice; j++)
@@ -1159,8 +1160,9 @@ static int unspill_page(cp_ledger_batch *b, pending_page *pg,
 	return 1;
 }
 
-/* A number or serial kept for the rest of the batch. Each is added once
- * (a second page of either is refused first), so a plain copy: the _const
+/* A serial, and the number it was given to, kept for the rest of the batch.
+ * Each is added once (a second page of either is refused first), so a plain
+ * copy: the _const
  * variant keeps a hash table of its own to share equal strings, 1.5 MB more
  * at 100,000 pages. */
 static const char *keep(cp_ledger_batch *b, const char *s)
@@ -1214,10 +1216,10 @@ bool cp_ledger_batch_add(cp_ledger_batch *b, const cp_ledger_print *p, cp_error 
 	if (!ok)
 		return false;
 	/* The page now speaks for the number and its serial. */
-	const char *cert = keep(b, p->cert_no);
-	g_hash_table_add(b->added, (char *)cert);
+	cp_keyset_add(b->added, p->cert_no, NULL);
 	if (serial)
-		g_hash_table_insert(b->added_serials, (char *)keep(b, serial), (char *)cert);
+		g_hash_table_insert(b->added_serials, (char *)keep(b, serial),
+		                    (char *)keep(b, p->cert_no));
 	if (c) {
 		if (c->serial)
 			g_hash_table_remove(b->checked_serials, c->serial);
@@ -1523,7 +1525,7 @@ static void batch_free(cp_ledger_batch *b)
 		b->l->batch = NULL;
 	g_hash_table_destroy(b->certs);
 	g_hash_table_destroy(b->checked_serials);
-	g_hash_table_destroy(b->added);
+	cp_keyset_free(b->added);
 	g_hash_table_destroy(b->added_serials);
 	if (b->spill)
 		fclose(b->spill);
@@ -1785,7 +1787,7 @@ bool cp_ledger_batch_spoil(cp_ledger_batch *b, const char *serial, const char *c
 	if (!batch_open(b, err) || !spoil_args(&serial, &cert_no, reason, err))
 		return false;
 	if (!cert_no || g_hash_table_contains(b->certs, cert_no) ||
-	    g_hash_table_contains(b->added, cert_no)) {
+	    cp_keyset_lookup(b->added, cert_no)) {
 		cp_set_error(err, CP_E_USAGE, b->l->path, 0, 0, NULL,
 		             _("a sheet spoiled with a batch names its certificate number and "
 		               "comes before that number is checked"));

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+#include "keyset.h"
+
+#include <glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KS_BLOCK_SHIFT 12 /* 4,096 entries a block */
+#define KS_BLOCK (1u << KS_BLOCK_SHIFT)
+#define KS_MIN_SLOTS 64u
+#define KS_MAX_KEY 255
+#define KS_MAX_STRIDE 256 /* KS_MAX_KEY rounded up to 8 */
+/* A key of at most this many characters, all digits and uppercase letters,
+ * is stored as a number in base 37 whose digits are its characters, 1 to 36:
+ * no digit is 0, so the number gives back the key, and 37^24 < 2^128. */
+#define KS_PACK_MAX 24
+#define KS_PACKED 16
+
+/* Entries in insertion order, in blocks that never move, found through a
+ * table of 32-bit indexes (linear probing, at most 4/5 full). */
+typedef struct ks_table {
+	size_t stride; /* bytes of a key as stored, a multiple of 8 */
+	size_t entry;  /* stride + the payload rounded up to 8 */
+	uint32_t n;
+	uint32_t mask;   /* slots - 1 (a power of two) */
+	uint32_t *slots; /* 0: empty; else the entry's index + 1 */
+	unsigned char **blocks;
+	size_t nblocks, blocks_cap;
+} ks_table;
+
+struct cp_keyset {
+	size_t key_len;
+	size_t payload;
+	ks_table packed; /* keys of digits and uppercase letters, 16 bytes each */
+	ks_table raw;    /* any other: the key's bytes, padded with NULs */
+};
+
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static void table_init(ks_table *t, size_t stride, size_t payload)
+{
+	t->stride = stride;
+	t->entry = stride + round8(payload);
+}
+
+static void table_clear(ks_table *t)
+{
+	for (size_t i = 0; i < t->nblocks; i++)
+		g_free(t->blocks[i]);
+	g_free(t->blocks);
+	g_free(t->slots);
+}
+
+cp_keyset *cp_keyset_new(size_t key_len, size_t payload_len)
+{
+	g_return_val_if_fail(key_len >= 1 && key_len <= KS_MAX_KEY && payload_len <= 255, NULL);
+	cp_keyset *s = g_new0(cp_keyset, 1);
+	s->key_len = key_len;
+	s->payload = payload_len;
+	table_init(&s->packed, KS_PACKED, payload_len);
+	table_init(&s->raw, round8(key_len), payload_len);
+	return s;
+}
+
+void cp_keyset_free(cp_keyset *s)
+{
+	if (!s)
+		return;
+	table_clear(&s->packed);
+	table_clear(&s->raw);
+	g_free(s);
+}
+
+size_t cp_keyset_size(const cp_keyset *s)
+{
+	return s ? (size_t)s->packed.n + s->raw.n : 0;
+}
+
+bool cp_keyset_fits(const cp_keyset *s, const char *key)
+{
+	return s && key && strnlen(key, s->key_len + 1) <= s->key_len;
+}
+
+static unsigned char *entry_at(const ks_table *t, uint32_t i)
+{
+	return t->blocks[i >> KS_BLOCK_SHIFT] + (size_t)(i & (KS_BLOCK - 1)) * t->entry;
+}
+
+/* The table that holds key, and the key as stored there (out, the table's
+ * stride); NULL when key does not fit. Two keys are equal exactly when
+ * their stored forms are (KS_PACK_MAX). */
+static ks_table *stored_key(cp_keyset *s, const char *key, unsigned char *out)
+{
+	if (!cp_keyset_fits(s, key))
+		return NULL;
+	size_t len = strlen(key);
+	unsigned __int128 v = 0;
+	bool pack = len <= KS_PACK_MAX;
+	for (size_t i = 0; pack && i < len; i++) {
+		unsigned char ch = (unsigned char)key[i];
+		unsigned d = ch >= '0' && ch <= '9' ? ch - '0' + 1u
+		             : ch >= 'A' && ch <= 'Z' ? ch - 'A' + 11u : 0;
+		pack = d != 0;
+		v = v * 37 + d;
+	}
+	if (pack) {
+		uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
+		memcpy(out, &lo, 8);
+		memcpy(out + 8, &hi, 8);
+		return &s->packed;
+	}
+	memset(out, 0, s->raw.stride);
+	memcpy(out, key, len);
+	return &s->raw;
+}
+
+/* 64-bit words mixed by multiplication, then the finaliser of splitmix64: the
+ * numbers of a batch differ only in their last digits. */
+static uint64_t hash_key(const ks_table *t, const unsigned char *k)
+{
+	uint64_t h = 0x243F6A8885A308D3u ^ t->stride;
+	for (size_t i = 0; i < t->stride; i += 8) {
+		uint64_t w;
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0x9E3779B97F4A7C15u;
+		h ^= h >> 29;
+	}
+	h ^= h >> 30;
+	h *= 0xBF58476D1CE4E5B9u;
+	h ^= h >> 27;
+	h *= 0x94D049BB133111EBu;
+	h ^= h >> 31;
+	return h;
+}
+
+/* The slot holding k, or the empty slot where it would go. */
+static uint32_t find_slot(const ks_table *t, const unsigned char *k, uint64_t h)
+{
+	uint32_t at = (uint32_t)h & t->mask;
+	for (;;) {
+		uint32_t v = t->slots[at];
+		if (!v || memcmp(entry_at(t, v - 1), k, t->stride) == 0)
+			return at;
+		at = (at + 1) & t->mask;
+	}
+}
+
+void *cp_keyset_lookup(const cp_keyset *s, const char *key)
+{
+	unsigned char k[KS_MAX_STRIDE];
+	const ks_table *t = stored_key((cp_keyset *)s, key, k);
+	if (!t || !t->slots)
+		return NULL;
+	uint32_t v = t->slots[find_slot(t, k, hash_key(t, k))];
+	return v ? entry_at(t, v - 1) + t->stride : NULL;
+}
+
+static void grow_slots(ks_table *t)
+{
+	uint32_t cap = t->slots ? (t->mask + 1) * 2 : KS_MIN_SLOTS;
+	g_free(t->slots);
+	t->slots = g_new0(uint32_t, cap);
+	t->mask = cap - 1;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const unsigned char *k = entry_at(t, i);
+		t->slots[find_slot(t, k, hash_key(t, k))] = i + 1;
+	}
+}
+
+void *cp_keyset_add(cp_keyset *s, const char *key, bool *added)
+{
+	unsigned char k[KS_MAX_STRIDE];
+	if (added)
+		*added = false;
+	ks_table *t = stored_key(s, key, k);
+	if (!t)
+		return NULL;
+	uint64_t h = hash_key(t, k);
+	uint32_t at = t->slots ? find_slot(t, k, h) : 0;
+	if (t->slots && t->slots[at])
+		return entry_at(t, t->slots[at] - 1) + t->stride;
+	/* At most 4/5 full, counting the key to add. */
+	if (!t->slots || (uint64_t)(t->n + 1) * 5 > ((uint64_t)t->mask + 1) * 4) {
+		grow_slots(t);
+		at = find_slot(t, k, h);
+	}
+	if (t->n == UINT32_MAX - 1)
+		g_error("cp_keyset: more than %u keys", UINT32_MAX - 1);
+	uint32_t i = t->n;
+	if ((i & (KS_BLOCK - 1)) == 0) {
+		if (t->nblocks == t->blocks_cap) {
+			t->blocks_cap = t->blocks_cap ? t->blocks_cap * 2 : 8;
+			t->blocks = g_renew(unsigned char *, t->blocks, t->blocks_cap);
+		}
+		t->blocks[t->nblocks++] = g_malloc(KS_BLOCK * t->entry);
+	}
+	unsigned char *e = entry_at(t, i);
+	memcpy(e, k, t->stride);
+	memset(e + t->stride, 0, t->entry - t->stride);
+	t->slots[at] = i + 1;
+	t->n++;
+	if (added)
+		*added = true;
+	return e + t->stride;
+}
