@@ -38,32 +38,9 @@ GOOD=$URI
 ok "an IPP printer on loopback"
 
 # --- the console --------------------------------------------------------------
-mkfifo "$T_TMP/serve.out"
-TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" --output-dir "$T_TMP/out" "$IN/small.csv" \
-	>"$T_TMP/serve.out" 2>"$T_TMP/serve.err" &
-PID=$!
-PIDS="$PIDS $PID"
-read -r LINE <"$T_TMP/serve.out" || true
-case "$LINE" in
-"certpress serve: open http://127.0.0.1:"*) ok "serve --ledger starts" ;;
-*) not_ok "serve --ledger starts" "$LINE" "$(cat "$T_TMP/serve.err")"; done_testing; exit $? ;;
-esac
-URL=${LINE#certpress serve: open }
-BASE=${URL%%/?token=*}
-TOKEN=${URL##*token=}
-H="X-Certpress-Token: $TOKEN"
-CSRF=$(curl -s -H "$H" "$BASE/" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]\{64\}\)".*/\1/p')
-http() {
-	CODE=$(curl -s -o "$T_TMP/body" -w '%{http_code}' "$@")
-	BODY=$(cat "$T_TMP/body")
-}
-code_is() {
-	if [ "$CODE" = "$1" ]; then ok "$2 ($1)"
-	else not_ok "$2: expected HTTP $1, got $CODE" "body: $(head -c 400 "$T_TMP/body")"; fi
-}
-json() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T_TMP/body" "$1"
-}
+. "$(dirname "$0")/serve-lib.sh"
+must_serve "serve --ledger starts" --org "$ORG" --ledger "$L" "$IN/small.csv"
+CSRF=$(csrf_token)
 P() { http -H "$H" -H "X-CSRF-Token: $CSRF" "$@" "$BASE/api/print"; }
 
 # --- refused before anything runs ------------------------------------------------

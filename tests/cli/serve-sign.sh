@@ -28,32 +28,9 @@ fi
 run keys new --org "$ORG"
 expect_status 0 "keys new --org makes the test seal the profile names"
 
-mkfifo "$T_TMP/serve.out"
-TMPDIR="$T_TMP/tmp" "$CERTPRESS" serve --org "$ORG" --ledger "$L" --output-dir "$T_TMP/out" "$W/small.csv" \
-	>"$T_TMP/serve.out" 2>"$T_TMP/serve.err" &
-PID=$!
-PIDS="$PIDS $PID"
-read -r LINE <"$T_TMP/serve.out" || true
-case "$LINE" in
-"certpress serve: open http://127.0.0.1:"*) ok "serve starts with the signing profile" ;;
-*) not_ok "serve starts with the signing profile" "$LINE" "$(cat "$T_TMP/serve.err")"; done_testing; exit $? ;;
-esac
-URL=${LINE#certpress serve: open }
-BASE=${URL%%/?token=*}
-TOKEN=${URL##*token=}
-H="X-Certpress-Token: $TOKEN"
-CSRF=$(curl -s -H "$H" "$BASE/" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]\{64\}\)".*/\1/p')
-http() {
-	CODE=$(curl -s -o "$T_TMP/body" -w '%{http_code}' "$@")
-	BODY=$(cat "$T_TMP/body")
-}
-code_is() {
-	if [ "$CODE" = "$1" ]; then ok "$2 ($1)"
-	else not_ok "$2: expected HTTP $1, got $CODE" "body: $(head -c 400 "$T_TMP/body")"; fi
-}
-json() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T_TMP/body" "$1"
-}
+. "$(dirname "$0")/serve-lib.sh"
+must_serve "serve starts with the signing profile" --org "$ORG" --ledger "$L" "$W/small.csv"
+CSRF=$(csrf_token)
 E() { http -H "$H" -H "X-CSRF-Token: $CSRF" "$@" "$BASE/api/electronic"; }
 
 http -H "$H" -F "rows=2-4" "$BASE/api/electronic"
@@ -66,7 +43,7 @@ JOB=$(json 'j["job"]')
 http -H "$H" "$BASE/api/job/$JOB?wait=1"
 is "$(json 'j["state"], j["status"], j["zip"]')" "('done', 0, True)" "the job is done, status 0, with a zip"
 contains "$(json 'j["log"]')" "wrote 3 certificates" "its log has render's own line"
-http -H "$H" -D "$T_TMP/headers" "$BASE/api/job/$JOB/zip"
+http -H "$H" "$BASE/api/job/$JOB/zip"
 code_is 200 "GET /api/job/$JOB/zip"
 contains "$(cat "$T_TMP/headers")" "Content-Type: application/zip" "served as a zip"
 contains "$(cat "$T_TMP/headers")" "Content-Disposition: attachment; filename=\"certificates-$JOB.zip\"" "as a download"

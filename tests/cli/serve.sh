@@ -13,7 +13,6 @@ ORG="$T_TOP/templates/org.conf"
 export XDG_DATA_HOME="$T_TMP/xdg" # never the operator's own ledger
 SAMPLE="$T_TOP/templates/sample/batch.csv"
 export TMPDIR_SERVE="$T_TMP/tmp"
-mkdir -p "$TMPDIR_SERVE"
 
 stop_at_exit
 
@@ -40,56 +39,10 @@ if ! have curl || ! have python3; then
 	exit $?
 fi
 
-# start_serve ARGS...: starts certpress serve with a private TMPDIR (and the
-# environment assignments in SERVE_ENV); sets PID, PORT, TOKEN, BASE once its
-# address line has been read from a FIFO (an empty line: it stopped before
-# listening).
-N_SERVE=0
-SERVE_ENV=
-start_serve() {
-	N_SERVE=$((N_SERVE + 1))
-	fifo="$T_TMP/serve-$N_SERVE.out"
-	mkfifo "$fifo"
-	env $SERVE_ENV TMPDIR="$TMPDIR_SERVE" "$CERTPRESS" serve --output-dir "$T_TMP/out" "$@" \
-		>"$fifo" 2>"$T_TMP/serve-$N_SERVE.err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	LINE=
-	read -r LINE <"$fifo" || true
-	PORT=$(printf '%s\n' "$LINE" | sed -n 's|^certpress serve: open http://127\.0\.0\.1:\([0-9]*\)/?token=[0-9a-f]\{64\}$|\1|p')
-	TOKEN=${LINE##*token=}
-	BASE="http://127.0.0.1:$PORT"
-	[ -n "$PORT" ]
-}
-# stop_serve: SIGTERM, and its exit status in STOP_STATUS.
-stop_serve() {
-	kill -TERM "$PID"
-	wait "$PID"
-	STOP_STATUS=$?
-}
-# http CURL-ARGS...: the status code in CODE, the body in $T_TMP/body, the
-# headers in $T_TMP/headers.
-http() {
-	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' "$@")
-	BODY=$(cat "$T_TMP/body")
-}
-# code_is WANT DESC
-code_is() {
-	if [ "$CODE" = "$1" ]; then ok "$2 ($1)"
-	else not_ok "$2: expected HTTP $1, got $CODE" "body: $(head -c 300 "$T_TMP/body")"; fi
-}
-# json EXPR: evaluates a Python expression over the body's JSON (as j).
-json() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T_TMP/body" "$1"
-}
+. "$(dirname "$0")/serve-lib.sh"
 
-if ! start_serve --org "$ORG" "$SAMPLE"; then
-	not_ok "serve starts and prints its address" "line: $LINE" "$(cat "$T_TMP/serve-1.err")"
-	done_testing
-	exit $?
-fi
-ok "serve prints one line: certpress serve: open http://127.0.0.1:PORT/?token=(64 hex digits)"
-H="X-Certpress-Token: $TOKEN"
+must_serve "serve prints one line: certpress serve: open http://127.0.0.1:PORT/?token=(64 hex digits)" \
+	--org "$ORG" "$SAMPLE"
 
 # --- the token -----------------------------------------------------------------
 http "$BASE/"
@@ -325,8 +278,7 @@ is "$left" "" "its temporary folder is removed"
 
 # --- the upload limit ----------------------------------------------------------------
 start_serve --org "$ORG" --upload-limit 1 || not_ok "serve --upload-limit 1 starts" "$LINE"
-H="X-Certpress-Token: $TOKEN"
-CSRF=$(curl -s -H "$H" "$BASE/" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]\{64\}\)".*/\1/p')
+CSRF=$(csrf_token)
 http -H "$H" "$BASE/api/batch"
 is "$(json 'j["loaded"]')" False "without a data file nothing is loaded"
 http -H "$H" "$BASE/api/preview?row=2"
@@ -357,10 +309,9 @@ for want in zh en; do
 	started=$?
 	SERVE_ENV=
 	if [ "$started" -ne 0 ]; then
-		not_ok "serve --lang $want starts" "$LINE" "$(cat "$T_TMP/serve-$N_SERVE.err")"
+		not_ok "serve --lang $want starts" "$LINE" "$(cat "$SERVE_ERR")"
 		continue
 	fi
-	H="X-Certpress-Token: $TOKEN"
 	if [ "$want" = zh ]; then
 		http -H "$H" "$BASE/api/job/..%2f1"
 		contains "$BODY" "作业编号必须是整数" "--lang zh under LANG=C.UTF-8: the console's refusal in Chinese"
