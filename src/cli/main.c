@@ -65,6 +65,15 @@ int main(int argc, char **argv)
 	 * buffers (a decoded photo is under 1 MB) stay below. */
 	if (!getenv("MALLOC_MMAP_THRESHOLD_"))
 		mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	/* Fixing that threshold also fixes the trim threshold at its 128 KB
+	 * default (glibc raises both together only while it slides them): every
+	 * free() that left 128 KB at the top of an arena gave it back, and the
+	 * next page faulted it in again. 2 MB keeps what a page's drawing
+	 * reuses: a third fewer page faults (62,000 to 42,000 for 1,000 PDF
+	 * certificates, 42,000 to 17,000 for 100 PNGs) for about 1 MB of
+	 * peak. */
+	if (!getenv("MALLOC_TRIM_THRESHOLD_"))
+		mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024);
 #endif
 	cli_init_i18n();
 	cp_atomic_set_notice(cli_notice);
