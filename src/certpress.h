@@ -362,6 +362,25 @@ void cp_page_free(cp_page *pg);
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr,
                     const cp_output_opts *o);
 
+/* Pages drawn one after another on one raster (a folder of PNGs, one raster
+ * per worker). The first cp_engine_redraw() draws the whole page on the
+ * white raster and keeps, for each element that changes from record to
+ * record, the pixels under it: the paper and the static layer. Each later
+ * call puts those back and draws only those elements, each clipped to the
+ * whole device pixels around its box (SHARED_MARGIN_MM beyond it) that are
+ * put back next time, so nothing of one holder can stay on the next page.
+ * The static elements drawn once are those a PDF shares as its form layer
+ * (they meet no earlier per-record element), so the raster is the one a
+ * fresh cp_engine_draw() would give, pixel for pixel (tests/cli/render.sh
+ * compares a folder with single pages). */
+typedef struct cp_redraw cp_redraw;
+cp_redraw *cp_redraw_new(void);
+void cp_redraw_free(cp_redraw *r);
+/* cr: on the raster of r's first call (user space as for cp_engine_draw),
+ * with the same engine, options and template every call. */
+void cp_engine_redraw(cp_engine *e, cp_redraw *r, const cp_page *pg, cairo_t *cr,
+                      const cp_output_opts *o);
+
 /* ---- outputs ---- */
 
 /* Document information written into a PDF's /Info; any member may be NULL. */

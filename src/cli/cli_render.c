@@ -123,6 +123,7 @@ typedef struct render_ctx {
 	cairo_surface_t *preview;
 	cairo_surface_t *raster[CLI_POOL_MAX_WORKERS]; /* PNG folder: a page per worker,
 	                                                  reused for all its pages */
+	cp_redraw *redraw[CLI_POOL_MAX_WORKERS];       /* and what it keeps of it */
 	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
 	bool auto_serial;        /* number the sheets from the ledger's stock */
@@ -226,25 +227,29 @@ static cairo_surface_t *draw_raster(render_ctx *c, cp_engine *e, const cp_page *
 	return s;
 }
 
-/* Like draw_raster(), but into one page kept in *slot for the whole folder
- * (one per worker): a fresh 35 MB A4 page at 300 dpi per certificate cost as
- * much in page faults (mapping, zeroing, unmapping) as drawing it. Borrowed:
- * valid until the next call. */
-static cairo_surface_t *reuse_raster(render_ctx *c, cp_engine *e, cairo_surface_t **slot,
-                                     const cp_page *pg, cp_error **err)
+/* Like draw_raster(), but into one page kept in c->raster[part] for the
+ * whole folder (one per worker): a fresh 35 MB A4 page at 300 dpi per
+ * certificate cost as much in page faults (mapping, zeroing, unmapping) as
+ * drawing it; and only what changes from record to record is drawn again
+ * (cp_engine_redraw()). Borrowed: valid until the next call. */
+static cairo_surface_t *reuse_raster(render_ctx *c, cp_engine *e, int part, const cp_page *pg,
+                                     cp_error **err)
 {
+	cairo_surface_t **slot = &c->raster[part];
 	if (!*slot) {
-		*slot = draw_raster(c, e, pg, err);
-		return *slot;
+		cairo_t *cr = NULL;
+		*slot = cp_raster_new(cp_template_page_width_mm(c->b->tpl),
+		                      cp_template_page_height_mm(c->b->tpl), c->oo.dpi, &cr, err);
+		if (!*slot)
+			return NULL;
+		cairo_destroy(cr);
+		cp_redraw_free(c->redraw[part]);
+		c->redraw[part] = cp_redraw_new();
 	}
 	cairo_t *cr = cairo_create(*slot);
-	cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
-	cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
 	/* The user space cp_raster_new() sets up. */
 	cairo_scale(cr, c->oo.dpi / 25.4, c->oo.dpi / 25.4);
-	cp_engine_draw(e, pg, cr, &c->oo);
+	cp_engine_redraw(e, c->redraw[part], pg, cr, &c->oo);
 	cairo_status_t st = cairo_status(cr);
 	cairo_destroy(cr);
 	if (st != CAIRO_STATUS_SUCCESS) {
@@ -626,7 +631,7 @@ static bool png_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_it
 {
 	render_ctx *c = ud;
 	char *name = png_name(c, &it->rec);
-	cairo_surface_t *s = reuse_raster(c, e, &c->raster[part], pg, err);
+	cairo_surface_t *s = reuse_raster(c, e, part, pg, err);
 	if (s && !c->png_cache[part])
 		c->png_cache[part] = cp_png_cache_new();
 	cp_atomic *f = s ? cp_atomic_dir_file(c->dir, name, err) : NULL;
@@ -652,6 +657,8 @@ static bool png_done(void *ud, int part, cp_error **err)
 	if (c->raster[part])
 		cairo_surface_destroy(c->raster[part]);
 	c->raster[part] = NULL;
+	cp_redraw_free(c->redraw[part]);
+	c->redraw[part] = NULL;
 	cp_png_cache_free(c->png_cache[part]);
 	c->png_cache[part] = NULL;
 	return true;
@@ -1295,6 +1302,7 @@ out:
 	for (int i = 0; i < CLI_POOL_MAX_WORKERS; i++) {
 		if (c.raster[i])
 			cairo_surface_destroy(c.raster[i]);
+		cp_redraw_free(c.redraw[i]);
 		cp_png_cache_free(c.png_cache[i]);
 	}
 	if (c.signer != b.qr_signer)

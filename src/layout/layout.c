@@ -1158,6 +1158,148 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 	cairo_restore(cr);
 }
 
+/* One element's rectangle of device pixels and what the raster held there
+ * before any per-record element was drawn. */
+typedef struct redraw_patch {
+	size_t item;
+	int x0, y0, x1, y1;
+	unsigned char *rows; /* the rows that differ from the one above, (x1 - x0) * 4 bytes each */
+	size_t *row;         /* for each row y0..y1, the offset of its pixels in rows */
+} redraw_patch;
+
+struct cp_redraw {
+	cairo_surface_t *target; /* the raster of the first call */
+	GArray *patches;         /* redraw_patch, in item order */
+};
+
+cp_redraw *cp_redraw_new(void)
+{
+	cp_redraw *r = g_new0(cp_redraw, 1);
+	r->patches = g_array_new(FALSE, FALSE, sizeof(redraw_patch));
+	return r;
+}
+
+void cp_redraw_free(cp_redraw *r)
+{
+	if (!r)
+		return;
+	for (guint i = 0; i < r->patches->len; i++) {
+		g_free(g_array_index(r->patches, redraw_patch, i).rows);
+		g_free(g_array_index(r->patches, redraw_patch, i).row);
+	}
+	g_array_free(r->patches, TRUE);
+	g_free(r);
+}
+
+/* Whether item i is drawn at all in mode o (fill mode leaves the static
+ * layer to the pre-printed stock). */
+static bool drawn(const cp_page *pg, size_t i, const cp_output_opts *o)
+{
+	return !(o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC);
+}
+
+/* The element's box widened by SHARED_MARGIN_MM, in device pixels rounded
+ * outwards and one more, within the surface (w x h); false when empty. */
+static bool device_rect(const cp_element *el, cairo_t *cr, int w, int h, redraw_patch *p)
+{
+	double b[4];
+	element_bounds(el, b);
+	double x[4] = {b[0], b[2], b[0], b[2]}, y[4] = {b[1], b[1], b[3], b[3]};
+	double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
+	for (int k = 0; k < 4; k++) {
+		cairo_user_to_device(cr, &x[k], &y[k]);
+		lo_x = fmin(lo_x, x[k]), hi_x = fmax(hi_x, x[k]);
+		lo_y = fmin(lo_y, y[k]), hi_y = fmax(hi_y, y[k]);
+	}
+	if (!(isfinite(lo_x) && isfinite(lo_y) && isfinite(hi_x) && isfinite(hi_y)))
+		return false;
+	p->x0 = (int)fmax(0, fmin(w, floor(lo_x) - 1));
+	p->y0 = (int)fmax(0, fmin(h, floor(lo_y) - 1));
+	p->x1 = (int)fmax(0, fmin(w, ceil(hi_x) + 1));
+	p->y1 = (int)fmax(0, fmin(h, ceil(hi_y) + 1));
+	return p->x1 > p->x0 && p->y1 > p->y0;
+}
+
+/* Keeps the pixels of patch p: a row the same as the one above is kept
+ * once (most of a field's box is blank paper): for the reference template
+ * at 300 dpi, 0.4 MB instead of 8.9. */
+static void patch_keep(redraw_patch *p, const unsigned char *data, int stride)
+{
+	size_t n = (size_t)(p->x1 - p->x0) * 4, h = (size_t)(p->y1 - p->y0), unique = 0;
+	const unsigned char *at = data + (size_t)p->y0 * (size_t)stride + (size_t)p->x0 * 4;
+	for (size_t y = 0; y < h; y++)
+		unique += y == 0 || memcmp(at + y * (size_t)stride, at + (y - 1) * (size_t)stride, n);
+	p->rows = g_malloc(unique * n);
+	p->row = g_new(size_t, h);
+	size_t used = 0;
+	for (size_t y = 0; y < h; y++) {
+		if (y == 0 || memcmp(at + y * (size_t)stride, at + (y - 1) * (size_t)stride, n)) {
+			memcpy(p->rows + used, at + y * (size_t)stride, n);
+			used += n;
+		}
+		p->row[y] = used - n;
+	}
+}
+
+static void patch_put_back(const redraw_patch *p, unsigned char *data, int stride)
+{
+	size_t n = (size_t)(p->x1 - p->x0) * 4, h = (size_t)(p->y1 - p->y0);
+	unsigned char *at = data + (size_t)p->y0 * (size_t)stride + (size_t)p->x0 * 4;
+	for (size_t y = 0; y < h; y++)
+		memcpy(at + y * (size_t)stride, p->rows + p->row[y], n);
+}
+
+void cp_engine_redraw(cp_engine *e, cp_redraw *r, const cp_page *pg, cairo_t *cr,
+                      const cp_output_opts *o)
+{
+	cairo_surface_t *s = cairo_get_target(cr);
+	if (cairo_surface_get_type(s) != CAIRO_SURFACE_TYPE_IMAGE ||
+	    (r->target && r->target != s) || pg->n != e->t->n) {
+		cp_engine_draw(e, pg, cr, o); /* not a raster this can reuse */
+		return;
+	}
+	cairo_save(cr);
+	cairo_scale(cr, o->scale_x, o->scale_y);
+	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+	cairo_surface_flush(s);
+	unsigned char *data = cairo_image_surface_get_data(s);
+	int stride = cairo_image_surface_get_stride(s);
+	if (!r->target) {
+		/* The paper and the static layer, then what lies under each
+		 * element drawn per record. */
+		r->target = s;
+		for (size_t i = 0; i < pg->n; i++)
+			if (drawn(pg, i, o) && e->shared[i])
+				draw_item(e, pg, i, cr, o);
+		cairo_surface_flush(s);
+		int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+		for (size_t i = 0; i < pg->n; i++) {
+			redraw_patch p = {.item = i};
+			if (!drawn(pg, i, o) || e->shared[i] || !device_rect(&e->t->el[i], cr, w, h, &p))
+				continue;
+			patch_keep(&p, data, stride);
+			g_array_append_val(r->patches, p);
+		}
+	} else {
+		for (guint k = 0; k < r->patches->len; k++)
+			patch_put_back(&g_array_index(r->patches, redraw_patch, k), data, stride);
+		cairo_surface_mark_dirty(s);
+	}
+	cairo_matrix_t m;
+	cairo_get_matrix(cr, &m);
+	for (guint k = 0; k < r->patches->len; k++) {
+		const redraw_patch *p = &g_array_index(r->patches, redraw_patch, k);
+		cairo_save(cr);
+		cairo_identity_matrix(cr);
+		cairo_rectangle(cr, p->x0, p->y0, p->x1 - p->x0, p->y1 - p->y0);
+		cairo_clip(cr);
+		cairo_set_matrix(cr, &m);
+		draw_item(e, pg, p->item, cr, o);
+		cairo_restore(cr);
+	}
+	cairo_restore(cr);
+}
+
 void cp_engine_draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr)
 {
 	if (i >= pg->n)

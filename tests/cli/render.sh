@@ -182,6 +182,37 @@ file_absent "$T_TMP/pv/none.png" "no preview written for them"
 	not_ok "and no temporary file left" "$(ls -A "$T_TMP/pv")"
 run render --org "$ORG" --dpi 20 --row 6 -o "$T_TMP/pv/x.png" "$IN/batch.csv"
 expect_status 2 "--dpi out of range"
+# --- a folder's pages are the pages drawn alone -------------------------------
+# A folder of PNGs draws page after page on one raster per worker and draws
+# again only what changes from holder to holder (cp_engine_redraw); a preview
+# draws its page on a fresh raster (cp_engine_draw). With --jobs 1 one raster
+# carries all 20 holders (long names, rare characters in another face,
+# optional fields left out), in full mode and in fill mode with a
+# calibration offset and scale: every page must have the preview's pixels.
+if have python3; then
+	for how in "full" "fill --offset 1.3,-2.7 --scale 1.004,0.997"; do
+		d="$T_TMP/redraw-${how%% *}"
+		# shellcheck disable=SC2086
+		run render --org "$ORG" --no-ledger --jobs 1 --mode $how -o "$d/" "$IN/batch.csv"
+		expect_status 0 "a folder of 20 PNGs, $how, one worker"
+		bad=
+		for f in "$d"/*.png; do
+			no=$(basename "$f" .png)
+			# shellcheck disable=SC2086
+			"$CERTPRESS" render --org "$ORG" --mode $how --cert-no "$no" -o "$T_TMP/redraw-one.png" \
+				"$IN/batch.csv" 2>/dev/null || { bad="$bad $no(preview failed)"; continue; }
+			diff=$(python3 "$T_TOP/tests/pngpixels.py" "$f" "$T_TMP/redraw-one.png") ||
+				bad="$bad $no($diff)"
+			rm -f "$T_TMP/redraw-one.png"
+		done
+		n=$(ls "$d" | wc -l)
+		[ "$n" -eq 20 ] && [ -z "$bad" ] && ok "$how: each of the 20 pages has the pixels of its page drawn alone" ||
+			not_ok "$how: each of the 20 pages has the pixels of its page drawn alone" "$n files;$bad"
+	done
+else
+	skip "python3 missing (scripts/deps.sh installs it)"
+fi
+
 # A preview lays out its own row only; the rules that need the other rows
 # (duplicate numbers) still see them. Row 4's name does not fit its box (a
 # refusal of the layout, not of the checker); row 20 repeats row 2's number.
