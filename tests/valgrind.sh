@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # make valgrind: the certpress command on the shipped sample under Memcheck
-# (check, render to PDF with a ledger, render one PNG preview). Any memory
-# error, or a definite leak not in tests/valgrind.supp, fails the run.
+# (check, render to PDF with a ledger, render one PNG preview, a folder of
+# PNGs). Any memory error, or a definite leak not in tests/valgrind.supp,
+# fails the run.
 # Usage: tests/valgrind.sh PATH/TO/certpress
 set -u
 prog=${1:?usage: tests/valgrind.sh PATH/TO/certpress}
@@ -41,4 +42,8 @@ vg render-png 0 render --org "$org" --row 2 -o "$tmp/preview.png" "$csv"
 sed '3s/440106199207082485/440106199207082486/' "$csv" >"$tmp/broken.csv"
 cp -r "$top/templates/sample/photos" "$tmp/"
 vg refused 1 render --org "$org" --no-ledger -o "$tmp/refused.pdf" --skip-invalid "$tmp/broken.csv"
+# A folder of PNGs on one worker: the first page drawn whole, the next ones
+# drawn again over what it kept (cp_engine_redraw).
+head -n 6 "$csv" >"$tmp/five.csv"
+vg render-png-folder 0 render --org "$org" --no-ledger --jobs 1 --dpi 100 -o "$tmp/pngs/" "$tmp/five.csv"
 exit $fail
