@@ -112,13 +112,45 @@ static cp_ledger *open_ledger(const common *co, cp_error **err)
 	return l;
 }
 
-/* Parses argv for one action. opts lists the action's own options followed
- * by COMMON_OPTIONS; handle() takes each own option and returns false on a
- * bad one. Returns -1 to go on, or the exit status (help printed: 0). */
-typedef bool (*opt_fn)(int c, const char *arg, void *data);
+/* What the actions' own options set; each action lists those it takes. */
+typedef struct args {
+	const char *from, *to, *date, *note, *serial, *reason, *cert_no, *out;
+	bool json, csv;
+} args;
+
+#define OPT_FROM {"from", required_argument, NULL, 'f'}
+#define OPT_TO {"to", required_argument, NULL, 't'}
+#define OPT_DATE {"date", required_argument, NULL, 'd'}
+#define OPT_NOTE {"note", required_argument, NULL, 'n'}
+#define OPT_SERIAL {"serial", required_argument, NULL, 's'}
+#define OPT_REASON {"reason", required_argument, NULL, 'r'}
+#define OPT_CERT_NO {"cert-no", required_argument, NULL, 'c'}
+#define OPT_OUTPUT {"output", required_argument, NULL, 'o'}
+#define OPT_JSON {"json", no_argument, NULL, 'j'}
+#define OPT_CSV {"csv", no_argument, NULL, 'C'}
+
+static void take_opt(int c, const char *arg, args *a)
+{
+	switch (c) {
+	case 'f': a->from = arg; break;
+	case 't': a->to = arg; break;
+	case 'd': a->date = arg; break;
+	case 'n': a->note = arg; break;
+	case 's': a->serial = arg; break;
+	case 'r': a->reason = arg; break;
+	case 'c': a->cert_no = arg; break;
+	case 'o': a->out = arg; break;
+	case 'j': a->json = true; break;
+	case 'C': a->csv = true; break;
+	}
+}
+
+/* Parses argv for one action into a. opts lists the action's own options
+ * followed by COMMON_OPTIONS. Returns -1 to go on, or the exit status (help
+ * printed: 0). */
 
 static int parse(int argc, char **argv, const char *action, const char *help,
-                 const struct option *opts, opt_fn handle, void *data, common *co)
+                 const struct option *opts, args *a, common *co)
 {
 	/* optind = 0 makes GNU getopt start over for each action. */
 	optind = 0;
@@ -141,8 +173,10 @@ static int parse(int argc, char **argv, const char *action, const char *help,
 			rc = usage_error(action, _("option '%s' needs a value"), argv[optind - 1]);
 		} else {
 			int r = common_opt(c, optarg, co, action);
-			if (r < 0 || (r == 0 && !handle(c, optarg, data)))
+			if (r < 0)
 				rc = 2;
+			else if (r == 0)
+				take_opt(c, optarg, a);
 		}
 	}
 	return rc;
@@ -150,30 +184,10 @@ static int parse(int argc, char **argv, const char *action, const char *help,
 
 /* ------------------------------------------------------------ stock add */
 
-typedef struct stock_args {
-	const char *from, *to, *date, *note;
-} stock_args;
-
-static bool stock_opt(int c, const char *arg, void *data)
-{
-	stock_args *a = data;
-	switch (c) {
-	case 'f': a->from = arg; break;
-	case 't': a->to = arg; break;
-	case 'd': a->date = arg; break;
-	case 'n': a->note = arg; break;
-	}
-	return true;
-}
-
 static int do_stock(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"date", required_argument, NULL, 'd'},
-		{"note", required_argument, NULL, 'n'},
-		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+		OPT_FROM, OPT_TO, OPT_DATE, OPT_NOTE, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	const char *help = _("Usage: certpress ledger stock add --from SERIAL --to SERIAL "
 	                     "[--date YYYY-MM-DD] [--note TEXT]\n"
@@ -186,8 +200,8 @@ static int do_stock(int argc, char **argv, common *co)
 		}
 		return usage_error("stock", _("the only stock action is 'add'"));
 	}
-	stock_args a = {0};
-	int rc = parse(argc - 1, argv + 1, "stock add", help, opts, stock_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc - 1, argv + 1, "stock add", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc - 1)
@@ -208,30 +222,8 @@ static int do_stock(int argc, char **argv, common *co)
 
 /* ---------------------------------------- spoil, destroy, revoke: one form */
 
-typedef struct sheet_args {
-	const char *serial, *from, *to, *reason, *cert_no;
-} sheet_args;
-
-static bool sheet_opt(int c, const char *arg, void *data)
-{
-	sheet_args *a = data;
-	switch (c) {
-	case 's': a->serial = arg; break;
-	case 'f': a->from = arg; break;
-	case 't': a->to = arg; break;
-	case 'r': a->reason = arg; break;
-	case 'c': a->cert_no = arg; break;
-	}
-	return true;
-}
-
 static const struct option sheet_opts[] = {
-	{"serial", required_argument, NULL, 's'},
-	{"from", required_argument, NULL, 'f'},
-	{"to", required_argument, NULL, 't'},
-	{"reason", required_argument, NULL, 'r'},
-	{"cert-no", required_argument, NULL, 'c'},
-	COMMON_OPTIONS, {NULL, 0, NULL, 0},
+	OPT_SERIAL, OPT_FROM, OPT_TO, OPT_REASON, OPT_CERT_NO, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 };
 
 static int do_sheet(int argc, char **argv, common *co)
@@ -251,8 +243,8 @@ static int do_sheet(int argc, char **argv, common *co)
 	else
 		help = _("Usage: certpress ledger revoke --cert-no NUMBER --reason TEXT\n"
 		         "Revokes a certificate (第二十四条); it can never be printed again.\n");
-	sheet_args a = {0};
-	int rc = parse(argc, argv, action, help, sheet_opts, sheet_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, action, help, sheet_opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -293,38 +285,17 @@ static int do_sheet(int argc, char **argv, common *co)
 
 /* --------------------------------------------------------------- report */
 
-typedef struct report_args {
-	const char *from, *to, *out;
-	bool json, csv;
-} report_args;
-
-static bool report_opt(int c, const char *arg, void *data)
-{
-	report_args *a = data;
-	switch (c) {
-	case 'f': a->from = arg; break;
-	case 't': a->to = arg; break;
-	case 'j': a->json = true; break;
-	case 'C': a->csv = true; break;
-	case 'o': a->out = arg; break;
-	}
-	return true;
-}
-
 static int do_report(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+		OPT_FROM, OPT_TO, OPT_JSON, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	const char *help = _("Usage: certpress ledger report [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
 	                     "[--json]\n"
 	                     "Activity in the period, every batch in it, and the stock balance\n"
 	                     "(received = issued + returned + spoiled + destroyed + remaining) at its end.\n");
-	report_args a = {0};
-	int rc = parse(argc, argv, "report", help, opts, report_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "report", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -348,8 +319,8 @@ static int do_init(int argc, char **argv, common *co)
 	                     "PostgreSQL database (WHERE: postgresql://HOST/DB or host=… dbname=…;\n"
 	                     "needs the right to create tables; stations then need only SELECT and\n"
 	                     "INSERT), or in a new SQLite file. Every --ledger takes either.\n");
-	report_args a = {0};
-	int rc = parse(argc, argv, "init", help, opts, report_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "init", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -363,33 +334,17 @@ static int do_init(int argc, char **argv, common *co)
 	return 0;
 }
 
-typedef struct migrate_args {
-	const char *from, *to;
-} migrate_args;
-
-static bool migrate_opt(int c, const char *arg, void *data)
-{
-	migrate_args *a = data;
-	if (c == 'f')
-		a->from = arg;
-	else if (c == 't')
-		a->to = arg;
-	return true;
-}
-
 static int do_migrate(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+		OPT_FROM, OPT_TO, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	const char *help = _("Usage: certpress ledger migrate --from LEDGER --to LEDGER\n"
 	                     "Moves every entry of one ledger into a new, empty one (an SQLite file\n"
 	                     "into a PostgreSQL database: --to postgresql://HOST/DB), in one\n"
 	                     "transaction kept only when the export and the balance read the same.\n");
-	migrate_args a = {0};
-	int rc = parse(argc, argv, "migrate", help, opts, migrate_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "migrate", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -418,8 +373,8 @@ static int do_show(int argc, char **argv, common *co)
 	const char *help = _("Usage: certpress ledger show CERT_NO\n"
 	                     "The whole history of one certificate: prints, reissues, spoiled\n"
 	                     "and destroyed sheets, revocation.\n");
-	report_args a = {0};
-	int rc = parse(argc, argv, "show", help, opts, report_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "show", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
@@ -438,15 +393,13 @@ static int do_show(int argc, char **argv, common *co)
 static int do_export(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {
-		{"csv", no_argument, NULL, 'C'},
-		{"output", required_argument, NULL, 'o'},
-		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+		OPT_CSV, OPT_OUTPUT, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	const char *help = _("Usage: certpress ledger export --csv [-o FILE]\n"
 	                     "Every entry as CSV for auditors (UTF-8 with BOM). With -o the file\n"
 	                     "is written atomically and readable by its owner only.\n");
-	report_args a = {0};
-	int rc = parse(argc, argv, "export", help, opts, report_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "export", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
@@ -468,14 +421,13 @@ static int do_export(int argc, char **argv, common *co)
 static int do_backup(int argc, char **argv, common *co)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		COMMON_OPTIONS, {NULL, 0, NULL, 0},
+		OPT_OUTPUT, COMMON_OPTIONS, {NULL, 0, NULL, 0},
 	};
 	const char *help = _("Usage: certpress ledger backup -o FILE\n"
 	                     "A consistent copy of the ledger (SQLite online backup), safe while\n"
 	                     "others print; open it with --ledger FILE to restore or inspect.\n");
-	report_args a = {0};
-	int rc = parse(argc, argv, "backup", help, opts, report_opt, &a, co);
+	args a = {0};
+	int rc = parse(argc, argv, "backup", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
