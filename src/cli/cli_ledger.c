@@ -182,6 +182,16 @@ static int parse(int argc, char **argv, const char *action, const char *help,
 	return rc;
 }
 
+/* parse() for an action that takes no other argument. */
+static int parse_all(int argc, char **argv, const char *action, const char *help,
+                     const struct option *opts, args *a, common *co)
+{
+	int rc = parse(argc, argv, action, help, opts, a, co);
+	if (rc < 0 && optind < argc)
+		rc = usage_error(action, _("unexpected argument '%s'"), argv[optind]);
+	return rc;
+}
+
 /* ------------------------------------------------------------ stock add */
 
 static int do_stock(int argc, char **argv, common *co)
@@ -201,11 +211,9 @@ static int do_stock(int argc, char **argv, common *co)
 		return usage_error("stock", _("the only stock action is 'add'"));
 	}
 	args a = {0};
-	int rc = parse(argc - 1, argv + 1, "stock add", help, opts, &a, co);
+	int rc = parse_all(argc - 1, argv + 1, "stock add", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc - 1)
-		return usage_error("stock add", _("unexpected argument '%s'"), argv[optind + 1]);
 	if (!a.from || !a.to)
 		return usage_error("stock add", _("--from and --to are required"));
 	cp_error *err = NULL;
@@ -244,11 +252,9 @@ static int do_sheet(int argc, char **argv, common *co)
 		help = _("Usage: certpress ledger revoke --cert-no NUMBER --reason TEXT\n"
 		         "Revokes a certificate (第二十四条); it can never be printed again.\n");
 	args a = {0};
-	int rc = parse(argc, argv, action, help, sheet_opts, &a, co);
+	int rc = parse_all(argc, argv, action, help, sheet_opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error(action, _("unexpected argument '%s'"), argv[optind]);
 	if (!a.reason)
 		return usage_error(action, _("--reason is required"));
 	bool spoil = strcmp(action, "spoil") == 0, destroy = strcmp(action, "destroy") == 0;
@@ -295,11 +301,9 @@ static int do_report(int argc, char **argv, common *co)
 	                     "Activity in the period, every batch in it, and the stock balance\n"
 	                     "(received = issued + returned + spoiled + destroyed + remaining) at its end.\n");
 	args a = {0};
-	int rc = parse(argc, argv, "report", help, opts, &a, co);
+	int rc = parse_all(argc, argv, "report", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error("report", _("unexpected argument '%s'"), argv[optind]);
 	cp_error *err = NULL;
 	cp_ledger *l = open_existing(co, &err);
 	char *text = l ? cp_ledger_report(l, a.from, a.to, a.json, &err) : NULL;
@@ -320,11 +324,9 @@ static int do_init(int argc, char **argv, common *co)
 	                     "needs the right to create tables; stations then need only SELECT and\n"
 	                     "INSERT), or in a new SQLite file. Every --ledger takes either.\n");
 	args a = {0};
-	int rc = parse(argc, argv, "init", help, opts, &a, co);
+	int rc = parse_all(argc, argv, "init", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error("init", _("unexpected argument '%s'"), argv[optind]);
 	cp_error *err = NULL;
 	cp_ledger *l = cp_ledger_init(co->ledger, co->busy_ms, &err);
 	if (!l)
@@ -344,11 +346,9 @@ static int do_migrate(int argc, char **argv, common *co)
 	                     "into a PostgreSQL database: --to postgresql://HOST/DB), in one\n"
 	                     "transaction kept only when the export and the balance read the same.\n");
 	args a = {0};
-	int rc = parse(argc, argv, "migrate", help, opts, &a, co);
+	int rc = parse_all(argc, argv, "migrate", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error("migrate", _("unexpected argument '%s'"), argv[optind]);
 	if (!a.from || !a.to)
 		return usage_error("migrate", _("--from and --to are required"));
 	cp_error *err = NULL;
@@ -399,11 +399,9 @@ static int do_export(int argc, char **argv, common *co)
 	                     "Every entry as CSV for auditors (UTF-8 with BOM). With -o the file\n"
 	                     "is written atomically and readable by its owner only.\n");
 	args a = {0};
-	int rc = parse(argc, argv, "export", help, opts, &a, co);
+	int rc = parse_all(argc, argv, "export", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error("export", _("unexpected argument '%s'"), argv[optind]);
 	if (!a.csv)
 		return usage_error("export", _("choose the format: --csv"));
 	cp_error *err = NULL;
@@ -427,11 +425,9 @@ static int do_backup(int argc, char **argv, common *co)
 	                     "A consistent copy of the ledger (SQLite online backup), safe while\n"
 	                     "others print; open it with --ledger FILE to restore or inspect.\n");
 	args a = {0};
-	int rc = parse(argc, argv, "backup", help, opts, &a, co);
+	int rc = parse_all(argc, argv, "backup", help, opts, &a, co);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc)
-		return usage_error("backup", _("unexpected argument '%s'"), argv[optind]);
 	if (!a.out)
 		return usage_error("backup", _("-o FILE is required"));
 	cp_error *err = NULL;
