@@ -2030,23 +2030,29 @@ static void balance_json(GString *s, const cp_ledger_balance *b)
 	                       b->returned);
 }
 
-/* A print job's final state, as a reader of the ledger says it. */
-static const char *job_state_label(const char *state)
+/* Words for a stored keyword: the text of the entry whose key it is, else
+ * of the last entry (key NULL). */
+typedef struct label {
+	const char *key, *text;
+} label;
+
+static const char *label_of(const label *t, const char *key)
 {
-	if (strcmp(state, "completed") == 0)
-		return _("printed (job completed)");
-	if (strcmp(state, "canceled") == 0)
-		return _("NOT PRINTED: job canceled");
-	if (strcmp(state, "aborted") == 0)
-		return _("NOT PRINTED: job aborted by the printer");
-	if (strcmp(state, "refused") == 0)
-		return _("NOT PRINTED: the printer refused the job");
-	if (strcmp(state, "unreachable") == 0)
-		return _("NOT PRINTED: the printer could not be reached");
-	if (strcmp(state, "interrupted") == 0)
-		return _("interrupted; the job was asked to cancel");
-	return _("contact lost: whether it printed is unknown");
+	while (t->key && strcmp(t->key, key) != 0)
+		t++;
+	return _(t->text);
 }
+
+/* A print job's final state, as a reader of the ledger says it. */
+static const label job_state_labels[] = {
+	{"completed", N_("printed (job completed)")},
+	{"canceled", N_("NOT PRINTED: job canceled")},
+	{"aborted", N_("NOT PRINTED: job aborted by the printer")},
+	{"refused", N_("NOT PRINTED: the printer refused the job")},
+	{"unreachable", N_("NOT PRINTED: the printer could not be reached")},
+	{"interrupted", N_("interrupted; the job was asked to cancel")},
+	{NULL, N_("contact lost: whether it printed is unknown")},
+};
 
 /* The print jobs of the period: where each batch was sent and how it ended. */
 static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json, GString *s,
@@ -2086,7 +2092,7 @@ static bool report_jobs(cp_ledger *l, const char *fu, const char *tu, bool json,
 			if (col_int(l, st, 4) > 0)
 				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 4));
 			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 5),
-			                       job_state_label(col(l, st, 6)));
+			                       label_of(job_state_labels, col(l, st, 6)));
 			if (!col_null(l, st, 7))
 				g_string_append_printf(s, _("  printer profile %s"), col(l, st, 7));
 			g_string_append_c(s, '\n');
@@ -2328,20 +2334,15 @@ char *cp_ledger_report(cp_ledger *l, const char *from, const char *to, bool json
 
 /* ---------------------------------------------------------------- history */
 
-static const char *kind_label(const char *k)
-{
-	if (strcmp(k, "issue") == 0)
-		return _("issued");
-	if (strcmp(k, "reprint") == 0)
-		return _("printed again (earlier sheet spoiled)");
-	if (strcmp(k, "reissue") == 0)
-		return _("reissued (第十七条)");
-	if (strcmp(k, "spoil") == 0)
-		return _("sheet spoiled");
-	if (strcmp(k, "destroy") == 0)
-		return _("sheet destroyed");
-	return _("revoked (第二十四条)");
-}
+/* An entry of a certificate's history. */
+static const label entry_kinds[] = {
+	{"issue", N_("issued")},
+	{"reprint", N_("printed again (earlier sheet spoiled)")},
+	{"reissue", N_("reissued (第十七条)")},
+	{"spoil", N_("sheet spoiled")},
+	{"destroy", N_("sheet destroyed")},
+	{NULL, N_("revoked (第二十四条)")},
+};
 
 char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 {
@@ -2364,13 +2365,13 @@ char *cp_ledger_history(cp_ledger *l, const char *cert_no, cp_error **err)
 			if (col_int(l, st, 7) > 0)
 				g_string_append_printf(s, _("  job %lld"), (long long)col_int(l, st, 7));
 			g_string_append_printf(s, _("  copies %lld  %s"), (long long)col_int(l, st, 10),
-			                       job_state_label(col(l, st, 9)));
+			                       label_of(job_state_labels, col(l, st, 9)));
 			if (!col_null(l, st, 13))
 				g_string_append_printf(s, "  %s", col(l, st, 13));
 			g_string_append_printf(s, _("  operator %s\n"), col(l, st, 15));
 			continue;
 		}
-		g_string_append_printf(s, "%s  %s", when, kind_label(kind));
+		g_string_append_printf(s, "%s  %s", when, label_of(entry_kinds, kind));
 		g_free(when);
 		if (!col_null(l, st, 4))
 			g_string_append_printf(s, _("  batch %s"), col(l, st, 4));
