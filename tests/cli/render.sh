@@ -188,10 +188,26 @@ expect_status 2 "--dpi out of range"
 # draws its page on a fresh raster (cp_engine_draw). With --jobs 1 one raster
 # carries all 20 holders (long names, rare characters in another face,
 # optional fields left out), in full mode and in fill mode with a
-# calibration offset and scale: every page must have the preview's pixels.
+# calibration offset and scale, and in full mode with a template whose
+# static art is drawn again on every page (a rule after its field, a frame
+# after the field it frames, a word over the photo): every page must have
+# the preview's pixels.
 if have python3; then
-	for how in "full" "fill --offset 1.3,-2.7 --scale 1.004,0.997"; do
-		d="$T_TMP/redraw-${how%% *}"
+	python3 - "$T_TOP/templates/certificate.conf" "$T_TMP/overlap.conf" <<'PY'
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+rule = "[line rule name]\nfrom = 70 77.3\nto = 144 77.3\nwidth = 0.2\ncolor = #9c9c9c\n\n"
+assert rule in t
+t = t.replace(rule, "").replace("[text label id_type]", rule +
+    "[rect around id]\nbox = 68 92 80 12\nwidth = 0.5\ncolor = #cc0000\n\n"
+    "[text over photo]\ntext = 样张\nbox = 150 70 30 12\nsize = 20\ncolor = #ff0000\n\n"
+    "[text label id_type]", 1)
+open(sys.argv[2], "w", encoding="utf-8").write(t)
+PY
+	n_how=0
+	for how in "full" "fill --offset 1.3,-2.7 --scale 1.004,0.997" "full -t $T_TMP/overlap.conf"; do
+		n_how=$((n_how + 1))
+		d="$T_TMP/redraw-$n_how"
 		# shellcheck disable=SC2086
 		run render --org "$ORG" --no-ledger --jobs 1 --mode $how -o "$d/" "$IN/batch.csv"
 		expect_status 0 "a folder of 20 PNGs, $how, one worker"
