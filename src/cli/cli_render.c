@@ -1024,8 +1024,14 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 	/* The ledger names files absolutely: an auditor, or `certpress print`,
 	 * finds them from anywhere. */
 	c.out_abs = g_canonicalize_filename(c.out, NULL);
-	if (c.skip_invalid && !rejects)
-		rejects = def_rejects = g_strdup_printf("%s.rejects.csv", out);
+	if (c.skip_invalid && !rejects) {
+		/* beside the output: a folder named "pngs/" gives pngs.rejects.csv,
+		 * not a hidden file inside the folder (which may not exist yet) */
+		size_t n = strlen(out);
+		while (n > 1 && out[n - 1] == '/')
+			n--;
+		rejects = def_rejects = g_strdup_printf("%.*s.rejects.csv", (int)n, out);
+	}
 	if (c.kind != OUT_PREVIEW && !no_ledger)
 		ledger_file = ledger_path ? g_strdup(ledger_path) : cp_ledger_default_path();
 	if (!distinct_outputs(c.out, rejects, ledger_file, &err))

@@ -86,6 +86,14 @@ file_present "$rej" "the rejects file lies next to the PDF"
 	ok "the rejects file holds the header and the one refused row" ||
 	not_ok "the rejects file holds the header and the one refused row" "$(cat "$rej")"
 contains "$T_ERR" "refused rows written to" "render names the rejects file"
+# A folder of PNGs named with a trailing slash, not made yet: the rejects
+# file goes beside it (pngs.rejects.csv), not hidden inside it.
+run render --org "$ORG" --no-ledger --skip-invalid --dpi 60 -o "$T_TMP/bad/pngs/" "$IN/onebad.csv"
+expect_status 1 "--skip-invalid into a new folder of PNGs"
+[ "$(ls "$T_TMP/bad/pngs" 2>/dev/null | wc -l)" -eq 5 ] && ok "the folder holds the 5 valid pages" ||
+	not_ok "the folder holds the 5 valid pages" "$(ls -A "$T_TMP/bad/pngs" 2>&1)"
+file_present "$T_TMP/bad/pngs.rejects.csv" "the rejects file lies next to the folder"
+file_absent "$T_TMP/bad/pngs/.rejects.csv" "and not inside it"
 
 # --- modes ------------------------------------------------------------------
 mkdir "$T_TMP/mode"
