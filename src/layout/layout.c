@@ -1126,6 +1126,23 @@ static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_o
 	return rec;
 }
 
+/* Whether item i is drawn at all in mode o (fill mode leaves the static
+ * layer to the pre-printed stock). */
+static bool drawn(const cp_page *pg, size_t i, const cp_output_opts *o)
+{
+	return !(o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC);
+}
+
+/* Saves cr's state and applies the output's calibration: (p + offset)
+ * scaled about the page origin; cairo applies the last transform first, so
+ * translate after scaling. */
+static void page_space(cairo_t *cr, const cp_output_opts *o)
+{
+	cairo_save(cr);
+	cairo_scale(cr, o->scale_x, o->scale_y);
+	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+}
+
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_output_opts *o)
 {
 	cp_output_opts def;
@@ -1133,11 +1150,7 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 		cp_output_opts_init(&def);
 		o = &def;
 	}
-	cairo_save(cr);
-	/* (p + offset) scaled about the page origin: cairo applies the last
-	 * transform first, so translate after scaling. */
-	cairo_scale(cr, o->scale_x, o->scale_y);
-	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+	page_space(cr, o);
 	/* Only a PDF shares the layer; a raster page is drawn element by
 	 * element (painting a recording would cost more than it saves). */
 	cairo_surface_t *layer = NULL;
@@ -1148,13 +1161,9 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 		cairo_set_source_surface(cr, layer, 0, 0);
 		cairo_paint(cr);
 	}
-	for (size_t i = 0; i < pg->n; i++) {
-		if (o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC)
-			continue;
-		if (layer && e->shared[i])
-			continue;
-		draw_item(e, pg, i, cr, o);
-	}
+	for (size_t i = 0; i < pg->n; i++)
+		if (drawn(pg, i, o) && !(layer && e->shared[i]))
+			draw_item(e, pg, i, cr, o);
 	cairo_restore(cr);
 }
 
@@ -1189,13 +1198,6 @@ void cp_redraw_free(cp_redraw *r)
 	}
 	g_array_free(r->patches, TRUE);
 	g_free(r);
-}
-
-/* Whether item i is drawn at all in mode o (fill mode leaves the static
- * layer to the pre-printed stock). */
-static bool drawn(const cp_page *pg, size_t i, const cp_output_opts *o)
-{
-	return !(o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC);
 }
 
 /* The element's box widened by SHARED_MARGIN_MM, in device pixels rounded
@@ -1258,9 +1260,7 @@ void cp_engine_redraw(cp_engine *e, cp_redraw *r, const cp_page *pg, cairo_t *cr
 		cp_engine_draw(e, pg, cr, o); /* not a raster this can reuse */
 		return;
 	}
-	cairo_save(cr);
-	cairo_scale(cr, o->scale_x, o->scale_y);
-	cairo_translate(cr, o->offset_x_mm, o->offset_y_mm);
+	page_space(cr, o);
 	cairo_surface_flush(s);
 	unsigned char *data = cairo_image_surface_get_data(s);
 	int stride = cairo_image_surface_get_stride(s);
