@@ -341,10 +341,42 @@ static void remove_dir(const char *dir)
 	g_rmdir(dir);
 }
 
-/* Returns the folder of links (g_free) and sets *cachedir, or NULL when the
- * cache folder cannot be used (read-only home …): the caller then loads the
- * files one by one. */
-static char *fontdir_prepare(const cp_font_manifest *m, const char *rules, char **cachedir)
+/* certpress's own fontconfig folder, lexically canonical as fontconfig
+ * records FC_FILE (add_cached() looks each link up there). g_free. */
+static char *fontconfig_root(void)
+{
+	char *cache_root = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig",
+	                                    NULL);
+	char *root = g_canonicalize_filename(cache_root, NULL);
+	g_free(cache_root);
+	return root;
+}
+
+/* Gives cfg a folder for the caches fontconfig writes of every folder it
+ * scans (the manifest's links, --font-dir): without one it complains on
+ * stderr, "No writable cache directories", and scans again next time.
+ * False when the folder cannot be made (read-only home …). */
+static bool use_cachedir(FcConfig *cfg)
+{
+	char *root = fontconfig_root();
+	char *cachedir = g_build_filename(root, "cache", NULL);
+	char *esc = g_markup_escape_text(cachedir, -1);
+	char *xml = g_strdup_printf("<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM "
+	                            "\"fonts.dtd\"><fontconfig><cachedir>%s</cachedir>"
+	                            "</fontconfig>", esc);
+	bool ok = g_mkdir_with_parents(cachedir, 0700) == 0 &&
+	          FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)xml, FcTrue);
+	g_free(xml);
+	g_free(esc);
+	g_free(cachedir);
+	g_free(root);
+	return ok;
+}
+
+/* Returns the folder of links (g_free), or NULL when the cache folder
+ * cannot be used (read-only home …): the caller then loads the files one
+ * by one. */
+static char *fontdir_prepare(const cp_font_manifest *m, const char *rules)
 {
 	char **targets = g_new0(char *, m->n + 1);
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
@@ -359,12 +391,7 @@ static char *fontdir_prepare(const cp_font_manifest *m, const char *rules, char 
 	char key[33];
 	g_strlcpy(key, g_checksum_get_string(ck), sizeof key);
 	g_checksum_free(ck);
-	/* Lexically canonical, as fontconfig records FC_FILE (add_cached()
-	 * looks each link up there). */
-	char *cache_root = g_build_filename(g_get_user_cache_dir(), "certpress", "fontconfig",
-	                                    NULL);
-	char *root = g_canonicalize_filename(cache_root, NULL);
-	g_free(cache_root);
+	char *root = fontconfig_root();
 	char *dir = g_build_filename(root, key, NULL);
 	char *tmp = NULL;
 	bool ok = false;
@@ -406,32 +433,22 @@ out:
 		g_free(root);
 		return NULL;
 	}
-	*cachedir = g_build_filename(root, "cache", NULL);
 	g_free(root);
 	return dir;
 }
 
-/* Adds the manifest's fonts through the cached folder. Returns 1 when done,
+/* Adds the manifest's fonts through the cached folder (when use_cachedir()
+ * gave cfg its cache folder: cachedir). Returns 1 when done,
  * 0 when that cannot be set up (nothing added: load the files one by one),
  * -1 with CP_E_FONT when a manifest file gave no font, as
  * FcConfigAppFontAddFile() would have failed for it. */
-static int add_cached(FcConfig *cfg, const cp_font_manifest *m, const char *rules,
-                      cp_error **err)
+static int add_cached(FcConfig *cfg, bool cachedir, const cp_font_manifest *m,
+                      const char *rules, cp_error **err)
 {
-	char *cachedir = NULL;
-	char *dir = fontdir_prepare(m, rules, &cachedir);
+	char *dir = cachedir ? fontdir_prepare(m, rules) : NULL;
 	if (!dir)
 		return 0;
-	char *esc = g_markup_escape_text(cachedir, -1);
-	char *xml = g_strdup_printf("<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM "
-	                            "\"fonts.dtd\"><fontconfig><cachedir>%s</cachedir>"
-	                            "</fontconfig>", esc);
-	int ret = g_mkdir_with_parents(cachedir, 0700) == 0 &&
-	          FcConfigParseAndLoadFromMemory(cfg, (const FcChar8 *)xml, FcTrue) &&
-	          FcConfigAppFontAddDir(cfg, (const FcChar8 *)dir);
-	g_free(xml);
-	g_free(esc);
-	g_free(cachedir);
+	int ret = FcConfigAppFontAddDir(cfg, (const FcChar8 *)dir);
 	if (ret) {
 		/* Every link must have given at least one face. */
 		GHashTable *files = g_hash_table_new(g_str_hash, g_str_equal);
@@ -670,6 +687,7 @@ cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **
 		             _("cannot set up the font configuration"));
 		goto fail;
 	}
+	bool cachedir = use_cachedir(cfg);
 	if (extra_dir) {
 		if (!g_file_test(extra_dir, G_FILE_TEST_IS_DIR)) {
 			cp_set_error(err, CP_E_FONT, extra_dir, 0, 0, NULL,
@@ -682,7 +700,7 @@ cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **
 			goto fail;
 		}
 	}
-	int cached = add_cached(cfg, m, scan_rules, err);
+	int cached = add_cached(cfg, cachedir, m, scan_rules, err);
 	if (cached < 0)
 		goto fail;
 	f->cached = cached > 0;
