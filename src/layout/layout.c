@@ -230,8 +230,19 @@ static void apply_plan(PangoLayout *lay, const field_faces *ff, double size)
 	}
 }
 
-static bool fits_at(PangoLayout *lay, const cp_element *el, const field_faces *ff,
-                    double size)
+/* How far a text's ink may reach past its box, in every direction. A serif
+ * A or J starts a little left of its origin and an accent may rise above
+ * the line; such ink is part of the text. The same bound is what the
+ * shared layer (plan_shared_layer) and a folder's redraw (device_rect)
+ * take as the element's extent, so ink the layout lets through can neither
+ * meet an element moved under it nor be clipped on a later page. */
+#define INK_MARGIN_MM 0.5
+
+/* Why text does not fit at a size. */
+typedef enum fit_miss { FIT_OK, FIT_BOX, FIT_INK } fit_miss;
+
+static fit_miss fits_at(PangoLayout *lay, const cp_element *el, const field_faces *ff,
+                        double size)
 {
 	PangoFontDescription *d = cp_fonts_description(el->font, size, el->bold);
 	pango_layout_set_font_description(lay, d);
@@ -239,34 +250,44 @@ static bool fits_at(PangoLayout *lay, const cp_element *el, const field_faces *f
 	if (ff)
 		apply_plan(lay, ff, size);
 	if (pango_layout_get_line_count(lay) > el->max_lines)
-		return false;
+		return FIT_BOX;
 	PangoRectangle ink, logical;
 	pango_layout_get_extents(lay, &ink, &logical);
 	/* Half a hundredth of a millimetre of tolerance for rounding to Pango
 	 * units; a real overflow is far larger. */
 	double tol = mm_to_pt(0.005) * PANGO_SCALE;
-	double wmax = mm_to_pt(el->w) * PANGO_SCALE + tol;
-	double hmax = mm_to_pt(el->h) * PANGO_SCALE + tol;
-	if (logical.x < -tol || logical.x + logical.width > wmax || logical.height > hmax)
-		return false;
-	/* Glyphs that poke out of their advance (italic overhang, wide strokes)
-	 * must still stay in the box horizontally. */
-	if (ink.width > 0 && (ink.x < -tol || ink.x + ink.width > wmax))
-		return false;
-	return true;
+	double w = mm_to_pt(el->w) * PANGO_SCALE, h = mm_to_pt(el->h) * PANGO_SCALE;
+	if (logical.x < -tol || logical.x + logical.width > w + tol || logical.height > h + tol)
+		return FIT_BOX;
+	if (ink.width <= 0 || ink.height <= 0)
+		return FIT_OK;
+	/* The ink where place_text() puts the lines: by their logical box,
+	 * aligned in the box's height. */
+	double top = el->valign == CP_VALIGN_TOP      ? 0
+	             : el->valign == CP_VALIGN_MIDDLE ? (h - logical.height) / 2
+	                                              : h - logical.height;
+	top += ink.y - logical.y;
+	double m = mm_to_pt(INK_MARGIN_MM) * PANGO_SCALE;
+	return ink.x >= -m && ink.x + ink.width <= w + m && top >= -m &&
+	               top + ink.height <= h + m
+	       ? FIT_OK
+	       : FIT_INK;
 }
 
 /* Lays text out in el's box. Returns the final size, or 0 when it cannot fit
- * even at el->min_size. */
-static double fit(PangoLayout *lay, const cp_element *el, const field_faces *ff)
+ * even at el->min_size; then *miss (when not NULL) says why at that size. */
+static double fit(PangoLayout *lay, const cp_element *el, const field_faces *ff, fit_miss *miss)
 {
+	fit_miss m = FIT_BOX;
 	for (double s = el->size; s >= el->min_size - 1e-9; s -= CP_LAYOUT_STEP_PT)
-		if (fits_at(lay, el, ff, s))
+		if ((m = fits_at(lay, el, ff, s)) == FIT_OK)
 			return s;
 	/* The last step may have skipped past min_size itself. */
 	if (fmod(el->size - el->min_size, CP_LAYOUT_STEP_PT) > 1e-9 &&
-	    fits_at(lay, el, ff, el->min_size))
+	    (m = fits_at(lay, el, ff, el->min_size)) == FIT_OK)
 		return el->min_size;
+	if (miss)
+		*miss = m;
 	return 0;
 }
 
@@ -513,14 +534,13 @@ bool cp_engine_has_seal(const cp_engine *e)
  *
  * The layer is painted first, so an element may join it only if moving it
  * under everything that preceded it changes nothing: its box (widened by
- * SHARED_MARGIN_MM for ink beyond boxes and antialiasing) must not meet the
+ * INK_MARGIN_MM, as far as fits_at() lets ink reach) must not meet the
  * box of any earlier element left on the page. A label that appears only
  * with its optional field is per record and stays on the page. */
-#define SHARED_MARGIN_MM 0.5
 
 static void element_bounds(const cp_element *el, double b[4])
 {
-	double m = SHARED_MARGIN_MM + (el->kind == CP_EL_LINE || el->kind == CP_EL_RECT
+	double m = INK_MARGIN_MM + (el->kind == CP_EL_LINE || el->kind == CP_EL_RECT
 	                                       ? el->stroke
 	                                       : 0);
 	double x0 = el->x, y0 = el->y, x1, y1;
@@ -597,7 +617,7 @@ cp_engine *cp_engine_new_ex(const cp_template *t, const cp_profile *p, cp_fonts 
 			 * is a template error, found once and not per record. */
 			PangoLayout *lay = new_layout(e, el, el->text);
 			e->static_layouts[i] = lay;
-			e->static_size[i] = fit(lay, el, NULL);
+			e->static_size[i] = fit(lay, el, NULL, NULL);
 			if (e->static_size[i] == 0) {
 				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
 				             _("the text does not fit in its box (%g × %g mm) "
@@ -714,7 +734,18 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 	plan_field(e, i, v, &pl);
 	field_faces ff = {.plan = &pl, .chain = e->chain[i], .line_em = e->line_em[i]};
 	PangoLayout *lay = new_layout(e, el, v);
-	double size = fit(lay, el, pl.forced ? &ff : NULL);
+	fit_miss miss = FIT_BOX;
+	double size = fit(lay, el, pl.forced ? &ff : NULL, &miss);
+	if (size == 0 && miss == FIT_INK) {
+		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
+		             _("the ink of %s (its accents or strokes) reaches more than %g mm "
+		               "past its box (%g × %g mm) even at %g pt"),
+		             cp_layout_bind_label(el->bind), INK_MARGIN_MM, el->w, el->h,
+		             el->min_size);
+		g_object_unref(lay);
+		plan_clear(&pl);
+		return false;
+	}
 	if (size == 0) {
 		cp_set_error(err, CP_E_REFUSED, NULL, 0, rec->row, key,
 		             el->max_lines > 1
@@ -1200,7 +1231,7 @@ void cp_redraw_free(cp_redraw *r)
 	g_free(r);
 }
 
-/* The element's box widened by SHARED_MARGIN_MM, in device pixels rounded
+/* The element's box widened by INK_MARGIN_MM, in device pixels rounded
  * outwards and one more, within the surface (w x h); false when empty. */
 static bool device_rect(const cp_element *el, cairo_t *cr, int w, int h, redraw_patch *p)
 {

@@ -237,6 +237,64 @@ else
 	skip "python3 missing (scripts/deps.sh installs it)"
 fi
 
+# --- ink past a field's box -------------------------------------------------
+# A text's ink may reach at most 0.5 mm past its box (layout.c, INK_MARGIN_MM):
+# a serif A, Y or J starts a little left of its origin and is printed; a
+# stack of accents that rises further is set smaller, and refused when even
+# the smallest size rises too far. The folder's redraw and the PDF's shared
+# layer rely on that bound: every page of a one-worker folder still has its
+# preview's pixels. The organization's fonts (--font-dir) are scanned
+# without fontconfig's "No writable cache directories" on stderr.
+SERIF=/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf
+if [ -f "$SERIF" ] && have python3; then
+	mkdir -p "$T_TMP/serif"
+	cp "$SERIF" "$T_TMP/serif/"
+	python3 - "$T_TOP/templates/certificate.conf" "$T_TMP/tight.conf" "$IN/batch.csv" \
+		"$IN/ink.csv" <<'PY'
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+box = "[field name]\nbind = name\nbox = 70 66 74 11\n"
+assert box in t
+t = t.replace(box, "[field name]\nbind = name\nfont = DejaVu Serif\nbox = 70 70 74 5.4\n", 1)
+open(sys.argv[2], "w", encoding="utf-8").write(t)
+rows = open(sys.argv[3], encoding="utf-8-sig").read().splitlines()
+out = [rows[0]]
+names = ["Ana Bo", "Yves Li", "Jan Li"] + ["Bne" + "\u0302" * k + " Bo" for k in (1, 3, 4, 6, 12)]
+for i, n in enumerate(names):
+    f = rows[1].split(",")
+    f[0], f[1], f[2], f[6] = n, "护照", "E1234567%d" % i, f[6][:-1] + str(i + 1)
+    out.append(",".join(f))
+open(sys.argv[4], "w", encoding="utf-8-sig").write("\n".join(out) + "\n")
+PY
+	run check --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" "$IN/ink.csv"
+	expect_status 1 "accents stacked too high are refused"
+	lacks "$T_ERR" "Fontconfig error" "no fontconfig noise about its cache with --font-dir"
+	for r in 2 3 4 5 6 7; do lacks "$T_ERR" "row $r," "row $r lays out"; done
+	for r in 8 9; do
+		contains "$T_ERR" "row $r, column 姓名 (name): [layout.print 第十五条] the ink of name (姓名) (its accents or strokes) reaches more than 0.5 mm past its box (74 × 5.4 mm) even at 9 pt" \
+			"row $r: the ink's reason is given"
+	done
+	d="$T_TMP/ink"
+	run render --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" --skip-invalid \
+		--no-ledger --jobs 1 -o "$d/" "$IN/ink.csv"
+	expect_status 1 "the six that lay out are printed, the two refused listed (exit 1)"
+	contains "$T_ERR" "wrote 6 certificates" "six certificates written"
+	bad=
+	for f in "$d"/*.png; do
+		no=$(basename "$f" .png)
+		"$CERTPRESS" render --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" \
+			--cert-no "$no" -o "$T_TMP/ink-one.png" "$IN/ink.csv" 2>/dev/null ||
+			{ bad="$bad $no(preview failed)"; continue; }
+		diff=$(python3 "$T_TOP/tests/pngpixels.py" "$f" "$T_TMP/ink-one.png") || bad="$bad $no($diff)"
+		rm -f "$T_TMP/ink-one.png"
+	done
+	n=$(ls "$d" | wc -l)
+	[ "$n" -eq 6 ] && [ -z "$bad" ] && ok "each of the 6 pages has the pixels of its page drawn alone" ||
+		not_ok "each of the 6 pages has the pixels of its page drawn alone" "$n files;$bad"
+else
+	skip "DejaVu Serif ($SERIF, fontconfig's default fonts) or python3 missing (scripts/deps.sh installs them)"
+fi
+
 # A preview lays out its own row only; the rules that need the other rows
 # (duplicate numbers) still see them. Row 4's name does not fit its box (a
 # refusal of the layout, not of the checker); row 20 repeats row 2's number.
