@@ -15,7 +15,7 @@ libcairo2-dev libpango1.0-dev libharfbuzz-dev libfontconfig-dev libfreetype-dev 
 libqrencode-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev libpq-dev postgresql-15 libssl-dev zlib1g-dev libdeflate-dev libcups2-dev
 libexif-dev libzip-dev libexpat1-dev libfreexl-dev
 libcbor-dev libzbar-dev libpoppler-glib-dev python3-cbor2 python3-cryptography qrencode imagemagick
-fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono
+fonts-noto-cjk fonts-noto-cjk-extra fonts-hanazono fonts-dejavu-core
 zbar-tools poppler-utils qpdf mupdf-tools libnss3-tools file binutils clang libclang-rt-14-dev valgrind python3-pil
 cups-ipp-utils dbus-daemon locales
 libmicrohttpd-dev curl chromium"

@@ -292,7 +292,7 @@ PY
 	[ "$n" -eq 6 ] && [ -z "$bad" ] && ok "each of the 6 pages has the pixels of its page drawn alone" ||
 		not_ok "each of the 6 pages has the pixels of its page drawn alone" "$n files;$bad"
 else
-	skip "DejaVu Serif ($SERIF, fontconfig's default fonts) or python3 missing (scripts/deps.sh installs them)"
+	skip "DejaVu Serif ($SERIF) or python3 missing (scripts/deps.sh installs them)"
 fi
 
 # A preview lays out its own row only; the rules that need the other rows
