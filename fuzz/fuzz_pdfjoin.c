@@ -7,6 +7,9 @@
  * cp_pdf_part_pages (which reads only the structure) refuses; runs that take one page too many are
  * CP_E_USAGE; the joined file of a good part is itself a part that can be
  * joined again, with the pages of both inputs, and joining is deterministic.
+ * The same bytes as the shared layer under a good part's pages
+ * (cp_pdf_join_under): refused only with CP_E_PARSE or CP_E_NOMEM, and when
+ * accepted the result is a part with the good part's pages.
  */
 #include "fuzz.h"
 
@@ -25,17 +28,18 @@ static int memfd_with(const char *name, const uint8_t *data, size_t size)
 	return fd;
 }
 
-/* Joins and returns the output (g_free) or NULL with *err set. */
-static uint8_t *join(const int *fds, int n, const cp_pdf_run *runs, size_t nruns,
-                     size_t *out_size, cp_error **err)
+/* Joins (with the layer read through layer_fd, or -1) and returns the
+ * output (g_free) or NULL with *err set. */
+static uint8_t *join_under(const int *fds, int n, const cp_pdf_run *runs, size_t nruns,
+                           int layer_fd, size_t *out_size, cp_error **err)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	if (!out)
 		cp_fuzz_fail("open_memstream failed");
-	bool ok = cp_pdf_join(out, "fuzz.pdf", fds, n, runs, nruns,
-	                      "/ViewerPreferences << /PrintScaling /None >>", err);
+	bool ok = cp_pdf_join_under(out, "fuzz.pdf", fds, n, runs, nruns, layer_fd,
+	                            "/ViewerPreferences << /PrintScaling /None >>", err);
 	fclose(out);
 	if (!ok) {
 		free(buf);
@@ -45,6 +49,12 @@ static uint8_t *join(const int *fds, int n, const cp_pdf_run *runs, size_t nruns
 	free(buf);
 	*out_size = len;
 	return copy;
+}
+
+static uint8_t *join(const int *fds, int n, const cp_pdf_run *runs, size_t nruns,
+                     size_t *out_size, cp_error **err)
+{
+	return join_under(fds, n, runs, nruns, -1, out_size, err);
 }
 
 int cp_fuzz_pdfjoin(const uint8_t *data, size_t size)
@@ -85,6 +95,26 @@ int cp_fuzz_pdfjoin(const uint8_t *data, size_t size)
 	g_free(again);
 	cp_error_free(err);
 	err = NULL;
+
+	/* The input as the layer under its own pages (a good part). */
+	size_t nl = 0;
+	uint8_t *under = join_under(fds, 1, runs, 1, fd, &nl, &err);
+	if (!under && err->code != CP_E_PARSE && err->code != CP_E_NOMEM)
+		cp_fuzz_fail("a bad layer gave error code %d", err->code);
+	cp_fuzz_check_result(under != NULL, err, "cp_pdf_join_under");
+	err = NULL;
+	if (under) {
+		int u = memfd_with("under.pdf", under, nl);
+		long pages_u = 0;
+		if (!cp_pdf_part_pages(u, &pages_u, &err)) {
+			char *m = cp_error_format(err);
+			cp_fuzz_fail("the file with the layer under is not a part: %s", m);
+		}
+		if (pages_u != pages)
+			cp_fuzz_fail("%ld pages with the layer under, %ld without", pages_u, pages);
+		close(u);
+		g_free(under);
+	}
 
 	/* Our own output is a part again, with both inputs' pages. */
 	int joined = memfd_with("joined.pdf", two, n2);

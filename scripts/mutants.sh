@@ -33,6 +33,7 @@ revoked-as-issued|src/ledger/ledger.c|/cp_error_set_rule(err, "ledger.revoked");
 keyset-letters-overlap|src/keyset.c|s/ch - 'A' + 11u/ch - 'A' + 10u/|test_keyset /keyset/model|the compact set of certificate numbers packs A like 9, so two numbers are taken for one
 redraw-ghost|src/layout/layout.c|s/^\t\t\tpatch_put_back(/\t\t\tif (0) patch_put_back(/|cli render.sh|a folder of PNGs draws each holder over the page before (nothing put back under the fields)
 ink-unbounded|src/layout/layout.c|s/ \&\& top >= -m \&\&$/ \&\& top >= -1e9 \&\&/|cli render.sh|a field's ink let rise past its box by any amount (accents stacked above a tight box)
+layer-left-out|src/output/pdf.c|s/j.runs->len, p->layer_fd, /j.runs->len, -1, /|cli render.sh|a batch PDF's static layer drawn apart but never put under the pages
 ahead-misfiled|src/ledger/ledger.c|s/g_hash_table_insert(b->ahead, g_strdup(sent\[j\]), r);/g_hash_table_insert(b->ahead, g_strdup(sent[0]), r);/|cli ledger-pg.sh|the answers asked ahead all filed under the chunk's first number
 EOF
 }

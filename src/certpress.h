@@ -301,6 +301,10 @@ typedef struct cp_output_opts {
 	/* Electronic mode: leave the seal out of the page, because a signature's
 	 * widget shows it (signed PDFs; src/trust/sign.h). Default false. */
 	bool seal_in_signature;
+	/* PDF: the static layer is on a page of its own (cp_engine_draw_layer)
+	 * that the writer puts under every page (cp_pdf_parts_layer), so
+	 * cp_engine_draw leaves it out. Default false. */
+	bool layer_apart;
 } cp_output_opts;
 
 /* Defaults: full mode, no offset, scale 1, 300 dpi. */
@@ -361,13 +365,21 @@ void cp_page_free(cp_page *pg);
  * options' offset and scale are applied here. */
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr,
                     const cp_output_opts *o);
+/* Draws only the static layer a PDF shares (the static elements that meet
+ * no earlier per-record element), as cp_engine_draw() draws it under pg's
+ * own elements, onto a PDF page of its own. False, drawing nothing, when
+ * there is none: fill mode, a target other than a PDF, a template whose
+ * static elements all stay on the page. */
+bool cp_engine_draw_layer(cp_engine *e, const cp_page *pg, cairo_t *cr,
+                          const cp_output_opts *o);
 
 /* Pages drawn one after another on one raster (a folder of PNGs, one raster
  * per worker). The first cp_engine_redraw() draws the whole page on the
  * white raster and keeps, for each element that changes from record to
  * record, the pixels under it: the paper and the static layer. Each later
  * call puts those back and draws only those elements, each clipped to the
- * whole device pixels around its box (SHARED_MARGIN_MM beyond it) that are
+ * whole device pixels around its box (0.5 mm beyond it, as far as a text's
+ * ink may reach) that are
  * put back next time, so nothing of one holder can stay on the next page.
  * The static elements drawn once are those a PDF shares as its form layer
  * (they meet no earlier per-record element), so the raster is the one a
@@ -414,7 +426,8 @@ void cp_pdf_writer_abort(cp_pdf_writer *w);
  * into its own part (a Cairo surface over an unlinked temporary file beside
  * path), and the commit joins the parts into one file at path, pages in the
  * order cp_pdf_parts_order() was told, objects shared by the pages of a part
- * (fonts, the static layer, photos) stored once per part. Same guarantees as
+ * (fonts, photos) stored once per part, the static layer once per file
+ * (cp_pdf_parts_layer). Same guarantees as
  * cp_pdf_writer: page size, /PrintScaling /None, creation date, nothing at
  * path until a successful commit.
  * Threads: the functions taking a part may be called from any thread, one
@@ -445,6 +458,16 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err);
 /* Says that the open page of part sets text in a fallback face (a field
  * with a character its primary face lacks); before cp_pdf_parts_end_page(). */
 void cp_pdf_parts_page_uses_fallback(cp_pdf_parts *p, int part);
+/* The static layer drawn once, on a page of its own, and put under every
+ * page by the commit (cp_pdf_join_under, src/output/pdfjoin.h): Cairo
+ * replays a Form XObject's drawing for every page that paints it, to
+ * analyse the page, which cost 13 % of a batch (bench/README.md). The first
+ * call draws it with draw(ud, cr) (cr as for a page) and every call then
+ * returns 1: draw the pages with cp_output_opts.layer_apart. 0 when draw
+ * returned false (no layer: draw the pages as usual); -1 with err when the
+ * page could not be written. Any thread. */
+typedef bool (*cp_pdf_layer_fn)(void *ud, cairo_t *cr);
+int cp_pdf_parts_layer(cp_pdf_parts *p, cp_pdf_layer_fn draw, void *ud, cp_error **err);
 /* Completes part (fonts are subset here, the costly step): from the part's
  * own thread when it has drawn its last page, so parts finish in parallel.
  * The commit finishes any part not finished yet. */

@@ -451,6 +451,243 @@ static void test_inherited(void)
 	g_free(dir);
 }
 
+/* ------------------------------------------------------- the layer apart */
+
+/* The static art of the layer tests: a frame, a word, and a Form XObject
+ * (a recording surface with a unique ID, as layout.c's shared layer). */
+static void layer_art(cairo_t *cr)
+{
+	static const unsigned char rid[] = "certpress-test-art";
+	cairo_rectangle_t ext = {0, 0, 60, 30};
+	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+	cairo_surface_set_mime_data(rec, CAIRO_MIME_TYPE_UNIQUE_ID, rid, sizeof rid - 1, NULL,
+	                            NULL);
+	cairo_t *rc = cairo_create(rec);
+	cairo_set_source_rgb(rc, 0.8, 0.1, 0.1);
+	cairo_set_line_width(rc, 3);
+	cairo_rectangle(rc, 2, 2, 56, 26);
+	cairo_stroke(rc);
+	cairo_destroy(rc);
+	cairo_save(cr);
+	cairo_set_source_surface(cr, rec, 400, 60);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0.2, 0.5, 0.2);
+	cairo_select_font_face(cr, "serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 30);
+	cairo_move_to(cr, 60, 60);
+	cairo_show_text(cr, "LAYER");
+	cairo_rectangle(cr, 20, 20, 555.28, 801.89);
+	cairo_set_line_width(cr, 4);
+	cairo_stroke(cr);
+	cairo_restore(cr);
+	cairo_surface_destroy(rec);
+}
+
+/* A part of `pages` pages, each a translucent square over the art's word
+ * and "P<part>-<i>", with the layer's art drawn first on each page when
+ * inline_art (else it is left to the joiner); with pages 0, the layer's
+ * page: the art alone. */
+static int make_layered(int part, int pages, bool inline_art)
+{
+	FILE *f = tmpfile();
+	g_assert_nonnull(f);
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(to_file, f, 595.28, 841.89);
+	cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
+	cairo_t *cr = cairo_create(s);
+	for (int i = 0; i < (pages ? pages : 1); i++) {
+		if (inline_art || !pages)
+			layer_art(cr);
+		if (pages) {
+			char text[32];
+			g_snprintf(text, sizeof text, "P%d-%d", part, i);
+			/* over the word: the order is seen */
+			cairo_set_source_rgba(cr, 0, 0, 0.9, 0.6);
+			cairo_rectangle(cr, 80 + 10 * i, 30, 40, 40);
+			cairo_fill(cr);
+			cairo_set_source_rgb(cr, 0, 0, 0);
+			cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL,
+			                       CAIRO_FONT_WEIGHT_NORMAL);
+			cairo_set_font_size(cr, 24);
+			cairo_move_to(cr, 72, 200);
+			cairo_show_text(cr, text);
+		}
+		cairo_show_page(cr);
+	}
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	g_assert_cmpint(fflush(f), ==, 0);
+	int fd = dup(fileno(f));
+	fclose(f);
+	return fd;
+}
+
+/* Each page of path as a PPM (raw pixels) at 40 dpi, concatenated. */
+static char *raster(const char *dir, const char *path, const char *stem, size_t *len)
+{
+	char *root = g_build_filename(dir, stem, NULL);
+	int st;
+	const char *argv[] = {"pdftoppm", "-r", "40", path, root, NULL};
+	g_free(tu_run(argv, &st));
+	g_assert_cmpint(st, ==, 0);
+	GString *all = g_string_new(NULL);
+	for (int page = 1;; page++) {
+		char *f = g_strdup_printf("%s-%d.ppm", root, page), *data;
+		gsize n;
+		bool ok = g_file_get_contents(f, &data, &n, NULL);
+		g_free(f);
+		if (!ok)
+			break;
+		g_string_append_len(all, data, (gssize)n);
+		g_free(data);
+	}
+	g_free(root);
+	*len = all->len;
+	return g_string_free(all, FALSE);
+}
+
+static int count(const char *t, size_t n, const char *needle)
+{
+	int k = 0;
+	size_t nl = strlen(needle);
+	for (const char *p = t; (p = memmem(p, n - (size_t)(p - t), needle, nl)); p++)
+		k++;
+	return k;
+}
+
+/* Two parts joined with the layer apart render exactly as the same parts
+ * drawn with the art first on every page; the layer's drawing and the
+ * stream that paints it are stored once; the file is valid. A layer of
+ * two pages is refused. */
+static void test_layer(void)
+{
+	if (!have_tools() || !tu_have("pdftoppm"))
+		return;
+	char *dir = tu_scratch("pdfjoin-layer");
+	int bare[2] = {make_layered(0, 3, false), make_layered(1, 2, false)};
+	int drawn[2] = {make_layered(0, 3, true), make_layered(1, 2, true)};
+	int layer = make_layered(0, 0, false);
+	const cp_pdf_run runs[] = {{0, 1}, {1, 2}, {0, 2}};
+	cp_error *err = NULL;
+	char *want = join_to_file(dir, "drawn.pdf", drawn, 2, runs, 3, VP, &err);
+	tu_assert_no_error(err);
+	char *path = g_build_filename(dir, "under.pdf", NULL);
+	FILE *out = fopen(path, "wb");
+	g_assert_nonnull(out);
+	g_assert_true(cp_pdf_join_under(out, path, bare, 2, runs, 3, layer, VP, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(fclose(out), ==, 0);
+	tu_qpdf_check_ok(path);
+	size_t na, nb;
+	char *a = raster(dir, want, "want", &na), *b = raster(dir, path, "got", &nb);
+	g_assert_cmpuint(na, >, 5 * 1000);
+	g_assert_cmpuint(na, ==, nb);
+	g_assert_true(memcmp(a, b, na) == 0);
+	g_free(a);
+	g_free(b);
+	char *text;
+	gsize len;
+	g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+	g_assert_cmpint(count(text, len, "q /CertpressLayer Do Q"), ==, 1);
+	/* the call, and each page's resources */
+	g_assert_cmpint(count(text, len, "/CertpressLayer "), ==, 1 + 5);
+	g_assert_cmpint(count(text, len, "/Subtype /Form /BBox"), ==, 1);
+	g_free(text);
+
+	int two = make_layered(0, 2, true);
+	out = fopen(path, "wb");
+	g_assert_false(cp_pdf_join_under(out, path, bare, 2, runs, 3, two, VP, &err));
+	fclose(out);
+	tu_assert_error(&err, CP_E_PARSE, "the shared layer is not one page");
+	for (int i = 0; i < 2; i++) {
+		close(bare[i]);
+		close(drawn[i]);
+	}
+	close(layer);
+	close(two);
+	g_free(want);
+	g_free(path);
+	g_free(dir);
+}
+
+/* The layer under pages of other shapes than Cairo's: resources inherited
+ * from the page tree as an object (whose /XObject is empty), resources in
+ * the page with no /XObject, an empty resource dictionary, /Contents as an
+ * array. Each gets the layer's name once and the call first in its
+ * /Contents; qpdf finds no fault. */
+static void test_layer_shapes(void)
+{
+	if (!have_tools())
+		return;
+	GString *pdf = g_string_new("%PDF-1.5\n");
+	int64_t offs[10];
+	const char *objs[] = {
+		NULL,
+		"<< /Type /Pages /Kids [ 3 0 R 4 0 R 9 0 R ] /Count 3 /Resources 6 0 R "
+		"/MediaBox [ 0 0 200 100 ] >>",
+		"<< /Type /Catalog /Pages 1 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 5 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents [ 5 0 R 8 0 R ] "
+		"/Resources << /ProcSet [ /PDF ] >> >>",
+		"<< /Length 20 >>\nstream\n0 0 m 10 10 l S %%%\nendstream",
+		"<< /ProcSet [ /PDF ] /XObject << >> >>",
+		"<< /Producer (test) >>",
+		"<< /Length 9 >>\nstream\n5 5 m 9 9\nendstream",
+		"<< /Type /Page /Parent 1 0 R /Contents 8 0 R /Resources << >> >>",
+	};
+	for (int i = 1; i < 10; i++) {
+		offs[i] = (int64_t)pdf->len;
+		g_string_append_printf(pdf, "%d 0 obj\n%s\nendobj\n", i, objs[i]);
+	}
+	size_t xref = pdf->len;
+	g_string_append(pdf, "xref\n0 10\n0000000000 65535 f \n");
+	for (int i = 1; i < 10; i++)
+		g_string_append_printf(pdf, "%010lld 00000 n \n", (long long)offs[i]);
+	g_string_append_printf(pdf, "trailer\n<< /Size 10 /Root 2 0 R /Info 7 0 R >>\n"
+	                            "startxref\n%zu\n%%%%EOF\n", xref);
+	int fd = fd_from(pdf->str, pdf->len);
+	g_string_free(pdf, TRUE);
+	int layer = make_layered(0, 0, false);
+	char *dir = tu_scratch("pdfjoin-layer-shapes");
+	char *path = g_build_filename(dir, "shapes.pdf", NULL);
+	FILE *out = fopen(path, "wb");
+	g_assert_nonnull(out);
+	const cp_pdf_run runs[] = {{0, 3}};
+	cp_error *err = NULL;
+	g_assert_true(cp_pdf_join_under(out, path, &fd, 1, runs, 1, layer, NULL, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(fclose(out), ==, 0);
+	tu_qpdf_check_ok(path);
+	char *text;
+	gsize len;
+	g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+	/* Runs of spaces as one, for the comparisons below. */
+	size_t k = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(text[i] == ' ' && k && text[k - 1] == ' '))
+			text[k++] = text[i];
+	len = k;
+	/* part object n is 2 + n; the layer's form 15, the call 28 (the last) */
+	g_assert_cmpint(count(text, len, "/Contents [28 0 R 7 0 R]"), ==, 1);
+	g_assert_cmpint(count(text, len, "/Resources 8 0 R"), ==, 1);
+	g_assert_cmpint(count(text, len, "<< /ProcSet [ /PDF ] /XObject << /CertpressLayer 15 0 R >> >>"),
+	                ==, 1);
+	g_assert_cmpint(count(text, len, "/Contents [28 0 R 7 0 R 10 0 R ] /Resources << /XObject << "
+	                                 "/CertpressLayer 15 0 R >> /ProcSet [ /PDF ] >>"),
+	                ==, 1);
+	g_assert_cmpint(count(text, len, "/Contents [28 0 R 10 0 R] /Resources << /XObject << "
+	                                 "/CertpressLayer 15 0 R >> >>"),
+	                ==, 1);
+	g_assert_cmpint(count(text, len, "28 0 obj\n<< /Length 23 >>\nstream\nq /CertpressLayer Do Q\n"),
+	                ==, 1);
+	g_free(text);
+	close(fd);
+	close(layer);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -459,5 +696,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pdfjoin/bad-runs", test_bad_runs);
 	g_test_add_func("/pdfjoin/bad-parts", test_bad_parts);
 	g_test_add_func("/pdfjoin/inherited", test_inherited);
+	g_test_add_func("/pdfjoin/layer", test_layer);
+	g_test_add_func("/pdfjoin/layer-shapes", test_layer_shapes);
 	return g_test_run();
 }

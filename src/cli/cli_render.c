@@ -403,14 +403,34 @@ static bool template_prints_serial(const cp_template *t)
 	return false;
 }
 
+/* The static layer, drawn once for the whole PDF by the first page's
+ * worker (cp_pdf_parts_layer). */
+typedef struct layer_draw {
+	cp_engine *e;
+	const cp_page *pg;
+	const cp_output_opts *o;
+} layer_draw;
+
+static bool draw_layer(void *ud, cairo_t *cr)
+{
+	layer_draw *l = ud;
+	return cp_engine_draw_layer(l->e, l->pg, cr, l->o);
+}
+
 static bool pdf_draw(void *ud, int part, cp_engine *e, const cp_page *pg, cli_item *it,
                      cp_error **err)
 {
 	render_ctx *c = ud;
+	cp_output_opts o = c->oo;
+	layer_draw l = {e, pg, &c->oo};
+	int under = cp_pdf_parts_layer(c->parts, draw_layer, &l, err);
+	if (under < 0)
+		return false;
+	o.layer_apart = under > 0;
 	cairo_t *cr = cp_pdf_parts_begin_page(c->parts, part, err);
 	if (!cr)
 		return false;
-	cp_engine_draw(e, pg, cr, &c->oo);
+	cp_engine_draw(e, pg, cr, &o);
 	size_t n;
 	const cp_page_item *items = cp_page_items(pg, &n);
 	for (size_t i = 0; i < n; i++) {

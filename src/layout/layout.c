@@ -530,7 +530,10 @@ bool cp_engine_has_seal(const cp_engine *e)
  * (border, rules, title, labels, body text, artwork) are drawn once into a
  * recording surface with a CAIRO_MIME_TYPE_UNIQUE_ID, which Cairo writes as
  * one Form XObject that every page paints: each page's content stream then
- * only holds the record's own text, photo and QR code.
+ * only holds the record's own text, photo and QR code. A batch draws it
+ * once more apart (cp_engine_draw_layer, output options' layer_apart): Cairo
+ * analyses a painted recording anew on every page that paints it, and the
+ * batch's joiner can put one form under every page instead.
  *
  * The layer is painted first, so an element may join it only if moving it
  * under everything that preceded it changes nothing: its box (widened by
@@ -1184,18 +1187,37 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 	page_space(cr, o);
 	/* Only a PDF shares the layer; a raster page is drawn element by
 	 * element (painting a recording would cost more than it saves). */
-	cairo_surface_t *layer = NULL;
-	if (o->mode != CP_MODE_FILL &&
-	    cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF)
-		layer = shared_layer(e, pg, o);
+	bool pdf = o->mode != CP_MODE_FILL &&
+	           cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF;
+	bool apart = pdf && o->layer_apart;
+	cairo_surface_t *layer = pdf && !apart ? shared_layer(e, pg, o) : NULL;
 	if (layer) {
 		cairo_set_source_surface(cr, layer, 0, 0);
 		cairo_paint(cr);
 	}
 	for (size_t i = 0; i < pg->n; i++)
-		if (drawn(pg, i, o) && !(layer && e->shared[i]))
+		if (drawn(pg, i, o) && !((layer || apart) && e->shared[i]))
 			draw_item(e, pg, i, cr, o);
 	cairo_restore(cr);
+}
+
+bool cp_engine_draw_layer(cp_engine *e, const cp_page *pg, cairo_t *cr,
+                          const cp_output_opts *o)
+{
+	if (o->mode == CP_MODE_FILL ||
+	    cairo_surface_get_type(cairo_get_target(cr)) != CAIRO_SURFACE_TYPE_PDF)
+		return false;
+	bool any = false;
+	for (size_t i = 0; i < pg->n && !any; i++)
+		any = e->shared[i] && drawn(pg, i, o);
+	cairo_surface_t *layer = any ? shared_layer(e, pg, o) : NULL;
+	if (!layer)
+		return false;
+	page_space(cr, o);
+	cairo_set_source_surface(cr, layer, 0, 0);
+	cairo_paint(cr);
+	cairo_restore(cr);
+	return true;
 }
 
 /* One element's rectangle of device pixels and what the raster held there

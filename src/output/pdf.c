@@ -469,6 +469,10 @@ struct cp_pdf_parts {
 	char *dir;        /* where the part files go */
 	long part_pages;  /* pages per file */
 	GMutex finish_lock;
+	GMutex layer_lock;
+	GCond layer_cond;
+	int layer_state;  /* 0 not drawn yet, 2 being drawn, 1 drawn (layer_fd), -1 none */
+	int layer_fd;
 	int nparts;
 	pdf_part *parts;
 	const volatile sig_atomic_t *cancel;
@@ -525,6 +529,9 @@ cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_
 	p->dir = g_strdup(cp_atomic_folder(out));
 	p->part_pages = CP_PDF_PART_PAGES;
 	g_mutex_init(&p->finish_lock);
+	g_mutex_init(&p->layer_lock);
+	g_cond_init(&p->layer_cond);
+	p->layer_fd = -1;
 	p->nparts = nparts;
 	p->parts = g_new0(pdf_part, nparts);
 	for (int i = 0; i < nparts; i++) {
@@ -642,6 +649,94 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err)
 		return false;
 	t->pages++;
 	return t->pages < p->part_pages || part_file_close(p, t, err);
+}
+
+/* The layer's page being drawn (cp_pdf_parts_layer). */
+typedef struct layer_doc {
+	int fd;
+	pdf_sink k;
+	cairo_surface_t *s;
+	cairo_t *cr;
+} layer_doc;
+
+static void layer_doc_close(layer_doc *d, bool keep_fd)
+{
+	if (d->cr)
+		cairo_destroy(d->cr);
+	if (d->s) {
+		d->k.write_failed = d->k.write_failed || !keep_fd; /* nobody reads it */
+		cairo_surface_destroy(d->s);
+	}
+	if (d->k.fp)
+		fclose(d->k.fp);
+	if (!keep_fd && d->fd >= 0)
+		close(d->fd);
+}
+
+/* Opens the layer's page on a new temporary file and draws it: 1, 0 when
+ * draw had nothing to draw, -1 with err. */
+static int layer_begin(cp_pdf_parts *p, layer_doc *d, cp_pdf_layer_fn draw, void *ud,
+                       cp_error **err)
+{
+	const char *label = cp_atomic_path(p->out);
+	*d = (layer_doc){.fd = part_file_open(p->dir, label, err), .k.label = label};
+	if (d->fd < 0)
+		return -1;
+	int wfd = dup(d->fd);
+	d->k.fp = wfd >= 0 ? fdopen(wfd, "w") : NULL;
+	if (!d->k.fp) {
+		cp_set_error(err, CP_E_IO, label, 0, 0, NULL, _("cannot write: %s"), g_strerror(errno));
+		if (wfd >= 0)
+			close(wfd);
+		return -1;
+	}
+	d->s = surface_new(&d->k, p->width_mm, p->height_mm, p->has_info ? &p->info : NULL,
+	                   p->date, err);
+	d->cr = d->s ? page_begin(&d->k, d->s, err) : NULL;
+	if (!d->cr)
+		return -1;
+	return draw(ud, d->cr) ? 1 : 0;
+}
+
+/* Writes the layer's page out and finishes its document (fonts subset: the
+ * same copies of their tables as a part's, under the same lock). */
+static bool layer_end(cp_pdf_parts *p, layer_doc *d, cp_error **err)
+{
+	cairo_t *cr = d->cr;
+	d->cr = NULL;
+	g_mutex_lock(&p->finish_lock);
+	bool ok = page_end(&d->k, d->s, cr, err) && surface_finish(&d->k, d->s, err);
+	g_mutex_unlock(&p->finish_lock);
+	return ok;
+}
+
+int cp_pdf_parts_layer(cp_pdf_parts *p, cp_pdf_layer_fn draw, void *ud, cp_error **err)
+{
+	g_mutex_lock(&p->layer_lock);
+	while (p->layer_state == 2)
+		g_cond_wait(&p->layer_cond, &p->layer_lock);
+	if (p->layer_state != 0) {
+		int r = p->layer_state == 1;
+		g_mutex_unlock(&p->layer_lock);
+		return r;
+	}
+	/* This thread draws it; the others wait only until it is drawn, not
+	 * while its fonts are subset. */
+	p->layer_state = 2;
+	g_mutex_unlock(&p->layer_lock);
+	layer_doc d;
+	int r = layer_begin(p, &d, draw, ud, err);
+	g_mutex_lock(&p->layer_lock);
+	p->layer_state = r > 0 ? 1 : -1;
+	g_cond_broadcast(&p->layer_cond);
+	g_mutex_unlock(&p->layer_lock);
+	if (r > 0 && !layer_end(p, &d, err))
+		r = -1;
+	/* Read by the commit, after every part's thread is done. */
+	if (r > 0)
+		p->layer_fd = d.fd;
+	layer_doc_close(&d, r > 0);
+	return r;
 }
 
 void cp_pdf_parts_page_uses_fallback(cp_pdf_parts *p, int part)
@@ -780,9 +875,9 @@ bool cp_pdf_parts_commit(cp_pdf_parts *p, cp_error **err)
 	/* The joiner checks again that every page of every file is placed
 	 * exactly once. */
 	if (cancelled(p, err) || !make_plan(p, &j, err) ||
-	    !cp_pdf_join(cp_atomic_file(p->out), path, (const int *)(void *)j.fds->data,
-	                 (int)j.fds->len, (const cp_pdf_run *)(void *)j.runs->data, j.runs->len,
-	                 "/" CATALOG_KEY " " CATALOG_VALUE, err))
+	    !cp_pdf_join_under(cp_atomic_file(p->out), path, (const int *)(void *)j.fds->data,
+	                       (int)j.fds->len, (const cp_pdf_run *)(void *)j.runs->data,
+	                       j.runs->len, p->layer_fd, "/" CATALOG_KEY " " CATALOG_VALUE, err))
 		goto out;
 	if (cancelled(p, err))
 		goto out;
@@ -815,6 +910,10 @@ void cp_pdf_parts_abort(cp_pdf_parts *p)
 			close(g_array_index(t->files, part_file, k).fd);
 		g_array_free(t->files, TRUE);
 	}
+	if (p->layer_fd >= 0)
+		close(p->layer_fd);
+	g_mutex_clear(&p->layer_lock);
+	g_cond_clear(&p->layer_cond);
 	cp_atomic_abort(p->out);
 	g_free((char *)p->info.title);
 	g_free((char *)p->info.author);

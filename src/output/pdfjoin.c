@@ -23,7 +23,12 @@ enum kind {
 	K_CATALOG,  /* replaced by the new catalog */
 	K_DROP,     /* another part's /Info: left out unless referenced */
 	K_LATE,     /* a K_DROP object something refers to: copied after the rest */
+	K_RES,      /* copied; a page's resource dictionary, given the layer's name */
+	K_SKIP,     /* the layer's page: its content becomes a Form XObject */
 };
+
+/* The name the shared layer has in every page's resources. */
+#define LAYER_NAME "CertpressLayer"
 
 typedef struct part {
 	cp_pdf_src src;
@@ -38,6 +43,7 @@ typedef struct part {
 	int64_t info;        /* part 0's /Info number, or -1 */
 	int64_t base;        /* part object k becomes base + k */
 	long taken;          /* pages given to runs so far */
+	enum { P_PAGES, P_UNDER, P_LAYER } role; /* pages; pages with the layer under; the layer */
 } part;
 
 typedef struct joiner {
@@ -56,6 +62,8 @@ typedef struct joiner {
 	char *obuf;     /* output not yet given to stdio, OBUF_BYTES */
 	size_t olen;
 	int64_t root, catalog;
+	int64_t layer_form; /* the layer's Form XObject, or -1 */
+	int64_t layer_call; /* the stream that paints it, first in each page's /Contents */
 	int64_t nout;   /* the output's /Size */
 	int64_t *xref;  /* output offsets by new number; 0 = free */
 } joiner;
@@ -362,11 +370,29 @@ static bool walk_node(joiner *j, part *pt, uint32_t num, GArray *d, const inheri
 	return true;
 }
 
+static bool ref_value(const cp_pdf_dict_entry *e, int64_t *num);
+
 static bool walk_page(part *pt, uint32_t num, GArray *d, const inherited *inh,
                       cp_error **err)
 {
-	pt->kind[num] = K_PAGE;
+	pt->kind[num] = pt->role == P_LAYER ? K_SKIP : K_PAGE;
 	g_array_append_val(pt->pages, num);
+	if (pt->role == P_UNDER) {
+		/* A resource dictionary of its own gets the layer's name when it
+		 * is copied (copy_object); one in the page is edited there. */
+		const cp_pdf_dict_entry *r = cp_pdfsyntax_dict_find(d, "Resources");
+		int64_t rn;
+		if (!r)
+			r = inh->e[0];
+		if (r && r->val[0] != '<') {
+			if (!ref_value(r, &rn) || rn >= pt->size ||
+			    (pt->kind[rn] != K_OBJ && pt->kind[rn] != K_RES))
+				return bad_obj(pt, pt->offs[num], num,
+				               _("the /Resources of page %lld is neither a dictionary "
+				                 "nor a reference to an object in use"), err);
+			pt->kind[rn] = K_RES;
+		}
+	}
 	GString *extra = NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(inheritable); i++) {
 		if (!inh->e[i] || cp_pdfsyntax_dict_find(d, inheritable[i]))
@@ -450,7 +476,7 @@ static bool part_load(joiner *j, part *pt, int fd, int index, const char *label,
 
 static bool part_reload(joiner *j, part *pt, int index, const char *label, cp_error **err)
 {
-	part fresh = {0};
+	part fresh = {.role = pt->role};
 	bool ok = part_load(j, &fresh, pt->src.fd, index, label, err);
 	if (ok && (fresh.size != pt->size || fresh.pages->len != pt->pages->len ||
 	           fresh.info != pt->info || fresh.xref_off != pt->xref_off)) {
@@ -617,6 +643,7 @@ static bool map_ref(const rewriter *rw, int64_t num, int64_t gen, int64_t *out)
 		return true;
 	case K_OBJ:
 	case K_PAGE:
+	case K_RES:
 	case K_LATE:
 		*out = pt->base + num;
 		return true;
@@ -848,6 +875,75 @@ static bool copy_range(joiner *j, part *pt, int64_t from, int64_t to, cp_error *
 	return true;
 }
 
+/* Gives the resource dictionary that starts at t->str + at (after blanks)
+ * the layer's name in its /XObject dictionary (making one when it has
+ * none). False when the text is not a dictionary or its /XObject is not a
+ * dictionary in place. */
+static bool add_layer_name(GString *t, size_t at, int64_t form)
+{
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	const char *p = cp_pdfsyntax_skip_ws(t->str + at, t->str + t->len);
+	bool ok = cp_pdfsyntax_parse_dict(p, t->str + t->len, d) != NULL;
+	const cp_pdf_dict_entry *x = ok ? cp_pdfsyntax_dict_find(d, "XObject") : NULL;
+	char *add = NULL;
+	size_t pos = 0;
+	if (ok && x) {
+		ok = x->vlen >= 4 && x->val[0] == '<' && x->val[1] == '<';
+		pos = (size_t)(x->val + x->vlen - 2 - t->str);
+		add = g_strdup_printf(" /" LAYER_NAME " %" PRId64 " 0 R ", form);
+	} else if (ok) {
+		pos = (size_t)(p + 2 - t->str);
+		add = g_strdup_printf(" /XObject << /" LAYER_NAME " %" PRId64 " 0 R >> ", form);
+	}
+	g_array_free(d, TRUE);
+	if (ok)
+		g_string_insert(t, (gssize)pos, add);
+	g_free(add);
+	return ok;
+}
+
+/* Puts the layer under the page whose dictionary (rewritten) is t: its
+ * /Contents become [call original…] and an inline /Resources gets the
+ * layer's name (one of its own is K_RES, edited when it is copied). */
+static bool put_layer_under(const joiner *j, GString *t)
+{
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	const char *p = cp_pdfsyntax_skip_ws(t->str, t->str + t->len);
+	size_t open = (size_t)(p - t->str); /* "<<": offsets survive the inserts below */
+	bool ok = cp_pdfsyntax_parse_dict(p, t->str + t->len, d) != NULL;
+	const cp_pdf_dict_entry *c = ok ? cp_pdfsyntax_dict_find(d, "Contents") : NULL;
+	const cp_pdf_dict_entry *r = ok ? cp_pdfsyntax_dict_find(d, "Resources") : NULL;
+	size_t res_at = r && r->val[0] == '<' ? (size_t)(r->val - t->str) : 0;
+	char *call = g_strdup_printf("%" PRId64 " 0 R ", j->layer_call);
+	int64_t num;
+	if (!c) {
+		ok = false;
+	} else if (c->val[0] == '[') {
+		size_t at = (size_t)(c->val + 1 - t->str);
+		if (res_at > at)
+			res_at += strlen(call);
+		g_string_insert(t, (gssize)at, call);
+	} else if (ref_value(c, &num)) {
+		size_t at = (size_t)(c->val - t->str), end = at + c->vlen;
+		if (res_at > at)
+			res_at += strlen(call) + 2;
+		g_string_insert_c(t, (gssize)end, ']');
+		g_string_insert(t, (gssize)at, call);
+		g_string_insert_c(t, (gssize)at, '[');
+	} else {
+		ok = false;
+	}
+	g_free(call);
+	g_array_free(d, TRUE);
+	if (ok && !r) {
+		char *res = g_strdup_printf(" /Resources << /XObject << /" LAYER_NAME " %" PRId64
+		                            " 0 R >> >> ", j->layer_form);
+		g_string_insert(t, (gssize)(open + 2), res);
+		g_free(res);
+	}
+	return ok && (res_at == 0 || add_layer_name(t, res_at, j->layer_form));
+}
+
 /* Copies object num, which ends where the next object (or the table)
  * starts, at ext. */
 static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error **err)
@@ -886,6 +982,19 @@ static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error
 	int64_t data = off + (rw.stop - start), copy_end = 0;
 	if (r == RW_STREAM && !stream_tail(j, pt, num, data, ext, &copy_end, err))
 		return false;
+	bool edit = j->layer_form >= 0 && pt->role == P_UNDER &&
+	            (pt->kind[num] == K_RES || pt->kind[num] == K_PAGE);
+	if (edit && (r != RW_END || !(pt->kind[num] == K_RES
+	                                      ? add_layer_name(j->text, 0, j->layer_form)
+	                                      : put_layer_under(j, j->text))))
+		return bad_obj(pt, off, num,
+		               pt->kind[num] == K_RES
+		                       ? _("resource dictionary %lld has an /XObject that is not "
+		                           "a dictionary in place")
+		                       : _("the layer cannot go under page %lld: its /Contents are "
+		                           "not a stream or an array of streams, or its /Resources "
+		                           "have an /XObject that is not a dictionary in place"),
+		               err);
 	j->xref[pt->base + num] = j->pos;
 	char head[32];
 	int hl = snprintf(head, sizeof head, "%" PRId64 " 0 obj", pt->base + num);
@@ -1052,9 +1161,54 @@ static bool write_tail(joiner *j, const part *p0, cp_error **err)
 	return ok;
 }
 
+/* Makes the layer part's page a Form XObject: its content stream gets the
+ * form's entries (its page's /MediaBox as /BBox, its /Resources: the part's
+ * own numbers, which copy_object() renumbers as the rest), and the
+ * page itself is left out (K_SKIP). Sets j->layer_form. */
+static bool layer_form(joiner *j, part *pt, cp_error **err)
+{
+	if (pt->pages->len != 1)
+		return bad(pt, 0, _("the shared layer is not one page"), err);
+	uint32_t page = g_array_index(pt->pages, uint32_t, 0);
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	const char *start, *end;
+	bool ok = read_dict_object(j, pt, page, CP_PDF_JOIN_MAX_OBJECT_BYTES, &start, &end, d, err);
+	if (!ok)
+		goto out;
+	const cp_pdf_dict_entry *c = cp_pdfsyntax_dict_find(d, "Contents");
+	const cp_pdf_dict_entry *r = cp_pdfsyntax_dict_find(d, "Resources");
+	const cp_pdf_dict_entry *box = cp_pdfsyntax_dict_find(d, "MediaBox");
+	int64_t cn, rn;
+	if (!ref_value(c, &cn) || cn >= pt->size || pt->kind[cn] != K_OBJ || !ref_value(r, &rn) ||
+	    rn >= pt->size || pt->kind[rn] != K_OBJ || !box || box->val[0] != '[' ||
+	    memchr(box->val, 'R', box->vlen)) {
+		ok = bad_obj(pt, pt->offs[page], page,
+		             _("the shared layer's page %lld has not its own /Contents (one "
+		               "stream), /Resources (an object) and /MediaBox"), err);
+		goto out;
+	}
+	if (!pt->inherit)
+		pt->inherit = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	g_hash_table_insert(pt->inherit, GUINT_TO_POINTER((uint32_t)cn),
+	                    g_strdup_printf("\n   /Type /XObject /Subtype /Form /BBox %.*s"
+	                                    "\n   /Resources %" PRId64 " 0 R",
+	                                    (int)box->vlen, box->val, rn));
+	j->layer_form = pt->base + cn;
+out:
+	g_array_free(d, TRUE);
+	return ok;
+}
+
 bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
                  const cp_pdf_run *runs, size_t nruns, const char *catalog_extra,
                  cp_error **err)
+{
+	return cp_pdf_join_under(out, label, fds, nparts, runs, nruns, -1, catalog_extra, err);
+}
+
+bool cp_pdf_join_under(FILE *out, const char *label, const int *fds, int nparts,
+                       const cp_pdf_run *runs, size_t nruns, int layer_fd,
+                       const char *catalog_extra, cp_error **err)
 {
 	if (!out || !fds || nparts < 1 || (!runs && nruns)) {
 		cp_set_error(err, CP_E_USAGE, label, 0, 0, NULL, _("no parts to join"));
@@ -1073,20 +1227,30 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 		return false;
 	}
 
-	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2};
+	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2, .layer_form = -1,
+	            .layer_call = -1};
 	j.win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
 	j.obuf = g_malloc(OBUF_BYTES);
 	j.text = g_string_sized_new(FIRST_READ);
-	part *parts = g_new0(part, nparts);
+	/* The layer, when there is one, is read as a part after the others. */
+	int nload = nparts + (layer_fd >= 0);
+	part *parts = g_new0(part, nload);
 	bool ok = false;
 	long total = 0;
 	int64_t next = 3; /* after the new root and catalog */
-	for (int p = 0; p < nparts; p++) {
-		if (!part_load(&j, &parts[p], fds[p], p, label, err))
+	for (int p = 0; p < nload; p++) {
+		parts[p].role = p == nparts ? P_LAYER : layer_fd >= 0 ? P_UNDER : P_PAGES;
+		if (!part_load(&j, &parts[p], p == nparts ? layer_fd : fds[p], p, label, err))
 			goto done;
 		parts[p].base = next - 1; /* object 0 is always free */
 		next += parts[p].size - 1;
-		total += (long)parts[p].pages->len;
+		if (p == nparts) {
+			if (!layer_form(&j, &parts[p], err))
+				goto done;
+			j.layer_call = next++;
+		} else {
+			total += (long)parts[p].pages->len;
+		}
 		part_park(&parts[p]);
 		if (next > CP_PDF_JOIN_MAX_OBJECTS + 1) {
 			cp_set_error(err, CP_E_NOMEM, label, 0, 0, NULL,
@@ -1102,7 +1266,7 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 	errno = 0;
 	if (!write_head(&j, parts, runs, nruns, total, catalog_extra, err))
 		goto done;
-	for (int p = 0; p < nparts; p++) {
+	for (int p = 0; p < nload; p++) {
 		part *pt = &parts[p];
 		if (!part_reload(&j, pt, p, label, err))
 			goto done;
@@ -1111,7 +1275,7 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 			for (uint32_t i = 0; i < pt->nused; i++) {
 				uint32_t num = pt->order[i];
 				uint8_t k = pt->kind[num];
-				if ((pass == 0 ? k == K_OBJ || k == K_PAGE : k == K_LATE) &&
+				if ((pass == 0 ? k == K_OBJ || k == K_PAGE || k == K_RES : k == K_LATE) &&
 				    !copy_object(&j, pt, num,
 				                 i + 1 < pt->nused ? pt->offs[pt->order[i + 1]]
 				                                   : pt->xref_off,
@@ -1119,6 +1283,13 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 					goto done;
 			}
 		part_park(pt);
+	}
+	if (j.layer_call >= 0) {
+		static const char call[] = "q /" LAYER_NAME " Do Q\n";
+		j.xref[j.layer_call] = j.pos;
+		if (!putf(&j, err, "%" PRId64 " 0 obj\n<< /Length %zu >>\nstream\n%sendstream\nendobj\n",
+		          j.layer_call, sizeof call - 1, call))
+			goto done;
 	}
 	if (!write_tail(&j, &parts[0], err) || !flush(&j, err))
 		goto done;
@@ -1129,7 +1300,7 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
 	}
 	ok = true;
 done:
-	for (int p = 0; p < nparts; p++)
+	for (int p = 0; p < nload; p++)
 		part_clear(&parts[p]);
 	g_free(parts);
 	g_free(j.xref);

@@ -67,6 +67,19 @@ bool cp_pdf_join(FILE *out, const char *label, const int *fds, int nparts,
                  const cp_pdf_run *runs, size_t nruns, const char *catalog_extra,
                  cp_error **err);
 
+/* cp_pdf_join() with a shared layer under every page: layer_fd (or -1 for
+ * none) reads a one-page PDF of the same shape, drawn on its own, whose
+ * page's /Contents (one stream), /Resources (an object) and /MediaBox are
+ * its own. That page is not placed: its content stream becomes a Form
+ * XObject (/BBox its /MediaBox, /Resources its own), every page's resources
+ * name it /CertpressLayer, and every page's /Contents become [C original…]
+ * where C is one stream "q /CertpressLayer Do Q" shared by all pages. The
+ * pages render as if the layer's page had been drawn first on each of
+ * them; the layer's objects are stored once (src/output/pdf.c, parts). */
+bool cp_pdf_join_under(FILE *out, const char *label, const int *fds, int nparts,
+                       const cp_pdf_run *runs, size_t nruns, int layer_fd,
+                       const char *catalog_extra, cp_error **err);
+
 /* Sets *pages to the number of pages of the part PDF read through fd (with
  * pread), checking the part the way cp_pdf_join() does (the objects' text is
  * not read). Errors as cp_pdf_join(). */

@@ -237,6 +237,47 @@ else
 	skip "python3 missing (scripts/deps.sh installs it)"
 fi
 
+# --- the static layer, drawn once under every page ---------------------------
+# A batch PDF's static art is drawn once, on a page of its own, and the
+# joiner puts it under every page (cp_pdf_parts_layer, cp_pdf_join_under); a
+# preview PDF draws its one page as a whole. Both workers' pages, in full
+# mode, with a calibration offset and scale, in electronic mode (the seal
+# stays on the page) and on the overlap template: rasterised by poppler, each
+# page has the preview's pixels, and the art is stored once.
+if have pdftoppm && have python3 && have qpdf; then
+	n_how=0
+	for how in "full" "full --offset 1.3,-2.7 --scale 1.004,0.997" "electronic" "full -t $T_TMP/overlap.conf"; do
+		n_how=$((n_how + 1))
+		d="$T_TMP/layer-$n_how"
+		mkdir -p "$d"
+		# shellcheck disable=SC2086
+		run render --org "$ORG" --no-ledger --jobs 2 --mode $how -o "$d/batch.pdf" "$IN/small.csv"
+		expect_status 0 "a batch PDF with the layer apart, $how"
+		pdftoppm -r 60 "$d/batch.pdf" "$d/b"
+		bad=
+		for r in 2 3 4 5 6; do
+			# shellcheck disable=SC2086
+			"$CERTPRESS" render --org "$ORG" --no-ledger --mode $how --row "$r" -o "$d/p$r.pdf" "$IN/small.csv" \
+				2>/dev/null || { bad="$bad row $r (preview failed)"; continue; }
+			pdftoppm -r 60 "$d/p$r.pdf" "$d/p$r"
+			cmp -s "$d/b-$((r - 1)).ppm" "$d/p$r-1.ppm" || bad="$bad row $r"
+		done
+		[ -z "$bad" ] && ok "$how: each of 5 pages has the pixels of its preview" ||
+			not_ok "$how: each of 5 pages has the pixels of its preview" "differ:$bad"
+		qpdf --check "$d/batch.pdf" >"$d/qpdf.out" 2>&1 && ok "$how: qpdf --check finds no error" ||
+			not_ok "$how: qpdf --check finds no error" "$(tail -5 "$d/qpdf.out")"
+		calls=$(qpdf --qdf --object-streams=disable "$d/batch.pdf" - | grep -c '^q /CertpressLayer Do Q$')
+		[ "$calls" = 1 ] && ok "$how: the layer is painted by one shared stream" ||
+			not_ok "$how: the layer is painted by one shared stream" "$calls"
+	done
+	# Fill mode prints no static art: there is no layer.
+	run render --org "$ORG" --no-ledger --mode fill -o "$T_TMP/fill-nolayer.pdf" "$IN/small.csv"
+	n=$(qpdf --qdf --object-streams=disable "$T_TMP/fill-nolayer.pdf" - | grep -c 'CertpressLayer')
+	[ "$n" = 0 ] && ok "fill mode: no layer" || not_ok "fill mode: no layer" "$n mentions"
+else
+	skip "poppler-utils, python3 or qpdf not installed"
+fi
+
 # --- ink past a field's box -------------------------------------------------
 # A text's ink may reach at most 0.5 mm past its box (layout.c, INK_MARGIN_MM):
 # a serif A, Y or J starts a little left of its origin and is printed; a
