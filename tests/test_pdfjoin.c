@@ -295,6 +295,29 @@ static int fd_from(const char *data, size_t len)
 	return fd;
 }
 
+/* A PDF of objects 1 .. n-1 (objs[0] unused), each "k 0 obj" objs[k],
+ * with a classic cross-reference table and a trailer with /Size and the
+ * entries given; its descriptor. */
+static int fd_of_objects(const char *const *objs, size_t n, const char *trailer)
+{
+	GString *pdf = g_string_new("%PDF-1.5\n");
+	int64_t *offs = g_new0(int64_t, n);
+	for (size_t i = 1; i < n; i++) {
+		offs[i] = (int64_t)pdf->len;
+		g_string_append_printf(pdf, "%zu 0 obj\n%s\nendobj\n", i, objs[i]);
+	}
+	size_t xref = pdf->len;
+	g_string_append_printf(pdf, "xref\n0 %zu\n0000000000 65535 f \n", n);
+	for (size_t i = 1; i < n; i++)
+		g_string_append_printf(pdf, "%010lld 00000 n \n", (long long)offs[i]);
+	g_string_append_printf(pdf, "trailer\n<< /Size %zu %s >>\nstartxref\n%zu\n%%%%EOF\n", n,
+	                       trailer, xref);
+	int fd = fd_from(pdf->str, pdf->len);
+	g_string_free(pdf, TRUE);
+	g_free(offs);
+	return fd;
+}
+
 static char *fd_contents(int fd, size_t *len)
 {
 	off_t end = lseek(fd, 0, SEEK_END);
@@ -397,8 +420,6 @@ static void test_inherited(void)
 	if (!have_tools())
 		return;
 	/* object 1 root -> 2 node (inheritable attributes) -> 3, 4 pages */
-	GString *pdf = g_string_new("%PDF-1.5\n");
-	int64_t offs[8];
 	const char *objs[] = {
 		NULL,
 		"<< /Type /Pages /Kids [ 2 0 R ] /Count 2 /Resources 6 0 R >>",
@@ -411,18 +432,7 @@ static void test_inherited(void)
 		"<< /ProcSet [ /PDF ] >>",
 		"<< /Type /Catalog /Pages 1 0 R >>",
 	};
-	for (int i = 1; i < 8; i++) {
-		offs[i] = (int64_t)pdf->len;
-		g_string_append_printf(pdf, "%d 0 obj\n%s\nendobj\n", i, objs[i]);
-	}
-	size_t xref = pdf->len;
-	g_string_append(pdf, "xref\n0 8\n0000000000 65535 f \n");
-	for (int i = 1; i < 8; i++)
-		g_string_append_printf(pdf, "%010lld 00000 n \n", (long long)offs[i]);
-	g_string_append_printf(pdf, "trailer\n<< /Size 8 /Root 7 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
-	                       xref);
-	int fd = fd_from(pdf->str, pdf->len);
-	g_string_free(pdf, TRUE);
+	int fd = fd_of_objects(objs, G_N_ELEMENTS(objs), "/Root 7 0 R");
 	char *dir = tu_scratch("pdfjoin-inherit");
 	const cp_pdf_run runs[] = {{0, 2}};
 	cp_error *err = NULL;
@@ -620,8 +630,6 @@ static void test_layer_shapes(void)
 {
 	if (!have_tools())
 		return;
-	GString *pdf = g_string_new("%PDF-1.5\n");
-	int64_t offs[10];
 	const char *objs[] = {
 		NULL,
 		"<< /Type /Pages /Kids [ 3 0 R 4 0 R 9 0 R ] /Count 3 /Resources 6 0 R "
@@ -636,18 +644,7 @@ static void test_layer_shapes(void)
 		"<< /Length 9 >>\nstream\n5 5 m 9 9\nendstream",
 		"<< /Type /Page /Parent 1 0 R /Contents 8 0 R /Resources << >> >>",
 	};
-	for (int i = 1; i < 10; i++) {
-		offs[i] = (int64_t)pdf->len;
-		g_string_append_printf(pdf, "%d 0 obj\n%s\nendobj\n", i, objs[i]);
-	}
-	size_t xref = pdf->len;
-	g_string_append(pdf, "xref\n0 10\n0000000000 65535 f \n");
-	for (int i = 1; i < 10; i++)
-		g_string_append_printf(pdf, "%010lld 00000 n \n", (long long)offs[i]);
-	g_string_append_printf(pdf, "trailer\n<< /Size 10 /Root 2 0 R /Info 7 0 R >>\n"
-	                            "startxref\n%zu\n%%%%EOF\n", xref);
-	int fd = fd_from(pdf->str, pdf->len);
-	g_string_free(pdf, TRUE);
+	int fd = fd_of_objects(objs, G_N_ELEMENTS(objs), "/Root 2 0 R /Info 7 0 R");
 	int layer = make_layered(0, 0, false);
 	char *dir = tu_scratch("pdfjoin-layer-shapes");
 	char *path = g_build_filename(dir, "shapes.pdf", NULL);

@@ -22,6 +22,23 @@ empty_dir() {
 	if [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; then ok "$2"
 	else not_ok "$2" "$(ls -A "$1" 2>&1 | head -5)"; fi
 }
+# same_as_alone DIR N DESC CSV OPTION...: DIR holds N PNGs, each with the
+# pixels of the preview of its certificate number from CSV with OPTIONs.
+same_as_alone() {
+	_d=$1 _n=$2 _desc=$3 _csv=$4
+	shift 4
+	_bad=
+	for _f in "$_d"/*.png; do
+		_no=$(basename "$_f" .png)
+		"$CERTPRESS" render --org "$ORG" "$@" --cert-no "$_no" -o "$T_TMP/alone.png" "$_csv" \
+			2>/dev/null || { _bad="$_bad $_no(preview failed)"; continue; }
+		_diff=$(python3 "$T_TOP/tests/pngpixels.py" "$_f" "$T_TMP/alone.png") ||
+			_bad="$_bad $_no($_diff)"
+		rm -f "$T_TMP/alone.png"
+	done
+	_got=$(ls "$_d" | wc -l)
+	[ "$_got" -eq "$_n" ] && [ -z "$_bad" ] && ok "$_desc" || not_ok "$_desc" "$_got files;$_bad"
+}
 # word_pos PDF WORD: "xMin yMin" of WORD on page 1 (pdftotext -bbox).
 word_pos() {
 	pdftotext -bbox -f 1 -l 1 "$1" - |
@@ -219,19 +236,9 @@ PY
 		# shellcheck disable=SC2086
 		run render --org "$ORG" --no-ledger --jobs 1 --mode $how -o "$d/" "$IN/batch.csv"
 		expect_status 0 "a folder of 20 PNGs, $how, one worker"
-		bad=
-		for f in "$d"/*.png; do
-			no=$(basename "$f" .png)
-			# shellcheck disable=SC2086
-			"$CERTPRESS" render --org "$ORG" --mode $how --cert-no "$no" -o "$T_TMP/redraw-one.png" \
-				"$IN/batch.csv" 2>/dev/null || { bad="$bad $no(preview failed)"; continue; }
-			diff=$(python3 "$T_TOP/tests/pngpixels.py" "$f" "$T_TMP/redraw-one.png") ||
-				bad="$bad $no($diff)"
-			rm -f "$T_TMP/redraw-one.png"
-		done
-		n=$(ls "$d" | wc -l)
-		[ "$n" -eq 20 ] && [ -z "$bad" ] && ok "$how: each of the 20 pages has the pixels of its page drawn alone" ||
-			not_ok "$how: each of the 20 pages has the pixels of its page drawn alone" "$n files;$bad"
+		# shellcheck disable=SC2086
+		same_as_alone "$d" 20 "$how: each of the 20 pages has the pixels of its page drawn alone" \
+			"$IN/batch.csv" --mode $how
 	done
 else
 	skip "python3 missing (scripts/deps.sh installs it)"
@@ -320,18 +327,8 @@ PY
 		--no-ledger --jobs 1 -o "$d/" "$IN/ink.csv"
 	expect_status 1 "the six that lay out are printed, the two refused listed (exit 1)"
 	contains "$T_ERR" "wrote 6 certificates" "six certificates written"
-	bad=
-	for f in "$d"/*.png; do
-		no=$(basename "$f" .png)
-		"$CERTPRESS" render --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" \
-			--cert-no "$no" -o "$T_TMP/ink-one.png" "$IN/ink.csv" 2>/dev/null ||
-			{ bad="$bad $no(preview failed)"; continue; }
-		diff=$(python3 "$T_TOP/tests/pngpixels.py" "$f" "$T_TMP/ink-one.png") || bad="$bad $no($diff)"
-		rm -f "$T_TMP/ink-one.png"
-	done
-	n=$(ls "$d" | wc -l)
-	[ "$n" -eq 6 ] && [ -z "$bad" ] && ok "each of the 6 pages has the pixels of its page drawn alone" ||
-		not_ok "each of the 6 pages has the pixels of its page drawn alone" "$n files;$bad"
+	same_as_alone "$d" 6 "each of the 6 pages has the pixels of its page drawn alone" \
+		"$IN/ink.csv" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf"
 else
 	skip "DejaVu Serif ($SERIF) or python3 missing (scripts/deps.sh installs them)"
 fi
