@@ -620,7 +620,15 @@ cp_engine *cp_engine_new_ex(const cp_template *t, const cp_profile *p, cp_fonts 
 			 * is a template error, found once and not per record. */
 			PangoLayout *lay = new_layout(e, el, el->text);
 			e->static_layouts[i] = lay;
-			e->static_size[i] = fit(lay, el, NULL, NULL);
+			fit_miss miss = FIT_BOX;
+			e->static_size[i] = fit(lay, el, NULL, &miss);
+			if (e->static_size[i] == 0 && miss == FIT_INK) {
+				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
+				             _("the text's ink (its accents or strokes) reaches more "
+				               "than %g mm past its box (%g × %g mm) even at %g pt"),
+				             INK_MARGIN_MM, el->w, el->h, el->min_size);
+				goto fail;
+			}
 			if (e->static_size[i] == 0) {
 				cp_set_error(err, CP_E_PARSE, t->path, el->line, 0, "text",
 				             _("the text does not fit in its box (%g × %g mm) "

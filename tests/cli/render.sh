@@ -314,6 +314,12 @@ for i, n in enumerate(names):
     out.append(",".join(f))
 open(sys.argv[4], "w", encoding="utf-8-sig").write("\n".join(out) + "\n")
 PY
+	# The shipped fonts: FandolFang lacks these letters, HanaMinA sets them,
+	# and its serifs start left of the box (refused before, "does not fit").
+	awk -F, 'BEGIN { OFS = "," } NR == 2 { $1 = "ŸŶ Ỹ" } NR == 3 { $1 = "ǺǺǺ Bo" } NR <= 3' \
+		"$IN/batch.csv" >"$IN/serif-fallback.csv"
+	run check --org "$ORG" "$IN/serif-fallback.csv"
+	expect_status 0 "Latin names set in the fallback face, starting with a serif Y and A, are printed"
 	run check --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" "$IN/ink.csv"
 	expect_status 1 "accents stacked too high are refused"
 	lacks "$T_ERR" "Fontconfig error" "no fontconfig noise about its cache with --font-dir"
@@ -322,6 +328,20 @@ PY
 		contains "$T_ERR" "row $r, column 姓名 (name): [layout.print 第十五条] the ink of name (姓名) (its accents or strokes) reaches more than 0.5 mm past its box (74 × 5.4 mm) even at 9 pt" \
 			"row $r: the ink's reason is given"
 	done
+	# The same rule for the template's own words, found once, as a template error.
+	python3 - "$T_TMP/tight.conf" "$T_TMP/tight-words.conf" <<'PY'
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+words = "text = Vocational Skill Level Certificate\nfont = FandolSong\n"
+assert words in t
+t = t.replace(words, "text = Vocational Bne" + "\u0302" * 8 + "\nfont = DejaVu Serif\n", 1)
+open(sys.argv[2], "w", encoding="utf-8").write(t)
+PY
+	run check --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight-words.conf" "$IN/ink.csv"
+	expect_status 2 "a template's words with accents stacked too high: a template error"
+	contains "$T_ERR" "tight-words.conf:" "the template file is named"
+	contains "$T_ERR" "the text's ink (its accents or strokes) reaches more than 0.5 mm past its box (170 × 7 mm)" \
+		"the ink's reason is given for the template's words"
 	d="$T_TMP/ink"
 	run render --org "$ORG" --font-dir "$T_TMP/serif" -t "$T_TMP/tight.conf" --skip-invalid \
 		--no-ledger --jobs 1 -o "$d/" "$IN/ink.csv"
