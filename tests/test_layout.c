@@ -793,10 +793,12 @@ static GByteArray *pdf_pages(fixture *fx, const cp_page *pg, cp_mode mode)
 	return ba;
 }
 
-/* On a PDF the record-independent static elements are one Form XObject
- * painted by every page (full and electronic mode; none in fill mode). An
- * element joins it only when it is static, fixed (not a label shown with an
- * optional field) and clear of every earlier element left on the page: a
+/* On a PDF the record-independent elements are one Form XObject painted by
+ * every page (full and electronic mode; none in fill mode). An element
+ * joins it only when it is static and fixed (not a label shown with an
+ * optional field of the record), or a field (or its label) the
+ * organization's profile fills, and clear of every earlier element left on
+ * the page: a
  * [text] after a field whose box it overlaps stays on the page, the same
  * text elsewhere is shared. */
 static void test_shared_layer(void)
@@ -816,16 +818,24 @@ static void test_shared_layer(void)
 	g_byte_array_free(fill, TRUE);
 	size_t n;
 	const cp_page_item *items = cp_page_items(pg, &n);
-	int shared = 0;
+	int shared = 0, profile_shared = 0;
 	for (size_t i = 0; i < n; i++) {
 		const cp_element *e = items[i].el;
-		bool fixed = e->layer == CP_LAYER_STATIC && e->kind != CP_EL_FIELD &&
-		             !(e->kind == CP_EL_TEXT && e->with >= 0);
+		/* the organization's name and provincial URL are the profile's:
+		 * the same on every page, like the art */
+		int b = e->kind == CP_EL_FIELD ? e->bind : e->kind == CP_EL_TEXT ? e->with : -1;
+		bool profile = b == CP_BIND_ORG_NAME || b == CP_BIND_PROVINCE_URL;
+		bool fixed = (e->layer == CP_LAYER_STATIC && e->kind != CP_EL_FIELD &&
+		              !(e->kind == CP_EL_TEXT && e->with >= 0)) ||
+		             profile;
 		if (!fixed)
 			g_assert_false(cp_engine_element_shared(fx.e, i));
 		shared += cp_engine_element_shared(fx.e, i);
+		profile_shared += profile && cp_engine_element_shared(fx.e, i);
 	}
 	g_assert_cmpint(shared, >, 20); /* border, title, labels, body text */
+	/* [field org_name], [text label province] and [field province url] */
+	g_assert_cmpint(profile_shared, ==, 3);
 	cp_page_free(pg);
 	fx_clear(&fx);
 

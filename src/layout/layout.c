@@ -526,8 +526,9 @@ bool cp_engine_has_seal(const cp_engine *e)
 
 /* ------------------------------------------------------- shared layer */
 
-/* On a PDF, the static elements that are the same on every certificate
- * (border, rules, title, labels, body text, artwork) are drawn once into a
+/* On a PDF, the elements that are the same on every certificate (border,
+ * rules, title, labels, body text, artwork; the organization's name and
+ * provincial URL, which its profile gives) are drawn once into a
  * recording surface with a CAIRO_MIME_TYPE_UNIQUE_ID, which Cairo writes as
  * one Form XObject that every page paints: each page's content stream then
  * only holds the record's own text, photo and QR code. A batch draws it
@@ -539,7 +540,8 @@ bool cp_engine_has_seal(const cp_engine *e)
  * under everything that preceded it changes nothing: its box (widened by
  * INK_MARGIN_MM, as far as fits_at() lets ink reach) must not meet the
  * box of any earlier element left on the page. A label that appears only
- * with its optional field is per record and stays on the page. */
+ * with an optional field of the record is per record and stays on the
+ * page. */
 
 static void element_bounds(const cp_element *el, double b[4])
 {
@@ -556,6 +558,13 @@ static void element_bounds(const cp_element *el, double b[4])
 	b[0] = x0 - m, b[1] = y0 - m, b[2] = x1 + m, b[3] = y1 + m;
 }
 
+/* Whether a field's value comes from the organization's profile, not from
+ * the record: the same on every page the engine draws. */
+static bool profile_bound(int bind)
+{
+	return bind == CP_BIND_ORG_NAME || bind == CP_BIND_PROVINCE_URL;
+}
+
 static void plan_shared_layer(cp_engine *e)
 {
 	const cp_template *t = e->t;
@@ -564,9 +573,11 @@ static void plan_shared_layer(cp_engine *e)
 	e->serial = g_atomic_int_add(&serials, 1);
 	for (size_t i = 0; i < t->n; i++) {
 		const cp_element *el = &t->el[i];
-		bool fixed = el->layer == CP_LAYER_STATIC &&
-		             ((el->kind == CP_EL_TEXT && el->with < 0) || el->kind == CP_EL_LINE ||
-		              el->kind == CP_EL_RECT || el->kind == CP_EL_IMAGE);
+		bool fixed = (el->layer == CP_LAYER_STATIC &&
+		              ((el->kind == CP_EL_TEXT && (el->with < 0 || profile_bound(el->with))) ||
+		               el->kind == CP_EL_LINE || el->kind == CP_EL_RECT ||
+		               el->kind == CP_EL_IMAGE)) ||
+		             (el->kind == CP_EL_FIELD && profile_bound(el->bind));
 		if (!fixed)
 			continue;
 		double a[4];
