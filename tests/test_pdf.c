@@ -154,8 +154,25 @@ typedef struct part_job {
 	cp_pdf_parts *p;
 	int part;
 	cairo_surface_t *photo;
+	bool layer; /* the word LAYER drawn apart, under every page */
 	cp_error *err;
 } part_job;
+
+static gint layers_drawn;
+
+/* The layer apart: the word LAYER (or nothing, when there is none). */
+static bool draw_layer(void *ud, cairo_t *cr)
+{
+	const part_job *j = ud;
+	g_atomic_int_inc(&layers_drawn);
+	if (!j->layer)
+		return false;
+	cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 12);
+	cairo_move_to(cr, 20, 200);
+	cairo_show_text(cr, "LAYER");
+	return true;
+}
 
 /* One thread per part, all drawing at once: page n says "PAGE-n". */
 static gpointer draw_part(gpointer data)
@@ -164,6 +181,12 @@ static gpointer draw_part(gpointer data)
 	for (int n = 0; n < PARTS_PAGES; n++) {
 		if (part_of_page[n] != j->part)
 			continue;
+		int under = cp_pdf_parts_layer(j->p, draw_layer, j, &j->err);
+		if (under < 0 || under != j->layer) {
+			if (!j->err)
+				cp_set_error(&j->err, CP_E_USAGE, NULL, 0, 0, NULL, "layer %d", under);
+			return NULL;
+		}
 		cairo_t *cr = cp_pdf_parts_begin_page(j->p, j->part, &j->err);
 		if (!cr)
 			return NULL;
@@ -186,9 +209,14 @@ static gpointer draw_part(gpointer data)
  * the order put it (poppler reads PAGE-n on page n+1), the document is
  * valid for qpdf, keeps the title and PrintScaling, each part's photo is
  * stored once per file of a part that used it, and no temporary file is
- * left. With part_pages > 0 the parts rotate to a new file that often. */
+ * left. With part_pages > 0 the parts rotate to a new file that often, and
+ * the layer (drawn once, by whichever thread came first) is under every
+ * page of every file; without, the layer's drawing has nothing to draw and
+ * there is none. */
 static void check_parts(long part_pages)
 {
+	bool layer = part_pages > 0;
+	g_atomic_int_set(&layers_drawn, 0);
 	char *dir = tu_scratch(part_pages ? "pdf-parts-rotating" : "pdf-parts");
 	char *path = g_build_filename(dir, "joined.pdf", NULL);
 	char *photo_path = tu_path("data/image/photo.jpg");
@@ -203,7 +231,7 @@ static void check_parts(long part_pages)
 	part_job jobs[4];
 	GThread *th[4];
 	for (int k = 0; k < 4; k++) {
-		jobs[k] = (part_job){.p = p, .part = k, .photo = photo};
+		jobs[k] = (part_job){.p = p, .part = k, .photo = photo, .layer = layer};
 		th[k] = g_thread_new("part", draw_part, &jobs[k]);
 	}
 	for (int k = 0; k < 4; k++) {
@@ -231,6 +259,8 @@ static void check_parts(long part_pages)
 	}
 	g_assert_cmpuint(files, ==, part_pages == 2 ? 7 : 3);
 	g_assert_cmpint(tu_count(pdf, plen, "/DCTDecode"), ==, (int)files);
+	g_assert_cmpint(g_atomic_int_get(&layers_drawn), ==, 1);
+	g_assert_cmpint(tu_count(pdf, plen, "q /CertpressLayer Do Q"), ==, layer);
 	g_free(pdf);
 	g_assert_cmpint(tu_count_entries(dir), ==, 1);
 
@@ -244,6 +274,7 @@ static void check_parts(long part_pages)
 			char *out = tu_run(argv, &st);
 			g_assert_cmpint(st, ==, 0);
 			g_assert_nonnull(strstr(out, want));
+			g_assert_true((strstr(out, "LAYER") != NULL) == layer);
 			g_free(out);
 		}
 	}
