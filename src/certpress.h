@@ -365,11 +365,12 @@ void cp_page_free(cp_page *pg);
  * options' offset and scale are applied here. */
 void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr,
                     const cp_output_opts *o);
-/* Draws only the static layer a PDF shares (the static elements that meet
- * no earlier per-record element), as cp_engine_draw() draws it under pg's
- * own elements, onto a PDF page of its own. False, drawing nothing, when
- * there is none: fill mode, a target other than a PDF, a template whose
- * static elements all stay on the page. */
+/* Draws only the layer a PDF shares (the elements the same on every page
+ * that meet no earlier per-record element: the static art, and the fields
+ * the profile fills; in fill mode only those fields), as cp_engine_draw()
+ * draws it under pg's own elements, onto a PDF page of its own. False,
+ * drawing nothing, when there is none: a target other than a PDF, a mode
+ * that draws none of those elements. */
 bool cp_engine_draw_layer(cp_engine *e, const cp_page *pg, cairo_t *cr,
                           const cp_output_opts *o);
 

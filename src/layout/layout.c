@@ -1185,7 +1185,16 @@ static void draw_item(cp_engine *e, const cp_page *pg, size_t i, cairo_t *cr,
 	}
 }
 
-/* The shared layer for o->mode, recorded from pg on first use. */
+/* Whether item i is drawn at all in mode o (fill mode leaves the static
+ * layer to the pre-printed stock). */
+static bool drawn(const cp_page *pg, size_t i, const cp_output_opts *o)
+{
+	return !(o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC);
+}
+
+/* The shared layer for o->mode (what the mode draws of the shared elements:
+ * in fill mode the profile's fields, not the static art), recorded from pg
+ * on first use. */
 static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_output_opts *o)
 {
 	if (e->layer[o->mode])
@@ -1195,7 +1204,7 @@ static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_o
 	cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
 	cairo_t *rc = cairo_create(rec);
 	for (size_t i = 0; i < pg->n; i++)
-		if (e->shared[i])
+		if (e->shared[i] && drawn(pg, i, o))
 			draw_item(e, pg, i, rc, o);
 	cairo_destroy(rc);
 	char *id = g_strdup_printf("certpress-shared-layer-%u-%d", e->serial, (int)o->mode);
@@ -1210,11 +1219,13 @@ static cairo_surface_t *shared_layer(cp_engine *e, const cp_page *pg, const cp_o
 	return rec;
 }
 
-/* Whether item i is drawn at all in mode o (fill mode leaves the static
- * layer to the pre-printed stock). */
-static bool drawn(const cp_page *pg, size_t i, const cp_output_opts *o)
+/* shared_layer(), or NULL when o's mode draws none of the shared elements. */
+static cairo_surface_t *mode_layer(cp_engine *e, const cp_page *pg, const cp_output_opts *o)
 {
-	return !(o->mode == CP_MODE_FILL && pg->items[i].layer == CP_LAYER_STATIC);
+	for (size_t i = 0; i < pg->n; i++)
+		if (e->shared[i] && drawn(pg, i, o))
+			return shared_layer(e, pg, o);
+	return NULL;
 }
 
 /* Saves cr's state and applies the output's calibration: (p + offset)
@@ -1237,10 +1248,9 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 	page_space(cr, o);
 	/* Only a PDF shares the layer; a raster page is drawn element by
 	 * element (painting a recording would cost more than it saves). */
-	bool pdf = o->mode != CP_MODE_FILL &&
-	           cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF;
+	bool pdf = cairo_surface_get_type(cairo_get_target(cr)) == CAIRO_SURFACE_TYPE_PDF;
 	bool apart = pdf && o->layer_apart;
-	cairo_surface_t *layer = pdf && !apart ? shared_layer(e, pg, o) : NULL;
+	cairo_surface_t *layer = pdf && !apart ? mode_layer(e, pg, o) : NULL;
 	if (layer) {
 		cairo_set_source_surface(cr, layer, 0, 0);
 		cairo_paint(cr);
@@ -1254,13 +1264,9 @@ void cp_engine_draw(cp_engine *e, const cp_page *pg, cairo_t *cr, const cp_outpu
 bool cp_engine_draw_layer(cp_engine *e, const cp_page *pg, cairo_t *cr,
                           const cp_output_opts *o)
 {
-	if (o->mode == CP_MODE_FILL ||
-	    cairo_surface_get_type(cairo_get_target(cr)) != CAIRO_SURFACE_TYPE_PDF)
+	if (cairo_surface_get_type(cairo_get_target(cr)) != CAIRO_SURFACE_TYPE_PDF)
 		return false;
-	bool any = false;
-	for (size_t i = 0; i < pg->n && !any; i++)
-		any = e->shared[i] && drawn(pg, i, o);
-	cairo_surface_t *layer = any ? shared_layer(e, pg, o) : NULL;
+	cairo_surface_t *layer = mode_layer(e, pg, o);
 	if (!layer)
 		return false;
 	page_space(cr, o);

@@ -277,10 +277,29 @@ if have pdftoppm && have python3 && have qpdf; then
 		[ "$calls" = 1 ] && ok "$how: the layer is painted by one shared stream" ||
 			not_ok "$how: the layer is painted by one shared stream" "$calls"
 	done
-	# Fill mode prints no static art: there is no layer.
-	run render --org "$ORG" --no-ledger --mode fill -o "$T_TMP/fill-nolayer.pdf" "$IN/small.csv"
-	n=$(qpdf --qdf --object-streams=disable "$T_TMP/fill-nolayer.pdf" - | grep -c 'CertpressLayer')
-	[ "$n" = 0 ] && ok "fill mode: no layer" || not_ok "fill mode: no layer" "$n mentions"
+	# Fill mode prints no static art; its layer holds the fields the
+	# profile fills (the organization's name, the provincial URL).
+	d="$T_TMP/layer-fill"
+	mkdir -p "$d"
+	run render --org "$ORG" --no-ledger --jobs 2 --mode fill --offset 1.3,-2.7 -o "$d/batch.pdf" \
+		"$IN/small.csv"
+	expect_status 0 "a fill-mode batch PDF with an offset"
+	calls=$(qpdf --qdf --object-streams=disable "$d/batch.pdf" - | grep -c '^q /CertpressLayer Do Q$')
+	[ "$calls" = 1 ] && ok "fill mode: a layer of the profile's fields" ||
+		not_ok "fill mode: a layer of the profile's fields" "$calls"
+	pdftoppm -r 60 "$d/batch.pdf" "$d/b"
+	bad=
+	for r in 2 3 4 5 6; do
+		"$CERTPRESS" render --org "$ORG" --no-ledger --mode fill --offset 1.3,-2.7 --row "$r" \
+			-o "$d/p$r.pdf" "$IN/small.csv" 2>/dev/null || { bad="$bad row $r (preview failed)"; continue; }
+		pdftoppm -r 60 "$d/p$r.pdf" "$d/p$r"
+		cmp -s "$d/b-$((r - 1)).ppm" "$d/p$r-1.ppm" || bad="$bad row $r"
+	done
+	[ -z "$bad" ] && ok "fill mode: each of 5 pages has the pixels of its preview" ||
+		not_ok "fill mode: each of 5 pages has the pixels of its preview" "differ:$bad"
+	pdftotext "$d/batch.pdf" "$d/batch.txt"
+	lacks "$(cat "$d/batch.txt")" "Vocational Skill Level Certificate" "fill mode: no static art in the layer"
+	contains "$(cat "$d/batch.txt")" "广东省示例职业技能评价中心" "fill mode: the organization's name is printed"
 else
 	skip "poppler-utils, python3 or qpdf not installed"
 fi
