@@ -378,6 +378,88 @@ static void test_page_digest(void)
 	fx_clear(&fx);
 }
 
+/* The engine remembers the texts each field laid out lately (layout.c's
+ * field memo): a value met again, after others and after more than the memo
+ * holds, gives the very page a fresh engine gives, down to the faces a
+ * fallback forced (the warning the operator sees); a refusal is made again
+ * every time. */
+static void same_as_fresh(fixture *fx)
+{
+	cp_error *err = NULL;
+	cp_page *pg = layout_ok(fx);
+	cp_engine *fresh = cp_engine_new(fx->t, fx->p, fonts, &err);
+	tu_assert_no_error(err);
+	cp_page *want = cp_engine_layout(fresh, &fx->rec, &err);
+	tu_assert_no_error(err);
+	char *a = cp_page_digest(pg, CP_MODE_FULL, NULL), *b = cp_page_digest(want, CP_MODE_FULL, NULL);
+	g_assert_cmpstr(a, ==, b);
+	size_t n, m;
+	const cp_page_item *x = cp_page_items(pg, &n), *y = cp_page_items(want, &m);
+	g_assert_cmpuint(n, ==, m);
+	for (size_t i = 0; i < n; i++) {
+		g_assert_cmpstr(x[i].text, ==, y[i].text);
+		g_assert_cmpfloat(x[i].font_size, ==, y[i].font_size);
+		g_assert_cmpint(x[i].lines, ==, y[i].lines);
+		g_assert_cmpfloat(x[i].text_w, ==, y[i].text_w);
+		g_assert_cmpfloat(x[i].text_h, ==, y[i].text_h);
+		g_assert_cmpfloat(x[i].text_x, ==, y[i].text_x);
+		g_assert_cmpfloat(x[i].text_y, ==, y[i].text_y);
+		g_assert_cmpstr(x[i].forced, ==, y[i].forced);
+		g_assert_cmpstr(x[i].face, ==, y[i].face);
+		g_assert_cmpstr(x[i].faces, ==, y[i].faces);
+	}
+	g_free(a);
+	g_free(b);
+	cp_page_free(want);
+	cp_engine_free(fresh);
+	cp_page_free(pg);
+}
+
+static void test_field_memo(void)
+{
+	fixture fx;
+	fx_init(&fx, false);
+	static const char *const names[] = {"潘喆", "张伟", "唐垚", "李娜",
+	                                    "阿卜杜热合曼·买买提艾力·阿不都热西提江"};
+	static const char *const levels[] = {"五级/初级工", "一级/高级技师", "三级/高级工"};
+	for (int round = 0; round < 3; round++) {
+		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+			set(&fx.rec, CP_FIELD_NAME, names[k]);
+			set(&fx.rec, CP_FIELD_LEVEL, levels[k % G_N_ELEMENTS(levels)]);
+			same_as_fresh(&fx);
+			const cp_page_item *it = NULL;
+			cp_page *pg = layout_ok(&fx);
+			it = cp_page_find(pg, CP_FIELD_NAME);
+			/* 喆 and 垚 are not in FandolFang: the warning's facts */
+			if (k == 0 || k == 2)
+				g_assert_nonnull(it->forced);
+			else
+				g_assert_null(it->forced);
+			/* the long name is set smaller */
+			g_assert_true((k == 4) == (it->font_size < 12));
+			cp_page_free(pg);
+		}
+		/* more names than the memo holds push the first ones out */
+		for (int k = 0; k < 40; k++) {
+			char name[32];
+			g_snprintf(name, sizeof name, "王%s%s", k % 2 ? "小" : "大",
+			           (const char *[]){"一", "二", "三", "四", "五", "六", "七", "八",
+			                            "九", "十"}[k % 10]);
+			g_snprintf(name + strlen(name), sizeof name - strlen(name), "%s",
+			           (const char *[]){"", "明", "华", "强"}[k / 10]);
+			set(&fx.rec, CP_FIELD_NAME, name);
+			cp_page_free(layout_ok(&fx));
+		}
+	}
+	/* a refusal is not remembered */
+	set(&fx.rec, CP_FIELD_NAME, "张伟张伟张伟张伟张伟张伟张伟张伟张伟张伟张伟张伟张伟张伟");
+	layout_refused(&fx, "does not fit");
+	layout_refused(&fx, "does not fit");
+	set(&fx.rec, CP_FIELD_NAME, "张伟");
+	same_as_fresh(&fx);
+	fx_clear(&fx);
+}
+
 /* An occupation without job types carries "--" (第十二条): printed as such. */
 static void test_job_type_dashes(void)
 {
@@ -932,6 +1014,7 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/layout/plain", test_plain_record);
 	g_test_add_func("/layout/page-digest", test_page_digest);
+	g_test_add_func("/layout/field-memo", test_field_memo);
 	g_test_add_func("/layout/job-type-dashes", test_job_type_dashes);
 	g_test_add_func("/layout/optional-label", test_optional_label);
 	g_test_add_func("/layout/occupation-wraps", test_long_occupation_wraps);

@@ -23,13 +23,9 @@ struct cp_engine {
 	cairo_surface_t **images;     /* per element: [image] artwork, or NULL */
 	cairo_surface_t *seal;
 	bool *shared;                 /* per element: drawn in the shared layer */
-	/* Per [field] element, the last text laid out and its fitted layout:
-	 * in a batch the level, occupation, job type and date repeat from record
-	 * to record, and the same text in the same box fits the same way. */
-	char **last_text;
-	PangoLayout **last_layout;
-	double *last_size;
-	struct field_plan *last_plan;
+	/* Per [field] element, the texts laid out lately and their fitted
+	 * layouts (field_memo). */
+	struct field_memo *memo;
 	/* Per [field] element: its chain of faces (its font list, then
 	 * CP_FONTS_FALLBACK, each family once), resolved once; [0] is the
 	 * primary face. line_em: the primary face's line height in em. */
@@ -460,6 +456,69 @@ static void plan_copy(field_plan *dst, const field_plan *src, const char *v)
 	                      : NULL;
 }
 
+/* ------------------------------------------------------- the field memo */
+
+/* In a batch the level, occupation, job type, ID type and date repeat from
+ * record to record, though seldom in a row; the same text in the same box
+ * fits the same way. Each [field] element remembers the last MEMO_SLOTS
+ * texts it laid out well, with their fitted layouts and face plans; the
+ * oldest goes first. A refusal is not remembered: it is made again. Values
+ * that never repeat (names, numbers) only cycle through the slots. */
+#define MEMO_SLOTS 32
+
+typedef struct memo_entry {
+	char *text;
+	PangoLayout *layout;
+	double size;
+	field_plan plan;
+} memo_entry;
+
+typedef struct field_memo {
+	GHashTable *index; /* text → memo_entry (in slot[]) */
+	memo_entry slot[MEMO_SLOTS];
+	unsigned next; /* the slot to fill next */
+} field_memo;
+
+static const memo_entry *memo_find(const field_memo *m, const char *text)
+{
+	return m->index ? g_hash_table_lookup(m->index, text) : NULL;
+}
+
+static void memo_entry_clear(memo_entry *me)
+{
+	if (me->layout)
+		g_object_unref(me->layout);
+	g_free(me->text);
+	plan_clear(&me->plan);
+	memset(me, 0, sizeof *me);
+}
+
+static void memo_add(field_memo *m, const char *text, PangoLayout *lay, double size,
+                     const field_plan *pl)
+{
+	if (!m->index)
+		m->index = g_hash_table_new(g_str_hash, g_str_equal);
+	memo_entry *me = &m->slot[m->next];
+	m->next = (m->next + 1) % MEMO_SLOTS;
+	if (me->text)
+		g_hash_table_remove(m->index, me->text);
+	memo_entry_clear(me);
+	me->text = g_strdup(text);
+	me->layout = g_object_ref(lay);
+	me->size = size;
+	plan_copy(&me->plan, pl, text);
+	g_hash_table_insert(m->index, me->text, me);
+}
+
+static void memo_clear(field_memo *m)
+{
+	for (size_t k = 0; k < MEMO_SLOTS; k++)
+		memo_entry_clear(&m->slot[k]);
+	if (m->index)
+		g_hash_table_destroy(m->index);
+	memset(m, 0, sizeof *m);
+}
+
 /* What the page tells of the faces a field is set in. */
 static void plan_to_item(const cp_engine *e, size_t i, const field_plan *pl,
                          cp_page_item *it, item_priv *pv)
@@ -483,12 +542,8 @@ void cp_engine_free(cp_engine *e)
 	for (size_t i = 0; i < e->t->n; i++) {
 		if (e->static_layouts[i])
 			g_object_unref(e->static_layouts[i]);
-		if (e->last_layout && e->last_layout[i])
-			g_object_unref(e->last_layout[i]);
-		if (e->last_text)
-			g_free(e->last_text[i]);
-		if (e->last_plan)
-			plan_clear(&e->last_plan[i]);
+		if (e->memo)
+			memo_clear(&e->memo[i]);
 		if (e->chain)
 			g_free(e->chain[i]);
 		if (e->images[i])
@@ -496,10 +551,7 @@ void cp_engine_free(cp_engine *e)
 	}
 	g_free(e->static_layouts);
 	g_free(e->static_size);
-	g_free(e->last_text);
-	g_free(e->last_layout);
-	g_free(e->last_size);
-	g_free(e->last_plan);
+	g_free(e->memo);
 	g_free(e->chain);
 	g_free(e->nchain);
 	g_free(e->line_em);
@@ -611,10 +663,7 @@ cp_engine *cp_engine_new_ex(const cp_template *t, const cp_profile *p, cp_fonts 
 	e->ctx = cp_fonts_context_new(f);
 	e->static_layouts = g_new0(PangoLayout *, t->n);
 	e->static_size = g_new0(double, t->n);
-	e->last_text = g_new0(char *, t->n);
-	e->last_layout = g_new0(PangoLayout *, t->n);
-	e->last_size = g_new0(double, t->n);
-	e->last_plan = g_new0(field_plan, t->n);
+	e->memo = g_new0(field_memo, t->n);
 	e->chain = g_new0(cp_face *, t->n);
 	e->nchain = g_new0(size_t, t->n);
 	e->line_em = g_new0(double, t->n);
@@ -748,9 +797,10 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 	}
 	pv->text = g_strdup(v);
 	it->text = pv->text;
-	if (e->last_text[i] && strcmp(e->last_text[i], v) == 0) {
-		place_text(it, pv, g_object_ref(e->last_layout[i]), el, e->last_size[i]);
-		plan_to_item(e, i, &e->last_plan[i], it, pv);
+	const memo_entry *me = memo_find(&e->memo[i], v);
+	if (me) {
+		place_text(it, pv, g_object_ref(me->layout), el, me->size);
+		plan_to_item(e, i, &me->plan, it, pv);
 		return true;
 	}
 	field_plan pl;
@@ -806,15 +856,7 @@ static bool layout_field(cp_engine *e, const cp_record *rec, size_t i, cp_page_i
 		plan_clear(&pl);
 		return false;
 	}
-	/* Only what laid out well is remembered: a refusal is made again. */
-	if (e->last_layout[i])
-		g_object_unref(e->last_layout[i]);
-	g_free(e->last_text[i]);
-	e->last_text[i] = g_strdup(v);
-	e->last_layout[i] = g_object_ref(lay);
-	e->last_size[i] = size;
-	plan_clear(&e->last_plan[i]);
-	plan_copy(&e->last_plan[i], &pl, v);
+	memo_add(&e->memo[i], v, lay, size, &pl);
 	place_text(it, pv, lay, el, size);
 	plan_to_item(e, i, &pl, it, pv);
 	plan_clear(&pl);
