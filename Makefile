@@ -14,8 +14,12 @@
 #   make fresh-check  the README's two commands in a bare Debian 12 root (docs/fresh-check.md)
 
 PKGS     := cairo cairo-pdf cairo-png pangocairo pangoft2 harfbuzz fontconfig freetype2 \
-            glib-2.0 libqrencode libpng libjpeg sqlite3 libpq libcrypto zlib libdeflate libexif libzip expat freexl \
-            libcbor zbar poppler-glib libmicrohttpd
+            glib-2.0 libqrencode libpng libjpeg sqlite3 libcrypto zlib libdeflate libexif libzip expat freexl \
+            libcbor
+# Opened when a command first needs them (src/lazylib.h), not linked into the
+# program: the PostgreSQL ledger, printing, verifying, the console. The build
+# reads their headers, and the soname each development library names.
+LAZY_PKGS := libpq zbar poppler-glib libmicrohttpd
 CC       ?= cc
 BUILD    ?= build
 SRCDIR   := $(abspath .)
@@ -24,24 +28,32 @@ SAN      ?=
 # Deferred and then cached: on a fresh machine pkg-config only answers after
 # `deps` (an order-only prerequisite of every object) has installed the -dev
 # packages, so these must not be expanded while the Makefile is read.
-PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 # libcups2-dev ships no .pc file: its own cups-config, deferred the same way.
 CUPS_CFLAGS = $(eval CUPS_CFLAGS := $(shell cups-config --cflags))$(CUPS_CFLAGS)
 CUPS_LIBS   = $(eval CUPS_LIBS := $(shell cups-config --libs))$(CUPS_LIBS)
+# Tests call some of them directly (a test server's client, a decoder).
+LAZY_LIBS   = $(eval LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS)) $(CUPS_LIBS))$(LAZY_LIBS)
+soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+SONAMES = $(eval SONAMES := -DCP_SONAME_PQ='"$(call soname,libpq.so)"' \
+                            -DCP_SONAME_CUPS='"$(call soname,libcups.so)"' \
+                            -DCP_SONAME_POPPLER='"$(call soname,libpoppler-glib.so)"' \
+                            -DCP_SONAME_ZBAR='"$(call soname,libzbar.so)"' \
+                            -DCP_SONAME_MHD='"$(call soname,libmicrohttpd.so)"')$(SONAMES)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
-             -Isrc $(PKG_CFLAGS) $(CUPS_CFLAGS)
+             -Isrc $(PKG_CFLAGS) $(CUPS_CFLAGS) $(SONAMES)
 # Only tests and fuzz harnesses know where the source tree is; the program
 # finds its data from its own location (src/datadir.c), so a copied or
 # installed tree never reads this checkout.
 TEST_DEFS = -DCP_TESTDIR='"$(SRCDIR)/tests"' -DCP_DATADIR='"$(SRCDIR)"' \
             -DCP_LOCALEDIR='"$(abspath $(BUILD))/locale"'
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
-LIBS     = $(PKG_LIBS) $(CUPS_LIBS) -lm -lpthread
+LIBS     = $(PKG_LIBS) -lm -lpthread
 
 # src/ is grouped by stage (docs/HACKING.md); scripts/check-layers.sh keeps
 # the includes running one way. Everything but the command line is the library.
@@ -74,7 +86,7 @@ deps:
 # Any change of compiler or flags rebuilds everything (the redis way).
 $(BUILD)/flags: FORCE | deps
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(ALL_LDFLAGS) $(LIBS)' > $@.new
+	@echo '$(CC) $(ALL_CFLAGS) $(TEST_DEFS) $(ALL_LDFLAGS) $(LIBS) $(LAZY_LIBS)' > $@.new
 	@cmp -s $@.new $@ 2>/dev/null && rm -f $@.new || mv -f $@.new $@
 # FORCE must stay an ordinary phony target: a bare `.SECONDARY:` (every target
 # secondary) once made it intermediate, so build/flags was never rewritten and
@@ -124,7 +136,7 @@ $(BUILD)/tests/%: tests/%.c $(LIBRARY) $(TEST_COMMON_OBJ) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(E) "  CCLD    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(TEST_DEFS) $(ALL_LDFLAGS) \
-		-o $@ $< $(TEST_COMMON_OBJ) $(LIBRARY) $(LIBS)
+		-o $@ $< $(TEST_COMMON_OBJ) $(LIBRARY) $(LIBS) $(LAZY_LIBS)
 
 # Named here, the shared test objects are not intermediate files that make
 # would delete after building one test program.

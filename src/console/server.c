@@ -43,6 +43,14 @@
 #include "error.h"
 #include "i18n.h"
 #include "output/report.h"
+#include "lazylib.h"
+
+#define MHD_FUNCTIONS(X) X(MHD_add_response_header) X(MHD_create_post_processor) \
+	X(MHD_create_response_from_buffer) X(MHD_create_response_from_fd) \
+	X(MHD_destroy_post_processor) X(MHD_destroy_response) X(MHD_get_daemon_info) \
+	X(MHD_lookup_connection_value) X(MHD_post_process) X(MHD_queue_response) \
+	X(MHD_start_daemon) X(MHD_stop_daemon)
+CP_LAZY_LIBRARY(mhd, CP_SONAME_MHD, N_("the web console"), MHD_FUNCTIONS);
 
 /* Preview resolution: from a thumbnail to print resolution. */
 #define PREVIEW_DPI_MIN 10
@@ -95,13 +103,13 @@ enum { F_PATH, F_SHEET, F_DEST, F_MODE, F_ROWS, F_PRINTER, F_SERIAL, F_CERT, F_R
 
 static void secure_headers(struct MHD_Response *r)
 {
-	MHD_add_response_header(r, "Content-Security-Policy",
-	                        "default-src 'self'; img-src 'self' data: blob:; "
-	                        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	mhd.MHD_add_response_header(r, "Content-Security-Policy",
+	                            "default-src 'self'; img-src 'self' data: blob:; "
+	                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	mhd.MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd.MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	mhd.MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	mhd.MHD_add_response_header(r, "Cache-Control", "no-store");
 }
 
 /* Queues body (copied unless owned: then freed with free()). */
@@ -109,16 +117,16 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
                                const void *body, size_t len, bool owned,
                                const char *set_cookie)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
+	struct MHD_Response *r = mhd.MHD_create_response_from_buffer(
 		len, (void *)body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	secure_headers(r);
-	MHD_add_response_header(r, "Content-Type", type);
+	mhd.MHD_add_response_header(r, "Content-Type", type);
 	if (set_cookie)
-		MHD_add_response_header(r, "Set-Cookie", set_cookie);
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd.MHD_add_response_header(r, "Set-Cookie", set_cookie);
+	enum MHD_Result ok = mhd.MHD_queue_response(c, status, r);
+	mhd.MHD_destroy_response(r);
 	return ok;
 }
 
@@ -199,21 +207,23 @@ static bool random_hex(char out[65])
 static const char *forbidden(server *s, struct MHD_Connection *c, bool post, bool *set_cookie)
 {
 	*set_cookie = false;
-	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *host =
+		mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if (!host || (strcmp(host, s->host_ip) != 0 && strcmp(host, s->host_name) != 0))
 		return _("this console answers to its own address only (Host header)");
-	const char *t = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, s->cookie);
+	const char *t = mhd.MHD_lookup_connection_value(c, MHD_COOKIE_KIND, s->cookie);
 	if (!same_secret(t, s->token))
-		t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Certpress-Token");
+		t = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Certpress-Token");
 	if (!same_secret(t, s->token) && !post) {
-		t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+		t = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 		*set_cookie = same_secret(t, s->token);
 	}
 	if (!same_secret(t, s->token))
 		return _("the console's token is missing or wrong: open the address that "
 		         "certpress serve printed");
-	if (post && !same_secret(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"),
-	                         s->csrf))
+	if (post &&
+	    !same_secret(mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"),
+	                 s->csrf))
 		return _("a change needs the page's X-CSRF-Token header");
 	return NULL;
 }
@@ -231,8 +241,8 @@ static const cp_console_asset *asset(const char *name)
 /* English when the browser's first language is English; else Chinese. */
 static const char *page_lang(struct MHD_Connection *c)
 {
-	const char *al = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+	const char *al = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                                 MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	if (al) {
 		while (*al == ' ')
 			al++;
@@ -530,9 +540,9 @@ static enum MHD_Result load(server *s, struct MHD_Connection *c, request *q)
 
 static enum MHD_Result preview(server *s, struct MHD_Connection *c)
 {
-	const char *rs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "row");
-	const char *ms = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
-	const char *ds = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dpi");
+	const char *rs = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "row");
+	const char *ms = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
+	const char *ds = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dpi");
 	long row, dpi = 96;
 	if (!rs || !cli_parse_long(rs, 2, CLI_ROW_MAX, &row))
 		return refuse(c, MHD_HTTP_BAD_REQUEST,
@@ -558,7 +568,7 @@ static enum MHD_Result preview(server *s, struct MHD_Connection *c)
 
 static enum MHD_Result namecut(server *s, struct MHD_Connection *c)
 {
-	const char *rs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "row");
+	const char *rs = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "row");
 	long row;
 	if (!rs || !cli_parse_long(rs, 2, CLI_ROW_MAX, &row))
 		return refuse(c, MHD_HTTP_BAD_REQUEST,
@@ -804,18 +814,18 @@ static enum MHD_Result job_zip(server *s, struct MHD_Connection *c, long n)
 			close(fd);
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("cannot read the zip"));
 	}
-	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	struct MHD_Response *r = mhd.MHD_create_response_from_fd((uint64_t)st.st_size, fd);
 	if (!r) {
 		close(fd);
 		return MHD_NO;
 	}
 	secure_headers(r);
-	MHD_add_response_header(r, "Content-Type", "application/zip");
+	mhd.MHD_add_response_header(r, "Content-Type", "application/zip");
 	char *disp = g_strdup_printf("attachment; filename=\"certificates-%ld.zip\"", n);
-	MHD_add_response_header(r, "Content-Disposition", disp);
+	mhd.MHD_add_response_header(r, "Content-Disposition", disp);
 	g_free(disp);
-	enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	enum MHD_Result ok = mhd.MHD_queue_response(c, MHD_HTTP_OK, r);
+	mhd.MHD_destroy_response(r);
 	return ok;
 }
 
@@ -835,7 +845,7 @@ static enum MHD_Result job_state(server *s, struct MHD_Connection *c, const char
 	}
 	if (!cli_parse_long(num, 1, 1000000, &n))
 		return refuse(c, MHD_HTTP_BAD_REQUEST, _("a job's number is a whole number"));
-	const char *w = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+	const char *w = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
 	char *json = console_jobs_json(s->jobs, (int)n, w && strcmp(w, "1") == 0, 60);
 	if (!json)
 		return refuse(c, MHD_HTTP_NOT_FOUND, _("there is no such job"));
@@ -872,7 +882,7 @@ static cp_ledger *ledger_existing(server *s, char **path_out, cp_error **err)
  * certificate's history (the text of `certpress ledger show`). */
 static enum MHD_Result ledger_get(server *s, struct MHD_Connection *c)
 {
-	const char *cert = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cert");
+	const char *cert = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cert");
 	if (cert && !ledger_key_ok(cert))
 		return refuse(c, MHD_HTTP_BAD_REQUEST,
 		              _("a certificate number has letters and digits only (at most 64)"));
@@ -1038,8 +1048,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		    strcmp(url, "/api/electronic") != 0 && strcmp(url, "/api/ledger/spoil") != 0 &&
 		    strcmp(url, "/api/ledger/destroy") != 0)
 			return refuse(c, MHD_HTTP_NOT_FOUND, url);
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && g_ascii_strtoull(cl, NULL, 10) > s->upload_limit) {
 			char *m = g_strdup_printf(_("the upload is larger than the limit of %zu MiB"),
 			                          s->upload_limit >> 20);
@@ -1057,7 +1067,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			g_free(q->dir);
 			q->dir = NULL;
 		}
-		q->pp = MHD_create_post_processor(c, 64 * 1024, post_field, q);
+		q->pp = mhd.MHD_create_post_processor(c, 64 * 1024, post_field, q);
 		*con_cls = q;
 		return MHD_YES;
 	}
@@ -1069,7 +1079,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (q->received > s->upload_limit)
 			q->too_big = true;
 		if (!q->too_big && q->pp && q->dir &&
-		    MHD_post_process(q->pp, upload_data, *upload_data_size) != MHD_YES)
+		    mhd.MHD_post_process(q->pp, upload_data, *upload_data_size) != MHD_YES)
 			q->bad_field = true;
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -1106,7 +1116,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!q || (void *)q == (void *)s)
 		return;
 	if (q->pp)
-		MHD_destroy_post_processor(q->pp);
+		mhd.MHD_destroy_post_processor(q->pp);
 	if (q->out)
 		fclose(q->out);
 	if (q->dir)
@@ -1151,6 +1161,8 @@ int console_run(const console_opts *o)
 		g_error_free(ge);
 		goto out;
 	}
+	if (!cp_lazy_open(&mhd_lib, &err))
+		goto out;
 	s.outdir = g_canonicalize_filename(o->output_dir, NULL);
 	s.cb = console_batch_new(o->org, o->template_path, o->font_dir, &err);
 	if (!s.cb)
@@ -1160,21 +1172,21 @@ int console_run(const console_opts *o)
 
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	                       MHD_USE_AUTO, 0, NULL, NULL,
-	                       handle, &s,
-	                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-	                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-	                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-	                       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	                       MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
-	                       MHD_OPTION_END);
+	s.d = mhd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	                           MHD_USE_AUTO, 0, NULL, NULL,
+	                           handle, &s,
+	                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+	                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	                           MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+	                           MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
+	                           MHD_OPTION_END);
 	if (!s.d) {
 		cp_set_error(&err, CP_E_IO, NULL, 0, 0, NULL,
 		             _("cannot listen on 127.0.0.1 port %u: %s"), o->port, g_strerror(errno));
 		goto out;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info = mhd.MHD_get_daemon_info(s.d, MHD_DAEMON_INFO_BIND_PORT);
 	s.port = info ? info->port : o->port;
 	snprintf(s.host_ip, sizeof s.host_ip, "127.0.0.1:%u", s.port);
 	snprintf(s.host_name, sizeof s.host_name, "localhost:%u", s.port);
@@ -1189,7 +1201,7 @@ int console_run(const console_opts *o)
 	status = 0;
 out:
 	if (s.d)
-		MHD_stop_daemon(s.d);
+		mhd.MHD_stop_daemon(s.d);
 	console_jobs_free(s.jobs);
 	console_batch_free(s.cb);
 	g_mutex_clear(&s.lock);

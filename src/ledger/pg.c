@@ -35,6 +35,15 @@
 
 #include "error.h"
 #include "i18n.h"
+#include "lazylib.h"
+
+#define PQ_FUNCTIONS(X) X(PQclear) X(PQcmdStatus) X(PQconnectdb) X(PQconninfoFree) \
+	X(PQconninfoParse) X(PQenterPipelineMode) X(PQerrorMessage) X(PQexec) \
+	X(PQexecPrepared) X(PQexitPipelineMode) X(PQfinish) X(PQfreemem) X(PQgetResult) \
+	X(PQgetisnull) X(PQgetvalue) X(PQntuples) X(PQpipelineStatus) X(PQpipelineSync) \
+	X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)
+CP_LAZY_LIBRARY(pq, CP_SONAME_PQ, N_("a ledger on PostgreSQL"), PQ_FUNCTIONS);
 
 #define PG_SCHEMA_VERSION 3
 /* pg_advisory_xact_lock key of the ledger's writers: "CPRG" */
@@ -452,9 +461,9 @@ static const char *const sql[CP_LQ_N] = {
 /* The server's message, first line only. g_free(). */
 static char *server_message(cp_ledger_db *d, const PGresult *res)
 {
-	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *m = res ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (!m || !*m)
-		m = PQerrorMessage(d->conn);
+		m = pq.PQerrorMessage(d->conn);
 	char *s = g_strdup(m && *m ? m : "?");
 	char *nl = strchr(s, '\n');
 	if (nl)
@@ -464,9 +473,9 @@ static char *server_message(cp_ledger_db *d, const PGresult *res)
 
 static void db_error(cp_ledger_db *d, const PGresult *res, cp_error **err)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char *m = server_message(d, res);
-	if (PQstatus(d->conn) != CONNECTION_OK)
+	if (pq.PQstatus(d->conn) != CONNECTION_OK)
 		cp_set_error(err, CP_E_IO, d->where, 0, 0, NULL,
 		             _("the connection to the ledger server was lost (%s); nothing of "
 		               "this was recorded"),
@@ -487,12 +496,12 @@ static void db_error(cp_ledger_db *d, const PGresult *res, cp_error **err)
 /* Runs commands that return no rows. */
 static bool exec(cp_ledger_db *d, const char *s, cp_error **err)
 {
-	PGresult *res = PQexec(d->conn, s);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res = pq.PQexec(d->conn, s);
+	ExecStatusType st = pq.PQresultStatus(res);
 	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 	if (!ok)
 		db_error(d, res, err);
-	PQclear(res);
+	pq.PQclear(res);
 	return ok;
 }
 
@@ -530,11 +539,11 @@ static bool pg_prepare(cp_ledger_db *d, cp_ledger_query q, char name[16], cp_err
 	g_snprintf(name, 16, "lq%d", (int)q);
 	if (d->prepared[q])
 		return true;
-	PGresult *prep = PQprepare(d->conn, name, sql[q], 0, NULL);
-	bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
+	PGresult *prep = pq.PQprepare(d->conn, name, sql[q], 0, NULL);
+	bool ok = pq.PQresultStatus(prep) == PGRES_COMMAND_OK;
 	if (!ok)
 		db_error(d, prep, err);
-	PQclear(prep);
+	pq.PQclear(prep);
 	d->prepared[q] = ok;
 	return ok;
 }
@@ -559,11 +568,11 @@ static cp_ledger_rows *pg_query(cp_ledger_db *d, cp_ledger_query q, const cp_led
 		g_free(tz);
 		return NULL;
 	}
-	PGresult *res = PQexecPrepared(d->conn, name, nargs, values, NULL, NULL, 0);
+	PGresult *res = pq.PQexecPrepared(d->conn, name, nargs, values, NULL, NULL, 0);
 	g_free(tz);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_error(d, res, err);
-		PQclear(res);
+		pq.PQclear(res);
 		return NULL;
 	}
 	return rows_of(d, res);
@@ -581,14 +590,14 @@ static bool pg_send(cp_ledger_db *d, cp_ledger_query q, const cp_ledger_arg *arg
 	char nums[24][24], name[16], *tz;
 	nargs = pg_values(q, args, nargs, values, nums, &tz);
 	/* libpq copies the values into its buffer: they need not outlive this.
-	 * A statement is prepared before the pipeline begins (PQprepare waits
+	 * A statement is prepared before the pipeline begins (pq.PQprepare waits
 	 * for its answer); one first met inside it is sent with its text. */
-	bool ok = d->piped || (pg_prepare(d, q, name, err) && PQenterPipelineMode(d->conn) == 1);
+	bool ok = d->piped || (pg_prepare(d, q, name, err) && pq.PQenterPipelineMode(d->conn) == 1);
 	g_snprintf(name, sizeof name, "lq%d", (int)q);
 	if (ok && d->prepared[q])
-		ok = PQsendQueryPrepared(d->conn, name, nargs, values, NULL, NULL, 0) == 1;
+		ok = pq.PQsendQueryPrepared(d->conn, name, nargs, values, NULL, NULL, 0) == 1;
 	else if (ok)
-		ok = PQsendQueryParams(d->conn, sql[q], nargs, NULL, values, NULL, NULL, 0) == 1;
+		ok = pq.PQsendQueryParams(d->conn, sql[q], nargs, NULL, values, NULL, NULL, 0) == 1;
 	g_free(tz);
 	if (ok) {
 		d->piped++;
@@ -603,24 +612,24 @@ static bool pg_send(cp_ledger_db *d, cp_ledger_query q, const cp_ledger_arg *arg
  * the aborted rest). */
 static void pipeline_end(cp_ledger_db *d)
 {
-	if (!d->synced && PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF)
-		PQpipelineSync(d->conn);
+	if (!d->synced && pq.PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF)
+		pq.PQpipelineSync(d->conn);
 	/* up to the sync's own result; NULL twice in a row: nothing more comes */
-	for (int nulls = 0; nulls < 2 && PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF;) {
-		PGresult *res = PQgetResult(d->conn);
+	for (int nulls = 0; nulls < 2 && pq.PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF;) {
+		PGresult *res = pq.PQgetResult(d->conn);
 		if (!res) {
-			if (PQstatus(d->conn) != CONNECTION_OK)
+			if (pq.PQstatus(d->conn) != CONNECTION_OK)
 				break;
 			nulls++;
 			continue;
 		}
 		nulls = 0;
-		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-		PQclear(res);
+		bool sync = pq.PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		pq.PQclear(res);
 		if (sync)
 			break;
 	}
-	PQexitPipelineMode(d->conn);
+	pq.PQexitPipelineMode(d->conn);
 	d->piped = 0;
 	d->synced = false;
 }
@@ -630,23 +639,23 @@ static cp_ledger_rows *pg_receive(cp_ledger_db *d, cp_error **err)
 {
 	g_assert(d->piped > 0);
 	if (!d->synced) {
-		if (PQpipelineSync(d->conn) != 1) {
+		if (pq.PQpipelineSync(d->conn) != 1) {
 			db_error(d, NULL, err);
 			pipeline_end(d);
 			return NULL;
 		}
 		d->synced = true;
 	}
-	PGresult *res = PQgetResult(d->conn);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	PGresult *res = pq.PQgetResult(d->conn);
+	if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_error(d, res, err);
-		PQclear(res);
+		pq.PQclear(res);
 		pipeline_end(d);
 		return NULL;
 	}
 	/* each query's answer ends with a NULL */
-	PGresult *end = PQgetResult(d->conn);
-	PQclear(end);
+	PGresult *end = pq.PQgetResult(d->conn);
+	pq.PQclear(end);
 	if (--d->piped == 0)
 		pipeline_end(d);
 	return rows_of(d, res);
@@ -662,7 +671,7 @@ static void pg_abandon(cp_ledger_db *d)
 static int pg_next(cp_ledger_rows *r, cp_error **err)
 {
 	(void)err;
-	if (r->row + 1 >= PQntuples(r->res))
+	if (r->row + 1 >= pq.PQntuples(r->res))
 		return 0;
 	r->row++;
 	return 1;
@@ -670,16 +679,16 @@ static int pg_next(cp_ledger_rows *r, cp_error **err)
 
 static const char *pg_text(cp_ledger_rows *r, int col)
 {
-	if (r->row < 0 || PQgetisnull(r->res, r->row, col))
+	if (r->row < 0 || pq.PQgetisnull(r->res, r->row, col))
 		return NULL;
-	return PQgetvalue(r->res, r->row, col);
+	return pq.PQgetvalue(r->res, r->row, col);
 }
 
 static void pg_done(cp_ledger_rows *r)
 {
 	if (!r)
 		return;
-	PQclear(r->res);
+	pq.PQclear(r->res);
 	g_free(r);
 }
 
@@ -688,8 +697,8 @@ static void pg_done(cp_ledger_rows *r)
 static void pg_rollback(cp_ledger_db *d)
 {
 	pg_abandon(d);
-	if (PQtransactionStatus(d->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(d->conn, "ROLLBACK"));
+	if (pq.PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		pq.PQclear(pq.PQexec(d->conn, "ROLLBACK"));
 }
 
 static bool pg_begin(cp_ledger_db *d, cp_ledger_tx tx, cp_error **err)
@@ -707,15 +716,16 @@ static bool pg_begin(cp_ledger_db *d, cp_ledger_tx tx, cp_error **err)
 static bool pg_commit(cp_ledger_db *d, cp_error **err)
 {
 	g_assert(d->piped == 0); /* every answer read before the commit */
-	PGresult *res = PQexec(d->conn, "COMMIT");
+	PGresult *res = pq.PQexec(d->conn, "COMMIT");
 	/* a transaction that failed answers COMMIT with ROLLBACK */
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
-	if (!ok && PQresultStatus(res) == PGRES_COMMAND_OK)
+	bool ok = pq.PQresultStatus(res) == PGRES_COMMAND_OK &&
+	          strcmp(pq.PQcmdStatus(res), "COMMIT") == 0;
+	if (!ok && pq.PQresultStatus(res) == PGRES_COMMAND_OK)
 		cp_set_error(err, CP_E_IO, d->where, 0, 0, NULL,
 		             _("ledger error: %s"), _("the server rolled the transaction back"));
 	else if (!ok)
 		db_error(d, res, err);
-	PQclear(res);
+	pq.PQclear(res);
 	if (!ok)
 		pg_rollback(d);
 	return ok;
@@ -726,23 +736,23 @@ static bool pg_commit(cp_ledger_db *d, cp_error **err)
 /* The schema version, 0 for none; -1 on error. */
 static int schema_version(cp_ledger_db *d, cp_error **err)
 {
-	PGresult *res = PQexec(d->conn, "SELECT to_regclass('certpress_meta') IS NOT NULL");
+	PGresult *res = pq.PQexec(d->conn, "SELECT to_regclass('certpress_meta') IS NOT NULL");
 	int v = -1;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (pq.PQresultStatus(res) != PGRES_TUPLES_OK) {
 		db_error(d, res, err);
-	} else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+	} else if (strcmp(pq.PQgetvalue(res, 0, 0), "t") != 0) {
 		v = 0;
 	} else {
-		PQclear(res);
-		res = PQexec(d->conn,
-		             "SELECT coalesce((SELECT value FROM certpress_meta "
-		             "WHERE key = 'schema_version'), '0')");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		pq.PQclear(res);
+		res = pq.PQexec(d->conn,
+		                "SELECT coalesce((SELECT value FROM certpress_meta "
+		                "WHERE key = 'schema_version'), '0')");
+		if (pq.PQresultStatus(res) != PGRES_TUPLES_OK)
 			db_error(d, res, err);
 		else
-			v = atoi(PQgetvalue(res, 0, 0));
+			v = atoi(pq.PQgetvalue(res, 0, 0));
 	}
-	PQclear(res);
+	pq.PQclear(res);
 	return v;
 }
 
@@ -781,7 +791,7 @@ static void pg_close(cp_ledger_db *d)
 	if (!d)
 		return;
 	if (d->conn)
-		PQfinish(d->conn);
+		pq.PQfinish(d->conn);
 	g_free(d->where);
 	g_free(d);
 }
@@ -796,22 +806,24 @@ static void quiet(void *arg, const char *message)
 
 static cp_ledger_db *pg_open(const char *where, int busy_ms, bool create, cp_error **err)
 {
+	if (!cp_lazy_open(&pq_lib, err))
+		return NULL;
 	cp_ledger_db *d = g_new0(cp_ledger_db, 1);
 	d->where = g_strdup(where);
 	d->busy_ms = busy_ms;
 	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(where, &perr);
+	PQconninfoOption *opts = pq.PQconninfoParse(where, &perr);
 	if (!opts) {
 		cp_set_error(err, CP_E_USAGE, where, 0, 0, "--ledger",
 		             _("not a PostgreSQL connection string: %s"), perr ? perr : "?");
-		PQfreemem(perr);
+		pq.PQfreemem(perr);
 		goto fail;
 	}
 	bool password = false;
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
 			password = true;
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	if (password) {
 		/* never quote it back */
 		g_free(d->where);
@@ -833,15 +845,15 @@ static cp_ledger_db *pg_open(const char *where, int busy_ms, bool create, cp_err
 		               "file PGPASSFILE names, mode 0600) and unset PGPASSWORD"));
 		goto fail;
 	}
-	d->conn = PQconnectdb(where);
-	if (!d->conn || PQstatus(d->conn) != CONNECTION_OK) {
+	d->conn = pq.PQconnectdb(where);
+	if (!d->conn || pq.PQstatus(d->conn) != CONNECTION_OK) {
 		char *m = d->conn ? server_message(d, NULL) : g_strdup(_("out of memory"));
 		cp_set_error(err, CP_E_IO, where, 0, 0, NULL,
 		             _("cannot connect to the ledger server: %s"), m);
 		g_free(m);
 		goto fail;
 	}
-	PQsetNoticeProcessor(d->conn, quiet, NULL);
+	pq.PQsetNoticeProcessor(d->conn, quiet, NULL);
 	/* lock_timeout 0 would wait for ever */
 	char *setup = g_strdup_printf("SET TIME ZONE 'UTC'; SET lock_timeout = %d; "
 	                              "SET client_encoding = 'UTF8'; SET application_name = 'certpress'",

@@ -11,6 +11,17 @@
 
 #include "error.h"
 #include "i18n.h"
+#include "lazylib.h"
+
+#define CUPS_FUNCTIONS(X) X(cupsAddOption) X(cupsCancelDestJob) \
+	X(cupsCheckDestSupported) X(cupsConnectDest) X(cupsCopyDestInfo) X(cupsCreateDestJob) \
+	X(cupsDoRequest) X(cupsFinishDestDocument) X(cupsFreeDestInfo) X(cupsFreeDests) \
+	X(cupsFreeOptions) X(cupsGetDestWithURI) X(cupsGetNamedDest) X(cupsGetOption) \
+	X(cupsLastErrorString) X(cupsStartDestDocument) X(cupsUser) X(cupsWriteRequestData) \
+	X(httpClose) X(httpError) X(httpSeparateURI) X(ippAddInteger) X(ippAddString) \
+	X(ippAddStrings) X(ippDelete) X(ippFindAttribute) X(ippGetCount) X(ippGetInteger) \
+	X(ippGetStatusCode) X(ippGetString) X(ippNewRequest)
+CP_LAZY_LIBRARY(cups, CP_SONAME_CUPS, N_("printing to a printer"), CUPS_FUNCTIONS);
 
 static const char *const state_names[] = {
 	[CP_PRINT_UNREACHABLE] = "unreachable", [CP_PRINT_REFUSED] = "refused",
@@ -43,10 +54,14 @@ char *cp_ipp_dest_profile_name(const char *dest)
 		return NULL;
 	if (!strstr(dest, "://"))
 		return g_strdup(dest);
+	/* Without libcups the URI is not taken apart; printing says why. */
+	if (!cp_lazy_open(&cups_lib, NULL))
+		return NULL;
 	char scheme[32], user[256], host[256], resource[1024];
 	int port = 0;
-	if (httpSeparateURI(HTTP_URI_CODING_ALL, dest, scheme, sizeof scheme, user, sizeof user,
-	                    host, sizeof host, &port, resource, sizeof resource) < HTTP_URI_STATUS_OK ||
+	if (cups.httpSeparateURI(HTTP_URI_CODING_ALL, dest, scheme, sizeof scheme, user,
+	                         sizeof user, host, sizeof host, &port, resource,
+	                         sizeof resource) < HTTP_URI_STATUS_OK ||
 	    !*host)
 		return NULL;
 	return g_strdup(host);
@@ -84,15 +99,15 @@ static const char *job_state_label(int st)
 static char *job_reasons(ipp_t *resp)
 {
 	GString *s = g_string_new(NULL);
-	ipp_attribute_t *a = ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD);
-	for (int i = 0; a && i < ippGetCount(a); i++) {
-		const char *r = ippGetString(a, i, NULL);
+	ipp_attribute_t *a = cups.ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD);
+	for (int i = 0; a && i < cups.ippGetCount(a); i++) {
+		const char *r = cups.ippGetString(a, i, NULL);
 		if (!r || strcmp(r, "none") == 0)
 			continue;
 		g_string_append_printf(s, "%s%s", s->len ? ", " : "", r);
 	}
-	a = ippFindAttribute(resp, "job-state-message", IPP_TAG_TEXT);
-	const char *m = a ? ippGetString(a, 0, NULL) : NULL;
+	a = cups.ippFindAttribute(resp, "job-state-message", IPP_TAG_TEXT);
+	const char *m = a ? cups.ippGetString(a, 0, NULL) : NULL;
 	if (m && *m)
 		g_string_append_printf(s, "%s%s", s->len ? "; " : "", m);
 	return g_string_free(s, false);
@@ -104,22 +119,22 @@ static int job_state(http_t *http, const char *uri, const char *resource, int jo
                      char **reasons)
 {
 	static const char *const want[] = {"job-state", "job-state-reasons", "job-state-message"};
-	ipp_t *req = ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
-	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
-	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
-	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
-	             cupsUser());
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-	              (int)G_N_ELEMENTS(want), NULL, want);
-	ipp_t *resp = cupsDoRequest(http, req, resource);
+	ipp_t *req = cups.ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
+	cups.ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+	cups.ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
+	cups.ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
+	                  cups.cupsUser());
+	cups.ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	                   (int)G_N_ELEMENTS(want), NULL, want);
+	ipp_t *resp = cups.cupsDoRequest(http, req, resource);
 	int st = 0;
-	if (resp && ippGetStatusCode(resp) <= IPP_STATUS_OK_CONFLICTING) {
-		ipp_attribute_t *a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
-		st = a ? ippGetInteger(a, 0) : 0;
+	if (resp && cups.ippGetStatusCode(resp) <= IPP_STATUS_OK_CONFLICTING) {
+		ipp_attribute_t *a = cups.ippFindAttribute(resp, "job-state", IPP_TAG_ENUM);
+		st = a ? cups.ippGetInteger(a, 0) : 0;
 		g_free(*reasons);
 		*reasons = job_reasons(resp);
 	}
-	ippDelete(resp);
+	cups.ippDelete(resp);
 	return st;
 }
 
@@ -129,9 +144,9 @@ static int job_state(http_t *http, const char *uri, const char *resource, int jo
 static bool supported(http_t *http, cups_dest_t *dest, cups_dinfo_t *info, const char *dname,
                       const char *opt, const char *value, cp_error **err)
 {
-	if (cupsCheckDestSupported(http, dest, info, opt, NULL) == 0)
+	if (cups.cupsCheckDestSupported(http, dest, info, opt, NULL) == 0)
 		return true;
-	if (cupsCheckDestSupported(http, dest, info, opt, value))
+	if (cups.cupsCheckDestSupported(http, dest, info, opt, value))
 		return true;
 	cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 	             _("the printer %s cannot print with %s=%s, which certificates need"), dname,
@@ -156,11 +171,11 @@ static bool send_document(http_t *http, cups_dest_t *dest, cups_dinfo_t *info, i
                           const char *docname, FILE *f, const char *path, long size,
                           const cp_print_opts *o, cp_error **err)
 {
-	if (cupsStartDestDocument(http, dest, info, job_id, docname, CUPS_FORMAT_PDF, 0, NULL, 1) !=
-	    HTTP_STATUS_CONTINUE) {
+	if (cups.cupsStartDestDocument(http, dest, info, job_id, docname, CUPS_FORMAT_PDF, 0,
+	                               NULL, 1) != HTTP_STATUS_CONTINUE) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 		             _("the printer %s refused the document of job %d: %s"), o->dest, job_id,
-		             cupsLastErrorString());
+		             cups.cupsLastErrorString());
 		return false;
 	}
 	char buf[65536];
@@ -168,11 +183,11 @@ static bool send_document(http_t *http, cups_dest_t *dest, cups_dinfo_t *info, i
 	long sent = 0;
 	int last_tenth = -1;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		if (cupsWriteRequestData(http, buf, n) != HTTP_STATUS_CONTINUE) {
-			cupsFinishDestDocument(http, dest, info);
+		if (cups.cupsWriteRequestData(http, buf, n) != HTTP_STATUS_CONTINUE) {
+			cups.cupsFinishDestDocument(http, dest, info);
 			cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 			             _("sending job %d to %s failed: %s"), job_id, o->dest,
-			             cupsLastErrorString());
+			             cups.cupsLastErrorString());
 			return false;
 		}
 		sent += (long)n;
@@ -183,14 +198,14 @@ static bool send_document(http_t *http, cups_dest_t *dest, cups_dinfo_t *info, i
 		}
 	}
 	if (ferror(f)) {
-		cupsFinishDestDocument(http, dest, info);
+		cups.cupsFinishDestDocument(http, dest, info);
 		cp_set_error(err, CP_E_IO, path, 0, 0, NULL, _("cannot read the file"));
 		return false;
 	}
-	if (cupsFinishDestDocument(http, dest, info) > IPP_STATUS_OK_CONFLICTING) {
+	if (cups.cupsFinishDestDocument(http, dest, info) > IPP_STATUS_OK_CONFLICTING) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 		             _("the printer %s refused job %d: %s"), o->dest, job_id,
-		             cupsLastErrorString());
+		             cups.cupsLastErrorString());
 		return false;
 	}
 	return true;
@@ -206,7 +221,7 @@ static bool follow(http_t *http, cups_dest_t *dest, const char *uri, const char 
 	bool ok = false;
 	for (;;) {
 		if (o->cancel && *o->cancel) {
-			cupsCancelDestJob(http, dest, res->job_id);
+			cups.cupsCancelDestJob(http, dest, res->job_id);
 			res->state = CP_PRINT_INTERRUPTED;
 			cp_set_error(err, CP_E_INTERRUPTED, NULL, 0, 0, NULL,
 			             _("interrupted; job %d at %s was asked to cancel"), res->job_id,
@@ -222,7 +237,7 @@ static bool follow(http_t *http, cups_dest_t *dest, const char *uri, const char 
 				cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 				             _("lost contact with the printer %s while following job %d "
 				               "(%s); whether it printed is unknown: look at the printer"),
-				             o->dest, res->job_id, cupsLastErrorString());
+				             o->dest, res->job_id, cups.cupsLastErrorString());
 				break;
 			}
 		} else {
@@ -261,6 +276,8 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 {
 	memset(res, 0, sizeof *res);
 	res->state = CP_PRINT_UNREACHABLE;
+	if (!cp_lazy_open(&cups_lib, err))
+		return false;
 	if (!o->dest || !*o->dest) {
 		cp_set_error(err, CP_E_USAGE, NULL, 0, 0, NULL, _("no printer given"));
 		return false;
@@ -294,8 +311,9 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 	cups_dinfo_t *info = NULL;
 	cups_option_t *opts = NULL;
 	int nopts = 0;
-	cups_dest_t *dest = is_uri(o->dest) ? cupsGetDestWithURI(NULL, o->dest)
-	                                    : cupsGetNamedDest(CUPS_HTTP_DEFAULT, o->dest, NULL);
+	cups_dest_t *dest = is_uri(o->dest)
+	                            ? cups.cupsGetDestWithURI(NULL, o->dest)
+	                            : cups.cupsGetNamedDest(CUPS_HTTP_DEFAULT, o->dest, NULL);
 	if (!dest) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 		             is_uri(o->dest) ? _("printer URI %s is not valid")
@@ -304,30 +322,34 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 		             o->dest);
 		goto out;
 	}
-	const char *uri = cupsGetOption("printer-uri-supported", dest->num_options, dest->options);
+	const char *uri =
+		cups.cupsGetOption("printer-uri-supported", dest->num_options, dest->options);
 	if (!uri)
-		uri = cupsGetOption("device-uri", dest->num_options, dest->options);
+		uri = cups.cupsGetOption("device-uri", dest->num_options, dest->options);
 	res->printer_uri = g_strdup(uri ? uri : o->dest);
 	say(o, _("connecting to %s"), o->dest);
 	char resource[1024];
-	http = cupsConnectDest(dest, CUPS_DEST_FLAGS_DEVICE, o->timeout_ms > 0 ? o->timeout_ms : 30000,
-	                       NULL, resource, sizeof resource, NULL, NULL);
+	http = cups.cupsConnectDest(dest, CUPS_DEST_FLAGS_DEVICE,
+	                            o->timeout_ms > 0 ? o->timeout_ms : 30000, NULL, resource,
+	                            sizeof resource, NULL, NULL);
 	if (!http) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
-		             _("cannot reach the printer %s: %s"), o->dest, cupsLastErrorString());
+		             _("cannot reach the printer %s: %s"), o->dest,
+		             cups.cupsLastErrorString());
 		goto out;
 	}
-	info = cupsCopyDestInfo(http, dest);
-	if (!info && httpError(http)) {
+	info = cups.cupsCopyDestInfo(http, dest);
+	if (!info && cups.httpError(http)) {
 		/* libcups connects lazily: a refused connection shows here. */
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
-		             _("cannot reach the printer %s: %s"), o->dest, g_strerror(httpError(http)));
+		             _("cannot reach the printer %s: %s"), o->dest,
+		             g_strerror(cups.httpError(http)));
 		goto out;
 	}
 	if (!info) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL,
 		             _("the printer %s does not answer as an IPP printer: %s"), o->dest,
-		             cupsLastErrorString());
+		             cups.cupsLastErrorString());
 		goto out;
 	}
 	res->state = CP_PRINT_REFUSED;
@@ -339,10 +361,10 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 	    !supported(http, dest, info, o->dest, CUPS_SIDES, CUPS_SIDES_ONE_SIDED, err) ||
 	    (o->copies > 1 && !supported(http, dest, info, o->dest, CUPS_COPIES, copies, err)))
 		goto out;
-	nopts = cupsAddOption("print-scaling", "none", nopts, &opts);
-	nopts = cupsAddOption(CUPS_MEDIA, CUPS_MEDIA_A4, nopts, &opts);
-	nopts = cupsAddOption(CUPS_SIDES, CUPS_SIDES_ONE_SIDED, nopts, &opts);
-	nopts = cupsAddOption(CUPS_COPIES, copies, nopts, &opts);
+	nopts = cups.cupsAddOption("print-scaling", "none", nopts, &opts);
+	nopts = cups.cupsAddOption(CUPS_MEDIA, CUPS_MEDIA_A4, nopts, &opts);
+	nopts = cups.cupsAddOption(CUPS_SIDES, CUPS_SIDES_ONE_SIDED, nopts, &opts);
+	nopts = cups.cupsAddOption(CUPS_COPIES, copies, nopts, &opts);
 
 	if (o->cancel && *o->cancel) {
 		res->state = CP_PRINT_INTERRUPTED;
@@ -353,10 +375,10 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 	char *base = g_path_get_basename(path);
 	const char *title = o->title && *o->title ? o->title : base;
 	int job_id = 0;
-	ipp_status_t st = cupsCreateDestJob(http, dest, info, &job_id, title, nopts, opts);
+	ipp_status_t st = cups.cupsCreateDestJob(http, dest, info, &job_id, title, nopts, opts);
 	if (st > IPP_STATUS_OK_CONFLICTING || job_id <= 0) {
 		cp_set_error(err, CP_E_IO, NULL, 0, 0, NULL, _("the printer %s refused the job: %s"),
-		             o->dest, cupsLastErrorString());
+		             o->dest, cups.cupsLastErrorString());
 		g_free(base);
 		goto out;
 	}
@@ -366,16 +388,16 @@ bool cp_ipp_print(const cp_print_opts *o, const char *path, cp_print_result *res
 	g_free(base);
 	if (!sent) {
 		/* Whatever part arrived must not print. */
-		cupsCancelDestJob(http, dest, job_id);
+		cups.cupsCancelDestJob(http, dest, job_id);
 		goto out;
 	}
 	ok = follow(http, dest, res->printer_uri, resource, o, res, err);
 out:
-	cupsFreeOptions(nopts, opts);
-	cupsFreeDestInfo(info);
+	cups.cupsFreeOptions(nopts, opts);
+	cups.cupsFreeDestInfo(info);
 	if (http)
-		httpClose(http);
-	cupsFreeDests(dest ? 1 : 0, dest);
+		cups.httpClose(http);
+	cups.cupsFreeDests(dest ? 1 : 0, dest);
 	fclose(f);
 	return ok;
 }

@@ -17,6 +17,16 @@
 #include "i18n.h"
 #include "input/image.h"
 #include "input/profile.h"
+#include "lazylib.h"
+
+#define ZBAR_FUNCTIONS(X) X(zbar_image_create) X(zbar_image_destroy) \
+	X(zbar_image_first_symbol) X(zbar_image_free_data) X(zbar_image_scanner_create) \
+	X(zbar_image_scanner_destroy) X(zbar_image_scanner_set_config) X(zbar_image_set_data) \
+	X(zbar_image_set_format) X(zbar_image_set_size) X(zbar_scan_image) \
+	X(zbar_symbol_get_data) X(zbar_symbol_get_data_length) X(zbar_symbol_get_type) \
+	X(zbar_symbol_next)
+CP_LAZY_LIBRARY(zbar, CP_SONAME_ZBAR, N_("reading a QR code from an image"),
+                ZBAR_FUNCTIONS);
 
 #define COSE_SIGN1_TAG 18
 #define COSE_ALG 1
@@ -571,16 +581,20 @@ bool cp_qrtoken_is_image(const char *path)
 }
 
 bool cp_qrtoken_verify_surface(cairo_surface_t *s, STACK_OF(X509) *anchors,
-                               cp_verify_result *r)
+                               cp_verify_result *r, cp_error **err)
 {
+	if (!cp_lazy_open(&zbar_lib, err))
+		return false;
 	int w = cairo_image_surface_get_width(s), hgt = cairo_image_surface_get_height(s);
 	int stride = cairo_image_surface_get_stride(s);
 	cairo_surface_flush(s);
 	const unsigned char *px = cairo_image_surface_get_data(s);
 	bool alpha = cairo_image_surface_get_format(s) == CAIRO_FORMAT_ARGB32;
 	unsigned char *grey = px && w > 0 && hgt > 0 ? malloc((size_t)w * (size_t)hgt) : NULL;
-	if (!grey)
+	if (!grey) {
+		cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL, _("out of memory"));
 		return false;
+	}
 	for (int y = 0; y < hgt; y++) {
 		const uint32_t *row = (const uint32_t *)(px + (size_t)y * (size_t)stride);
 		for (int x = 0; x < w; x++) {
@@ -592,35 +606,36 @@ bool cp_qrtoken_verify_surface(cairo_surface_t *s, STACK_OF(X509) *anchors,
 			grey[(size_t)y * (size_t)w + (size_t)x] = (unsigned char)(l > 255 ? 255 : l);
 		}
 	}
-	zbar_image_scanner_t *sc = zbar_image_scanner_create();
-	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
-	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
-	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
-	zbar_image_t *img = zbar_image_create();
-	zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
-	zbar_image_set_size(img, (unsigned)w, (unsigned)hgt);
-	zbar_image_set_data(img, grey, (unsigned long)w * (unsigned long)hgt, zbar_image_free_data);
-	int n = zbar_scan_image(sc, img);
+	zbar_image_scanner_t *sc = zbar.zbar_image_scanner_create();
+	zbar.zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+	zbar.zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	zbar.zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
+	zbar_image_t *img = zbar.zbar_image_create();
+	zbar.zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+	zbar.zbar_image_set_size(img, (unsigned)w, (unsigned)hgt);
+	zbar.zbar_image_set_data(img, grey, (unsigned long)w * (unsigned long)hgt,
+	                         zbar.zbar_image_free_data);
+	int n = zbar.zbar_scan_image(sc, img);
 	const zbar_symbol_t *sym = NULL;
 	/* The first QR code that carries a token, else the first QR code. */
-	for (const zbar_symbol_t *y = n > 0 ? zbar_image_first_symbol(img) : NULL; y;
-	     y = zbar_symbol_next(y)) {
-		if (zbar_symbol_get_type(y) != ZBAR_QRCODE)
+	for (const zbar_symbol_t *y = n > 0 ? zbar.zbar_image_first_symbol(img) : NULL; y;
+	     y = zbar.zbar_symbol_next(y)) {
+		if (zbar.zbar_symbol_get_type(y) != ZBAR_QRCODE)
 			continue;
-		const char *d = zbar_symbol_get_data(y);
+		const char *d = zbar.zbar_symbol_get_data(y);
 		if (!sym || strstr(d, "#" CP_QRTOKEN_PREFIX))
 			sym = y;
 	}
 	if (sym) {
-		cp_qrtoken_verify(zbar_symbol_get_data(sym), zbar_symbol_get_data_length(sym), anchors,
-		                  r);
+		cp_qrtoken_verify(zbar.zbar_symbol_get_data(sym),
+		                  zbar.zbar_symbol_get_data_length(sym), anchors, r);
 	} else {
 		memset(r, 0, sizeof *r);
 		r->status = CP_VERIFY_UNSIGNED;
 		r->reason = g_strdup(_("no QR code was found in the image"));
 	}
-	zbar_image_destroy(img);
-	zbar_image_scanner_destroy(sc);
+	zbar.zbar_image_destroy(img);
+	zbar.zbar_image_scanner_destroy(sc);
 	return true;
 }
 
@@ -630,9 +645,7 @@ bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verif
 	cairo_surface_t *s = cp_image_load(path, NULL, err);
 	if (!s)
 		return false;
-	bool ok = cp_qrtoken_verify_surface(s, anchors, r);
+	bool ok = cp_qrtoken_verify_surface(s, anchors, r, err);
 	cairo_surface_destroy(s);
-	if (!ok)
-		cp_set_error(err, CP_E_NOMEM, path, 0, 0, NULL, _("out of memory"));
 	return ok;
 }

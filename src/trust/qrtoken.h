@@ -63,9 +63,10 @@ bool cp_qrtoken_verify_image(const char *path, STACK_OF(X509) *anchors, cp_verif
                              cp_error **err);
 
 /* The same for an image already drawn or loaded (RGB24 or ARGB32): its QR
- * code, read with libzbar. False only when out of memory. */
+ * code, read with libzbar. False only when it cannot be read at all (out of
+ * memory, CP_E_NOMEM; libzbar cannot be opened, CP_E_IO). */
 bool cp_qrtoken_verify_surface(cairo_surface_t *s, STACK_OF(X509) *anchors,
-                               cp_verify_result *r);
+                               cp_verify_result *r, cp_error **err);
 
 /* Whether the file starts like a PNG or JPEG. */
 bool cp_qrtoken_is_image(const char *path);
