@@ -636,8 +636,14 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err)
 	 * CID-keyed): the same copies as when a file is finished (20 MB for
 	 * Noto Serif CJK, 5-7 MB a Fandol face), under the same lock, so that
 	 * one part's copies never add to another's (110 MB peak at 100,000
-	 * certificates when they met, bench/README.md). */
-	bool heavy = t->pages == 0 || (t->fallback_next && !t->fallback_used);
+	 * certificates when they met, bench/README.md). Not the first page of
+	 * a part's first file: then every part holds a page or two and the
+	 * process is at its smallest (the copies of the batch's start meeting
+	 * leave the peak at 100,000 as it was), and each thread waiting there
+	 * for another's copies and the layer's fonts cost 4 % of a
+	 * 1,000-certificate batch's time. */
+	bool heavy = (t->pages == 0 && t->files->len > 0) ||
+	             (t->fallback_next && !t->fallback_used);
 	t->fallback_used = t->fallback_used || t->fallback_next;
 	t->fallback_next = false;
 	if (heavy)
@@ -699,15 +705,14 @@ static int layer_begin(cp_pdf_parts *p, layer_doc *d, cp_pdf_layer_fn draw, void
 }
 
 /* Writes the layer's page out and finishes its document (fonts subset: the
- * same copies of their tables as a part's, under the same lock). */
-static bool layer_end(cp_pdf_parts *p, layer_doc *d, cp_error **err)
+ * same copies of their tables as a part's). It is drawn by the batch's first
+ * page, when the parts are at their smallest: not under the lock (see
+ * cp_pdf_parts_end_page()). */
+static bool layer_end(layer_doc *d, cp_error **err)
 {
 	cairo_t *cr = d->cr;
 	d->cr = NULL;
-	g_mutex_lock(&p->finish_lock);
-	bool ok = page_end(&d->k, d->s, cr, err) && surface_finish(&d->k, d->s, err);
-	g_mutex_unlock(&p->finish_lock);
-	return ok;
+	return page_end(&d->k, d->s, cr, err) && surface_finish(&d->k, d->s, err);
 }
 
 int cp_pdf_parts_layer(cp_pdf_parts *p, cp_pdf_layer_fn draw, void *ud, cp_error **err)
@@ -730,7 +735,7 @@ int cp_pdf_parts_layer(cp_pdf_parts *p, cp_pdf_layer_fn draw, void *ud, cp_error
 	p->layer_state = r > 0 ? 1 : -1;
 	g_cond_broadcast(&p->layer_cond);
 	g_mutex_unlock(&p->layer_lock);
-	if (r > 0 && !layer_end(p, &d, err))
+	if (r > 0 && !layer_end(&d, err))
 		r = -1;
 	/* Read by the commit, after every part's thread is done. */
 	if (r > 0)
