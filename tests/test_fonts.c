@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <fontconfig/fontconfig.h>
+
 #include "layout/fonts.h"
 
 static const char *fonts_dir(void)
@@ -183,6 +185,15 @@ static void test_fallback(void)
 	assert_family(f, "DejaVu Sans", "A", "FandolFang");
 	char *none = cp_fonts_family_for(f, NULL, "\xf4\x8f\xbf\xbd"); /* U+10FFFD */
 	g_assert_null(none);
+	/* fontconfig's default configuration, which Pango initializes beside
+	 * ours, holds not one of the machine's fonts (DejaVu Sans and the rest
+	 * of /usr/share/fonts are installed here) */
+	FcConfig *def = FcConfigGetCurrent();
+	g_assert_nonnull(def);
+	FcFontSet *sys = FcConfigGetFonts(def, FcSetSystem);
+	g_assert_true(!sys || sys->nfont == 0);
+	FcFontSet *app = FcConfigGetFonts(def, FcSetApplication);
+	g_assert_true(!app || app->nfont == 0);
 	cp_fonts_free(f);
 }
 

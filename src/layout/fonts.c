@@ -645,8 +645,29 @@ static char *default_dir(void)
 	return g_build_filename(cp_datadir(), "fonts", NULL);
 }
 
+/* fontconfig's default configuration is the machine's (/etc/fonts and every
+ * font installed). certpress never asks it for a font: each cp_fonts has a
+ * configuration of its own. But Pango (1.50) initializes it for every new font
+ * map, on a thread that the map's first use waits for: 3.5 ms of reading the
+ * machine's configuration and font caches, before any worker could lay out
+ * a page. An empty default configuration, made current once before any font
+ * map, is ready at once, and no code path can reach the machine's fonts
+ * through it. */
+static gpointer empty_default_config(gpointer unused)
+{
+	(void)unused;
+	FcConfig *empty = FcConfigCreate();
+	if (empty) {
+		FcConfigSetCurrent(empty);
+		FcConfigDestroy(empty); /* the current configuration holds it */
+	}
+	return NULL;
+}
+
 cp_fonts *cp_fonts_new(const char *fonts_dir, const char *extra_dir, cp_error **err)
 {
+	static GOnce once = G_ONCE_INIT;
+	g_once(&once, empty_default_config, NULL);
 	cp_fonts *f = g_new0(cp_fonts, 1);
 	f->dir = fonts_dir ? g_strdup(fonts_dir) : default_dir();
 	FcConfig *cfg = NULL;
