@@ -29,6 +29,9 @@ static void help(void)
 	         "      --font-dir DIR    the organization's own fonts, ahead of the defaults\n"
 	         "      --sheet NAME      of a workbook (.xlsx, .xls), the sheet to read\n"
 	         "                        (default: the first)\n"
+	         "  -j, --jobs N          threads that lay the records out (default: one per\n"
+	         "                        processor; not with --html); every N gives the\n"
+	         "                        same report\n"
 	         "      --json            write the report as JSON on standard output\n"
 	         "      --rejects FILE    write the refused rows with a reason column (CSV)\n"
 	         "      --html FILE       write an HTML report with a thumbnail of each\n"
@@ -74,6 +77,29 @@ static bool on_record(void *ud, cp_record *rec, cp_page *pg, cp_problems *row,
 	return true;
 }
 
+/* ---------------------------------------- laid out by the worker threads */
+
+/* The records are checked by this thread, in row order; the workers lay
+ * them out (nothing is drawn) and this thread reports each in row order:
+ * the same problems as one thread finds, in the same order. */
+static bool pool_admit(void *ud, cli_item *it, cp_error **err)
+{
+	(void)ud;
+	(void)err;
+	it->draw = false;
+	return true;
+}
+
+static bool pool_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
+{
+	return on_record(ud, &it->rec, NULL, &it->row, still_valid, err);
+}
+
+static const cli_pool_ops check_ops = {
+	.admit = pool_admit,
+	.settle = pool_settle,
+};
+
 int cli_check(int argc, char **argv)
 {
 	enum { OPT_NO_LAYOUT = 256, OPT_FONT_DIR, OPT_JSON, OPT_REJECTS, OPT_HTML, OPT_SHEET };
@@ -86,15 +112,18 @@ int cli_check(int argc, char **argv)
 		{"rejects", required_argument, NULL, OPT_REJECTS},
 		{"html", required_argument, NULL, OPT_HTML},
 		{"sheet", required_argument, NULL, OPT_SHEET},
+		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *org = NULL, *tpl = NULL, *font_dir = NULL, *rejects = NULL, *html = NULL, *sheet = NULL;
-	bool no_layout = false, json = false, quiet = false;
+	bool no_layout = false, json = false, quiet = false, jobs_given = false;
+	int jobs = cli_pool_default_workers();
+	long v;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "O:t:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "O:t:j:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'O': org = optarg; break;
 		case 't': tpl = optarg; break;
@@ -104,6 +133,13 @@ int cli_check(int argc, char **argv)
 		case OPT_REJECTS: rejects = optarg; break;
 		case OPT_HTML: html = optarg; break;
 		case OPT_SHEET: sheet = optarg; break;
+		case 'j':
+			if (!cli_parse_long(optarg, 1, CLI_POOL_MAX_WORKERS, &v))
+				return cli_usage_error("check", _("--jobs must be a whole number from 1 to %d"),
+				                       CLI_POOL_MAX_WORKERS);
+			jobs = (int)v;
+			jobs_given = true;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': help(); return 0;
 		default: return cli_usage_error("check", _("unknown option"));
@@ -115,12 +151,19 @@ int cli_check(int argc, char **argv)
 		return cli_usage_error("check", _("--org PROFILE is required"));
 	if (no_layout && (tpl || html))
 		return cli_usage_error("check", _("--no-layout cannot go with --template or --html"));
+	if (jobs_given && (no_layout || html))
+		return cli_usage_error("check", _("--jobs lays records out on threads: not with "
+		                                  "--no-layout or --html"));
+	/* The HTML report draws each valid record's thumbnail from its page,
+	 * on this thread; without layout there is nothing for workers to do. */
+	bool pool = !no_layout && !html;
 
 	cli_install_signals();
 	char *def_tpl = cli_data_path("templates/certificate.conf");
 	cli_batch_opts bo = {
 		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = no_layout ? NULL : tpl ? tpl : def_tpl,
+		.workers_lay_out = pool,
 	};
 	cli_batch b = {0};
 	check_ctx ctx = {.b = &b};
@@ -151,7 +194,8 @@ int cli_check(int argc, char **argv)
 		if (!ctx.html)
 			goto out;
 	}
-	if (!cli_batch_run(&b, on_record, &ctx, _("checking"), &err))
+	if (pool ? !cli_batch_run_pool(&b, &check_ops, &ctx, jobs, _("checking"), &err)
+	         : !cli_batch_run(&b, on_record, &ctx, _("checking"), &err))
 		goto out;
 
 	cp_report_summary sum = {

@@ -117,6 +117,54 @@ contains "$html" "id_number.check" "--html names the rule"
 l=$(leaks "$T_TMP/report.html")
 [ -z "$l" ] && ok "no whole ID number in the HTML" || not_ok "no whole ID number in the HTML" "$l"
 
+# --- --jobs: the records laid out on threads, the same report ---------------
+# 200 rows over the sample's (each number's serial, positions 17-22, made
+# its own), with a name too long for its box (a layout refusal), rare
+# characters (fallback warnings), a wrong date and a repeated number here and
+# there: several chunks of 32 for each worker.
+awk -F, -v OFS=, 'NR == 1 { print; next }
+	{ rows[NR - 2] = $0 }
+	END {
+		for (i = 0; i < 200; i++) {
+			$0 = rows[i % 20]
+			$7 = substr($7, 1, 16) sprintf("%06d", i + 1)
+			if (i % 37 == 5) $1 = "阿卜杜热合曼·买买提艾力·阿不都热西提江·阿卜杜热合曼·买买提"
+			if (i % 41 == 7) $1 = "潘喆"
+			if (i % 53 == 9) $8 = "2026-02-30"
+			if (i % 59 == 11) $7 = substr($7, 1, 16) "000001"
+			print
+		}
+	}' "$T_TMP/sample.csv" >"$T_TMP/many.csv"
+for j in 1 2 4; do
+	run check --org "$ORG" --jobs $j --json --rejects "$T_TMP/rej-$j.csv" "$T_TMP/many.csv"
+	expect_status 1 "--jobs $j: some rows refused"
+	echo "$T_ERR" >"$T_TMP/err-$j"
+	echo "$T_OUT" >"$T_TMP/out-$j"
+done
+contains "$(cat "$T_TMP/err-1")" "does not fit in its box" "the batch has layout refusals"
+contains "$(cat "$T_TMP/err-1")" "layout.font_fallback" "and fallback warnings"
+contains "$(cat "$T_TMP/err-1")" "cert_no.duplicate" "and rule refusals"
+contains "$(cat "$T_TMP/err-1")" "200 records, " "all 200 rows are counted"
+for j in 2 4; do
+	cmp -s "$T_TMP/err-1" "$T_TMP/err-$j" && ok "--jobs $j: the same report as one thread" ||
+		not_ok "--jobs $j: the same report as one thread" "$(diff "$T_TMP/err-1" "$T_TMP/err-$j" | head -5)"
+	cmp -s "$T_TMP/out-1" "$T_TMP/out-$j" && ok "--jobs $j: the same JSON" ||
+		not_ok "--jobs $j: the same JSON"
+	cmp -s "$T_TMP/rej-1.csv" "$T_TMP/rej-$j.csv" && ok "--jobs $j: the same rejects file" ||
+		not_ok "--jobs $j: the same rejects file"
+done
+# the HTML report (thumbnails drawn from each page) stays on one thread
+run check --org "$ORG" --html "$T_TMP/many.html" "$T_TMP/many.csv"
+expect_status 1 "--html over the same batch"
+[ "$T_ERR" = "$(cat "$T_TMP/err-1")" ] && ok "--html: the same report" ||
+	not_ok "--html: the same report" "$(echo "$T_ERR" | diff - "$T_TMP/err-1" | head -5)"
+run check --org "$ORG" --jobs 2 --html "$T_TMP/x.html" "$T_TMP/many.csv"
+expect_status 2 "--jobs with --html is a usage error"
+contains "$T_ERR" "--jobs lays records out on threads" "and says why"
+file_absent "$T_TMP/x.html" "no HTML written"
+run check --org "$ORG" --jobs 0 "$T_TMP/many.csv"
+expect_status 2 "--jobs 0 is a usage error"
+
 # --- encodings --------------------------------------------------------------
 # Excel's "CSV" on a Chinese Windows writes GB18030 without a BOM; iconv also
 # turns the BOM into GB18030's own four bytes: both must read the same.
