@@ -42,7 +42,7 @@
 #define PHOTO_W 413
 #define PHOTO_H 579
 #define MAX_RECORDS 1000000L /* 6-digit serials per level: 999,999 */
-#define MAX_PHOTOS 999
+#define MAX_PHOTOS 100000L
 
 static void die(const char *what, const char *detail)
 {

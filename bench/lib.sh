@@ -43,6 +43,15 @@ ensure_batch() {
 	[ -f "$CACHE/batch-$1.csv" ] || "$BIN/gen-batch" csv "$1" "$NPHOTOS" "$CACHE/batch-$1.csv"
 }
 
+# ensure_own N: bench/cache/own-N.csv, batch N but with a photo of its own for
+# every record, as a real batch has (photos/p01.jpg … pN.jpg, made once; the
+# first 50 are the other batches' photos, the same bytes).
+ensure_own() {
+	bench_data_fresh
+	[ -f "$CACHE/photos/p$1.jpg" ] || "$BIN/gen-batch" photos "$CACHE/photos" "$1"
+	[ -f "$CACHE/own-$1.csv" ] || "$BIN/gen-batch" csv "$1" "$1" "$CACHE/own-$1.csv"
+}
+
 # ensure_xlsx N: bench/cache/batch-N.xlsx, the same batch as a workbook
 # (bench/csv2xlsx.py), beside the CSV so that the photo paths resolve alike;
 # made again when the CSV or the script is newer.
