@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
+#include <pango/pangocairo.h>
 
 #include "layout/fonts.h"
 
@@ -261,6 +263,90 @@ static void test_bold(void)
 	cp_fonts_free(f);
 }
 
+static cairo_status_t discard(void *closure, const unsigned char *data, unsigned int len)
+{
+	(void)closure;
+	(void)data;
+	(void)len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* KB of the process resident from mappings of files whose name has one of
+ * the words (/proc/self/smaps). */
+static long mapped_kb(const char *const *words, size_t nwords)
+{
+	char *smaps = NULL;
+	g_assert_true(g_file_get_contents("/proc/self/smaps", &smaps, NULL, NULL));
+	char **lines = g_strsplit(smaps, "\n", -1);
+	long kb = 0;
+	bool ours = false;
+	for (char **l = lines; *l; l++) {
+		long v;
+		if (g_ascii_isxdigit(**l) && strchr(*l, '-') && strchr(*l, ' ') < strchr(*l, '-') + 20) {
+			ours = false;
+			for (size_t i = 0; i < nwords; i++)
+				ours = ours || strstr(*l, words[i]) != NULL;
+		} else if (ours && sscanf(*l, "Rss: %ld kB", &v) == 1) {
+			kb += v;
+		}
+	}
+	g_strfreev(lines);
+	g_free(smaps);
+	return kb;
+}
+
+/* The faces Cairo embeds are read through certpress's stream, not mapped:
+ * a PDF that uses FandolSong, its Bold, FandolFang and the fallback face
+ * (Noto Serif CJK SC as layout.c matches it to FandolFang) has Cairo copy
+ * each one's whole CFF table (5-20 MB) twice, and none of that stays
+ * resident from the font files (HarfBuzz, which shapes, maps them too and
+ * reads some 150 KB of each). */
+static void test_tables_read(void)
+{
+	cp_fonts *f = project_fonts();
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(discard, NULL, 595, 842);
+	cairo_t *cr = cairo_create(s);
+	struct {
+		const char *list;
+		bool bold;
+		const char *text;
+	} runs[] = {
+		{"FandolSong", false, "职业技能等级证书"},
+		{"FandolSong", true, "证书编号"},
+		{"FandolFang", false, "张三"},
+		{NULL, false, "李䶮"}, /* as a name is set whole in the fallback face */
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+		PangoContext *ctx = cp_fonts_context_new(f);
+		PangoLayout *lay = pango_layout_new(ctx);
+		PangoFontDescription *d;
+		if (runs[i].list) {
+			d = cp_fonts_description(runs[i].list, 20, runs[i].bold);
+		} else {
+			d = pango_font_description_new();
+			pango_font_description_set_family(d, "Noto Serif CJK SC");
+			pango_font_description_set_weight(d, PANGO_WEIGHT_ULTRALIGHT);
+			pango_font_description_set_size(d, 20 * PANGO_SCALE);
+		}
+		pango_layout_set_font_description(lay, d);
+		pango_layout_set_text(lay, runs[i].text, -1);
+		cairo_move_to(cr, 50, 50 + 40 * (double)i);
+		pango_cairo_show_layout(cr, lay);
+		pango_font_description_free(d);
+		g_object_unref(lay);
+		g_object_unref(ctx);
+	}
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	const char *const words[] = {"Fandol", "NotoSerifCJK"};
+	long kb = mapped_kb(words, G_N_ELEMENTS(words));
+	g_test_message("resident from the font files: %ld KB", kb);
+	g_assert_cmpint(kb, <, 8192);
+	cp_fonts_free(f);
+}
+
 /* The single cache file fontconfig wrote for our folder, or NULL. */
 static char *fc_cache_file(void)
 {
@@ -386,5 +472,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/fallback", test_fallback);
 	g_test_add_func("/fonts/names", test_names_have_glyphs);
 	g_test_add_func("/fonts/bold", test_bold);
+	g_test_add_func("/fonts/tables-read", test_tables_read);
 	return g_test_run();
 }
