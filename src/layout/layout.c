@@ -3,10 +3,10 @@
 
 #include <glib.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <pango/pangocairo.h>
 #include <string.h>
 
+#include "digest.h"
 #include "error.h"
 #include "layout/fonts.h"
 #include "i18n.h"
@@ -1010,8 +1010,8 @@ const char *cp_page_photo_sha256(const cp_page *pg)
  * certificate apart or confirm they are the same. Whole numbers, not "%.3f":
  * the same canonical values, without formatting a hundred floating-point
  * numbers a page (that was 7 % of a batch's time). */
-/* v in decimal, then a tab. */
-static void append_num(GString *s, long long v)
+/* v in decimal, then a tab, at p; returns the end. */
+static char *put_num(char *p, long long v)
 {
 	char b[24];
 	int n = 0;
@@ -1020,10 +1020,11 @@ static void append_num(GString *s, long long v)
 		b[n++] = (char)('0' + u % 10);
 	while ((u /= 10) > 0);
 	if (v < 0)
-		g_string_append_c(s, '-');
+		*p++ = '-';
 	while (n)
-		g_string_append_c(s, b[--n]);
-	g_string_append_c(s, '\t');
+		*p++ = b[--n];
+	*p++ = '\t';
+	return p;
 }
 
 char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo)
@@ -1036,13 +1037,15 @@ char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo)
 	size_t n;
 	const cp_page_item *it = cp_page_items(pg, &n);
 	for (size_t i = 0; i < n; i++) {
-		append_num(t, (int)it[i].kind);
-		append_num(t, it[i].bind);
-		append_num(t, llround(it[i].x * 1000));
-		append_num(t, llround(it[i].y * 1000));
-		append_num(t, llround(it[i].w * 1000));
-		append_num(t, llround(it[i].h * 1000));
-		append_num(t, llround(it[i].font_size * 100));
+		char line[7 * 22], *p = line; /* seven numbers of at most 21 characters */
+		p = put_num(p, (int)it[i].kind);
+		p = put_num(p, it[i].bind);
+		p = put_num(p, llround(it[i].x * 1000));
+		p = put_num(p, llround(it[i].y * 1000));
+		p = put_num(p, llround(it[i].w * 1000));
+		p = put_num(p, llround(it[i].h * 1000));
+		p = put_num(p, llround(it[i].font_size * 100));
+		g_string_append_len(t, line, p - line);
 		if (it[i].text)
 			g_string_append(t, it[i].text);
 		g_string_append_c(t, '\n');
@@ -1062,20 +1065,7 @@ char *cp_page_digest(const cp_page *pg, cp_mode mode, const char *photo)
 		g_string_append(t, known ? known : ph);
 	}
 	g_free(ph);
-	unsigned char md[32];
-	char *hex = NULL;
-	if (EVP_Digest(t->str, t->len, md, NULL, EVP_sha256(), NULL) == 1) {
-		static const char digits[] = "0123456789abcdef";
-		hex = g_malloc(65);
-		for (int k = 0; k < 32; k++) {
-			hex[2 * k] = digits[md[k] >> 4];
-			hex[2 * k + 1] = digits[md[k] & 15];
-		}
-		hex[64] = 0;
-	} else {
-		/* OpenSSL without SHA-256 (not on Debian): the same digest by GLib */
-		hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)t->str, t->len);
-	}
+	char *hex = cp_sha256_hex(t->str, t->len);
 	g_string_free(t, TRUE);
 	return hex;
 }
