@@ -318,7 +318,7 @@ static QRcode *library_symbol(const char *text, int ec)
 static void test_mask_as_library(void)
 {
 	GRand *r = g_rand_new_with_seed(20261206);
-	int masks_seen = 0;
+	int masks_seen = 0, widths_seen = 0;
 	for (int i = 0; i < 3000; i++) {
 		int len = i % 10 == 0 ? g_rand_int_range(r, 1, CP_QR_MAX_BYTES + 1)
 		                      : g_rand_int_range(r, 1, 400);
@@ -350,6 +350,9 @@ static void test_mask_as_library(void)
 		QRcode *c = library_symbol(text, ec);
 		g_assert_cmpint(cp_qr_width(q), ==, c->width);
 		g_assert_cmpint(cp_qr_version(q), ==, c->version);
+		/* qr.c scores symbols of up to 64 modules on 64-bit lines, of up
+		 * to 128 on 128-bit ones, and leaves wider ones to the library */
+		widths_seen |= c->width <= 64 ? 1 : c->width <= 128 ? 2 : 4;
 		for (int y = 0; y < c->width; y++)
 			for (int x = 0; x < c->width; x++)
 				if (cp_qr_dark(q, x, y) != (c->data[y * c->width + x] & 1))
@@ -363,8 +366,9 @@ static void test_mask_as_library(void)
 		cp_qr_free(q);
 		g_free(text);
 	}
-	/* all eight masks were chosen by some content */
+	/* all eight masks were chosen by some content, at every width */
 	g_assert_cmpint(masks_seen, ==, 0xff);
+	g_assert_cmpint(widths_seen, ==, 7);
 	g_rand_free(r);
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <limits.h>
 #include <math.h>
 #include <qrencode.h>
 #include <stdint.h>
@@ -23,7 +24,8 @@ struct cp_qr {
  * all on the larger signed symbols). Here the same choice is made a line of
  * modules at a time: the symbol is encoded once with mask 0 by the library,
  * unmasked, scored for each mask by the rules libqrencode 4.1 applies
- * (below) with every row and column held in one 128-bit word, and, when
+ * (qr_mask.inc) with every row and column held in one 64-bit word (two for
+ * symbols wider than 64 modules), and, when
  * another mask wins, re-masked in place with the library writing the format
  * information. The result is byte for byte the symbol QRcode_encodeInput()
  * makes (tests/test_qr.c compares them on thousands of random contents);
@@ -38,34 +40,7 @@ extern QRcode *QRcode_encodeMask(QRinput *input, int mask);
 extern int Mask_writeFormatInformation(int width, unsigned char *frame, int mask,
                                        QRecLevel level);
 
-typedef unsigned __int128 qr_line; /* bit x: module x of a line, dark = 1 */
-#define QR_LINE_MAX 128
-
-static inline int popcount128(qr_line v)
-{
-	return __builtin_popcountll((uint64_t)v) + __builtin_popcountll((uint64_t)(v >> 64));
-}
-
-static inline int ctz128(qr_line v) /* v != 0 */
-{
-	uint64_t lo = (uint64_t)v;
-	return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(v >> 64));
-}
-
-static inline int top128(qr_line v) /* the highest set bit; v != 0 */
-{
-	uint64_t hi = (uint64_t)(v >> 64);
-	return hi ? 127 - __builtin_clzll(hi) : 63 - __builtin_clzll((uint64_t)v);
-}
-
-/* Are the len modules from `from` on all set in v (within 0 … n-1)? */
-static inline bool all_set(qr_line v, int from, int len, int n)
-{
-	if (from < 0 || len <= 0 || from + len > n)
-		return false;
-	qr_line m = len >= 128 ? ~(qr_line)0 : ((qr_line)1 << len) - 1;
-	return ((v >> from) & m) == m;
-}
+typedef unsigned __int128 qr_wide;
 
 /* Does mask m invert module (x, y)? ISO/IEC 18004 table 10: the module is
  * inverted where the condition holds. */
@@ -83,112 +58,34 @@ static bool mask_inverts(int m, int x, int y)
 	}
 }
 
-/* Rule 3 at one dark run [s, s + 3k): 40 when it is the middle of dark k,
- * light k, dark 3k, light k, dark k runs (1:1:3:1:1) and the pattern has no
- * dark module before it in the line or light for 4k modules before it, or
- * else no dark module after it or light for 4k modules after it. */
-static int finder_like(qr_line d, qr_line l, int n, int s, int k)
-{
-	int a = s - 2 * k, e = s + 5 * k; /* the pattern is [a, e) */
-	if (!all_set(l, s - k, k, n) || !all_set(d, a, k, n) || !all_set(l, s + 3 * k, k, n) ||
-	    !all_set(d, s + 4 * k, k, n))
-		return 0;
-	/* the outer dark runs end where the pattern does */
-	if ((a > 0 && !((l >> (a - 1)) & 1)) || (e < n && !((l >> e) & 1)))
-		return 0;
-	if (ctz128(d) == a || all_set(l, a - 4 * k, 4 * k, n) || top128(d) == e - 1 ||
-	    all_set(l, e, 4 * k, n))
-		return 40;
-	return 0;
-}
-
-/* The penalty of one row or column of n modules by libqrencode's rules 1
- * and 3. Rule 1: each run of 5 or more modules of one colour costs 3 plus
- * its length beyond 5 (counted as the 5-module windows of one colour, L - 4
- * a run, plus 2 for each run's first window). Rule 3: finder_like() at each
- * dark run that can be the middle of such a pattern. */
-static inline __attribute__((always_inline)) int line_penalty(qr_line d, int n)
-{
-	qr_line valid = n == 128 ? ~(qr_line)0 : ((qr_line)1 << n) - 1;
-	d &= valid;
-	qr_line l = ~d & valid;
-	qr_line same = ~(d ^ (d >> 1)) & (valid >> 1); /* x and x + 1 alike */
-	qr_line w5 = same & (same >> 1) & (same >> 2) & (same >> 3);
-	qr_line start = ((d ^ (d << 1)) | 1) & valid; /* a run starts at x */
-	int p = popcount128(w5) + 2 * popcount128(w5 & start);
-	if (n < 7)
-		return p;
-	/* k = 1: the whole 1011101 pattern, bounded by light or the line's
-	 * ends; k >= 2: every dark run of 6 or more from its start. */
-	qr_line before = (l << 1) | 1, after = (l >> 7) | ((qr_line)1 << (n - 7));
-	qr_line c = d & (l >> 1) & (d >> 2) & (d >> 3) & (d >> 4) & (l >> 5) & (d >> 6) & before &
-	            after;
-	while (c) {
-		int s = ctz128(c);
-		c &= c - 1;
-		p += finder_like(d, l, n, s + 2, 1);
-	}
-	qr_line run6 = d & (d >> 1) & (d >> 2) & (d >> 3) & (d >> 4) & (d >> 5) & before;
-	while (run6) {
-		int s = ctz128(run6);
-		run6 &= run6 - 1;
-		qr_line rest = l >> s;
-		int len = rest ? ctz128(rest) : n - s;
-		if (len % 3 == 0)
-			p += finder_like(d, l, n, s, len / 3);
-	}
-	return p;
-}
-
-/* The score of a masked symbol, lower is better: rows[y] bit x and
- * cols[x] bit y are module (x, y). Rules 1 and 3 on every row and column;
- * rule 2: every 2 x 2 block of one colour costs 3; rule 4: 10 for every
- * 5 % the dark share (rounded to a whole per cent) is away from 50 %. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-/* With the POPCNT instruction where the processor has it (chosen once at
- * start-up): Debian's baseline x86-64 has none, and its libgcc routine was
- * 1.2 % of a PDF batch. */
-__attribute__((target_clones("popcnt", "default")))
-#endif
-static int symbol_penalty(const qr_line *rows, const qr_line *cols, int n)
-{
-	int p = 0, dark = 0;
-	qr_line inner = (n == 128 ? ~(qr_line)0 : ((qr_line)1 << n) - 1) & ~(qr_line)1;
-	for (int y = 0; y < n; y++) {
-		dark += popcount128(rows[y]);
-		p += line_penalty(rows[y], n) + line_penalty(cols[y], n);
-		if (y == 0)
-			continue;
-		/* blocks whose right-hand column is x = 1 … n - 1 */
-		qr_line a = rows[y - 1], b = rows[y], a1 = a << 1, b1 = b << 1;
-		p += 3 * popcount128(~(a ^ b) & ~(a1 ^ b1) & ~(b ^ b1) & inner);
-	}
-	int w2 = n * n;
-	int ratio = (200 * dark + w2) / w2 / 2;
-	return p + abs(ratio - 50) / 5 * 10;
-}
-
 /* The modules each mask inverts, as lines of 128: every mask repeats over
  * 12 rows (row y is rows[m][y % 12], bit x) and over 6 columns (column x is
  * cols[m][x % 6], bit y). Made once. */
 static struct {
-	qr_line rows[8][12], cols[8][6];
+	qr_wide rows[8][12], cols[8][6];
 } patterns;
 
 static gpointer make_patterns(gpointer unused)
 {
 	for (int m = 0; m < 8; m++) {
 		for (int y = 0; y < 12; y++)
-			for (int x = 0; x < QR_LINE_MAX; x++)
+			for (int x = 0; x < 128; x++)
 				if (mask_inverts(m, x, y))
-					patterns.rows[m][y] |= (qr_line)1 << x;
+					patterns.rows[m][y] |= (qr_wide)1 << x;
 		for (int x = 0; x < 6; x++)
-			for (int y = 0; y < QR_LINE_MAX; y++)
+			for (int y = 0; y < 128; y++)
 				if (mask_inverts(m, x, y))
-					patterns.cols[m][x] |= (qr_line)1 << y;
+					patterns.cols[m][x] |= (qr_wide)1 << y;
 	}
 	return NULL;
 }
+
+#define QR_BITS 64
+#include "layout/qr_mask.inc"
+#undef QR_BITS
+#define QR_BITS 128
+#include "layout/qr_mask.inc"
+#undef QR_BITS
 
 /* Re-chooses the mask of c, made with mask 0 by the library, as the library
  * would have, keeping its data with the chosen mask and its format
@@ -196,80 +93,7 @@ static gpointer make_patterns(gpointer unused)
  * as expected. */
 static bool choose_mask(QRcode *c, QRecLevel level)
 {
-	static GOnce once = G_ONCE_INIT;
-	g_once(&once, make_patterns, NULL);
-	int n = c->width;
-	if (n < 21 || n > QR_LINE_MAX)
-		return false;
-	/* Unmasked colours (U, by row and by column), the modules a mask
-	 * inverts (D: not function patterns) and where the format
-	 * information goes. qrencode.h: bit 7 of a module marks function
-	 * patterns, bit 2 the format information, bit 0 the colour. */
-	qr_line U[QR_LINE_MAX] = {0}, D[QR_LINE_MAX] = {0};
-	qr_line Uc[QR_LINE_MAX] = {0}, Dc[QR_LINE_MAX] = {0};
-	int fpos[30], nf = 0;
-	for (int y = 0; y < n; y++) {
-		const unsigned char *row = c->data + (size_t)y * (size_t)n;
-		for (int x = 0; x < n; x++) {
-			if ((row[x] & 0x84) == 0x84) {
-				if (nf == 30)
-					return false;
-				fpos[nf++] = y * n + x;
-			}
-		}
-	}
-	/* Lines built from their last module back, one bit shift a module. */
-	for (int i = 0; i < n; i++) {
-		qr_line u = 0, dr = 0, uc = 0, dc = 0;
-		const unsigned char *row = c->data + (size_t)i * (size_t)n;
-		const unsigned char *col = c->data + (size_t)i;
-		for (int j = n - 1; j >= 0; j--) {
-			unsigned char v = row[j], w = col[(size_t)j * (size_t)n];
-			u = (u << 1) | (qr_line)((v & 0x84) != 0x84 && (v & 1));
-			dr = (dr << 1) | (qr_line)!(v & 0x80);
-			uc = (uc << 1) | (qr_line)((w & 0x84) != 0x84 && (w & 1));
-			dc = (dc << 1) | (qr_line)!(w & 0x80);
-		}
-		U[i] = u, D[i] = dr, Uc[i] = uc, Dc[i] = dc;
-	}
-	if (nf != 30)
-		return false;
-	for (int i = 0; i < n; i++) { /* mask 0 off */
-		U[i] ^= patterns.rows[0][i % 12] & D[i];
-		Uc[i] ^= patterns.cols[0][i % 6] & Dc[i];
-	}
-	unsigned char *fmt = g_malloc((size_t)n * (size_t)n);
-	qr_line R[QR_LINE_MAX], C[QR_LINE_MAX];
-	int best = 0, best_p = 0;
-	for (int m = 0; m < 8; m++) {
-		for (int i = 0; i < n; i++) {
-			R[i] = U[i] ^ (patterns.rows[m][i % 12] & D[i]);
-			C[i] = Uc[i] ^ (patterns.cols[m][i % 6] & Dc[i]);
-		}
-		Mask_writeFormatInformation(n, fmt, m, level);
-		for (int i = 0; i < nf; i++) {
-			if (fmt[fpos[i]] & 1) {
-				int x = fpos[i] % n, y = fpos[i] / n;
-				R[y] |= (qr_line)1 << x;
-				C[x] |= (qr_line)1 << y;
-			}
-		}
-		int p = symbol_penalty(R, C, n);
-		if (m == 0 || p < best_p)
-			best = m, best_p = p;
-	}
-	g_free(fmt);
-	if (best != 0) {
-		for (int y = 0; y < n; y++) {
-			qr_line flip = (patterns.rows[0][y % 12] ^ patterns.rows[best][y % 12]) & D[y];
-			while (flip) {
-				c->data[(size_t)y * (size_t)n + (size_t)ctz128(flip)] ^= 1;
-				flip &= flip - 1;
-			}
-		}
-		Mask_writeFormatInformation(n, c->data, best, level);
-	}
-	return true;
+	return c->width <= 64 ? choose_mask64(c, level) : choose_mask128(c, level);
 }
 
 cp_qr *cp_qr_encode(const char *text, int ec, cp_error **err)
