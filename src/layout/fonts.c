@@ -525,6 +525,30 @@ static const struct face_match {
 /* Reads at least this much at once: a whole table (see above). */
 #define HUGE_READ (2u << 20)
 
+/* FreeType reads a stream two or three bytes at a time where it walks a
+ * table (a CFF face's charset and index offsets, each glyph's charstring,
+ * here and there in the file): 29,000 pread() calls for a 1,000-certificate
+ * PDF. Short reads are served from the stream's own cache of the file's
+ * 4 KB blocks (32 of them, a block in the slot its number picks); whole
+ * tables are read straight into the caller's block. A single window read
+ * ahead missed as often as not (FreeType goes back and forth between a
+ * glyph's offset, its charstring and the metrics); copying the short reads
+ * from a mapping of the file made 10 MB more of it resident, each page
+ * fault mapping the 64 KB around it. Cairo holds a face's lock whenever
+ * FreeType uses it, so a stream is read by one thread at a time; the lock
+ * here makes that certain. */
+#define BLOCK 4096u
+#define BLOCKS 32u
+#define CACHED_READ (4 * BLOCK) /* shorter reads go through the blocks */
+
+typedef struct read_stream {
+	FT_StreamRec st; /* first: FreeType is given &st */
+	GMutex lock;
+	unsigned long tag[BLOCKS]; /* the block number + 1 each slot holds, or 0 */
+	unsigned len[BLOCKS];      /* its bytes: BLOCK, fewer at the end of the file */
+	unsigned char data[BLOCKS][BLOCK];
+} read_stream;
+
 static void want_huge_pages(unsigned char *buf, unsigned long count)
 {
 #ifdef MADV_HUGEPAGE
@@ -540,16 +564,13 @@ static void want_huge_pages(unsigned char *buf, unsigned long count)
 #endif
 }
 
-static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned char *buf,
-                                 unsigned long count)
+/* count bytes of fd from offset into buf, fewer at the end of the file. */
+static unsigned long pread_all(int fd, unsigned char *buf, unsigned long count,
+                               unsigned long offset)
 {
-	if (count == 0) /* a seek: FreeType asks whether offset is inside */
-		return offset > st->size ? 1 : 0;
-	want_huge_pages(buf, count);
 	size_t done = 0;
 	while (done < count) {
-		ssize_t n = pread((int)st->descriptor.value, buf + done, count - done,
-		                  (off_t)(offset + done));
+		ssize_t n = pread(fd, buf + done, count - done, (off_t)(offset + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -557,6 +578,39 @@ static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned ch
 		done += (size_t)n;
 	}
 	return (unsigned long)done;
+}
+
+static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned char *buf,
+                                 unsigned long count)
+{
+	if (count == 0) /* a seek: FreeType asks whether offset is inside */
+		return offset > st->size ? 1 : 0;
+	int fd = (int)st->descriptor.value;
+	if (count >= CACHED_READ) {
+		want_huge_pages(buf, count);
+		return pread_all(fd, buf, count, offset);
+	}
+	read_stream *rs = (read_stream *)st;
+	unsigned long done = 0;
+	g_mutex_lock(&rs->lock);
+	while (done < count) {
+		unsigned long pos = offset + done, b = pos / BLOCK, in = pos % BLOCK;
+		unsigned slot = (unsigned)(b % BLOCKS);
+		if (rs->tag[slot] != b + 1) {
+			rs->len[slot] = (unsigned)pread_all(fd, rs->data[slot], BLOCK, b * BLOCK);
+			/* kept only when whole or the end of the file: a read that
+			 * failed is tried again next time */
+			bool whole = rs->len[slot] == BLOCK || b * BLOCK + rs->len[slot] == st->size;
+			rs->tag[slot] = whole ? b + 1 : 0;
+		}
+		if (in >= rs->len[slot])
+			break;
+		unsigned long n = MIN(count - done, rs->len[slot] - in);
+		memcpy(buf + done, rs->data[slot] + in, n);
+		done += n;
+	}
+	g_mutex_unlock(&rs->lock);
+	return done;
 }
 
 static GMutex read_faces_lock;
@@ -591,14 +645,17 @@ static FT_Face read_face(const char *path, int index)
 		g_mutex_unlock(&read_faces_lock);
 		return NULL;
 	}
-	FT_Stream st = g_new0(FT_StreamRec, 1);
+	read_stream *rs = g_new0(read_stream, 1);
+	g_mutex_init(&rs->lock);
+	FT_Stream st = &rs->st;
 	st->descriptor.value = fd;
 	st->size = (unsigned long)sb.st_size;
 	st->read = stream_read;
 	FT_Open_Args args = {.flags = FT_OPEN_STREAM, .stream = st};
 	if (FT_Open_Face(read_faces_lib, &args, index, &face) != 0) {
 		close(fd);
-		g_free(st);
+		g_mutex_clear(&rs->lock);
+		g_free(rs);
 		g_free(key);
 		g_mutex_unlock(&read_faces_lock);
 		return NULL;
