@@ -7,13 +7,14 @@
  * Runs COMMAND (searched in PATH) with the same standard streams, waits for
  * it, and appends one line to OUT:
  *
- *   wall=SECONDS user=SECONDS sys=SECONDS maxrss_kb=KB status=N
+ *   wall=SECONDS user=SECONDS sys=SECONDS maxrss_kb=KB status=N minflt=N majflt=N
  *
  * The figures come from wait4(2), so they cover the command and every child
  * it waited for; maxrss_kb is the largest resident set of any one of them
  * (Linux reports ru_maxrss in kilobytes). The wall clock is CLOCK_MONOTONIC
  * from just before fork to just after the wait. status is the exit status, or
- * 128 + signal number. rusage exits with the same status, so a failing
+ * 128 + signal number; minflt and majflt count the page faults served
+ * without and with reading from disk. rusage exits with the same status, so a failing
  * command still fails the benchmark. Used instead of GNU time(1) so that the
  * benchmark needs no package beyond the build's own.
  */
@@ -70,8 +71,9 @@ int main(int argc, char **argv)
 	}
 	int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(out, "wall=%.6f user=%.6f sys=%.6f maxrss_kb=%ld status=%d\n", wall,
-	        seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_maxrss, status);
+	fprintf(out, "wall=%.6f user=%.6f sys=%.6f maxrss_kb=%ld status=%d minflt=%ld majflt=%ld\n",
+	        wall, seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_maxrss, status,
+	        ru.ru_minflt, ru.ru_majflt);
 	if (fclose(out) != 0) {
 		fprintf(stderr, "rusage: %s: %s\n", argv[1], strerror(errno));
 		return 2;
