@@ -347,6 +347,86 @@ static void test_tables_read(void)
 	cp_fonts_free(f);
 }
 
+static cairo_status_t append(void *closure, const unsigned char *data, unsigned int len)
+{
+	g_byte_array_append(closure, data, len);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* A one-page PDF of Chinese and Latin text in FandolSong, its Bold,
+ * FandolFang and the fallback face, each page written out with or without
+ * cp_fonts_probe_begin() around it as pdf.c does. */
+static GByteArray *probe_pdf(cp_fonts *f, bool probe)
+{
+	GByteArray *out = g_byte_array_new();
+	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(append, out, 595, 842);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, "2026-12-07T00:00:00Z");
+	cairo_t *cr = cairo_create(s);
+	const char *texts[] = {"职业技能等级证书 Certificate", "证书编号 No. 0042", "张三 Zhang San",
+	                       "李䶮 Li Yan"};
+	const char *lists[] = {"FandolSong", "FandolSong", "FandolFang", NULL};
+	for (int page = 0; page < 2; page++) {
+		for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+			PangoContext *ctx = cp_fonts_context_new(f);
+			PangoLayout *lay = pango_layout_new(ctx);
+			PangoFontDescription *d;
+			if (lists[i]) {
+				d = cp_fonts_description(lists[i], 20, i == 1);
+			} else {
+				d = pango_font_description_new();
+				pango_font_description_set_family(d, "Noto Serif CJK SC");
+				pango_font_description_set_weight(d, PANGO_WEIGHT_ULTRALIGHT);
+				pango_font_description_set_size(d, 20 * PANGO_SCALE);
+			}
+			pango_layout_set_font_description(lay, d);
+			pango_layout_set_text(lay, texts[i], -1);
+			cairo_move_to(cr, 50, 50 + 40 * (double)i);
+			pango_cairo_show_layout(cr, lay);
+			pango_font_description_free(d);
+			g_object_unref(lay);
+			g_object_unref(ctx);
+		}
+		if (probe)
+			cp_fonts_probe_begin();
+		cairo_show_page(cr);
+		if (probe)
+			cp_fonts_probe_end();
+	}
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(s);
+	return out;
+}
+
+/* A page written out under cp_fonts_probe_begin() reads only the head of
+ * each face's CFF table the first time the document uses the face (Cairo
+ * 1.16 looks there for whether it is CID-keyed), and the PDF is the same,
+ * byte for byte, as when the whole tables are read: the faces are embedded
+ * as CID-keyed fonts either way, Latin letters included. */
+static void test_probe(void)
+{
+	if (cairo_version() >= CAIRO_VERSION_ENCODE(1, 17, 0) ||
+	    cairo_version() < CAIRO_VERSION_ENCODE(1, 16, 0)) {
+		g_test_skip("only with Cairo 1.16");
+		return;
+	}
+	cp_fonts *f = project_fonts();
+	size_t before = cp_fonts_probed_count();
+	GByteArray *whole = probe_pdf(f, false);
+	g_assert_cmpuint(cp_fonts_probed_count(), ==, before);
+	GByteArray *head = probe_pdf(f, true);
+	/* FandolSong, its Bold, FandolFang and Noto Serif CJK SC: once each,
+	 * on the first page */
+	g_assert_cmpuint(cp_fonts_probed_count() - before, ==, 4);
+	g_assert_cmpuint(head->len, ==, whole->len);
+	g_assert_true(memcmp(head->data, whole->data, whole->len) == 0);
+	g_assert_nonnull(g_strstr_len((const char *)whole->data, whole->len, "/CIDFontType0"));
+	g_byte_array_unref(head);
+	g_byte_array_unref(whole);
+	cp_fonts_free(f);
+}
+
 /* The single cache file fontconfig wrote for our folder, or NULL. */
 static char *fc_cache_file(void)
 {
@@ -473,5 +553,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/names", test_names_have_glyphs);
 	g_test_add_func("/fonts/bold", test_bold);
 	g_test_add_func("/fonts/tables-read", test_tables_read);
+	g_test_add_func("/fonts/probe", test_probe);
 	return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "layout/fonts.h"
 
+#include <cairo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fontconfig/fontconfig.h>
@@ -543,6 +544,7 @@ static const struct face_match {
 
 typedef struct read_stream {
 	FT_StreamRec st; /* first: FreeType is given &st */
+	unsigned long cff_at, cff_len; /* the face's CFF table in the file, or 0, 0 */
 	GMutex lock;
 	unsigned long tag[BLOCKS]; /* the block number + 1 each slot holds, or 0 */
 	unsigned len[BLOCKS];      /* its bytes: BLOCK, fewer at the end of the file */
@@ -580,17 +582,131 @@ static unsigned long pread_all(int fd, unsigned char *buf, unsigned long count,
 	return (unsigned long)done;
 }
 
+/* Cairo 1.16 reads a CFF face's whole table twice a document: to subset it
+ * when the document is finished, and before, when a page first uses the
+ * face, only to learn whether it is CID-keyed
+ * (_cairo_cff_scaled_font_is_cid_cff(), called by the page's font subsets
+ * for each new face): it looks at the table's header, skips the Name INDEX
+ * and reads the first Top DICT, then frees the block. That is half the
+ * copies (72 MB for a 1,000-certificate PDF) and the block's pages (never
+ * touched when they are not read: untouched pages of a fresh mapping cost
+ * nothing). While pdf.c writes a page out (cp_fonts_probe_begin()), a read
+ * of a face's whole CFF table on this thread fills in only the first
+ * PROBE_READ bytes, when they hold the header, the Name INDEX and the Top
+ * DICT INDEX; anything else, and every read under another Cairo, is read
+ * whole. tests/test_fonts.c checks that the PDF is the same either way. */
+#define PROBE_READ (64u << 10)
+
+static _Thread_local bool probing;
+static gint probed; /* atomic */
+
+size_t cp_fonts_probed_count(void)
+{
+	return (size_t)g_atomic_int_get(&probed);
+}
+
+void cp_fonts_probe_begin(void)
+{
+	probing = cairo_version() >= CAIRO_VERSION_ENCODE(1, 16, 0) &&
+	          cairo_version() < CAIRO_VERSION_ENCODE(1, 17, 0);
+}
+
+void cp_fonts_probe_end(void)
+{
+	probing = false;
+}
+
+static unsigned long be_uint(const unsigned char *p, int n)
+{
+	unsigned long v = 0;
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/* Where the CFF INDEX at pos in d[0, len) ends, or 0 when it does not end
+ * inside. */
+static unsigned long cff_index_end(const unsigned char *d, unsigned long len, unsigned long pos)
+{
+	if (pos + 2 > len)
+		return 0;
+	unsigned long count = be_uint(d + pos, 2);
+	if (count == 0)
+		return pos + 2;
+	if (pos + 3 > len)
+		return 0;
+	int size = d[pos + 2]; /* of an offset */
+	if (size < 1 || size > 4)
+		return 0;
+	unsigned long first = pos + 3, last = first + count * (unsigned long)size;
+	if (last + (unsigned long)size > len)
+		return 0;
+	/* offsets count from the byte before the data */
+	unsigned long end = last + (unsigned long)size - 1 + be_uint(d + last, size);
+	return end <= len ? end : 0;
+}
+
+/* True when d[0, len) holds a CFF table's header, Name INDEX and Top DICT
+ * INDEX whole. */
+static bool cff_head_inside(const unsigned char *d, unsigned long len)
+{
+	if (len < 4 || d[0] != 1 || d[2] < 4)
+		return false;
+	unsigned long name_end = cff_index_end(d, len, d[2]);
+	return name_end && cff_index_end(d, len, name_end) != 0;
+}
+
+/* The offset and length of face index's CFF table in fd's sfnt file (or
+ * collection), or 0, 0. */
+static void find_cff(int fd, int index, unsigned long *at, unsigned long *len)
+{
+	*at = *len = 0;
+	unsigned char h[16];
+	unsigned long dir = 0;
+	if (pread_all(fd, h, 12, 0) != 12)
+		return;
+	if (memcmp(h, "ttcf", 4) == 0) {
+		if (index < 0 || (unsigned long)index >= be_uint(h + 8, 4) ||
+		    pread_all(fd, h, 4, 12 + 4 * (unsigned long)index) != 4)
+			return;
+		dir = be_uint(h, 4);
+		if (pread_all(fd, h, 12, dir) != 12)
+			return;
+	}
+	unsigned long n = be_uint(h + 4, 2);
+	for (unsigned long i = 0; i < n; i++) {
+		if (pread_all(fd, h, 16, dir + 12 + 16 * i) != 16)
+			return;
+		if (memcmp(h, "CFF ", 4) == 0) {
+			*at = be_uint(h + 8, 4);
+			*len = be_uint(h + 12, 4);
+			return;
+		}
+	}
+}
+
 static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned char *buf,
                                  unsigned long count)
 {
 	if (count == 0) /* a seek: FreeType asks whether offset is inside */
 		return offset > st->size ? 1 : 0;
 	int fd = (int)st->descriptor.value;
+	read_stream *rs = (read_stream *)st;
+	if (probing && count > PROBE_READ && offset == rs->cff_at && count == rs->cff_len) {
+		unsigned long got = pread_all(fd, buf, PROBE_READ, offset);
+		if (got == PROBE_READ && cff_head_inside(buf, got)) {
+			g_atomic_int_inc(&probed);
+			return count; /* the rest is not read (see above) */
+		}
+		if (got < PROBE_READ)
+			return got;
+		want_huge_pages(buf, count);
+		return got + pread_all(fd, buf + got, count - got, offset + got);
+	}
 	if (count >= CACHED_READ) {
 		want_huge_pages(buf, count);
 		return pread_all(fd, buf, count, offset);
 	}
-	read_stream *rs = (read_stream *)st;
 	unsigned long done = 0;
 	g_mutex_lock(&rs->lock);
 	while (done < count) {
@@ -647,6 +763,7 @@ static FT_Face read_face(const char *path, int index)
 	}
 	read_stream *rs = g_new0(read_stream, 1);
 	g_mutex_init(&rs->lock);
+	find_cff(fd, index, &rs->cff_at, &rs->cff_len);
 	FT_Stream st = &rs->st;
 	st->descriptor.value = fd;
 	st->size = (unsigned long)sb.st_size;

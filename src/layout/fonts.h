@@ -117,4 +117,17 @@ cp_face cp_fonts_face(cp_fonts *f, const char *family, bool bold, bool match_fan
  * none. */
 bool cp_face_has(const cp_face *face, gunichar c);
 
+/* Between cp_fonts_probe_begin() and cp_fonts_probe_end() on a thread (a
+ * Cairo PDF surface writing out a page), a CFF face read through
+ * certpress's stream (fonts.c) gives Cairo 1.16, which reads the whole
+ * table only to learn whether the face is CID-keyed, just its header, Name
+ * and Top DICT, and leaves the rest of Cairo's block unread. Outside, or
+ * with another Cairo, every table is read whole. */
+void cp_fonts_probe_begin(void);
+void cp_fonts_probe_end(void);
+
+/* How many reads were answered with the head of the table only, in the
+ * whole process: lets tests prove it happens. */
+size_t cp_fonts_probed_count(void);
+
 #endif

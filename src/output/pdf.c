@@ -12,6 +12,7 @@
 #include "certpress.h"
 #include "error.h"
 #include "i18n.h"
+#include "layout/fonts.h"
 #include "output/pdf.h"
 #include "output/pdfjoin.h"
 #include "output/pdfsplit.h"
@@ -154,7 +155,10 @@ static cairo_t *page_begin(pdf_sink *k, cairo_surface_t *s, cp_error **err)
 
 static bool page_end(pdf_sink *k, cairo_surface_t *s, cairo_t *cr, cp_error **err)
 {
+	/* Cairo reads only a face's first bytes here (layout/fonts.h). */
+	cp_fonts_probe_begin();
 	cairo_show_page(cr);
+	cp_fonts_probe_end();
 	cairo_status_t st = cairo_status(cr);
 	cairo_destroy(cr);
 	if (st == CAIRO_STATUS_SUCCESS)
