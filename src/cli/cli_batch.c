@@ -506,14 +506,17 @@ static bool wait_one(pool *p, cli_progress *prog, cp_error **err)
 	}
 }
 
-/* Stops the workers (abandoning queued work when the run failed), joins them
- * and frees what is left. */
+/* Stops the workers (abandoning queued work when the run failed), lets the
+ * caller use the time they take to finish (ops->drained), joins them and
+ * frees what is left. */
 static bool pool_end(pool *p, bool ok, cp_error **err)
 {
 	if (!ok)
 		g_atomic_int_set(&p->abandon, 1);
 	for (int i = 0; i < p->started; i++)
 		g_async_queue_push(p->todo, &p->stop);
+	if (ok && p->ops->drained && !p->ops->drained(p->ud, err))
+		ok = false;
 	for (int i = 0; i < p->started; i++) {
 		g_thread_join(p->workers[i].thread);
 		cp_error *e = p->workers[i].exit_err;

@@ -102,6 +102,10 @@ typedef struct cli_pool_ops {
 	/* Calling thread, row order: the record's outcome; *still_valid as for
 	 * cli_record_fn (a layout refusal is already in it->row). */
 	bool (*settle)(void *ud, cli_item *it, bool *still_valid, cp_error **err);
+	/* Calling thread, once, when every record is settled, while the
+	 * workers finish their output (done); not after an error. May be NULL.
+	 * A render records the batch in the ledger here. */
+	bool (*drained)(void *ud, cp_error **err);
 	/* Records per chunk, 1..CLI_POOL_MAX_CHUNK; 0 for the default (32). A
 	 * signed per-holder PDF folder draws a whole chunk into one document
 	 * (fonts subset once per chunk) and takes a larger one. */

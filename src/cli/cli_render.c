@@ -126,6 +126,8 @@ typedef struct render_ctx {
 	cp_redraw *redraw[CLI_POOL_MAX_WORKERS];       /* and what it keeps of it */
 	cp_png_cache *png_cache[CLI_POOL_MAX_WORKERS]; /* and its repeating rows */
 	cp_ledger_batch *lb;
+	const char *input_sha;   /* the input file's SHA-256; NULL: read from a pipe */
+	bool record_tried;       /* prepare_record() went as far as the ledger */
 	bool auto_serial;        /* number the sheets from the ledger's stock */
 	const char *serial_from; /* --serial-from: the first sheet */
 	const char *reissue;
@@ -689,18 +691,64 @@ static bool png_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err
 	return holder_settle(ud, it, still_valid, ".png", err);
 }
 
+/* Records the batch in the ledger, not yet committed
+ * (cp_ledger_batch_prepare(): its checks and inserts under the write lock),
+ * when it is going to be printed. The pool calls it once every record is
+ * settled, while the workers still finish their files and the process
+ * would otherwise wait for them (the inserts of a 1,000-page batch take 8
+ * ms); cli_render_spoiling() calls it again after them, then with nothing
+ * left to do. When the batch is not to be printed (interrupted, a row
+ * asked for missing, records refused, no page) it does nothing and the
+ * caller says why. A batch is recorded before anything is put in place: a
+ * number another station issued meanwhile refuses it here, and nothing is
+ * written; the ledger is locked from here to the commit. */
+static bool prepare_record(render_ctx *c, cp_error **err)
+{
+	if (c->record_tried || cli_interrupted || c->pages == 0 ||
+	    (c->refused_any && !c->skip_invalid) || (c->want_cert && !c->matched))
+		return true;
+	if (c->rows.n) {
+		char *missing = rows_missing(c);
+		bool all = !missing;
+		g_free(missing);
+		if (!all)
+			return true;
+	}
+	c->record_tried = true;
+	/* An input read from a pipe: its checksum is known now that it is read
+	 * (to its end), so that the same data given as a file later can be
+	 * checked against it (certpress reprint --input). */
+	if (c->lb && !c->input_sha) {
+		char *stream_sha = cp_reader_stream_sha256(c->b->reader);
+		bool ok = !stream_sha || cp_ledger_batch_set_input_sha256(c->lb, stream_sha, err);
+		g_free(stream_sha);
+		if (!ok)
+			return false;
+	}
+	cli_test_pause("rendered");
+	if (c->lb && !cp_ledger_batch_prepare(c->lb, err))
+		return false;
+	cli_test_pause("prepared");
+	return true;
+}
+
+static bool batch_drained(void *ud, cp_error **err)
+{
+	return prepare_record(ud, err);
+}
+
 static const cli_pool_ops pdf_ops = {
 	.admit = batch_admit, .ahead = batch_ahead, .draw = pdf_draw, .done = pdf_done,
-	.settle = pdf_settle,
+	.settle = pdf_settle, .drained = batch_drained,
 };
 static const cli_pool_ops png_ops = {
 	.admit = batch_admit, .ahead = batch_ahead, .draw = png_draw, .done = png_done,
-	.settle = png_settle,
+	.settle = png_settle, .drained = batch_drained,
 };
 static const cli_pool_ops pdfdir_ops = {
 	.admit = batch_admit, .ahead = batch_ahead, .draw = pdfdir_draw,
 	.chunk_done = pdfdir_chunk_done,
-	.done = pdfdir_done, .settle = pdfdir_settle,
+	.done = pdfdir_done, .settle = pdfdir_settle, .drained = batch_drained,
 	/* 64 holders per document: its fonts are subset once for 64 files
 	 * rather than 32 (6 % of a run's instructions, bench/README.md). */
 	.chunk = 64,
@@ -1140,6 +1188,7 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 		input_sha = regular ? cli_file_sha256(argv[optind], &err) : NULL;
 		if (regular && !input_sha)
 			goto out;
+		c.input_sha = input_sha;
 		if (expect_sha && (!input_sha || g_ascii_strcasecmp(expect_sha, input_sha) != 0)) {
 			cp_set_error(&err, CP_E_USAGE, argv[optind], 0, 0, NULL,
 			             _("the file changed: its SHA-256 is %s, not the %s expected; "
@@ -1244,23 +1293,10 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 		status = 1;
 		goto out;
 	}
-	/* The batch is recorded (not yet committed) before anything is put in
-	 * place: a number another station issued meanwhile refuses it here, and
-	 * nothing is written. The ledger is locked from here to the commit. */
-	/* An input read from a pipe: its checksum is known now that it is read
-	 * (to its end), so that the same data given as a file later can be
-	 * checked against it (certpress reprint --input). */
-	if (c.lb && !input_sha) {
-		char *stream_sha = cp_reader_stream_sha256(b.reader);
-		bool ok = !stream_sha || cp_ledger_batch_set_input_sha256(c.lb, stream_sha, &err);
-		g_free(stream_sha);
-		if (!ok)
-			goto out;
-	}
-	cli_test_pause("rendered");
-	if (c.lb && !cp_ledger_batch_prepare(c.lb, &err))
+	/* Done by the pool while the workers finished (prepare_record()),
+	 * unless the batch was not drawn by the workers (a preview). */
+	if (!prepare_record(&c, &err))
 		goto out;
-	cli_test_pause("prepared");
 	if (c.rejects) {
 		bool ok = cp_rejects_close(c.rejects, &err);
 		c.rejects = NULL;
