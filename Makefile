@@ -246,7 +246,7 @@ include bench/Makefile.inc
 # each for FUZZ_SECONDS on build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target> and tests/data/fuzz-regress/<target>) and fails on
 # any crash, leak, timeout or over-limit allocation, naming the reproducer.
-FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin sign xlsx zrun qrtoken pngsig pdfsplit qr
+FUZZ_ALL      := csv conf template profile rules image pdfupdate pdfjoin sign xlsx zrun qrtoken pngsig pdfsplit qr cffhead
 FUZZ_TARGETS  := $(foreach t,$(FUZZ_ALL),$(if $(and $(wildcard src/*/$(t).c),$(wildcard fuzz/fuzz_$(t).c)),$(t)))
 FUZZ_SECONDS  ?= 60
 FUZZ_SAN      := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -265,6 +265,7 @@ FUZZ_MAXLEN_qrtoken   := 4096
 FUZZ_MAXLEN_pngsig    := 65536
 FUZZ_MAXLEN_pdfsplit  := 131072
 FUZZ_MAXLEN_qr        := 2048
+FUZZ_MAXLEN_cffhead   := 4096
 FUZZ_OPTS     = -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1
 
 fuzz-build:

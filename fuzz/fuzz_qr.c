@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target "qr": the QR encoder (src/layout/qr.c), which has libqrencode
- * encode with mask 0 and then scores the eight masks itself, 128 modules at
- * a time, instead of the library's module-by-module scoring.
+ * encode with mask 0 and then scores the eight masks itself, 64 or 128
+ * modules at a time (src/layout/qr_mask.inc), instead of the library's
+ * module-by-module scoring.
  *
  * Checked beyond "no crash": for any content (the first byte picks the
  * error-correction level, the rest is the text up to its first NUL), the

@@ -12,6 +12,7 @@
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
+#include "layout/cffhead.h"
 #include "layout/fonts.h"
 
 static const char *fonts_dir(void)
@@ -415,6 +416,67 @@ static void test_probe(void)
 	cp_fonts_free(f);
 }
 
+/* The first 64 KB of path from offset, in *len bytes; g_free(). */
+static unsigned char *file_head(const char *path, long offset, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	g_assert_nonnull(fp);
+	g_assert_cmpint(fseek(fp, offset, SEEK_SET), ==, 0);
+	unsigned char *d = g_malloc(65536);
+	*len = fread(d, 1, 65536, fp);
+	fclose(fp);
+	return d;
+}
+
+/* cffhead.c finds a face's CFF table in an OpenType file and in each face
+ * of a collection (Noto's faces share one), and the end of the table's
+ * header, Name INDEX and Top DICT INDEX; anything cut short or out of
+ * range is refused, never read past. */
+static void test_cff_head(void)
+{
+	char *otf = g_build_filename(fonts_dir(), "FandolSong-Regular.otf", NULL);
+	size_t len;
+	unsigned char *d = file_head(otf, 0, &len);
+	uint32_t at = 0, n = 0;
+	g_assert_true(cp_sfnt_table(d, len, 0, "CFF ", &at, &n));
+	g_assert_cmpuint(n, >, 1000000); /* the whole font's outlines */
+	g_assert_false(cp_sfnt_table(d, len, 1, "CFF ", &at, &n)); /* one face only */
+	g_assert_false(cp_sfnt_table(d, len, 0, "CFF2", &at, &n));
+	g_assert_false(cp_sfnt_table(d, 11, 0, "CFF ", &at, &n));
+	g_free(d);
+	unsigned char *cff = file_head(otf, (long)at, &len);
+	size_t end = cp_cff_head_end(cff, len);
+	g_assert_cmpuint(end, >, 4);
+	g_assert_cmpuint(end, <, 4096);
+	g_assert_cmpuint(cp_cff_head_end(cff, end), ==, end); /* exactly inside */
+	for (size_t cut = 0; cut < end; cut++)
+		g_assert_cmpuint(cp_cff_head_end(cff, cut), ==, 0);
+	unsigned char bad[8];
+	memcpy(bad, cff, sizeof bad);
+	bad[0] = 2; /* CFF2 */
+	g_assert_cmpuint(cp_cff_head_end(bad, sizeof bad), ==, 0);
+	g_free(cff);
+	g_free(otf);
+
+	const char *ttc = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc";
+	if (!g_file_test(ttc, G_FILE_TEST_EXISTS)) {
+		g_test_skip("Noto Serif CJK is not installed");
+		return;
+	}
+	d = file_head(ttc, 0, &len);
+	uint32_t at0 = 0, n0 = 0;
+	g_assert_true(cp_sfnt_table(d, len, 0, "CFF ", &at0, &n0));
+	for (int i = 1; i < 5; i++) {
+		g_assert_true(cp_sfnt_table(d, len, i, "CFF ", &at, &n));
+		g_assert_cmpuint(at, ==, at0);
+		g_assert_cmpuint(n, ==, n0);
+	}
+	g_assert_false(cp_sfnt_table(d, len, 5, "CFF ", &at, &n));
+	g_assert_false(cp_sfnt_table(d, len, -1, "CFF ", &at, &n));
+	g_assert_false(cp_sfnt_table(d, 16, 3, "CFF ", &at, &n));
+	g_free(d);
+}
+
 /* The single cache file fontconfig wrote for our folder, or NULL. */
 static char *fc_cache_file(void)
 {
@@ -542,5 +604,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/bold", test_bold);
 	g_test_add_func("/fonts/tables-read", test_tables_read);
 	g_test_add_func("/fonts/probe", test_probe);
+	g_test_add_func("/fonts/cff-head", test_cff_head);
 	return g_test_run();
 }

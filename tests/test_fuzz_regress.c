@@ -56,6 +56,9 @@
 #ifdef CP_FUZZ_HAVE_pdfsplit
 #include "../fuzz/fuzz_pdfsplit.c"
 #endif
+#ifdef CP_FUZZ_HAVE_cffhead
+#include "../fuzz/fuzz_cffhead.c"
+#endif
 #ifdef CP_FUZZ_HAVE_qr
 #include "../fuzz/fuzz_qr.c"
 #endif
@@ -160,6 +163,9 @@ static const target targets[] = {
 #endif
 #ifdef CP_FUZZ_HAVE_pdfsplit
 	{"pdfsplit", cp_fuzz_pdfsplit},
+#endif
+#ifdef CP_FUZZ_HAVE_cffhead
+	{"cffhead", cp_fuzz_cffhead},
 #endif
 #ifdef CP_FUZZ_HAVE_qr
 	{"qr", cp_fuzz_qr},

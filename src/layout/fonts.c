@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "input/conf.h"
+#include "layout/cffhead.h"
 #include "error.h"
 #include "i18n.h"
 
@@ -616,73 +617,18 @@ void cp_fonts_probe_end(void)
 	probing = false;
 }
 
-static unsigned long be_uint(const unsigned char *p, int n)
+/* The face's CFF table in fd (face index of a collection): its place in
+ * rs, or 0, 0 when the file's table directory is not in its first 64 KB. */
+static void find_cff(read_stream *rs, int fd, int index)
 {
-	unsigned long v = 0;
-	while (n-- > 0)
-		v = v << 8 | *p++;
-	return v;
-}
-
-/* Where the CFF INDEX at pos in d[0, len) ends, or 0 when it does not end
- * inside. */
-static unsigned long cff_index_end(const unsigned char *d, unsigned long len, unsigned long pos)
-{
-	if (pos + 2 > len)
-		return 0;
-	unsigned long count = be_uint(d + pos, 2);
-	if (count == 0)
-		return pos + 2;
-	if (pos + 3 > len)
-		return 0;
-	int size = d[pos + 2]; /* of an offset */
-	if (size < 1 || size > 4)
-		return 0;
-	unsigned long first = pos + 3, last = first + count * (unsigned long)size;
-	if (last + (unsigned long)size > len)
-		return 0;
-	/* offsets count from the byte before the data */
-	unsigned long end = last + (unsigned long)size - 1 + be_uint(d + last, size);
-	return end <= len ? end : 0;
-}
-
-/* True when d[0, len) holds a CFF table's header, Name INDEX and Top DICT
- * INDEX whole. */
-static bool cff_head_inside(const unsigned char *d, unsigned long len)
-{
-	if (len < 4 || d[0] != 1 || d[2] < 4)
-		return false;
-	unsigned long name_end = cff_index_end(d, len, d[2]);
-	return name_end && cff_index_end(d, len, name_end) != 0;
-}
-
-/* The offset and length of face index's CFF table in fd's sfnt file (or
- * collection), or 0, 0. */
-static void find_cff(int fd, int index, unsigned long *at, unsigned long *len)
-{
-	*at = *len = 0;
-	unsigned char h[16];
-	unsigned long dir = 0;
-	if (pread_all(fd, h, 12, 0) != 12)
-		return;
-	if (memcmp(h, "ttcf", 4) == 0) {
-		if (index < 0 || (unsigned long)index >= be_uint(h + 8, 4) ||
-		    pread_all(fd, h, 4, 12 + 4 * (unsigned long)index) != 4)
-			return;
-		dir = be_uint(h, 4);
-		if (pread_all(fd, h, 12, dir) != 12)
-			return;
+	unsigned char *head = g_malloc(PROBE_READ);
+	unsigned long got = pread_all(fd, head, PROBE_READ, 0);
+	uint32_t at, n;
+	if (cp_sfnt_table(head, got, index, "CFF ", &at, &n)) {
+		rs->cff_at = at;
+		rs->cff_len = n;
 	}
-	unsigned long n = be_uint(h + 4, 2);
-	for (unsigned long i = 0; i < n; i++) {
-		if (pread_all(fd, h, 16, dir + 12 + 16 * i) != 16)
-			return;
-		if (memcmp(h, "CFF ", 4) == 0) {
-			*at = be_uint(h + 8, 4);
-			*len = be_uint(h + 12, 4);
-			return;
-		}
-	}
+	g_free(head);
 }
 
 static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned char *buf,
@@ -694,7 +640,7 @@ static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned ch
 	read_stream *rs = (read_stream *)st;
 	if (probing && count > PROBE_READ && offset == rs->cff_at && count == rs->cff_len) {
 		unsigned long got = pread_all(fd, buf, PROBE_READ, offset);
-		if (got == PROBE_READ && cff_head_inside(buf, got)) {
+		if (got == PROBE_READ && cp_cff_head_end(buf, got) != 0) {
 			g_atomic_int_inc(&probed);
 			return count; /* the rest is not read (see above) */
 		}
@@ -763,7 +709,7 @@ static FT_Face read_face(const char *path, int index)
 	}
 	read_stream *rs = g_new0(read_stream, 1);
 	g_mutex_init(&rs->lock);
-	find_cff(fd, index, &rs->cff_at, &rs->cff_len);
+	find_cff(rs, fd, index);
 	FT_Stream st = &rs->st;
 	st->descriptor.value = fd;
 	st->size = (unsigned long)sb.st_size;
