@@ -570,9 +570,10 @@ static bool part_ok(cp_pdf_parts *p, int part, cp_error **err)
  * would add that to the peak twice, on top of what each file holds for its
  * pages (110 MB at 100,000 certificates when they met). The parts' files
  * grow in step, so a small file is finished beside small ones: a batch of
- * 1,000 then peaks at 71-86 MB instead of 65-70 (above a 100,000 batch's
- * 77-80 MB, still far under 100), and ends 4 % sooner (both workers'
- * finishing, 27 ms each, no longer one after the other). */
+ * 1,000 then peaked at 71-86 MB instead of 65-70 when this was measured
+ * (53-65 MB since the font tables' copies shrank, bench/README.md; a
+ * 100,000 batch 62-81), and ends 4 % sooner (both workers' finishing, 27
+ * ms each, no longer one after the other). */
 static bool part_file_close(cp_pdf_parts *p, pdf_part *t, cp_error **err)
 {
 	if (!t->surface)
@@ -652,7 +653,10 @@ bool cp_pdf_parts_end_page(cp_pdf_parts *p, int part, cp_error **err)
 	 * CID-keyed): the same copies as when a file is finished (20 MB for
 	 * Noto Serif CJK, 5-7 MB a Fandol face), under the same lock, so that
 	 * one part's copies never add to another's (110 MB peak at 100,000
-	 * certificates when they met, bench/README.md). Not the first page of
+	 * certificates when they met, bench/README.md). Under Cairo 1.16 the
+	 * faces certpress reads itself give it only the table's first 64 KB
+	 * here (page_end(), layout/fonts.h); the lock stays for any other
+	 * Cairo and any other face. Not the first page of
 	 * a part's first file: then every part holds a page or two and the
 	 * process is at its smallest (the copies of the batch's start meeting
 	 * leave the peak at 100,000 as it was), and each thread waiting there
