@@ -3,17 +3,23 @@
  * fontconfig set and the fallback chain. */
 #include "common/testutil.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
+#include <cairo-ft.h>
+#include FT_TRUETYPE_TABLES_H
 #include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "layout/cffhead.h"
 #include "layout/fonts.h"
+#include "layout/tablemap.h"
 
 static const char *fonts_dir(void)
 {
@@ -416,6 +422,164 @@ static void test_probe(void)
 	cp_fonts_free(f);
 }
 
+/* The file mapped in [at, at + len) of this process, as /proc/self/maps
+ * names it (g_free), or NULL. */
+static char *mapped_file(const void *at, size_t len)
+{
+	char *maps = NULL;
+	g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+	char **lines = g_strsplit(maps, "\n", -1);
+	char *found = NULL;
+	for (char **l = lines; *l && !found; l++) {
+		unsigned long lo, hi;
+		int name = 0;
+		if (sscanf(*l, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &name) == 2 && name > 0 &&
+		    (*l)[name] == '/' && lo >= (uintptr_t)at && hi <= (uintptr_t)at + len)
+			found = g_strdup(*l + name);
+	}
+	g_strfreev(lines);
+	g_free(maps);
+	return found;
+}
+
+/* A block laid out as glibc lays out one it maps for itself: 16 bytes into
+ * fresh pages. */
+static unsigned char *glibc_like_block(size_t len, size_t *span)
+{
+	*span = len + 2 * 4096;
+	unsigned char *m = mmap(NULL, *span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                        -1, 0);
+	g_assert_true(m != MAP_FAILED);
+	return m + 2 * sizeof(size_t);
+}
+
+/* FandolFang's whole CFF table as FreeType reads it for Cairo into buf
+ * (NULL: only its length); returns the length. */
+static unsigned long load_cff(cp_fonts *f, unsigned char *buf)
+{
+	PangoContext *ctx = cp_fonts_context_new(f);
+	PangoFontDescription *d = cp_fonts_description("FandolFang", 20, false);
+	PangoFont *font = pango_context_load_font(ctx, d);
+	g_assert_nonnull(font);
+	cairo_scaled_font_t *sf = pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(font));
+	FT_Face face = cairo_ft_scaled_font_lock_face(sf);
+	g_assert_nonnull(face);
+	FT_ULong len = 0;
+	g_assert_cmpint(FT_Load_Sfnt_Table(face, FT_MAKE_TAG('C', 'F', 'F', ' '), 0, NULL, &len), ==, 0);
+	if (buf)
+		g_assert_cmpint(FT_Load_Sfnt_Table(face, FT_MAKE_TAG('C', 'F', 'F', ' '), 0, buf, &len),
+		                ==, 0);
+	cairo_ft_scaled_font_unlock_face(sf);
+	g_object_unref(font);
+	pango_font_description_free(d);
+	g_object_unref(ctx);
+	return len;
+}
+
+/* FandolFang's CFF table as its file has it, in *len bytes (g_free). */
+static unsigned char *fang_cff(size_t *len)
+{
+	char *otf = g_build_filename(fonts_dir(), "FandolFang-Regular.otf", NULL);
+	gchar *file = NULL;
+	gsize flen = 0;
+	g_assert_true(g_file_get_contents(otf, &file, &flen, NULL));
+	uint32_t at = 0, n = 0;
+	g_assert_true(cp_sfnt_table((const unsigned char *)file, flen, 0, "CFF ", &at, &n));
+	unsigned char *t = g_memdup2(file + at, n);
+	*len = n;
+	g_free(file);
+	g_free(otf);
+	return t;
+}
+
+/* Reads FandolFang's table into a block placed as glibc places its
+ * mapped blocks: the block's pages come from the cache file (tablemap.c),
+ * the bytes are the font's. Returns the cache file's path (g_free). */
+static char *mapped_read(cp_fonts *f, const unsigned char *want, size_t len)
+{
+	size_t span, before = cp_table_map_count();
+	unsigned char *buf = glibc_like_block(len, &span);
+	g_assert_cmpuint(load_cff(f, buf), ==, len);
+	g_assert_cmpuint(cp_table_map_count(), ==, before + 1);
+	g_assert_true(memcmp(buf, want, len) == 0);
+	char *file = mapped_file(buf, len);
+	g_assert_nonnull(file);
+	g_assert_nonnull(strstr(file, "/certpress/cff-tables/"));
+	g_assert_cmpint(munmap(buf - 2 * sizeof(size_t), span), ==, 0);
+	return file;
+}
+
+/* The subprocess of test_table_mapped(): a fresh process reads the table
+ * through the cache file it finds spoiled, which it writes again. */
+static void test_table_mapped_fresh(void)
+{
+	if (!g_test_subprocess())
+		return;
+	size_t len;
+	unsigned char *want = fang_cff(&len);
+	cp_fonts *f = project_fonts();
+	g_free(mapped_read(f, want, len));
+	cp_fonts_free(f);
+	g_free(want);
+}
+
+/* A face's whole CFF table read into a block placed as glibc places the
+ * blocks it maps for itself comes as pages of a cache file, the font's
+ * bytes; into a block placed otherwise it is read. A cache file that is
+ * not the table's (a page of it spoiled, its header not the font file's,
+ * cut short) is written again by the next process, which reads the font's
+ * bytes all the same. */
+static void test_table_mapped(void)
+{
+	size_t len;
+	unsigned char *want = fang_cff(&len);
+	cp_fonts *f = project_fonts();
+	char *cache = mapped_read(f, want, len);
+	g_assert_true(g_str_has_suffix(cache, ".cff"));
+	gchar *made = NULL;
+	gsize made_len = 0;
+	g_assert_true(g_file_get_contents(cache, &made, &made_len, NULL));
+	g_assert_cmpuint(made_len, ==, 4096 + 2 * sizeof(size_t) + len);
+	g_assert_true(memcmp(made + 4096 + 2 * sizeof(size_t), want, len) == 0);
+
+	/* a block elsewhere in its page: read, not mapped */
+	size_t span, before = cp_table_map_count();
+	unsigned char *buf = glibc_like_block(len, &span) + 16;
+	g_assert_cmpuint(load_cff(f, buf), ==, len);
+	g_assert_cmpuint(cp_table_map_count(), ==, before);
+	g_assert_true(memcmp(buf, want, len) == 0);
+	g_assert_null(mapped_file(buf, len));
+	munmap(buf - 16 - 2 * sizeof(size_t), span);
+	cp_fonts_free(f);
+
+	/* the table's first page spoiled; the header's font file changed; the
+	 * file cut short */
+	for (int spoil = 0; spoil < 3; spoil++) {
+		int fd = open(cache, O_RDWR);
+		g_assert_cmpint(fd, >=, 0);
+		if (spoil == 0)
+			g_assert_cmpint(pwrite(fd, "spoiled", 7, 2 * 4096 + 100), ==, 7); /* mapped */
+		else if (spoil == 1)
+			g_assert_cmpint(pwrite(fd, "9", 1, 200), ==, 1);
+		else
+			g_assert_cmpint(ftruncate(fd, 3 * 4096), ==, 0);
+		close(fd);
+		g_setenv("CP_TEST_PARENT_CACHE", "1", TRUE);
+		g_test_trap_subprocess("/fonts/table-mapped/fresh", 0, G_TEST_SUBPROCESS_DEFAULT);
+		g_unsetenv("CP_TEST_PARENT_CACHE");
+		g_test_trap_assert_passed();
+		gchar *now = NULL;
+		gsize n = 0;
+		g_assert_true(g_file_get_contents(cache, &now, &n, NULL));
+		g_assert_cmpuint(n, ==, made_len); /* written again */
+		g_assert_true(memcmp(now, made, made_len) == 0);
+		g_free(now);
+	}
+	g_free(made);
+	g_free(cache);
+	g_free(want);
+}
+
 /* The first 64 KB of path from offset, in *len bytes; g_free(). */
 static unsigned char *file_head(const char *path, long offset, size_t *len)
 {
@@ -592,9 +756,11 @@ int main(int argc, char **argv)
 {
 	/* Keep the checksum cache inside the build tree; must precede the
 	 * first g_get_user_cache_dir() call, which caches the answer. */
-	char *cache = tu_scratch("fonts-cache-home");
-	g_setenv("XDG_CACHE_HOME", cache, TRUE);
-	g_free(cache);
+	if (!g_getenv("CP_TEST_PARENT_CACHE")) { /* test_table_mapped()'s subprocess */
+		char *cache = tu_scratch("fonts-cache-home");
+		g_setenv("XDG_CACHE_HOME", cache, TRUE);
+		g_free(cache);
+	}
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/fonts/manifest", test_manifest_parse);
 	g_test_add_func("/fonts/checksum-cache", test_checksum_and_cache);
@@ -605,5 +771,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/tables-read", test_tables_read);
 	g_test_add_func("/fonts/probe", test_probe);
 	g_test_add_func("/fonts/cff-head", test_cff_head);
+	g_test_add_func("/fonts/table-mapped", test_table_mapped);
+	g_test_add_func("/fonts/table-mapped/fresh", test_table_mapped_fresh);
 	return g_test_run();
 }

@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 	 * freed, from the arenas, which keep it: 101-106 MB peak at 10,000
 	 * certificates instead of 89-90 (bench/README.md). Blocks of 4 MB and
 	 * more always come from mmap and go back when freed; a page's own
-	 * buffers (a decoded photo is under 1 MB) stay below. */
+	 * buffers (a decoded photo is under 1 MB) stay below. Such a block is
+	 * where src/layout/tablemap.c maps a CFF table's pages from a file. */
 	if (!getenv("MALLOC_MMAP_THRESHOLD_"))
 		mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	/* Fixing that threshold also fixes the trim threshold at its 128 KB

@@ -19,6 +19,7 @@
 
 #include "input/conf.h"
 #include "layout/cffhead.h"
+#include "layout/tablemap.h"
 #include "error.h"
 #include "i18n.h"
 
@@ -517,14 +518,19 @@ static const struct face_match {
  * A table read whole lands in a block Cairo has just allocated, never
  * touched: every 4 KB page of it faults in, zeroed, then is unmapped when
  * Cairo frees it, 144 MB of them for a 1,000-certificate PDF (the fallback
- * face's 20 MB table four times, a Fandol face's 5-7 MB eight). Asking for
+ * face's 20 MB table four times, a Fandol face's 5-7 MB eight). A face's
+ * CFF table of 2 MB and more is therefore mapped there from a copy in the
+ * user's cache folder where it can be (src/layout/tablemap.c: only the
+ * pages Cairo reads are touched, none is copied or zeroed), and the
+ * probe below spares most reads. Where a table is still read, asking for
  * transparent huge pages there (MADV_HUGEPAGE, on the 2 MB-aligned span
  * inside the block only: a hint about paging, nothing Cairo can see) makes
  * that one fault per 2 MB: 0.325 → 0.286 s for that PDF, 0.49 → 0.46 s of
  * CPU, with the fallback face alone (bench/README.md). Where the kernel
  * gives huge pages to every mapping, or none, the call changes nothing. */
 
-/* Reads at least this much at once: a whole table (see above). */
+/* Reads at least this much at once: a whole table (see above); a CFF
+ * table as large is mapped when it can be. */
 #define HUGE_READ (2u << 20)
 
 /* FreeType reads a stream two or three bytes at a time where it walks a
@@ -546,6 +552,7 @@ static const struct face_match {
 typedef struct read_stream {
 	FT_StreamRec st; /* first: FreeType is given &st */
 	unsigned long cff_at, cff_len; /* the face's CFF table in the file, or 0, 0 */
+	cp_table_map *cff_map;         /* for reading it whole (tablemap.c), or NULL */
 	GMutex lock;
 	unsigned long tag[BLOCKS]; /* the block number + 1 each slot holds, or 0 */
 	unsigned len[BLOCKS];      /* its bytes: BLOCK, fewer at the end of the file */
@@ -594,8 +601,8 @@ static unsigned long pread_all(int fd, unsigned char *buf, unsigned long count,
  * nothing). While pdf.c writes a page out (cp_fonts_probe_begin()), a read
  * of a face's whole CFF table on this thread fills in only the first
  * PROBE_READ bytes, when they hold the header, the Name INDEX and the Top
- * DICT INDEX; anything else, and every read under another Cairo, is read
- * whole. tests/test_fonts.c checks that the PDF is the same either way. */
+ * DICT INDEX; anything else, and every read under another Cairo, is
+ * served whole (mapped or read, above). tests/test_fonts.c checks that the PDF is the same either way. */
 #define PROBE_READ (64u << 10)
 
 static _Thread_local bool probing;
@@ -646,8 +653,14 @@ static unsigned long stream_read(FT_Stream st, unsigned long offset, unsigned ch
 		}
 		if (got < PROBE_READ)
 			return got;
-		want_huge_pages(buf, count);
-		return got + pread_all(fd, buf + got, count - got, offset + got);
+		/* read whole, below */
+	}
+	if (rs->cff_map && offset == rs->cff_at && count == rs->cff_len) {
+		g_mutex_lock(&rs->lock);
+		bool filled = cp_table_map_fill(rs->cff_map, buf);
+		g_mutex_unlock(&rs->lock);
+		if (filled)
+			return count;
 	}
 	if (count >= CACHED_READ) {
 		want_huge_pages(buf, count);
@@ -710,12 +723,15 @@ static FT_Face read_face(const char *path, int index)
 	read_stream *rs = g_new0(read_stream, 1);
 	g_mutex_init(&rs->lock);
 	find_cff(rs, fd, index);
+	if (rs->cff_len >= HUGE_READ)
+		rs->cff_map = cp_table_map_new(fd, path, index, &sb, rs->cff_at, rs->cff_len);
 	FT_Stream st = &rs->st;
 	st->descriptor.value = fd;
 	st->size = (unsigned long)sb.st_size;
 	st->read = stream_read;
 	FT_Open_Args args = {.flags = FT_OPEN_STREAM, .stream = st};
 	if (FT_Open_Face(read_faces_lib, &args, index, &face) != 0) {
+		cp_table_map_free(rs->cff_map);
 		close(fd);
 		g_mutex_clear(&rs->lock);
 		g_free(rs);

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+#include "layout/tablemap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+/* Cairo 1.16 subsets a CFF face by copying its whole CFF table into a
+ * block it allocates (FT_Load_Sfnt_Table(), which fonts.c's stream
+ * serves), then reads the parts it needs: the header, the INDEXes, the
+ * charstrings of the glyphs used, a few hundred KB of 5-20 MB. Each copy
+ * makes every page of the block resident, each a fresh page the kernel
+ * zeroes first: 34 MB for a 1,000-certificate PDF, about 5 % of its CPU
+ * and most of its memory peak (bench/README.md). On a virtual machine a
+ * fresh page can cost far more than zeroing: the host may have to find it
+ * first.
+ *
+ * Such a block comes from glibc's own mapping of it (main.c sets
+ * M_MMAP_THRESHOLD to 4 MB), 16 bytes into the mapping's first page. A copy
+ * of the table kept in a cache file, at the same place in its page, makes
+ * each whole page of the block a page of that file: cp_table_map_fill()
+ * maps them there (MAP_PRIVATE | MAP_FIXED, over the block's own pages,
+ * which nothing has touched yet) and reads the few bytes before and after
+ * them from the font file. Cairo then reads the table as before; only the
+ * pages it reads are touched, from the page cache, shared, never copied or
+ * zeroed. It does not write there (a write would get a private copy of the
+ * page, as it would of any page). When Cairo frees the block, glibc unmaps
+ * the whole mapping, ours with it. A block anywhere else (another
+ * allocator, Valgrind's, a smaller threshold) is read as before.
+ *
+ * The cache file is certpress's, in the user's cache folder
+ * (certpress/cff-tables), one for each face: a header page naming the
+ * font file's identity (device, inode, size, modification and change
+ * time: the last cannot be set back by a user, so a font file changed in
+ * place is noticed) and the table's place, then the table. It is written
+ * whole under a temporary name, synced and renamed, so that another
+ * process sees the old file or the new one; a file whose header is not the
+ * font file's, whose size is wrong, or whose sampled pages (CHECKED_PAGES,
+ * spread over the table) differ from the font file's, is written again,
+ * once a process. It is trusted as far as the fonts-verified cache beside
+ * it (fonts.c): who can write there can already have a font file taken as
+ * verified. Without a cache folder, or on any failure, the table is read. */
+
+#define PAGE 4096u
+/* Where glibc places a block in a mapping of its own: after the chunk's
+ * header, two size_t. */
+#define BLOCK_AT (2 * sizeof(size_t))
+/* The table in its cache file: after a page of header, at BLOCK_AT in its
+ * page as the block is in its own. */
+#define TABLE_AT (PAGE + BLOCK_AT)
+#define CHECKED_PAGES 16u
+
+struct cp_table_map {
+	int font_fd;
+	int fd;        /* the cache file, open and checked; -1 until then */
+	bool failed;   /* none to be had in this process: the caller reads */
+	char *font;    /* the font file's path */
+	int index;
+	unsigned long at, len;
+	char *header;  /* the TABLE_AT bytes the cache file starts with, or NULL */
+};
+
+static gint mapped; /* atomic */
+
+size_t cp_table_map_count(void)
+{
+	return (size_t)g_atomic_int_get(&mapped);
+}
+
+static char *make_header(const char *font, int index, const struct stat *st,
+                         unsigned long at, unsigned long len)
+{
+	char *h = g_malloc0(TABLE_AT);
+	int n = snprintf(h, TABLE_AT,
+	                 "certpress: a copy of a font's CFF table, from byte %u on "
+	                 "(src/layout/tablemap.c)\n"
+	                 "font %s\nface %d\ndevice %" PRIuMAX "\ninode %" PRIuMAX "\n"
+	                 "size %" PRIdMAX "\nmtime %" PRIdMAX ".%09ld\nctime %" PRIdMAX ".%09ld\n"
+	                 "table at %lu, %lu bytes\n",
+	                 (unsigned)TABLE_AT, font, index, (uintmax_t)st->st_dev,
+	                 (uintmax_t)st->st_ino, (intmax_t)st->st_size,
+	                 (intmax_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+	                 (intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec, at, len);
+	if (n < 0 || (size_t)n >= TABLE_AT) { /* a path too long to name */
+		g_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+cp_table_map *cp_table_map_new(int fd, const char *path, int index, const struct stat *st,
+                               unsigned long at, unsigned long len)
+{
+	cp_table_map *m = g_new0(cp_table_map, 1);
+	m->font_fd = fd;
+	m->fd = -1;
+	m->font = g_strdup(path);
+	m->index = index;
+	m->at = at;
+	m->len = len;
+	m->header = make_header(path, index, st, at, len);
+	return m;
+}
+
+void cp_table_map_free(cp_table_map *m)
+{
+	if (!m)
+		return;
+	if (m->fd >= 0)
+		close(m->fd);
+	g_free(m->font);
+	g_free(m->header);
+	g_free(m);
+}
+
+char *cp_table_map_path(const cp_table_map *m)
+{
+	char *key = g_strdup_printf("%d\t%s", m->index, m->font);
+	char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+	char *base = g_path_get_basename(m->font);
+	char *name = g_strdup_printf("%s.%d.%.16s.cff", base, m->index, sha);
+	char *p = g_build_filename(g_get_user_cache_dir(), "certpress", "cff-tables", name, NULL);
+	g_free(name);
+	g_free(base);
+	g_free(sha);
+	g_free(key);
+	return p;
+}
+
+static size_t pread_all(int fd, void *buf, size_t count, off_t offset)
+{
+	size_t done = 0;
+	while (done < count) {
+		ssize_t n = pread(fd, (char *)buf + done, count - done, offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return done;
+}
+
+static bool pwrite_all(int fd, const void *buf, size_t count, off_t offset)
+{
+	size_t done = 0;
+	while (done < count) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, count - done, offset + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/* The table into fd at TABLE_AT: by the kernel (sendfile), else through a
+ * small buffer. */
+static bool copy_table(const cp_table_map *m, int fd)
+{
+	off_t in = (off_t)m->at;
+	size_t left = m->len;
+	if (lseek(fd, (off_t)TABLE_AT, SEEK_SET) != (off_t)TABLE_AT)
+		return false;
+	while (left > 0) {
+		ssize_t n = sendfile(fd, m->font_fd, &in, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (size_t)n;
+	}
+	unsigned char *chunk = left ? g_malloc(1u << 16) : NULL;
+	while (left > 0) {
+		size_t want = MIN(left, (size_t)1u << 16);
+		off_t out = (off_t)TABLE_AT + (off_t)(m->len - left);
+		if (pread_all(m->font_fd, chunk, want, in) != want || !pwrite_all(fd, chunk, want, out))
+			break;
+		in += (off_t)want;
+		left -= want;
+	}
+	g_free(chunk);
+	return left == 0;
+}
+
+/* True when fd is the table's cache file: its size, its header, and
+ * CHECKED_PAGES of its pages, spread over the table, as in the font. */
+static bool cache_ok(const cp_table_map *m, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)TABLE_AT + (off_t)m->len)
+		return false;
+	unsigned char *a = g_malloc(TABLE_AT), *b = g_malloc(PAGE);
+	bool ok = pread_all(fd, a, TABLE_AT, 0) == TABLE_AT && memcmp(a, m->header, TABLE_AT) == 0;
+	/* the file's pages as they are mapped, from its third on: the table
+	 * from its byte PAGE - BLOCK_AT */
+	size_t first = PAGE - BLOCK_AT;
+	size_t pages = m->len > first ? (m->len - first) / PAGE : 0;
+	for (unsigned i = 0; ok && pages > 0 && i < CHECKED_PAGES; i++) {
+		size_t off = first + (size_t)((uint64_t)(pages - 1) * i / (CHECKED_PAGES - 1)) * PAGE;
+		ok = pread_all(fd, a, PAGE, (off_t)(TABLE_AT + off)) == PAGE &&
+		     pread_all(m->font_fd, b, PAGE, (off_t)(m->at + off)) == PAGE &&
+		     memcmp(a, b, PAGE) == 0;
+	}
+	g_free(a);
+	g_free(b);
+	return ok;
+}
+
+/* Writes the cache file anew (see above); its descriptor, or -1. */
+static int write_cache(const cp_table_map *m, const char *path)
+{
+	char *dir = g_path_get_dirname(path);
+	int ok = g_mkdir_with_parents(dir, 0700);
+	g_free(dir);
+	if (ok != 0)
+		return -1;
+	char *tmp = g_strconcat(path, ".XXXXXX", NULL);
+	int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && (!pwrite_all(fd, m->header, TABLE_AT, 0) || !copy_table(m, fd) ||
+	                fsync(fd) != 0 || rename(tmp, path) != 0)) {
+		close(fd);
+		g_unlink(tmp);
+		fd = -1;
+	}
+	g_free(tmp);
+	return fd;
+}
+
+static int open_cache(const cp_table_map *m)
+{
+	char *path = cp_table_map_path(m);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && !cache_ok(m, fd)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = write_cache(m, path);
+		if (fd >= 0 && !cache_ok(m, fd)) { /* the font changed meanwhile */
+			close(fd);
+			fd = -1;
+		}
+	}
+	g_free(path);
+	return fd;
+}
+
+bool cp_table_map_fill(cp_table_map *m, unsigned char *buf)
+{
+	uintptr_t b = (uintptr_t)buf;
+	if (m->failed || !m->header || b % PAGE != BLOCK_AT || m->len < 2 * PAGE ||
+	    sysconf(_SC_PAGESIZE) != PAGE)
+		return false;
+	uintptr_t lo = b - BLOCK_AT + PAGE, hi = (b + m->len) & ~(uintptr_t)(PAGE - 1);
+	if (m->fd < 0 && (m->fd = open_cache(m)) < 0) {
+		m->failed = true;
+		return false;
+	}
+	size_t head = lo - b, tail = b + m->len - hi;
+	if (pread_all(m->font_fd, buf, head, (off_t)m->at) != head ||
+	    pread_all(m->font_fd, (unsigned char *)hi, tail, (off_t)(m->at + (hi - b))) != tail)
+		return false;
+	if (mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, m->fd,
+	         (off_t)(TABLE_AT + head)) == MAP_FAILED) {
+		/* Linux may have unmapped the block's pages before it failed:
+		 * fresh ones in their place, and the caller reads. */
+		if (mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE,
+		         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			g_error("certpress: a font table's block could not be mapped again: %s",
+			        g_strerror(errno));
+		m->failed = true;
+		return false;
+	}
+	g_atomic_int_inc(&mapped);
+	return true;
+}
