@@ -685,6 +685,133 @@ static void test_layer_shapes(void)
 	g_free(dir);
 }
 
+/* The pages of path as PNG at 40 dpi, concatenated (g_free). */
+static char *pages_png(const char *path, size_t *len)
+{
+	int st;
+	char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
+	char *prefix = g_build_filename(dir, base, NULL);
+	const char *argv[] = {"pdftoppm", "-r", "40", "-png", path, prefix, NULL};
+	g_free(tu_run(argv, &st));
+	g_assert_cmpint(st, ==, 0);
+	GString *all = g_string_new(NULL);
+	for (int i = 1;; i++) {
+		char *png = g_strdup_printf("%s-%d.png", prefix, i);
+		gchar *data;
+		gsize n;
+		bool have = g_file_get_contents(png, &data, &n, NULL);
+		g_free(png);
+		if (!have)
+			break;
+		g_string_append_len(all, data, (gssize)n);
+		g_free(data);
+	}
+	g_free(prefix);
+	g_free(base);
+	g_free(dir);
+	*len = all->len;
+	return g_string_free(all, FALSE);
+}
+
+/* The content streams Cairo leaves without a filter (CAIRO_DEBUG_PDF, as
+ * cp_pdf_process_init() asks) are deflated by the join: qpdf decodes every
+ * stream, and the pages look the same as the part's. */
+static void test_deflate(void)
+{
+	if (!have_tools())
+		return;
+	g_setenv("CAIRO_DEBUG_PDF", "1", TRUE);
+	int fd = make_part(0, 3, NULL);
+	g_unsetenv("CAIRO_DEBUG_PDF");
+	size_t plen;
+	char *ptext = fd_contents(fd, &plen);
+	char *dir = tu_scratch("pdfjoin-deflate");
+	char *part = g_build_filename(dir, "part.pdf", NULL);
+	g_assert_true(g_file_set_contents(part, ptext, (gssize)plen, NULL));
+	const cp_pdf_run runs[] = {{0, 3}};
+	cp_error *err = NULL;
+	char *path = join_to_file(dir, "deflated.pdf", &fd, 1, runs, 1, NULL, &err);
+	tu_assert_no_error(err);
+	tu_qpdf_check_ok(path);
+	expect_order(path, runs, 1);
+	gchar *out;
+	gsize olen;
+	g_assert_true(g_file_get_contents(path, &out, &olen, NULL));
+	/* three pages' content and the form's, each without a filter before */
+	g_assert_cmpint(tu_count(out, olen, "/FlateDecode"), >=,
+	                tu_count(ptext, plen, "/FlateDecode") + 4);
+	size_t a, b;
+	char *want = pages_png(part, &a), *got = pages_png(path, &b);
+	g_assert_cmpuint(a, >, 0);
+	g_assert_cmpuint(a, ==, b);
+	g_assert_true(memcmp(want, got, a) == 0);
+	g_free(want);
+	g_free(got);
+	g_free(out);
+	g_free(path);
+	g_free(part);
+	g_free(ptext);
+	g_free(dir);
+	close(fd);
+}
+
+/* Which streams without a filter the join deflates: one with a direct
+ * /Length and one whose /Length refers to a number, not one whose /Length
+ * refers to something else, nor one whose /Length does not end where
+ * "endstream" is, nor one too short to gain; the others' bytes stay. */
+static void test_deflate_which(void)
+{
+	GString *data = g_string_new(NULL);
+	while (data->len < 300)
+		g_string_append(data, "0 0 m 10 10 l S ");
+	g_string_truncate(data, 300);
+	char *direct = g_strdup_printf("<< /Length 300 >>\nstream\n%s\nendstream", data->str);
+	char *byref = g_strdup_printf("<< /Length 12 0 R >>\nstream\n%s\nendstream", data->str);
+	char *notnum = g_strdup_printf("<< /Length 13 0 R >>\nstream\n%s\nendstream", data->str);
+	char *wrong = g_strdup_printf("<< /Length 299 >>\nstream\n%s\nendstream", data->str);
+	const char *objs[] = {
+		NULL,
+		"<< /Type /Pages /Kids [ 3 0 R 4 0 R 5 0 R 6 0 R 7 0 R ] /Count 5 "
+		"/MediaBox [ 0 0 200 100 ] >>",
+		"<< /Type /Catalog /Pages 1 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 8 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 9 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 10 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 11 0 R >>",
+		"<< /Type /Page /Parent 1 0 R /Contents 14 0 R >>",
+		direct,
+		byref,
+		notnum,
+		wrong,
+		"300",
+		"(300)",
+		"<< /Length 20 >>\nstream\n0 0 m 10 10 l S %%%\nendstream",
+	};
+	int fd = fd_of_objects(objs, G_N_ELEMENTS(objs), "/Root 2 0 R");
+	char *dir = tu_scratch("pdfjoin-deflate-which");
+	const cp_pdf_run runs[] = {{0, 5}};
+	cp_error *err = NULL;
+	char *path = join_to_file(dir, "which.pdf", &fd, 1, runs, 1, NULL, &err);
+	tu_assert_no_error(err);
+	gchar *out;
+	gsize olen;
+	g_assert_true(g_file_get_contents(path, &out, &olen, NULL));
+	g_assert_cmpint(tu_count(out, olen, "/FlateDecode"), ==, 2);
+	g_assert_cmpint(tu_count(out, olen, data->str), ==, 2); /* notnum's, wrong's */
+	g_assert_cmpint(tu_count(out, olen, "<< /Length 15 0 R >>"), ==, 1); /* notnum */
+	g_assert_cmpint(tu_count(out, olen, "<< /Length 299 >>"), ==, 1);
+	g_assert_cmpint(tu_count(out, olen, "0 0 m 10 10 l S %%%"), ==, 1);
+	g_free(out);
+	g_free(path);
+	g_free(dir);
+	close(fd);
+	g_free(direct);
+	g_free(byref);
+	g_free(notnum);
+	g_free(wrong);
+	g_string_free(data, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -695,5 +822,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pdfjoin/inherited", test_inherited);
 	g_test_add_func("/pdfjoin/layer", test_layer);
 	g_test_add_func("/pdfjoin/layer-shapes", test_layer_shapes);
+	g_test_add_func("/pdfjoin/deflate", test_deflate);
+	g_test_add_func("/pdfjoin/deflate-which", test_deflate_which);
 	return g_test_run();
 }

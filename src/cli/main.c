@@ -15,6 +15,7 @@
 #include "cli/cli_batch.h"
 #include "cli/cli_common.h"
 #include "i18n.h"
+#include "output/pdf.h"
 
 static const struct {
 	const char *name;
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
 	if (!getenv("MALLOC_TRIM_THRESHOLD_"))
 		mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024);
 #endif
+	cp_pdf_process_init(); /* before any thread (src/output/pdf.h) */
 	cli_init_i18n();
 	cp_atomic_set_notice(cli_notice);
 	if (argc < 2) {

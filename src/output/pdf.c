@@ -185,6 +185,12 @@ static bool surface_finish(pdf_sink *k, cairo_surface_t *s, cp_error **err)
 #define CATALOG_KEY "ViewerPreferences"
 #define CATALOG_VALUE "<< /PrintScaling /None >>"
 
+void cp_pdf_process_init(void)
+{
+	if (!getenv("CAIRO_DEBUG_PDF"))
+		setenv("CAIRO_DEBUG_PDF", "1", 0);
+}
+
 cp_pdf_writer *cp_pdf_writer_new(const char *path, double width_mm, double height_mm,
                                  const cp_doc_info *info, cp_error **err)
 {

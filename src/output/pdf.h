@@ -8,6 +8,17 @@
 #include "atomic.h"
 #include "certpress.h"
 
+/* Has Cairo leave the page content streams of the PDFs certpress makes
+ * without a filter, for the join to deflate (pdfjoin.c, deflate_stream()):
+ * zlib, set up anew by Cairo for every small stream, took a fifth of a
+ * batch's CPU; libdeflate in the join a fraction of it. Cairo has no
+ * interface for it; its CAIRO_DEBUG_PDF environment variable, read when a
+ * PDF surface is created, does this and nothing else (Cairo 1.16-1.18).
+ * Sets it (unless set) with setenv(): call once, before any thread starts.
+ * Only the joined PDF gets deflated streams; a per-holder PDF (book) and a
+ * calibration sheet keep theirs as they are, a few hundred bytes a page. */
+void cp_pdf_process_init(void);
+
 /* cp_pdf_writer_new() writing into out (e.g. a file of a cp_atomic_dir),
  * which it owns from here: committed with the writer, or aborted with it or
  * when this fails. */
