@@ -45,10 +45,14 @@ static void show(cairo_t *cr, cairo_font_face_t *face, double x, double y, const
 	cairo_show_text(cr, s);
 }
 
-/* The document, as a worker's book: NPAGES pages drawn by Cairo. */
-static GByteArray *make_doc(void)
+/* The document, as a worker's book: NPAGES pages drawn by Cairo; with
+ * plain set, its content streams without a filter, as certpress's Cairo
+ * leaves them (cp_pdf_process_init()). */
+static GByteArray *make_doc(bool plain)
 {
 	GByteArray *b = g_byte_array_new();
+	if (plain)
+		g_setenv("CAIRO_DEBUG_PDF", "1", TRUE);
 	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(tu_append_bytes, b, 595.28, 841.89);
 	cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "split test");
@@ -62,6 +66,8 @@ static GByteArray *make_doc(void)
 	show(rc, face, 0, 30, FORM);
 	cairo_destroy(rc);
 	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 16, 16);
+	if (plain)
+		g_unsetenv("CAIRO_DEBUG_PDF"); /* read when the surface was made */
 	cairo_t *cr = cairo_create(s);
 	for (int i = 0; i < NPAGES; i++) {
 		cairo_set_source_rgb(cr, 0, 0, 0);
@@ -125,10 +131,12 @@ static GBytes *picture(const char *path, int page, const char *dir, const char *
 	return g_bytes_new_take(data, n);
 }
 
-static void test_pages(void)
+/* Splits the document (plain: make_doc()) and checks every page's file;
+ * flate[i]: how many /FlateDecode page i's has. */
+static void split_pages(bool plain, int *flate)
 {
-	GByteArray *doc = make_doc();
-	char *dir = tu_scratch("pdfsplit-pages");
+	GByteArray *doc = make_doc(plain);
+	char *dir = tu_scratch(plain ? "pdfsplit-pages-plain" : "pdfsplit-pages");
 	GString *whole = g_string_new_len((const char *)doc->data, (gssize)doc->len);
 	char *whole_path = save(dir, "whole.pdf", whole);
 	cp_error *err = NULL;
@@ -149,6 +157,7 @@ static void test_pages(void)
 		g_assert_cmpint(kept, ==, 0);
 		g_assert_cmpint(cmaps, ==, 2);
 		g_assert_cmpint(tu_count(g->str, g->len, VP), ==, 1);
+		flate[i] = tu_count(g->str, g->len, "/FlateDecode");
 		char name[32];
 		g_snprintf(name, sizeof name, "page%d.pdf", i);
 		char *path = save(dir, name, g);
@@ -213,6 +222,24 @@ static void test_pages(void)
 	g_free(whole_path);
 	g_free(dir);
 	g_byte_array_unref(doc);
+}
+
+static void test_pages(void)
+{
+	int flate[NPAGES];
+	split_pages(false, flate);
+}
+
+/* From a document whose content streams are plain, each page's file has
+ * them deflated: as many compressed streams as from Cairo's own, and the
+ * same pictures (split_pages()). */
+static void test_pages_plain(void)
+{
+	int zipped[NPAGES], plain[NPAGES];
+	split_pages(false, zipped);
+	split_pages(true, plain);
+	for (int i = 0; i < NPAGES; i++)
+		g_assert_cmpint(plain[i], ==, zipped[i]);
 }
 
 /* A PDF from object texts (object i + 1 is objs[i]), with a correct
@@ -369,6 +396,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/pdfsplit/pages", test_pages);
+	g_test_add_func("/pdfsplit/pages-plain", test_pages_plain);
 	g_test_add_func("/pdfsplit/fallback", test_fallback);
 	g_test_add_func("/pdfsplit/refused", test_refused);
 	int r = g_test_run();

@@ -11,6 +11,9 @@
 #include "output/pdfsyntax.h"
 
 #define MAX_TREE_DEPTH 32
+/* Streams without a filter of at least this many bytes are deflated
+ * (put_deflated()). */
+#define DEFLATE_MIN 64
 #define MAX_FORM_DEPTH 8
 #define MAX_FONT_BYTES (64u << 20)  /* a decoded font program */
 #define NCODES 65536                /* two-byte codes of /Identity-H */
@@ -1277,6 +1280,38 @@ static bool put_entries(cp_pdf_split *s, GArray *d, const char *const *skip, GSt
 	return true;
 }
 
+/* Writes stream o deflated when it has no filter and that makes it
+ * smaller: a page's content, which pdf.c has Cairo leave plain (pdf.h,
+ * cp_pdf_process_init()). *done when written. */
+static bool put_deflated(cp_pdf_split *s, const sobj *o, GString *out, bool *done)
+{
+	*done = false;
+	if (o->dlen < DEFLATE_MIN)
+		return true;
+	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
+	guint8 *z = NULL;
+	bool ok = true;
+	if (cp_pdfsyntax_parse_dict(o->v, o->ve, d) && !cp_pdfsyntax_dict_find(d, "Filter") &&
+	    !cp_pdfsyntax_dict_find(d, "DecodeParms") && !cp_pdfsyntax_dict_find(d, "F")) {
+		size_t bound = libdeflate_zlib_compress_bound(s->deflate, o->dlen);
+		z = g_malloc(bound);
+		size_t zn = libdeflate_zlib_compress(s->deflate, o->data, o->dlen, z, bound);
+		if (zn > 0 && zn < o->dlen) {
+			static const char *const skip[] = {"Length", "Filter", "DecodeParms", NULL};
+			g_string_append(out, "<<");
+			ok = put_entries(s, d, skip, out);
+			g_string_append_printf(out, "\n   /Filter /FlateDecode /Length %zu\n>>\nstream\n",
+			                       zn);
+			g_string_append_len(out, (const char *)z, (gssize)zn);
+			g_string_append(out, "\nendstream");
+			*done = ok;
+		}
+	}
+	g_free(z);
+	g_array_free(d, TRUE);
+	return ok;
+}
+
 static bool put_font(cp_pdf_split *s, const sobj *o, const guint8 *used, GString *out,
                      bool *done)
 {
@@ -1656,9 +1691,12 @@ bool cp_pdf_split_page(cp_pdf_split *s, int page, const char *catalog_extra, GSt
 		} else {
 			if (cff)
 				s->whole++;
-			if (!each_ref(s, o->v, o->ve, mapped, NULL, out))
+			bool deflated = false;
+			if (o->data && !cff && !put_deflated(s, o, out, &deflated))
 				goto walk_bad;
-			if (o->data) {
+			if (!deflated && !each_ref(s, o->v, o->ve, mapped, NULL, out))
+				goto walk_bad;
+			if (o->data && !deflated) {
 				g_string_append(out, "\nstream\n");
 				g_string_append_len(out, o->data, (gssize)o->dlen);
 				g_string_append(out, "\nendstream");
