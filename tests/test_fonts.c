@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 #include <utime.h>
 
 #include <cairo-ft.h>
@@ -552,6 +553,13 @@ static void test_table_mapped(void)
 	munmap(buf - 16 - 2 * sizeof(size_t), span);
 	cp_fonts_free(f);
 
+	/* what a writer killed an hour ago left, and one writing now */
+	char *stale = g_strconcat(cache, ".AbC123", NULL), *busy = g_strconcat(cache, ".XyZ789", NULL);
+	g_assert_true(g_file_set_contents(stale, "half a table", -1, NULL));
+	g_assert_true(g_file_set_contents(busy, "half a table", -1, NULL));
+	struct utimbuf hour_ago = {.actime = time(NULL) - 3600, .modtime = time(NULL) - 3600};
+	g_assert_cmpint(utime(stale, &hour_ago), ==, 0);
+
 	/* the table's first page spoiled; the header's font file changed; the
 	 * file cut short */
 	for (int spoil = 0; spoil < 3; spoil++) {
@@ -575,6 +583,11 @@ static void test_table_mapped(void)
 		g_assert_true(memcmp(now, made, made_len) == 0);
 		g_free(now);
 	}
+	g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS)); /* removed */
+	g_assert_true(g_file_test(busy, G_FILE_TEST_EXISTS));   /* left to its writer */
+	g_unlink(busy);
+	g_free(stale);
+	g_free(busy);
 	g_free(made);
 	g_free(cache);
 	g_free(want);

@@ -45,7 +45,8 @@
  * process sees the old file or the new one; a file whose header is not the
  * font file's, whose size is wrong, or whose sampled pages (CHECKED_PAGES,
  * spread over the table) differ from the font file's, is written again,
- * once a process. It is trusted as far as the fonts-verified cache beside
+ * once a process (a temporary a killed process left is removed a minute
+ * later). It is trusted as far as the fonts-verified cache beside
  * it (fonts.c): who can write there can already have a font file taken as
  * verified. Without a cache folder, or on any failure, the table is read. */
 
@@ -217,11 +218,38 @@ static bool cache_ok(const cp_table_map *m, int fd)
 	return ok;
 }
 
+/* A process killed while it wrote path's file left its temporary
+ * (path.XXXXXX, up to 20 MB): removed once it is a minute old, when no
+ * writer can still be at it (writing takes a fraction of a second). */
+static void remove_stale(const char *dir, const char *path)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (!d)
+		return;
+	char *base = g_path_get_basename(path);
+	size_t n = strlen(base);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	const char *name;
+	while ((name = g_dir_read_name(d))) {
+		struct stat st;
+		if (strlen(name) != n + 7 || strncmp(name, base, n) != 0 || name[n] != '.')
+			continue;
+		char *p = g_build_filename(dir, name, NULL);
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < now - 60)
+			g_unlink(p);
+		g_free(p);
+	}
+	g_free(base);
+	g_dir_close(d);
+}
+
 /* Writes the cache file anew (see above); its descriptor, or -1. */
 static int write_cache(const cp_table_map *m, const char *path)
 {
 	char *dir = g_path_get_dirname(path);
 	int ok = g_mkdir_with_parents(dir, 0700);
+	if (ok == 0)
+		remove_stale(dir, path);
 	g_free(dir);
 	if (ok != 0)
 		return -1;
