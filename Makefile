@@ -303,6 +303,13 @@ fuzz: fuzz-build
 # The regression test replays the seeds and every crash ever found through
 # the same harness code; it learns which targets exist from the same list.
 $(BUILD)/tests/test_fuzz_regress: private ALL_CFLAGS += $(FUZZ_TARGETS:%=-DCP_FUZZ_HAVE_%)
+# ... and is built again when that list changes (a target added), as
+# $(BUILD)/flags makes everything else.
+$(BUILD)/tests/test_fuzz_regress: $(BUILD)/fuzz-targets
+$(BUILD)/fuzz-targets: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(FUZZ_TARGETS)' > $@.new
+	@cmp -s $@.new $@ 2>/dev/null && rm -f $@.new || mv -f $@.new $@
 
 -include $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%.d)
 
