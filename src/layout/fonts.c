@@ -578,16 +578,7 @@ static void want_huge_pages(unsigned char *buf, unsigned long count)
 static unsigned long pread_all(int fd, unsigned char *buf, unsigned long count,
                                unsigned long offset)
 {
-	size_t done = 0;
-	while (done < count) {
-		ssize_t n = pread(fd, buf + done, count - done, (off_t)(offset + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	return (unsigned long)done;
+	return (unsigned long)cp_pread_full(fd, buf, count, (off_t)offset);
 }
 
 /* Cairo 1.16 reads a CFF face's whole table twice a document: to subset it

@@ -136,7 +136,7 @@ char *cp_table_map_path(const cp_table_map *m)
 	return p;
 }
 
-static size_t pread_all(int fd, void *buf, size_t count, off_t offset)
+size_t cp_pread_full(int fd, void *buf, size_t count, off_t offset)
 {
 	size_t done = 0;
 	while (done < count) {
@@ -184,7 +184,7 @@ static bool copy_table(const cp_table_map *m, int fd)
 	while (left > 0) {
 		size_t want = MIN(left, (size_t)1u << 16);
 		off_t out = (off_t)TABLE_AT + (off_t)(m->len - left);
-		if (pread_all(m->font_fd, chunk, want, in) != want || !pwrite_all(fd, chunk, want, out))
+		if (cp_pread_full(m->font_fd, chunk, want, in) != want || !pwrite_all(fd, chunk, want, out))
 			break;
 		in += (off_t)want;
 		left -= want;
@@ -202,15 +202,15 @@ static bool cache_ok(const cp_table_map *m, int fd)
 	    st.st_size != (off_t)TABLE_AT + (off_t)m->len)
 		return false;
 	unsigned char *a = g_malloc(TABLE_AT), *b = g_malloc(PAGE);
-	bool ok = pread_all(fd, a, TABLE_AT, 0) == TABLE_AT && memcmp(a, m->header, TABLE_AT) == 0;
+	bool ok = cp_pread_full(fd, a, TABLE_AT, 0) == TABLE_AT && memcmp(a, m->header, TABLE_AT) == 0;
 	/* the file's pages as they are mapped, from its third on: the table
 	 * from its byte PAGE - BLOCK_AT */
 	size_t first = PAGE - BLOCK_AT;
 	size_t pages = m->len > first ? (m->len - first) / PAGE : 0;
 	for (unsigned i = 0; ok && pages > 0 && i < CHECKED_PAGES; i++) {
 		size_t off = first + (size_t)((uint64_t)(pages - 1) * i / (CHECKED_PAGES - 1)) * PAGE;
-		ok = pread_all(fd, a, PAGE, (off_t)(TABLE_AT + off)) == PAGE &&
-		     pread_all(m->font_fd, b, PAGE, (off_t)(m->at + off)) == PAGE &&
+		ok = cp_pread_full(fd, a, PAGE, (off_t)(TABLE_AT + off)) == PAGE &&
+		     cp_pread_full(m->font_fd, b, PAGE, (off_t)(m->at + off)) == PAGE &&
 		     memcmp(a, b, PAGE) == 0;
 	}
 	g_free(a);
@@ -296,8 +296,8 @@ bool cp_table_map_fill(cp_table_map *m, unsigned char *buf)
 		return false;
 	}
 	size_t head = lo - b, tail = b + m->len - hi;
-	if (pread_all(m->font_fd, buf, head, (off_t)m->at) != head ||
-	    pread_all(m->font_fd, (unsigned char *)hi, tail, (off_t)(m->at + (hi - b))) != tail)
+	if (cp_pread_full(m->font_fd, buf, head, (off_t)m->at) != head ||
+	    cp_pread_full(m->font_fd, (unsigned char *)hi, tail, (off_t)(m->at + (hi - b))) != tail)
 		return false;
 	if (mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, m->fd,
 	         (off_t)(TABLE_AT + head)) == MAP_FAILED) {

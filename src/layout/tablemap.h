@@ -27,6 +27,11 @@ void cp_table_map_free(cp_table_map *m);
  * process. Not thread-safe: one caller at a time for each m. */
 bool cp_table_map_fill(cp_table_map *m, unsigned char *buf);
 
+/* count bytes of fd from offset into buf, fewer at the end of the file or
+ * on an error: how many (pread() again after a short read or EINTR). The
+ * font stream's reads (fonts.c) and the cache file's. */
+size_t cp_pread_full(int fd, void *buf, size_t count, off_t offset);
+
 /* How many times cp_table_map_fill() has mapped a table in this process. */
 size_t cp_table_map_count(void);
 

@@ -14,8 +14,7 @@
 #define FIRST_READ 4096 /* most objects' text (page, font, stream dictionaries) fit */
 #define TAIL_CHECK 256
 #define OBUF_BYTES (64u << 10)  /* where "endstream endobj" must be at the end of a stream object */
-/* Streams without a filter of these sizes are deflated (deflate_stream()). */
-#define DEFLATE_MIN 64
+/* Streams without a filter up to this size are deflated (deflate_stream()). */
 #define DEFLATE_MAX (8u << 20)
 #define DEFLATE_LEVEL 1 /* as small as 6 on page content (0.4 % more), a third faster */
 
@@ -986,8 +985,7 @@ static int deflate_stream(joiner *j, part *pt, uint32_t num, int64_t data, int64
 	int ret = 0;
 	int64_t len = -1, ref;
 	if (!cp_pdfsyntax_parse_dict(t, j->text->str + j->text->len, d) ||
-	    cp_pdfsyntax_dict_find(d, "Filter") || cp_pdfsyntax_dict_find(d, "DecodeParms") ||
-	    cp_pdfsyntax_dict_find(d, "F"))
+	    !cp_pdfsyntax_plain_stream(d))
 		goto out;
 	const cp_pdf_dict_entry *le = cp_pdfsyntax_dict_find(d, "Length");
 	const char *q;
@@ -1004,7 +1002,7 @@ static int deflate_stream(joiner *j, part *pt, uint32_t num, int64_t data, int64
 	           q != le->val + le->vlen) {
 		goto out;
 	}
-	if (len < DEFLATE_MIN || len > (int64_t)DEFLATE_MAX || len > copy_end - data)
+	if (len < CP_PDFSYNTAX_DEFLATE_MIN || len > (int64_t)DEFLATE_MAX || len > copy_end - data)
 		goto out;
 	/* the data, then an optional end-of-line and "endstream" */
 	size_t got;
@@ -1033,14 +1031,8 @@ static int deflate_stream(joiner *j, part *pt, uint32_t num, int64_t data, int64
 	}
 	if (!j->z && !(j->z = libdeflate_alloc_compressor(DEFLATE_LEVEL)))
 		goto out;
-	size_t bound = libdeflate_zlib_compress_bound(j->z, (size_t)len);
-	if (j->zcap < bound) {
-		g_free(j->zbuf);
-		j->zbuf = g_malloc(bound);
-		j->zcap = bound;
-	}
-	size_t zlen = libdeflate_zlib_compress(j->z, raw, (size_t)len, j->zbuf, j->zcap);
-	if (zlen == 0 || zlen >= (size_t)len)
+	size_t zlen = cp_pdfsyntax_deflate(j->z, raw, (size_t)len, &j->zbuf, &j->zcap);
+	if (zlen == 0)
 		goto out;
 	char *nl = g_strdup_printf("%zu /Filter /FlateDecode", zlen);
 	g_string_erase(j->text, (gssize)at, (gssize)vlen);

@@ -11,9 +11,6 @@
 #include "output/pdfsyntax.h"
 
 #define MAX_TREE_DEPTH 32
-/* Streams without a filter of at least this many bytes are deflated
- * (put_deflated()). */
-#define DEFLATE_MIN 64
 #define MAX_FORM_DEPTH 8
 #define MAX_FONT_BYTES (64u << 20)  /* a decoded font program */
 #define NCODES 65536                /* two-byte codes of /Identity-H */
@@ -1286,17 +1283,15 @@ static bool put_entries(cp_pdf_split *s, GArray *d, const char *const *skip, GSt
 static bool put_deflated(cp_pdf_split *s, const sobj *o, GString *out, bool *done)
 {
 	*done = false;
-	if (o->dlen < DEFLATE_MIN)
+	if (o->dlen < CP_PDFSYNTAX_DEFLATE_MIN)
 		return true;
 	GArray *d = g_array_new(FALSE, FALSE, sizeof(cp_pdf_dict_entry));
-	guint8 *z = NULL;
+	unsigned char *z = NULL;
+	size_t cap = 0;
 	bool ok = true;
-	if (cp_pdfsyntax_parse_dict(o->v, o->ve, d) && !cp_pdfsyntax_dict_find(d, "Filter") &&
-	    !cp_pdfsyntax_dict_find(d, "DecodeParms") && !cp_pdfsyntax_dict_find(d, "F")) {
-		size_t bound = libdeflate_zlib_compress_bound(s->deflate, o->dlen);
-		z = g_malloc(bound);
-		size_t zn = libdeflate_zlib_compress(s->deflate, o->data, o->dlen, z, bound);
-		if (zn > 0 && zn < o->dlen) {
+	if (cp_pdfsyntax_parse_dict(o->v, o->ve, d) && cp_pdfsyntax_plain_stream(d)) {
+		size_t zn = cp_pdfsyntax_deflate(s->deflate, o->data, o->dlen, &z, &cap);
+		if (zn > 0) {
 			static const char *const skip[] = {"Length", "Filter", "DecodeParms", NULL};
 			g_string_append(out, "<<");
 			ok = put_entries(s, d, skip, out);

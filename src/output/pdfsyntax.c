@@ -2,6 +2,7 @@
 #include "output/pdfsyntax.h"
 
 #include <errno.h>
+#include <libdeflate.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,6 +178,25 @@ const cp_pdf_dict_entry *cp_pdfsyntax_dict_find(GArray *entries, const char *key
 			return e;
 	}
 	return NULL;
+}
+
+bool cp_pdfsyntax_plain_stream(GArray *d)
+{
+	return !cp_pdfsyntax_dict_find(d, "Filter") && !cp_pdfsyntax_dict_find(d, "DecodeParms") &&
+	       !cp_pdfsyntax_dict_find(d, "F");
+}
+
+size_t cp_pdfsyntax_deflate(struct libdeflate_compressor *z, const void *data, size_t n,
+                            unsigned char **buf, size_t *cap)
+{
+	size_t bound = libdeflate_zlib_compress_bound(z, n);
+	if (*cap < bound) {
+		g_free(*buf);
+		*buf = g_malloc(bound);
+		*cap = bound;
+	}
+	size_t zn = libdeflate_zlib_compress(z, data, n, *buf, *cap);
+	return zn < n ? zn : 0;
 }
 
 bool cp_pdfsyntax_entry_is(const cp_pdf_dict_entry *e, const char *name)

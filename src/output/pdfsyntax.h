@@ -122,6 +122,19 @@ bool cp_pdfsyntax_scan_xref(const cp_pdf_src *src, int64_t off, GArray *subs,
 /* Parses one 20-byte entry "oooooooooo ggggg n\r\n": false when damaged. */
 bool cp_pdfsyntax_parse_xref_entry(const char entry[20], int64_t *offset, int64_t *gen,
                                    bool *in_use);
+/* A stream without a filter is deflated when it is copied (pdfjoin.c,
+ * pdfsplit.c: a page's content, which pdf.c has Cairo leave plain) from
+ * this many bytes on. */
+#define CP_PDFSYNTAX_DEFLATE_MIN 64
+struct libdeflate_compressor;
+/* Whether a stream whose dictionary has the entries d can be deflated as it
+ * is copied: no /Filter, /DecodeParms or /F (data in another file). */
+bool cp_pdfsyntax_plain_stream(GArray *d);
+/* data[0, n) deflated (zlib format) by z into *buf, grown as needed (*cap:
+ * its size; g_free it): the deflated length, or 0 when not smaller than n. */
+size_t cp_pdfsyntax_deflate(struct libdeflate_compressor *z, const void *data, size_t n,
+                            unsigned char **buf, size_t *cap);
+
 /* Reads at most max bytes at off into a new NUL-terminated buffer (free
  * with g_free); *len is how many were read. NULL with CP_E_IO. */
 char *cp_pdfsyntax_read_text(const cp_pdf_src *src, int64_t off, size_t max, size_t *len,
