@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -53,6 +54,105 @@ static bool engine_open(const cli_batch *b, cp_fonts **fonts, cp_engine **engine
 	return false;
 }
 
+/* An engine made ahead of the worker that will use it (cli_batch_opts.warm):
+ * Pango's objects are used by one thread at a time, handed over at the join. */
+struct cli_warm {
+	cli_batch *b;
+	GThread *thread; /* until the worker, or cli_batch_close(), joins it */
+	cp_fonts *fonts;
+	cp_engine *engine;
+	cp_error *err;
+};
+
+/* An input this large holds more than a chunk's rows whatever its columns
+ * (a row of the 14 required fields is 150 bytes or more; a workbook's is
+ * larger still), so every worker will have work. */
+#define WARM_ALL_BYTES (32 << 10)
+
+/* A thread born with the operator's signals blocked: the calling thread
+ * takes them, so a SIGINT also breaks its wait for more input from a pipe
+ * (read() fails with EINTR there). */
+static GThread *spawn_blocked(const char *name, GThreadFunc fn, gpointer data, GError **ge)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	GThread *t = g_thread_try_new(name, fn, data, ge);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return t;
+}
+
+static gpointer warm_main(gpointer data)
+{
+	struct cli_warm *w = data;
+	engine_open(w->b, &w->fonts, &w->engine, &w->err);
+	return NULL;
+}
+
+/* Starts making the engines of the workers to come (cli_batch_opts.warm).
+ * A thread that cannot be started is no error: its worker makes its own. */
+static void warm_start(cli_batch *b, const cli_batch_opts *o)
+{
+	int n = o->warm > CLI_POOL_MAX_WORKERS ? CLI_POOL_MAX_WORKERS : o->warm;
+	struct stat st;
+	if (n > 1 && !(o->csv && stat(o->csv, &st) == 0 && S_ISREG(st.st_mode) &&
+	               st.st_size >= WARM_ALL_BYTES))
+		n = 1;
+	if (n < 1)
+		return;
+	b->warm = g_new0(struct cli_warm, n);
+	for (int i = 0; i < n; i++) {
+		struct cli_warm *w = &b->warm[i];
+		w->b = b;
+		GError *ge = NULL;
+		w->thread = spawn_blocked("cp-warm", warm_main, w, &ge);
+		if (!w->thread) {
+			g_error_free(ge);
+			break;
+		}
+		b->nwarm = i + 1;
+	}
+}
+
+/* The engine made ahead for worker `index`, if any: joins its thread. */
+static bool warm_take(cli_batch *b, int index, cp_fonts **fonts, cp_engine **engine,
+                      cp_error **err)
+{
+	if (index >= b->nwarm || !b->warm[index].thread)
+		return false;
+	struct cli_warm *w = &b->warm[index];
+	g_thread_join(w->thread);
+	w->thread = NULL;
+	*fonts = w->fonts;
+	*engine = w->engine;
+	*err = w->err;
+	w->fonts = NULL;
+	w->engine = NULL;
+	w->err = NULL;
+	return true;
+}
+
+/* Joins the warm-up threads no worker took and frees what they made. */
+static void warm_end(cli_batch *b)
+{
+	for (int i = 0; i < b->nwarm; i++) {
+		cp_fonts *fonts;
+		cp_engine *engine;
+		cp_error *e;
+		if (warm_take(b, i, &fonts, &engine, &e)) {
+			cp_engine_free(engine);
+			cp_fonts_free(fonts);
+			cp_error_free(e);
+		}
+	}
+	g_free(b->warm);
+	b->warm = NULL;
+	b->nwarm = 0;
+}
+
 bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 {
 	memset(b, 0, sizeof *b);
@@ -73,6 +173,8 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 		}
 		if (!o->workers_lay_out && !engine_open(b, &b->fonts, &b->engine, err))
 			return false;
+		if (o->workers_lay_out)
+			warm_start(b, o);
 	}
 	if (!o->csv)
 		return true;
@@ -380,9 +482,10 @@ static gpointer worker_main(gpointer data)
 	cp_fonts *fonts = NULL;
 	cp_engine *engine = NULL;
 	cp_error *init_err = NULL;
-	/* Made here, in parallel with the reading and with the other workers'
-	 * (about 9 MB and 50 ms each; Pango objects stay in their thread). */
-	engine_open(p->b, &fonts, &engine, &init_err);
+	/* Made ahead (cli_batch_opts.warm) or here, in parallel with the
+	 * reading and with the other workers' (about 9 MB and 25 ms each). */
+	if (!warm_take(p->b, w->index, &fonts, &engine, &init_err))
+		engine_open(p->b, &fonts, &engine, &init_err);
 	for (;;) {
 		chunk *ch = g_async_queue_pop(p->todo);
 		if (ch == &p->stop)
@@ -432,17 +535,7 @@ static bool submit(pool *p, chunk *ch, cp_error **err)
 		char name[16];
 		g_snprintf(name, sizeof name, "cp-worker-%d", w->index);
 		GError *ge = NULL;
-		/* Workers are born with the operator's signals blocked: the
-		 * calling thread takes them, so a SIGINT also breaks its wait for
-		 * more input from a pipe (read() fails with EINTR there). */
-		sigset_t block, old;
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigaddset(&block, SIGHUP);
-		pthread_sigmask(SIG_BLOCK, &block, &old);
-		w->thread = g_thread_try_new(name, worker_main, w, &ge);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		w->thread = spawn_blocked(name, worker_main, w, &ge);
 		if (!w->thread) {
 			if (p->started == 0) {
 				cp_set_error(err, CP_E_NOMEM, NULL, 0, 0, NULL,
@@ -618,6 +711,7 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 
 void cli_batch_close(cli_batch *b)
 {
+	warm_end(b);
 	cp_checker_free(b->checker);
 	cp_reader_free(b->reader);
 	cp_engine_free(b->engine);

@@ -21,7 +21,16 @@ typedef struct cli_batch_opts {
 	bool workers_lay_out;      /* load the template but leave fonts and the
 	                              engine to cli_batch_run_pool()'s workers */
 	unsigned engine_flags;     /* for cp_engine_new_ex(), e.g. CP_ENGINE_NO_SEAL */
+	/* With workers_lay_out: the engines of up to this many workers are
+	 * made from cli_batch_open() on, on threads of their own, while the
+	 * caller opens the input, the output and the ledger; the pool's
+	 * workers take them (cli_batch_run_pool(), same `workers`). One
+	 * unless the input is a file of a few chunks' rows at least: a batch
+	 * of one chunk has one worker. 0: none (the workers make their own). */
+	int warm;
 } cli_batch_opts;
+
+struct cli_warm;
 
 typedef struct cli_batch {
 	cp_profile *profile;
@@ -33,6 +42,8 @@ typedef struct cli_batch {
 	char *fonts_dir, *font_dir; /* for the engines of pool workers */
 	unsigned engine_flags;      /* cli_batch_opts' */
 	cp_signer *qr_signer; /* [signing] qr_signed: signs every QR code, or NULL */
+	struct cli_warm *warm; /* cli_batch_opts.warm engines, nwarm of them */
+	int nwarm;
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
 	/* cli_batch_run() lays out only the records this accepts (called with

@@ -164,6 +164,7 @@ int cli_check(int argc, char **argv)
 		.csv = argv[optind], .sheet = sheet, .org = org, .font_dir = font_dir,
 		.template_path = no_layout ? NULL : tpl ? tpl : def_tpl,
 		.workers_lay_out = pool,
+		.warm = pool ? jobs : 0,
 	};
 	cli_batch b = {0};
 	check_ctx ctx = {.b = &b};

@@ -1063,6 +1063,7 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 		.template_path = tpl ? tpl : def_tpl,
 		/* A batch is laid out and drawn by the pool's workers. */
 		.workers_lay_out = c.kind != OUT_PREVIEW,
+		.warm = c.kind != OUT_PREVIEW ? jobs : 0,
 		/* Only an electronic page shows the seal image. */
 		.engine_flags = c.oo.mode == CP_MODE_ELECTRONIC ? 0 : CP_ENGINE_NO_SEAL,
 	};
