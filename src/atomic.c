@@ -432,6 +432,23 @@ static int anon_open(const char *dir)
 	return fd;
 }
 
+int cp_atomic_scratch(const char *dir, const char *label, cp_error **err)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		char *tmpl = g_build_filename(dir, ".certpress-part-XXXXXX", NULL);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		g_free(tmpl);
+	}
+	if (fd < 0)
+		cp_set_error(err, CP_E_IO, label, 0, 0, NULL,
+		             _("cannot create a temporary file beside the output: %s"),
+		             g_strerror(errno));
+	return fd;
+}
+
 /* Gives the unlinked file fd the name path (which must not exist). */
 static int link_fd(int fd, const char *path)
 {

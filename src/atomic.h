@@ -48,6 +48,10 @@ cp_atomic *cp_atomic_open(const char *path, unsigned flags, cp_error **err);
 /* The same, always with a named temporary (for a writer that needs a path,
  * like SQLite's backup); cp_atomic_temp_path() gives it. */
 cp_atomic *cp_atomic_open_named(const char *path, unsigned flags, cp_error **err);
+/* An anonymous scratch file in dir, read and written, gone when closed:
+ * O_TMPFILE where the file system has it, else a named one unlinked at once
+ * (a SIGKILL in between leaves it). -1 with CP_E_IO naming label. */
+int cp_atomic_scratch(const char *dir, const char *label, cp_error **err);
 /* Borrowed stream on the temporary file (buffered; do not fclose it). */
 FILE *cp_atomic_file(cp_atomic *a);
 /* The descriptor under cp_atomic_file(); flush the stream before using it. */

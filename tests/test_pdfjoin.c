@@ -812,6 +812,92 @@ static void test_deflate_which(void)
 	g_string_free(data, TRUE);
 }
 
+/* Joined on several threads (each part copied into a scratch file, the
+ * files appended in order), the output is the same bytes as on one: six
+ * parts of Cairo's plain page content (deflated by the copying threads), a
+ * shared layer, pages interleaved, with fewer threads than parts (the
+ * threads wait for the appending) and more. A part that cannot be copied
+ * is named as on one thread, whichever thread copied it. */
+static void test_parallel(void)
+{
+	if (!have_tools())
+		return;
+	enum { N = 6 };
+	static const int pages[N] = {3, 1, 4, 2, 2, 5};
+	int fds[N];
+	g_setenv("CAIRO_DEBUG_PDF", "1", TRUE);
+	for (int i = 0; i < N; i++)
+		fds[i] = make_layered(i, pages[i], false);
+	int layer = make_layered(0, 0, false);
+	g_unsetenv("CAIRO_DEBUG_PDF");
+	const cp_pdf_run runs[] = {{0, 1}, {1, 1}, {2, 2}, {0, 2}, {3, 2}, {5, 1},
+	                           {4, 2}, {2, 2}, {5, 4}};
+	size_t nruns = G_N_ELEMENTS(runs);
+	char *dir = tu_scratch("pdfjoin-parallel");
+	char *one = g_build_filename(dir, "one.pdf", NULL);
+	FILE *out = fopen(one, "wb");
+	g_assert_nonnull(out);
+	cp_error *err = NULL;
+	g_assert_true(cp_pdf_join_under(out, one, fds, N, runs, nruns, layer, VP, &err));
+	tu_assert_no_error(err);
+	g_assert_cmpint(fclose(out), ==, 0);
+	tu_qpdf_check_ok(one);
+	gchar *want;
+	gsize wlen;
+	g_assert_true(g_file_get_contents(one, &want, &wlen, NULL));
+	g_assert_cmpint(tu_count(want, wlen, "/FlateDecode"), >=, 17);
+	static const int threads[] = {2, 3, 16};
+	for (size_t t = 0; t < G_N_ELEMENTS(threads); t++) {
+		char *path = g_strdup_printf("%s/threads-%d.pdf", dir, threads[t]);
+		out = fopen(path, "wb");
+		g_assert_nonnull(out);
+		g_assert_true(cp_pdf_join_parallel(out, path, fds, N, runs, nruns, layer, VP, dir,
+		                                   threads[t], &err));
+		tu_assert_no_error(err);
+		g_assert_cmpint(fclose(out), ==, 0);
+		gchar *got;
+		gsize glen;
+		g_assert_true(g_file_get_contents(path, &got, &glen, NULL));
+		g_assert_cmpuint(glen, ==, wlen);
+		g_assert_true(memcmp(got, want, wlen) == 0);
+		g_free(got);
+		g_free(path);
+	}
+	/* part 4's first stream broken: found while copying, not loading */
+	size_t len;
+	char *text = fd_contents(fds[4], &len);
+	int broken = patched(text, len, "endstream", "endstreaX");
+	int bad_fds[N];
+	memcpy(bad_fds, fds, sizeof fds);
+	bad_fds[4] = broken;
+	char *bad_one = NULL;
+	for (int threads_n = 1; threads_n <= 3; threads_n += 2) {
+		out = fopen(one, "wb");
+		g_assert_nonnull(out);
+		g_assert_false(cp_pdf_join_parallel(out, one, bad_fds, N, runs, nruns, layer, VP, dir,
+		                                    threads_n, &err));
+		fclose(out);
+		g_assert_nonnull(err);
+		g_assert_cmpint(err->code, ==, CP_E_PARSE);
+		g_assert_nonnull(strstr(err->message, "part 4 "));
+		if (!bad_one)
+			bad_one = g_strdup(err->message);
+		else
+			g_assert_cmpstr(err->message, ==, bad_one);
+		cp_error_free(err);
+		err = NULL;
+	}
+	g_free(bad_one);
+	close(broken);
+	g_free(text);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	close(layer);
+	g_free(want);
+	g_free(one);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -824,5 +910,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/pdfjoin/layer-shapes", test_layer_shapes);
 	g_test_add_func("/pdfjoin/deflate", test_deflate);
 	g_test_add_func("/pdfjoin/deflate-which", test_deflate_which);
+	g_test_add_func("/pdfjoin/parallel", test_parallel);
 	return g_test_run();
 }

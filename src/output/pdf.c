@@ -491,23 +491,9 @@ struct cp_pdf_parts {
 	long pages;
 };
 
-/* An anonymous file in dir: O_TMPFILE where the file system has it, else a
- * named one unlinked at once. */
 static int part_file_open(const char *dir, const char *label, cp_error **err)
 {
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		char *tmpl = g_build_filename(dir, ".certpress-part-XXXXXX", NULL);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-		g_free(tmpl);
-	}
-	if (fd < 0)
-		cp_set_error(err, CP_E_IO, label, 0, 0, NULL,
-		             _("cannot create a temporary file beside the output: %s"),
-		             g_strerror(errno));
-	return fd;
+	return cp_atomic_scratch(dir, label, err);
 }
 
 cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_mm,
@@ -906,9 +892,10 @@ bool cp_pdf_parts_commit(cp_pdf_parts *p, cp_error **err)
 	/* The joiner checks again that every page of every file is placed
 	 * exactly once. */
 	if (cancelled(p, err) || !make_plan(p, &j, err) ||
-	    !cp_pdf_join_under(cp_atomic_file(p->out), path, (const int *)(void *)j.fds->data,
-	                       (int)j.fds->len, (const cp_pdf_run *)(void *)j.runs->data,
-	                       j.runs->len, p->layer_fd, "/" CATALOG_KEY " " CATALOG_VALUE, err))
+	    !cp_pdf_join_parallel(cp_atomic_file(p->out), path, (const int *)(void *)j.fds->data,
+	                          (int)j.fds->len, (const cp_pdf_run *)(void *)j.runs->data,
+	                          j.runs->len, p->layer_fd, "/" CATALOG_KEY " " CATALOG_VALUE,
+	                          p->dir, p->nparts, err))
 		goto out;
 	if (cancelled(p, err))
 		goto out;

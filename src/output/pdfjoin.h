@@ -80,6 +80,16 @@ bool cp_pdf_join_under(FILE *out, const char *label, const int *fds, int nparts,
                        const cp_pdf_run *runs, size_t nruns, int layer_fd,
                        const char *catalog_extra, cp_error **err);
 
+/* cp_pdf_join_under() with the parts' objects copied (and their page
+ * content deflated) by up to `threads` threads side by side, each part into
+ * an anonymous file in tmp_dir (cp_atomic_scratch()) then appended to out in
+ * part order: the same bytes. tmp_dir NULL or threads <= 1: one thread, no
+ * temporary files. Also CP_E_IO when such a file cannot be made. */
+bool cp_pdf_join_parallel(FILE *out, const char *label, const int *fds, int nparts,
+                          const cp_pdf_run *runs, size_t nruns, int layer_fd,
+                          const char *catalog_extra, const char *tmp_dir, int threads,
+                          cp_error **err);
+
 /* Sets *pages to the number of pages of the part PDF read through fd (with
  * pread), checking the part the way cp_pdf_join() does (the objects' text is
  * not read). Errors as cp_pdf_join(). */
