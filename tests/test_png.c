@@ -59,6 +59,15 @@ static void test_a4_300dpi(void)
 	tu_assert_no_error(err);
 	g_assert_cmpint(cairo_image_surface_get_width(s), ==, 2480);
 	g_assert_cmpint(cairo_image_surface_get_height(s), ==, 3508);
+	/* its pixels start on a 2 MB boundary (a mapping of its own, huge
+	 * pages asked for), white, with Cairo's stride */
+	g_assert_cmpuint((uintptr_t)cairo_image_surface_get_data(s) % (2u << 20), ==, 0);
+	g_assert_cmpint(cairo_image_surface_get_stride(s), ==,
+	                cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, 2480));
+	cairo_surface_flush(s);
+	const uint32_t *last = (const uint32_t *)(cairo_image_surface_get_data(s) +
+	                                          (size_t)cairo_image_surface_get_stride(s) * 3507);
+	g_assert_cmphex(last[2479] & 0xffffff, ==, 0xffffff);
 	/* a black 10 x 10 mm square at (100, 200) mm */
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_rectangle(cr, 100, 200, 10, 10);
