@@ -454,9 +454,35 @@ static bool pdf_done(void *ud, int part, cp_error **err)
 	return cp_pdf_parts_finish(c->parts, part, err);
 }
 
+/* The first error of a row's problems, for a message. */
+static const char *first_error(const cp_problems *row)
+{
+	for (size_t i = 0; i < row->len; i++)
+		if (row->items[i].severity == CP_SEV_ERROR)
+			return row->items[i].message;
+	return "";
+}
+
 static bool pdf_settle(void *ud, cli_item *it, bool *still_valid, cp_error **err)
 {
 	render_ctx *c = ud;
+	/* A row refused once its sheet was numbered (batch_admit(): while its
+	 * page was laid out) leaves that sheet unused while the pages after it
+	 * carry the serials of the sheets after theirs: with --skip-invalid
+	 * every later page would go onto a sheet other than the one the ledger
+	 * names. The batch stops, nothing printed or recorded. */
+	if (!*still_valid && it->draw && c->auto_serial && c->skip_invalid) {
+		cp_set_error(err, CP_E_REFUSED, NULL, it->rec.line, it->rec.row, NULL,
+		             _("refused while its page was laid out (%s), after blank sheet %s "
+		               "had been numbered for it: the pages after it would not match "
+		               "their sheets; nothing was printed. Correct the row, or leave it "
+		               "out of the input, and print again"),
+		             first_error(&it->row),
+		             it->rec.value[CP_FIELD_PRINT_SERIAL]
+		                     ? it->rec.value[CP_FIELD_PRINT_SERIAL]
+		                     : "-");
+		return false;
+	}
 	if (!*still_valid)
 		return refuse(c, &it->rec, &it->row, err);
 	/* Not drawn: not the selected row, or nothing is going to be printed. */

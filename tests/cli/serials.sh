@@ -110,4 +110,24 @@ else
 	ok "electronic mode refused here (no seal in the sample profile): no sheet taken"
 fi
 
+# A row refused while its page is laid out (a name too long for its box)
+# after its sheet was numbered: with --skip-invalid the pages after it would
+# carry the serials of the sheets after theirs. The batch stops, nothing is
+# printed or recorded, and the next batch starts at the same sheet.
+L2="$T_TMP/ledger2.sqlite"
+run ledger stock add --ledger "$L2" --from GD2026000201 --to GD2026000209
+awk -F, 'BEGIN { OFS = "," } NR == 3 { $1 = "欧阳欧阳欧阳欧阳欧阳欧阳欧阳欧阳欧阳欧阳欧阳欧阳" } { print }' \
+	"$IN/batch.csv" >"$IN/long-name.csv"
+run render --org "$ORG" --ledger "$L2" --batch i --skip-invalid --rows 2-5 -o "$O/i.pdf" "$IN/long-name.csv"
+expect_status 1 "a row refused at layout after its sheet was numbered stops the batch"
+contains "$T_ERR" "after blank sheet GD2026000202 had been numbered for it" "the error names the sheet"
+contains "$T_ERR" "does not fit in its box" "and why the row was refused"
+file_absent "$O/i.pdf" "nothing written"
+run render --org "$ORG" --ledger "$L2" --batch i --rows 4-5 -o "$O/i.pdf" "$IN/batch.csv"
+expect_status 0 "the next batch"
+is_serials "$O/i.pdf" "GD2026000201 GD2026000202 " "nothing was recorded: numbering starts at the first sheet again"
+run render --org "$ORG" --ledger "$T_TMP/empty2.sqlite" --skip-invalid --rows 2-5 -o "$O/j.pdf" "$IN/long-name.csv"
+expect_status 1 "without stock, --skip-invalid leaves the row out (exit 1: a row refused)"
+contains "$T_ERR" "wrote 3 certificates" "and prints the others"
+
 done_testing
