@@ -122,6 +122,11 @@ typedef struct cp_record {
 	                                row, beside a file name), or NULL */
 	int level;                   /* 1..5 once checked, 0 before */
 	int year, month, day;        /* issue date once checked */
+	bool photo_decode_due;       /* the checker left the photo's full decode
+	                                to cp_checker_decode_photo() */
+	size_t photo_decode_at;      /* where in the row's problems its problem goes */
+	char *photo_decode_path;     /* the photo to decode when value[] has none
+	                                (the row has other photo problems) */
 } cp_record;
 
 /* Frees what the record holds and zeroes it. NULL is allowed. */
@@ -269,6 +274,17 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out);
  * reads only its header (size, shape, format): a preview decodes its own
  * record's photo only. */
 void cp_checker_decode_photos(cp_checker *c, bool decode);
+/* Whether cp_checker_check() leaves the full decode of each photo it would
+ * decode to cp_checker_decode_photo() (rec->photo_decode_due), so that
+ * another thread can do it: every byte of a photo of its own per holder is
+ * most of a batch's check. Off by default. */
+void cp_checker_defer_photo_decode(cp_checker *c, bool defer);
+/* The decode cp_checker_check() left for later (rec->photo_decode_due; does
+ * nothing and returns true otherwise): false when the photo cannot be
+ * decoded, with the problem put into out where cp_checker_check() would have
+ * put it (out is the row's problems it filled) and the photo's value
+ * cleared. Only reads the checker: any thread may call it, one per record. */
+bool cp_checker_decode_photo(const cp_checker *c, cp_record *rec, cp_problems *out);
 
 /* --------------------------------------------------------------- rendering */
 

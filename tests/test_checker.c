@@ -731,6 +731,83 @@ static void test_with_reader(void)
 	g_free(dir);
 }
 
+/* The problems of a record as one string, in order, and its photo value. */
+static char *problems_text(const cp_problems *ps, const cp_record *rec, bool valid)
+{
+	GString *g = g_string_new(valid ? "valid" : "refused");
+	g_string_append_printf(g, " photo=%s\n", rec->value[CP_FIELD_PHOTO] ? rec->value[CP_FIELD_PHOTO]
+	                                                                      : "-");
+	for (size_t i = 0; i < ps->len; i++)
+		g_string_append_printf(g, "%ld %d %s %s %s %s %s\n", ps->items[i].row,
+		                       ps->items[i].severity, ps->items[i].rule,
+		                       ps->items[i].column ? ps->items[i].column : "-",
+		                       ps->items[i].value ? ps->items[i].value : "-",
+		                       ps->items[i].article ? ps->items[i].article : "-",
+		                       ps->items[i].message);
+	return g_string_free(g, FALSE);
+}
+
+/* The photo's decode left to cp_checker_decode_photo() (a pool's worker)
+ * gives the same verdict, problems, order and value as the check that
+ * decodes: a photo cut short alone, with another photo problem before the
+ * decode's (a landscape one cut short), with a problem of a later field
+ * after it (the print serial), a good photo, a photo problem found before
+ * any decode (missing). */
+static void test_photo_deferred(void)
+{
+	fixture fx;
+	fixture_open(&fx, "checker-photo-deferred", NULL);
+	const char *cut_names[] = {"cut.png", "cut-wide.png"};
+	const int cut_w[] = {295, 413}, cut_h[] = {413, 295};
+	for (int i = 0; i < 2; i++) {
+		char *p = g_build_filename(fx.dir, cut_names[i], NULL);
+		write_png(p, cut_w[i], cut_h[i]);
+		char *data;
+		gsize len;
+		g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+		g_assert_true(g_file_set_contents(p, data, (gssize)(len / 2), NULL));
+		g_free(data);
+		g_free(p);
+	}
+	const char *photos[] = {"cut.png", "cut-wide.png", "p.png", "missing.png"};
+	const char *serials[] = {NULL, "GD\xE2\x80\xAE" "001"};
+	int serial = 1;
+	for (size_t ph = 0; ph < G_N_ELEMENTS(photos); ph++)
+		for (size_t se = 0; se < G_N_ELEMENTS(serials); se++) {
+			char *text[2];
+			for (int defer = 0; defer < 2; defer++) {
+				cp_record rec;
+				good_record(&rec, 7, serial++);
+				set_raw(&rec, CP_FIELD_PHOTO, photos[ph]);
+				if (serials[se])
+					set_raw(&rec, CP_FIELD_PRINT_SERIAL, serials[se]);
+				cp_problems_clear(&fx.problems);
+				cp_checker_defer_photo_decode(fx.checker, defer);
+				bool ok = cp_checker_check(fx.checker, &rec, &fx.problems);
+				if (defer) {
+					g_assert_true(rec.photo_decode_due ==
+					              (strcmp(photos[ph], "missing.png") != 0));
+					ok &= cp_checker_decode_photo(fx.checker, &rec, &fx.problems);
+					g_assert_false(rec.photo_decode_due);
+					/* a second call finds nothing left to do */
+					g_assert_true(cp_checker_decode_photo(fx.checker, &rec, &fx.problems));
+				} else {
+					g_assert_false(rec.photo_decode_due);
+				}
+				text[defer] = problems_text(&fx.problems, &rec, ok);
+				cp_record_clear(&rec);
+			}
+			g_test_message("%s", text[0]);
+			g_assert_cmpstr(text[1], ==, text[0]);
+			if (strncmp(photos[ph], "cut", 3) == 0)
+				g_assert_nonnull(strstr(text[0], "cannot be decoded"));
+			g_free(text[0]);
+			g_free(text[1]);
+		}
+	cp_checker_defer_photo_decode(fx.checker, false);
+	fixture_close(&fx);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -741,6 +818,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/checker/duplicates", test_duplicates);
 	g_test_add_func("/checker/recheck", test_recheck);
 	g_test_add_func("/checker/photo", test_photo);
+	g_test_add_func("/checker/photo-deferred", test_photo_deferred);
 	g_test_add_func("/checker/new-errors", test_new_errors);
 	g_test_add_func("/checker/speed", test_speed);
 	g_test_add_func("/checker/with-reader", test_with_reader);

@@ -450,6 +450,10 @@ static void work_chunk(worker *w, cp_engine *engine, chunk *ch)
 	pool *p = w->p;
 	for (size_t i = 0; i < ch->n && !g_atomic_int_get(&p->abandon); i++) {
 		cli_item *it = &ch->items[i];
+		/* also for a record refused already: its report names every
+		 * problem, as when the reading thread decoded */
+		if (!cp_checker_decode_photo(p->b->checker, &it->rec, &it->row))
+			it->valid = false;
 		if (!it->valid)
 			continue;
 		cp_error *e = NULL;
@@ -647,6 +651,7 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 	size_t chunk_n = ops->chunk < 1 ? CHUNK
 	                 : ops->chunk > CLI_POOL_MAX_CHUNK ? CLI_POOL_MAX_CHUNK : (size_t)ops->chunk;
 	p.pending = g_new0(chunk *, p.cap);
+	cp_checker_defer_photo_decode(b->checker, b->decode_in_workers);
 	cp_record rec;
 	memset(&rec, 0, sizeof rec);
 	cli_progress prog;
@@ -705,6 +710,7 @@ bool cli_batch_run_pool(cli_batch *b, const cli_pool_ops *ops, void *ud, int wor
 	chunk_free(cur);
 	cp_record_clear(&rec);
 	ok = pool_end(&p, ok, err);
+	cp_checker_defer_photo_decode(b->checker, false);
 	cli_progress_end(&prog);
 	return ok;
 }

@@ -44,6 +44,11 @@ typedef struct cli_batch {
 	cp_signer *qr_signer; /* [signing] qr_signed: signs every QR code, or NULL */
 	struct cli_warm *warm; /* cli_batch_opts.warm engines, nwarm of them */
 	int nwarm;
+	/* cli_batch_run_pool(): the workers decode the photos in full
+	 * (cp_checker_defer_photo_decode()), each before it lays the record
+	 * out, instead of the reading thread; a record whose photo fails is
+	 * then refused by its worker, after the admit. */
+	bool decode_in_workers;
 	cp_problems problems; /* every problem of the run, in row order */
 	long records, valid, refused, warnings;
 	/* cli_batch_run() lays out only the records this accepts (called with

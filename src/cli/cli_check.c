@@ -195,6 +195,7 @@ int cli_check(int argc, char **argv)
 		if (!ctx.html)
 			goto out;
 	}
+	b.decode_in_workers = true; /* the same report, in row order (settle) */
 	if (pool ? !cli_batch_run_pool(&b, &check_ops, &ctx, jobs, _("checking"), &err)
 	         : !cli_batch_run(&b, on_record, &ctx, _("checking"), &err))
 		goto out;

@@ -1274,6 +1274,11 @@ int cli_render_spoiling(int argc, char **argv, const cli_spoil *spoils, size_t n
 
 	if (c.kind == OUT_PREVIEW)
 		b.lay_out = preview_lay_out;
+	/* Photos are decoded by the workers, beside the drawing, except where
+	 * a page is numbered from the stock before its worker sees it: a photo
+	 * refused there would stop the batch (pdf_settle()), not leave the row
+	 * out as the reading thread's refusal does. */
+	b.decode_in_workers = !c.auto_serial;
 	if (c.kind == OUT_PREVIEW ? !cli_batch_run(&b, on_record, &c, _("rendering"), &err)
 	                          : !cli_batch_run_pool(&b, c.kind == OUT_PDF ? &pdf_ops
 	                                                    : c.pdf_files ? &pdfdir_ops : &png_ops,

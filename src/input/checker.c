@@ -53,6 +53,7 @@ struct cp_checker {
 	cp_photo_policy photos;
 	cp_photo_fit fit;
 	bool skip_photo_decode; /* cp_checker_decode_photos(c, false) */
+	bool defer_decode;      /* cp_checker_defer_photo_decode(c, true) */
 	cp_cert_no_ctx cert_ctx;
 	/* Certificate numbers of the batch (as normalised, 22 characters), each
 	 * with the row and line that used it first: some 40 bytes a number
@@ -595,7 +596,16 @@ static void check_photo_image(ctx *x, const char *real)
 		         "(%d × %d)"), info.width, info.height, PHOTO_GOOD_W, PHOTO_GOOD_H);
 	/* Every byte is decoded (a truncated photo would print half grey), but
 	 * no pixels are kept; a file already validated in this process is not
-	 * read again. */
+	 * read again. Or later, by cp_checker_decode_photo(). */
+	if (!x->c->skip_photo_decode && x->c->defer_decode) {
+		rec->photo_decode_due = true;
+		rec->photo_decode_at = x->out->len;
+		if (x->errors == errors_before)
+			set_value(rec, CP_FIELD_PHOTO, g_strdup(real));
+		else /* the path is still needed for the decode */
+			rec->photo_decode_path = g_strdup(real);
+		return;
+	}
 	if (!x->c->skip_photo_decode && !cp_image_validate(real, NULL, &e)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image",
 		       _("the photo cannot be decoded: %s"), e->message);
@@ -609,6 +619,49 @@ static void check_photo_image(ctx *x, const char *real)
 void cp_checker_decode_photos(cp_checker *c, bool decode)
 {
 	c->skip_photo_decode = !decode;
+}
+
+void cp_checker_defer_photo_decode(cp_checker *c, bool defer)
+{
+	c->defer_decode = defer;
+}
+
+bool cp_checker_decode_photo(const cp_checker *c, cp_record *rec, cp_problems *out)
+{
+	if (!rec->photo_decode_due)
+		return true;
+	rec->photo_decode_due = false;
+	const char *path = rec->photo_decode_path ? rec->photo_decode_path
+	                                          : rec->value[CP_FIELD_PHOTO];
+	cp_error *e = NULL;
+	bool ok = !path || cp_image_validate(path, NULL, &e);
+	g_free(rec->photo_decode_path);
+	rec->photo_decode_path = NULL;
+	if (ok)
+		return true;
+	set_value(rec, CP_FIELD_PHOTO, NULL);
+	/* report_take()'s problem, put where check_photo_image() was */
+	if (out->len == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 16;
+		out->items = g_renew(cp_problem, out->items, cap);
+		out->cap = cap;
+	}
+	size_t at = rec->photo_decode_at <= out->len ? rec->photo_decode_at : out->len;
+	memmove(&out->items[at + 1], &out->items[at], (out->len - at) * sizeof *out->items);
+	out->len++;
+	out->items[at] = (cp_problem){
+		.severity = CP_SEV_ERROR,
+		.row = rec->row,
+		.line = rec->line,
+		.field = CP_FIELD_PHOTO,
+		.column = g_strdup(c->column[CP_FIELD_PHOTO]),
+		.value = shown_value(CP_FIELD_PHOTO, rec->raw[CP_FIELD_PHOTO]),
+		.rule = "photo.image",
+		.article = cp_rule_source_of("photo.image"),
+		.message = g_strdup_printf(_("the photo cannot be decoded: %s"), e->message),
+	};
+	cp_error_free(e);
+	return false;
 }
 
 /* --------------------------------------------------------------- the check */
@@ -657,6 +710,9 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		set_value(rec, (cp_field)f, NULL);
 	rec->level = rec->year = rec->month = rec->day = 0;
+	rec->photo_decode_due = false;
+	g_free(rec->photo_decode_path);
+	rec->photo_decode_path = NULL;
 
 	check_cells(&x);
 

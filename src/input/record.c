@@ -162,6 +162,7 @@ void cp_record_clear(cp_record *rec)
 			g_free(rec->cells[i]);
 		g_free(rec->cells);
 	}
+	g_free(rec->photo_decode_path);
 	for (int f = 0; f < CP_FIELD_COUNT; f++) {
 		g_free(rec->raw[f]);
 		g_free(rec->value[f]);
