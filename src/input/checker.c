@@ -363,10 +363,16 @@ static void scan_folder(const char *dir, const char *want, GPtrArray *same, GPtr
  * ignoring case is taken, and *as_found gets the path as it really is (the
  * caller warns). Anything else is reported as photo.missing, naming the
  * folder searched and the near matches in it. Returns the path to open, or
- * NULL after reporting. */
-static char *find_photo(ctx *x, const char *rel, char **as_found)
+ * NULL after reporting. *plain says whether every component was found as
+ * written and none is a symbolic link: the path is then its own real path
+ * (the data folder's is resolved already), and *last is the last
+ * component's status. */
+static char *find_photo(ctx *x, const char *rel, char **as_found, bool *plain,
+                        struct stat *last)
 {
 	*as_found = NULL;
+	*plain = true;
+	bool any = false;
 	char **parts = g_strsplit(rel, "/", -1);
 	GString *found = g_string_new(NULL);
 	bool changed = false, ok = true;
@@ -380,7 +386,12 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 		const char *take = p;
 		GPtrArray *same = g_ptr_array_new_with_free_func(g_free);
 		GPtrArray *near = g_ptr_array_new_with_free_func(g_free);
-		if (lstat(cand, &st) != 0) {
+		if (lstat(cand, &st) == 0) {
+			*plain &= !S_ISLNK(st.st_mode);
+			*last = st;
+			any = true;
+		} else {
+			*plain = false;
 			scan_folder(dir, p, same, near);
 			/* shown relative to the data folder, as the spreadsheet has it */
 			char *where = found->len ? g_strconcat(found->str, "/", NULL)
@@ -419,6 +430,7 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 		g_free(dir);
 	}
 	g_strfreev(parts);
+	*plain &= any; /* "." alone names the folder itself */
 	if (!ok) {
 		g_string_free(found, TRUE);
 		return NULL;
@@ -431,7 +443,7 @@ static char *find_photo(ctx *x, const char *rel, char **as_found)
 	return path;
 }
 
-static void check_photo_image(ctx *x, const char *real);
+static void check_photo_image(ctx *x, const char *real, const struct stat *st);
 
 static void check_photo(ctx *x)
 {
@@ -447,7 +459,7 @@ static void check_photo(ctx *x)
 	if (rec->photo_picture) {
 		/* pasted into the workbook: taken out by the reader, a file of
 		 * its own, not a name from the sheet */
-		check_photo_image(x, rec->photo_picture);
+		check_photo_image(x, rec->photo_picture, NULL);
 		return;
 	}
 	if (cp_rule_blank(raw)) {
@@ -481,7 +493,9 @@ static void check_photo(ctx *x)
 		return;
 	}
 	char *as_found = NULL;
-	char *joined = find_photo(x, rel, &as_found);
+	bool plain;
+	struct stat st;
+	char *joined = find_photo(x, rel, &as_found, &plain, &st);
 	if (!joined) {
 		g_free(rel);
 		return;
@@ -502,8 +516,12 @@ static void check_photo(ctx *x)
 		         "case); it was used, but correct the spreadsheet"), as_found, rel);
 	g_free(as_found);
 	g_free(rel);
-	char *real = realpath(joined, NULL);
-	g_free(joined);
+	/* A path of plain components found as written is its own real path,
+	 * and the status of its last one is the file's: realpath() would look
+	 * up each folder on the way again (a system call each, from the root). */
+	char *real = plain ? joined : realpath(joined, NULL);
+	if (real != joined)
+		g_free(joined);
 	if (!real) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo file cannot be found: %s"), g_strerror(errno));
@@ -519,20 +537,19 @@ static void check_photo(ctx *x)
 		free(real);
 		return;
 	}
-	struct stat st;
-	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if ((!plain && stat(real, &st) != 0) || !S_ISREG(st.st_mode)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo is not a regular file"));
 		free(real);
 		return;
 	}
-	check_photo_image(x, real);
+	check_photo_image(x, real, &st);
 	free(real);
 }
 
 /* The image itself, a file or a workbook's picture: shape, resolution, every
  * byte decodable; the value is set when it passes. */
-static void check_photo_image(ctx *x, const char *real)
+static void check_photo_image(ctx *x, const char *real, const struct stat *st)
 {
 	cp_record *rec = x->rec;
 	cp_error *e = NULL;
@@ -540,7 +557,7 @@ static void check_photo_image(ctx *x, const char *real)
 	size_t errors_before = x->errors;
 	/* The header first: a far too small or wrongly shaped photo is refused
 	 * without decoding it. */
-	if (!cp_image_probe(real, &info, &e)) {
+	if (!cp_image_probe_stat(real, st, &info, &e)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.image",
 		       _("the photo cannot be read as an image: %s"), e->message);
 		cp_error_free(e);

@@ -648,6 +648,12 @@ static cairo_surface_t *decode(const char *path, dec_mode mode, cp_image_info *i
 
 bool cp_image_probe(const char *path, cp_image_info *info, cp_error **err)
 {
+	return cp_image_probe_stat(path, NULL, info, err);
+}
+
+bool cp_image_probe_stat(const char *path, const struct stat *known, cp_image_info *info,
+                         cp_error **err)
+{
 	cp_error *e = NULL;
 	cp_image_info tmp;
 	if (!info)
@@ -658,7 +664,9 @@ bool cp_image_probe(const char *path, cp_image_info *info, cp_error **err)
 	 * instructions of 730 M. */
 	struct stat st;
 	bool embeddable;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (known)
+		st = *known;
+	if ((known || stat(path, &st) == 0) && S_ISREG(st.st_mode) &&
 	    validated_lookup(&st, info, &embeddable, true))
 		return true;
 	decode(path, DEC_HEADER, info, &e);

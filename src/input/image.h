@@ -10,6 +10,7 @@
 
 #include <cairo.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "certpress.h"
 
@@ -31,6 +32,10 @@ typedef struct cp_image_info {
  * file cannot be read, CP_E_PARSE when it is neither PNG nor JPEG or the header
  * is damaged, CP_E_NOMEM when it announces more than the limits. */
 bool cp_image_probe(const char *path, cp_image_info *info, cp_error **err);
+/* The same for a file whose stat(2) the caller has (st; NULL: as
+ * cp_image_probe()): a file already read is known without a system call. */
+bool cp_image_probe_stat(const char *path, const struct stat *st, cp_image_info *info,
+                         cp_error **err);
 
 /* Decodes the whole image (so a truncated or corrupt file fails here) into a
  * new CAIRO_FORMAT_ARGB32 (PNG with alpha) or RGB24 surface, a JPEG turned
