@@ -35,6 +35,20 @@ static void write_png(const char *path, int w, int h)
 	cairo_surface_destroy(s);
 }
 
+/* A w x h PNG in dir cut in the middle of its data: its header reads, its
+ * pixels do not decode. */
+static void write_cut_png(const char *dir, const char *name, int w, int h)
+{
+	char *p = g_build_filename(dir, name, NULL);
+	write_png(p, w, h);
+	char *data;
+	gsize len;
+	g_assert_true(g_file_get_contents(p, &data, &len, NULL));
+	g_assert_true(g_file_set_contents(p, data, (gssize)(len / 2), NULL));
+	g_free(data);
+	g_free(p);
+}
+
 static void fixture_open(fixture *fx, const char *name, const char *profile_text)
 {
 	memset(fx, 0, sizeof *fx);
@@ -411,14 +425,7 @@ static void test_photo(void)
 	g_free(p);
 	g_free(tu_write(fx.dir, "text.png", "this is not an image\n"));
 	/* a PNG cut in the middle of its data: the header still reads */
-	p = g_build_filename(fx.dir, "cut.png", NULL);
-	write_png(p, 295, 413);
-	char *data;
-	gsize len;
-	g_assert_true(g_file_get_contents(p, &data, &len, NULL));
-	g_assert_true(g_file_set_contents(p, data, (gssize)(len / 2), NULL));
-	g_free(data);
-	g_free(p);
+	write_cut_png(fx.dir, "cut.png", 295, 413);
 	/* the sizes 人社 platforms hand out */
 	p = g_build_filename(fx.dir, "e-id.png", NULL);
 	write_png(p, 358, 441);
@@ -757,18 +764,8 @@ static void test_photo_deferred(void)
 {
 	fixture fx;
 	fixture_open(&fx, "checker-photo-deferred", NULL);
-	const char *cut_names[] = {"cut.png", "cut-wide.png"};
-	const int cut_w[] = {295, 413}, cut_h[] = {413, 295};
-	for (int i = 0; i < 2; i++) {
-		char *p = g_build_filename(fx.dir, cut_names[i], NULL);
-		write_png(p, cut_w[i], cut_h[i]);
-		char *data;
-		gsize len;
-		g_assert_true(g_file_get_contents(p, &data, &len, NULL));
-		g_assert_true(g_file_set_contents(p, data, (gssize)(len / 2), NULL));
-		g_free(data);
-		g_free(p);
-	}
+	write_cut_png(fx.dir, "cut.png", 295, 413);
+	write_cut_png(fx.dir, "cut-wide.png", 413, 295);
 	const char *photos[] = {"cut.png", "cut-wide.png", "p.png", "missing.png"};
 	const char *serials[] = {NULL, "GD\xE2\x80\xAE" "001"};
 	int serial = 1;

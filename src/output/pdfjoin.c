@@ -1176,6 +1176,14 @@ struct copier {
 	copy_slot *slots;
 };
 
+/* The buffers a joiner reads and writes through (joiner_drop() frees). */
+static void joiner_buffers(joiner *t)
+{
+	t->win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
+	t->obuf = g_malloc(OBUF_BYTES);
+	t->text = g_string_sized_new(FIRST_READ);
+}
+
 /* A joiner for a copying thread: j's settings, buffers of its own, output
  * to out counted from 1 (0 is a free entry in the shared xref table). */
 static void joiner_fork(joiner *t, const joiner *j, FILE *out)
@@ -1183,9 +1191,7 @@ static void joiner_fork(joiner *t, const joiner *j, FILE *out)
 	*t = (joiner){.label = j->label, .out = out, .pos = 1, .root = j->root,
 	              .catalog = j->catalog, .layer_form = j->layer_form,
 	              .layer_call = j->layer_call, .nout = j->nout, .xref = j->xref};
-	t->win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
-	t->obuf = g_malloc(OBUF_BYTES);
-	t->text = g_string_sized_new(FIRST_READ);
+	joiner_buffers(t);
 }
 
 static void joiner_drop(joiner *t)
@@ -1580,9 +1586,7 @@ bool cp_pdf_join_parallel(FILE *out, const char *label, const int *fds, int npar
 
 	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2, .layer_form = -1,
 	            .layer_call = -1};
-	j.win = g_malloc(CP_PDF_JOIN_COPY_BYTES);
-	j.obuf = g_malloc(OBUF_BYTES);
-	j.text = g_string_sized_new(FIRST_READ);
+	joiner_buffers(&j);
 	/* The layer, when there is one, is read as a part after the others. */
 	int nload = nparts + (layer_fd >= 0);
 	part *parts = g_new0(part, nload);
@@ -1647,13 +1651,7 @@ done:
 		part_clear(&parts[p]);
 	g_free(parts);
 	g_free(j.xref);
-	g_free(j.buf);
-	g_free(j.win);
-	g_free(j.obuf);
-	g_free(j.zbuf);
-	if (j.z)
-		libdeflate_free_compressor(j.z);
-	g_string_free(j.text, TRUE);
+	joiner_drop(&j);
 	return ok;
 }
 
