@@ -888,6 +888,15 @@ static void test_parallel(void)
 		err = NULL;
 	}
 	g_free(bad_one);
+	/* no scratch file to be had: an I/O error naming why, nothing else */
+	char *nowhere = g_build_filename(dir, "no-such-folder", NULL);
+	out = fopen(one, "wb");
+	g_assert_nonnull(out);
+	g_assert_false(cp_pdf_join_parallel(out, one, fds, N, runs, nruns, layer, VP, nowhere, 2,
+	                                    &err));
+	fclose(out);
+	tu_assert_error(&err, CP_E_IO, "cannot create a temporary file");
+	g_free(nowhere);
 	close(broken);
 	g_free(text);
 	for (int i = 0; i < N; i++)
