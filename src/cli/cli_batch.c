@@ -4,8 +4,8 @@
 #include <glib.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
