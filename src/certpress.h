@@ -256,6 +256,9 @@ typedef struct cp_problems {
 } cp_problems;
 
 void cp_problems_clear(cp_problems *ps);
+/* Puts p (taken over: its strings are the list's now) at index at (at most
+ * ps->len), the problems from there on one place further. */
+void cp_problems_insert(cp_problems *ps, size_t at, cp_problem p);
 
 typedef struct cp_checker cp_checker;
 

@@ -210,11 +210,7 @@ void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int
                      const char *column, const char *value, const char *rule,
                      const char *message)
 {
-	if (ps->len == ps->cap) {
-		ps->cap = ps->cap ? ps->cap * 2 : 8;
-		ps->items = g_renew(cp_problem, ps->items, ps->cap);
-	}
-	ps->items[ps->len++] = (cp_problem){
+	cp_problems_insert(ps, ps->len, (cp_problem){
 		.severity = sev,
 		.row = rec ? rec->row : 0,
 		.line = rec ? rec->line : 0,
@@ -224,7 +220,7 @@ void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int
 		.rule = rule,
 		.article = cp_rule_source_of(rule),
 		.message = g_strdup(message),
-	};
+	});
 }
 
 void cli_problems_move(cp_problems *dst, cp_problems *src)

@@ -61,6 +61,19 @@ struct cp_checker {
 	cp_keyset *seen;
 };
 
+void cp_problems_insert(cp_problems *ps, size_t at, cp_problem p)
+{
+	if (ps->len == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		ps->items = g_renew(cp_problem, ps->items, ps->cap);
+	}
+	if (at > ps->len)
+		at = ps->len;
+	memmove(&ps->items[at + 1], &ps->items[at], (ps->len - at) * sizeof *ps->items);
+	ps->items[at] = p;
+	ps->len++;
+}
+
 void cp_problems_clear(cp_problems *ps)
 {
 	if (!ps)
@@ -164,13 +177,7 @@ static char *shown_value(int field, const char *raw)
 static void report_take(ctx *x, cp_severity sev, int field, const char *rule,
                         const char *article, char *message)
 {
-	cp_problems *ps = x->out;
-	if (ps->len == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 16;
-		ps->items = g_renew(cp_problem, ps->items, cap);
-		ps->cap = cap;
-	}
-	ps->items[ps->len++] = (cp_problem){
+	cp_problems_insert(x->out, x->out->len, (cp_problem){
 		.severity = sev,
 		.row = x->rec->row,
 		.line = x->rec->line,
@@ -180,7 +187,7 @@ static void report_take(ctx *x, cp_severity sev, int field, const char *rule,
 		.rule = rule,
 		.article = article,
 		.message = message,
-	};
+	});
 	x->errors += sev == CP_SEV_ERROR;
 }
 
@@ -519,9 +526,15 @@ static void check_photo(ctx *x)
 	/* A path of plain components found as written is its own real path,
 	 * and the status of its last one is the file's: realpath() would look
 	 * up each folder on the way again (a system call each, from the root). */
-	char *real = plain ? joined : realpath(joined, NULL);
-	if (real != joined)
+	char *real = joined;
+	if (!plain) {
+		char *r = realpath(joined, NULL);
+		int why = errno;
 		g_free(joined);
+		real = r ? g_strdup(r) : NULL;
+		free(r);
+		errno = why;
+	}
 	if (!real) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo file cannot be found: %s"), g_strerror(errno));
@@ -534,17 +547,17 @@ static void check_photo(ctx *x)
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.outside",
 		       _("the photo leads outside the CSV's folder (through a symbolic "
 		         "link)"));
-		free(real);
+		g_free(real);
 		return;
 	}
 	if ((!plain && stat(real, &st) != 0) || !S_ISREG(st.st_mode)) {
 		report(x, CP_SEV_ERROR, CP_FIELD_PHOTO, "photo.missing",
 		       _("the photo is not a regular file"));
-		free(real);
+		g_free(real);
 		return;
 	}
 	check_photo_image(x, real, &st);
-	free(real);
+	g_free(real);
 }
 
 /* The image itself, a file or a workbook's picture: shape, resolution, every
@@ -658,15 +671,7 @@ bool cp_checker_decode_photo(const cp_checker *c, cp_record *rec, cp_problems *o
 		return true;
 	set_value(rec, CP_FIELD_PHOTO, NULL);
 	/* report_take()'s problem, put where check_photo_image() was */
-	if (out->len == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		out->items = g_renew(cp_problem, out->items, cap);
-		out->cap = cap;
-	}
-	size_t at = rec->photo_decode_at <= out->len ? rec->photo_decode_at : out->len;
-	memmove(&out->items[at + 1], &out->items[at], (out->len - at) * sizeof *out->items);
-	out->len++;
-	out->items[at] = (cp_problem){
+	cp_problems_insert(out, rec->photo_decode_at, (cp_problem){
 		.severity = CP_SEV_ERROR,
 		.row = rec->row,
 		.line = rec->line,
@@ -676,7 +681,7 @@ bool cp_checker_decode_photo(const cp_checker *c, cp_record *rec, cp_problems *o
 		.rule = "photo.image",
 		.article = cp_rule_source_of("photo.image"),
 		.message = g_strdup_printf(_("the photo cannot be decoded: %s"), e->message),
-	};
+	});
 	cp_error_free(e);
 	return false;
 }

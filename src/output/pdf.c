@@ -491,11 +491,6 @@ struct cp_pdf_parts {
 	long pages;
 };
 
-static int part_file_open(const char *dir, const char *label, cp_error **err)
-{
-	return cp_atomic_scratch(dir, label, err);
-}
-
 cp_pdf_parts *cp_pdf_parts_new(const char *path, double width_mm, double height_mm,
                                const cp_doc_info *info, int nparts, cp_error **err)
 {
@@ -599,7 +594,7 @@ cairo_t *cp_pdf_parts_begin_page(cp_pdf_parts *p, int part, cp_error **err)
 	}
 	if (!t->surface) {
 		/* Made on the first page: a part nobody draws into costs nothing. */
-		t->fd = part_file_open(p->dir, t->sink.label, err);
+		t->fd = cp_atomic_scratch(p->dir, t->sink.label, err);
 		if (t->fd < 0)
 			return NULL;
 		int wfd = dup(t->fd);
@@ -697,7 +692,7 @@ static int layer_begin(cp_pdf_parts *p, layer_doc *d, cp_pdf_layer_fn draw, void
                        cp_error **err)
 {
 	const char *label = cp_atomic_path(p->out);
-	*d = (layer_doc){.fd = part_file_open(p->dir, label, err), .k.label = label};
+	*d = (layer_doc){.fd = cp_atomic_scratch(p->dir, label, err), .k.label = label};
 	if (d->fd < 0)
 		return -1;
 	int wfd = dup(d->fd);
