@@ -143,6 +143,60 @@ static bool have_tools(void)
 	return false;
 }
 
+/* The output's cross-reference table as 7.5.4 has it, checked entry by
+ * entry (qpdf rebuilds what it cannot use and pdfinfo ignores free
+ * entries): one section 0..N-1, N the trailer's /Size; each entry in use
+ * points at "n 0 obj"; entry 0 (generation 65535) begins the list of free
+ * numbers, each free entry names the next free number up, the last 0.
+ * Returns how many numbers are free besides 0. */
+static int expect_xref(const char *path)
+{
+	char *pdf;
+	gsize len;
+	g_assert_true(g_file_get_contents(path, &pdf, &len, NULL));
+	g_assert_cmpuint(len, >, 64);
+	const char *sx = memmem(pdf + len - 64, 64, "startxref\n", 10);
+	g_assert_nonnull(sx);
+	long at = atol(sx + 10);
+	g_assert_cmpint(at, >, 0);
+	g_assert_cmpint(at, <, (long)len);
+	const char *t = pdf + at;
+	long n;
+	int used;
+	g_assert_cmpint(sscanf(t, "xref\n0 %ld\n%n", &n, &used), ==, 1);
+	const char *e = t + used;
+	g_assert_cmpint((long)(e - pdf) + 20 * n, <, (long)len);
+	const char *tr = strstr(e + 20 * n, "/Size ");
+	g_assert_nonnull(tr);
+	g_assert_cmpint(atol(tr + 6), ==, n);
+	long expect_free = -1; /* the number the previous free entry named */
+	int frees = 0;
+	for (long k = 0; k < n; k++, e += 20) {
+		g_assert_true(e[10] == ' ' && e[16] == ' ' && e[18] == '\r' && e[19] == '\n');
+		long v = atol(e), gen = atol(e + 11);
+		if (e[17] == 'n') {
+			g_assert_cmpint(k, !=, 0);
+			g_assert_cmpint(gen, ==, 0);
+			char head[32];
+			int hl = g_snprintf(head, sizeof head, "%ld 0 obj", k);
+			g_assert_cmpint(v + hl, <, (long)len);
+			g_assert_true(memcmp(pdf + v, head, (size_t)hl) == 0);
+			continue;
+		}
+		g_assert_cmpint(e[17], ==, 'f');
+		g_assert_cmpint(gen, ==, k == 0 ? 65535 : 0);
+		if (k > 0) {
+			g_assert_cmpint(k, ==, expect_free); /* none skipped */
+			frees++;
+		}
+		g_assert_true(v == 0 || v > k);
+		expect_free = v;
+	}
+	g_assert_cmpint(expect_free, ==, 0); /* the list ends */
+	g_free(pdf);
+	return frees;
+}
+
 /* Two and three parts with interleaved runs: a valid file (qpdf finds no
  * warning), every page in run order, part 0's title, the caller's catalog
  * entry, one page count. */
@@ -164,6 +218,8 @@ static void test_interleaved(void)
 	tu_assert_no_error(err);
 	tu_qpdf_check_ok(path);
 	expect_order(path, two, G_N_ELEMENTS(two));
+	/* Part 1's /Info is left out: its number is free. */
+	g_assert_cmpint(expect_xref(path), >=, 1);
 	char *info = pdfinfo(path);
 	g_assert_nonnull(strstr(info, "Pages:           7"));
 	g_assert_nonnull(strstr(info, "Title:           Part zero"));
@@ -188,6 +244,7 @@ static void test_interleaved(void)
 	tu_assert_no_error(err);
 	tu_qpdf_check_ok(path3);
 	expect_order(path3, three, G_N_ELEMENTS(three));
+	g_assert_cmpint(expect_xref(path3), >=, 1);
 	info = pdfinfo(path3);
 	g_assert_nonnull(strstr(info, "Pages:           9"));
 	g_assert_nonnull(strstr(info, "Title:           Part zero"));
@@ -842,6 +899,7 @@ static void test_parallel(void)
 	tu_assert_no_error(err);
 	g_assert_cmpint(fclose(out), ==, 0);
 	tu_qpdf_check_ok(one);
+	g_assert_cmpint(expect_xref(one), >=, N - 1); /* the other parts' /Info */
 	gchar *want;
 	gsize wlen;
 	g_assert_true(g_file_get_contents(one, &want, &wlen, NULL));

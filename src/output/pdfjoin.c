@@ -71,7 +71,11 @@ typedef struct joiner {
 	int64_t layer_form; /* the layer's Form XObject, or -1 */
 	int64_t layer_call; /* the stream that paints it, first in each page's /Contents */
 	int64_t nout;   /* the output's /Size */
-	int64_t *xref;  /* output offsets by new number; 0 = free */
+	/* Output offsets of the numbers being written, xref_lo and up (one
+	 * part's, the head's); 0 = free. The table itself is an xref_spill. */
+	int64_t *xref;
+	int64_t xref_lo;
+	struct xref_spill *spill; /* the calling thread's joiner only */
 	struct libdeflate_compressor *z; /* for deflate_stream(), made on first use */
 	unsigned char *zbuf;
 	size_t zcap;
@@ -144,6 +148,12 @@ static bool put(joiner *j, const void *data, size_t len, cp_error **err)
 
 static bool putf(joiner *j, cp_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Object n starts at the current output position. */
+static void xref_set(joiner *j, int64_t n)
+{
+	j->xref[n - j->xref_lo] = j->pos;
+}
 
 static bool putf(joiner *j, cp_error **err, const char *fmt, ...)
 {
@@ -1040,7 +1050,7 @@ static int deflate_stream(joiner *j, part *pt, uint32_t num, int64_t data, int64
 	g_string_erase(j->text, (gssize)at, (gssize)vlen);
 	g_string_insert(j->text, (gssize)at, nl);
 	g_free(nl);
-	j->xref[pt->base + num] = j->pos;
+	xref_set(j, pt->base + num);
 	char head[32];
 	int hl = snprintf(head, sizeof head, "%" PRId64 " 0 obj", pt->base + num);
 	ret = put(j, head, (size_t)hl, err) && put(j, j->text->str, j->text->len, err) &&
@@ -1108,7 +1118,7 @@ static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error
 		if (done != 0)
 			return done > 0;
 	}
-	j->xref[pt->base + num] = j->pos;
+	xref_set(j, pt->base + num);
 	char head[32];
 	int hl = snprintf(head, sizeof head, "%" PRId64 " 0 obj", pt->base + num);
 	if (!put(j, head, (size_t)hl, err) ||
@@ -1117,6 +1127,105 @@ static bool copy_object(joiner *j, part *pt, uint32_t num, int64_t ext, cp_error
 	if (r == RW_STREAM && !copy_range(j, pt, data, copy_end, err))
 		return false;
 	return put(j, "\n", 1, err);
+}
+
+/* "oooooooooo ggggg t\r\n": written by hand, a million of them are fast. */
+static void xref_entry(char *e, int64_t value, int gen, char type)
+{
+	for (int i = 9; i >= 0; i--, value /= 10)
+		e[i] = (char)('0' + value % 10);
+	e[10] = ' ';
+	for (int i = 15; i >= 11; i--, gen /= 10)
+		e[i] = (char)('0' + gen % 10);
+	e[16] = ' ';
+	e[17] = type;
+	e[18] = '\r';
+	e[19] = '\n';
+}
+
+/* ---------------------------------------------- the cross-reference table
+ *
+ * The output's table goes, in number order, to an unlinked scratch file as
+ * each range of numbers becomes final: the head's (0-2) once written, each
+ * part's once appended, the layer's call last. Memory then holds the
+ * offsets of the parts being copied (8 bytes a number), not the whole
+ * output's (5 MB at 100,000 pages, at the end of a batch, its peak). The
+ * entry of a free number names the next free number (7.5.4), not known yet:
+ * free entries are written as placeholders and linked when the table is
+ * copied into the output (write_tail()). */
+typedef struct xref_spill {
+	FILE *f;
+	int fd;
+	int64_t next; /* the next number to write */
+	GArray *free; /* int64_t: the free numbers written, in order */
+} xref_spill;
+
+#define SPILL_BATCH 256 /* entries formatted per fwrite() */
+
+static bool spill_open(xref_spill *x, const char *dir, const char *label, cp_error **err)
+{
+	*x = (xref_spill){.fd = -1, .free = g_array_new(FALSE, FALSE, sizeof(int64_t))};
+	x->fd = cp_atomic_scratch(dir ? dir : g_get_tmp_dir(), label, err);
+	if (x->fd < 0)
+		return false;
+	if (!(x->f = fdopen(x->fd, "w+"))) {
+		cp_set_error(err, CP_E_NOMEM, label, 0, 0, NULL, _("out of memory"));
+		return false;
+	}
+	return true;
+}
+
+static void spill_close(xref_spill *x)
+{
+	if (x->f)
+		fclose(x->f);
+	else if (x->fd >= 0)
+		close(x->fd);
+	g_array_free(x->free, TRUE);
+}
+
+/* The entries of numbers first .. first + n - 1, whose offsets are v[0..n)
+ * (0: free); the numbers before first are written already. */
+static bool spill_range(joiner *j, const int64_t *v, int64_t first, int64_t n, cp_error **err)
+{
+	xref_spill *x = j->spill;
+	g_assert(first == x->next);
+	char buf[20 * SPILL_BATCH];
+	for (int64_t i = 0; i < n;) {
+		size_t k = 0;
+		for (; k < SPILL_BATCH && i < n; k++, i++) {
+			if (v[i] > 0) {
+				xref_entry(buf + 20 * k, v[i], 0, 'n');
+				continue;
+			}
+			int64_t num = first + i;
+			g_array_append_val(x->free, num);
+			xref_entry(buf + 20 * k, 0, 0, 'f');
+		}
+		errno = 0;
+		if (fwrite(buf, 20, k, x->f) != k) {
+			cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL, _("cannot write: %s"),
+			             g_strerror(errno ? errno : EIO));
+			return false;
+		}
+	}
+	x->next = first + n;
+	return true;
+}
+
+/* Reads len bytes at off of the file fd (a copy, the table) into j->win. */
+static bool read_scratch(joiner *j, int fd, int64_t off, size_t len, cp_error **err)
+{
+	cp_pdf_src src = {.fd = fd, .label = j->label, .bad = join_bad, .part = -1};
+	ssize_t got = cp_pdfsyntax_read_at(&src, off, j->win, len, err);
+	if (got < 0)
+		return false;
+	j->win_pt = NULL; /* the window now holds the file, not a part */
+	if ((size_t)got != len) {
+		cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL, _("a temporary file ended early"));
+		return false;
+	}
+	return true;
 }
 
 /* Copies part index's objects (loaded again for it, then parked). */
@@ -1139,6 +1248,18 @@ static bool copy_part(joiner *j, part *pt, int index, cp_error **err)
 	return true;
 }
 
+/* copy_part() into j itself, the part's entries then added to the table. */
+static bool copy_part_here(joiner *j, part *pt, int index, cp_error **err)
+{
+	j->xref = g_new0(int64_t, pt->size);
+	j->xref_lo = pt->base;
+	bool ok = copy_part(j, pt, index, err) &&
+	          spill_range(j, j->xref + 1, pt->base + 1, (int64_t)pt->size - 1, err);
+	g_free(j->xref);
+	j->xref = NULL;
+	return ok;
+}
+
 /* ---------------------------------------------------- copying in parallel
  *
  * What a join does besides reading the parts' tables is copying their
@@ -1158,6 +1279,7 @@ typedef struct copier copier;
 typedef struct copy_slot {
 	int fd;         /* the part's copy, or -1 */
 	int64_t len;    /* its bytes */
+	int64_t *xref;  /* its objects' offsets in it, by number - the part's base */
 	cp_error *err;  /* why it failed */
 	bool done;
 } copy_slot;
@@ -1190,7 +1312,7 @@ static void joiner_fork(joiner *t, const joiner *j, FILE *out)
 {
 	*t = (joiner){.label = j->label, .out = out, .pos = 1, .root = j->root,
 	              .catalog = j->catalog, .layer_form = j->layer_form,
-	              .layer_call = j->layer_call, .nout = j->nout, .xref = j->xref};
+	              .layer_call = j->layer_call, .nout = j->nout};
 	joiner_buffers(t);
 }
 
@@ -1219,6 +1341,9 @@ static void copy_one(copier *c, int p, copy_slot *s)
 	}
 	joiner t;
 	joiner_fork(&t, c->j, f);
+	const part *pt = &c->parts[p];
+	s->xref = t.xref = g_new0(int64_t, pt->size);
+	t.xref_lo = pt->base;
 	bool ok = copy_part(&t, &c->parts[p], p, &s->err) && flush(&t, &s->err);
 	if (ok && (fflush(f) != 0 || ferror(f))) {
 		cp_set_error(&s->err, CP_E_IO, c->j->label, 0, 0, NULL, _("cannot write: %s"),
@@ -1263,22 +1388,14 @@ static gpointer copier_main(gpointer data)
 static bool append_copy(joiner *j, const part *pt, copy_slot *s, cp_error **err)
 {
 	int64_t at = j->pos - 1; /* the copy counted from 1 */
-	for (int64_t n = pt->base + 1; n < pt->base + (int64_t)pt->size; n++)
-		if (j->xref[n] > 0)
-			j->xref[n] += at;
-	cp_pdf_src src = {.fd = s->fd, .label = j->label, .bad = join_bad, .part = -1};
+	for (uint32_t n = 1; n < pt->size; n++)
+		if (s->xref[n] > 0)
+			s->xref[n] += at;
+	if (!spill_range(j, s->xref + 1, pt->base + 1, (int64_t)pt->size - 1, err))
+		return false;
 	for (int64_t off = 0; off < s->len;) {
 		size_t n = (size_t)MIN((int64_t)CP_PDF_JOIN_COPY_BYTES, s->len - off);
-		ssize_t got = cp_pdfsyntax_read_at(&src, off, j->win, n, err);
-		if (got < 0)
-			return false;
-		if ((size_t)got != n) {
-			cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL,
-			             _("a temporary file ended early"));
-			return false;
-		}
-		j->win_pt = NULL; /* the window now holds the copy, not a part */
-		if (!put(j, j->win, n, err))
+		if (!read_scratch(j, s->fd, off, n, err) || !put(j, j->win, n, err))
 			return false;
 		off += (int64_t)n;
 	}
@@ -1310,7 +1427,7 @@ static bool copy_parallel(joiner *j, part *parts, int nload, int threads, const 
 	}
 	bool ok = true;
 	for (int p = 0; started == 0 && p < nload; p++) /* no thread to be had */
-		if (!(ok = copy_part(j, &parts[p], p, err)))
+		if (!(ok = copy_part_here(j, &parts[p], p, err)))
 			break;
 	for (int p = 0; started > 0 && ok && p < nload; p++) {
 		copy_slot *s = &c.slots[p];
@@ -1327,6 +1444,8 @@ static bool copy_parallel(joiner *j, part *parts, int nload, int threads, const 
 		ok = append_copy(j, &parts[p], s, err);
 		close(s->fd);
 		s->fd = -1;
+		g_free(s->xref);
+		s->xref = NULL;
 		g_mutex_lock(&c.lock);
 		c.appended++;
 		if (!ok)
@@ -1345,6 +1464,7 @@ static bool copy_parallel(joiner *j, part *parts, int nload, int threads, const 
 	for (int p = 0; p < nload; p++) {
 		if (c.slots[p].fd >= 0)
 			close(c.slots[p].fd);
+		g_free(c.slots[p].xref);
 		cp_error_free(c.slots[p].err);
 	}
 	g_free(c.slots);
@@ -1426,7 +1546,7 @@ static bool write_head(joiner *j, part *parts, const cp_pdf_run *runs, size_t nr
 	/* The comment's bytes above 127 tell transfer programs the file is binary. */
 	if (!put(j, "%PDF-1.5\n%\xb5\xed\xae\xfb\n", 15, err))
 		return false;
-	j->xref[j->root] = j->pos;
+	xref_set(j, j->root);
 	if (!putf(j, err, "%" PRId64 " 0 obj\n<< /Type /Pages\n   /Kids [", j->root))
 		return false;
 	for (size_t i = 0; i < nruns; i++) {
@@ -1440,7 +1560,7 @@ static bool write_head(joiner *j, part *parts, const cp_pdf_run *runs, size_t nr
 	}
 	if (!putf(j, err, " ]\n   /Count %ld\n>>\nendobj\n", total))
 		return false;
-	j->xref[j->catalog] = j->pos;
+	xref_set(j, j->catalog);
 	if (!putf(j, err, "%" PRId64 " 0 obj\n<< /Type /Catalog\n   /Pages %" PRId64 " 0 R\n",
 	          j->catalog, j->root))
 		return false;
@@ -1450,51 +1570,36 @@ static bool write_head(joiner *j, part *parts, const cp_pdf_run *runs, size_t nr
 	return put(j, ">>\nendobj\n", 10, err);
 }
 
-/* "oooooooooo ggggg t\r\n": written by hand, a million of them are fast. */
-static void xref_entry(char *e, int64_t value, int gen, char type)
-{
-	for (int i = 9; i >= 0; i--, value /= 10)
-		e[i] = (char)('0' + value % 10);
-	e[10] = ' ';
-	for (int i = 15; i >= 11; i--, gen /= 10)
-		e[i] = (char)('0' + gen % 10);
-	e[16] = ' ';
-	e[17] = type;
-	e[18] = '\r';
-	e[19] = '\n';
-}
-
-/* The cross-reference table, free numbers linked into the free list (7.5.4),
- * and the trailer; the /ID is a hash of the table, so identical input gives
- * an identical file. */
+/* The cross-reference table (copied from the spill, free numbers linked
+ * into the free list, 7.5.4) and the trailer; the /ID is a hash of the
+ * table, so identical input gives an identical file. */
 static bool write_tail(joiner *j, const part *p0, cp_error **err)
 {
+	xref_spill *x = j->spill;
 	int64_t xref_at = j->pos;
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
 	bool ok = putf(j, err, "xref\n0 %" PRId64 "\n", j->nout);
-	int64_t next_free = 0;
-	/* The entry of a free number names the next free number (the last
-	 * names 0): linked backwards, stored as -(next) - 1. */
-	int64_t *xr = j->xref;
-	for (int64_t n = j->nout - 1; n >= 0; n--) {
-		if (xr[n] == 0 || n == 0) {
-			int64_t here = next_free;
-			next_free = n;
-			xr[n] = -here - 1; /* marks free, remembers the link */
-		}
+	g_assert(x->next == j->nout);
+	errno = 0;
+	if (ok && fflush(x->f) != 0) {
+		cp_set_error(err, CP_E_IO, j->label, 0, 0, NULL, _("cannot write: %s"),
+		             g_strerror(errno ? errno : EIO));
+		ok = false;
 	}
-	for (int64_t n = 0; ok && n < j->nout; n++) {
-		if (j->olen + 20 > OBUF_BYTES && !(ok = flush(j, err)))
+	const int64_t *fr = (const int64_t *)(void *)x->free->data;
+	guint k = 0;
+	const size_t block = CP_PDF_JOIN_COPY_BYTES / 20 * 20;
+	for (int64_t off = 0; ok && off < 20 * j->nout;) {
+		size_t n = (size_t)MIN((int64_t)block, 20 * j->nout - off);
+		if (!(ok = read_scratch(j, x->fd, off, n, err)))
 			break;
-		/* Formatted in place in the output buffer. */
-		char *e = j->obuf + j->olen;
-		if (xr[n] < 0)
-			xref_entry(e, -xr[n] - 1, n == 0 ? 65535 : 0, 'f');
-		else
-			xref_entry(e, xr[n], 0, 'n');
-		g_checksum_update(sum, (const guchar *)e, 20);
-		j->olen += 20;
-		j->pos += 20;
+		int64_t lo = off / 20, hi = lo + (int64_t)n / 20;
+		for (; k < x->free->len && fr[k] < hi; k++)
+			xref_entry(j->win + 20 * (fr[k] - lo), k + 1 < x->free->len ? fr[k + 1] : 0,
+			           fr[k] == 0 ? 65535 : 0, 'f');
+		g_checksum_update(sum, (const guchar *)j->win, n);
+		ok = put(j, j->win, n, err);
+		off += (int64_t)n;
 	}
 	const char *id = g_checksum_get_string(sum);
 	if (ok)
@@ -1586,6 +1691,7 @@ bool cp_pdf_join_parallel(FILE *out, const char *label, const int *fds, int npar
 
 	joiner j = {.label = label, .out = out, .root = 1, .catalog = 2, .layer_form = -1,
 	            .layer_call = -1};
+	xref_spill spill;
 	joiner_buffers(&j);
 	/* The layer, when there is one, is read as a part after the others. */
 	int nload = nparts + (layer_fd >= 0);
@@ -1617,10 +1723,18 @@ bool cp_pdf_join_parallel(FILE *out, const char *label, const int *fds, int npar
 	if (!check_runs(label, parts, nparts, runs, nruns, err))
 		goto done;
 	j.nout = next;
-	j.xref = g_new0(int64_t, j.nout);
-	errno = 0;
-	if (!write_head(&j, parts, runs, nruns, total, catalog_extra, err))
+	bool spilled = spill_open(&spill, tmp_dir, label, err);
+	j.spill = &spill; /* spill_close() whatever spill_open() did */
+	if (!spilled)
 		goto done;
+	int64_t head[3] = {0}; /* 0 (free), the root, the catalog */
+	j.xref = head;
+	j.xref_lo = 0;
+	errno = 0;
+	if (!write_head(&j, parts, runs, nruns, total, catalog_extra, err) ||
+	    !spill_range(&j, head, 0, 3, err))
+		goto done;
+	j.xref = NULL;
 	if (threads > nload)
 		threads = nload;
 	if (tmp_dir && threads > 1) {
@@ -1628,13 +1742,14 @@ bool cp_pdf_join_parallel(FILE *out, const char *label, const int *fds, int npar
 			goto done;
 	} else {
 		for (int p = 0; p < nload; p++)
-			if (!copy_part(&j, &parts[p], p, err))
+			if (!copy_part_here(&j, &parts[p], p, err))
 				goto done;
 	}
 	if (j.layer_call >= 0) {
 		static const char call[] = "q /" LAYER_NAME " Do Q\n";
-		j.xref[j.layer_call] = j.pos;
-		if (!putf(&j, err, "%" PRId64 " 0 obj\n<< /Length %zu >>\nstream\n%sendstream\nendobj\n",
+		int64_t at = j.pos;
+		if (!spill_range(&j, &at, j.layer_call, 1, err) ||
+		    !putf(&j, err, "%" PRId64 " 0 obj\n<< /Length %zu >>\nstream\n%sendstream\nendobj\n",
 		          j.layer_call, sizeof call - 1, call))
 			goto done;
 	}
@@ -1650,7 +1765,8 @@ done:
 	for (int p = 0; p < nload; p++)
 		part_clear(&parts[p]);
 	g_free(parts);
-	g_free(j.xref);
+	if (j.spill)
+		spill_close(&spill);
 	joiner_drop(&j);
 	return ok;
 }
