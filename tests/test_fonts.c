@@ -477,6 +477,13 @@ static unsigned long load_cff(cp_fonts *f, unsigned char *buf)
 	return len;
 }
 
+static off_t flen_of(const char *path)
+{
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	return st.st_size;
+}
+
 /* FandolFang's CFF table as its file has it, in *len bytes (g_free). */
 static unsigned char *fang_cff(size_t *len)
 {
@@ -560,6 +567,30 @@ static void test_table_mapped(void)
 	struct utimbuf hour_ago = {.actime = time(NULL) - 3600, .modtime = time(NULL) - 3600};
 	g_assert_cmpint(utime(stale, &hour_ago), ==, 0);
 
+	/* beside it, cache files of a font file that is gone and of one that
+	 * changed (orphans), a copy of a valid one under another name and a
+	 * file that is not a cache file: the orphans are removed when a cache
+	 * file is written, the others left */
+	char *folder = g_path_get_dirname(cache);
+	char *gone = g_build_filename(folder, "gone.otf.0.0000000000000000.cff", NULL);
+	char *changed = g_build_filename(folder, "changed.otf.0.0000000000000000.cff", NULL);
+	char *valid = g_build_filename(folder, "valid-copy.cff", NULL);
+	char *other = g_build_filename(folder, "not-a-table.cff", NULL);
+	GString *h = g_string_new(made);  /* the header's text, to its first NUL */
+	const char *fl = strstr(made, "\nfont ");
+	g_assert_nonnull(fl);
+	char *font = g_strndup(fl + 6, strcspn(fl + 6, "\n")); /* the header's font */
+	g_assert_cmpint(g_string_replace(h, font, "/no/such/folder/FandolFang-Regular.otf", 1), ==, 1);
+	g_string_set_size(h, 4096 + 2 * sizeof(size_t));
+	g_assert_true(g_file_set_contents(gone, h->str, (gssize)h->len, NULL));
+	g_string_assign(h, made);
+	char *size = g_strdup_printf("\nsize %ld\n", (long)flen_of(font));
+	g_assert_cmpint(g_string_replace(h, size, "\nsize 1\n", 1), ==, 1);
+	g_string_set_size(h, 4096 + 2 * sizeof(size_t));
+	g_assert_true(g_file_set_contents(changed, h->str, (gssize)h->len, NULL));
+	g_assert_true(g_file_set_contents(valid, made, (gssize)made_len, NULL));
+	g_assert_true(g_file_set_contents(other, "hello", -1, NULL));
+
 	/* the table's first page spoiled; the header's font file changed; the
 	 * file cut short */
 	for (int spoil = 0; spoil < 3; spoil++) {
@@ -584,6 +615,20 @@ static void test_table_mapped(void)
 		g_free(now);
 	}
 	g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS)); /* removed */
+	g_assert_false(g_file_test(gone, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(changed, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(valid, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
+	g_unlink(valid);
+	g_unlink(other);
+	g_string_free(h, TRUE);
+	g_free(size);
+	g_free(font);
+	g_free(gone);
+	g_free(changed);
+	g_free(valid);
+	g_free(other);
+	g_free(folder);
 	g_assert_true(g_file_test(busy, G_FILE_TEST_EXISTS));   /* left to its writer */
 	g_unlink(busy);
 	g_free(stale);

@@ -46,7 +46,8 @@
  * font file's, whose size is wrong, or whose sampled pages (CHECKED_PAGES,
  * spread over the table) differ from the font file's, is written again,
  * once a process (a temporary a killed process left is removed a minute
- * later). It is trusted as far as the fonts-verified cache beside
+ * later, and so are the cache files of font files that are gone or have
+ * changed). It is trusted as far as the fonts-verified cache beside
  * it (fonts.c): who can write there can already have a font file taken as
  * verified. Without a cache folder, or on any failure, the table is read. */
 
@@ -243,13 +244,71 @@ static void remove_stale(const char *dir, const char *path)
 	g_dir_close(d);
 }
 
+/* Whether the cache file p can never serve again: its header is
+ * certpress's, and the font file it names is gone or is no longer the
+ * file it names (another device, inode, size or time: a checkout deleted,
+ * a font package upgraded). Any other file is left alone. */
+static bool orphaned(const char *p)
+{
+	static const char magic[] = "certpress: a copy of a font's CFF table, from byte ";
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	char *h = g_malloc0(TABLE_AT + 1);
+	bool whole = cp_pread_full(fd, h, TABLE_AT, 0) == TABLE_AT;
+	close(fd);
+	char *font = NULL, *nl;
+	const char *face, *table;
+	int index;
+	unsigned long at, len;
+	bool gone = false;
+	if (whole && strncmp(h, magic, sizeof magic - 1) == 0 &&
+	    (font = strstr(h, "\nfont ")) && (nl = strchr(font + 6, '\n')) &&
+	    (face = nl) && sscanf(face, "\nface %d\n", &index) == 1 &&
+	    (table = strstr(face, "\ntable at ")) &&
+	    sscanf(table, "\ntable at %lu, %lu bytes\n", &at, &len) == 2) {
+		*nl = '\0';
+		struct stat st;
+		char *want = stat(font + 6, &st) == 0 ? make_header(font + 6, index, &st, at, len)
+		                                       : NULL;
+		*nl = '\n';
+		gone = !want || memcmp(want, h, TABLE_AT) != 0;
+		g_free(want);
+	}
+	g_free(h);
+	return gone;
+}
+
+/* Removes the folder's cache files that can never serve again (orphaned()),
+ * when a cache file is written: the folder then holds the tables of the
+ * fonts in use, not of every font file certpress ever read (38 MB of
+ * tables for the project's faces at each path a checkout of it had). */
+static void remove_orphans(const char *dir, const char *path)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	if (!d)
+		return;
+	const char *name;
+	while ((name = g_dir_read_name(d))) {
+		if (!g_str_has_suffix(name, ".cff"))
+			continue;
+		char *p = g_build_filename(dir, name, NULL);
+		if (strcmp(p, path) != 0 && orphaned(p))
+			g_unlink(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+}
+
 /* Writes the cache file anew (see above); its descriptor, or -1. */
 static int write_cache(const cp_table_map *m, const char *path)
 {
 	char *dir = g_path_get_dirname(path);
 	int ok = g_mkdir_with_parents(dir, 0700);
-	if (ok == 0)
+	if (ok == 0) {
 		remove_stale(dir, path);
+		remove_orphans(dir, path);
+	}
 	g_free(dir);
 	if (ok != 0)
 		return -1;
