@@ -484,6 +484,22 @@ static off_t flen_of(const char *path)
 	return st.st_size;
 }
 
+/* Writes path: the header page of the cache file made (its text, to its
+ * first NUL) with from replaced by to, padded with NULs as tablemap.c
+ * pads it, and no table. */
+static void header_with(const char *path, const char *made, const char *from, const char *to)
+{
+	GString *h = g_string_new(made);
+	g_assert_cmpint(g_string_replace(h, from, to, 1), ==, 1);
+	size_t n = 4096 + 2 * sizeof(size_t);
+	g_assert_cmpuint(h->len, <, n);
+	char *page = g_malloc0(n);
+	memcpy(page, h->str, h->len);
+	g_assert_true(g_file_set_contents(path, page, (gssize)n, NULL));
+	g_free(page);
+	g_string_free(h, TRUE);
+}
+
 /* FandolFang's CFF table as its file has it, in *len bytes (g_free). */
 static unsigned char *fang_cff(size_t *len)
 {
@@ -576,19 +592,19 @@ static void test_table_mapped(void)
 	char *changed = g_build_filename(folder, "changed.otf.0.0000000000000000.cff", NULL);
 	char *valid = g_build_filename(folder, "valid-copy.cff", NULL);
 	char *other = g_build_filename(folder, "not-a-table.cff", NULL);
-	GString *h = g_string_new(made);  /* the header's text, to its first NUL */
 	const char *fl = strstr(made, "\nfont ");
 	g_assert_nonnull(fl);
 	char *font = g_strndup(fl + 6, strcspn(fl + 6, "\n")); /* the header's font */
-	g_assert_cmpint(g_string_replace(h, font, "/no/such/folder/FandolFang-Regular.otf", 1), ==, 1);
-	g_string_set_size(h, 4096 + 2 * sizeof(size_t));
-	g_assert_true(g_file_set_contents(gone, h->str, (gssize)h->len, NULL));
-	g_string_assign(h, made);
+	header_with(gone, made, font, "/no/such/folder/FandolFang-Regular.otf");
 	char *size = g_strdup_printf("\nsize %ld\n", (long)flen_of(font));
-	g_assert_cmpint(g_string_replace(h, size, "\nsize 1\n", 1), ==, 1);
-	g_string_set_size(h, 4096 + 2 * sizeof(size_t));
-	g_assert_true(g_file_set_contents(changed, h->str, (gssize)h->len, NULL));
+	header_with(changed, made, size, "\nsize 1\n");
 	g_assert_true(g_file_set_contents(valid, made, (gssize)made_len, NULL));
+	/* named by a link to the font: tables are named by real paths now */
+	char *link = g_build_filename(folder, "link-to-fang.otf", NULL);
+	char *linked = g_build_filename(folder, "linked.otf.0.0000000000000000.cff", NULL);
+	g_unlink(link);
+	g_assert_cmpint(symlink(font, link), ==, 0);
+	header_with(linked, made, font, link);
 	g_assert_true(g_file_set_contents(other, "hello", -1, NULL));
 
 	/* the table's first page spoiled; the header's font file changed; the
@@ -617,11 +633,14 @@ static void test_table_mapped(void)
 	g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS)); /* removed */
 	g_assert_false(g_file_test(gone, G_FILE_TEST_EXISTS));
 	g_assert_false(g_file_test(changed, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(linked, G_FILE_TEST_EXISTS));
+	g_unlink(link);
+	g_free(link);
+	g_free(linked);
 	g_assert_true(g_file_test(valid, G_FILE_TEST_EXISTS));
 	g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
 	g_unlink(valid);
 	g_unlink(other);
-	g_string_free(h, TRUE);
 	g_free(size);
 	g_free(font);
 	g_free(gone);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -104,11 +105,15 @@ cp_table_map *cp_table_map_new(int fd, const char *path, int index, const struct
 	cp_table_map *m = g_new0(cp_table_map, 1);
 	m->font_fd = fd;
 	m->fd = -1;
-	m->font = g_strdup(path);
+	/* Named by its real path: a font reached through links (each checkout's
+	 * fontconfig folder links the system's faces) has one cache file. */
+	char *real = realpath(path, NULL);
+	m->font = g_strdup(real ? real : path);
+	free(real);
 	m->index = index;
 	m->at = at;
 	m->len = len;
-	m->header = make_header(path, index, st, at, len);
+	m->header = make_header(m->font, index, st, at, len);
 	return m;
 }
 
@@ -247,7 +252,9 @@ static void remove_stale(const char *dir, const char *path)
 /* Whether the cache file p can never serve again: its header is
  * certpress's, and the font file it names is gone or is no longer the
  * file it names (another device, inode, size or time: a checkout deleted,
- * a font package upgraded). Any other file is left alone. */
+ * a font package upgraded), or is named by a path that is not its real
+ * one (cache files are named by real paths). Any other file is left
+ * alone. */
 static bool orphaned(const char *p)
 {
 	static const char magic[] = "certpress: a copy of a font's CFF table, from byte ";
@@ -269,8 +276,10 @@ static bool orphaned(const char *p)
 	    sscanf(table, "\ntable at %lu, %lu bytes\n", &at, &len) == 2) {
 		*nl = '\0';
 		struct stat st;
-		char *want = stat(font + 6, &st) == 0 ? make_header(font + 6, index, &st, at, len)
-		                                       : NULL;
+		char *real = realpath(font + 6, NULL);
+		char *want = real && stat(real, &st) == 0 ? make_header(real, index, &st, at, len)
+		                                          : NULL;
+		free(real);
 		*nl = '\n';
 		gone = !want || memcmp(want, h, TABLE_AT) != 0;
 		g_free(want);
