@@ -224,31 +224,6 @@ static bool cache_ok(const cp_table_map *m, int fd)
 	return ok;
 }
 
-/* A process killed while it wrote path's file left its temporary
- * (path.XXXXXX, up to 20 MB): removed once it is a minute old, when no
- * writer can still be at it (writing takes a fraction of a second). */
-static void remove_stale(const char *dir, const char *path)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	if (!d)
-		return;
-	char *base = g_path_get_basename(path);
-	size_t n = strlen(base);
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	const char *name;
-	while ((name = g_dir_read_name(d))) {
-		struct stat st;
-		if (strlen(name) != n + 7 || strncmp(name, base, n) != 0 || name[n] != '.')
-			continue;
-		char *p = g_build_filename(dir, name, NULL);
-		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < now - 60)
-			g_unlink(p);
-		g_free(p);
-	}
-	g_free(base);
-	g_dir_close(d);
-}
-
 /* Whether the cache file p can never serve again: its header is
  * certpress's, and the font file it names is gone or is no longer the
  * file it names (another device, inode, size or time: a checkout deleted,
@@ -288,24 +263,35 @@ static bool orphaned(const char *p)
 	return gone;
 }
 
-/* Removes the folder's cache files that can never serve again (orphaned()),
- * when a cache file is written: the folder then holds the tables of the
- * fonts in use, not of every font file certpress ever read (38 MB of
- * tables for the project's faces at each path a checkout of it had). */
-static void remove_orphans(const char *dir, const char *path)
+/* Tidies the folder when path's cache file is about to be written:
+ * - a process killed while it wrote path's file left its temporary
+ *   (path.XXXXXX, up to 20 MB): removed once it is a minute old, when no
+ *   writer can still be at it (writing takes a fraction of a second);
+ * - cache files that can never serve again (orphaned()) are removed, so
+ *   that the folder holds the tables of the fonts in use, not of every
+ *   font file certpress ever read (38 MB of tables for the project's faces
+ *   at each path a checkout of it had). */
+static void tidy_folder(const char *dir, const char *path)
 {
 	GDir *d = g_dir_open(dir, 0, NULL);
 	if (!d)
 		return;
+	char *base = g_path_get_basename(path);
+	size_t n = strlen(base);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	const char *name;
 	while ((name = g_dir_read_name(d))) {
-		if (!g_str_has_suffix(name, ".cff"))
+		bool temp = strlen(name) == n + 7 && strncmp(name, base, n) == 0 && name[n] == '.';
+		if (!temp && !g_str_has_suffix(name, ".cff"))
 			continue;
 		char *p = g_build_filename(dir, name, NULL);
-		if (strcmp(p, path) != 0 && orphaned(p))
+		struct stat st;
+		if (temp ? lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < now - 60
+		         : strcmp(p, path) != 0 && orphaned(p))
 			g_unlink(p);
 		g_free(p);
 	}
+	g_free(base);
 	g_dir_close(d);
 }
 
@@ -314,10 +300,8 @@ static int write_cache(const cp_table_map *m, const char *path)
 {
 	char *dir = g_path_get_dirname(path);
 	int ok = g_mkdir_with_parents(dir, 0700);
-	if (ok == 0) {
-		remove_stale(dir, path);
-		remove_orphans(dir, path);
-	}
+	if (ok == 0)
+		tidy_folder(dir, path);
 	g_free(dir);
 	if (ok != 0)
 		return -1;
