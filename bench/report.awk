@@ -2,7 +2,9 @@
 # Turns bench/cache/out/results.tsv into the table (mode=table) or the
 # "results" and "targets" members of bench/results.json (mode=json).
 # Columns: name kind n wall user sys maxrss_kb runs bytes other_bytes.
-# The targets are those of the issue "Benchmark and speed".
+# The targets are those of the issue "Benchmark and speed", raised and
+# extended by issue 19 (2,500 PDF certificates/s at 10,000; the rows of
+# other issues that must stay inside their targets: the signed QR code).
 
 BEGIN { FS = "\t" }
 
@@ -29,7 +31,7 @@ END {
 	# The PDF speed target is judged on the largest batch timed as a median.
 	pk = ("pdf-10k" in idx) ? idx["pdf-10k"] : idx["pdf-1k"]
 	if (pk) {
-		target("PDF certificates/s (" name[pk] ", end to end)", rate(pk), 2200, ">=", "")
+		target("PDF certificates/s (" name[pk] ", end to end)", rate(pk), 2500, ">=", "")
 		target("PDF bytes per page without photos (" name[pk] ")", other[pk], 5120, "<=",
 		       " B")
 	}
@@ -44,6 +46,9 @@ END {
 	if (("check-10k-xlsx" in idx) && ("check-10k" in idx))
 		target("check of .xlsx / check of CSV, wall (check-10k-xlsx)",
 		       wall[idx["check-10k-xlsx"]] / wall[idx["check-10k"]], 2, "<=", "")
+	if (("pdf-1k-qr-signed" in idx) && ("pdf-1k" in idx))
+		target("signed QR code, CPU ms per certificate over pdf-1k",
+		       cpuper(idx["pdf-1k-qr-signed"]) - cpuper(idx["pdf-1k"]), 0.3, "<=", " ms")
 	if ("signed-1k" in idx)
 		target("signed per-holder PDFs/s (signed-1k, signing included)",
 		       rate(idx["signed-1k"]), 500, ">=", "")
