@@ -202,18 +202,22 @@ static cairo_surface_t *module_mask(const cp_qr *q)
 	cairo_surface_flush(s);
 	unsigned char *d = cairo_image_surface_get_data(s);
 	int stride = cairo_image_surface_get_stride(s);
-	for (int y = 0; y < w; y++) {
+	const unsigned char *mod = q->code->data; /* bit 0: the module is dark */
+	for (int y = 0; y < w; y++, mod += w) {
 		/* pixman's a1: 32-bit words in native order, the first pixel in
-		 * the least significant bit on little-endian machines. */
+		 * the least significant bit on little-endian machines. Each word
+		 * is put together from its 32 modules without a branch. */
 		uint32_t *row = (uint32_t *)(d + (size_t)y * (size_t)stride);
-		for (int x = 0; x < w; x++) {
-			if (!cp_qr_dark(q, x, y))
-				continue;
+		for (int x0 = 0; x0 < w; x0 += 32) {
+			uint32_t word = 0;
+			int end = w - x0 < 32 ? w - x0 : 32;
+			for (int i = 0; i < end; i++)
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
-			row[x / 32] |= 1u << (x % 32);
+				word |= (uint32_t)(mod[x0 + i] & 1) << i;
 #else
-			row[x / 32] |= 0x80000000u >> (x % 32);
+				word |= (uint32_t)(mod[x0 + i] & 1) << (31 - i);
 #endif
+			row[x0 / 32] = word;
 		}
 	}
 	cairo_surface_mark_dirty(s);
