@@ -1567,8 +1567,10 @@ static void test_times(void)
 	cp_error *err = NULL;
 	cp_ledger *l = open_ok(path);
 	stock(l, "GD01", "GD09", "2026-01-05");
+	gint64 before = g_get_real_time() / G_USEC_PER_SEC;
 	g_assert_true(issue1(l, "b1", CERT("000001"), "GD01", &err));
 	g_assert_true(issue1(l, "b2", CERT("000002"), "GD02", &err));
+	gint64 after = g_get_real_time() / G_USEC_PER_SEC;
 	tu_assert_no_error(err);
 	cp_ledger_free(l);
 
@@ -1579,6 +1581,12 @@ static void test_times(void)
 		const char *at = g_ptr_array_index(stored, i);
 		g_assert_true(g_str_has_suffix(at, "+00:00"));
 		g_assert_cmpint(strlen(at), ==, strlen("2026-01-09T23:30:00+00:00"));
+		/* the moment it was recorded, to the second */
+		GDateTime *dt = g_date_time_new_from_iso8601(at, NULL);
+		g_assert_nonnull(dt);
+		g_assert_cmpint(g_date_time_to_unix(dt), >=, before);
+		g_assert_cmpint(g_date_time_to_unix(dt), <=, after);
+		g_date_time_unref(dt);
 	}
 	g_assert_cmpint(stored->len, ==, 4);
 	g_ptr_array_unref(stored);
