@@ -239,15 +239,14 @@ static bool orphaned(const char *p)
 	char *h = g_malloc0(TABLE_AT + 1);
 	bool whole = cp_pread_full(fd, h, TABLE_AT, 0) == TABLE_AT;
 	close(fd);
-	char *font = NULL, *nl;
-	const char *face, *table;
+	char *font, *nl; /* the header's "font PATH" line and its end */
+	const char *table;
 	int index;
 	unsigned long at, len;
 	bool gone = false;
 	if (whole && strncmp(h, magic, sizeof magic - 1) == 0 &&
 	    (font = strstr(h, "\nfont ")) && (nl = strchr(font + 6, '\n')) &&
-	    (face = nl) && sscanf(face, "\nface %d\n", &index) == 1 &&
-	    (table = strstr(face, "\ntable at ")) &&
+	    sscanf(nl, "\nface %d\n", &index) == 1 && (table = strstr(nl, "\ntable at ")) &&
 	    sscanf(table, "\ntable at %lu, %lu bytes\n", &at, &len) == 2) {
 		*nl = '\0';
 		struct stat st;
