@@ -10,12 +10,15 @@
 #define KS_MIN_SLOTS 64u
 #define KS_MAX_KEY 255
 #define KS_MAX_STRIDE 256 /* KS_MAX_KEY rounded up to 8 */
-/* A key of at most this many characters, all digits and uppercase letters,
- * is stored as a number in base 37 whose digits are its characters, 1 to 36:
- * no digit is 0, so the number gives back the key, and 37^24 < 2^128. */
-#define KS_PACK_MAX 24
-#define KS_PACKED 16
-
+/* A key that ends in KS_TAIL digits is stored as 8 bytes: the index of the
+ * characters before them (its lead) in a dictionary of leads, and the
+ * digits' value (below 10^9, 32 bits). A batch's numbers share their lead:
+ * a certificate number's 13 characters of its organisation (SPEC.md). The
+ * dictionary holds at most KS_MAX_LEADS leads; a key with a lead it lacks
+ * once full is stored as its bytes. */
+#define KS_TAIL 9
+#define KS_SPLIT 8
+#define KS_MAX_LEADS 4096u
 /* Entries in insertion order, in blocks that never move, found through a
  * table of 32-bit indexes (linear probing, at most 4/5 full). */
 typedef struct ks_table {
@@ -31,8 +34,9 @@ typedef struct ks_table {
 struct cp_keyset {
 	size_t key_len;
 	size_t payload;
-	ks_table packed; /* keys of digits and uppercase letters, 16 bytes each */
-	ks_table raw;    /* any other: the key's bytes, padded with NULs */
+	ks_table split; /* keys whose lead is in leads: 8 bytes each (KS_TAIL) */
+	ks_table raw;   /* any other: the key's bytes, padded with NULs */
+	GHashTable *leads; /* lead (owned) -> its index + 1; NULL while empty */
 };
 
 static size_t round8(size_t n)
@@ -60,7 +64,7 @@ cp_keyset *cp_keyset_new(size_t key_len, size_t payload_len)
 	cp_keyset *s = g_new0(cp_keyset, 1);
 	s->key_len = key_len;
 	s->payload = payload_len;
-	table_init(&s->packed, KS_PACKED, payload_len);
+	table_init(&s->split, KS_SPLIT, payload_len);
 	table_init(&s->raw, round8(key_len), payload_len);
 	return s;
 }
@@ -69,14 +73,16 @@ void cp_keyset_free(cp_keyset *s)
 {
 	if (!s)
 		return;
-	table_clear(&s->packed);
+	table_clear(&s->split);
 	table_clear(&s->raw);
+	if (s->leads)
+		g_hash_table_destroy(s->leads);
 	g_free(s);
 }
 
 size_t cp_keyset_size(const cp_keyset *s)
 {
-	return s ? (size_t)s->packed.n + s->raw.n : 0;
+	return s ? (size_t)s->split.n + s->raw.n : 0;
 }
 
 bool cp_keyset_fits(const cp_keyset *s, const char *key)
@@ -90,27 +96,39 @@ static unsigned char *entry_at(const ks_table *t, uint32_t i)
 }
 
 /* The table that holds key, and the key as stored there (out, the table's
- * stride); NULL when key does not fit. Two keys are equal exactly when
- * their stored forms are (KS_PACK_MAX). */
-static ks_table *stored_key(cp_keyset *s, const char *key, unsigned char *out)
+ * stride); NULL when key does not fit. A key whose lead is not in the
+ * dictionary is added to it when add is set and the dictionary has room.
+ * Each key has one stored form in one table: a key is split exactly when
+ * its lead was in the dictionary when it was added, and the dictionary
+ * only grows (a lead it lacks once full it lacks for ever). */
+static ks_table *stored_key(cp_keyset *s, const char *key, bool add, unsigned char *out)
 {
 	if (!cp_keyset_fits(s, key))
 		return NULL;
 	size_t len = strlen(key);
-	unsigned __int128 v = 0;
-	bool pack = len <= KS_PACK_MAX;
-	for (size_t i = 0; pack && i < len; i++) {
-		unsigned char ch = (unsigned char)key[i];
-		unsigned d = ch >= '0' && ch <= '9' ? ch - '0' + 1u
-		             : ch >= 'A' && ch <= 'Z' ? ch - 'A' + 11u : 0;
-		pack = d != 0;
-		v = v * 37 + d;
-	}
-	if (pack) {
-		uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
-		memcpy(out, &lo, 8);
-		memcpy(out + 8, &hi, 8);
-		return &s->packed;
+	if (len >= KS_TAIL) {
+		const char *tail = key + len - KS_TAIL;
+		uint32_t v = 0;
+		size_t i = 0;
+		for (; i < KS_TAIL && tail[i] >= '0' && tail[i] <= '9'; i++)
+			v = v * 10 + (uint32_t)(tail[i] - '0');
+		if (i == KS_TAIL) {
+			char lead[KS_MAX_KEY + 1];
+			memcpy(lead, key, len - KS_TAIL);
+			lead[len - KS_TAIL] = '\0';
+			uintptr_t id = s->leads ? (uintptr_t)g_hash_table_lookup(s->leads, lead) : 0;
+			if (!id && add && (!s->leads || g_hash_table_size(s->leads) < KS_MAX_LEADS)) {
+				if (!s->leads)
+					s->leads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+				id = g_hash_table_size(s->leads) + 1;
+				g_hash_table_insert(s->leads, g_strdup(lead), (gpointer)id);
+			}
+			if (id) {
+				uint32_t w[2] = {(uint32_t)(id - 1), v};
+				memcpy(out, w, KS_SPLIT);
+				return &s->split;
+			}
+		}
 	}
 	memset(out, 0, s->raw.stride);
 	memcpy(out, key, len);
@@ -151,7 +169,7 @@ static uint32_t find_slot(const ks_table *t, const unsigned char *k, uint64_t h)
 void *cp_keyset_lookup(const cp_keyset *s, const char *key)
 {
 	unsigned char k[KS_MAX_STRIDE];
-	const ks_table *t = stored_key((cp_keyset *)s, key, k);
+	const ks_table *t = stored_key((cp_keyset *)s, key, false, k);
 	if (!t || !t->slots)
 		return NULL;
 	uint32_t v = t->slots[find_slot(t, k, hash_key(t, k))];
@@ -175,7 +193,7 @@ void *cp_keyset_add(cp_keyset *s, const char *key, bool *added)
 	unsigned char k[KS_MAX_STRIDE];
 	if (added)
 		*added = false;
-	ks_table *t = stored_key(s, key, k);
+	ks_table *t = stored_key(s, key, true, k);
 	if (!t)
 		return NULL;
 	uint64_t h = hash_key(t, k);

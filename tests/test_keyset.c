@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The compact set of certificate numbers (src/keyset.c), against a
- * GHashTable as the model: keys that pack into 16 bytes and keys that do not
- * (lower case, punctuation, too long to pack), keys that differ only in
- * trailing zeros, payloads that stay where they were while the set grows.
+ * GHashTable as the model: keys stored as a lead and nine digits, with the
+ * leads' dictionary filling up and full, and keys stored as their bytes;
+ * keys that differ only in where the nine digits start or in leading and
+ * trailing zeros; payloads that stay where they were while the set grows.
  */
 #include "common/testutil.h"
 
@@ -16,6 +17,20 @@ static char *random_key(GRand *r, size_t max_len)
 {
 	static const char packable[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	static const char other[] = "az-_.!~09AZ";
+	static const char *const leads[] = {"S0000440001232", "Y000011000012", "", "a-", "S0000440001232 "};
+	if (g_rand_int_range(r, 0, 3) == 0) {
+		/* A few leads, and 8,000 more than the dictionary takes (4,096):
+		 * keys with a lead it has, before and after it is full, and keys
+		 * with one it lacks; few enough tails that keys repeat and keys
+		 * with other leads share them. */
+		char more[16];
+		g_snprintf(more, sizeof more, "L%d", g_rand_int_range(r, 0, 8000));
+		const char *lead = g_rand_boolean(r) ? more : leads[g_rand_int_range(r, 0, G_N_ELEMENTS(leads))];
+		char *k = g_strdup_printf("%s%09d", lead, g_rand_int_range(r, 0, 3000) * 333331);
+		if (strlen(k) > max_len)
+			k[max_len] = '\0';
+		return k;
+	}
 	size_t len;
 	switch (g_rand_int_range(r, 0, 6)) {
 	case 0: len = 22; break;
@@ -83,6 +98,8 @@ static void test_distinct(void)
 		"S000044000123264000001", "S0000440001232640000010", "S00004400012326400000",
 		"000000000000000000000000", "0000000000000000000000000", "ZZZZZZZZZZZZZZZZZZZZZZZZ",
 		"ZZZZZZZZZZZZZZZZZZZZZZZZZ", "s000044000123264000001", "S000044000123264000001 ",
+		"000000000", "0000000000", "A000000000", "A0000000000", "A00000000", "A000000001",
+		"4294967295", "999999999", "1999999999", "A999999999", "A1999999999", " 000000000",
 	};
 	cp_keyset *s = cp_keyset_new(32, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
