@@ -368,6 +368,29 @@ static void test_duplicates(void)
 		g_assert_null(rec.value[CP_FIELD_CERT_NO]);
 		cp_record_clear(&rec);
 	}
+	/* rows and lines past 32 bits are named as they are (kept apart) */
+	good_record(&rec, 5000000000L, 44);
+	rec.line = 4294967295L;
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	good_record(&rec, 4294967294L, 45);
+	rec.line = 4294967296L;
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	good_record(&rec, 4294967293L, 46);
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	static const struct { int serial; const char *first; } far[] = {
+		{44, "already used on row 5000000000 (line 4294967295)"},
+		{45, "already used on row 4294967294 (line 4294967296)"},
+		{46, "already used on row 4294967293 (line 4294967294)"},
+		{43, "already used on row 4 (line 5)"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(far); i++) {
+		good_record(&rec, 6000000000L + (long)i, far[i].serial);
+		expect_problem(&fx, &rec, "cert_no.duplicate", far[i].first);
+		cp_record_clear(&rec);
+	}
 	/* a fresh checker starts a fresh batch */
 	cp_checker_free(fx.checker);
 	cp_error *err = NULL;

@@ -40,9 +40,18 @@
 #define PHOTO_MIN_H 207  /* 35 mm at 150 dpi */
 #define PROBLEM_VALUE_MAX_CHARS 120 /* offending values are cut in reports */
 
+/* Where a number was first used. Rows and lines past 2^32 - 2 (a CSV file
+ * of hundreds of GB) are kept in full in cp_checker.seen_far, these then
+ * SEEN_FAR. */
 typedef struct seen_number {
-	long row, line;
+	uint32_t row, line;
 } seen_number;
+
+#define SEEN_FAR UINT32_MAX
+
+typedef struct seen_far {
+	long row, line;
+} seen_far;
 
 struct cp_checker {
 	const cp_profile *profile;
@@ -56,9 +65,10 @@ struct cp_checker {
 	bool defer_decode;      /* cp_checker_defer_photo_decode(c, true) */
 	cp_cert_no_ctx cert_ctx;
 	/* Certificate numbers of the batch (as normalised, 22 characters), each
-	 * with the row and line that used it first: some 40 bytes a number
+	 * with the row and line that used it first: some 21 bytes a number
 	 * (src/keyset.h), against 80 in a GHashTable of strings. */
 	cp_keyset *seen;
+	GHashTable *seen_far; /* number -> seen_far, for SEEN_FAR (or NULL) */
 };
 
 void cp_problems_insert(cp_problems *ps, size_t at, cp_problem p)
@@ -95,6 +105,8 @@ void cp_checker_free(cp_checker *c)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		g_free(c->column[f]);
 	cp_keyset_free(c->seen);
+	if (c->seen_far)
+		g_hash_table_destroy(c->seen_far);
 	g_free(c);
 }
 
@@ -148,6 +160,22 @@ cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
 }
 
 /* ---------------------------------------------------------------- reports */
+
+/* Records where number no was first used (its entry in c->seen). */
+static void note_first_use(cp_checker *c, seen_number *first, const char *no,
+                           const cp_record *rec)
+{
+	if (rec->row >= 0 && rec->row < SEEN_FAR && rec->line >= 0 && rec->line < SEEN_FAR) {
+		first->row = (uint32_t)rec->row;
+		first->line = (uint32_t)rec->line;
+		return;
+	}
+	if (!c->seen_far)
+		c->seen_far = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	seen_far at = {rec->row, rec->line};
+	g_hash_table_insert(c->seen_far, g_strdup(no), g_memdup2(&at, sizeof at));
+	first->row = first->line = SEEN_FAR;
+}
 
 typedef struct ctx {
 	cp_checker *c;
@@ -799,14 +827,15 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 		bool added;
 		seen_number *first = cp_keyset_add(c->seen, no, &added);
 		if (!added) {
+			seen_far at = {first->row, first->line};
+			if (first->row == SEEN_FAR)
+				at = *(seen_far *)g_hash_table_lookup(c->seen_far, no);
 			report(&x, CP_SEV_ERROR, CP_FIELD_CERT_NO, "cert_no.duplicate",
 			       _("certificate number %s is already used on row %ld (line %ld); "
-			         "each certificate has its own number"), no, first->row,
-			       first->line);
+			         "each certificate has its own number"), no, at.row, at.line);
 			no_ok = false;
 		} else {
-			first->row = rec->row;
-			first->line = rec->line;
+			note_first_use(c, first, no, rec);
 		}
 	}
 	if (no_ok)
