@@ -181,13 +181,23 @@ bool cli_batch_open(cli_batch *b, const cli_batch_opts *o, cp_error **err)
 	return cli_batch_reset(b, o->csv, o->sheet, err);
 }
 
+/* b->problems and the text of its strings. */
+static void forget_problems(cli_batch *b)
+{
+	g_free(b->problems.items);
+	memset(&b->problems, 0, sizeof b->problems);
+	if (b->problem_text)
+		g_string_chunk_free(b->problem_text);
+	b->problem_text = NULL;
+}
+
 bool cli_batch_reset(cli_batch *b, const char *csv, const char *sheet, cp_error **err)
 {
 	cp_checker_free(b->checker);
 	b->checker = NULL;
 	cp_reader_free(b->reader);
 	b->reader = NULL;
-	cp_problems_clear(&b->problems);
+	forget_problems(b);
 	b->records = b->valid = b->refused = b->warnings = 0;
 	b->reader = cp_reader_open_ex(csv, sheet, &cli_interrupted, err);
 	if (!b->reader)
@@ -223,7 +233,23 @@ void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int
 	});
 }
 
-void cli_problems_move(cp_problems *dst, cp_problems *src)
+/* s as kept in b->problem_text (NULL stays NULL); s is freed. A batch
+ * whose rows lack the same characters has the same message on every such
+ * row: 0.7 MB for the warnings of 100,000 rows, 2 % of them with a rare
+ * character, when each had its own copy (bench/README.md). Values differ
+ * from row to row: copied, without malloc()'s overhead. */
+static char *keep_text(cli_batch *b, char *s, bool shared)
+{
+	if (!s)
+		return NULL;
+	char *kept = shared ? g_string_chunk_insert_const(b->problem_text, s)
+	                    : g_string_chunk_insert(b->problem_text, s);
+	g_free(s);
+	return kept;
+}
+
+/* Moves every problem of src to the end of dst; src is left empty. */
+static void problems_move(cp_problems *dst, cp_problems *src)
 {
 	for (size_t i = 0; i < src->len; i++) {
 		if (dst->len == dst->cap) {
@@ -234,6 +260,22 @@ void cli_problems_move(cp_problems *dst, cp_problems *src)
 	}
 	src->len = 0;
 }
+
+/* Moves every problem of row to the end of b->problems, their strings
+ * copied into b->problem_text; row is left empty. */
+static void keep_problems(cli_batch *b, cp_problems *row)
+{
+	if (!b->problem_text)
+		b->problem_text = g_string_chunk_new(16384);
+	for (size_t i = 0; i < row->len; i++) {
+		cp_problem *p = &row->items[i];
+		p->column = keep_text(b, p->column, true);
+		p->value = keep_text(b, p->value, false);
+		p->message = keep_text(b, p->message, true);
+	}
+	problems_move(&b->problems, row);
+}
+
 
 /* A layout refusal becomes a problem of the row like any rule's, so the
  * operator sees it in the same report before anything is printed. */
@@ -297,7 +339,7 @@ static void account(cli_batch *b, cp_problems *row, bool still, cli_progress *pr
 		b->valid++;
 	else
 		b->refused++;
-	cli_problems_move(&b->problems, row);
+	keep_problems(b, row);
 	cp_reader_progress(b->reader, &prog->fraction);
 	cli_progress_step(prog);
 }
@@ -723,7 +765,7 @@ void cli_batch_close(cli_batch *b)
 	cp_signer_free(b->qr_signer);
 	g_free(b->fonts_dir);
 	g_free(b->font_dir);
-	cp_problems_clear(&b->problems);
+	forget_problems(b);
 	memset(b, 0, sizeof *b);
 }
 

@@ -49,7 +49,10 @@ typedef struct cli_batch {
 	 * out, instead of the reading thread; a record whose photo fails is
 	 * then refused by its worker, after the admit. */
 	bool decode_in_workers;
-	cp_problems problems; /* every problem of the run, in row order */
+	/* Every problem of the run, in row order. Their strings live in
+	 * problem_text: a message is kept once however many rows have it. */
+	cp_problems problems;
+	GStringChunk *problem_text;
 	long records, valid, refused, warnings;
 	/* cli_batch_run() lays out only the records this accepts (called with
 	 * its ud; NULL: every record). A preview needs its own page only: the
@@ -149,8 +152,7 @@ cp_rejects *cli_batch_rejects_open(cli_batch *b, const char *path,
 void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int field,
                      const char *column, const char *value, const char *rule,
                      const char *message);
-/* Moves every problem of src to the end of dst; src is left empty. */
-void cli_problems_move(cp_problems *dst, cp_problems *src);
+
 
 /* Renders pg as a small PNG in memory (o->dpi, e.g. 40) for the HTML report.
  * *png is freed with g_free(). */
