@@ -533,6 +533,60 @@ static char *mapped_read(cp_fonts *f, const unsigned char *want, size_t len)
 	return file;
 }
 
+/* KB of this process's memory resident in the pages of a block placed as
+ * glibc_like_block() places it, at, of len bytes, summed over the mappings
+ * there (/proc/self/smaps); *mappings: how many. */
+static size_t resident_kb(const void *at, size_t len, size_t *mappings)
+{
+	char *smaps = NULL;
+	g_assert_true(g_file_get_contents("/proc/self/smaps", &smaps, NULL, NULL));
+	char **lines = g_strsplit(smaps, "\n", -1);
+	size_t kb = 0, n = 0;
+	bool inside = false;
+	for (char **l = lines; *l; l++) {
+		unsigned long lo, hi, v;
+		if (sscanf(*l, "%lx-%lx ", &lo, &hi) == 2) {
+			inside = lo >= (uintptr_t)at - 2 * sizeof(size_t) && hi <= (uintptr_t)at + len + 4096;
+			n += inside;
+		} else if (inside && sscanf(*l, "Rss: %lu kB", &v) == 1) {
+			kb += v;
+		}
+	}
+	g_strfreev(lines);
+	g_free(smaps);
+	*mappings = n;
+	return kb;
+}
+
+/* A byte read from the middle of a mapped table makes a few pages of it
+ * resident, not the 64 KB around it that Linux maps at once from a file
+ * in the page cache (fault-around): the table's pages are mapped in
+ * pieces of 16 KB that the kernel keeps apart. */
+static void test_table_mapped_pieces(void)
+{
+	size_t len;
+	unsigned char *want = fang_cff(&len);
+	cp_fonts *f = project_fonts();
+	g_free(mapped_read(f, want, len)); /* the cache file, in the page cache */
+	size_t span, before = cp_table_map_count(), mappings;
+	unsigned char *buf = glibc_like_block(len, &span);
+	g_assert_cmpuint(load_cff(f, buf), ==, len);
+	g_assert_cmpuint(cp_table_map_count(), ==, before + 1);
+	/* the first and the last page: read from the font, not mapped */
+	g_assert_cmpuint(resident_kb(buf, len, &mappings), <=, 8);
+	g_assert_cmpuint(mappings, >, len / (16 * 1024));
+	size_t page = (len / 4096) / 2 / 16 * 16 + 5; /* inside a 64 KB window */
+	g_assert_cmpint(buf[page * 4096], ==, want[page * 4096]);
+	size_t kb = resident_kb(buf, len, &mappings);
+	g_test_message("%zu KB resident in %zu mappings", kb, mappings);
+	g_assert_cmpuint(kb, >=, 12);
+	g_assert_cmpuint(kb, <=, 8 + 16);
+	g_assert_true(memcmp(buf, want, len) == 0);
+	g_assert_cmpint(munmap(buf - 2 * sizeof(size_t), span), ==, 0);
+	cp_fonts_free(f);
+	g_free(want);
+}
+
 /* The subprocess of test_table_mapped(): a fresh process reads the table
  * through the cache file it finds spoiled, which it writes again. */
 static void test_table_mapped_fresh(void)
@@ -848,6 +902,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/fonts/tables-read", test_tables_read);
 	g_test_add_func("/fonts/probe", test_probe);
 	g_test_add_func("/fonts/cff-head", test_cff_head);
+	/* before /fonts/table-mapped, which spoils the cache file under the
+	 * faces this process keeps open */
+	g_test_add_func("/fonts/table-pieces", test_table_mapped_pieces);
 	g_test_add_func("/fonts/table-mapped", test_table_mapped);
 	g_test_add_func("/fonts/table-mapped/fresh", test_table_mapped_fresh);
 	return g_test_run();
