@@ -37,6 +37,10 @@ struct cp_keyset {
 	ks_table split; /* keys whose lead is in leads: 8 bytes each (KS_TAIL) */
 	ks_table raw;   /* any other: the key's bytes, padded with NULs */
 	GHashTable *leads; /* lead (owned) -> its index + 1; NULL while empty */
+	/* For each raw key, in order: how many split keys there were when it
+	 * was added. A key's ordinal (cp_keyset_put()) is its index in its
+	 * table plus the keys of the other table added before it. */
+	GArray *split_before; /* uint32_t */
 };
 
 static size_t round8(size_t n)
@@ -77,6 +81,8 @@ void cp_keyset_free(cp_keyset *s)
 	table_clear(&s->raw);
 	if (s->leads)
 		g_hash_table_destroy(s->leads);
+	if (s->split_before)
+		g_array_unref(s->split_before);
 	g_free(s);
 }
 
@@ -188,24 +194,27 @@ static void grow_slots(ks_table *t)
 	}
 }
 
-void *cp_keyset_add(cp_keyset *s, const char *key, bool *added)
+/* Adds key when it is not in s: its table, and its index there (*at);
+ * *added whether it was added. NULL when key does not fit. */
+static ks_table *add_key(cp_keyset *s, const char *key, uint32_t *at_index, bool *added)
 {
 	unsigned char k[KS_MAX_STRIDE];
-	if (added)
-		*added = false;
+	*added = false;
 	ks_table *t = stored_key(s, key, true, k);
 	if (!t)
 		return NULL;
 	uint64_t h = hash_key(t, k);
 	uint32_t at = t->slots ? find_slot(t, k, h) : 0;
-	if (t->slots && t->slots[at])
-		return entry_at(t, t->slots[at] - 1) + t->stride;
+	if (t->slots && t->slots[at]) {
+		*at_index = t->slots[at] - 1;
+		return t;
+	}
 	/* At most 4/5 full, counting the key to add. */
 	if (!t->slots || (uint64_t)(t->n + 1) * 5 > ((uint64_t)t->mask + 1) * 4) {
 		grow_slots(t);
 		at = find_slot(t, k, h);
 	}
-	if (t->n == UINT32_MAX - 1)
+	if (cp_keyset_size(s) >= UINT32_MAX - 1)
 		g_error("cp_keyset: more than %u keys", UINT32_MAX - 1);
 	uint32_t i = t->n;
 	if ((i & (KS_BLOCK - 1)) == 0) {
@@ -220,7 +229,48 @@ void *cp_keyset_add(cp_keyset *s, const char *key, bool *added)
 	memset(e + t->stride, 0, t->entry - t->stride);
 	t->slots[at] = i + 1;
 	t->n++;
+	if (t == &s->raw) {
+		if (!s->split_before)
+			s->split_before = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		g_array_append_val(s->split_before, s->split.n);
+	}
+	*at_index = i;
+	*added = true;
+	return t;
+}
+
+void *cp_keyset_add(cp_keyset *s, const char *key, bool *added)
+{
+	uint32_t i;
+	bool was_added;
+	ks_table *t = add_key(s, key, &i, &was_added);
 	if (added)
-		*added = true;
-	return e + t->stride;
+		*added = was_added;
+	return t ? entry_at(t, i) + t->stride : NULL;
+}
+
+int cp_keyset_put(cp_keyset *s, const char *key, size_t *ordinal)
+{
+	uint32_t i;
+	bool added;
+	ks_table *t = add_key(s, key, &i, &added);
+	if (!t)
+		return -1;
+	const uint32_t *before = s->split_before ? (const uint32_t *)s->split_before->data : NULL;
+	if (t == &s->raw) {
+		*ordinal = (size_t)i + before[i];
+	} else {
+		/* raw keys added before split key i: those whose split_before is
+		 * at most i (the list never decreases) */
+		size_t lo = 0, hi = s->raw.n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (before[mid] <= i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		*ordinal = (size_t)i + lo;
+	}
+	return added;
 }

@@ -39,6 +39,11 @@ void *cp_keyset_lookup(const cp_keyset *s, const char *key);
  * added, as it was otherwise) and sets *added; NULL when key does not fit. */
 void *cp_keyset_add(cp_keyset *s, const char *key, bool *added);
 
+/* Adds key when it is not in s, as cp_keyset_add(). Keys are numbered
+ * from 0 in the order they were first added: *ordinal is key's number.
+ * 1 when key was added, 0 when it was there, -1 when it does not fit. */
+int cp_keyset_put(cp_keyset *s, const char *key, size_t *ordinal);
+
 size_t cp_keyset_size(const cp_keyset *s);
 
 #endif

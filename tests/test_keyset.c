@@ -90,6 +90,44 @@ static void test_model(void)
 	g_rand_free(r);
 }
 
+/* Keys are numbered in the order they were first added, whichever way
+ * each is stored: against a model, every time a key is put, and once
+ * more for every key at the end. */
+static void test_ordinal(void)
+{
+	GRand *r = g_rand_new_with_seed(20261208);
+	cp_keyset *s = cp_keyset_new(32, 0);
+	GHashTable *model = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (int i = 0; i < 200000; i++) {
+		char *k = random_key(r, 32);
+		gpointer want;
+		bool had = g_hash_table_lookup_extended(model, k, NULL, &want);
+		size_t got = 0;
+		g_assert_cmpint(cp_keyset_put(s, k, &got), ==, had ? 0 : 1);
+		if (had) {
+			g_assert_cmpuint(got, ==, GPOINTER_TO_SIZE(want));
+			g_free(k);
+		} else {
+			g_assert_cmpuint(got, ==, g_hash_table_size(model));
+			g_hash_table_insert(model, k, GSIZE_TO_POINTER(got));
+		}
+	}
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, model);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		size_t got = 0;
+		g_assert_cmpint(cp_keyset_put(s, k, &got), ==, 0);
+		g_assert_cmpuint(got, ==, GPOINTER_TO_SIZE(v));
+	}
+	size_t unused = 7;
+	g_assert_cmpint(cp_keyset_put(s, "0123456789012345678901234567890123", &unused), ==, -1);
+	g_assert_cmpuint(unused, ==, 7);
+	g_hash_table_destroy(model);
+	cp_keyset_free(s);
+	g_rand_free(r);
+}
+
 /* Keys that a careless packing would take for one another. */
 static void test_distinct(void)
 {
@@ -168,6 +206,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/keyset/model", test_model);
+	g_test_add_func("/keyset/ordinal", test_ordinal);
 	g_test_add_func("/keyset/distinct", test_distinct);
 	g_test_add_func("/keyset/fits", test_fits);
 	g_test_add_func("/keyset/batch", test_batch);
