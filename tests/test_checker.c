@@ -380,11 +380,37 @@ static void test_duplicates(void)
 	good_record(&rec, 4294967293L, 46);
 	g_assert_true(check_clean(&fx, &rec));
 	cp_record_clear(&rec);
+	/* rows one line each, then a row on two lines, then a row without a
+	 * number: the first uses are found in the middle of a run and after */
+	for (int i = 0; i < 5; i++) {
+		good_record(&rec, 20 + i, 50 + i);
+		rec.line = 30 + i;
+		g_assert_true(check_clean(&fx, &rec));
+		cp_record_clear(&rec);
+	}
+	good_record(&rec, 25, 55);
+	rec.line = 36; /* row 24's cell spans two lines */
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	good_record(&rec, 26, 0);
+	set_raw(&rec, CP_FIELD_CERT_NO, "");
+	rec.line = 37;
+	g_assert_false(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
+	good_record(&rec, 27, 57);
+	rec.line = 38;
+	g_assert_true(check_clean(&fx, &rec));
+	cp_record_clear(&rec);
 	static const struct { int serial; const char *first; } far[] = {
 		{44, "already used on row 5000000000 (line 4294967295)"},
 		{45, "already used on row 4294967294 (line 4294967296)"},
 		{46, "already used on row 4294967293 (line 4294967294)"},
 		{43, "already used on row 4 (line 5)"},
+		{50, "already used on row 20 (line 30)"},
+		{53, "already used on row 23 (line 33)"},
+		{54, "already used on row 24 (line 34)"},
+		{55, "already used on row 25 (line 36)"},
+		{57, "already used on row 27 (line 38)"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(far); i++) {
 		good_record(&rec, 6000000000L + (long)i, far[i].serial);

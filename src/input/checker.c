@@ -40,18 +40,15 @@
 #define PHOTO_MIN_H 207  /* 35 mm at 150 dpi */
 #define PROBLEM_VALUE_MAX_CHARS 120 /* offending values are cut in reports */
 
-/* Where a number was first used. Rows and lines past 2^32 - 2 (a CSV file
- * of hundreds of GB) are kept in full in cp_checker.seen_far, these then
- * SEEN_FAR. */
-typedef struct seen_number {
-	uint32_t row, line;
-} seen_number;
-
-#define SEEN_FAR UINT32_MAX
-
-typedef struct seen_far {
+/* Where the batch's numbers were first used. cp_keyset_put() numbers the
+ * keys of cp_checker.seen in the order they were added; a run gives the
+ * row and line of the number it starts with, each of the next numbers one
+ * row and one line further, up to the next run's. A batch of one line a
+ * row, its numbers all valid, is one run. */
+typedef struct first_use {
+	size_t from; /* the ordinal of the run's first number */
 	long row, line;
-} seen_far;
+} first_use;
 
 struct cp_checker {
 	const cp_profile *profile;
@@ -64,11 +61,11 @@ struct cp_checker {
 	bool skip_photo_decode; /* cp_checker_decode_photos(c, false) */
 	bool defer_decode;      /* cp_checker_defer_photo_decode(c, true) */
 	cp_cert_no_ctx cert_ctx;
-	/* Certificate numbers of the batch (as normalised, 22 characters), each
-	 * with the row and line that used it first: some 21 bytes a number
-	 * (src/keyset.h), against 80 in a GHashTable of strings. */
+	/* Certificate numbers of the batch (as normalised, 22 characters): some
+	 * 13 bytes a number (src/keyset.h), against 80 in a GHashTable of
+	 * strings; the row and line that used each first, as runs. */
 	cp_keyset *seen;
-	GHashTable *seen_far; /* number -> seen_far, for SEEN_FAR (or NULL) */
+	GArray *first_uses; /* first_use, by from */
 };
 
 void cp_problems_insert(cp_problems *ps, size_t at, cp_problem p)
@@ -105,8 +102,8 @@ void cp_checker_free(cp_checker *c)
 	for (int f = 0; f < CP_FIELD_COUNT; f++)
 		g_free(c->column[f]);
 	cp_keyset_free(c->seen);
-	if (c->seen_far)
-		g_hash_table_destroy(c->seen_far);
+	if (c->first_uses)
+		g_array_unref(c->first_uses);
 	g_free(c);
 }
 
@@ -155,26 +152,42 @@ cp_checker *cp_checker_new(const cp_profile *profile, const char *data_dir,
 			return NULL;
 		}
 	}
-	c->seen = cp_keyset_new(CP_RULES_CERT_NO_BYTES - 1, sizeof(seen_number));
+	c->seen = cp_keyset_new(CP_RULES_CERT_NO_BYTES - 1, 0);
+	c->first_uses = g_array_new(FALSE, FALSE, sizeof(first_use));
 	return c;
 }
 
 /* ---------------------------------------------------------------- reports */
 
-/* Records where number no was first used (its entry in c->seen). */
-static void note_first_use(cp_checker *c, seen_number *first, const char *no,
-                           const cp_record *rec)
+/* Records that the number of ordinal k (cp_keyset_put(), just added) is
+ * first used by rec. */
+static void note_first_use(cp_checker *c, size_t k, const cp_record *rec)
 {
-	if (rec->row >= 0 && rec->row < SEEN_FAR && rec->line >= 0 && rec->line < SEEN_FAR) {
-		first->row = (uint32_t)rec->row;
-		first->line = (uint32_t)rec->line;
-		return;
+	GArray *runs = c->first_uses;
+	if (runs->len) {
+		const first_use *r = &g_array_index(runs, first_use, runs->len - 1);
+		long d = (long)(k - r->from);
+		if (rec->row == r->row + d && rec->line == r->line + d)
+			return;
 	}
-	if (!c->seen_far)
-		c->seen_far = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	seen_far at = {rec->row, rec->line};
-	g_hash_table_insert(c->seen_far, g_strdup(no), g_memdup2(&at, sizeof at));
-	first->row = first->line = SEEN_FAR;
+	first_use u = {.from = k, .row = rec->row, .line = rec->line};
+	g_array_append_val(runs, u);
+}
+
+/* The row and line that first used the number of ordinal k. */
+static first_use first_use_of(const cp_checker *c, size_t k)
+{
+	const first_use *runs = (const first_use *)c->first_uses->data;
+	size_t lo = 0, hi = c->first_uses->len; /* the last run from k or before */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (runs[mid].from <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	long d = (long)(k - runs[lo].from);
+	return (first_use){.from = k, .row = runs[lo].row + d, .line = runs[lo].line + d};
 }
 
 typedef struct ctx {
@@ -824,18 +837,16 @@ bool cp_checker_check(cp_checker *c, cp_record *rec, cp_problems *out)
 	bool no_ok = cp_rule_cert_no(rec->raw[CP_FIELD_CERT_NO], &cctx, no, &v);
 	report_rule(&x, CP_FIELD_CERT_NO, &v);
 	if (no[0]) {
-		bool added;
-		seen_number *first = cp_keyset_add(c->seen, no, &added);
-		if (!added) {
-			seen_far at = {first->row, first->line};
-			if (first->row == SEEN_FAR)
-				at = *(seen_far *)g_hash_table_lookup(c->seen_far, no);
+		size_t k = 0;
+		int put = cp_keyset_put(c->seen, no, &k);
+		if (put == 0) {
+			first_use at = first_use_of(c, k);
 			report(&x, CP_SEV_ERROR, CP_FIELD_CERT_NO, "cert_no.duplicate",
 			       _("certificate number %s is already used on row %ld (line %ld); "
 			         "each certificate has its own number"), no, at.row, at.line);
 			no_ok = false;
-		} else {
-			note_first_use(c, first, no, rec);
+		} else if (put == 1) {
+			note_first_use(c, k, rec);
 		}
 	}
 	if (no_ok)
