@@ -587,6 +587,46 @@ static void test_table_mapped_pieces(void)
 	g_free(want);
 }
 
+/* Pieces are mappings of their own, of which a process has a limited
+ * number: past a bound, a table is mapped whole again, and once the blocks
+ * mapped in pieces are freed, pieces are mapped again. */
+static void test_table_pieces_bounded(void)
+{
+	size_t len;
+	unsigned char *want = fang_cff(&len);
+	cp_fonts *f = project_fonts();
+	GPtrArray *blocks = g_ptr_array_new();
+	size_t span = 0, mappings = 0, whole = 0;
+	while (blocks->len < 400) {
+		unsigned char *buf = glibc_like_block(len, &span);
+		g_ptr_array_add(blocks, buf);
+		g_assert_cmpuint(load_cff(f, buf), ==, len);
+		resident_kb(buf, len, &mappings);
+		if (mappings <= 3) {
+			whole = blocks->len;
+			break;
+		}
+		g_assert_cmpuint(mappings, >, len / (16 * 1024));
+	}
+	g_test_message("block %zu of FandolFang's table mapped whole", whole);
+	g_assert_cmpuint(whole, >, 20);  /* two parts' faces, several times over */
+	g_assert_cmpuint(whole, <, 400); /* not without bound */
+	g_assert_true(memcmp(blocks->pdata[whole - 1], want, len) == 0);
+	for (guint i = 0; i < blocks->len; i++)
+		g_assert_cmpint(munmap((unsigned char *)blocks->pdata[i] - 2 * sizeof(size_t), span),
+		                ==, 0);
+	g_ptr_array_set_size(blocks, 0);
+	unsigned char *buf = glibc_like_block(len, &span);
+	g_assert_cmpuint(load_cff(f, buf), ==, len);
+	resident_kb(buf, len, &mappings);
+	g_assert_cmpuint(mappings, >, len / (16 * 1024)); /* in pieces again */
+	g_assert_true(memcmp(buf, want, len) == 0);
+	g_assert_cmpint(munmap(buf - 2 * sizeof(size_t), span), ==, 0);
+	g_ptr_array_unref(blocks);
+	cp_fonts_free(f);
+	g_free(want);
+}
+
 /* The subprocess of test_table_mapped(): a fresh process reads the table
  * through the cache file it finds spoiled, which it writes again. */
 static void test_table_mapped_fresh(void)
@@ -905,6 +945,7 @@ int main(int argc, char **argv)
 	/* before /fonts/table-mapped, which spoils the cache file under the
 	 * faces this process keeps open */
 	g_test_add_func("/fonts/table-pieces", test_table_mapped_pieces);
+	g_test_add_func("/fonts/table-pieces-bounded", test_table_pieces_bounded);
 	g_test_add_func("/fonts/table-mapped", test_table_mapped);
 	g_test_add_func("/fonts/table-mapped/fresh", test_table_mapped_fresh);
 	return g_test_run();

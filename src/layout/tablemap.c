@@ -360,6 +360,51 @@ static int open_again(int fd)
 	return again;
 }
 
+/* Each piece is a mapping of its own, and a process may have some 65,000
+ * (vm.max_map_count): a malloc() that needs one more would fail. At most
+ * PIECES_MAX pieces are mapped at a time, some 1,300 for Noto Serif CJK's
+ * table and 300-450 for each Fandol face's: two parts finished side by side
+ * with every face take 5,000. A table that would go past it is one mapping,
+ * as the kernel would have it. Known to be gone: a block whose first page
+ * is no longer mapped (mincore()); one whose place glibc has given to
+ * another mapping is counted until that goes too. */
+#define PIECES_MAX 12000
+
+typedef struct pieced {
+	uintptr_t lo;
+	size_t n;
+} pieced;
+
+static GMutex pieces_lock;
+static GArray *pieces_out; /* pieced: the blocks mapped in pieces */
+static size_t pieces_live;
+
+/* Whether n more pieces may be mapped at lo; if so they are counted. */
+static bool pieces_take(uintptr_t lo, size_t n)
+{
+	g_mutex_lock(&pieces_lock);
+	if (!pieces_out)
+		pieces_out = g_array_new(FALSE, FALSE, sizeof(pieced));
+	unsigned char v;
+	for (guint i = 0; i < pieces_out->len;) {
+		pieced *p = &g_array_index(pieces_out, pieced, i);
+		if (mincore((void *)p->lo, PAGE, &v) != 0 && errno == ENOMEM) {
+			pieces_live -= p->n;
+			g_array_remove_index_fast(pieces_out, i);
+		} else {
+			i++;
+		}
+	}
+	bool ok = pieces_live + n <= PIECES_MAX;
+	if (ok) {
+		pieced p = {.lo = lo, .n = n};
+		g_array_append_val(pieces_out, p);
+		pieces_live += n;
+	}
+	g_mutex_unlock(&pieces_lock);
+	return ok;
+}
+
 /* Maps the cache file's pages from offset `from` over [lo, hi). When Cairo
  * reads a page of a file mapping that is in the page cache, Linux maps
  * the pages around it as well, up to 64 KB (fault-around), and they count
@@ -369,11 +414,11 @@ static int open_again(int fd)
  * and joins neighbouring mappings of one open file: pieces of PIECE bytes
  * taken in turn from two opens of the file stay apart, and at most a
  * piece around each page read is mapped (bench/README.md). With one open
- * only, the whole range is one mapping. False when a piece cannot be
- * mapped. */
+ * only, or past PIECES_MAX, the whole range is one mapping. False when a
+ * piece cannot be mapped. */
 static bool map_pieces(const cp_table_map *m, uintptr_t lo, uintptr_t hi, off_t from)
 {
-	if (m->fd2 < 0)
+	if (m->fd2 < 0 || !pieces_take(lo, (hi - lo + PIECE - 1) / PIECE))
 		return mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
 		            m->fd, from) != MAP_FAILED;
 	for (uintptr_t at = lo; at < hi; at += PIECE) {
