@@ -194,7 +194,7 @@ static void grow_slots(ks_table *t)
 	}
 }
 
-/* Adds key when it is not in s: its table, and its index there (*at);
+/* Adds key when it is not in s: its table, and its index there (*at_index);
  * *added whether it was added. NULL when key does not fit. */
 static ks_table *add_key(cp_keyset *s, const char *key, uint32_t *at_index, bool *added)
 {

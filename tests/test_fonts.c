@@ -533,17 +533,20 @@ static char *mapped_read(cp_fonts *f, const unsigned char *want, size_t len)
 	return file;
 }
 
-/* KB of this process's memory resident in the pages of a block placed as
- * glibc_like_block() places it, at, of len bytes, summed over the mappings
- * there (/proc/self/smaps); *mappings: how many. */
-static size_t resident_kb(const void *at, size_t len, size_t *mappings)
+/* The mappings in the pages of a block placed as glibc_like_block() places
+ * it, at, of len bytes, as file (/proc/self/maps or smaps) lists them: how
+ * many, and *kb, the KB resident in them (smaps' Rss lines). Line by line
+ * with memchr(): ASan's strict string checks make each strstr() of
+ * g_strsplit() measure the rest of the text. */
+static size_t block_mappings(const char *file, const void *at, size_t len, size_t *kb)
 {
-	char *smaps = NULL;
+	char *text = NULL;
 	gsize n_text = 0;
-	g_assert_true(g_file_get_contents("/proc/self/smaps", &smaps, &n_text, NULL));
-	size_t kb = 0, n = 0;
+	g_assert_true(g_file_get_contents(file, &text, &n_text, NULL));
+	size_t n = 0;
 	bool inside = false;
-	for (char *l = smaps, *end = smaps + n_text; l < end;) {
+	*kb = 0;
+	for (char *l = text, *end = text + n_text; l < end;) {
 		char *nl = memchr(l, '\n', (size_t)(end - l));
 		if (nl)
 			*nl = '\0';
@@ -552,13 +555,29 @@ static size_t resident_kb(const void *at, size_t len, size_t *mappings)
 			inside = lo >= (uintptr_t)at - 2 * sizeof(size_t) && hi <= (uintptr_t)at + len + 4096;
 			n += inside;
 		} else if (inside && sscanf(l, "Rss: %lu kB", &v) == 1) {
-			kb += v;
+			*kb += v;
 		}
 		l = nl ? nl + 1 : end;
 	}
-	g_free(smaps);
-	*mappings = n;
+	g_free(text);
+	return n;
+}
+
+/* KB of this process's memory resident in such a block (smaps, which walks
+ * the page tables: slow under ASan, whose shadow they span); *mappings:
+ * how many mappings. */
+static size_t resident_kb(const void *at, size_t len, size_t *mappings)
+{
+	size_t kb;
+	*mappings = block_mappings("/proc/self/smaps", at, len, &kb);
 	return kb;
+}
+
+/* How many mappings lie in such a block (/proc/self/maps). */
+static size_t mappings_in(const void *at, size_t len)
+{
+	size_t kb;
+	return block_mappings("/proc/self/maps", at, len, &kb);
 }
 
 /* A byte read from the middle of a mapped table makes a few pages of it
@@ -592,29 +611,6 @@ static void test_table_mapped_pieces(void)
 	g_free(want);
 }
 
-/* How many mappings lie in the pages of a block placed as
- * glibc_like_block() places it, at, of len bytes (/proc/self/maps). Both
- * readers go line by line with memchr(): ASan's strict string checks make
- * each strstr() of g_strsplit() measure the rest of the text. */
-static size_t mappings_in(const void *at, size_t len)
-{
-	char *maps = NULL;
-	gsize n_text = 0;
-	g_assert_true(g_file_get_contents("/proc/self/maps", &maps, &n_text, NULL));
-	size_t n = 0;
-	for (char *l = maps, *end = maps + n_text; l < end;) {
-		char *nl = memchr(l, '\n', (size_t)(end - l));
-		if (nl)
-			*nl = '\0';
-		unsigned long lo, hi;
-		if (sscanf(l, "%lx-%lx ", &lo, &hi) == 2 &&
-		    lo >= (uintptr_t)at - 2 * sizeof(size_t) && hi <= (uintptr_t)at + len + 4096)
-			n++;
-		l = nl ? nl + 1 : end;
-	}
-	g_free(maps);
-	return n;
-}
 
 /* Pieces are mappings of their own, of which a process has a limited
  * number: past a bound, a table is mapped whole again, and once the blocks

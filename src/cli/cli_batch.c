@@ -276,7 +276,6 @@ static void keep_problems(cli_batch *b, cp_problems *row)
 	problems_move(&b->problems, row);
 }
 
-
 /* A layout refusal becomes a problem of the row like any rule's, so the
  * operator sees it in the same report before anything is printed. */
 static void layout_problem(cli_batch *b, const cp_record *rec, cp_error *e,

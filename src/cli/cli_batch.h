@@ -153,7 +153,6 @@ void cli_problem_add(cp_problems *ps, cp_severity sev, const cp_record *rec, int
                      const char *column, const char *value, const char *rule,
                      const char *message);
 
-
 /* Renders pg as a small PNG in memory (o->dpi, e.g. 40) for the HTML report.
  * *png is freed with g_free(). */
 bool cli_thumbnail(cli_batch *b, const cp_page *pg, const cp_output_opts *o,
