@@ -345,9 +345,13 @@ static void draw_faces(cp_fonts *f, cairo_t *cr, bool latin)
 /* The faces Cairo embeds are read through certpress's stream, not mapped:
  * a PDF that uses FandolSong, its Bold, FandolFang and the fallback face
  * (Noto Serif CJK SC as layout.c matches it to FandolFang) has Cairo copy
- * each one's whole CFF table (5-20 MB) twice, and none of that stays
- * resident from the font files (HarfBuzz, which shapes, maps them too and
- * reads some 150 KB of each). */
+ * each one's whole CFF table (5-20 MB) twice when the document is
+ * finished, and none of that becomes resident from the font files.
+ * HarfBuzz, which shapes, maps them too and reads some 150 KB of each, but
+ * what that makes resident depends on the kernel: where the page cache
+ * holds a file in large folios, each page read maps its whole folio (12
+ * MB of Noto Serif CJK on a Linux 6.18 host). So what the finishing adds
+ * is what is measured. */
 static void test_tables_read(void)
 {
 	cp_fonts *f = project_fonts();
@@ -355,13 +359,15 @@ static void test_tables_read(void)
 	cairo_t *cr = cairo_create(s);
 	draw_faces(f, cr, false);
 	cairo_destroy(cr);
+	const char *const words[] = {"Fandol", "NotoSerifCJK"};
+	long shaped = mapped_kb(words, G_N_ELEMENTS(words));
 	cairo_surface_finish(s);
 	g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
 	cairo_surface_destroy(s);
-	const char *const words[] = {"Fandol", "NotoSerifCJK"};
 	long kb = mapped_kb(words, G_N_ELEMENTS(words));
-	g_test_message("resident from the font files: %ld KB", kb);
-	g_assert_cmpint(kb, <, 8192);
+	g_test_message("resident from the font files: %ld KB once shaped, %ld KB once finished",
+	               shaped, kb);
+	g_assert_cmpint(kb - shaped, <, 4096);
 	cp_fonts_free(f);
 }
 
